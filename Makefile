@@ -1,0 +1,74 @@
+# berth — see README.md. `make demo` and `make check` are the two entry points.
+CC ?= cc
+PKGS := yaml-0.1 jansson libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+BUILD ?= build
+# Tests build a second tree with the sanitizers on.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard runtime/*.c) \
+	$(wildcard network/*.c) $(wildcard volumes/*.c)
+ASM_SRC := orchestrator/schema_data.S
+CMD_SRC := $(wildcard cmd/*.c)
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(ASM_SRC:%.S=$(BUILD)/%.o)
+CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
+
+DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
+	libcurl4-openssl-dev libcmocka-dev libnftables-dev libjansson-dev libssl-dev busybox-static \
+	clang libclang-rt-14-dev
+
+.PHONY: all deps check unit integration fuzz clean demo bench
+all: $(BUILD)/berth
+
+$(BUILD)/berth: $(CMD_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libberth.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.S orchestrator/schema/compose-spec.json
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs every Debian package berth needs; quiet and quick when all are there.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Unit tests: one cmocka binary per tests/unit/test_*.c, linked with the library.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+SANBUILD := build/san
+
+unit: deps
+	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		$(SANBUILD)/berth $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%)
+
+$(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+check: deps unit
+	@BERTH=$(CURDIR)/$(SANBUILD)/berth SANBUILD=$(SANBUILD) tests/run-all
+
+fuzz: deps
+	@tests/fuzz/run
+
+clean:
+	rm -rf build

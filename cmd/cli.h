@@ -1,0 +1,58 @@
+/* Command-line plumbing shared by every command. */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include <stdio.h>
+
+#include "../lib/err.h"
+#include "../orchestrator/project.h"
+
+#define BERTH_VERSION "0.1.0"
+
+enum flag_kind { FLAG_BOOL, FLAG_STR, FLAG_LIST };
+
+struct flag {
+	const char *name; /* long name without -- */
+	char short_name;
+	enum flag_kind kind;
+	void *dst; /* bool *, const char **, char *** */
+	const char *arg;
+	const char *help;
+};
+
+/* Options that come before the command (docker compose's global flags). */
+struct global_opts {
+	char **files;
+	const char *project_name;
+	const char *project_dir;
+	char **env_files;
+	char **profiles;
+	const char *log_level;
+	bool help;
+	bool version;
+};
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(struct global_opts *g, int argc, char **argv);
+};
+
+/* Parse flags from argv[*i]; stops at the first positional when stop_early.
+ * Positionals are collected into *pos when not NULL. Exit code 2 on error. */
+int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, int *i, bool stop_early, char ***pos,
+		struct berr **err);
+void flags_usage(FILE *out, const struct flag *flags, size_t n);
+
+/* Usage error: print "berth: msg" and a hint; returns 2. */
+int usage_error(const char *cmd, const char *msg);
+/* Runtime error: print the chain once; returns 1. */
+int report(struct berr *err);
+
+int project_open(struct global_opts *g, char **services, bool no_interpolate, struct project **out,
+		 struct berr **err);
+
+int cmd_config(struct global_opts *g, int argc, char **argv);
+int cmd_version(struct global_opts *g, int argc, char **argv);
+
+#endif

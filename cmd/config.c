@@ -1,0 +1,156 @@
+/* berth config: the resolved, normalized project, as docker compose config prints it. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "../orchestrator/emit.h"
+#include "cli.h"
+
+struct config_opts {
+	bool quiet, services, volumes, networks, profiles, images, no_interpolate, help;
+	const char *hash, *output, *format;
+	char **positional;
+};
+
+static void list_keys(struct buf *out, struct node *section)
+{
+	for (size_t i = 0; section && section->kind == NODE_MAP && i < section->n; i++)
+		buf_printf(out, "%s\n", section->pairs[i].key);
+}
+
+static void list_images(struct buf *out, struct project *p)
+{
+	for (size_t i = 0; p->order[i]; i++) {
+		struct node *svc = project_service(p, p->order[i]);
+		const char *img = node_str(node_map_get(svc, "image"));
+		if (img)
+			buf_printf(out, "%s\n", img);
+		else
+			buf_printf(out, "%s-%s\n", p->name, p->order[i]);
+	}
+}
+
+static int list_hashes(struct buf *out, struct project *p, const char *which, struct berr **err)
+{
+	for (size_t i = 0; p->order[i]; i++) {
+		if (!streq(which, "*") && !streq(which, p->order[i]))
+			continue;
+		char hash[65];
+		int r = project_service_hash(p, p->order[i], hash, err);
+		if (r < 0)
+			return r;
+		buf_printf(out, "%s %s\n", p->order[i], hash);
+	}
+	if (!streq(which, "*") && !project_service(p, which))
+		return berr_set(err, ENOENT, "no such service: %s", which);
+	return 0;
+}
+
+/* Keep only the named services and what they depend on. */
+static void select_services(struct project *p, char **names)
+{
+	struct node *services = project_services(p);
+	char **keep = strv_copy(names);
+	for (size_t i = 0; keep[i]; i++) {
+		struct node *deps = node_map_get(node_map_get(services, keep[i]), "depends_on");
+		for (size_t k = 0; deps && k < deps->n; k++)
+			if (!strv_contains(keep, deps->pairs[k].key))
+				strv_push(&keep, xstrdup(deps->pairs[k].key));
+	}
+	for (size_t i = services->n; i > 0; i--)
+		if (!strv_contains(keep, services->pairs[i - 1].key))
+			node_map_del(services, services->pairs[i - 1].key);
+	for (size_t i = 0, j = 0;; i++) {
+		if (!p->order[i]) {
+			p->order[j] = NULL;
+			break;
+		}
+		if (strv_contains(keep, p->order[i]))
+			p->order[j++] = p->order[i];
+		else
+			free(p->order[i]);
+	}
+	strv_free(keep);
+}
+
+static int render(struct config_opts *o, struct project *p, struct buf *out, struct berr **err)
+{
+	if (o->services) {
+		for (size_t i = 0; p->order[i]; i++)
+			buf_printf(out, "%s\n", p->order[i]);
+	} else if (o->volumes) {
+		list_keys(out, node_map_get(p->doc, "volumes"));
+	} else if (o->networks) {
+		list_keys(out, node_map_get(p->doc, "networks"));
+	} else if (o->profiles) {
+		for (size_t i = 0; p->all_profiles[i]; i++)
+			buf_printf(out, "%s\n", p->all_profiles[i]);
+	} else if (o->images) {
+		list_images(out, p);
+	} else if (o->hash) {
+		return list_hashes(out, p, o->hash, err);
+	} else {
+		node_sort(p->doc);
+		if (o->format && streq(o->format, "json")) {
+			node_to_json(p->doc, out, 2);
+			buf_putc(out, '\n');
+			return 0;
+		}
+		return emit_yaml(p->doc, out, err);
+	}
+	return 0;
+}
+
+static int usage(const struct flag *flags, size_t n)
+{
+	printf("Usage: berth config [OPTIONS] [SERVICE...]\n\n"
+	       "Parse, resolve and render the compose file in canonical form.\n\nOptions:\n");
+	flags_usage(stdout, flags, n);
+	return 0;
+}
+
+int cmd_config(struct global_opts *g, int argc, char **argv)
+{
+	struct config_opts o = {0};
+	const struct flag flags[] = {
+		{"quiet", 'q', FLAG_BOOL, &o.quiet, NULL, "Only validate; print nothing"},
+		{"services", 0, FLAG_BOOL, &o.services, NULL, "Print the service names, one per line"},
+		{"volumes", 0, FLAG_BOOL, &o.volumes, NULL, "Print the volume names"},
+		{"networks", 0, FLAG_BOOL, &o.networks, NULL, "Print the network names"},
+		{"profiles", 0, FLAG_BOOL, &o.profiles, NULL, "Print the profile names"},
+		{"images", 0, FLAG_BOOL, &o.images, NULL, "Print the image names"},
+		{"hash", 0, FLAG_STR, &o.hash, "SERVICE|*", "Print the configuration hash of services"},
+		{"no-interpolate", 0, FLAG_BOOL, &o.no_interpolate, NULL, "Do not interpolate variables"},
+		{"format", 0, FLAG_STR, &o.format, "FORMAT", "yaml (default) or json"},
+		{"output", 'o', FLAG_STR, &o.output, "FILE", "Write to FILE instead of standard output"},
+		{"help", 'h', FLAG_BOOL, &o.help, NULL, "Show this help"},
+	};
+	int i = 1;
+	struct berr *err = NULL;
+	int rc = 0;
+	if (flags_parse(flags, ARRAY_SIZE(flags), argc, argv, &i, false, &o.positional, &err) < 0) {
+		rc = usage_error("config", err->msg);
+		berr_free(err);
+	} else if (o.help) {
+		rc = usage(flags, ARRAY_SIZE(flags));
+	} else if (o.format && !streq(o.format, "json") && !streq(o.format, "yaml")) {
+		rc = usage_error("config", "--format takes yaml or json");
+	} else {
+		_cleanup_(project_freep) struct project *p = NULL;
+		struct buf out = {0};
+		int r = project_open(g, o.positional, o.no_interpolate, &p, &err);
+		if (r == 0 && o.positional)
+			select_services(p, o.positional);
+		if (r == 0 && !o.quiet)
+			r = render(&o, p, &out, &err);
+		if (r == 0 && !o.quiet && o.output)
+			r = fs_write_atomic(o.output, out.s ? out.s : "", out.len, 0644, &err);
+		else if (r == 0 && !o.quiet)
+			fwrite(out.s ? out.s : "", 1, out.len, stdout);
+		buf_free(&out);
+		rc = r < 0 ? report(err) : 0;
+	}
+	strv_free(o.positional);
+	return rc;
+}

@@ -1,0 +1,122 @@
+/* berth: a compose-style orchestrator. main() parses the global flags and
+ * hands the rest to one command. */
+#include <stdio.h>
+
+#include "../lib/log.h"
+#include "cli.h"
+
+extern char **environ;
+
+static const struct command commands[] = {
+	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
+	{"version", "Show the berth version", cmd_version},
+};
+
+static struct global_opts g;
+
+static const struct flag global_flags[] = {
+	{"file", 'f', FLAG_LIST, &g.files, "FILE", "Compose file (repeatable; - for stdin)"},
+	{"project-name", 'p', FLAG_STR, &g.project_name, "NAME", "Project name"},
+	{"project-directory", 0, FLAG_STR, &g.project_dir, "DIR", "Project directory (default: the first file's)"},
+	{"env-file", 0, FLAG_LIST, &g.env_files, "FILE", "Environment file instead of .env (repeatable)"},
+	{"profile", 0, FLAG_LIST, &g.profiles, "NAME", "Enable a profile (repeatable)"},
+	{"log-level", 0, FLAG_STR, &g.log_level, "LEVEL", "debug, info, warn or error"},
+	{"help", 'h', FLAG_BOOL, &g.help, NULL, "Show this help"},
+	{"version", 'v', FLAG_BOOL, &g.version, NULL, "Show the berth version"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: berth [OPTIONS] COMMAND [ARGS...]\n\n"
+		     "Run compose applications with berth's own container runtime.\n\nOptions:\n");
+	flags_usage(out, global_flags, ARRAY_SIZE(global_flags));
+	fprintf(out, "\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+}
+
+int usage_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "berth: %s\n", msg);
+	if (cmd)
+		fprintf(stderr, "See 'berth %s --help'.\n", cmd);
+	else
+		fprintf(stderr, "See 'berth --help'.\n");
+	return 2;
+}
+
+int report(struct berr *err)
+{
+	fprintf(stderr, "berth: %s\n", err ? err->msg : "unknown error");
+	berr_free(err);
+	return 1;
+}
+
+int project_open(struct global_opts *go, char **services, bool no_interpolate, struct project **out,
+		 struct berr **err)
+{
+	struct project_opts o = {
+		.files = go->files,
+		.name = go->project_name,
+		.project_dir = go->project_dir,
+		.env_files = go->env_files,
+		.profiles = go->profiles,
+		.services = services,
+		.no_interpolate = no_interpolate,
+		.environ = environ,
+	};
+	return project_load(&o, out, err);
+}
+
+static void global_free(void)
+{
+	strv_free(g.files);
+	strv_free(g.env_files);
+	strv_free(g.profiles);
+}
+
+static int dispatch(int argc, char **argv, int i)
+{
+	const char *name = argv[i];
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		if (streq(commands[k].name, name))
+			return commands[k].run(&g, argc - i, argv + i);
+	const char *names[ARRAY_SIZE(commands)];
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		names[k] = commands[k].name;
+	const char *near = str_nearest(name, names, ARRAY_SIZE(commands));
+	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"%s\" (did you mean \"%s\"?)", name, near)
+					: xasprintf("unknown command \"%s\"", name);
+	usage_error(NULL, msg);
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *lvl = getenv("BERTH_LOG");
+	enum log_level level;
+	if (lvl && log_parse_level(lvl, &level) == 0)
+		log_set_level(level);
+	int i = 1;
+	struct berr *err = NULL;
+	int rc;
+	if (flags_parse(global_flags, ARRAY_SIZE(global_flags), argc, argv, &i, true, NULL, &err) < 0) {
+		rc = usage_error(NULL, err->msg);
+		berr_free(err);
+	} else if (g.log_level && log_parse_level(g.log_level, &level) < 0) {
+		rc = usage_error(NULL, "--log-level takes debug, info, warn or error");
+	} else if (g.version) {
+		rc = cmd_version(&g, 1, argv);
+	} else if (g.help || i >= argc) {
+		usage(g.help ? stdout : stderr);
+		rc = g.help ? 0 : 2;
+	} else {
+		if (g.log_level)
+			log_set_level(level);
+		rc = dispatch(argc, argv, i);
+	}
+	global_free();
+	return rc;
+}

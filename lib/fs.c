@@ -1,0 +1,152 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+
+static int read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct berr **err)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_free(&b);
+			return berr_sys(err, errno, "cannot read %s", path);
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			buf_free(&b);
+			return berr_set(err, EFBIG, "%s is larger than %zu bytes", path, max);
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	*len = b.len;
+	*out = buf_steal(&b);
+	return 0;
+}
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err)
+{
+	if (streq(path, "-"))
+		return read_fd(STDIN_FILENO, "standard input", max, out, len, err);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_sys(err, errno, "cannot open %s", path);
+	return read_fd(fd, path, max, out, len, err);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return berr_sys(err, errno, "cannot create %s", tmp);
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			unlink(tmp);
+			return berr_sys(err, e, "cannot write %s", tmp);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return berr_sys(err, e, "cannot write %s", path);
+	}
+	return 0;
+}
+
+bool fs_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+bool fs_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *path_clean(const char *p)
+{
+	bool abs = p[0] == '/';
+	_cleanup_free_ char *copy = xstrdup(p);
+	char **parts = NULL;
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (streq(t, "."))
+			continue;
+		if (streq(t, "..")) {
+			if (n > 0 && !streq(parts[n - 1], "..")) {
+				n--;
+				continue;
+			}
+			if (abs)
+				continue;
+		}
+		parts = xrealloc(parts, (n + 1) * sizeof(char *));
+		parts[n++] = t;
+	}
+	struct buf b = {0};
+	if (abs)
+		buf_putc(&b, '/');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(&b, '/');
+		buf_puts(&b, parts[i]);
+	}
+	free(parts);
+	if (b.len == 0)
+		buf_putc(&b, '.');
+	return buf_steal(&b);
+}
+
+char *path_join(const char *dir, const char *rel)
+{
+	if (rel[0] == '/' || !dir || !dir[0])
+		return path_clean(rel);
+	_cleanup_free_ char *j = xasprintf("%s/%s", dir, rel);
+	return path_clean(j);
+}
+
+char *path_dirname(const char *p)
+{
+	_cleanup_free_ char *c = path_clean(p);
+	char *slash = strrchr(c, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == c)
+		return xstrdup("/");
+	return xstrndup(c, (size_t)(slash - c));
+}
+
+const char *path_basename(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+	return slash ? slash + 1 : p;
+}
+
+char *path_absolute(const char *p)
+{
+	if (p[0] == '/')
+		return path_clean(p);
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path_clean(p);
+	return path_join(cwd, p);
+}

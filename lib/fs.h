@@ -1,0 +1,22 @@
+/* File helpers: whole-file reads with a size bound, atomic writes, paths. */
+#ifndef BERTH_FS_H
+#define BERTH_FS_H
+
+#include "err.h"
+
+/* Read a whole file (or stdin for "-") of at most max bytes. */
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err);
+/* Write data to path via a temporary file, fsync and rename. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+bool fs_exists(const char *path);
+bool fs_is_dir(const char *path);
+/* dir + "/" + rel, or rel alone when it is absolute. Collapses "." and "..". */
+char *path_join(const char *dir, const char *rel);
+/* A lexically cleaned copy of an absolute or relative path. */
+char *path_clean(const char *p);
+char *path_dirname(const char *p);
+const char *path_basename(const char *p);
+/* An absolute, cleaned path for p, relative to the current directory. */
+char *path_absolute(const char *p);
+
+#endif

@@ -1,0 +1,12 @@
+/* Checks on the whole, normalized project: every reference names something
+ * that exists, and depends_on has no cycle. */
+#ifndef BERTH_CHECK_H
+#define BERTH_CHECK_H
+
+#include "node.h"
+
+int check_references(struct node *doc, struct berr **err);
+/* Services in an order where each comes after everything it depends on. */
+int check_dependency_order(struct node *doc, char ***order, struct berr **err);
+
+#endif

@@ -1,0 +1,104 @@
+#include "emit.h"
+
+#include <errno.h>
+#include <yaml.h>
+
+static int write_cb(void *data, unsigned char *buffer, size_t size)
+{
+	buf_add(data, (const char *)buffer, size);
+	return 1;
+}
+
+static yaml_scalar_style_t style_for(const struct node *n)
+{
+	if (n->tag != TAG_STR)
+		return YAML_PLAIN_SCALAR_STYLE;
+	if (scalar_resolve(n->str) != TAG_STR || streq(n->str, "<<"))
+		return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (strchr(n->str, '\n'))
+		return YAML_LITERAL_SCALAR_STYLE;
+	/* the 1.1 booleans other readers (PyYAML, old Go yaml) would take as bool */
+	static const char *const words[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+					    "on", "On", "ON", "off", "Off", "OFF"};
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (streq(n->str, words[i]))
+			return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	return YAML_ANY_SCALAR_STYLE;
+}
+
+static int emit(yaml_emitter_t *em, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(em, ev) ? 0 : -EIO;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1, style);
+	return emit(em, &ev);
+}
+
+static int emit_node(yaml_emitter_t *em, const struct node *n)
+{
+	yaml_event_t ev;
+	if (n->kind == NODE_SCALAR) {
+		const char *text = n->tag == TAG_NULL ? "null" : n->str;
+		return emit_scalar(em, text, style_for(n));
+	}
+	bool flow = n->n == 0;
+	if (n->kind == NODE_SEQ)
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+						     flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
+	else
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+						    flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
+	int r = emit(em, &ev);
+	for (size_t i = 0; r == 0 && i < n->n; i++) {
+		if (n->kind == NODE_MAP) {
+			struct node key = {.kind = NODE_SCALAR, .tag = TAG_STR, .str = n->pairs[i].key};
+			r = emit_scalar(em, key.str, style_for(&key));
+			if (r == 0)
+				r = emit_node(em, n->pairs[i].val);
+		} else {
+			r = emit_node(em, n->items[i]);
+		}
+	}
+	if (r < 0)
+		return r;
+	if (n->kind == NODE_SEQ)
+		yaml_sequence_end_event_initialize(&ev);
+	else
+		yaml_mapping_end_event_initialize(&ev);
+	return emit(em, &ev);
+}
+
+int emit_yaml(const struct node *n, struct buf *out, struct berr **err)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	yaml_emitter_initialize(&em);
+	yaml_emitter_set_output(&em, write_cb, out);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, -1);
+	yaml_emitter_set_indent(&em, 2);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	int r = emit(&em, &ev);
+	if (r == 0) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		r = emit(&em, &ev);
+	}
+	if (r == 0)
+		r = emit_node(&em, n);
+	if (r == 0) {
+		yaml_document_end_event_initialize(&ev, 1);
+		r = emit(&em, &ev);
+	}
+	if (r == 0) {
+		yaml_stream_end_event_initialize(&ev);
+		r = emit(&em, &ev);
+	}
+	if (r < 0)
+		r = berr_set(err, EIO, "cannot write YAML: %s", em.problem ? em.problem : "emitter error");
+	yaml_emitter_delete(&em);
+	return r;
+}

@@ -1,0 +1,17 @@
+/* After merging: defaults, env_file folded into environment, units and
+ * durations in canonical form, and resource names resolved. */
+#ifndef BERTH_NORMALIZE_H
+#define BERTH_NORMALIZE_H
+
+#include "env.h"
+#include "node.h"
+
+struct normalize_ctx {
+	const char *project;   /* normalized project name */
+	const struct env *env; /* the project's environment (process + .env) */
+	const char *workdir;
+};
+
+int normalize_document(struct node *doc, const struct normalize_ctx *c, struct berr **err);
+
+#endif

@@ -1,0 +1,46 @@
+/* The project model: a compose application loaded, merged, normalized and
+ * checked. Every command starts from project_load(). */
+#ifndef BERTH_PROJECT_H
+#define BERTH_PROJECT_H
+
+#include "env.h"
+#include "node.h"
+
+struct project_opts {
+	char **files;	     /* -f in order (NULL: COMPOSE_FILE or discovery); "-" is stdin */
+	const char *name;    /* -p */
+	const char *project_dir;
+	char **env_files;    /* --env-file (NULL: .env in the project directory) */
+	char **profiles;     /* --profile (NULL: COMPOSE_PROFILES) */
+	char **services;     /* services named on the command line */
+	bool no_interpolate;
+	char *const *environ; /* the process environment */
+};
+
+struct project {
+	char *name;
+	char *workdir;
+	char **files;	     /* the compose files that were read */
+	struct env env;	     /* process environment over the .env file */
+	char **profiles;     /* active profiles */
+	char **all_profiles; /* every profile some service names, sorted */
+	struct node *doc;    /* the normalized model (services, networks, volumes, ...) */
+	char **order;	     /* enabled services, dependencies first */
+};
+
+int project_load(const struct project_opts *o, struct project **out, struct berr **err);
+void project_free(struct project *p);
+void project_freep(struct project **p);
+
+struct node *project_services(const struct project *p);
+struct node *project_service(const struct project *p, const char *name);
+/* sha256 (hex) of the service's resolved configuration, stable across runs. */
+int project_service_hash(const struct project *p, const char *name, char out[65], struct berr **err);
+
+/* Compose's project name rules: lowercase letters, digits, '-' and '_',
+ * starting with a letter or digit. */
+bool project_name_valid(const char *name);
+/* A directory name made into a valid project name ("My App" -> "myapp"). */
+char *project_name_normalize(const char *s);
+
+#endif
