@@ -4,8 +4,11 @@ PKGS := yaml-0.1 jansson libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+OPT ?= -O2 -g
+# SANITIZE is set for the test build; CFLAGS and LDFLAGS stay the user's own.
+SANITIZE ?=
+ALL_CFLAGS = $(OPT) $(SANITIZE) -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANITIZE) $(LDFLAGS)
 LDLIBS += $(PKG_LIBS) -lm
 
 BUILD ?= build
@@ -28,7 +31,7 @@ DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev 
 all: $(BUILD)/berth
 
 $(BUILD)/berth: $(CMD_OBJ) $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libberth.a: $(LIB_OBJ)
 	rm -f $@
@@ -36,13 +39,13 @@ $(BUILD)/libberth.a: $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.S orchestrator/schema/compose-spec.json
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
 # Installs every Debian package berth needs; quiet and quick when all are there.
 deps:
@@ -57,12 +60,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 SANBUILD := build/san
 
 unit: deps
-	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) OPT="-O1 -g" SANITIZE="$(SAN)" \
 		$(SANBUILD)/berth $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%)
 
 $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 check: deps unit
 	@BERTH=$(CURDIR)/$(SANBUILD)/berth SANBUILD=$(SANBUILD) tests/run-all

@@ -271,14 +271,17 @@ static int canon_long_port(struct node *it, const char *svc, size_t i, struct be
 {
 	struct node *t = node_map_get(it, "target");
 	long long target;
-	if (t && node_int(t, &target) < 0)
+	if (!t)
+		return node_err(err, it, "services.%s.ports[%zu]: the key \"target\" is required (the port inside "
+					 "the container)",
+				svc, i);
+	if (node_int(t, &target) < 0)
 		return node_err(err, t, "services.%s.ports[%zu].target: \"%s\" is not a port number", svc, i,
 				t->str);
-	if (t && (target < 1 || target > 65535))
+	if (target < 1 || target > 65535)
 		return node_err(err, t, "services.%s.ports[%zu].target: %lld is not between 1 and 65535", svc, i,
 				target);
-	if (t)
-		node_map_set(it, "target", node_new_int(target, t->pos));
+	node_map_set(it, "target", node_new_int(target, t->pos));
 	struct node *pub = node_map_get(it, "published");
 	if (pub)
 		node_make_str(pub);

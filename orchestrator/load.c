@@ -159,14 +159,16 @@ static int resolve_extends(struct loader *l, struct node *doc, const char *file,
 
 /* The base service an extends names, with its own extends already applied. */
 static int extends_base(struct loader *l, struct node *doc, const char *file, const char *workdir,
-			const struct env *env, struct node *ext, struct node **base, struct berr **err)
+			const struct env *env, const char *name, struct node *ext, struct node **base,
+			struct berr **err)
 {
 	struct node *svcn = node_map_get(ext, "service");
 	const char *other = node_str(node_map_get(ext, "file"));
 	if (!other) {
 		struct pair *bp = node_map_pair(node_map_get(doc, "services"), svcn->str);
 		if (!bp)
-			return node_err(err, svcn, "extends: service \"%s\" is not defined in %s", svcn->str, file);
+			return node_err(err, svcn, "services.%s.extends: service \"%s\" is not defined in %s", name,
+					svcn->str, file);
 		int r = extend_one(l, doc, file, workdir, env, bp, err);
 		if (r == 0)
 			*base = node_clone(bp->val);
@@ -175,9 +177,11 @@ static int extends_base(struct loader *l, struct node *doc, const char *file, co
 	_cleanup_free_ char *dir = path_dirname(file);
 	_cleanup_free_ char *path = path_join(streq(file, "-") ? workdir : dir, other);
 	if (!fs_exists(path))
-		return node_err(err, node_map_get(ext, "file"), "extends: file %s does not exist", path);
+		return node_err(err, node_map_get(ext, "file"), "services.%s.extends: file %s does not exist", name,
+				path);
 	if (l->depth >= MAX_NESTING)
-		return node_err(err, ext, "extends: files are nested more than %d deep", MAX_NESTING);
+		return node_err(err, ext, "services.%s.extends: files are nested more than %d deep", name,
+				MAX_NESTING);
 	_cleanup_free_ char *odir = path_dirname(path);
 	_cleanup_(node_freep) struct node *odoc = NULL;
 	l->depth++;
@@ -187,7 +191,8 @@ static int extends_base(struct loader *l, struct node *doc, const char *file, co
 		return r;
 	struct node *b = node_map_get(node_map_get(odoc, "services"), svcn->str);
 	if (!b)
-		return node_err(err, svcn, "extends: service \"%s\" is not defined in %s", svcn->str, path);
+		return node_err(err, svcn, "services.%s.extends: service \"%s\" is not defined in %s", name,
+				svcn->str, path);
 	*base = node_clone(b);
 	return 0;
 }
@@ -205,15 +210,16 @@ static int extend_one(struct loader *l, struct node *doc, const char *file, cons
 	}
 	strv_push(&l->extends_stack, xstrdup(key));
 	struct node *base = NULL;
-	int r = extends_base(l, doc, file, workdir, env, ext, &base, err);
+	int r = extends_base(l, doc, file, workdir, env, sp->key, ext, &base, err);
 	size_t n = strv_len(l->extends_stack);
 	free(l->extends_stack[n - 1]);
 	l->extends_stack[n - 1] = NULL;
 	if (r < 0)
-		return berr_prefix(err, "services.%s: ", sp->key);
+		return r;
 	node_map_del(base, "extends");
 	node_map_del(sp->val, "extends");
-	merge_service(base, steal_ptr(&sp->val));
+	merge_service(base, sp->val);
+	node_free(sp->val);
 	sp->val = base;
 	return 0;
 }

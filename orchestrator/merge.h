@@ -5,7 +5,8 @@
 
 #include "node.h"
 
-/* Merge over into base (base changes, over is consumed). */
+/* Merge over into base. merge_document consumes over; merge_service takes
+ * what it needs from over, which the caller still frees. */
 void merge_document(struct node *base, struct node *over);
 void merge_service(struct node *base, struct node *over);
 

@@ -103,8 +103,10 @@ void node_freep(struct node **n)
 
 void node_replace(struct node *dst, struct node *src)
 {
+	unsigned keep = dst->flags & (NF_RESET | NF_OVERRIDE);
 	node_clear(dst);
 	*dst = *src;
+	dst->flags |= keep;
 	free(src);
 }
 
@@ -217,7 +219,8 @@ static int pair_cmp(const void *a, const void *b)
 void node_sort(struct node *n)
 {
 	if (n->kind == NODE_MAP) {
-		qsort(n->pairs, n->n, sizeof(*n->pairs), pair_cmp);
+		if (n->n > 1)
+			qsort(n->pairs, n->n, sizeof(*n->pairs), pair_cmp);
 		for (size_t i = 0; i < n->n; i++)
 			node_sort(n->pairs[i].val);
 	} else if (n->kind == NODE_SEQ) {

@@ -78,7 +78,8 @@ struct node *node_seq_take(struct node *seq, size_t i);
 /* Sort the keys of every mapping, recursively (canonical output). */
 void node_sort(struct node *n);
 
-/* Replace the contents of dst with those of src (freeing src's shell). */
+/* Replace the contents of dst with those of src (freeing src's shell);
+ * dst keeps its !reset and !override marks. */
 void node_replace(struct node *dst, struct node *src);
 
 /* Plain-scalar type resolution, YAML 1.2 core schema as Go's yaml.v3 reads it. */

@@ -273,6 +273,24 @@ static void builder_free(struct builder *b)
 	b->root = NULL;
 }
 
+/* Encoding errors come with a byte offset only: turn it into line:column. */
+static int reader_error(struct builder *b, yaml_parser_t *parser, const char *data, size_t len)
+{
+	size_t off = parser->problem_offset < len ? parser->problem_offset : len;
+	struct pos p = {b->file, 1, 1};
+	for (size_t i = 0; i < off; i++) {
+		if (data[i] == '\n') {
+			p.line++;
+			p.col = 1;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+			p.col++;
+		}
+	}
+	_cleanup_free_ char *where = pos_str(p);
+	return berr_set(b->err, EINVAL, "%s: invalid YAML: %s (byte 0x%02x); is this a UTF-8 text file?", where,
+			parser->problem ? parser->problem : "bad encoding", (unsigned)(parser->problem_value & 0xff));
+}
+
 static int parser_error(struct builder *b, yaml_parser_t *parser)
 {
 	struct pos p = {b->file, (int)parser->problem_mark.line + 1, (int)parser->problem_mark.column + 1};
@@ -303,7 +321,8 @@ int yaml_parse(const char *path, const char *data, size_t len, struct node ***do
 	for (bool done = false; !done && r == 0;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev)) {
-			r = parser_error(&b, &parser);
+			r = parser.error == YAML_READER_ERROR ? reader_error(&b, &parser, data, len)
+							      : parser_error(&b, &parser);
 			break;
 		}
 		if (ev.type == YAML_STREAM_END_EVENT)

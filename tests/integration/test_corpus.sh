@@ -1,0 +1,23 @@
+#!/bin/bash
+# Every real-world compose file in ../shared/corpus loads with `berth config -q`.
+. "$(dirname "$0")/lib.sh"
+
+if [ ! -d "$CORPUS/awesome-compose" ]; then
+	not_ok "corpus present at $CORPUS/awesome-compose (CI clones shared/ beside the repo)"
+	exit 1
+fi
+count=0
+for f in $(find "$CORPUS/awesome-compose" -name 'compose.y*ml' -o -name 'docker-compose.y*ml' | sort); do
+	d=$(dirname "$f")
+	name=${d##*/}
+	# Secret files named by `file:` are not read by config; every .env the
+	# corpus ships sits beside its compose file and is read.
+	run "$BERTH" -f "$f" config -q
+	if [ "$RC" -eq 0 ] && [ -z "$OUT" ]; then
+		ok "corpus $name loads"
+	else
+		not_ok "corpus $name loads: $ERR"
+	fi
+	count=$((count + 1))
+done
+check "the corpus holds compose files ($count)" test "$count" -ge 39
