@@ -41,9 +41,17 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/%.o: %.S orchestrator/schema/compose-spec.json
+# The schema is built in without its prose (see orchestrator/schema/minify.c).
+$(BUILD)/schema-minify: orchestrator/schema/minify.c
 	@mkdir -p $(dir $@)
-	$(CC) -c -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< $(shell pkg-config --cflags --libs jansson)
+
+$(BUILD)/compose-spec.min.json: orchestrator/schema/compose-spec.json $(BUILD)/schema-minify
+	$(BUILD)/schema-minify $< $@
+
+$(BUILD)/orchestrator/schema_data.o: orchestrator/schema_data.S $(BUILD)/compose-spec.min.json
+	@mkdir -p $(dir $@)
+	$(CC) -I$(BUILD) -c -o $@ $<
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 

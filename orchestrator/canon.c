@@ -305,10 +305,15 @@ static int canon_ports(const struct canon_ctx *c, const char *svc, struct pair *
 			node_seq_push(out, node_clone(it));
 			continue;
 		}
-		_cleanup_free_ struct port_spec *specs = xcalloc(4096, sizeof(*specs));
 		size_t n;
 		const char *why;
-		if (port_parse(it->str, specs, 4096, &n, &why) < 0) {
+		_cleanup_free_ struct port_spec *specs = NULL;
+		int r = port_parse(it->str, NULL, 0, &n, &why);
+		if (r == 0) {
+			specs = xcalloc(n, sizeof(*specs));
+			r = port_parse(it->str, specs, n, &n, &why);
+		}
+		if (r < 0) {
 			node_free(out);
 			return node_err(err, it, "services.%s.ports[%zu]: invalid port \"%s\": %s", svc, i, it->str,
 					why);
@@ -460,17 +465,13 @@ int canon_service(struct node *svc, const char *name, const struct canon_ctx *c,
 {
 	if (svc->kind != NODE_MAP)
 		return 0;
-	for (size_t i = 0; i < svc->n; i++) {
-		struct pair *pr = &svc->pairs[i];
-		if (node_is_null(pr->val))
+	for (size_t k = 0; k < ARRAY_SIZE(service_rules); k++) {
+		struct pair *pr = node_map_pair(svc, service_rules[k].key);
+		if (!pr || node_is_null(pr->val))
 			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(service_rules); k++) {
-			if (!streq(service_rules[k].key, pr->key))
-				continue;
-			int r = service_rules[k].fn(c, name, pr, err);
-			if (r < 0)
-				return r;
-		}
+		int r = service_rules[k].fn(c, name, pr, err);
+		if (r < 0)
+			return r;
 	}
 	struct node *deploy = node_map_get(svc, "deploy");
 	struct pair *dl = node_map_pair(deploy, "labels");

@@ -145,10 +145,8 @@ struct topo {
 
 static ssize_t service_index(struct node *services, const char *name)
 {
-	for (size_t i = 0; i < services->n; i++)
-		if (streq(services->pairs[i].key, name))
-			return (ssize_t)i;
-	return -1;
+	struct pair *p = node_map_pair(services, name);
+	return p ? p - services->pairs : -1;
 }
 
 static int cycle_error(struct topo *t, size_t from)

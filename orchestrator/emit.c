@@ -1,6 +1,7 @@
 #include "emit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <yaml.h>
 
 static int write_cb(void *data, unsigned char *buffer, size_t size)
@@ -42,7 +43,13 @@ static int emit_node(yaml_emitter_t *em, const struct node *n)
 {
 	yaml_event_t ev;
 	if (n->kind == NODE_SCALAR) {
+		long long v;
+		char dec[32];
 		const char *text = n->tag == TAG_NULL ? "null" : n->str;
+		if (n->tag == TAG_INT && node_int(n, &v) == 0) { /* 0440 and 0x1F print in decimal */
+			snprintf(dec, sizeof(dec), "%lld", v);
+			text = dec;
+		}
 		return emit_scalar(em, text, style_for(n));
 	}
 	bool flow = n->n == 0;

@@ -151,7 +151,7 @@ int interp_string(const char *in, const struct interp_ctx *ctx, char **out, char
 	return 0;
 }
 
-static int interp_node(struct node *n, const struct interp_ctx *ctx, struct buf *path, struct berr **err)
+static int interp_node(struct node *n, const struct interp_ctx *ctx, struct node_path *path, struct berr **err)
 {
 	if (n->kind == NODE_SCALAR) {
 		if (n->tag != TAG_STR || !strchr(n->str, '$'))
@@ -159,7 +159,8 @@ static int interp_node(struct node *n, const struct interp_ctx *ctx, struct buf 
 		char *out, *msg;
 		if (interp_string(n->str, ctx, &out, &msg) < 0) {
 			_cleanup_free_ char *where = pos_str(n->pos);
-			int r = berr_set(err, EINVAL, "%s: %s: %s", where, path->len ? path->s : "(top)", msg);
+			_cleanup_free_ char *at = node_path_str(path);
+			int r = berr_set(err, EINVAL, "%s: %s: %s", where, at[0] ? at : "(top)", msg);
 			free(msg);
 			return r;
 		}
@@ -168,16 +169,13 @@ static int interp_node(struct node *n, const struct interp_ctx *ctx, struct buf 
 		n->flags |= NF_INTERP;
 		return 0;
 	}
-	size_t mark = path->len;
 	for (size_t i = 0; i < n->n; i++) {
 		if (n->kind == NODE_SEQ)
-			buf_printf(path, "[%zu]", i);
+			node_path_index(path, i);
 		else
-			buf_printf(path, "%s%s", mark ? "." : "", n->pairs[i].key);
+			node_path_key(path, n->pairs[i].key);
 		int r = interp_node(n->kind == NODE_SEQ ? n->items[i] : n->pairs[i].val, ctx, path, err);
-		path->len = mark;
-		if (path->s)
-			path->s[mark] = '\0';
+		node_path_pop(path);
 		if (r < 0)
 			return r;
 	}
@@ -186,8 +184,6 @@ static int interp_node(struct node *n, const struct interp_ctx *ctx, struct buf 
 
 int interp_tree(struct node *n, const struct interp_ctx *ctx, struct berr **err)
 {
-	struct buf path = {0};
-	int r = interp_node(n, ctx, &path, err);
-	buf_free(&path);
-	return r;
+	struct node_path path = {0};
+	return interp_node(n, ctx, &path, err);
 }

@@ -122,6 +122,8 @@ static int process_doc(struct loader *l, struct node *doc, const char *file, con
 	int r = schema_validate(l->schema, doc, err);
 	if (r < 0)
 		return r;
+	if (node_map_get(doc, "version"))
+		log_warn("%s: the top-level \"version\" key is obsolete and ignored; you can remove it", file);
 	struct canon_ctx cc = {.workdir = workdir, .home = l->home};
 	r = canon_document(doc, &cc, err);
 	if (r < 0)

@@ -72,8 +72,16 @@ struct node *node_new_null(struct pos p) { return node_new_scalar(TAG_NULL, "nul
 struct node *node_new_seq(struct pos p) { return alloc(NODE_SEQ, p); }
 struct node *node_new_map(struct pos p) { return alloc(NODE_MAP, p); }
 
+static void index_drop(struct node *n)
+{
+	free(n->index);
+	n->index = NULL;
+	n->index_cap = 0;
+}
+
 static void node_clear(struct node *n)
 {
+	index_drop(n);
 	free(n->str);
 	for (size_t i = 0; n->kind == NODE_SEQ && i < n->n; i++)
 		node_free(n->items[i]);
@@ -82,8 +90,7 @@ static void node_clear(struct node *n)
 		pos_unref(&n->pairs[i].pos);
 		node_free(n->pairs[i].val);
 	}
-	free(n->items);
-	free(n->pairs);
+	free(n->kind == NODE_SEQ ? (void *)n->items : (void *)n->pairs);
 	pos_unref(&n->pos);
 }
 
@@ -114,7 +121,7 @@ struct node *node_clone(const struct node *n)
 {
 	struct node *c = alloc(n->kind, n->pos);
 	c->tag = n->tag;
-	c->flags = n->flags;
+	c->flags = n->flags; /* the index is not copied: it is rebuilt on demand */
 	if (n->str)
 		c->str = xstrdup(n->str);
 	if (n->kind == NODE_SEQ) {
@@ -141,13 +148,54 @@ size_t node_count(const struct node *n, size_t limit)
 	return total;
 }
 
+#define INDEX_FROM 16 /* mappings with fewer keys are searched in order */
+
+static size_t hash_key(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void index_insert(struct node *m, size_t i)
+{
+	size_t mask = m->index_cap - 1;
+	size_t h = hash_key(m->pairs[i].key) & mask;
+	while (m->index[h])
+		h = (h + 1) & mask;
+	m->index[h] = (unsigned)i + 1;
+}
+
+static void index_build(struct node *m)
+{
+	unsigned cap = 32;
+	while (cap < m->n * 2)
+		cap *= 2;
+	free(m->index);
+	m->index = xcalloc(cap, sizeof(*m->index));
+	m->index_cap = cap;
+	for (size_t i = 0; i < m->n; i++)
+		index_insert(m, i);
+}
+
 struct pair *node_map_pair(const struct node *map, const char *key)
 {
 	if (!map || map->kind != NODE_MAP)
 		return NULL;
-	for (size_t i = 0; i < map->n; i++)
-		if (streq(map->pairs[i].key, key))
-			return &map->pairs[i];
+	if (map->n < INDEX_FROM) {
+		for (size_t i = 0; i < map->n; i++)
+			if (streq(map->pairs[i].key, key))
+				return &map->pairs[i];
+		return NULL;
+	}
+	struct node *m = (struct node *)map; /* the index is a cache, not content */
+	if (!m->index)
+		index_build(m);
+	size_t mask = m->index_cap - 1;
+	for (size_t h = hash_key(key) & mask; m->index[h]; h = (h + 1) & mask)
+		if (streq(m->pairs[m->index[h] - 1].key, key))
+			return &m->pairs[m->index[h] - 1];
 	return NULL;
 }
 
@@ -170,6 +218,10 @@ void node_map_set_at(struct node *map, const char *key, struct pos kpos, struct 
 		map->pairs = xrealloc(map->pairs, map->cap * sizeof(*map->pairs));
 	}
 	map->pairs[map->n++] = (struct pair){xstrdup(key), pos_ref(kpos), val};
+	if (map->index && map->n * 2 <= map->index_cap)
+		index_insert(map, map->n - 1);
+	else
+		index_drop(map);
 }
 
 void node_map_set(struct node *map, const char *key, struct node *val)
@@ -183,6 +235,7 @@ struct node *node_map_take(struct node *map, const char *key)
 		if (!streq(map->pairs[i].key, key))
 			continue;
 		struct node *v = map->pairs[i].val;
+		index_drop(map);
 		free(map->pairs[i].key);
 		pos_unref(&map->pairs[i].pos);
 		memmove(&map->pairs[i], &map->pairs[i + 1], (map->n - i - 1) * sizeof(*map->pairs));
@@ -219,6 +272,7 @@ static int pair_cmp(const void *a, const void *b)
 void node_sort(struct node *n)
 {
 	if (n->kind == NODE_MAP) {
+		index_drop(n);
 		if (n->n > 1)
 			qsort(n->pairs, n->n, sizeof(*n->pairs), pair_cmp);
 		for (size_t i = 0; i < n->n; i++)
@@ -514,4 +568,16 @@ int node_err(struct berr **err, const struct node *n, const char *fmt, ...)
 	int r = vpos_err(err, n->pos, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+char *node_path_str(const struct node_path *p)
+{
+	struct buf b = {0};
+	for (int i = 0; i < p->depth && i < NODE_PATH_MAX; i++) {
+		if (p->seg[i].key)
+			buf_printf(&b, "%s%s", b.len ? "." : "", p->seg[i].key);
+		else
+			buf_printf(&b, "[%zu]", p->seg[i].index);
+	}
+	return buf_steal(&b);
 }

@@ -30,14 +30,20 @@ enum node_flag {
 struct pair;
 
 struct node {
-	enum node_kind kind;
-	enum scalar_tag tag;
-	unsigned flags;
-	char *str;           /* NODE_SCALAR text */
-	size_t n, cap;       /* number of items or pairs */
-	struct node **items; /* NODE_SEQ */
-	struct pair *pairs;  /* NODE_MAP, in document order */
+	unsigned char kind; /* enum node_kind */
+	unsigned char tag;  /* enum scalar_tag, for scalars */
+	unsigned short flags;
+	unsigned n, cap; /* number of items or pairs, and room for them */
+	char *str;	 /* NODE_SCALAR text */
+	union {
+		struct node **items; /* NODE_SEQ */
+		struct pair *pairs;  /* NODE_MAP, in document order */
+	};
 	struct pos pos;
+	/* Large mappings: open-addressed table of pair index + 1, built on
+	 * first lookup, dropped whenever pairs move (see node.c). */
+	unsigned *index;
+	unsigned index_cap;
 };
 
 struct pair {
@@ -103,4 +109,37 @@ void node_to_json(const struct node *n, struct buf *b, int indent);
 /* Set *err to "file:line:col: message" at n's position; returns -EINVAL. */
 int node_err(struct berr **err, const struct node *n, const char *fmt, ...) _printf_(3, 4);
 int pos_err(struct berr **err, struct pos p, const char *fmt, ...) _printf_(3, 4);
+
+/* Where a walk is in a tree ("services.web.ports[0]"), kept as a stack and
+ * only turned into text when a message needs it. */
+#define NODE_PATH_MAX 256
+struct node_path {
+	int depth;
+	struct {
+		const char *key; /* NULL: a sequence index */
+		size_t index;
+	} seg[NODE_PATH_MAX];
+};
+
+static inline void node_path_key(struct node_path *p, const char *key)
+{
+	if (p->depth < NODE_PATH_MAX)
+		p->seg[p->depth].key = key;
+	p->depth++;
+}
+
+static inline void node_path_index(struct node_path *p, size_t i)
+{
+	if (p->depth < NODE_PATH_MAX) {
+		p->seg[p->depth].key = NULL;
+		p->seg[p->depth].index = i;
+	}
+	p->depth++;
+}
+
+static inline void node_path_pop(struct node_path *p) { p->depth--; }
+
+/* "services.web.ports[0]"; "" at the top. */
+char *node_path_str(const struct node_path *p);
+
 #endif

@@ -247,13 +247,8 @@ static int normalize_volumes(struct node *svc, const char *where, struct berr **
 		_cleanup_free_ char *w = xasprintf("%s.volumes[%zu]", where, i);
 		int r = set_bool(v, "read_only", w, err);
 		struct node *tmpfs = node_map_get(v, "tmpfs");
-		if (r == 0 && tmpfs) {
+		if (r == 0 && tmpfs)
 			r = set_bytes(tmpfs, "size", w, err);
-			struct node *size = node_map_get(tmpfs, "size");
-			long long b;
-			if (r == 0 && size && node_int(size, &b) == 0)
-				node_replace(size, node_new_int(b, size->pos));
-		}
 		if (r < 0)
 			return r;
 	}

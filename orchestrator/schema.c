@@ -1,3 +1,10 @@
+/* Validation against the Compose JSON schema. The schema (JSON, built in)
+ * is compiled once into a tree of struct sch, with every $ref resolved to a
+ * pointer, regular expressions compiled and properties sorted; validation
+ * then walks the document and that tree side by side. Only the keywords the
+ * Compose schema uses are implemented: type, properties, patternProperties,
+ * additionalProperties, required, items, uniqueItems, enum, minimum,
+ * maximum, pattern, oneOf, anyOf, allOf, $ref. */
 #include "schema.h"
 
 #include <errno.h>
@@ -8,29 +15,179 @@
 
 extern const char berth_compose_schema[];
 
-struct rx {
-	char *pattern;
+enum {
+	T_OBJECT = 1 << 0,
+	T_ARRAY = 1 << 1,
+	T_STRING = 1 << 2,
+	T_BOOLEAN = 1 << 3,
+	T_NULL = 1 << 4,
+	T_INTEGER = 1 << 5,
+	T_NUMBER = 1 << 6,
+};
+
+static const struct {
+	const char *name, *words;
+	unsigned bit;
+} type_names[] = {
+	{"object", "a mapping", T_OBJECT},   {"array", "a list", T_ARRAY},	     {"string", "a string", T_STRING},
+	{"boolean", "a boolean", T_BOOLEAN}, {"null", "null", T_NULL},	     {"integer", "an integer", T_INTEGER},
+	{"number", "a number", T_NUMBER},
+};
+
+struct sch;
+
+struct sch_prop {
+	const char *name; /* points into the JSON, which lives as long as the schema */
+	struct sch *s;
+};
+
+struct sch_pat {
 	regex_t re;
-	bool ok;
+	struct sch *s;
+};
+
+struct sch {
+	json_t *json; /* the source, for memoizing $refs */
+	unsigned types; /* 0: any */
+	struct sch_prop *props;
+	size_t nprops;
+	struct sch_pat *pats;
+	size_t npats;
+	bool closed;	      /* additionalProperties: false */
+	struct sch *additional; /* additionalProperties: {schema} */
+	const char **required;
+	size_t nrequired;
+	struct sch *items;
+	bool unique;
+	struct sch **one_of; /* oneOf or anyOf (treated alike: first match wins) */
+	size_t none_of;
+	struct sch **all_of;
+	size_t nall_of;
+	json_t *enum_;
+	bool has_min, has_max;
+	double min, max;
+	regex_t *pattern;
+	const char *pattern_src;
 };
 
 struct schema {
 	json_t *root;
-	struct rx *rx;
-	size_t nrx;
+	struct sch **all; /* every compiled node, for freeing and memoizing */
+	size_t nall;
+	struct sch *top;
 };
 
-/* The first failure found, kept until it is reported or a oneOf moves on. */
-struct fail {
-	char *msg;
-	struct pos pos;
-};
+static struct sch *compile(struct schema *s, json_t *j);
 
-struct vctx {
-	struct schema *s;
-	struct buf path;
-	struct fail fail;
-};
+static json_t *resolve_ref(struct schema *s, json_t *j)
+{
+	for (int guard = 0; guard < 16; guard++) {
+		const char *r = json_string_value(json_object_get(j, "$ref"));
+		if (!r || !startswith(r, "#/definitions/"))
+			return j;
+		json_t *d = json_object_get(json_object_get(s->root, "definitions"), r + 14);
+		if (!d)
+			return j;
+		j = d;
+	}
+	return j;
+}
+
+static int prop_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sch_prop *)a)->name, ((const struct sch_prop *)b)->name);
+}
+
+static struct sch **compile_list(struct schema *s, json_t *arr, size_t *n)
+{
+	*n = json_array_size(arr);
+	if (!*n)
+		return NULL;
+	struct sch **out = xcalloc(*n, sizeof(*out));
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) out[i] = compile(s, v);
+	return out;
+}
+
+static unsigned compile_types(json_t *t)
+{
+	unsigned bits = 0;
+	for (size_t i = 0; i < (json_is_array(t) ? json_array_size(t) : 1); i++) {
+		const char *name = json_string_value(json_is_array(t) ? json_array_get(t, i) : t);
+		for (size_t k = 0; name && k < ARRAY_SIZE(type_names); k++)
+			if (streq(name, type_names[k].name))
+				bits |= type_names[k].bit;
+	}
+	return bits;
+}
+
+static void compile_object(struct schema *s, struct sch *c, json_t *j)
+{
+	json_t *props = json_object_get(j, "properties");
+	c->nprops = json_object_size(props);
+	c->props = c->nprops ? xcalloc(c->nprops, sizeof(*c->props)) : NULL;
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(props, k, v) c->props[i++] = (struct sch_prop){k, compile(s, v)};
+	if (c->nprops > 1)
+		qsort(c->props, c->nprops, sizeof(*c->props), prop_cmp);
+	json_t *pats = json_object_get(j, "patternProperties");
+	c->pats = json_object_size(pats) ? xcalloc(json_object_size(pats), sizeof(*c->pats)) : NULL;
+	json_object_foreach(pats, k, v)
+	{
+		if (regcomp(&c->pats[c->npats].re, k, REG_EXTENDED | REG_NOSUB) != 0)
+			continue;
+		c->pats[c->npats++].s = compile(s, v);
+	}
+	json_t *add = json_object_get(j, "additionalProperties");
+	c->closed = json_is_false(add);
+	if (json_is_object(add))
+		c->additional = compile(s, add);
+	json_t *req = json_object_get(j, "required");
+	c->nrequired = json_array_size(req);
+	c->required = c->nrequired ? xcalloc(c->nrequired, sizeof(char *)) : NULL;
+	json_array_foreach(req, i, v) c->required[i] = json_string_value(v);
+}
+
+static struct sch *compile(struct schema *s, json_t *j)
+{
+	j = resolve_ref(s, j);
+	for (size_t i = 0; i < s->nall; i++)
+		if (s->all[i]->json == j)
+			return s->all[i]; /* shared definitions, and cycles */
+	struct sch *c = xcalloc(1, sizeof(*c));
+	c->json = j;
+	s->all = xrealloc(s->all, (s->nall + 1) * sizeof(*s->all));
+	s->all[s->nall++] = c;
+	if (!json_is_object(j))
+		return c;
+	c->types = compile_types(json_object_get(j, "type"));
+	compile_object(s, c, j);
+	json_t *items = json_object_get(j, "items");
+	if (json_is_object(items))
+		c->items = compile(s, items);
+	c->unique = json_is_true(json_object_get(j, "uniqueItems"));
+	json_t *one = json_object_get(j, "oneOf");
+	c->one_of = compile_list(s, one ? one : json_object_get(j, "anyOf"), &c->none_of);
+	c->all_of = compile_list(s, json_object_get(j, "allOf"), &c->nall_of);
+	c->enum_ = json_object_get(j, "enum");
+	json_t *min = json_object_get(j, "minimum"), *max = json_object_get(j, "maximum");
+	c->has_min = json_is_number(min);
+	c->min = json_number_value(min);
+	c->has_max = json_is_number(max);
+	c->max = json_number_value(max);
+	c->pattern_src = json_string_value(json_object_get(j, "pattern"));
+	if (c->pattern_src) {
+		c->pattern = xmalloc(sizeof(*c->pattern));
+		if (regcomp(c->pattern, c->pattern_src, REG_EXTENDED | REG_NOSUB) != 0) {
+			free(c->pattern);
+			c->pattern = NULL;
+		}
+	}
+	return c;
+}
 
 int schema_open(struct schema **out, struct berr **err)
 {
@@ -40,6 +197,7 @@ int schema_open(struct schema **out, struct berr **err)
 		return berr_set(err, EINVAL, "built-in compose schema is invalid: %s (line %d)", je.text, je.line);
 	struct schema *s = xcalloc(1, sizeof(*s));
 	s->root = root;
+	s->top = compile(s, root);
 	*out = s;
 	return 0;
 }
@@ -48,59 +206,42 @@ void schema_close(struct schema *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nrx; i++) {
-		if (s->rx[i].ok)
-			regfree(&s->rx[i].re);
-		free(s->rx[i].pattern);
+	for (size_t i = 0; i < s->nall; i++) {
+		struct sch *c = s->all[i];
+		for (size_t k = 0; k < c->npats; k++)
+			regfree(&c->pats[k].re);
+		if (c->pattern)
+			regfree(c->pattern);
+		free(c->pattern);
+		free(c->props);
+		free(c->pats);
+		free(c->required);
+		free(c->one_of);
+		free(c->all_of);
+		free(c);
 	}
-	free(s->rx);
+	free(s->all);
 	json_decref(s->root);
 	free(s);
 }
 
-static bool rx_match(struct schema *s, const char *pattern, const char *text)
-{
-	struct rx *r = NULL;
-	for (size_t i = 0; i < s->nrx && !r; i++)
-		if (streq(s->rx[i].pattern, pattern))
-			r = &s->rx[i];
-	if (!r) {
-		s->rx = xrealloc(s->rx, (s->nrx + 1) * sizeof(*s->rx));
-		r = &s->rx[s->nrx++];
-		r->pattern = xstrdup(pattern);
-		r->ok = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB) == 0;
-	}
-	return r->ok && regexec(&r->re, text, 0, NULL, 0) == 0;
-}
+/* ---- validation ---- */
 
-static json_t *deref(struct schema *s, json_t *sch)
-{
-	for (int guard = 0; guard < 16; guard++) {
-		json_t *ref = json_object_get(sch, "$ref");
-		if (!json_is_string(ref))
-			return sch;
-		const char *r = json_string_value(ref);
-		if (!startswith(r, "#/definitions/"))
-			return sch;
-		json_t *d = json_object_get(json_object_get(s->root, "definitions"), r + 14);
-		if (!d)
-			return sch;
-		sch = d;
-	}
-	return sch;
-}
+struct fail {
+	char *msg;
+	struct pos pos;
+};
 
-static void fail_clear(struct fail *f)
-{
-	free(f->msg);
-	f->msg = NULL;
-	pos_unref(&f->pos);
-}
+struct vctx {
+	struct node_path path;
+	struct fail fail;
+	int trial; /* inside a oneOf branch: failures are not explained */
+};
 
 static bool fail(struct vctx *v, struct pos p, const char *fmt, ...) _printf_(3, 4);
 static bool fail(struct vctx *v, struct pos p, const char *fmt, ...)
 {
-	if (v->fail.msg)
+	if (v->fail.msg || v->trial)
 		return false;
 	va_list ap;
 	va_start(ap, fmt);
@@ -108,173 +249,147 @@ static bool fail(struct vctx *v, struct pos p, const char *fmt, ...)
 	if (vasprintf(&what, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	v->fail.msg = xasprintf("%s%s%s", v->path.len ? v->path.s : "", v->path.len ? ": " : "", what);
+	_cleanup_free_ char *at = node_path_str(&v->path);
+	v->fail.msg = xasprintf("%s%s%s", at, at[0] ? ": " : "", what);
 	free(what);
 	v->fail.pos = pos_ref(p);
 	return false;
 }
 
-static bool parses_as(const struct node *n, const char *type)
+static unsigned node_types(const struct node *n)
+{
+	double d;
+	if (n->kind == NODE_MAP)
+		return T_OBJECT;
+	if (n->kind == NODE_SEQ)
+		return T_ARRAY;
+	switch (n->tag) {
+	case TAG_STR:
+		return T_STRING;
+	case TAG_BOOL:
+		return T_BOOLEAN;
+	case TAG_NULL:
+		return T_NULL;
+	case TAG_INT:
+		return T_INTEGER | T_NUMBER;
+	default:
+		return T_NUMBER | (node_float(n, &d) == 0 && d == floor(d) ? T_INTEGER : 0);
+	}
+}
+
+static char *types_words(unsigned bits)
+{
+	struct buf w = {0};
+	size_t count = 0, seen = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
+		count += (bits & type_names[i].bit) != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++) {
+		if (!(bits & type_names[i].bit))
+			continue;
+		buf_printf(&w, "%s%s", seen == 0 ? "" : seen + 1 == count ? " or " : ", ", type_names[i].words);
+		seen++;
+	}
+	return buf_steal(&w);
+}
+
+/* Compose casts interpolated text to the type a field needs ("true", "8080"). */
+static bool coerce(struct node *n, unsigned want)
 {
 	long long i;
 	double d;
 	bool b;
-	if (streq(type, "integer"))
-		return node_int(n, &i) == 0;
-	if (streq(type, "number"))
-		return node_float(n, &d) == 0;
-	if (streq(type, "boolean"))
-		return node_bool(n, &b) == 0;
-	return false;
-}
-
-static bool type_is(const struct node *n, const char *type)
-{
-	double d;
-	if (streq(type, "object"))
-		return n->kind == NODE_MAP;
-	if (streq(type, "array"))
-		return n->kind == NODE_SEQ;
-	if (n->kind != NODE_SCALAR)
+	if (n->kind != NODE_SCALAR || n->tag != TAG_STR || !(n->flags & NF_INTERP) || (want & T_STRING))
 		return false;
-	if (streq(type, "string"))
-		return n->tag == TAG_STR;
-	if (streq(type, "boolean"))
-		return n->tag == TAG_BOOL;
-	if (streq(type, "null"))
-		return n->tag == TAG_NULL;
-	if (streq(type, "integer"))
-		return n->tag == TAG_INT || (n->tag == TAG_FLOAT && node_float(n, &d) == 0 && d == floor(d));
-	if (streq(type, "number"))
-		return n->tag == TAG_INT || n->tag == TAG_FLOAT;
-	return false;
+	if ((want & T_INTEGER) && node_int(n, &i) == 0)
+		n->tag = TAG_INT;
+	else if ((want & T_NUMBER) && node_float(n, &d) == 0)
+		n->tag = scalar_resolve(n->str) == TAG_INT ? TAG_INT : TAG_FLOAT;
+	else if ((want & T_BOOLEAN) && node_bool(n, &b) == 0)
+		n->tag = TAG_BOOL;
+	else
+		return false;
+	return true;
 }
 
-static const char *type_words(const char *type)
+static bool check_type(struct vctx *v, struct node *n, unsigned want)
 {
-	static const char *const map[][2] = {
-		{"object", "a mapping"}, {"array", "a list"},	  {"string", "a string"}, {"boolean", "a boolean"},
-		{"null", "null"},	 {"integer", "an integer"}, {"number", "a number"},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (streq(map[i][0], type))
-			return map[i][1];
-	return type;
-}
-
-/* Does n have one of the schema's types? A value that came out of
- * interpolation is read as the type asked for, as Compose casts it. */
-static bool check_type(struct vctx *v, struct node *n, json_t *types)
-{
-	if (!types)
+	if (!want || (node_types(n) & want) || coerce(n, want))
 		return true;
-	size_t count = json_is_array(types) ? json_array_size(types) : 1;
-	bool want_string = false;
-	for (size_t i = 0; i < count; i++) {
-		const char *t = json_string_value(json_is_array(types) ? json_array_get(types, i) : types);
-		if (t && type_is(n, t))
-			return true;
-		want_string |= streq(t, "string");
-	}
-	if (n->kind == NODE_SCALAR && n->tag == TAG_STR && (n->flags & NF_INTERP) && !want_string) {
-		for (size_t i = 0; i < count; i++) {
-			const char *t = json_string_value(json_is_array(types) ? json_array_get(types, i) : types);
-			if (t && parses_as(n, t)) {
-				n->tag = streq(t, "boolean") ? TAG_BOOL : scalar_resolve(n->str);
-				return true;
-			}
-		}
-	}
-	struct buf w = {0};
-	for (size_t i = 0; i < count; i++) {
-		const char *t = json_string_value(json_is_array(types) ? json_array_get(types, i) : types);
-		buf_printf(&w, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", type_words(t));
-	}
-	fail(v, n->pos, "must be %s, not %s", w.s, node_kind_name(n));
-	buf_free(&w);
-	return false;
+	if (v->trial)
+		return false;
+	_cleanup_free_ char *w = types_words(want);
+	return fail(v, n->pos, "must be %s, not %s", w, node_kind_name(n));
 }
 
-static bool validate(struct vctx *v, struct node *n, json_t *sch);
+static bool validate(struct vctx *v, struct node *n, struct sch *c);
 
-static void path_push_key(struct buf *p, const char *key)
+static struct sch *find_prop(struct sch *c, const char *name)
 {
-	if (p->len)
-		buf_putc(p, '.');
-	buf_puts(p, key);
+	struct sch_prop key = {name, NULL};
+	struct sch_prop *p = c->nprops ? bsearch(&key, c->props, c->nprops, sizeof(*c->props), prop_cmp) : NULL;
+	return p ? p->s : NULL;
 }
 
-static void path_pop(struct buf *p, size_t mark)
+static bool unknown_key(struct vctx *v, struct pair *pr, struct sch *c)
 {
-	p->len = mark;
-	if (p->s)
-		p->s[mark] = '\0';
+	if (v->trial)
+		return false;
+	const char **names = xcalloc(c->nprops + 1, sizeof(char *));
+	for (size_t i = 0; i < c->nprops; i++)
+		names[i] = c->props[i].name;
+	const char *near = str_nearest(pr->key, names, c->nprops);
+	bool r = near ? fail(v, pr->pos, "unknown key \"%s\"; did you mean \"%s\"?", pr->key, near)
+		      : fail(v, pr->pos, "unknown key \"%s\" (custom keys must start with \"x-\")", pr->key);
+	free(names);
+	return r;
 }
 
-static bool unknown_key(struct vctx *v, struct pair *pr, json_t *props)
+static bool check_pair(struct vctx *v, struct pair *pr, struct sch *c)
 {
-	const char *names[256];
-	size_t n = 0;
-	const char *k;
-	json_t *val;
-	json_object_foreach(props, k, val)
-	{
-		if (n < ARRAY_SIZE(names))
-			names[n++] = k;
+	bool matched = false;
+	struct sch *ps = find_prop(c, pr->key);
+	if (ps) {
+		matched = true;
+		if (!validate(v, pr->val, ps))
+			return false;
 	}
-	const char *near = str_nearest(pr->key, names, n);
-	if (near)
-		return fail(v, pr->pos, "unknown key \"%s\"; did you mean \"%s\"?", pr->key, near);
-	return fail(v, pr->pos, "unknown key \"%s\" (custom keys must start with \"x-\")", pr->key);
+	for (size_t k = 0; k < c->npats; k++) {
+		if (regexec(&c->pats[k].re, pr->key, 0, NULL, 0) != 0)
+			continue;
+		matched = true;
+		if (!validate(v, pr->val, c->pats[k].s))
+			return false;
+	}
+	if (matched)
+		return true;
+	if (c->closed) {
+		node_path_pop(&v->path);
+		bool r = unknown_key(v, pr, c);
+		node_path_key(&v->path, pr->key);
+		return r;
+	}
+	return c->additional ? validate(v, pr->val, c->additional) : true;
 }
 
-static bool check_object(struct vctx *v, struct node *n, json_t *sch)
+static bool check_object(struct vctx *v, struct node *n, struct sch *c)
 {
-	json_t *props = json_object_get(sch, "properties");
-	json_t *patterns = json_object_get(sch, "patternProperties");
-	json_t *additional = json_object_get(sch, "additionalProperties");
 	for (size_t i = 0; i < n->n; i++) {
-		struct pair *pr = &n->pairs[i];
-		size_t mark = v->path.len;
-		path_push_key(&v->path, pr->key);
-		bool matched = false, ok = true;
-		json_t *ps = json_object_get(props, pr->key);
-		if (ps) {
-			matched = true;
-			ok = validate(v, pr->val, ps);
-		}
-		const char *pat;
-		json_t *psch;
-		json_object_foreach(patterns, pat, psch)
-		{
-			if (!ok || !rx_match(v->s, pat, pr->key))
-				continue;
-			matched = true;
-			ok = validate(v, pr->val, psch);
-		}
-		if (ok && !matched && json_is_false(additional)) {
-			path_pop(&v->path, mark);
-			return unknown_key(v, pr, props);
-		}
-		if (ok && !matched && json_is_object(additional))
-			ok = validate(v, pr->val, additional);
-		path_pop(&v->path, mark);
+		node_path_key(&v->path, n->pairs[i].key);
+		bool ok = check_pair(v, &n->pairs[i], c);
+		node_path_pop(&v->path);
 		if (!ok)
 			return false;
 	}
-	json_t *req = json_object_get(sch, "required");
-	size_t idx;
-	json_t *r;
-	json_array_foreach(req, idx, r)
-	{
-		if (!node_map_get(n, json_string_value(r)))
-			return fail(v, n->pos, "the key \"%s\" is required here", json_string_value(r));
-	}
+	for (size_t i = 0; i < c->nrequired; i++)
+		if (!node_map_get(n, c->required[i]))
+			return fail(v, n->pos, "the key \"%s\" is required here", c->required[i]);
 	return true;
 }
 
 static bool same_value(const struct node *a, const struct node *b)
 {
+	if (a->kind == NODE_SCALAR && b->kind == NODE_SCALAR)
+		return a->tag == b->tag && streq(a->str, b->str);
 	struct buf x = {0}, y = {0};
 	node_to_json(a, &x, -1);
 	node_to_json(b, &y, -1);
@@ -284,155 +399,122 @@ static bool same_value(const struct node *a, const struct node *b)
 	return same;
 }
 
-static bool check_array(struct vctx *v, struct node *n, json_t *sch)
+static bool check_array(struct vctx *v, struct node *n, struct sch *c)
 {
-	json_t *items = json_object_get(sch, "items");
-	for (size_t i = 0; items && i < n->n; i++) {
-		size_t mark = v->path.len;
-		buf_printf(&v->path, "[%zu]", i);
-		bool ok = validate(v, n->items[i], items);
-		path_pop(&v->path, mark);
+	for (size_t i = 0; c->items && i < n->n; i++) {
+		node_path_index(&v->path, i);
+		bool ok = validate(v, n->items[i], c->items);
+		node_path_pop(&v->path);
 		if (!ok)
 			return false;
 	}
-	if (!json_is_true(json_object_get(sch, "uniqueItems")))
-		return true;
-	for (size_t i = 0; i < n->n; i++) {
-		for (size_t j = 0; j < i; j++) {
+	for (size_t i = 0; c->unique && i < n->n; i++)
+		for (size_t j = 0; j < i; j++)
 			if (same_value(n->items[i], n->items[j]))
 				return fail(v, n->items[i]->pos, "item %zu repeats item %zu; list each value once", i, j);
-		}
-	}
 	return true;
 }
 
-static bool check_scalar(struct vctx *v, struct node *n, json_t *sch)
-{
-	json_t *en = json_object_get(sch, "enum");
-	if (en) {
-		size_t idx;
-		json_t *e;
-		struct buf w = {0};
-		json_array_foreach(en, idx, e)
-		{
-			if (json_is_string(e) && streq(json_string_value(e), n->str)) {
-				buf_free(&w);
-				return true;
-			}
-			if (json_is_integer(e) && n->tag == TAG_INT && atoll(n->str) == json_integer_value(e)) {
-				buf_free(&w);
-				return true;
-			}
-			if (json_is_string(e))
-				buf_printf(&w, "%s\"%s\"", idx ? ", " : "", json_string_value(e));
-		}
-		fail(v, n->pos, "\"%s\" is not allowed; use one of %s", n->str, w.s ? w.s : "");
-		buf_free(&w);
-		return false;
-	}
-	double d;
-	json_t *min = json_object_get(sch, "minimum"), *max = json_object_get(sch, "maximum");
-	if ((min || max) && n->tag != TAG_STR && node_float(n, &d) == 0) {
-		if (min && d < json_number_value(min))
-			return fail(v, n->pos, "%s is below the minimum of %g", n->str, json_number_value(min));
-		if (max && d > json_number_value(max))
-			return fail(v, n->pos, "%s is above the maximum of %g", n->str, json_number_value(max));
-	}
-	json_t *pat = json_object_get(sch, "pattern");
-	if (pat && n->tag == TAG_STR && !rx_match(v->s, json_string_value(pat), n->str))
-		return fail(v, n->pos, "\"%s\" does not match the expected format %s", n->str,
-			    json_string_value(pat));
-	return true;
-}
-
-/* The branch of a oneOf whose type fits n, to explain why n is wrong. */
-static json_t *fitting_branch(struct vctx *v, struct node *n, json_t *branches)
+static bool check_enum(struct vctx *v, struct node *n, json_t *en)
 {
 	size_t idx;
-	json_t *b, *found = NULL;
-	json_array_foreach(branches, idx, b)
+	json_t *e;
+	json_array_foreach(en, idx, e)
 	{
-		json_t *t = json_object_get(deref(v->s, b), "type");
-		if (!t)
-			continue;
-		bool fits = false;
-		for (size_t i = 0; i < (json_is_array(t) ? json_array_size(t) : 1); i++)
-			fits |= type_is(n, json_string_value(json_is_array(t) ? json_array_get(t, i) : t));
-		if (fits) {
-			if (found)
-				return NULL;
-			found = b;
-		}
-	}
-	return found;
-}
-
-static bool check_one_of(struct vctx *v, struct node *n, json_t *branches)
-{
-	size_t idx;
-	json_t *b;
-	json_array_foreach(branches, idx, b)
-	{
-		struct fail saved = v->fail;
-		v->fail = (struct fail){0};
-		bool ok = validate(v, n, b);
-		fail_clear(&v->fail);
-		v->fail = saved;
-		if (ok)
+		if (json_is_string(e) && streq(json_string_value(e), n->str))
+			return true;
+		if (json_is_integer(e) && n->tag == TAG_INT && atoll(n->str) == json_integer_value(e))
 			return true;
 	}
-	json_t *fit = fitting_branch(v, n, branches);
-	if (fit)
-		return validate(v, n, fit);
+	if (v->trial)
+		return false;
 	struct buf w = {0};
-	size_t count = json_array_size(branches);
-	json_array_foreach(branches, idx, b)
+	json_array_foreach(en, idx, e)
 	{
-		json_t *t = json_object_get(deref(v->s, b), "type");
-		const char *word = json_is_string(t) ? type_words(json_string_value(t)) : "another form";
-		buf_printf(&w, "%s%s", idx == 0 ? "" : idx + 1 == count ? " or " : ", ", word);
+		if (json_is_string(e))
+			buf_printf(&w, "%s\"%s\"", idx ? ", " : "", json_string_value(e));
 	}
-	fail(v, n->pos, "must be %s, not %s", w.s ? w.s : "another form", node_kind_name(n));
+	fail(v, n->pos, "\"%s\" is not allowed; use one of %s", n->str, w.s ? w.s : "");
 	buf_free(&w);
 	return false;
 }
 
-static bool validate(struct vctx *v, struct node *n, json_t *sch)
+static bool check_scalar(struct vctx *v, struct node *n, struct sch *c)
 {
-	sch = deref(v->s, sch);
-	if (!json_is_object(sch))
-		return true;
-	json_t *one = json_object_get(sch, "oneOf");
-	if (!one)
-		one = json_object_get(sch, "anyOf");
-	if (one && !check_one_of(v, n, one))
+	if (c->enum_ && !check_enum(v, n, c->enum_))
 		return false;
-	json_t *all = json_object_get(sch, "allOf");
-	size_t idx;
-	json_t *a;
-	json_array_foreach(all, idx, a)
-	{
-		if (!validate(v, n, a))
-			return false;
+	double d;
+	if ((c->has_min || c->has_max) && n->tag != TAG_STR && node_float(n, &d) == 0) {
+		if (c->has_min && d < c->min)
+			return fail(v, n->pos, "%s is below the minimum of %g", n->str, c->min);
+		if (c->has_max && d > c->max)
+			return fail(v, n->pos, "%s is above the maximum of %g", n->str, c->max);
 	}
-	if (!check_type(v, n, json_object_get(sch, "type")))
+	if (c->pattern && n->tag == TAG_STR && regexec(c->pattern, n->str, 0, NULL, 0) != 0)
+		return fail(v, n->pos, "\"%s\" does not match the expected format %s", n->str, c->pattern_src);
+	return true;
+}
+
+/* The one branch whose type fits n, to explain why n is wrong; else NULL. */
+static struct sch *fitting_branch(struct node *n, struct sch *c)
+{
+	struct sch *found = NULL;
+	for (size_t i = 0; i < c->none_of; i++) {
+		unsigned t = c->one_of[i]->types;
+		if (!t || !(node_types(n) & t))
+			continue;
+		if (found)
+			return NULL;
+		found = c->one_of[i];
+	}
+	return found;
+}
+
+static bool check_one_of(struct vctx *v, struct node *n, struct sch *c)
+{
+	for (size_t i = 0; i < c->none_of; i++) {
+		v->trial++;
+		bool ok = validate(v, n, c->one_of[i]);
+		v->trial--;
+		if (ok)
+			return true;
+	}
+	struct sch *fit = fitting_branch(n, c);
+	if (fit)
+		return validate(v, n, fit);
+	if (v->trial)
+		return false;
+	unsigned all = 0;
+	for (size_t i = 0; i < c->none_of; i++)
+		all |= c->one_of[i]->types;
+	_cleanup_free_ char *w = types_words(all);
+	return fail(v, n->pos, "must be %s, not %s", w[0] ? w : "another form", node_kind_name(n));
+}
+
+static bool validate(struct vctx *v, struct node *n, struct sch *c)
+{
+	if (c->none_of && !check_one_of(v, n, c))
+		return false;
+	for (size_t i = 0; i < c->nall_of; i++)
+		if (!validate(v, n, c->all_of[i]))
+			return false;
+	if (!check_type(v, n, c->types))
 		return false;
 	if (n->kind == NODE_MAP)
-		return check_object(v, n, sch);
+		return check_object(v, n, c);
 	if (n->kind == NODE_SEQ)
-		return check_array(v, n, sch);
-	return check_scalar(v, n, sch);
+		return check_array(v, n, c);
+	return check_scalar(v, n, c);
 }
 
 int schema_validate(struct schema *s, struct node *doc, struct berr **err)
 {
-	struct vctx v = {.s = s};
-	bool ok = validate(&v, doc, s->root);
-	buf_free(&v.path);
-	if (ok)
+	struct vctx v = {0};
+	if (validate(&v, doc, s->top))
 		return 0;
 	_cleanup_free_ char *where = pos_str(v.fail.pos);
 	int r = berr_set(err, EINVAL, "%s: %s", where, v.fail.msg);
-	fail_clear(&v.fail);
+	free(v.fail.msg);
+	pos_unref(&v.fail.pos);
 	return r;
 }

@@ -289,6 +289,9 @@ int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, cons
 		return -EINVAL;
 	}
 	size_t count = thi - tlo + 1;
+	*n = count;
+	if (!out)
+		return 0; /* the caller only asked how many */
 	if (count > max) {
 		*why = "the port range is too large";
 		return -EINVAL;
@@ -305,6 +308,5 @@ int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, cons
 		else
 			snprintf(p->published, sizeof(p->published), "%u", plo + (unsigned)i);
 	}
-	*n = count;
 	return 0;
 }

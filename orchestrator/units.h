@@ -23,7 +23,8 @@ struct port_spec {
 	unsigned target;
 	char protocol[8];
 };
-/* Parse "[[ip:]published:]target[/proto]" with ranges; fills up to max entries. */
+/* Parse "[[ip:]published:]target[/proto]" with ranges; fills up to max entries.
+ * With out NULL, only checks the spec and counts its mappings into *n. */
 int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, const char **why);
 
 #endif

@@ -425,7 +425,7 @@ static void validation_messages(void **state)
 		   "c.yaml:4:17: services.web.privileged: \"maybe\" is not true or false");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: nginx\n    privileged: [1]\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}},
-		   "c.yaml:4:17: services.web.privileged: must be a boolean or a string, not a list");
+		   "c.yaml:4:17: services.web.privileged: must be a string or a boolean, not a list");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: [nginx]\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:3:12: services.web.image: must be a string, not a list");
 	write_file(dir, "c.yaml", "services:\n  web:\n    ports:\n      - {published: 80}\n");
