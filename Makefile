@@ -75,8 +75,8 @@ $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-check: deps unit
-	@BERTH=$(CURDIR)/$(SANBUILD)/berth SANBUILD=$(SANBUILD) tests/run-all
+check: deps all unit
+	@BERTH=$(CURDIR)/$(SANBUILD)/berth BERTH_PLAIN=$(CURDIR)/$(BUILD)/berth SANBUILD=$(SANBUILD) tests/run-all
 
 fuzz: deps
 	@tests/fuzz/run

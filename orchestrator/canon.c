@@ -498,6 +498,9 @@ static void canon_resources(struct node *section, const struct canon_ctx *c, boo
 		}
 		if (files)
 			resolve_in_place(c, node_map_get(r, "file"));
+		struct pair *labels = node_map_pair(r, "labels");
+		if (labels)
+			to_mapping(c, section->pairs[i].key, labels, NULL);
 	}
 }
 

@@ -1,6 +1,7 @@
 #include "normalize.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "../lib/fs.h"
@@ -95,6 +96,19 @@ static void strings_in_map(struct node *m, bool null_is_empty)
 	}
 }
 
+/* build.args: a bare KEY takes the project's value, as environment does;
+ * one that is set nowhere stays null (the Dockerfile's default applies). */
+static void resolve_args(struct node *args, const struct env *env)
+{
+	for (size_t i = 0; args && args->kind == NODE_MAP && i < args->n; i++) {
+		struct node *v = args->pairs[i].val;
+		const char *from_env = node_is_null(v) ? env_get(env, args->pairs[i].key) : NULL;
+		if (from_env)
+			node_replace(v, node_new_str(from_env, v->pos));
+		node_make_str(v);
+	}
+}
+
 static int set_bytes(struct node *m, const char *key, const char *where, struct berr **err)
 {
 	struct node *v = node_map_get(m, key);
@@ -130,7 +144,7 @@ static int set_number(struct node *m, const char *key, const char *where, struct
 	if (!v || v->kind != NODE_SCALAR || v->tag == TAG_NULL)
 		return 0;
 	double d;
-	if (node_float(v, &d) < 0)
+	if (node_float(v, &d) < 0 || !isfinite(d))
 		return node_err(err, v, "%s.%s: \"%s\" is not a number", where, key, v->str);
 	_cleanup_free_ char *s = float_format(d);
 	node_replace(v, node_new_scalar(TAG_FLOAT, s, v->pos));
@@ -152,11 +166,12 @@ static int set_bool(struct node *m, const char *key, const char *where, struct b
 static int set_int(struct node *m, const char *key, const char *where, struct berr **err)
 {
 	struct node *v = node_map_get(m, key);
-	if (!v || v->kind != NODE_SCALAR || v->tag == TAG_INT || v->tag == TAG_NULL)
+	if (!v || v->kind != NODE_SCALAR || v->tag == TAG_NULL)
 		return 0;
 	long long i;
 	if (node_int(v, &i) < 0)
-		return node_err(err, v, "%s.%s: \"%s\" is not a whole number", where, key, v->str);
+		return node_err(err, v, "%s.%s: \"%s\" is not a whole number that fits in 64 bits", where, key,
+				v->str);
 	node_replace(v, node_new_int(i, v->pos));
 	return 0;
 }
@@ -246,6 +261,10 @@ static int normalize_volumes(struct node *svc, const char *where, struct berr **
 			continue;
 		_cleanup_free_ char *w = xasprintf("%s.volumes[%zu]", where, i);
 		int r = set_bool(v, "read_only", w, err);
+		if (r == 0)
+			r = set_bool(node_map_get(v, "bind"), "create_host_path", w, err);
+		if (r == 0)
+			r = set_bool(node_map_get(v, "volume"), "nocopy", w, err);
 		struct node *tmpfs = node_map_get(v, "tmpfs");
 		if (r == 0 && tmpfs)
 			r = set_bytes(tmpfs, "size", w, err);
@@ -265,7 +284,7 @@ static void normalize_ports(struct node *svc)
 	}
 }
 
-static void normalize_depends_on(struct node *svc)
+static int normalize_depends_on(struct node *svc, const char *where, struct berr **err)
 {
 	struct node *deps = node_map_get(svc, "depends_on");
 	for (size_t i = 0; deps && deps->kind == NODE_MAP && i < deps->n; i++) {
@@ -274,7 +293,44 @@ static void normalize_depends_on(struct node *svc)
 			node_replace(d, node_new_map(d->pos));
 		set_default(d, "condition", node_new_str("service_started", d->pos));
 		set_default(d, "required", node_new_bool(true, d->pos));
+		_cleanup_free_ char *w = xasprintf("%s.depends_on.%s", where, deps->pairs[i].key);
+		int r = set_bool(d, "required", w, err);
+		if (r == 0)
+			r = set_bool(d, "restart", w, err);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
+
+/* secrets and configs of a service: mode is a number (0440 written in octal). */
+static int normalize_refs(struct node *svc, const char *key, const char *where, struct berr **err)
+{
+	struct node *refs = node_map_get(svc, key);
+	for (size_t i = 0; refs && refs->kind == NODE_SEQ && i < refs->n; i++) {
+		_cleanup_free_ char *w = xasprintf("%s.%s[%zu]", where, key, i);
+		int r = set_int(refs->items[i], "mode", w, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int normalize_ulimits(struct node *svc, const char *where, struct berr **err)
+{
+	struct node *u = node_map_get(svc, "ulimits");
+	for (size_t i = 0; u && u->kind == NODE_MAP && i < u->n; i++) {
+		_cleanup_free_ char *w = xasprintf("%s.ulimits", where);
+		int r = u->pairs[i].val->kind == NODE_MAP ? 0 : set_int(u, u->pairs[i].key, w, err);
+		_cleanup_free_ char *w2 = xasprintf("%s.ulimits.%s", where, u->pairs[i].key);
+		if (r == 0)
+			r = set_int(u->pairs[i].val, "soft", w2, err);
+		if (r == 0)
+			r = set_int(u->pairs[i].val, "hard", w2, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static void normalize_build(struct node *svc, const struct normalize_ctx *c)
@@ -329,17 +385,46 @@ static int normalize_service(struct node *svc, const char *name, const struct no
 		r = normalize_deploy(svc, where, err);
 	if (r == 0)
 		r = normalize_volumes(svc, where, err);
+	if (r == 0)
+		r = normalize_depends_on(svc, where, err);
+	if (r == 0)
+		r = normalize_refs(svc, "secrets", where, err);
+	if (r == 0)
+		r = normalize_refs(svc, "configs", where, err);
+	if (r == 0)
+		r = normalize_ulimits(svc, where, err);
 	if (r < 0)
 		return r;
 	strings_in_map(node_map_get(svc, "labels"), true);
 	strings_in_map(node_map_get(svc, "annotations"), true);
 	strings_in_map(node_map_get(svc, "sysctls"), false);
-	strings_in_map(node_map_get(node_map_get(svc, "build"), "args"), false);
+	strings_in_map(node_map_get(svc, "storage_opt"), false);
+	strings_in_map(node_map_get(node_map_get(svc, "logging"), "options"), false);
+	strings_in_map(node_map_get(node_map_get(svc, "deploy"), "labels"), true);
+	strings_in_map(node_map_get(node_map_get(svc, "build"), "labels"), true);
+	resolve_args(node_map_get(node_map_get(svc, "build"), "args"), c->env);
 	normalize_ports(svc);
-	normalize_depends_on(svc);
 	normalize_build(svc, c);
 	normalize_service_networks(svc);
 	normalize_extra_hosts(svc);
+	return 0;
+}
+
+/* Top-level networks, volumes, secrets, configs: flags are booleans and
+ * string maps print as strings. */
+static int normalize_resource(struct node *r, const char *where, struct berr **err)
+{
+	static const char *const flags[] = {"external", "internal", "attachable", "enable_ipv4", "enable_ipv6", NULL};
+	int rc = apply_setters(r, flags, set_bool, where, err);
+	if (rc < 0)
+		return rc;
+	strings_in_map(node_map_get(r, "labels"), true);
+	strings_in_map(node_map_get(r, "driver_opts"), false);
+	struct node *ipam = node_map_get(r, "ipam");
+	strings_in_map(node_map_get(ipam, "options"), false);
+	struct node *pools = node_map_get(ipam, "config");
+	for (size_t i = 0; pools && pools->kind == NODE_SEQ && i < pools->n; i++)
+		strings_in_map(node_map_get(pools->items[i], "aux_addresses"), false);
 	return 0;
 }
 
@@ -387,7 +472,15 @@ int normalize_document(struct node *doc, const struct normalize_ctx *c, struct b
 		set_default(nets, "default", node_new_map(doc->pos));
 	}
 	static const char *const sections[] = {"networks", "volumes", "secrets", "configs"};
-	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		resolve_names(node_map_get(doc, sections[i]), c->project);
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		struct node *sec = node_map_get(doc, sections[i]);
+		for (size_t k = 0; sec && sec->kind == NODE_MAP && k < sec->n; k++) {
+			_cleanup_free_ char *w = xasprintf("%s.%s", sections[i], sec->pairs[k].key);
+			int r = normalize_resource(sec->pairs[k].val, w, err);
+			if (r < 0)
+				return r;
+		}
+		resolve_names(sec, c->project);
+	}
 	return 0;
 }

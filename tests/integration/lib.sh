@@ -4,7 +4,7 @@ set -u
 : "${BERTH:?set BERTH to the berth binary}"
 RESULTS=${BERTH_RESULTS:-/dev/null}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CORPUS=${BERTH_CORPUS:-$REPO/../shared/corpus}
+CORPUS=${BERTH_CORPUS:-$(cd "$REPO/../shared/corpus" 2>/dev/null && pwd || echo "$REPO/../shared/corpus")}
 WORK=$(mktemp -d /tmp/berth-it-XXXXXX)
 export BERTH_ROOT=$WORK/root
 cleanup_hooks=()

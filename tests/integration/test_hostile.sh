@@ -1,0 +1,54 @@
+#!/bin/bash
+# Hostile input: every case ends in one clean message (or a clean load),
+# never a crash, within a memory bound. Uses the plain build (BERTH_PLAIN):
+# the sanitizers reserve too much address space for `ulimit -v`.
+. "$(dirname "$0")/lib.sh"
+PLAIN=${BERTH_PLAIN:-$REPO/build/berth}
+cd "$WORK"
+
+bounded() { (ulimit -v 1048576 && "$PLAIN" "$@"); } # 1 GiB of address space
+
+# a 10 MB compose file (one long value and many comments) loads
+{
+	printf 'services:\n  web:\n    image: busybox\n    labels:\n      big: "'
+	head -c 10000000 /dev/zero | tr '\0' 'a'
+	printf '"\n'
+	for i in $(seq 1 20000); do echo "# comment line $i"; done
+} >big.yaml
+expect "a 10 MB file loads within 1 GiB" 0 '^$' bounded -f big.yaml config -q
+
+head -c 40000000 /dev/zero | tr '\0' '#' >huge.yaml
+expect "a 40 MB file is refused cleanly" 1 'huge.yaml is larger than 33554432 bytes' bounded -f huge.yaml config
+
+{
+	printf 'services:\n  web:\n    image: busybox\n    labels: '
+	head -c 10000 /dev/zero | tr '\0' '['
+	head -c 10000 /dev/zero | tr '\0' ']'
+	echo
+} >deep.yaml
+expect "10,000-deep nesting is refused cleanly" 1 'deep.yaml:4:[0-9]+: nesting is deeper than 200 levels' bounded -f deep.yaml config
+
+{
+	echo 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'
+	prev=a
+	for n in b c d e f g h i; do
+		printf '%s: &%s [' "$n" "$n"
+		for k in 1 2 3 4 5 6 7 8 9; do printf '*%s,' "$prev"; done
+		printf '*%s]\n' "$prev"
+		prev=$n
+	done
+} >bomb.yaml
+expect "an alias bomb is refused cleanly" 1 'alias bomb' bounded -f bomb.yaml config
+
+printf 'services:\n  web:\n    image: busybox\n    cpu_shares: 99999999999999999999999999\n' >num.yaml
+expect "a huge integer is refused with its path" 1 'num.yaml:4:17: services.web.cpu_shares: "99999999999999999999999999" is not a whole number' bounded -f num.yaml config
+printf 'services:\n  web:\n    image: busybox\n    cpus: 1e400\n' >num.yaml
+expect "an infinite number is refused" 1 'services.web.cpus: "1e400" is not a number' bounded -f num.yaml config
+printf 'services:\n  web:\n    image: busybox\n    mem_limit: 99999999999999g\n' >num.yaml
+expect "an impossible size is refused" 1 'services.web.mem_limit: "99999999999999g" is not a size' bounded -f num.yaml config
+printf 'services:\n  web:\n    image: busybox\n    ports: ["99999999999999999999:80"]\n' >num.yaml
+expect "an impossible port is refused" 1 'services.web.ports\[0\]: invalid port' bounded -f num.yaml config
+printf 'services:\n  web:\n    image: "a\\0b"\n' >nul.yaml
+expect "a NUL escape in a value is refused" 1 'nul.yaml:3:12: a value contains a NUL character' bounded -f nul.yaml config
+head -c 200000 /dev/urandom >junk.yaml
+expect "random bytes are refused cleanly" 1 'junk.yaml' bounded -f junk.yaml config
