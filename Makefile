@@ -1,6 +1,6 @@
 # berth — see README.md. `make demo` and `make check` are the two entry points.
 CC ?= cc
-PKGS := yaml-0.1 jansson libcrypto
+PKGS := yaml-0.1 jansson libcrypto libarchive
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
@@ -25,7 +25,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
 	libcurl4-openssl-dev libcmocka-dev libnftables-dev libjansson-dev libssl-dev busybox-static \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev skopeo attr
 
 .PHONY: all deps check unit integration fuzz clean demo bench
 all: $(BUILD)/berth

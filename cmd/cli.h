@@ -52,7 +52,14 @@ int report(struct berr *err);
 int project_open(struct global_opts *g, char **services, bool no_interpolate, struct project **out,
 		 struct berr **err);
 
+/* The state root: BERTH_ROOT, else /var/lib/berth. */
+const char *berth_root(void);
+/* "3 days ago" for an RFC 3339 time, as docker prints it. */
+char *human_ago(const char *rfc3339);
+
 int cmd_config(struct global_opts *g, int argc, char **argv);
+int cmd_image(struct global_opts *g, int argc, char **argv);
+int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_version(struct global_opts *g, int argc, char **argv);
 
 #endif

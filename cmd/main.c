@@ -12,6 +12,8 @@ extern char **environ;
 
 static const struct command commands[] = {
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
+	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},
+	{"images", "List images", cmd_images},
 	{"version", "Show the berth version", cmd_version},
 };
 

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <ftw.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "buf.h"
@@ -149,4 +151,57 @@ char *path_absolute(const char *p)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return path_clean(p);
 	return path_join(cwd, p);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
+{
+	_cleanup_free_ char *p = path_clean(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return berr_sys(err, errno, "cannot create directory %s", p);
+		*s = c;
+		if (!c)
+			break;
+	}
+	if (!fs_is_dir(p))
+		return berr_set(err, ENOTDIR, "%s exists and is not a directory", p);
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	int r = type == FTW_DP ? rmdir(path) : unlink(path);
+	return r < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int fs_remove_tree(const char *path, struct berr **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : berr_sys(err, errno, "cannot remove %s", path);
+	if (nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return berr_sys(err, errno, "cannot remove %s", path);
+	return 0;
+}
+
+int fs_lock(const char *path, int *fd, struct berr **err)
+{
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return berr_sys(err, errno, "cannot open lock %s", path);
+	while (flock(f, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		int e = errno;
+		close(f);
+		return berr_sys(err, e, "cannot lock %s", path);
+	}
+	*fd = f;
+	return 0;
 }

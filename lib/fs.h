@@ -19,4 +19,11 @@ const char *path_basename(const char *p);
 /* An absolute, cleaned path for p, relative to the current directory. */
 char *path_absolute(const char *p);
 
+/* mkdir -p; existing directories are fine. */
+int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
+/* rm -rf that never follows symlinks nor crosses into another mount. */
+int fs_remove_tree(const char *path, struct berr **err);
+/* An exclusive lock on path (created if missing), held until the fd is closed. */
+int fs_lock(const char *path, int *fd, struct berr **err);
+
 #endif

@@ -1,0 +1,336 @@
+/* berth image load | ls | inspect | rm, and berth images. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../runtime/image.h"
+#include "../runtime/ref.h"
+#include "cli.h"
+
+const char *berth_root(void)
+{
+	const char *r = getenv("BERTH_ROOT");
+	return r && r[0] ? r : "/var/lib/berth";
+}
+
+static int parse_or_usage(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
+			  bool *help, const char *usage_line, const char *summary)
+{
+	int i = 1;
+	struct berr *err = NULL;
+	if (flags_parse(flags, n, argc, argv, &i, false, pos, &err) < 0) {
+		int rc = usage_error(cmd, err->msg);
+		berr_free(err);
+		return rc;
+	}
+	if (*help) {
+		printf("Usage: %s\n\n%s\n\nOptions:\n", usage_line, summary);
+		flags_usage(stdout, flags, n);
+		return 0;
+	}
+	return -1;
+}
+
+static void print_lines(char **lines)
+{
+	for (size_t i = 0; lines && lines[i]; i++)
+		printf("%s\n", lines[i]);
+}
+
+static int image_load_cmd(int argc, char **argv)
+{
+	const char *input = NULL;
+	bool quiet = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"input", 'i', FLAG_STR, &input, "FILE", "Read from a tar archive file instead of standard input"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = parse_or_usage("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+				"berth image load [-i FILE]",
+				"Load images from a docker-archive (docker save) or an OCI image layout archive.");
+	if (rc < 0 && pos)
+		rc = usage_error("image load", "image load takes no arguments; name the archive with -i FILE");
+	strv_free(pos);
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	int fd = input ? open(input, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		berr_sys(&err, errno, "cannot open %s", input);
+		return report(err);
+	}
+	struct store *s = NULL;
+	char **loaded = NULL;
+	int r = store_open(berth_root(), true, &s, &err);
+	if (r == 0)
+		r = image_load(s, fd, input ? input : "standard input", &loaded, &err);
+	if (input)
+		close(fd);
+	store_close(s);
+	if (r == 0 && !quiet)
+		print_lines(loaded);
+	strv_free(loaded);
+	return r < 0 ? report(err) : 0;
+}
+
+static char *human_size(uint64_t b)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	return u == 0 ? xasprintf("%lluB", (unsigned long long)b) : xasprintf("%.3g%s", v, units[u]);
+}
+
+/* "3 days ago", as docker prints times. */
+char *human_ago(const char *rfc3339)
+{
+	struct tm tm = {0};
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+		return xstrdup("N/A");
+	long d = (long)difftime(time(NULL), timegm(&tm));
+	if (d < 1)
+		return xstrdup("Less than a second ago");
+	static const struct {
+		long secs;
+		const char *name;
+	} steps[] = {{365L * 86400, "year"}, {30L * 86400, "month"}, {7L * 86400, "week"}, {86400, "day"},
+		     {3600, "hour"},	     {60, "minute"},	     {1, "second"}};
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		long n = d / steps[i].secs;
+		if (n >= 1)
+			return xasprintf("%ld %s%s ago", n, steps[i].name, n == 1 ? "" : "s");
+	}
+	return xstrdup("Less than a second ago");
+}
+
+struct image_row {
+	char *repo, *tag, *id, *created, *size;
+	json_t *rec;
+};
+
+static void rows_add(struct image_row **rows, size_t *n, const char *repo, const char *tag, const char *id,
+		     json_t *rec)
+{
+	*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
+	const char *created = json_string_value(json_object_get(rec, "created"));
+	(*rows)[(*n)++] = (struct image_row){xstrdup(repo), xstrdup(tag), xstrdup(id), human_ago(created),
+					     human_size((uint64_t)json_integer_value(json_object_get(rec, "size"))),
+					     rec};
+}
+
+static void collect_rows(struct store *s, struct image_row **rows, size_t *n)
+{
+	char **ids = store_list_images(s);
+	for (size_t i = 0; ids[i]; i++) {
+		json_t *rec;
+		if (store_get_image(s, ids[i], &rec, NULL) < 0)
+			continue;
+		char **tags = image_tags(s, ids[i]);
+		for (size_t k = 0; tags[k]; k++) {
+			struct image_ref ref;
+			if (ref_parse(tags[k], &ref, NULL) < 0)
+				continue;
+			_cleanup_free_ char *repo = ref_familiar_repo(&ref);
+			rows_add(rows, n, repo, ref.tag ? ref.tag : "<none>", ids[i], json_incref(rec));
+			ref_free(&ref);
+		}
+		if (!tags[0])
+			rows_add(rows, n, "<none>", "<none>", ids[i], json_incref(rec));
+		strv_free(tags);
+		json_decref(rec);
+	}
+	strv_free(ids);
+}
+
+static int images_cmd(int argc, char **argv)
+{
+	bool quiet = false, help = false;
+	const char *format = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
+		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = parse_or_usage("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+				"berth images [OPTIONS] [REPOSITORY]", "List images.");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	if (store_open(berth_root(), false, &s, &err) < 0) {
+		strv_free(pos);
+		return report(err);
+	}
+	struct image_row *rows = NULL;
+	size_t n = 0;
+	collect_rows(s, &rows, &n);
+	json_t *arr = json_array();
+	if (!quiet && !format)
+		printf("%-40s %-16s %-14s %-18s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+	for (size_t i = 0; i < n; i++) {
+		struct image_row *r = &rows[i];
+		if (!pos || strv_contains(pos, r->repo)) {
+			if (quiet)
+				printf("%.12s\n", r->id + 7);
+			else if (format && streq(format, "json"))
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:O}", "Repository", r->repo,
+								     "Tag", r->tag, "ID", r->id, "CreatedSince",
+								     r->created, "Size", json_object_get(r->rec, "size")));
+			else
+				printf("%-40s %-16s %-14.12s %-18s %s\n", r->repo, r->tag, r->id + 7, r->created,
+				       r->size);
+		}
+		free(r->repo), free(r->tag), free(r->id), free(r->created), free(r->size);
+		json_decref(r->rec);
+	}
+	if (format && streq(format, "json")) {
+		char *t = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", t);
+		free(t);
+	}
+	json_decref(arr);
+	free(rows);
+	strv_free(pos);
+	store_close(s);
+	return 0;
+}
+
+static json_t *inspect_one(struct store *s, const char *what, struct berr **err)
+{
+	char *id = NULL;
+	if (store_resolve(s, what, &id, err) < 0)
+		return NULL;
+	_cleanup_free_ char *idp = id;
+	json_t *rec = NULL, *config = NULL;
+	if (store_get_image(s, id, &rec, err) < 0)
+		return NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (store_read_blob(s, id, 16u << 20, &text, &len, err) == 0)
+		config = json_loadb(text, len, 0, NULL);
+	json_t *tags = json_array();
+	char **t = image_tags(s, id);
+	for (size_t i = 0; t[i]; i++)
+		json_array_append_new(tags, json_string(t[i]));
+	strv_free(t);
+	json_t *out = json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:O, s:O}", "Id", id, "RepoTags", tags, "Created",
+				json_object_get(config, "created") ?: json_null(), "Architecture",
+				json_object_get(config, "architecture") ?: json_null(), "Os",
+				json_object_get(config, "os") ?: json_null(), "Config",
+				json_object_get(config, "config") ?: json_object(), "RootFS",
+				json_object_get(config, "rootfs") ?: json_null(), "Size",
+				json_object_get(rec, "size") ?: json_integer(0));
+	json_decref(config);
+	json_decref(rec);
+	return out;
+}
+
+static int image_inspect_cmd(int argc, char **argv)
+{
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
+	int rc = parse_or_usage("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+				"berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
+	if (rc < 0 && !pos)
+		rc = usage_error("image inspect", "name at least one image");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	if (store_open(berth_root(), false, &s, &err) < 0) {
+		strv_free(pos);
+		return report(err);
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; pos[i] && !err; i++) {
+		json_t *one = inspect_one(s, pos[i], &err);
+		if (one)
+			json_array_append_new(arr, one);
+	}
+	char *t = json_dumps(arr, JSON_INDENT(4));
+	if (!err)
+		printf("%s\n", t);
+	free(t);
+	json_decref(arr);
+	store_close(s);
+	strv_free(pos);
+	return err ? report(err) : 0;
+}
+
+static int image_rm_cmd(int argc, char **argv)
+{
+	bool force = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove an image that has several tags"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = parse_or_usage("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+				"berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
+	if (rc < 0 && !pos)
+		rc = usage_error("image rm", "name at least one image");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	int r = store_open(berth_root(), true, &s, &err);
+	for (size_t i = 0; r == 0 && pos[i]; i++) {
+		char **lines = xcalloc(1, sizeof(char *));
+		r = image_remove(s, pos[i], force, &lines, &err);
+		print_lines(lines);
+		strv_free(lines);
+	}
+	store_close(s);
+	strv_free(pos);
+	return r < 0 ? report(err) : 0;
+}
+
+static const struct command image_commands[] = {
+	{"load", "Load images from an archive (docker save or OCI layout)", NULL},
+	{"ls", "List images", NULL},
+	{"inspect", "Show details of images", NULL},
+	{"rm", "Remove images", NULL},
+};
+
+int cmd_image(struct global_opts *g, int argc, char **argv)
+{
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		fprintf(out, "Usage: berth image COMMAND\n\nManage images.\n\nCommands:\n");
+		for (size_t i = 0; i < ARRAY_SIZE(image_commands); i++)
+			fprintf(out, "  %-8s %s\n", image_commands[i].name, image_commands[i].summary);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1];
+	if (streq(sub, "load"))
+		return image_load_cmd(argc - 1, argv + 1);
+	if (streq(sub, "ls") || streq(sub, "list"))
+		return images_cmd(argc - 1, argv + 1);
+	if (streq(sub, "inspect"))
+		return image_inspect_cmd(argc - 1, argv + 1);
+	if (streq(sub, "rm") || streq(sub, "remove"))
+		return image_rm_cmd(argc - 1, argv + 1);
+	const char *names[] = {"load", "ls", "inspect", "rm"};
+	const char *near = str_nearest(sub, names, ARRAY_SIZE(names));
+	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"image %s\" (did you mean \"image %s\"?)", sub, near)
+					: xasprintf("unknown command \"image %s\"", sub);
+	return usage_error("image", msg);
+}
+
+int cmd_images(struct global_opts *g, int argc, char **argv) { return images_cmd(argc, argv); }

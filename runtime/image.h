@@ -1,0 +1,19 @@
+/* Images in the store: loading archives (docker save / OCI layout), and
+ * the records commands list, inspect and remove. */
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include "store.h"
+
+/* Load every image of a docker-archive or OCI image layout archive read
+ * from fd (source names it in messages). *loaded gets one line per image:
+ * "Loaded image: busybox:latest" or "Loaded image ID: sha256:...". */
+int image_load(struct store *s, int fd, const char *source, char ***loaded, struct berr **err);
+
+/* The familiar references ("busybox:latest") that point at id, sorted. */
+char **image_tags(const struct store *s, const char *id);
+/* Remove a tag, or an image by id; layers and blobs no image uses go too.
+ * *lines says what happened ("Untagged: x", "Deleted: sha256:..."). */
+int image_remove(struct store *s, const char *what, bool force, char ***lines, struct berr **err);
+
+#endif

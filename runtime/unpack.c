@@ -1,0 +1,272 @@
+#include "unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include "../lib/fs.h"
+
+#define WHITEOUT ".wh."
+#define OPAQUE ".wh..wh..opq"
+
+/* No ARCHIVE_EXTRACT_UNLINK: with it, SECURE_SYMLINKS quietly replaces a
+ * symlink in the way by a directory instead of refusing the layer. */
+static const int disk_flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+			      ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+			      ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+
+struct unpack {
+	int root; /* the temporary directory */
+	struct archive *in, *out;
+	const char *blob;
+	uint64_t bytes;
+	struct berr **err;
+};
+
+/* "./a/b/" -> "a/b"; NULL for an absolute path or one with a ".." part. */
+static char *clean_member(const char *name)
+{
+	if (name[0] == '/')
+		return NULL;
+	while (startswith(name, "./"))
+		name += 2;
+	_cleanup_free_ char *copy = xstrdup(name);
+	size_t n = strlen(copy);
+	while (n > 0 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	char *save = NULL;
+	_cleanup_free_ char *walk = xstrdup(copy);
+	for (char *t = strtok_r(walk, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		if (streq(t, ".."))
+			return NULL;
+	return steal_ptr(&copy);
+}
+
+static int fail(struct unpack *u, const char *member, const char *why)
+{
+	return berr_set(u->err, EPERM, "layer %s: member \"%s\" %s; the layer is refused", u->blob, member, why);
+}
+
+static int open_beneath(int root, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* The directory that holds path's last part, created (0755) when missing. */
+static int parent_dir(struct unpack *u, const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	if (!slash)
+		return fcntl(u->root, F_DUPFD_CLOEXEC, 0);
+	_cleanup_free_ char *dir = xstrndup(path, (size_t)(slash - path));
+	int fd = open_beneath(u->root, dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	/* create each missing component, never following a symlink */
+	char *save = NULL;
+	int cur = fcntl(u->root, F_DUPFD_CLOEXEC, 0);
+	for (char *t = strtok_r(dir, "/", &save); t && cur >= 0; t = strtok_r(NULL, "/", &save)) {
+		if (mkdirat(cur, t, 0755) < 0 && errno != EEXIST) {
+			close(cur);
+			return -1;
+		}
+		int next = openat(cur, t, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+/* ".wh.NAME" hides NAME of lower layers: a 0/0 character device, as overlayfs wants. */
+static int whiteout(struct unpack *u, const char *path)
+{
+	const char *base;
+	_cleanup_close_ int dir = parent_dir(u, path, &base);
+	if (dir < 0)
+		return fail(u, path, "has a parent that is not a plain directory");
+	if (streq(base, OPAQUE)) {
+		if (fsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
+			return berr_sys(u->err, errno, "layer %s: cannot mark %s opaque", u->blob, path);
+		return 0;
+	}
+	const char *name = base + strlen(WHITEOUT);
+	if (!name[0] || streq(name, ".") || streq(name, ".."))
+		return fail(u, path, "is not a valid whiteout");
+	unlinkat(dir, name, 0);
+	if (mknodat(dir, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+		return berr_sys(u->err, errno, "layer %s: cannot create whiteout for %s", u->blob, path);
+	return 0;
+}
+
+static int copy_data(struct unpack *u, const char *path)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t offset;
+	for (;;) {
+		int r = archive_read_data_block(u->in, &buf, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return berr_set(u->err, EIO, "layer %s: cannot read %s: %s", u->blob, path,
+					archive_error_string(u->in));
+		if (archive_write_data_block(u->out, buf, size, offset) < ARCHIVE_WARN)
+			return berr_set(u->err, EIO, "layer %s: cannot write %s: %s", u->blob, path,
+					archive_error_string(u->out));
+		u->bytes += size;
+	}
+}
+
+static int check_entry(struct unpack *u, struct archive_entry *e, const char *path)
+{
+	mode_t type = archive_entry_filetype(e);
+	if (type == AE_IFCHR || type == AE_IFBLK)
+		return fail(u, path, "is a device node, which layers may not carry");
+	if (type == AE_IFSOCK)
+		return fail(u, path, "is a socket");
+	const char *link = archive_entry_hardlink(e);
+	if (link) {
+		_cleanup_free_ char *target = clean_member(link);
+		if (!target || !target[0])
+			return fail(u, path, "is a hard link that points outside the layer");
+		archive_entry_set_hardlink(e, target);
+	}
+	return 0;
+}
+
+static int one_entry(struct unpack *u, struct archive_entry *e)
+{
+	const char *raw = archive_entry_pathname(e);
+	_cleanup_free_ char *path = clean_member(raw ? raw : "");
+	if (!path)
+		return fail(u, raw ? raw : "", "has an absolute path or a \"..\" part");
+	if (!path[0])
+		return 0; /* the layer's root directory itself */
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (startswith(base, WHITEOUT))
+		return whiteout(u, path);
+	int r = check_entry(u, e, path);
+	if (r < 0)
+		return r;
+	archive_entry_set_pathname(e, path);
+	if (archive_write_header(u->out, e) < ARCHIVE_WARN)
+		return berr_set(u->err, EPERM, "layer %s: cannot unpack \"%s\": %s; the layer is refused", u->blob,
+				path, archive_error_string(u->out));
+	if (archive_entry_size(e) > 0 && (r = copy_data(u, path)) < 0)
+		return r;
+	if (archive_write_finish_entry(u->out) < ARCHIVE_WARN)
+		return berr_set(u->err, EIO, "layer %s: cannot finish \"%s\": %s", u->blob, path,
+				archive_error_string(u->out));
+	return 0;
+}
+
+static int unpack_all(struct unpack *u)
+{
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(u->in, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return berr_set(u->err, EIO, "layer %s is not a valid tar archive: %s", u->blob,
+					archive_error_string(u->in));
+		r = one_entry(u, e);
+		if (r < 0)
+			return r;
+	}
+	if (archive_write_close(u->out) < ARCHIVE_WARN)
+		return berr_set(u->err, EIO, "layer %s: %s", u->blob, archive_error_string(u->out));
+	return 0;
+}
+
+static struct archive *open_reader(const char *path, bool raw)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	if (raw)
+		archive_read_support_format_raw(a);
+	else
+		archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Extraction runs with the temporary directory as working directory: that
+ * is what libarchive's SECURE_* checks are relative to. */
+static int unpack_in(struct unpack *u, const char *blob_path, int saved_cwd)
+{
+	u->in = open_reader(blob_path, false);
+	if (!u->in)
+		return berr_set(u->err, EIO, "cannot open layer %s", blob_path);
+	u->out = archive_write_disk_new();
+	archive_write_disk_set_options(u->out, disk_flags);
+	int r = fchdir(u->root) < 0 ? berr_sys(u->err, errno, "cannot enter the unpack directory") : unpack_all(u);
+	if (fchdir(saved_cwd) < 0 && r == 0)
+		r = berr_sys(u->err, errno, "cannot return to the working directory");
+	archive_write_free(u->out);
+	archive_read_free(u->in);
+	return r;
+}
+
+int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
+		 struct berr **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s/layer-XXXXXX", tmp_parent);
+	if (!mkdtemp(tmp))
+		return berr_sys(err, errno, "cannot create a directory in %s", tmp_parent);
+	struct unpack u = {.blob = path_basename(blob_path), .err = err};
+	_cleanup_close_ int saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	u.root = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = saved < 0 || u.root < 0 ? berr_sys(err, errno, "cannot open %s", tmp) : unpack_in(&u, blob_path, saved);
+	if (u.root >= 0)
+		close(u.root);
+	if (r == 0 && chmod(tmp, 0755) < 0)
+		r = berr_sys(err, errno, "cannot set the mode of %s", tmp);
+	if (r == 0 && rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		r = berr_sys(err, errno, "cannot move the unpacked layer to %s", dest);
+	fs_remove_tree(tmp, NULL); /* failed, or another berth got there first */
+	if (r == 0 && bytes)
+		*bytes = u.bytes;
+	return r;
+}
+
+int layer_diff_id(const char *blob_path, char digest[72], struct berr **err)
+{
+	struct archive *a = open_reader(blob_path, true);
+	struct archive_entry *e;
+	if (!a || archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		if (a)
+			archive_read_free(a);
+		return berr_set(err, EIO, "cannot read layer %s", blob_path);
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char buf[1 << 16];
+	la_ssize_t n;
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+	int r = n < 0 ? berr_set(err, EIO, "cannot decompress layer %s: %s", blob_path, archive_error_string(a)) : 0;
+	archive_read_free(a);
+	strcpy(digest, "sha256:");
+	for (unsigned i = 0; i < len && i < 32; i++)
+		snprintf(digest + 7 + 2 * i, 3, "%02x", out[i]);
+	return r;
+}
