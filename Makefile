@@ -1,6 +1,6 @@
 # berth — see README.md. `make demo` and `make check` are the two entry points.
 CC ?= cc
-PKGS := yaml-0.1 jansson libcrypto libarchive
+PKGS := yaml-0.1 jansson libcrypto libarchive libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
@@ -15,8 +15,13 @@ BUILD ?= build
 # Tests build a second tree with the sanitizers on.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard runtime/*.c) \
+SHIM_MAIN := runtime/shim.c
+LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
 	$(wildcard network/*.c) $(wildcard volumes/*.c)
+# The shim is a small static binary of its own (runtime/shim.c): one runs
+# per container, so it must cost little memory (see README).
+SHIM_SRC := $(SHIM_MAIN) lib/util.c lib/err.c lib/buf.c lib/fs.c lib/log.c lib/json.c runtime/spec.c runtime/state.c \
+	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c
 ASM_SRC := orchestrator/schema_data.S
 CMD_SRC := $(wildcard cmd/*.c)
 
@@ -28,7 +33,14 @@ DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev 
 	clang libclang-rt-14-dev skopeo attr
 
 .PHONY: all deps check unit integration fuzz clean demo bench
-all: $(BUILD)/berth
+all: $(BUILD)/berth $(BUILD)/berth-shim
+
+$(BUILD)/berth-shim: $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
+	$(CC) -static -o $@ $^ $(shell pkg-config --libs jansson)
+
+$(BUILD)/shim/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/berth: $(CMD_OBJ) $(BUILD)/libberth.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -53,7 +65,7 @@ $(BUILD)/orchestrator/schema_data.o: orchestrator/schema_data.S $(BUILD)/compose
 	@mkdir -p $(dir $@)
 	$(CC) -I$(BUILD) -c -o $@ $<
 
--include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
 
 # Installs every Debian package berth needs; quiet and quick when all are there.
 deps:
@@ -69,7 +81,7 @@ SANBUILD := build/san
 
 unit: deps
 	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) OPT="-O1 -g" SANITIZE="$(SAN)" \
-		$(SANBUILD)/berth $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%)
+		$(SANBUILD)/berth $(SANBUILD)/berth-shim $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%)
 
 $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)

@@ -43,6 +43,10 @@ struct command {
 int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, int *i, bool stop_early, char ***pos,
 		struct berr **err);
 void flags_usage(FILE *out, const struct flag *flags, size_t n);
+/* A subcommand's flags: an exit code to return (usage error 2, --help 0),
+ * or -1 to go on with the command. */
+int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+	      const char *usage_line, const char *summary);
 
 /* Usage error: print "berth: msg" and a hint; returns 2. */
 int usage_error(const char *cmd, const char *msg);
@@ -58,6 +62,10 @@ const char *berth_root(void);
 char *human_ago(const char *rfc3339);
 
 int cmd_config(struct global_opts *g, int argc, char **argv);
+int cmd_up(struct global_opts *g, int argc, char **argv);
+int cmd_down(struct global_opts *g, int argc, char **argv);
+int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_logs(struct global_opts *g, int argc, char **argv);
 int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_version(struct global_opts *g, int argc, char **argv);

@@ -122,3 +122,21 @@ void flags_usage(FILE *out, const struct flag *flags, size_t n)
 		fprintf(out, "  %-34s %s\n", left[0] == ' ' ? left + 1 : left, flags[i].help);
 	}
 }
+
+int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+	      const char *usage_line, const char *summary)
+{
+	int i = 1;
+	struct berr *err = NULL;
+	if (flags_parse(flags, n, argc, argv, &i, false, pos, &err) < 0) {
+		int rc = usage_error(cmd, err->msg);
+		berr_free(err);
+		return rc;
+	}
+	if (*help) {
+		printf("Usage: %s\n\n%s\n\nOptions:\n", usage_line, summary);
+		flags_usage(stdout, flags, n);
+		return 0;
+	}
+	return -1;
+}

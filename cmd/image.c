@@ -15,23 +15,6 @@ const char *berth_root(void)
 	return r && r[0] ? r : "/var/lib/berth";
 }
 
-static int parse_or_usage(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
-			  bool *help, const char *usage_line, const char *summary)
-{
-	int i = 1;
-	struct berr *err = NULL;
-	if (flags_parse(flags, n, argc, argv, &i, false, pos, &err) < 0) {
-		int rc = usage_error(cmd, err->msg);
-		berr_free(err);
-		return rc;
-	}
-	if (*help) {
-		printf("Usage: %s\n\n%s\n\nOptions:\n", usage_line, summary);
-		flags_usage(stdout, flags, n);
-		return 0;
-	}
-	return -1;
-}
 
 static void print_lines(char **lines)
 {
@@ -49,7 +32,7 @@ static int image_load_cmd(int argc, char **argv)
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = parse_or_usage("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+	int rc = cmd_flags("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 				"berth image load [-i FILE]",
 				"Load images from a docker-archive (docker save) or an OCI image layout archive.");
 	if (rc < 0 && pos)
@@ -160,7 +143,7 @@ static int images_cmd(int argc, char **argv)
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = parse_or_usage("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 				"berth images [OPTIONS] [REPOSITORY]", "List images.");
 	if (rc >= 0) {
 		strv_free(pos);
@@ -241,7 +224,7 @@ static int image_inspect_cmd(int argc, char **argv)
 	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = parse_or_usage("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+	int rc = cmd_flags("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 				"berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
 	if (rc < 0 && !pos)
 		rc = usage_error("image inspect", "name at least one image");
@@ -279,7 +262,7 @@ static int image_rm_cmd(int argc, char **argv)
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove an image that has several tags"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = parse_or_usage("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+	int rc = cmd_flags("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 				"berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
 	if (rc < 0 && !pos)
 		rc = usage_error("image rm", "name at least one image");

@@ -11,6 +11,10 @@
 extern char **environ;
 
 static const struct command commands[] = {
+	{"up", "Create and start containers", cmd_up},
+	{"down", "Stop and remove containers", cmd_down},
+	{"ps", "List containers", cmd_ps},
+	{"logs", "View output from containers", cmd_logs},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
 	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},
 	{"images", "List images", cmd_images},

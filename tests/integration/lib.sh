@@ -43,3 +43,29 @@ expect() {
 		not_ok "$desc (exit $RC, wanted $want_rc; output: $(printf '%s %s' "$OUT" "$ERR" | head -c 400))"
 	fi
 }
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local limit=$(($1 * 10))
+	shift
+	for _ in $(seq 1 "$limit"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Nothing of berth may be left on the host for this state root.
+check_no_leaks() {
+	local what=$1
+	check "$what: no container state left" sh -c "[ -z \"\$(ls '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
+	check "$what: no overlay mount left" sh -c "! grep -q '$BERTH_ROOT' /proc/mounts"
+	check "$what: no berth cgroup left" sh -c "! ls -d /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth 2>/dev/null | grep -q ."
+	check "$what: no shim left" sh -c "! pgrep -f 'berth-shi[m] $BERTH_ROOT/' >/dev/null"
+}
+
+# Load the busybox test image (built once per test file).
+load_busybox() {
+	"$REPO/examples/images/build-image.sh" "$@" "$WORK/busybox.tar" >/dev/null &&
+		"$BERTH" image load -i "$WORK/busybox.tar" >/dev/null
+}

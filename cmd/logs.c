@@ -1,0 +1,292 @@
+/* berth logs, and the log streaming that berth up does when attached. */
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../lib/fs.h"
+#include "../lib/buf.h"
+#include "../orchestrator/apply.h"
+#include "../orchestrator/units.h"
+#include "../runtime/ctr.h"
+#include "cli.h"
+#include "logs.h"
+
+struct log_line {
+	int64_t ns;
+	int who; /* index into the containers */
+	char *text, *stream, *time;
+};
+
+
+
+static const int colors[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
+
+static int64_t parse_time(const char *t)
+{
+	struct tm tm = {0};
+	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return 0;
+	int64_t ns = (int64_t)timegm(&tm) * 1000000000LL;
+	if (*rest == '.') {
+		int64_t frac = 0, scale = 100000000;
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			frac += (*rest - '0') * scale;
+		ns += frac;
+	}
+	return ns;
+}
+
+/* --since/--until: RFC 3339, a unix time, or a duration before now ("10m"). */
+int64_t log_time_arg(const char *s)
+{
+	if (!s)
+		return 0;
+	long long d;
+	if (duration_parse(s, &d) == 0 && !strchr(s, '-'))
+		return (int64_t)time(NULL) * 1000000000LL - d;
+	char *end;
+	double unix_s = strtod(s, &end);
+	if (!*end)
+		return (int64_t)(unix_s * 1e9);
+	return parse_time(s);
+}
+
+static void add_line(struct log_line **v, size_t *n, int who, json_t *j)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	const char *t = json_string_value(json_object_get(j, "time"));
+	(*v)[(*n)++] = (struct log_line){parse_time(t), who, xstrdup(json_string_value(json_object_get(j, "log")) ?: ""),
+					 xstrdup(json_string_value(json_object_get(j, "stream")) ?: "stdout"),
+					 xstrdup(t ? t : "")};
+}
+
+/* Read new complete lines of path from *offset on. */
+static void read_new(const char *path, off_t *offset, int who, struct log_line **v, size_t *n)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fseeko(f, *offset, SEEK_SET) == 0) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		while ((len = getline(&line, &cap, f)) > 0) {
+			if (line[len - 1] != '\n')
+				break; /* the shim is still writing it */
+			*offset += len;
+			json_t *j = json_loads(line, 0, NULL);
+			if (j)
+				add_line(v, n, who, j);
+			json_decref(j);
+		}
+		free(line);
+	}
+	fclose(f);
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct log_line *x = a, *y = b;
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+
+
+
+
+static void print_line(struct log_view *lv, struct log_line *l)
+{
+	if ((lv->since && l->ns < lv->since) || (lv->until && l->ns > lv->until))
+		return;
+	struct buf b = {0};
+	if (lv->prefix) {
+		if (lv->color)
+			buf_printf(&b, "\033[%dm", colors[l->who % (int)ARRAY_SIZE(colors)]);
+		buf_printf(&b, "%-*s |", (int)lv->width, lv->names[l->who]);
+		if (lv->color)
+			buf_puts(&b, "\033[0m");
+		buf_putc(&b, ' ');
+	}
+	if (lv->timestamps)
+		buf_printf(&b, "%s ", l->time);
+	buf_puts(&b, l->text);
+	if (!b.len || b.s[b.len - 1] != '\n')
+		buf_putc(&b, '\n');
+	fwrite(b.s, 1, b.len, stdout);
+	buf_free(&b);
+}
+
+static void free_lines(struct log_line *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].text);
+		free(v[i].stream);
+		free(v[i].time);
+	}
+	free(v);
+}
+
+static char *log_path(const char *root, const char *name)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	return xasprintf("%s/%s-json.log", dir, name);
+}
+
+/* Print what the logs hold (the last tail lines of each when tail >= 0),
+ * then, with follow, what comes until stop() says so. */
+int show_logs(const char *root, struct log_view *lv, long tail, bool follow, bool (*stop)(void *), void *data)
+{
+	size_t nc = strv_len(lv->names);
+	off_t *offsets = xcalloc(nc + 1, sizeof(off_t));
+	struct log_line *lines = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < nc; i++) {
+		_cleanup_free_ char *path = log_path(root, lv->names[i]);
+		/* rotated files first, oldest first */
+		for (int k = 9; k >= 1; k--) {
+			_cleanup_free_ char *old = xasprintf("%s.%d", path, k);
+			off_t o = 0;
+			if (fs_exists(old))
+				read_new(old, &o, (int)i, &lines, &n);
+		}
+		size_t before = n;
+		read_new(path, &offsets[i], (int)i, &lines, &n);
+		(void)before;
+		if (tail >= 0) { /* keep the last tail lines of this container */
+			size_t mine = 0;
+			for (size_t k = n; k > 0 && lines[k - 1].who == (int)i; k--)
+				mine++;
+			size_t start = n - mine, drop = mine > (size_t)tail ? mine - (size_t)tail : 0;
+			for (size_t k = start; k < start + drop; k++) {
+				free(lines[k].text), free(lines[k].stream), free(lines[k].time);
+			}
+			memmove(&lines[start], &lines[start + drop], (mine - drop) * sizeof(*lines));
+			n -= drop;
+		}
+	}
+	qsort(lines, n, sizeof(*lines), line_cmp);
+	for (size_t i = 0; i < n; i++)
+		print_line(lv, &lines[i]);
+	fflush(stdout);
+	free_lines(lines, n);
+	while (follow && !(stop && stop(data))) {
+		lines = NULL;
+		n = 0;
+		for (size_t i = 0; i < nc; i++) {
+			_cleanup_free_ char *path = log_path(root, lv->names[i]);
+			read_new(path, &offsets[i], (int)i, &lines, &n);
+		}
+		qsort(lines, n, sizeof(*lines), line_cmp);
+		for (size_t i = 0; i < n; i++)
+			print_line(lv, &lines[i]);
+		fflush(stdout);
+		free_lines(lines, n);
+		poll(NULL, 0, 100);
+	}
+	free(offsets);
+	return 0;
+}
+
+struct log_view *log_view_new(struct ctr_info *list, size_t n, bool prefix, bool color, bool timestamps)
+{
+	struct log_view *lv = xcalloc(1, sizeof(*lv));
+	lv->names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		lv->names[i] = xstrdup(list[i].name);
+		if (strlen(list[i].name) > lv->width)
+			lv->width = strlen(list[i].name);
+	}
+	lv->prefix = prefix;
+	lv->color = color;
+	lv->timestamps = timestamps;
+	return lv;
+}
+
+void log_view_free(struct log_view *lv)
+{
+	if (!lv)
+		return;
+	strv_free(lv->names);
+	free(lv);
+}
+
+struct follow_ctx {
+	const char *root;
+	char **names;
+};
+
+/* logs -f ends when every container has stopped. */
+static bool all_stopped(void *data)
+{
+	struct follow_ctx *f = data;
+	for (size_t i = 0; f->names[i]; i++) {
+		struct ctr_state st;
+		if (ctr_state(f->root, f->names[i], &st, NULL) < 0)
+			continue;
+		bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+		state_free(&st);
+		if (up)
+			return false;
+	}
+	return true;
+}
+
+int cmd_logs(struct global_opts *g, int argc, char **argv)
+{
+	bool follow = false, timestamps = false, no_color = false, no_prefix = false, help = false;
+	const char *tail = NULL, *since = NULL, *until = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"follow", 'f', FLAG_BOOL, &follow, NULL, "Follow log output"},
+		{"tail", 'n', FLAG_STR, &tail, "N", "Number of lines from the end of each log (or all)"},
+		{"timestamps", 't', FLAG_BOOL, &timestamps, NULL, "Show timestamps"},
+		{"since", 0, FLAG_STR, &since, "TIME", "Only lines since TIME (RFC 3339 or a duration like 10m)"},
+		{"until", 0, FLAG_STR, &until, "TIME", "Only lines before TIME"},
+		{"no-color", 0, FLAG_BOOL, &no_color, NULL, "Monochrome output"},
+		{"no-log-prefix", 0, FLAG_BOOL, &no_prefix, NULL, "Do not print the container name"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int i = 1;
+	struct berr *err = NULL;
+	if (flags_parse(flags, ARRAY_SIZE(flags), argc, argv, &i, false, &pos, &err) < 0) {
+		int rc = usage_error("logs", err->msg);
+		berr_free(err);
+		strv_free(pos);
+		return rc;
+	}
+	if (help) {
+		printf("Usage: berth logs [OPTIONS] [SERVICE...]\n\nView output from containers.\n\nOptions:\n");
+		flags_usage(stdout, flags, ARRAY_SIZE(flags));
+		strv_free(pos);
+		return 0;
+	}
+	_cleanup_(project_freep) struct project *p = NULL;
+	if (project_open(g, NULL, false, &p, &err) < 0) {
+		strv_free(pos);
+		return report(err);
+	}
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	size_t k = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (pos && !strv_contains(pos, list[j].service)) {
+			free(list[j].name), free(list[j].service), free(list[j].image), free(list[j].hash);
+			strv_free(list[j].argv);
+			continue;
+		}
+		list[k++] = list[j];
+	}
+	struct log_view *lv = log_view_new(list, k, !no_prefix, !no_color && isatty(1), timestamps);
+	lv->since = log_time_arg(since);
+	lv->until = log_time_arg(until);
+	long t = tail && !streq(tail, "all") ? atol(tail) : -1;
+	struct follow_ctx fc = {berth_root(), lv->names};
+	show_logs(berth_root(), lv, t, follow, all_stopped, &fc);
+	log_view_free(lv);
+	ctr_info_free(list, k);
+	strv_free(pos);
+	return 0;
+}

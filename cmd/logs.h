@@ -1,0 +1,20 @@
+/* Reading and printing container logs (berth logs, attached berth up). */
+#ifndef BERTH_CMD_LOGS_H
+#define BERTH_CMD_LOGS_H
+
+#include "../orchestrator/apply.h"
+
+struct log_view {
+	char **names; /* container names */
+	size_t width;
+	bool prefix, color, timestamps;
+	int64_t since, until;
+};
+
+struct log_view *log_view_new(struct ctr_info *list, size_t n, bool prefix, bool color, bool timestamps);
+void log_view_free(struct log_view *lv);
+/* Print the logs (the last tail lines of each, all when tail < 0); with
+ * follow, keep printing until stop(data) says to end. */
+int show_logs(const char *root, struct log_view *lv, long tail, bool follow, bool (*stop)(void *), void *data);
+
+#endif

@@ -1,0 +1,307 @@
+/* berth up, down, ps, start, stop, rm. */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../lib/buf.h"
+#include "../lib/log.h"
+#include "../orchestrator/apply.h"
+#include "../orchestrator/units.h"
+#include "../runtime/ctr.h"
+#include "cli.h"
+#include "logs.h"
+
+static void show_progress(void *data, const char *name, const char *what)
+{
+	(void)data;
+	fprintf(stderr, " Container %s  %s\n", name, what);
+}
+
+
+static int64_t timeout_ms(const char *t)
+{
+	if (!t)
+		return -1;
+	long long ns;
+	if (duration_parse(t, &ns) == 0)
+		return ns / 1000000;
+	return atoll(t) * 1000;
+}
+
+/* Warn once: networking between containers is the next issue. */
+static void warn_network(const struct project *p)
+{
+	struct node *svcs = project_services(p);
+	for (size_t i = 0; svcs && i < svcs->n; i++) {
+		const char *mode = node_str(node_map_get(svcs->pairs[i].val, "network_mode"));
+		if (!streq(mode, "host") && !streq(mode, "none")) {
+			log_warn("bridge networks are not implemented yet: containers get a network namespace with "
+				 "only lo (use network_mode: host to share the host's network)");
+			return;
+		}
+	}
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted++;
+}
+
+struct attach_ctx {
+	const char *root;
+	char **names;
+	bool abort_on_exit;
+};
+
+static bool attach_done(void *data)
+{
+	struct attach_ctx *a = data;
+	if (interrupted)
+		return true;
+	size_t up = 0, n = strv_len(a->names);
+	for (size_t i = 0; i < n; i++) {
+		struct ctr_state st;
+		if (ctr_state(a->root, a->names[i], &st, NULL) < 0)
+			continue;
+		up += st.status == ST_RUNNING || st.status == ST_RESTARTING;
+		state_free(&st);
+	}
+	return up == 0 || (a->abort_on_exit && up < n);
+}
+
+
+/* Attached: stream every container's log until they end or Ctrl-C; the
+ * first Ctrl-C stops the stack gracefully, a second one kills it. */
+static int attach(const struct project *p, const char *root, bool prefix, bool color, bool abort_on_exit,
+		  const char *exit_from, int64_t timeout)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, root, &n);
+	struct log_view *lv = log_view_new(list, n, prefix, color, false);
+	struct attach_ctx a = {root, lv->names, abort_on_exit || exit_from};
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	show_logs(root, lv, -1, true, attach_done, &a);
+	int rc = 0;
+	if (interrupted || a.abort_on_exit) {
+		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n" : "Aborting on container exit...\n");
+		for (size_t i = n; i > 0; i--)
+			ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : timeout, NULL);
+	}
+	for (size_t i = 0; exit_from && i < n; i++) {
+		struct ctr_state st;
+		if (streq(list[i].service, exit_from) && ctr_state(root, list[i].name, &st, NULL) == 0) {
+			rc = st.exit_code;
+			state_free(&st);
+		}
+	}
+	log_view_free(lv);
+	ctr_info_free(list, n);
+	return rc;
+}
+
+int cmd_up(struct global_opts *g, int argc, char **argv)
+{
+	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
+	bool abort_on_exit = false, no_prefix = false, no_color = false;
+	const char *timeout = NULL, *exit_from = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run containers in the background"},
+		{"no-start", 0, FLAG_BOOL, &no_start, NULL, "Create containers without starting them"},
+		{"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not start linked services"},
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"},
+		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout when attached"},
+		{"abort-on-container-exit", 0, FLAG_BOOL, &abort_on_exit, NULL, "Stop all containers if any stops"},
+		{"exit-code-from", 0, FLAG_STR, &exit_from, "SERVICE", "Return the exit code of this service"},
+		{"no-log-prefix", 0, FLAG_BOOL, &no_prefix, NULL, "Do not print the container name in logs"},
+		{"no-color", 0, FLAG_BOOL, &no_color, NULL, "Monochrome output"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
+		       "Create and start containers.");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	rc = 0;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	_cleanup_close_ int lock = -1;
+	int r = project_open(g, pos, false, &p, &err);
+	if (r == 0)
+		r = apply_lock(berth_root(), p->name, &lock, &err);
+	if (r == 0) {
+		warn_network(p);
+		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
+				    .services = pos, .progress = show_progress};
+		r = apply_up(p, berth_root(), &o, &err);
+	}
+	if (r == 0 && remove_orphans) {
+		struct down_opts d = {.remove_orphans = true, .timeout_ms = timeout_ms(timeout), .progress = show_progress};
+		/* orphans only: a project without services keeps what it has */
+		size_t n;
+		struct ctr_info *list = apply_list(p, berth_root(), &n);
+		for (size_t i = 0; i < n && r == 0; i++)
+			if (!project_service(p, list[i].service))
+				r = ctr_remove(berth_root(), list[i].name, true, &err);
+		ctr_info_free(list, n);
+		(void)d;
+	}
+	if (lock >= 0 && !detach && r == 0 && !no_start) {
+		close(lock);
+		lock = -1;
+		rc = attach(p, berth_root(), !no_prefix, !no_color && isatty(1), abort_on_exit, exit_from, timeout_ms(timeout));
+	}
+	strv_free(pos);
+	return r < 0 ? report(err) : rc;
+}
+
+int cmd_down(struct global_opts *g, int argc, char **argv)
+{
+	bool remove_orphans = false, volumes = false, help = false;
+	const char *timeout = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Also remove containers of services not in the file"},
+		{"volumes", 'v', FLAG_BOOL, &volumes, NULL, "Remove named volumes declared in the file"},
+		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth down [OPTIONS]",
+		       "Stop and remove containers (and with -v, named volumes).");
+	if (rc < 0 && pos)
+		rc = usage_error("down", "down takes no service names");
+	strv_free(pos);
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	_cleanup_close_ int lock = -1;
+	int r = project_open(g, NULL, false, &p, &err);
+	if (r == 0)
+		r = apply_lock(berth_root(), p->name, &lock, &err);
+	struct down_opts o = {.remove_orphans = remove_orphans, .volumes = volumes, .timeout_ms = timeout_ms(timeout),
+			      .progress = show_progress};
+	if (r == 0)
+		r = apply_down(p, berth_root(), &o, &err);
+	return r < 0 ? report(err) : 0;
+}
+
+static char *ago_ms(int64_t ms, bool suffix)
+{
+	int64_t d = (now_ms() - ms) / 1000;
+	const char *unit = "second";
+	int64_t n = d;
+	if (d >= 86400 * 2)
+		n = d / 86400, unit = "day";
+	else if (d >= 3600 * 2)
+		n = d / 3600, unit = "hour";
+	else if (d >= 120)
+		n = d / 60, unit = "minute";
+	if (d < 1)
+		return xstrdup(suffix ? "Less than a second ago" : "Less than a second");
+	return xasprintf("%lld %s%s%s", (long long)n, unit, n == 1 ? "" : "s", suffix ? " ago" : "");
+}
+
+/* "Up 3 seconds", "Exited (1) 2 seconds ago", as Docker words it. */
+static char *status_text(const struct ctr_state *st)
+{
+	_cleanup_free_ char *up = st->started_at ? ago_ms(st->started_at, false) : NULL;
+	_cleanup_free_ char *ended = st->finished_at ? ago_ms(st->finished_at, true) : NULL;
+	switch (st->status) {
+	case ST_RUNNING:
+		return xasprintf("Up %s", up ? up : "");
+	case ST_RESTARTING:
+		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
+	case ST_EXITED:
+		return xasprintf("Exited (%d) %s", st->exit_code, ended ? ended : "");
+	default:
+		return xstrdup("Created");
+	}
+}
+
+int cmd_ps(struct global_opts *g, int argc, char **argv)
+{
+	bool all = false, quiet = false, services = false, help = false;
+	const char *format = NULL;
+	char **status = NULL, **pos = NULL;
+	const struct flag flags[] = {
+		{"all", 'a', FLAG_BOOL, &all, NULL, "Show stopped containers too"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show names"},
+		{"services", 0, FLAG_BOOL, &services, NULL, "Show service names"},
+		{"status", 0, FLAG_LIST, &status, "STATUS", "Only containers in this state (running, exited, ...)"},
+		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("ps", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth ps [OPTIONS] [SERVICE...]",
+		       "List containers.");
+	if (rc >= 0) {
+		strv_free(pos);
+		strv_free(status);
+		return rc;
+	}
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	if (project_open(g, NULL, false, &p, &err) < 0) {
+		strv_free(pos);
+		strv_free(status);
+		return report(err);
+	}
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	json_t *arr = json_array();
+	bool table = !quiet && !services && !(format && streq(format, "json"));
+	if (table)
+		printf("%-28s %-20s %-24s %-12s %-18s %-28s %s\n", "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED",
+		       "STATUS", "PORTS");
+	char **seen = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		struct ctr_state st;
+		if (ctr_state(berth_root(), list[i].name, &st, NULL) < 0)
+			continue;
+		const char *sname = ctr_status_name(st.status);
+		bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+		bool show = (status ? strv_contains(status, sname) : (all || running)) &&
+			    (!pos || strv_contains(pos, list[i].service));
+		if (show) {
+			_cleanup_free_ char *stext = status_text(&st);
+			_cleanup_free_ char *created = ago_ms(list[i].created_ms, true);
+			struct buf cmd = {0};
+			for (size_t k = 0; list[i].argv[k]; k++)
+				buf_printf(&cmd, "%s%s", k ? " " : "", list[i].argv[k]);
+			if (quiet)
+				printf("%s\n", list[i].name);
+			else if (services && !strv_contains(seen, list[i].service)) {
+				printf("%s\n", list[i].service);
+				strv_push(&seen, xstrdup(list[i].service));
+			} else if (!services && format && streq(format, "json"))
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "Name",
+								     list[i].name, "Image", list[i].image, "Command",
+								     cmd.s ? cmd.s : "", "Service", list[i].service,
+								     "State", sname, "Status", stext, "ExitCode",
+								     st.exit_code, "Project", p->name, "Publishers", ""));
+			else if (table)
+				printf("%-28s %-20s %-24.24s %-12s %-18s %-28s %s\n", list[i].name, list[i].image,
+				       cmd.s ? cmd.s : "", list[i].service, created, stext, "");
+			buf_free(&cmd);
+		}
+		state_free(&st);
+	}
+	if (format && streq(format, "json") && !quiet && !services) {
+		char *t = json_dumps(arr, JSON_COMPACT);
+		printf("%s\n", t);
+		free(t);
+	}
+	json_decref(arr);
+	strv_free(seen);
+	ctr_info_free(list, n);
+	strv_free(pos);
+	strv_free(status);
+	return 0;
+}

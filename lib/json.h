@@ -1,0 +1,12 @@
+/* Small jansson helpers shared by berth and its shim. */
+#ifndef BERTH_JSON_H
+#define BERTH_JSON_H
+
+#include <jansson.h>
+
+/* A NULL-terminated copy of the strings of a JSON array; NULL when a is not an array. */
+char **json_strv(json_t *a);
+/* A JSON array of the strings of v (NULL gives []). */
+json_t *strv_json(char *const *v);
+
+#endif

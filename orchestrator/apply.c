@@ -1,0 +1,326 @@
+#include "apply.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <sys/random.h>
+
+#include "../lib/fs.h"
+#include "../lib/log.h"
+#include "../runtime/ctr.h"
+#include "../runtime/imgcfg.h"
+#include "../runtime/seccomp.h"
+#include "../runtime/store.h"
+#include "ctrspec.h"
+
+/* One container that up will create, with its spec ready. */
+struct planned {
+	char *name, *service, *hash, *image;
+	int number;
+	struct ctr_spec spec;
+	bool exists, same; /* exists already; with the same configuration */
+};
+
+int apply_lock(const char *root, const char *project, int *fd, struct berr **err)
+{
+	_cleanup_free_ char *dir = path_join(root, "projects");
+	int r = fs_mkdir_p(dir, 0700, err);
+	_cleanup_free_ char *path = xasprintf("%s/%s.lock", dir, project);
+	return r < 0 ? r : fs_lock(path, fd, err);
+}
+
+static void progress(void (*fn)(void *, const char *, const char *), void *data, const char *name, const char *what)
+{
+	if (fn)
+		fn(data, name, what);
+}
+
+static json_t *read_meta(const char *root, const char *name)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	_cleanup_free_ char *path = path_join(dir, "compose.json");
+	return json_load_file(path, 0, NULL);
+}
+
+static int write_meta(const char *root, struct planned *pl, const char *project, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
+	_cleanup_free_ char *path = path_join(dir, "compose.json");
+	json_t *argv = json_array();
+	for (size_t i = 0; pl->spec.argv[i]; i++)
+		json_array_append_new(argv, json_string(pl->spec.argv[i]));
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I}", "project", project, "service", pl->service,
+			      "number", pl->number, "config_hash", pl->hash, "image", pl->image, "command", argv,
+			      "created_ms", (json_int_t)now_ms());
+	char *text = json_dumps(j, JSON_INDENT(1));
+	json_decref(j);
+	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+static char *short_id(void)
+{
+	unsigned char b[6];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		memset(b, 0, sizeof(b));
+	return xasprintf("%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static bool wanted(const struct project *p, const struct up_opts *o, const char *service)
+{
+	if (!o->services)
+		return true;
+	if (strv_contains(o->services, service))
+		return true;
+	if (o->no_deps)
+		return false;
+	/* a dependency of a wanted service */
+	for (size_t i = 0; o->services[i]; i++) {
+		struct node *deps = node_map_get(project_service(p, o->services[i]), "depends_on");
+		if (node_map_get(deps, service))
+			return true;
+	}
+	return false;
+}
+
+static int plan_one(const struct project *p, const char *root, struct store *st, const char *service, int number,
+		    struct planned *pl, struct berr **err)
+{
+	struct node *svc = project_service(p, service);
+	const char *image = node_str(node_map_get(svc, "image"));
+	_cleanup_free_ char *built = image ? NULL : xasprintf("%s-%s", p->name, service);
+	*pl = (struct planned){.service = xstrdup(service), .number = number};
+	pl->name = ctrspec_name(p, service, number);
+	pl->image = xstrdup(image ? image : built);
+	char hash[65];
+	int r = project_service_hash(p, service, hash, err);
+	if (r < 0)
+		return r;
+	pl->hash = xstrdup(hash);
+	char *id = NULL;
+	r = store_resolve(st, pl->image, &id, err);
+	if (r < 0)
+		return berr_prefix(err, "service %s: ", service);
+	_cleanup_free_ char *idp = id;
+	struct image_config ic;
+	r = image_config_load(st, id, &ic, err);
+	if (r < 0)
+		return berr_prefix(err, "service %s: ", service);
+	json_t *meta = read_meta(root, pl->name);
+	pl->exists = ctr_exists(root, pl->name);
+	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
+	json_decref(meta);
+	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
+	_cleanup_free_ char *host = short_id();
+	_cleanup_free_ char *shim = ctr_shim_path();
+	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
+			      .hostname = host, .image = &ic, .init_path = shim, .root = root};
+	r = pl->same ? 0 : fs_mkdir_p(dir, 0711, err);
+	if (r == 0 && !pl->same)
+		r = ctrspec_build(&sc, &pl->spec, err);
+	image_config_free(&ic);
+	return r;
+}
+
+static void planned_free(struct planned *pl, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(pl[i].name);
+		free(pl[i].service);
+		free(pl[i].hash);
+		free(pl[i].image);
+		spec_free(&pl[i].spec);
+	}
+	free(pl);
+}
+
+/* Every container first, so that a bad input changes nothing. */
+static int plan(const struct project *p, const char *root, const struct up_opts *o, struct planned **out, size_t *n,
+		struct berr **err)
+{
+	struct store *st = NULL;
+	int r = store_open(root, false, &st, err);
+	struct planned *pl = NULL;
+	*n = 0;
+	for (size_t i = 0; r == 0 && p->order[i]; i++) {
+		if (!wanted(p, o, p->order[i]))
+			continue;
+		int replicas = ctrspec_replicas(project_service(p, p->order[i]));
+		for (int k = 1; r == 0 && k <= replicas; k++) {
+			pl = xrealloc(pl, (*n + 1) * sizeof(*pl));
+			r = plan_one(p, root, st, p->order[i], k, &pl[(*n)++], err);
+		}
+	}
+	store_close(st);
+	if (r < 0) {
+		/* directories made for containers that do not exist yet go again */
+		for (size_t i = 0; i < *n; i++) {
+			if (pl[i].exists || !pl[i].name)
+				continue;
+			_cleanup_free_ char *dir = ctr_dir(root, pl[i].name);
+			fs_remove_tree(dir, NULL);
+		}
+		planned_free(pl, *n);
+		return r;
+	}
+	*out = pl;
+	return 0;
+}
+
+static int create_one(const struct project *p, const char *root, struct planned *pl, const struct up_opts *o,
+		      struct berr **err)
+{
+	if (pl->exists) {
+		progress(o->progress, o->progress_data, pl->name, "Recreate");
+		int r = ctr_remove(root, pl->name, true, err);
+		if (r < 0)
+			return r;
+	}
+	int r = ctr_create(root, &pl->spec, err);
+	if (r == 0)
+		r = ctrspec_write_files(p, pl->service, &pl->spec, err);
+	if (r == 0 && pl->spec.seccomp)
+		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, pl->spec.seccomp, err);
+	if (r == 0)
+		r = write_meta(root, pl, p->name, err);
+	if (r < 0) {
+		_cleanup_free_ char *dir = ctr_dir(root, pl->name);
+		fs_remove_tree(dir, NULL);
+		return berr_prefix(err, "service %s: ", pl->service);
+	}
+	progress(o->progress, o->progress_data, pl->name, "Created");
+	return 0;
+}
+
+static bool is_running(const char *root, const char *name)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, NULL) < 0)
+		return false;
+	bool r = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	state_free(&st);
+	return r;
+}
+
+int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
+{
+	struct planned *pl = NULL;
+	size_t n = 0;
+	int r = plan(p, root, o, &pl, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (!pl[i].same)
+			r = create_one(p, root, &pl[i], o, err);
+		if (r == 0 && !o->no_start) {
+			if (is_running(root, pl[i].name)) {
+				progress(o->progress, o->progress_data, pl[i].name, "Running");
+				continue;
+			}
+			r = ctr_start(root, pl[i].name, err);
+			if (r < 0)
+				r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
+			else
+				progress(o->progress, o->progress_data, pl[i].name, "Started");
+		}
+	}
+	planned_free(pl, n);
+	return r;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+	const struct ctr_info *x = a, *y = b;
+	return x->number - y->number;
+}
+
+struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n)
+{
+	char **names = ctr_list(root);
+	struct ctr_info *out = NULL;
+	*n = 0;
+	/* services in dependency order, then those the model no longer has */
+	size_t nsvc = strv_len(p->order);
+	for (size_t pass = 0; pass <= nsvc; pass++) {
+		size_t start = *n;
+		for (size_t i = 0; names[i]; i++) {
+			json_t *m = read_meta(root, names[i]);
+			const char *proj = json_string_value(json_object_get(m, "project"));
+			const char *svc = json_string_value(json_object_get(m, "service"));
+			bool match = proj && svc && streq(proj, p->name) &&
+				     (pass < nsvc ? streq(svc, p->order[pass]) : !strv_contains(p->order, svc));
+			if (match) {
+				out = xrealloc(out, (*n + 1) * sizeof(*out));
+				json_t *argv = json_object_get(m, "command");
+				char **a = xcalloc(json_array_size(argv) + 1, sizeof(char *));
+				for (size_t k = 0; k < json_array_size(argv); k++)
+					a[k] = xstrdup(json_string_value(json_array_get(argv, k)) ?: "");
+				out[(*n)++] = (struct ctr_info){
+					xstrdup(names[i]),
+					xstrdup(svc),
+					xstrdup(json_string_value(json_object_get(m, "image")) ?: ""),
+					xstrdup(json_string_value(json_object_get(m, "config_hash")) ?: ""),
+					(int)json_integer_value(json_object_get(m, "number")),
+					a,
+					json_integer_value(json_object_get(m, "created_ms")),
+				};
+			}
+			json_decref(m);
+		}
+		if (*n - start > 1)
+			qsort(out + start, *n - start, sizeof(*out), info_cmp);
+	}
+	strv_free(names);
+	return out;
+}
+
+void ctr_info_free(struct ctr_info *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].name);
+		free(c[i].service);
+		free(c[i].image);
+		free(c[i].hash);
+		strv_free(c[i].argv);
+	}
+	free(c);
+}
+
+int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, root, &n);
+	int r = 0;
+	for (size_t i = n; i > 0 && r == 0; i--) {
+		struct ctr_info *c = &list[i - 1];
+		bool orphan = !project_service(p, c->service);
+		if (orphan && !o->remove_orphans)
+			continue;
+		if (is_running(root, c->name)) {
+			progress(o->progress, o->progress_data, c->name, "Stopping");
+			r = ctr_stop(root, c->name, o->timeout_ms, err);
+			progress(o->progress, o->progress_data, c->name, "Stopped");
+		}
+		if (r == 0)
+			r = ctr_remove(root, c->name, true, err);
+		if (r == 0)
+			progress(o->progress, o->progress_data, c->name, "Removed");
+	}
+	if (r == 0 && o->volumes) {
+		struct node *vols = node_map_get(p->doc, "volumes");
+		for (size_t i = 0; vols && i < vols->n; i++) {
+			bool external = false;
+			node_bool(node_map_get(vols->pairs[i].val, "external"), &external);
+			const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
+			if (external || !name)
+				continue;
+			_cleanup_free_ char *dir = xasprintf("%s/volumes/%s", root, name);
+			if (fs_exists(dir) && (r = fs_remove_tree(dir, err)) == 0)
+				progress(o->progress, o->progress_data, name, "Volume removed");
+		}
+	}
+	ctr_info_free(list, n);
+	return r;
+}

@@ -1,0 +1,39 @@
+/* Making the host match the project: create, recreate, start, stop and
+ * remove containers, in dependency order. */
+#ifndef BERTH_APPLY_H
+#define BERTH_APPLY_H
+
+#include "project.h"
+
+struct ctr_info {
+	char *name, *service, *image, *hash;
+	int number;
+	char **argv;
+	int64_t created_ms;
+};
+
+struct up_opts {
+	bool no_start, no_deps, remove_orphans;
+	char **services; /* only these (and what they depend on, unless no_deps) */
+	void (*progress)(void *data, const char *name, const char *what);
+	void *progress_data;
+};
+
+struct down_opts {
+	bool remove_orphans, volumes;
+	int64_t timeout_ms; /* < 0: each container's stop_grace_period */
+	void (*progress)(void *data, const char *name, const char *what);
+	void *progress_data;
+};
+
+/* The state root (BERTH_ROOT or /var/lib/berth) for the project's containers. */
+int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err);
+int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err);
+/* The project's containers, in dependency order (services not in the
+ * model last); the caller frees with ctr_info_free. */
+struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n);
+void ctr_info_free(struct ctr_info *c, size_t n);
+/* Hold the project's lock until *fd is closed. */
+int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
+
+#endif

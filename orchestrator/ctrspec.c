@@ -1,0 +1,469 @@
+#include "ctrspec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <strings.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "../lib/signals.h"
+#include "../runtime/caps.h"
+#include "units.h"
+
+static char **node_strv(struct node *n)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; n && n->kind == NODE_SEQ && i < n->n; i++)
+		if (node_str(n->items[i]))
+			strv_push(&v, xstrdup(n->items[i]->str));
+	return v;
+}
+
+static void strv_append(char ***v, char *const *more)
+{
+	for (size_t i = 0; more && more[i]; i++)
+		strv_push(v, xstrdup(more[i]));
+}
+
+char **ctrspec_argv(struct node *svc, const struct image_config *img)
+{
+	struct pair *ep = node_map_pair(svc, "entrypoint");
+	struct pair *cmd = node_map_pair(svc, "command");
+	char **argv = xcalloc(1, sizeof(char *));
+	/* Docker: an entrypoint given in the file clears the image's CMD too */
+	if (ep && !node_is_null(ep->val)) {
+		char **e = node_strv(ep->val);
+		strv_append(&argv, e);
+		strv_free(e);
+	} else {
+		strv_append(&argv, img->entrypoint);
+	}
+	if (cmd && !node_is_null(cmd->val)) {
+		char **c = node_strv(cmd->val);
+		strv_append(&argv, c);
+		strv_free(c);
+	} else if (!ep || node_is_null(ep->val)) {
+		strv_append(&argv, img->cmd);
+	}
+	return argv;
+}
+
+static int cap_list(struct node *list, const char *service, const char *key, uint64_t *mask, bool *all,
+		    struct berr **err)
+{
+	*mask = 0;
+	*all = false;
+	for (size_t i = 0; list && list->kind == NODE_SEQ && i < list->n; i++) {
+		const char *name = node_str(list->items[i]);
+		if (name && strcasecmp(name, "ALL") == 0) {
+			*all = true;
+			continue;
+		}
+		int c = name ? cap_from_name(name) : -1;
+		if (c < 0)
+			return node_err(err, list->items[i], "service %s: %s: unknown capability \"%s\"", service, key,
+					name ? name : "?");
+		*mask |= 1ULL << c;
+	}
+	return 0;
+}
+
+int ctrspec_caps(struct node *svc, const char *service, uint64_t *caps, struct berr **err)
+{
+	bool privileged = false;
+	node_bool(node_map_get(svc, "privileged"), &privileged);
+	if (privileged) {
+		*caps = CAPS_ALL;
+		return 0;
+	}
+	uint64_t add, drop;
+	bool add_all, drop_all;
+	int r = cap_list(node_map_get(svc, "cap_add"), service, "cap_add", &add, &add_all, err);
+	if (r == 0)
+		r = cap_list(node_map_get(svc, "cap_drop"), service, "cap_drop", &drop, &drop_all, err);
+	if (r < 0)
+		return r;
+	uint64_t c = drop_all ? 0 : CAPS_DOCKER_DEFAULT & ~drop;
+	c |= add_all ? CAPS_ALL & ~drop : add;
+	*caps = c;
+	return 0;
+}
+
+char *ctrspec_name(const struct project *p, const char *service, int number)
+{
+	const char *fixed = node_str(node_map_get(project_service(p, service), "container_name"));
+	return fixed ? xstrdup(fixed) : xasprintf("%s-%s-%d", p->name, service, number);
+}
+
+int ctrspec_replicas(struct node *svc)
+{
+	long long n = 1;
+	if (node_int(node_map_get(svc, "scale"), &n) < 0)
+		node_int(node_map_get(node_map_get(svc, "deploy"), "replicas"), &n);
+	return n < 0 ? 0 : (int)n;
+}
+
+static const char *env_key_end(const char *kv) { return strchr(kv, '=') ? strchr(kv, '=') : kv + strlen(kv); }
+
+static void env_put(char ***env, const char *key, const char *val)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; *env && (*env)[i]; i++) {
+		if ((size_t)(env_key_end((*env)[i]) - (*env)[i]) == klen && strncmp((*env)[i], key, klen) == 0) {
+			free((*env)[i]);
+			(*env)[i] = xasprintf("%s=%s", key, val);
+			return;
+		}
+	}
+	strv_push(env, xasprintf("%s=%s", key, val));
+}
+
+static bool env_has_key(char **env, const char *key)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if ((size_t)(env_key_end(env[i]) - env[i]) == klen && strncmp(env[i], key, klen) == 0)
+			return true;
+	return false;
+}
+
+static char **build_env(struct node *svc, const struct image_config *img, const char *hostname)
+{
+	char **env = xcalloc(1, sizeof(char *));
+	if (!env_has_key(img->env, "PATH"))
+		env_put(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_put(&env, "HOSTNAME", hostname);
+	for (size_t i = 0; img->env && img->env[i]; i++) {
+		_cleanup_free_ char *k = xstrndup(img->env[i], (size_t)(env_key_end(img->env[i]) - img->env[i]));
+		const char *eq = strchr(img->env[i], '=');
+		env_put(&env, k, eq ? eq + 1 : "");
+	}
+	struct node *e = node_map_get(svc, "environment");
+	for (size_t i = 0; e && e->kind == NODE_MAP && i < e->n; i++)
+		env_put(&env, e->pairs[i].key, node_str(e->pairs[i].val) ? e->pairs[i].val->str : "");
+	return env;
+}
+
+/* security_opt: seccomp=unconfined|PROFILE, no-new-privileges[:true]; labels ignored. */
+static int security_opts(struct node *svc, const char *service, const char *dir, uint64_t caps, struct ctr_spec *s,
+			 struct berr **err)
+{
+	bool unconfined = s->privileged;
+	const char *profile = NULL;
+	struct node *so = node_map_get(svc, "security_opt");
+	for (size_t i = 0; so && so->kind == NODE_SEQ && i < so->n; i++) {
+		const char *o = node_str(so->items[i]);
+		if (!o)
+			continue;
+		if (startswith(o, "seccomp=") || startswith(o, "seccomp:")) {
+			if (streq(o + 8, "unconfined"))
+				unconfined = true;
+			else
+				profile = o + 8;
+		} else if (startswith(o, "no-new-privileges")) {
+			const char *v = o + 17;
+			s->no_new_privs = !*v || streq(v, ":true") || streq(v, "=true");
+		} else if (!startswith(o, "label") && !startswith(o, "apparmor")) {
+			return node_err(err, so->items[i], "service %s: unsupported security_opt \"%s\"", service, o);
+		}
+	}
+	if (unconfined)
+		return 0;
+	s->seccomp = xasprintf("%s/seccomp.bpf", dir);
+	(void)caps;
+	if (profile)
+		s->seccomp_profile = xstrdup(profile);
+	return 0;
+}
+
+static int set_ulimits(struct node *svc, struct ctr_spec *s)
+{
+	struct node *u = node_map_get(svc, "ulimits");
+	for (size_t i = 0; u && u->kind == NODE_MAP && i < u->n; i++) {
+		long long soft = 0, hard = 0;
+		struct node *v = u->pairs[i].val;
+		if (v->kind == NODE_MAP) {
+			node_int(node_map_get(v, "soft"), &soft);
+			node_int(node_map_get(v, "hard"), &hard);
+		} else if (node_int(v, &soft) == 0) {
+			hard = soft;
+		}
+		s->rlimits = xrealloc(s->rlimits, (s->nrlimits + 1) * sizeof(*s->rlimits));
+		s->rlimits[s->nrlimits++] = (struct rlimit_spec){xstrdup(u->pairs[i].key), soft, hard};
+	}
+	return 0;
+}
+
+static long long bytes_of(struct node *n)
+{
+	long long b = 0;
+	if (n && node_int(n, &b) < 0 && node_str(n))
+		bytes_parse(n->str, &b);
+	return b;
+}
+
+static void set_cgroup(struct node *svc, struct cgroup_spec *c)
+{
+	struct node *limits = node_map_get(node_map_get(node_map_get(svc, "deploy"), "resources"), "limits");
+	struct node *res = node_map_get(node_map_get(node_map_get(svc, "deploy"), "resources"), "reservations");
+	c->memory = bytes_of(node_map_get(svc, "mem_limit"));
+	if (!c->memory)
+		c->memory = bytes_of(node_map_get(limits, "memory"));
+	c->memory_swap = bytes_of(node_map_get(svc, "memswap_limit"));
+	c->memory_reservation = bytes_of(node_map_get(svc, "mem_reservation"));
+	if (!c->memory_reservation)
+		c->memory_reservation = bytes_of(node_map_get(res, "memory"));
+	double cpus = 0;
+	if (node_float(node_map_get(svc, "cpus"), &cpus) < 0)
+		node_float(node_map_get(limits, "cpus"), &cpus);
+	if (cpus > 0) {
+		c->cpu_period = 100000;
+		c->cpu_quota = (int64_t)llround(cpus * 100000);
+	}
+	long long v = 0;
+	if (node_int(node_map_get(svc, "cpu_shares"), &v) == 0)
+		c->cpu_shares = v;
+	if (node_int(node_map_get(svc, "cpu_quota"), &v) == 0)
+		c->cpu_quota = v;
+	if (node_int(node_map_get(svc, "cpu_period"), &v) == 0)
+		c->cpu_period = v;
+	if (node_int(node_map_get(svc, "pids_limit"), &v) == 0 || node_int(node_map_get(limits, "pids"), &v) == 0)
+		c->pids = v;
+	const char *cpuset = node_str(node_map_get(svc, "cpuset"));
+	c->cpuset = cpuset ? xstrdup(cpuset) : NULL;
+}
+
+static int set_restart(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
+{
+	struct node *rn = node_map_get(svc, "restart");
+	const char *r = node_str(rn);
+	struct node *rp = node_map_get(node_map_get(svc, "deploy"), "restart_policy");
+	if (!r && rp) {
+		const char *cond = node_str(node_map_get(rp, "condition"));
+		long long max = 0;
+		node_int(node_map_get(rp, "max_attempts"), &max);
+		s->restart = streq(cond, "none") ? RESTART_NO : streq(cond, "on-failure") ? RESTART_ON_FAILURE : RESTART_ALWAYS;
+		s->restart_max = (int)max;
+		return 0;
+	}
+	if (!r || streq(r, "no") || streq(r, "false"))
+		s->restart = RESTART_NO;
+	else if (streq(r, "always"))
+		s->restart = RESTART_ALWAYS;
+	else if (streq(r, "unless-stopped"))
+		s->restart = RESTART_UNLESS_STOPPED;
+	else if (startswith(r, "on-failure")) {
+		s->restart = RESTART_ON_FAILURE;
+		if (r[10] == ':')
+			s->restart_max = atoi(r + 11);
+	} else
+		return node_err(err, rn, "service %s: restart: \"%s\" is not a policy; use no, always, on-failure[:N] or "
+					 "unless-stopped",
+				service, r);
+	return 0;
+}
+
+static int set_stop_and_logs(struct node *svc, const char *service, const struct image_config *img,
+			     struct ctr_spec *s, struct berr **err)
+{
+	struct node *sn = node_map_get(svc, "stop_signal");
+	const char *sig = node_str(sn) ? sn->str : img->stop_signal;
+	s->stop_signal = sig ? signal_from_name(sig) : SIGTERM;
+	if (s->stop_signal < 0)
+		return node_err(err, sn ? sn : svc, "service %s: stop_signal: unknown signal \"%s\"", service, sig);
+	long long ns = 10LL * 1000000000;
+	const char *grace = node_str(node_map_get(svc, "stop_grace_period"));
+	if (grace)
+		duration_parse(grace, &ns);
+	s->stop_grace_ms = ns / 1000000;
+	struct node *opts = node_map_get(node_map_get(svc, "logging"), "options");
+	const char *max_size = node_str(node_map_get(opts, "max-size"));
+	const char *max_file = node_str(node_map_get(opts, "max-file"));
+	long long b = 0;
+	if (max_size && bytes_parse(max_size, &b) < 0)
+		return node_err(err, node_map_get(opts, "max-size"), "service %s: logging max-size \"%s\" is not a size",
+				service, max_size);
+	s->log_max_size = b;
+	s->log_max_files = max_file ? atoi(max_file) : 1;
+	return 0;
+}
+
+static void add_mount(struct ctr_spec *s, const char *source, const char *target, const char *type,
+		      const char *options, bool file)
+{
+	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
+	s->mounts[s->nmounts++] = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target),
+						      type ? xstrdup(type) : NULL, options ? xstrdup(options) : NULL, file};
+}
+
+/* Mounts from volumes: and tmpfs:. Named volumes are directories under the
+ * state root (issue 5 brings copy-up and drivers). */
+static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spec *s, struct berr **err)
+{
+	struct node *t = node_map_get(svc, "tmpfs");
+	for (size_t i = 0; t && t->kind == NODE_SEQ && i < t->n; i++) {
+		const char *spec = node_str(t->items[i]);
+		_cleanup_free_ char *target = xstrndup(spec, strcspn(spec, ":"));
+		const char *opts = strchr(spec, ':');
+		_cleanup_free_ char *o = xasprintf("nosuid,nodev%s%s", opts ? "," : "", opts ? opts + 1 : "");
+		add_mount(s, "tmpfs", target, "tmpfs", o, false);
+	}
+	struct node *vols = node_map_get(svc, "volumes");
+	for (size_t i = 0; vols && vols->kind == NODE_SEQ && i < vols->n; i++) {
+		struct node *v = vols->items[i];
+		const char *type = node_str(node_map_get(v, "type"));
+		const char *source = node_str(node_map_get(v, "source"));
+		const char *target = node_str(node_map_get(v, "target"));
+		bool ro = false;
+		node_bool(node_map_get(v, "read_only"), &ro);
+		if (streq(type, "tmpfs")) {
+			long long size = bytes_of(node_map_get(node_map_get(v, "tmpfs"), "size"));
+			_cleanup_free_ char *o = size ? xasprintf("nosuid,nodev,size=%lld", size) : xstrdup("nosuid,nodev");
+			add_mount(s, "tmpfs", target, "tmpfs", o, false);
+		} else if (streq(type, "bind")) {
+			if (!fs_exists(source) && fs_mkdir_p(source, 0755, err) < 0)
+				return berr_prefix(err, "service %s: ", c->service);
+			add_mount(s, source, target, "bind", ro ? "ro" : NULL, !fs_is_dir(source));
+		} else if (streq(type, "volume")) {
+			const char *vname = source ? node_str(node_map_get(node_map_get(node_map_get(c->project->doc,
+									 "volumes"), source), "name")) : NULL;
+			/* anonymous volumes live and go with their container (issue 5 keeps them across recreation) */
+			_cleanup_free_ char *data = vname ? xasprintf("%s/volumes/%s/_data", c->root, vname)
+							  : xasprintf("%s/anon/%zu", c->dir, i);
+			if (fs_mkdir_p(data, 0755, err) < 0)
+				return berr_prefix(err, "service %s: ", c->service);
+			add_mount(s, data, target, "bind", ro ? "ro" : NULL, false);
+		} else {
+			return node_err(err, v, "service %s: volumes[%zu]: type \"%s\" is not supported", c->service, i,
+					type ? type : "?");
+		}
+	}
+	return 0;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, written
+ * into its state directory once that exists (ctrspec_write_files). */
+static void etc_mounts(const struct spec_ctx *c, struct ctr_spec *s)
+{
+	static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/%s", c->dir, files[i]);
+		_cleanup_free_ char *dst = xasprintf("/etc/%s", files[i]);
+		add_mount(s, src, dst, "bind", NULL, true);
+	}
+}
+
+int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s, struct berr **err)
+{
+	struct node *svc = project_service(p, service);
+	_cleanup_free_ char *hn = xasprintf("%s/hostname", s->dir);
+	_cleanup_free_ char *text = xasprintf("%s\n", s->hostname);
+	int r = fs_write_atomic(hn, text, strlen(text), 0644, err);
+	struct buf hosts = {0};
+	buf_printf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	struct node *eh = node_map_get(svc, "extra_hosts");
+	for (size_t i = 0; eh && eh->kind == NODE_SEQ && i < eh->n; i++) {
+		const char *e = node_str(eh->items[i]);
+		const char *eq = e ? strchr(e, '=') : NULL;
+		if (eq)
+			buf_printf(&hosts, "%s\t%.*s\n", eq + 1, (int)(eq - e), e);
+	}
+	buf_printf(&hosts, "127.0.1.1\t%s\n", s->hostname);
+	_cleanup_free_ char *hp = xasprintf("%s/hosts", s->dir);
+	if (r == 0)
+		r = fs_write_atomic(hp, hosts.s, hosts.len, 0644, err);
+	buf_free(&hosts);
+	_cleanup_free_ char *resolv = NULL;
+	size_t len;
+	if (fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, &len, NULL) < 0)
+		resolv = xstrdup("");
+	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", s->dir);
+	if (r == 0)
+		r = fs_write_atomic(rp, resolv, strlen(resolv), 0644, err);
+	return r;
+}
+
+static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec *s, struct berr **err)
+{
+	const char *user = node_str(node_map_get(svc, "user"));
+	if (!user)
+		user = c->image->user;
+	if (image_user(c->image->layers, user, &s->uid, &s->gid, &s->groups, &s->ngroups, err) < 0)
+		return berr_prefix(err, "service %s: ", c->service);
+	struct node *ga = node_map_get(svc, "group_add");
+	for (size_t i = 0; ga && ga->kind == NODE_SEQ && i < ga->n; i++) {
+		long long g;
+		if (node_int(ga->items[i], &g) == 0) {
+			s->groups = xrealloc(s->groups, (s->ngroups + 1) * sizeof(gid_t));
+			s->groups[s->ngroups++] = (gid_t)g;
+		}
+	}
+	return 0;
+}
+
+static const char *network_of(struct node *svc)
+{
+	const char *mode = node_str(node_map_get(svc, "network_mode"));
+	return streq(mode, "host") ? "host" : "none";
+}
+
+int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **err)
+{
+	struct node *svc = project_service(c->project, c->service);
+	*s = (struct ctr_spec){0};
+	s->id = xstrdup(c->name);
+	s->dir = xstrdup(c->dir);
+	s->layers = strv_copy(c->image->layers);
+	s->argv = ctrspec_argv(svc, c->image);
+	if (!s->argv[0])
+		return berr_set(err, EINVAL, "service %s: no command: the image has no ENTRYPOINT or CMD, and the "
+					     "service sets no command",
+				c->service);
+	const char *hostname = node_str(node_map_get(svc, "hostname"));
+	s->hostname = xstrdup(hostname ? hostname : c->hostname);
+	const char *domain = node_str(node_map_get(svc, "domainname"));
+	s->domainname = domain ? xstrdup(domain) : NULL;
+	s->env = build_env(svc, c->image, s->hostname);
+	const char *wd = node_str(node_map_get(svc, "working_dir"));
+	s->cwd = xstrdup(wd ? wd : c->image->workdir ? c->image->workdir : "/");
+	node_bool(node_map_get(svc, "privileged"), &s->privileged);
+	node_bool(node_map_get(svc, "read_only"), &s->read_only);
+	node_bool(node_map_get(svc, "tty"), &s->tty);
+	node_bool(node_map_get(svc, "stdin_open"), &s->stdin_open);
+	node_bool(node_map_get(svc, "init"), &s->init);
+	if (s->init) {
+		s->init_path = xstrdup(c->init_path);
+		char **argv = xcalloc(1, sizeof(char *));
+		strv_push(&argv, xstrdup("/sbin/berth-init"));
+		strv_push(&argv, xstrdup("--"));
+		strv_append(&argv, s->argv);
+		strv_free(s->argv);
+		s->argv = argv;
+	}
+	int r = ctrspec_caps(svc, c->service, &s->caps, err);
+	if (r == 0)
+		r = security_opts(svc, c->service, c->dir, s->caps, s, err);
+	if (r == 0)
+		r = set_user(c, svc, s, err);
+	if (r == 0)
+		r = set_ulimits(svc, s);
+	set_cgroup(svc, &s->cgroup);
+	if (r == 0)
+		r = set_restart(svc, c->service, s, err);
+	if (r == 0)
+		r = set_stop_and_logs(svc, c->service, c->image, s, err);
+	struct node *sysctls = node_map_get(svc, "sysctls");
+	s->sysctls = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; sysctls && sysctls->kind == NODE_MAP && i < sysctls->n; i++)
+		strv_push(&s->sysctls, xasprintf("%s=%s", sysctls->pairs[i].key, node_str(sysctls->pairs[i].val)));
+	s->network = xstrdup(network_of(svc));
+	const char *ipc = node_str(node_map_get(svc, "ipc")), *pid = node_str(node_map_get(svc, "pid"));
+	s->ipc = ipc ? xstrdup(ipc) : NULL;
+	s->pid_ns = pid ? xstrdup(pid) : NULL;
+	if (r == 0)
+		r = set_mounts(c, svc, s, err);
+	etc_mounts(c, s);
+	return r;
+}

@@ -1,0 +1,36 @@
+/* From a service of the project model and its image, the spec of one of
+ * its containers, as Docker would run it. */
+#ifndef BERTH_CTRSPEC_H
+#define BERTH_CTRSPEC_H
+
+#include "../runtime/imgcfg.h"
+#include "../runtime/spec.h"
+#include "node.h"
+#include "project.h"
+
+struct spec_ctx {
+	const struct project *project;
+	const char *service;
+	int number;		/* replica number, from 1 */
+	const char *name;	/* container name */
+	const char *dir;	/* its state directory */
+	const char *hostname;	/* default hostname (a short id) */
+	const struct image_config *image;
+	const char *init_path;	/* berth-shim, for init: true */
+	const char *root;	/* the state root, for named volumes */
+};
+
+/* Fill s; errors name the service and what to change. */
+int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **err);
+/* Write the files the spec bind-mounts from the state directory (/etc/hosts...). */
+int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s, struct berr **err);
+/* The command: entrypoint and command against the image's, as Docker does. */
+char **ctrspec_argv(struct node *svc, const struct image_config *img);
+/* Capabilities after privileged, cap_add and cap_drop. */
+int ctrspec_caps(struct node *svc, const char *service, uint64_t *caps, struct berr **err);
+/* The name of replica number of service: container_name or <project>-<service>-<n>. */
+char *ctrspec_name(const struct project *p, const char *service, int number);
+/* How many containers the service runs (scale, deploy.replicas; default 1). */
+int ctrspec_replicas(struct node *svc);
+
+#endif

@@ -1,0 +1,33 @@
+/* A container's cgroup, on cgroup v2 or on the v1 controllers (hybrid
+ * hosts); which one is detected. Paths: <mount>/berth/<id>. */
+#ifndef BERTH_CGROUP_H
+#define BERTH_CGROUP_H
+
+#include "spec.h"
+
+bool cgroup_is_v2(void);
+/* Create the cgroup and apply the limits. */
+int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err);
+int cgroup_add(const char *id, pid_t pid, struct berr **err);
+/* SIGKILL every process in the cgroup. */
+void cgroup_kill(const char *id);
+/* True when no process is left in it. */
+bool cgroup_empty(const char *id);
+/* Remove it (kills what is left first); missing is fine. */
+int cgroup_remove(const char *id, struct berr **err);
+/* Whether the kernel killed something for memory (v1 memory.oom_control, v2 memory.events). */
+bool cgroup_oom_killed(const char *id);
+/* Paths of the cgroup directories, for tests and leak checks. */
+char **cgroup_paths(const char *id);
+
+/* Write value (or a number) into dir/file. */
+int cgroup_write(const char *dir, const char *file, const char *value, struct berr **err);
+int cgroup_write_int(const char *dir, const char *file, long long v, struct berr **err);
+
+/* v1 and v2 implementations behind the functions above. */
+int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **err);
+int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **err);
+char **cgroup_v1_paths(const char *id);
+char **cgroup_v2_paths(const char *id);
+
+#endif

@@ -1,0 +1,99 @@
+/* cgroup v1: one directory per controller, /sys/fs/cgroup/<ctrl>/berth/<id>. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "../lib/fs.h"
+#include "cgroup.h"
+
+#define ROOT "/sys/fs/cgroup"
+
+static const char *const controllers[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "freezer"};
+
+char **cgroup_v1_paths(const char *id)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
+		_cleanup_free_ char *mount = xasprintf("%s/%s", ROOT, controllers[i]);
+		if (fs_is_dir(mount))
+			strv_push(&v, xasprintf("%s/berth/%s", mount, id));
+	}
+	return v;
+}
+
+
+
+/* cpuset children start empty: copy cpus and mems down from the parent. */
+static int cpuset_inherit(const char *dir, struct berr **err)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	_cleanup_free_ char *parent = path_dirname(dir);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", parent, files[i]);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if (fs_read_file(p, 4096, &text, &len, err) < 0)
+			return -EIO;
+		text[strcspn(text, "\n")] = '\0';
+		_cleanup_free_ char *mine = xasprintf("%s/%s", dir, files[i]);
+		_cleanup_free_ char *cur = NULL;
+		if (fs_read_file(mine, 4096, &cur, &len, NULL) == 0 && cur[0] != '\n' && cur[0])
+			continue;
+		int r = cgroup_write(dir, files[i], text, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c, struct berr **err)
+{
+	int r = 0;
+	if (streq(ctrl, "memory")) {
+		if (c->memory > 0)
+			r = cgroup_write_int(dir, "memory.limit_in_bytes", c->memory, err);
+		_cleanup_free_ char *memsw = xasprintf("%s/memory.memsw.limit_in_bytes", dir);
+		if (r == 0 && c->memory_swap != 0 && fs_exists(memsw))
+			r = cgroup_write_int(dir, "memory.memsw.limit_in_bytes", c->memory_swap, err);
+		if (r == 0 && c->memory_reservation > 0)
+			r = cgroup_write_int(dir, "memory.soft_limit_in_bytes", c->memory_reservation, err);
+	} else if (streq(ctrl, "cpu")) {
+		if (c->cpu_shares > 0)
+			r = cgroup_write_int(dir, "cpu.shares", c->cpu_shares, err);
+		if (r == 0 && c->cpu_quota > 0) {
+			r = cgroup_write_int(dir, "cpu.cfs_period_us", c->cpu_period > 0 ? c->cpu_period : 100000, err);
+			if (r == 0)
+				r = cgroup_write_int(dir, "cpu.cfs_quota_us", c->cpu_quota, err);
+		}
+	} else if (streq(ctrl, "pids")) {
+		if (c->pids > 0)
+			r = cgroup_write_int(dir, "pids.max", c->pids, err);
+	} else if (streq(ctrl, "cpuset")) {
+		r = cpuset_inherit(dir, err);
+		if (r == 0 && c->cpuset)
+			r = cgroup_write(dir, "cpuset.cpus", c->cpuset, err);
+	}
+	return r;
+}
+
+int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
+		_cleanup_free_ char *mount = xasprintf("%s/%s", ROOT, controllers[i]);
+		if (!fs_is_dir(mount))
+			continue;
+		_cleanup_free_ char *base = xasprintf("%s/berth", mount);
+		_cleanup_free_ char *dir = xasprintf("%s/%s", base, id);
+		if (mkdir(base, 0755) < 0 && errno != EEXIST)
+			return berr_sys(err, errno, "cannot create cgroup %s", base);
+		if (streq(controllers[i], "cpuset") && cpuset_inherit(base, err) < 0)
+			return -EIO;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return berr_sys(err, errno, "cannot create cgroup %s", dir);
+		int r = apply(controllers[i], dir, c, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

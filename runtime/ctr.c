@@ -1,0 +1,225 @@
+#include "ctr.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../lib/fs.h"
+#include "cgroup.h"
+
+char *ctr_dir(const char *root, const char *name) { return xasprintf("%s/containers/%s", root, name); }
+
+char *ctr_shim_path(void)
+{
+	const char *env = getenv("BERTH_SHIM");
+	if (env && env[0])
+		return xstrdup(env);
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup("berth-shim");
+	self[n] = '\0';
+	_cleanup_free_ char *dir = path_dirname(self);
+	return path_join(dir, "berth-shim");
+}
+
+bool ctr_exists(const char *root, const char *name)
+{
+	_cleanup_free_ char *d = ctr_dir(root, name);
+	_cleanup_free_ char *spec = xasprintf("%s/spec.json", d);
+	return fs_exists(spec);
+}
+
+int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, s->id);
+	if (ctr_exists(root, s->id))
+		return berr_set(err, EEXIST, "container %s exists already", s->id);
+	/* the upper directory's root becomes the container's "/": 0755, as images have it */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} subdirs[] = {{"upper", 0755}, {"work", 0700}, {"rootfs", 0755}};
+	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		_cleanup_free_ char *d = path_join(dir, subdirs[i].name);
+		int r = fs_mkdir_p(d, subdirs[i].mode, err);
+		if (r == 0 && chmod(d, subdirs[i].mode) < 0)
+			r = berr_sys(err, errno, "cannot set the mode of %s", d);
+		if (r < 0)
+			return r;
+	}
+	chmod(dir, 0711);
+	_cleanup_free_ char *path = path_join(dir, "spec.json");
+	return spec_write(s, path, err);
+}
+
+static bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+
+int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	int r = state_read(dir, st, err);
+	if (r < 0)
+		return r;
+	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !alive(st->shim_pid)) {
+		st->status = ST_EXITED; /* the shim died unseen (kill -9, reboot) */
+		if (!st->finished_at)
+			st->finished_at = now_ms();
+		st->pid = 0;
+	}
+	return 0;
+}
+
+int ctr_start(const char *root, const char *name, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	state_free(&st);
+	if (running)
+		return 0;
+	_cleanup_free_ char *shim = ctr_shim_path();
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return berr_sys(err, errno, "cannot start %s", name);
+	pid_t pid = fork();
+	if (pid < 0)
+		return berr_sys(err, errno, "cannot start the shim of %s", name);
+	if (pid == 0) {
+		/* detach: its own session, no terminal, stdio on /dev/null, and
+		 * a second fork so that init adopts it at once */
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		int fd = dup(ready[1]); /* without O_CLOEXEC: the shim keeps it */
+		char fdnum[16];
+		snprintf(fdnum, sizeof(fdnum), "%d", fd);
+		execl(shim, "berth-shim", dir, fdnum, (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	waitpid(pid, NULL, 0);
+	char buf[2048];
+	ssize_t n, total = 0;
+	while ((n = read(ready[0], buf + total, sizeof(buf) - 1 - (size_t)total)) > 0 ||
+	       (n < 0 && errno == EINTR))
+		total += n > 0 ? n : 0;
+	close(ready[0]);
+	buf[total] = '\0';
+	if (streq(buf, "ok"))
+		return 0;
+	if (total == 0) {
+		int status;
+		waitpid(pid, &status, WNOHANG);
+		return berr_set(err, EIO, "the shim of %s did not start (is %s there?)", name, shim);
+	}
+	const char *msg = startswith(buf, "error ") ? strchr(buf + 6, ' ') : NULL;
+	return berr_set(err, EIO, "%s", msg ? msg + 1 : buf);
+}
+
+/* Wait for a process that is not our child to go away. */
+static bool wait_gone(pid_t pid, int64_t ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return !alive(pid);
+	struct pollfd p = {fd, POLLIN, 0};
+	int r = poll(&p, 1, ms > INT32_MAX ? INT32_MAX : (int)ms);
+	close(fd);
+	return r > 0;
+}
+
+int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr **err)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	pid_t shim = st.shim_pid;
+	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	state_free(&st);
+	if (!running || !alive(shim)) {
+		cgroup_kill(name);
+		return 0;
+	}
+	if (timeout_ms < 0) {
+		_cleanup_free_ char *dir = ctr_dir(root, name);
+		_cleanup_free_ char *path = path_join(dir, "spec.json");
+		struct ctr_spec s;
+		timeout_ms = 10000;
+		if (spec_read(path, &s, NULL) == 0) {
+			timeout_ms = s.stop_grace_ms;
+			spec_free(&s);
+		}
+	}
+	kill(shim, SIGTERM);
+	if (wait_gone(shim, timeout_ms + 2000))
+		return 0;
+	/* the shim is stuck: do its work */
+	cgroup_kill(name);
+	if (!wait_gone(shim, 2000)) {
+		kill(shim, SIGKILL);
+		wait_gone(shim, 2000);
+	}
+	return 0;
+}
+
+int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	pid_t pid = st.pid;
+	bool running = st.status == ST_RUNNING;
+	state_free(&st);
+	if (!running || pid <= 0)
+		return berr_set(err, ESRCH, "container %s is not running", name);
+	if (kill(pid, sig) < 0)
+		return berr_sys(err, errno, "cannot signal container %s", name);
+	return 0;
+}
+
+int ctr_remove(const char *root, const char *name, bool force, struct berr **err)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	state_free(&st);
+	if (running && !force)
+		return berr_set(err, EBUSY, "container %s is running; stop it first (or remove it with --force)", name);
+	int r = running ? ctr_stop(root, name, 0, err) : 0;
+	if (r == 0)
+		r = cgroup_remove(name, err);
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	_cleanup_free_ char *rootfs = path_join(dir, "rootfs");
+	umount2(rootfs, MNT_DETACH); /* only if something mounted it on the host by mistake */
+	if (r == 0)
+		r = fs_remove_tree(dir, err);
+	return r;
+}
+
+char **ctr_list(const char *root)
+{
+	char **names = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *d = xasprintf("%s/containers", root);
+	DIR *dir = opendir(d);
+	if (!dir)
+		return names;
+	for (struct dirent *e; (e = readdir(dir));)
+		if (e->d_name[0] != '.' && ctr_exists(root, e->d_name))
+			strv_push(&names, xstrdup(e->d_name));
+	closedir(dir);
+	return names;
+}

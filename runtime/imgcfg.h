@@ -1,0 +1,24 @@
+/* What running an image needs from its config, and users in its files. */
+#ifndef BERTH_IMGCFG_H
+#define BERTH_IMGCFG_H
+
+#include <sys/types.h>
+
+#include "store.h"
+
+struct image_config {
+	char *id;
+	char **entrypoint, **cmd, **env; /* NULL when the image has none */
+	char *workdir, *user, *stop_signal;
+	char **layers; /* unpacked layer directories, top first */
+};
+
+int image_config_load(const struct store *s, const char *id, struct image_config *c, struct berr **err);
+void image_config_free(struct image_config *c);
+
+/* Resolve "name", "uid", "uid:gid", "name:group" (and "") against the
+ * image's /etc/passwd and /etc/group; groups gets the supplementary groups. */
+int image_user(char **layers, const char *user, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
+	       struct berr **err);
+
+#endif

@@ -1,0 +1,290 @@
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+
+#include "../lib/fs.h"
+#include "cgroup.h"
+#include "rootfs.h"
+
+struct child {
+	const struct ctr_spec *s;
+	char *bpf; /* the seccomp program, read before the root changes */
+	size_t bpf_len;
+	int go;	     /* read: the parent has put us in the cgroup */
+	int report;  /* write: why we failed (closed by a successful exec) */
+	int out, err; /* write ends of stdout and stderr */
+};
+
+/* In the child: tell the parent what failed, with Docker's exit code, and exit. */
+static _Noreturn void die(struct child *c, int code, struct berr *e)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "%d %s", code, e ? e->msg : "container setup failed");
+	if (write(c->report, buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1)) < 0)
+		_exit(code);
+	_exit(code);
+}
+
+static int lo_up(struct berr **err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_sys(err, errno, "cannot read the loopback interface");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_sys(err, errno, "cannot bring the loopback interface up");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{"core", RLIMIT_CORE},	   {"cpu", RLIMIT_CPU},	      {"data", RLIMIT_DATA},	 {"fsize", RLIMIT_FSIZE},
+	{"locks", RLIMIT_LOCKS},   {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+	{"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},	 {"rtprio", RLIMIT_RTPRIO},
+	{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+};
+
+static int set_rlimits(const struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; i < s->nrlimits; i++) {
+		int res = -1;
+		for (size_t k = 0; k < ARRAY_SIZE(rlimit_names); k++)
+			if (streq(rlimit_names[k].name, s->rlimits[i].name))
+				res = rlimit_names[k].resource;
+		if (res < 0)
+			return berr_set(err, EINVAL, "unknown ulimit \"%s\"", s->rlimits[i].name);
+		struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};
+		if (setrlimit(res, &rl) < 0)
+			return berr_sys(err, errno, "cannot set ulimit %s to %lld:%lld (above this host's hard limit?)",
+					s->rlimits[i].name, (long long)s->rlimits[i].soft, (long long)s->rlimits[i].hard);
+	}
+	return 0;
+}
+
+static const char *env_value(char **env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+/* The command's path: as given when it has a '/', else the first match in $PATH. */
+static char *find_command(const struct ctr_spec *s, int *code)
+{
+	const char *cmd = s->argv[0];
+	if (strchr(cmd, '/'))
+		return xstrdup(cmd);
+	const char *path = env_value(s->env, "PATH");
+	_cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	*code = 127;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", dir[0] ? dir : ".", cmd);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(p, X_OK) == 0)
+				return p;
+			*code = 126;
+		}
+		free(p);
+	}
+	return NULL;
+}
+
+static int drop_privileges(const struct ctr_spec *s, struct berr **err)
+{
+	int last = 40;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (fs_read_file("/proc/sys/kernel/cap_last_cap", 32, &text, &len, NULL) == 0)
+		last = atoi(text);
+	for (int c = 0; c <= last; c++)
+		if (!(s->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return berr_sys(err, errno, "cannot drop capability %d", c);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (setgroups(s->ngroups, s->groups) < 0)
+		return berr_sys(err, errno, "cannot set supplementary groups");
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return berr_sys(err, errno, "cannot set group id %d", (int)s->gid);
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return berr_sys(err, errno, "cannot set user id %d", (int)s->uid);
+	return 0;
+}
+
+static int load_seccomp(const struct child *c, struct berr **err)
+{
+	const struct ctr_spec *s = c->s;
+	if (!c->bpf)
+		return 0;
+	struct sock_fprog fp = {.len = (unsigned short)(c->bpf_len / sizeof(struct sock_filter)),
+				.filter = (struct sock_filter *)c->bpf};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		return berr_sys(err, errno, "cannot load the seccomp profile %s", s->seccomp);
+	return 0;
+}
+
+static int enter_namespaces(const struct ctr_spec *s, struct berr **err)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return berr_sys(err, errno, "cannot create a cgroup namespace");
+	if (s->network && s->network[0] == '/') {
+		_cleanup_close_ int fd = open(s->network, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			return berr_sys(err, errno, "cannot join network namespace %s", s->network);
+	} else if (!streq(s->network, "host")) {
+		return lo_up(err);
+	}
+	return 0;
+}
+
+static int set_identity_and_dir(const struct ctr_spec *s, struct berr **err)
+{
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return berr_sys(err, errno, "cannot set the hostname");
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return berr_sys(err, errno, "cannot set the domain name");
+	int r = set_rlimits(s, err);
+	const char *cwd = s->cwd && s->cwd[0] ? s->cwd : "/";
+	if (r == 0 && fs_mkdir_p(cwd, 0755, err) < 0)
+		return -EIO;
+	if (r == 0 && chdir(cwd) < 0)
+		r = berr_sys(err, errno, "cannot enter the working directory %s", cwd);
+	return r;
+}
+
+static int child_main(void *arg)
+{
+	struct child *c = arg;
+	const struct ctr_spec *s = c->s;
+	struct berr *e = NULL;
+	char go;
+	if (read(c->go, &go, 1) != 1)
+		_exit(125);
+	if (dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0)
+		die(c, 125, NULL);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0)
+		die(c, 125, NULL);
+	setsid();
+	/* the shim blocks and ignores signals for itself; a mask survives exec */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, -1, &e) < 0 || set_identity_and_dir(s, &e) < 0)
+		die(c, 125, e);
+	int code = 127;
+	char *path = find_command(s, &code);
+	if (!path) {
+		berr_set(&e, ENOENT, "exec: \"%s\": %s", s->argv[0],
+			 code == 126 ? "permission denied" : "executable file not found in $PATH");
+		die(c, code, e);
+	}
+	/* without no_new_privs, the filter goes in while we still hold CAP_SYS_ADMIN */
+	if (!s->no_new_privs && load_seccomp(c, &e) < 0)
+		die(c, 125, e);
+	if (drop_privileges(s, &e) < 0)
+		die(c, 125, e);
+	if (s->no_new_privs && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || load_seccomp(c, &e) < 0))
+		die(c, 125, e);
+	execve(path, s->argv, s->env);
+	berr_sys(&e, errno, "exec: \"%s\"", s->argv[0]);
+	die(c, errno == EACCES ? 126 : 127, e);
+}
+
+static int clone_flags(const struct ctr_spec *s)
+{
+	int f = CLONE_NEWNS | SIGCHLD;
+	if (!streq(s->uts, "host"))
+		f |= CLONE_NEWUTS;
+	if (!streq(s->ipc, "host"))
+		f |= CLONE_NEWIPC;
+	if (!streq(s->pid_ns, "host"))
+		f |= CLONE_NEWPID;
+	if (!s->network || streq(s->network, "none"))
+		f |= CLONE_NEWNET;
+	return f;
+}
+
+static int read_report(int fd, int *exit_code, struct berr **err)
+{
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return 0; /* closed by exec: started */
+	buf[n] = '\0';
+	char *msg = strchr(buf, ' ');
+	*exit_code = atoi(buf);
+	return berr_set(err, EINVAL, "%s", msg ? msg + 1 : "container setup failed");
+}
+
+int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_code, struct berr **err)
+{
+	int go[2], report[2], out[2], errp[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0)
+		return berr_sys(err, errno, "cannot create pipes for %s", s->id);
+	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1]};
+	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
+		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
+		close(out[0]), close(out[1]), close(errp[0]), close(errp[1]);
+		return -EIO;
+	}
+	size_t stack_size = 256 * 1024;
+	char *stack = xmalloc(stack_size);
+	pid_t pid = clone(child_main, stack + stack_size, clone_flags(s), &c);
+	int saved = errno;
+	free(stack); /* the child has its own copy of this memory */
+	free(c.bpf);
+	close(go[0]);
+	close(report[1]);
+	close(out[1]);
+	close(errp[1]);
+	int r = 0;
+	if (pid < 0)
+		r = berr_sys(err, saved, "cannot create the namespaces of %s", s->id);
+	if (r == 0)
+		r = cgroup_add(s->id, pid, err);
+	if (r == 0 && write(go[1], "g", 1) != 1)
+		r = berr_sys(err, errno, "cannot start %s", s->id);
+	close(go[1]);
+	*exit_code = 125;
+	if (r == 0)
+		r = read_report(report[0], exit_code, err);
+	close(report[0]);
+	if (r < 0) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		close(out[0]);
+		close(errp[0]);
+		return r;
+	}
+	*p = (struct ctr_process){.pid = pid, .out_fd = out[0], .err_fd = errp[0]};
+	return 0;
+}

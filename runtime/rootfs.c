@@ -1,0 +1,313 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+
+/* Docker's masked and read-only /proc and /sys paths (moby oci/defaults.go). */
+static const char *const masked[] = {
+	"/proc/asound",	      "/proc/acpi",	     "/proc/kcore",	 "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	      "/sys/firmware",	     "/sys/devices/virtual/powercap",
+};
+static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} devices[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} mount_flags[] = {
+	{"ro", MS_RDONLY},  {"nosuid", MS_NOSUID},	 {"nodev", MS_NODEV},	{"noexec", MS_NOEXEC},
+	{"bind", MS_BIND},  {"rbind", MS_BIND | MS_REC}, {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED}, {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
+	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {"rw", 0},
+};
+
+static int sys_err(struct berr **err, const char *what, const char *on)
+{
+	return berr_sys(err, errno, "%s %s", what, on);
+}
+
+/* Split "ro,nosuid,size=64m" into mount flags and filesystem data. */
+static void parse_options(const char *opts, unsigned long *flags, char **data, unsigned long *propagation)
+{
+	*flags = 0;
+	*propagation = 0;
+	struct buf d = {0};
+	_cleanup_free_ char *copy = xstrdup(opts ? opts : "");
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_SIZE(mount_flags) && !known; i++) {
+			if (!streq(t, mount_flags[i].name))
+				continue;
+			known = true;
+			unsigned long f = mount_flags[i].flag;
+			if (f & (MS_PRIVATE | MS_SHARED | MS_SLAVE))
+				*propagation |= f;
+			else
+				*flags |= f;
+		}
+		if (!known)
+			buf_printf(&d, "%s%s", d.len ? "," : "", t);
+	}
+	*data = d.len ? buf_steal(&d) : NULL;
+	buf_free(&d);
+}
+
+static int open_in_root(int root, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* Create path (a directory, or a file when file is set) inside root without
+ * ever leaving it, and return an O_PATH fd to it: mounts go through
+ * /proc/self/fd/N so that a symlink cannot redirect them (as runc does). */
+static int make_target(int root, const char *path, bool file)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	int cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+	char *t = strtok_r(copy, "/", &save);
+	while (t && cur >= 0) {
+		char *next = strtok_r(NULL, "/", &save);
+		bool last = next == NULL;
+		if (last && file) {
+			int fd = openat(cur, t, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd >= 0)
+				close(fd);
+		} else if (mkdirat(cur, t, 0755) < 0 && errno != EEXIST) {
+			close(cur);
+			return -1;
+		}
+		_cleanup_free_ char *sofar = xstrndup(path, (size_t)(t - copy) + strlen(t) + 1);
+		int fd = open_in_root(root, sofar, O_PATH);
+		close(cur);
+		cur = fd;
+		t = next;
+	}
+	return cur;
+}
+
+static int mount_at(int root, const char *target, bool file, const char *source, const char *type,
+		    unsigned long flags, const char *data, struct berr **err)
+{
+	_cleanup_close_ int fd = make_target(root, target, file);
+	if (fd < 0)
+		return sys_err(err, "cannot create mount point", target);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (mount(source, proc, type, flags, data) < 0)
+		return berr_sys(err, errno, "cannot mount %s on %s", source ? source : type, target);
+	if (!(flags & MS_BIND) || !(flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)))
+		return 0;
+	/* a bind ignores these flags: remount it, through a handle on the new mount */
+	_cleanup_close_ int again = open_in_root(root, target, O_PATH);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", again);
+	if (again < 0 || mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | (flags & ~(unsigned long)MS_REC), NULL) < 0)
+		return berr_sys(err, errno, "cannot make %s read-only", target);
+	return 0;
+}
+
+static int overlay(const struct ctr_spec *s, const char *rootfs, struct berr **err)
+{
+	struct buf o = {0};
+	buf_puts(&o, "lowerdir=");
+	for (size_t i = 0; s->layers[i]; i++)
+		buf_printf(&o, "%s%s", i ? ":" : "", s->layers[i]);
+	buf_printf(&o, ",upperdir=%s/upper,workdir=%s/work", s->dir, s->dir);
+	int r = 0;
+	if (mount("overlay", rootfs, "overlay", 0, o.s) < 0)
+		r = berr_sys(err, errno, "cannot mount the container's root filesystem (overlay of %zu layers)",
+			     strv_len(s->layers));
+	buf_free(&o);
+	return r;
+}
+
+static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct berr **err)
+{
+	int r = mount_at(root, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
+	_cleanup_close_ int dev = r == 0 ? open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY) : -1;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(devices); i++) {
+		if (mknodat(dev, devices[i].name, S_IFCHR | 0666, makedev(devices[i].maj, devices[i].min)) < 0 ||
+		    fchmodat(dev, devices[i].name, 0666, 0) < 0)
+			r = sys_err(err, "cannot create device /dev/", devices[i].name);
+	}
+	static const char *const links[][2] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+					       {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+					       {"pts/ptmx", "ptmx"},	     {"/proc/kcore", "core"}};
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
+			r = sys_err(err, "cannot create /dev/", links[i][1]);
+	if (r == 0)
+		r = mount_at(root, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			     "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
+	if (r == 0)
+		r = mount_at(root, "/dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     "mode=1777,size=65536k", err);
+	if (r == 0)
+		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	if (r == 0 && console_fd >= 0) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", console_fd);
+		r = mount_at(root, "/dev/console", true, proc, NULL, MS_BIND, NULL, err);
+	}
+	(void)s;
+	return r;
+}
+
+static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
+{
+	unsigned long ro = s->privileged ? 0 : MS_RDONLY;
+	int r = streq(s->network, "host")
+			? mount_at(root, "/sys", false, "/sys", NULL, MS_BIND | MS_REC | ro, NULL, err)
+			: mount_at(root, "/sys", false, "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, NULL, err);
+	if (r < 0)
+		return r;
+	unsigned long cg = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | ro;
+	if (fs_exists("/sys/fs/cgroup/cgroup.controllers"))
+		return mount_at(root, "/sys/fs/cgroup", false, "cgroup", "cgroup2", cg, NULL, err);
+	r = mount_at(root, "/sys/fs/cgroup", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755", err);
+	static const char *const ctrls[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "freezer", "devices"};
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ctrls); i++) {
+		_cleanup_free_ char *host = xasprintf("/sys/fs/cgroup/%s", ctrls[i]);
+		_cleanup_free_ char *target = xasprintf("/sys/fs/cgroup/%s", ctrls[i]);
+		if (fs_is_dir(host))
+			r = mount_at(root, target, false, "cgroup", "cgroup", cg, ctrls[i], err);
+	}
+	if (r == 0 && ro) {
+		_cleanup_close_ int fd = open_in_root(root, "/sys/fs/cgroup", O_PATH);
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		mount(NULL, proc, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755");
+	}
+	return r;
+}
+
+static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; i < s->nmounts; i++) {
+		struct mount_spec *m = &s->mounts[i];
+		unsigned long flags, prop;
+		_cleanup_free_ char *data = NULL;
+		parse_options(m->options, &flags, &data, &prop);
+		const char *type = m->type && !streq(m->type, "bind") ? m->type : NULL;
+		if (!type)
+			flags |= MS_BIND | MS_REC;
+		int r = mount_at(root, m->target, m->file, m->source, type, flags, data, err);
+		if (r < 0)
+			return r;
+		if (prop) {
+			_cleanup_close_ int fd = open_in_root(root, m->target, O_PATH);
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			mount(NULL, proc, NULL, prop, NULL);
+		}
+	}
+	return 0;
+}
+
+static void mask_paths(int root)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
+		_cleanup_close_ int fd = open_in_root(root, masked[i], O_PATH);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (fstat(fd, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			mount("tmpfs", proc, "tmpfs", MS_RDONLY, "size=0");
+		else
+			mount("/dev/null", proc, NULL, MS_BIND, NULL);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
+		_cleanup_close_ int fd = open_in_root(root, readonly[i], O_PATH);
+		if (fd < 0)
+			continue;
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (mount(proc, proc, NULL, MS_BIND | MS_REC, NULL) == 0)
+			mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	}
+}
+
+static int write_sysctls(const struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; s->sysctls && s->sysctls[i]; i++) {
+		const char *eq = strchr(s->sysctls[i], '=');
+		if (!eq)
+			continue;
+		_cleanup_free_ char *key = xstrndup(s->sysctls[i], (size_t)(eq - s->sysctls[i]));
+		for (char *p = key; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_free_ char *path = xasprintf("/proc/sys/%s", key);
+		if (fs_write_atomic(path, eq + 1, strlen(eq + 1), 0644, NULL) < 0) {
+			_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+				return berr_sys(err, errno, "cannot set sysctl %s", s->sysctls[i]);
+		}
+	}
+	return 0;
+}
+
+static int pivot(const char *rootfs, struct berr **err)
+{
+	if (chdir(rootfs) < 0)
+		return sys_err(err, "cannot enter", rootfs);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return sys_err(err, "cannot pivot_root into", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return sys_err(err, "cannot detach the old root of", rootfs);
+	return chdir("/") < 0 ? sys_err(err, "cannot enter", "/") : 0;
+}
+
+int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return sys_err(err, "cannot make the mount namespace private", "");
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", s->dir);
+	int r = overlay(s, rootfs, err);
+	_cleanup_close_ int root = r == 0 ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (r == 0 && root < 0)
+		r = sys_err(err, "cannot open", rootfs);
+	if (r == 0)
+		r = mount_at(root, "/proc", false, "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
+	if (r == 0)
+		r = make_dev(root, s, console_fd, err);
+	if (r == 0)
+		r = make_sys(root, s, err);
+	if (r == 0)
+		r = user_mounts(root, s, err);
+	if (r == 0 && s->init && s->init_path)
+		r = mount_at(root, "/sbin/berth-init", true, s->init_path, NULL, MS_BIND | MS_RDONLY, NULL, err);
+	if (r < 0)
+		return r;
+	r = pivot(rootfs, err);
+	if (r == 0)
+		r = write_sysctls(s, err);
+	if (r == 0 && !s->privileged) {
+		_cleanup_close_ int newroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		mask_paths(newroot);
+	}
+	if (r == 0 && s->read_only && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		r = sys_err(err, "cannot make the root filesystem read-only", "");
+	return r;
+}

@@ -1,0 +1,13 @@
+/* The container's root filesystem, built inside its own mount namespace
+ * (so nothing is visible on the host, and nothing outlives the container):
+ * overlay of the image layers, /proc, /dev, /sys, the spec's mounts, the
+ * masked and read-only paths Docker uses, then pivot_root. */
+#ifndef BERTH_ROOTFS_H
+#define BERTH_ROOTFS_H
+
+#include "spec.h"
+
+/* Runs in the container's first process, before it drops privileges. */
+int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err);
+
+#endif

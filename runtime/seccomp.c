@@ -1,0 +1,190 @@
+/* Docker's default seccomp profile (moby profiles/seccomp/default.json):
+ * everything not listed fails with EPERM. */
+#include "seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sched.h>
+#include <seccomp.h>
+
+#include "../lib/fs.h"
+#include "caps.h"
+
+static const char *const allowed[] = {
+	"accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget", "capset", "chdir",
+	"chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres", "clock_getres_time64",
+	"clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "close", "close_range",
+	"connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl",
+	"epoll_ctl_old", "epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2",
+	"execve", "execveat", "exit", "exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64",
+	"fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat",
+	"fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr", "fsetxattr",
+	"fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex",
+	"futex_requeue", "futex_time64", "futex_wait", "futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd",
+	"getdents", "getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
+	"getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority",
+	"getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32", "getrlimit", "get_robust_list",
+	"getrusage", "getsid", "getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid",
+	"getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel",
+	"ioctl", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get", "ioprio_set",
+	"io_setup", "io_submit", "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset",
+	"landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr",
+	"llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise",
+	"map_shadow_stack", "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod",
+	"mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify",
+	"mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink",
+	"mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
+	"name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open", "openat", "openat2", "pause", "pidfd_open",
+	"pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll",
+	"ppoll_time64", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6",
+	"pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv",
+	"recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename",
+	"renameat", "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
+	"rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+	"rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr", "sched_getparam",
+	"sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
+	"sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler",
+	"sched_yield", "seccomp", "select", "semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send",
+	"sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32",
+	"setgid", "setgid32", "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid",
+	"setregid32", "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+	"set_robust_list", "setsid", "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32",
+	"setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4",
+	"sigprocmask", "sigreturn", "socketcall", "socketpair", "splice", "stat", "stat64", "statfs", "statfs64",
+	"statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time",
+	"timer_create", "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
+	"timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64", "timerfd_settime",
+	"timerfd_settime64", "times", "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink",
+	"unlinkat", "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
+	"waitpid", "write", "writev", "arch_prctl", "modify_ldt", "socket", "ptrace",
+};
+
+/* Allowed only with a capability, as in Docker's profile. */
+static const struct {
+	int cap;
+	const char *names[12];
+} with_cap[] = {
+	{21 /* SYS_ADMIN */,
+	 {"bpf", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount", "mount_setattr",
+	  "move_mount", "open_tree", NULL}},
+	{21, {"perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog",
+	      "umount", "umount2", "unshare", NULL}},
+	{18 /* SYS_CHROOT */, {"chroot", NULL}},
+	{16 /* SYS_MODULE */, {"delete_module", "init_module", "finit_module", NULL}},
+	{19 /* SYS_PTRACE */, {"kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", NULL}},
+	{20 /* SYS_PACCT */, {"acct", NULL}},
+	{17 /* SYS_RAWIO */, {"iopl", "ioperm", NULL}},
+	{25 /* SYS_TIME */, {"settimeofday", "stime", "clock_settime", "clock_settime64", NULL}},
+	{26 /* SYS_TTY_CONFIG */, {"vhangup", NULL}},
+	{23 /* SYS_NICE */, {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node", NULL}},
+	{35 /* WAKE_ALARM */, {"alarm", NULL}},
+	{22 /* SYS_BOOT */, {"reboot", NULL}},
+	{38 /* PERFMON */, {"perf_event_open", NULL}},
+	{39 /* BPF */, {"bpf", NULL}},
+};
+
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+static void allow(scmp_filter_ctx ctx, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr != __NR_SCMP_ERROR)
+		seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+}
+
+static void default_rules(scmp_filter_ctx ctx, uint64_t caps)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		allow(ctx, allowed[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(with_cap); i++)
+		for (size_t k = 0; (caps & (1ULL << with_cap[i].cap)) && with_cap[i].names[k]; k++)
+			allow(ctx, with_cap[i].names[k]);
+	/* personality: only the harmless values */
+	static const unsigned long personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+	for (size_t i = 0; i < ARRAY_SIZE(personas); i++)
+		seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_EQ, personas[i]));
+	/* clone: new namespaces need CAP_SYS_ADMIN; clone3 says ENOSYS so libc falls back to clone */
+	if (caps & (1ULL << 21)) {
+		seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+		seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone3), 0);
+	} else {
+		seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
+		seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	}
+}
+
+static uint32_t action_of(const char *a)
+{
+	if (streq(a, "SCMP_ACT_ALLOW"))
+		return SCMP_ACT_ALLOW;
+	if (streq(a, "SCMP_ACT_KILL") || streq(a, "SCMP_ACT_KILL_THREAD"))
+		return SCMP_ACT_KILL;
+	if (streq(a, "SCMP_ACT_KILL_PROCESS"))
+		return SCMP_ACT_KILL_PROCESS;
+	if (streq(a, "SCMP_ACT_TRAP"))
+		return SCMP_ACT_TRAP;
+	if (streq(a, "SCMP_ACT_LOG"))
+		return SCMP_ACT_LOG;
+	return SCMP_ACT_ERRNO(EPERM);
+}
+
+/* A Docker-format profile: defaultAction and syscalls[{names, action}];
+ * argument filters and per-capability includes are honoured roughly. */
+static int profile_rules(scmp_filter_ctx *ctx, const char *path, uint64_t caps, struct berr **err)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	if (!j)
+		return berr_set(err, EINVAL, "seccomp profile %s: %s (line %d)", path, je.text, je.line);
+	const char *def = json_string_value(json_object_get(j, "defaultAction"));
+	*ctx = seccomp_init(def ? action_of(def) : SCMP_ACT_ERRNO(EPERM));
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(j, "syscalls"), i, rule)
+	{
+		json_t *inc = json_object_get(json_object_get(rule, "includes"), "caps");
+		bool ok = !inc;
+		size_t k;
+		json_t *c;
+		json_array_foreach(inc, k, c)
+		{
+			int n = cap_from_name(json_string_value(c) ? json_string_value(c) : "");
+			ok |= n >= 0 && (caps & (1ULL << n));
+		}
+		const char *act = json_string_value(json_object_get(rule, "action"));
+		json_t *name;
+		json_array_foreach(json_object_get(rule, "names"), k, name)
+		{
+			int nr = ok ? seccomp_syscall_resolve_name(json_string_value(name) ?: "") : __NR_SCMP_ERROR;
+			if (nr != __NR_SCMP_ERROR)
+				seccomp_rule_add(*ctx, act ? action_of(act) : SCMP_ACT_ALLOW, nr, 0);
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+int seccomp_write_bpf(const char *profile, uint64_t caps, const char *out, struct berr **err)
+{
+	scmp_filter_ctx ctx = NULL;
+	if (profile) {
+		int r = profile_rules(&ctx, profile, caps, err);
+		if (r < 0)
+			return r;
+	} else {
+		ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+		if (ctx)
+			default_rules(ctx, caps);
+	}
+	if (!ctx)
+		return berr_set(err, ENOMEM, "cannot build a seccomp filter");
+	_cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r = 0;
+	if (fd < 0)
+		r = berr_sys(err, errno, "cannot write %s", out);
+	else if (seccomp_export_bpf(ctx, fd) < 0)
+		r = berr_set(err, EIO, "cannot export the seccomp filter to %s", out);
+	seccomp_release(ctx);
+	return r;
+}

@@ -1,0 +1,443 @@
+/* berth-shim DIR READY_FD: runs one container (DIR/spec.json) and stays its
+ * parent. READY_FD gets "ok" once the first start has exec'd the command,
+ * or "error CODE MESSAGE". SIGTERM means: stop it (stop signal, grace period,
+ * then SIGKILL to the whole cgroup) and do not restart it.
+ *
+ * Run as berth-init (the name it has inside a container with init: true),
+ * it is a minimal init: it starts the command, forwards signals to it,
+ * reaps every orphan, and exits with the command's status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "cgroup.h"
+#include "process.h"
+#include "state.h"
+
+#define BACKOFF_START_MS 100
+#define BACKOFF_MAX_MS 60000
+#define RESET_AFTER_MS 10000
+
+struct log {
+	int fd;
+	char *path;
+	int64_t size, max_size;
+	int max_files;
+	char partial[2][16384]; /* unfinished line per stream */
+	size_t plen[2];
+};
+
+struct shim {
+	struct ctr_spec s;
+	struct ctr_state st;
+	struct ctr_process p;
+	struct log log;
+	int sigfd, timerfd, ready_fd;
+	bool stopping, running;
+	int64_t backoff_ms;
+};
+
+static void log_open(struct log *l, const struct ctr_spec *s)
+{
+	l->path = xasprintf("%s/%s-json.log", s->dir, s->id);
+	l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	struct stat st;
+	l->size = l->fd >= 0 && fstat(l->fd, &st) == 0 ? st.st_size : 0;
+	l->max_size = s->log_max_size;
+	l->max_files = s->log_max_files > 0 ? s->log_max_files : 1;
+}
+
+/* log -> log.1 -> log.2 ...; the oldest past max_files goes. */
+static void log_rotate(struct log *l)
+{
+	for (int i = l->max_files - 1; i >= 1; i--) {
+		_cleanup_free_ char *from = i == 1 ? xstrdup(l->path) : xasprintf("%s.%d", l->path, i - 1);
+		_cleanup_free_ char *to = xasprintf("%s.%d", l->path, i);
+		rename(from, to);
+	}
+	if (l->max_files <= 1 && ftruncate(l->fd, 0) == 0) {
+		l->size = 0;
+		return;
+	}
+	close(l->fd);
+	l->fd = open(l->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	l->size = 0;
+}
+
+static void json_escape(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			buf_puts(b, "\\n");
+		else if (c == '\r')
+			buf_puts(b, "\\r");
+		else if (c == '\t')
+			buf_puts(b, "\\t");
+		else if (c < 0x20)
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+/* One line in Docker's json-file format: {"log":"...\n","stream":"stdout","time":"..."} */
+static void log_line(struct log *l, int stream, const char *s, size_t n)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[48];
+	size_t w = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + w, sizeof(when) - w, ".%09ldZ", ts.tv_nsec);
+	struct buf b = {0};
+	buf_puts(&b, "{\"log\":\"");
+	json_escape(&b, s, n);
+	buf_printf(&b, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream ? "stderr" : "stdout", when);
+	if (l->max_size > 0 && l->size + (int64_t)b.len > l->max_size && l->size > 0)
+		log_rotate(l);
+	if (l->fd >= 0 && write(l->fd, b.s, b.len) == (ssize_t)b.len)
+		l->size += (int64_t)b.len;
+	buf_free(&b);
+}
+
+static void log_data(struct log *l, int stream, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = data[i];
+		l->partial[stream][l->plen[stream]++] = c;
+		if (c == '\n' || l->plen[stream] == sizeof(l->partial[stream])) {
+			log_line(l, stream, l->partial[stream], l->plen[stream]);
+			l->plen[stream] = 0;
+		}
+	}
+}
+
+static void log_flush(struct log *l)
+{
+	for (int s = 0; s < 2; s++) {
+		if (l->plen[s])
+			log_line(l, s, l->partial[s], l->plen[s]);
+		l->plen[s] = 0;
+	}
+}
+
+static void save_state(struct shim *sh) { state_write(sh->s.dir, &sh->st, NULL); }
+
+static void report_ready(struct shim *sh, const char *msg)
+{
+	if (sh->ready_fd < 0)
+		return;
+	if (write(sh->ready_fd, msg, strlen(msg)) < 0) {
+		/* the CLI went away; the container still runs */
+	}
+	close(sh->ready_fd);
+	sh->ready_fd = -1;
+}
+
+static void arm_timer(struct shim *sh, int64_t ms)
+{
+	struct itimerspec it = {.it_value = {ms / 1000, (ms % 1000) * 1000000}};
+	if (ms == 0)
+		it.it_value.tv_nsec = 1; /* fire at once */
+	timerfd_settime(sh->timerfd, 0, &it, NULL);
+}
+
+static void disarm_timer(struct shim *sh)
+{
+	struct itimerspec it = {0};
+	timerfd_settime(sh->timerfd, 0, &it, NULL);
+}
+
+static int start(struct shim *sh)
+{
+	struct berr *e = NULL;
+	int code = 125;
+	sh->st.status = ST_RUNNING;
+	if (process_start(&sh->s, &sh->p, &code, &e) < 0) {
+		sh->st.status = ST_EXITED;
+		sh->st.exit_code = code;
+		sh->st.finished_at = now_ms();
+		free(sh->st.error);
+		sh->st.error = xstrdup(e->msg);
+		save_state(sh);
+		char *msg = xasprintf("error %d %s", code, e->msg);
+		report_ready(sh, msg);
+		free(msg);
+		berr_free(e);
+		return -1;
+	}
+	sh->running = true;
+	sh->st.pid = sh->p.pid;
+	sh->st.started_at = now_ms();
+	free(sh->st.error);
+	sh->st.error = NULL;
+	save_state(sh);
+	report_ready(sh, "ok");
+	return 0;
+}
+
+static bool should_restart(struct shim *sh)
+{
+	if (sh->stopping)
+		return false;
+	switch (sh->s.restart) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return sh->st.exit_code != 0 && (sh->s.restart_max == 0 || sh->st.restart_count < sh->s.restart_max);
+	default:
+		return false;
+	}
+}
+
+static bool pump(struct shim *sh, int stream, int fd)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n > 0)
+		log_data(&sh->log, stream, buf, (size_t)n);
+	return n > 0;
+}
+
+/* Whatever the container wrote before it ended still goes to the log. */
+static void drain_outputs(struct shim *sh)
+{
+	int fds[2] = {sh->p.out_fd, sh->p.err_fd};
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		int fl = fcntl(fds[i], F_GETFL);
+		fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
+		while (pump(sh, i, fds[i]))
+			;
+	}
+	log_flush(&sh->log);
+}
+
+/* The container's init is gone: record it, then restart after backoff or finish. */
+static bool on_exit_status(struct shim *sh, int status)
+{
+	sh->running = false;
+	drain_outputs(sh);
+	cgroup_kill(sh->s.id);
+	close(sh->p.out_fd);
+	close(sh->p.err_fd);
+	sh->p.out_fd = sh->p.err_fd = -1;
+	int64_t now = now_ms();
+	sh->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	sh->st.finished_at = now;
+	sh->st.oom_killed = cgroup_oom_killed(sh->s.id);
+	sh->st.pid = 0;
+	if (now - sh->st.started_at >= RESET_AFTER_MS)
+		sh->backoff_ms = BACKOFF_START_MS;
+	if (!should_restart(sh)) {
+		sh->st.status = ST_EXITED;
+		save_state(sh);
+		return false;
+	}
+	sh->st.status = ST_RESTARTING;
+	save_state(sh);
+	arm_timer(sh, sh->backoff_ms);
+	sh->backoff_ms = sh->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sh->backoff_ms * 2;
+	return true;
+}
+
+/* SIGTERM from berth: stop without restarting. */
+static void begin_stop(struct shim *sh)
+{
+	sh->stopping = true;
+	sh->st.stopped_by_user = true;
+	if (!sh->running) {
+		disarm_timer(sh);
+		return;
+	}
+	kill(sh->p.pid, sh->s.stop_signal > 0 ? sh->s.stop_signal : SIGTERM);
+	arm_timer(sh, sh->s.stop_grace_ms > 0 ? sh->s.stop_grace_ms : 0);
+}
+
+/* Returns false when the shim is done. */
+static bool on_signal(struct shim *sh)
+{
+	struct signalfd_siginfo si;
+	if (read(sh->sigfd, &si, sizeof(si)) != sizeof(si))
+		return true;
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+		begin_stop(sh);
+		return sh->running;
+	}
+	if (si.ssi_signo != SIGCHLD)
+		return true;
+	bool keep = true;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			break;
+		if (sh->running && pid == sh->p.pid)
+			keep = on_exit_status(sh, status);
+	}
+	return keep || sh->running;
+}
+
+/* Timer: the grace period ran out (kill), or a restart's backoff is over. */
+static bool on_timer(struct shim *sh)
+{
+	uint64_t n;
+	if (read(sh->timerfd, &n, sizeof(n)) < 0)
+		return true;
+	if (sh->running) {
+		cgroup_kill(sh->s.id);
+		return true;
+	}
+	if (sh->stopping)
+		return false;
+	sh->st.restart_count++;
+	while (start(sh) < 0) {
+		if (!should_restart(sh))
+			return false;
+		sh->st.restart_count++;
+		arm_timer(sh, sh->backoff_ms);
+		return true;
+	}
+	return true;
+}
+
+static void loop(struct shim *sh)
+{
+	for (;;) {
+		struct pollfd fds[4] = {{sh->sigfd, POLLIN, 0}, {sh->timerfd, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
+					{sh->p.err_fd, POLLIN, 0}};
+		int nfds = sh->running ? 4 : 2;
+		if (poll(fds, (nfds_t)nfds, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 2; i < nfds; i++) {
+			if (fds[i].revents & POLLIN)
+				pump(sh, i - 2, fds[i].fd);
+			else if (fds[i].revents & (POLLHUP | POLLERR))
+				fds[i].fd = -1;
+		}
+		if ((fds[1].revents & POLLIN) && !on_timer(sh))
+			break;
+		if ((fds[0].revents & POLLIN) && !on_signal(sh))
+			break;
+	}
+}
+
+static int shim_main(const char *dir, int ready_fd)
+{
+	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1}};
+	/* the container must not inherit it: berth waits for it to close */
+	fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+	_cleanup_free_ char *spec_path = xasprintf("%s/spec.json", dir);
+	struct berr *e = NULL;
+	if (spec_read(spec_path, &sh.s, &e) < 0) {
+		char *msg = xasprintf("error 125 %s", e->msg);
+		report_ready(&sh, msg);
+		free(msg);
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sh.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sh.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	state_read(dir, &sh.st, NULL);
+	sh.st.shim_pid = getpid();
+	sh.st.stopped_by_user = false;
+	log_open(&sh.log, &sh.s);
+	if (cgroup_create(sh.s.id, &sh.s.cgroup, &e) < 0) {
+		sh.st.status = ST_EXITED;
+		sh.st.exit_code = 125;
+		sh.st.error = xstrdup(e->msg);
+		save_state(&sh);
+		char *msg = xasprintf("error 125 %s", e->msg);
+		report_ready(&sh, msg);
+		free(msg);
+		berr_free(e);
+	} else if (start(&sh) == 0 || should_restart(&sh)) {
+		if (!sh.running)
+			arm_timer(&sh, sh.backoff_ms);
+		loop(&sh);
+	}
+	cgroup_remove(sh.s.id, NULL);
+	sh.st.shim_pid = 0;
+	save_state(&sh);
+	if (sh.log.fd >= 0)
+		close(sh.log.fd);
+	free(sh.log.path);
+	free(sh.st.error);
+	spec_free(&sh.s);
+	return 0;
+}
+
+/* ---- berth-init: PID 1 inside a container with init: true ---- */
+
+static pid_t init_child;
+
+static void forward(int sig)
+{
+	if (init_child > 0)
+		kill(init_child, sig);
+}
+
+static int init_main(int argc, char **argv)
+{
+	int first = 1;
+	if (first < argc && streq(argv[first], "--"))
+		first++;
+	if (first >= argc) {
+		fprintf(stderr, "berth-init: no command given\n");
+		return 125;
+	}
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], forward);
+	init_child = fork();
+	if (init_child == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+			signal(sigs[i], SIG_DFL);
+		execvp(argv[first], argv + first);
+		fprintf(stderr, "berth-init: exec %s: %s\n", argv[first], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	for (;;) {
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return 0;
+		if (pid == init_child)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (streq(path_basename(argv[0]), "berth-init") || (argc > 1 && streq(argv[1], "init")))
+		return init_main(argc - (argc > 1 && streq(argv[1], "init")), argv + (argc > 1 && streq(argv[1], "init")));
+	if (argc != 3) {
+		fprintf(stderr, "usage: berth-shim DIR READY_FD (started by berth)\n");
+		return 2;
+	}
+	return shim_main(argv[1], atoi(argv[2]));
+}

@@ -1,0 +1,212 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <jansson.h>
+
+#include "../lib/fs.h"
+#include "../lib/json.h"
+
+
+
+static char **strv_or_empty(char **v) { return v ? v : xcalloc(1, sizeof(char *)); }
+
+static json_t *opt_str(const char *s) { return s ? json_string(s) : json_null(); }
+
+static char *get_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? xstrdup(s) : NULL;
+}
+
+static int64_t get_int(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+static bool get_bool(json_t *o, const char *k) { return json_is_true(json_object_get(o, k)); }
+
+static json_t *mounts_json(const struct ctr_spec *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->nmounts; i++) {
+		struct mount_spec *m = &s->mounts[i];
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b}", "source", opt_str(m->source), "target",
+						   m->target, "type", opt_str(m->type), "options", opt_str(m->options),
+						   "file", m->file));
+	}
+	return a;
+}
+
+static json_t *rlimits_json(const struct ctr_spec *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->nrlimits; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name", s->rlimits[i].name, "soft",
+						   (json_int_t)s->rlimits[i].soft, "hard", (json_int_t)s->rlimits[i].hard));
+	return a;
+}
+
+static json_t *cgroup_json(const struct cgroup_spec *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "memory", (json_int_t)c->memory, "memory_swap",
+			 (json_int_t)c->memory_swap, "memory_reservation", (json_int_t)c->memory_reservation,
+			 "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota", (json_int_t)c->cpu_quota, "cpu_period",
+			 (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset), "pids", (json_int_t)c->pids);
+}
+
+int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
+{
+	json_t *groups = json_array();
+	for (size_t i = 0; i < s->ngroups; i++)
+		json_array_append_new(groups, json_integer(s->groups[i]));
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(s->id));
+	json_object_set_new(j, "dir", json_string(s->dir));
+	json_object_set_new(j, "layers", strv_json(s->layers));
+	json_object_set_new(j, "argv", strv_json(s->argv));
+	json_object_set_new(j, "env", strv_json(s->env));
+	json_object_set_new(j, "cwd", opt_str(s->cwd));
+	json_object_set_new(j, "hostname", opt_str(s->hostname));
+	json_object_set_new(j, "domainname", opt_str(s->domainname));
+	json_object_set_new(j, "uid", json_integer(s->uid));
+	json_object_set_new(j, "gid", json_integer(s->gid));
+	json_object_set_new(j, "groups", groups);
+	json_object_set_new(j, "caps", json_integer((json_int_t)s->caps));
+	json_object_set_new(j, "privileged", json_boolean(s->privileged));
+	json_object_set_new(j, "read_only", json_boolean(s->read_only));
+	json_object_set_new(j, "no_new_privs", json_boolean(s->no_new_privs));
+	json_object_set_new(j, "tty", json_boolean(s->tty));
+	json_object_set_new(j, "stdin_open", json_boolean(s->stdin_open));
+	json_object_set_new(j, "init", json_boolean(s->init));
+	json_object_set_new(j, "seccomp", opt_str(s->seccomp));
+	json_object_set_new(j, "seccomp_profile", opt_str(s->seccomp_profile));
+	json_object_set_new(j, "rlimits", rlimits_json(s));
+	json_object_set_new(j, "sysctls", strv_json(s->sysctls));
+	json_object_set_new(j, "mounts", mounts_json(s));
+	json_object_set_new(j, "network", opt_str(s->network));
+	json_object_set_new(j, "ipc", opt_str(s->ipc));
+	json_object_set_new(j, "pid", opt_str(s->pid_ns));
+	json_object_set_new(j, "uts", opt_str(s->uts));
+	json_object_set_new(j, "cgroup", cgroup_json(&s->cgroup));
+	json_object_set_new(j, "restart", json_integer(s->restart));
+	json_object_set_new(j, "restart_max", json_integer(s->restart_max));
+	json_object_set_new(j, "stop_signal", json_integer(s->stop_signal));
+	json_object_set_new(j, "stop_grace_ms", json_integer(s->stop_grace_ms));
+	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
+	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
+	json_object_set_new(j, "init_path", opt_str(s->init_path));
+	char *text = json_dumps(j, JSON_INDENT(1));
+	json_decref(j);
+	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+static void read_mounts(json_t *a, struct ctr_spec *s)
+{
+	s->nmounts = json_array_size(a);
+	s->mounts = xcalloc(s->nmounts + 1, sizeof(*s->mounts));
+	size_t i;
+	json_t *m;
+	json_array_foreach(a, i, m) s->mounts[i] = (struct mount_spec){
+		get_str(m, "source"), get_str(m, "target"), get_str(m, "type"), get_str(m, "options"),
+		get_bool(m, "file")};
+}
+
+static void read_rlimits(json_t *a, struct ctr_spec *s)
+{
+	s->nrlimits = json_array_size(a);
+	s->rlimits = xcalloc(s->nrlimits + 1, sizeof(*s->rlimits));
+	size_t i;
+	json_t *r;
+	json_array_foreach(a, i, r) s->rlimits[i] =
+		(struct rlimit_spec){get_str(r, "name"), get_int(r, "soft"), get_int(r, "hard")};
+}
+
+static void read_cgroup(json_t *c, struct cgroup_spec *g)
+{
+	*g = (struct cgroup_spec){get_int(c, "memory"),	    get_int(c, "memory_swap"), get_int(c, "memory_reservation"),
+				  get_int(c, "cpu_shares"), get_int(c, "cpu_quota"),   get_int(c, "cpu_period"),
+				  get_str(c, "cpuset"),	    get_int(c, "pids")};
+}
+
+int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	if (!j)
+		return berr_set(err, EINVAL, "cannot read %s: %s", path, je.text);
+	*s = (struct ctr_spec){0};
+	s->id = get_str(j, "id");
+	s->dir = get_str(j, "dir");
+	s->layers = strv_or_empty(json_strv(json_object_get(j, "layers")));
+	s->argv = strv_or_empty(json_strv(json_object_get(j, "argv")));
+	s->env = strv_or_empty(json_strv(json_object_get(j, "env")));
+	s->cwd = get_str(j, "cwd");
+	s->hostname = get_str(j, "hostname");
+	s->domainname = get_str(j, "domainname");
+	s->uid = (uid_t)get_int(j, "uid");
+	s->gid = (gid_t)get_int(j, "gid");
+	json_t *groups = json_object_get(j, "groups");
+	s->ngroups = json_array_size(groups);
+	s->groups = xcalloc(s->ngroups + 1, sizeof(gid_t));
+	for (size_t i = 0; i < s->ngroups; i++)
+		s->groups[i] = (gid_t)json_integer_value(json_array_get(groups, i));
+	s->caps = (uint64_t)get_int(j, "caps");
+	s->privileged = get_bool(j, "privileged");
+	s->read_only = get_bool(j, "read_only");
+	s->no_new_privs = get_bool(j, "no_new_privs");
+	s->tty = get_bool(j, "tty");
+	s->stdin_open = get_bool(j, "stdin_open");
+	s->init = get_bool(j, "init");
+	s->seccomp = get_str(j, "seccomp");
+	s->seccomp_profile = get_str(j, "seccomp_profile");
+	read_rlimits(json_object_get(j, "rlimits"), s);
+	s->sysctls = strv_or_empty(json_strv(json_object_get(j, "sysctls")));
+	read_mounts(json_object_get(j, "mounts"), s);
+	s->network = get_str(j, "network");
+	s->ipc = get_str(j, "ipc");
+	s->pid_ns = get_str(j, "pid");
+	s->uts = get_str(j, "uts");
+	read_cgroup(json_object_get(j, "cgroup"), &s->cgroup);
+	s->restart = (enum restart_policy)get_int(j, "restart");
+	s->restart_max = (int)get_int(j, "restart_max");
+	s->stop_signal = (int)get_int(j, "stop_signal");
+	s->stop_grace_ms = get_int(j, "stop_grace_ms");
+	s->log_max_size = get_int(j, "log_max_size");
+	s->log_max_files = (int)get_int(j, "log_max_files");
+	s->init_path = get_str(j, "init_path");
+	json_decref(j);
+	if (!s->id || !s->dir || !s->argv[0])
+		return berr_set(err, EINVAL, "%s is incomplete (id, dir and argv are required)", path);
+	return 0;
+}
+
+void spec_free(struct ctr_spec *s)
+{
+	free(s->id);
+	free(s->dir);
+	strv_free(s->layers);
+	strv_free(s->argv);
+	strv_free(s->env);
+	free(s->cwd);
+	free(s->hostname);
+	free(s->domainname);
+	free(s->groups);
+	free(s->seccomp);
+	free(s->seccomp_profile);
+	for (size_t i = 0; i < s->nrlimits; i++)
+		free(s->rlimits[i].name);
+	free(s->rlimits);
+	strv_free(s->sysctls);
+	for (size_t i = 0; i < s->nmounts; i++) {
+		free(s->mounts[i].source);
+		free(s->mounts[i].target);
+		free(s->mounts[i].type);
+		free(s->mounts[i].options);
+	}
+	free(s->mounts);
+	free(s->network);
+	free(s->ipc);
+	free(s->pid_ns);
+	free(s->uts);
+	free(s->cgroup.cpuset);
+	free(s->init_path);
+	*s = (struct ctr_spec){0};
+}

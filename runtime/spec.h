@@ -1,0 +1,71 @@
+/* What the shim needs to run one container, written by berth as spec.json
+ * in the container's state directory. Everything is resolved already:
+ * layers, argv, environment, user ids, capabilities, the seccomp program. */
+#ifndef BERTH_SPEC_H
+#define BERTH_SPEC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/err.h"
+
+struct mount_spec {
+	char *source, *target, *type, *options; /* options: "ro,nosuid,size=64m" */
+	bool file;				/* bind of a single file */
+};
+
+struct rlimit_spec {
+	char *name; /* "nofile" */
+	int64_t soft, hard;
+};
+
+enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
+
+struct cgroup_spec {
+	int64_t memory;	     /* bytes; 0 = no limit */
+	int64_t memory_swap; /* memory+swap; -1 unlimited; 0 = default */
+	int64_t memory_reservation;
+	int64_t cpu_shares;
+	int64_t cpu_quota, cpu_period; /* microseconds; quota 0 = none */
+	char *cpuset;
+	int64_t pids; /* 0 = no limit, -1 unlimited */
+};
+
+struct ctr_spec {
+	char *id;	/* container name, e.g. blog-web-1 */
+	char *dir;	/* state directory */
+	char **layers;	/* unpacked image layers, top first */
+	char **argv;	/* the command, entrypoint included */
+	char **env;	/* KEY=VALUE */
+	char *cwd;
+	char *hostname, *domainname;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	uint64_t caps; /* capability bits to keep */
+	bool privileged, read_only, no_new_privs, tty, stdin_open, init;
+	char *seccomp; /* path of a BPF program, NULL = unconfined */
+	char *seccomp_profile; /* Docker-format profile it is built from, NULL = the default */
+	struct rlimit_spec *rlimits;
+	size_t nrlimits;
+	char **sysctls; /* key=value */
+	struct mount_spec *mounts;
+	size_t nmounts;
+	char *network; /* "none" (lo only), "host", or a netns path to join */
+	char *ipc, *pid_ns, *uts;
+	struct cgroup_spec cgroup;
+	enum restart_policy restart;
+	int restart_max; /* on-failure:N; 0 = unlimited */
+	int stop_signal;
+	int64_t stop_grace_ms;
+	int64_t log_max_size; /* bytes; 0 = no rotation */
+	int log_max_files;
+	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */
+};
+
+int spec_write(const struct ctr_spec *s, const char *path, struct berr **err);
+int spec_read(const char *path, struct ctr_spec *s, struct berr **err);
+void spec_free(struct ctr_spec *s);
+
+#endif
