@@ -1,0 +1,263 @@
+/* berth start, stop, restart, kill, rm, exec, top: commands on the
+ * project's existing containers. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+
+#include "../lib/fs.h"
+#include "../lib/signals.h"
+#include "../orchestrator/apply.h"
+#include "../orchestrator/units.h"
+#include "../runtime/cgroup.h"
+#include "../runtime/ctr.h"
+#include "../runtime/exec.h"
+#include "cli.h"
+
+struct selection {
+	struct project *p;
+	struct ctr_info *list;
+	size_t n;
+	int lock;
+};
+
+static void selection_free(struct selection *s)
+{
+	ctr_info_free(s->list, s->n);
+	project_free(s->p);
+	if (s->lock >= 0)
+		close(s->lock);
+}
+
+/* The project's containers of the named services (all without names). */
+static int select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel,
+			     struct berr **err)
+{
+	*sel = (struct selection){.lock = -1};
+	int r = project_open(g, NULL, false, &sel->p, err);
+	for (size_t i = 0; r == 0 && services && services[i]; i++)
+		if (!project_service(sel->p, services[i]))
+			r = berr_set(err, ENOENT, "no such service: %s", services[i]);
+	if (r == 0 && lock)
+		r = apply_lock(berth_root(), sel->p->name, &sel->lock, err);
+	if (r < 0)
+		return r;
+	size_t n;
+	struct ctr_info *all = apply_list(sel->p, berth_root(), &n);
+	sel->list = xcalloc(n + 1, sizeof(*sel->list));
+	for (size_t i = 0; i < n; i++) {
+		if (!services || strv_contains(services, all[i].service)) {
+			sel->list[sel->n++] = all[i];
+			continue;
+		}
+		free(all[i].name);
+		free(all[i].service);
+		free(all[i].image);
+		free(all[i].hash);
+		strv_free(all[i].argv);
+	}
+	free(all);
+	return 0;
+}
+
+static int64_t timeout_arg(const char *t)
+{
+	if (!t)
+		return -1;
+	long long ns;
+	return duration_parse(t, &ns) == 0 ? ns / 1000000 : atoll(t) * 1000;
+}
+
+enum action { A_START, A_STOP, A_RESTART, A_KILL };
+
+static int act(struct global_opts *g, int argc, char **argv, enum action a)
+{
+	static const char *const names[] = {"start", "stop", "restart", "kill"};
+	static const char *const summaries[] = {"Start existing containers.", "Stop running containers.",
+						"Restart containers.", "Send a signal to containers (default SIGKILL)."};
+	bool help = false;
+	const char *timeout = NULL, *signame = NULL;
+	char **pos = NULL;
+	struct flag flags[] = {
+		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	if (a == A_KILL)
+		flags[0] = (struct flag){"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"};
+	_cleanup_free_ char *usage = xasprintf("berth %s [OPTIONS] [SERVICE...]", names[a]);
+	size_t nflags = a == A_START ? 1 : 2;
+	const struct flag *fl = a == A_START ? flags + 1 : flags;
+	int rc = cmd_flags(names[a], fl, nflags, argc, argv, &pos, &help, usage, summaries[a]);
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	int sig = signame ? signal_from_name(signame) : 9;
+	if (sig < 0) {
+		strv_free(pos);
+		return usage_error("kill", "unknown signal");
+	}
+	struct berr *err = NULL;
+	struct selection sel;
+	int r = select_containers(g, pos, true, &sel, &err);
+	const char *root = berth_root();
+	for (size_t i = 0; r == 0 && i < sel.n; i++) {
+		const char *name = sel.list[a == A_START ? i : sel.n - 1 - i].name;
+		if (a == A_STOP || a == A_RESTART)
+			r = ctr_stop(root, name, timeout_arg(timeout), &err);
+		if (r == 0 && (a == A_START || a == A_RESTART))
+			r = ctr_start(root, name, &err);
+		if (r == 0 && a == A_KILL) {
+			struct ctr_state st;
+			bool up = ctr_state(root, name, &st, NULL) == 0 && st.status == ST_RUNNING;
+			state_free(&st);
+			if (up)
+				r = ctr_kill(root, name, sig, &err);
+		}
+		if (r == 0)
+			fprintf(stderr, " Container %s  %s\n", name,
+				a == A_START ? "Started" : a == A_STOP ? "Stopped" : a == A_RESTART ? "Restarted" : "Killed");
+	}
+	if (r == 0 || sel.p)
+		selection_free(&sel);
+	strv_free(pos);
+	return r < 0 ? report(err) : 0;
+}
+
+int cmd_start(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_START); }
+int cmd_stop(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_STOP); }
+int cmd_restart(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_RESTART); }
+int cmd_kill(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_KILL); }
+
+int cmd_rm(struct global_opts *g, int argc, char **argv)
+{
+	bool force = false, stop = false, volumes = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
+		{"stop", 's', FLAG_BOOL, &stop, NULL, "Stop the containers first"},
+		{"volumes", 'v', FLAG_BOOL, &volumes, NULL, "Remove anonymous volumes too"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth rm [OPTIONS] [SERVICE...]",
+			   "Remove stopped containers.");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct selection sel;
+	int r = select_containers(g, pos, true, &sel, &err);
+	for (size_t i = 0; r == 0 && i < sel.n; i++) {
+		struct ctr_state st;
+		if (ctr_state(berth_root(), sel.list[i].name, &st, NULL) < 0)
+			continue;
+		bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+		state_free(&st);
+		if (up && !stop)
+			continue; /* docker compose rm leaves running containers alone */
+		r = ctr_remove(berth_root(), sel.list[i].name, true, &err);
+		if (r == 0)
+			fprintf(stderr, " Container %s  Removed\n", sel.list[i].name);
+	}
+	if (r == 0 || sel.p)
+		selection_free(&sel);
+	strv_free(pos);
+	return r < 0 ? report(err) : 0;
+}
+
+int cmd_exec(struct global_opts *g, int argc, char **argv)
+{
+	bool no_tty = false, detach = false, privileged = false, help = false;
+	const char *user = NULL, *workdir = NULL, *index = NULL;
+	char **env = NULL;
+	const struct flag flags[] = {
+		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY"},
+		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run the command in the background"},
+		{"privileged", 0, FLAG_BOOL, &privileged, NULL, "Give the command every capability"},
+		{"user", 'u', FLAG_STR, &user, "USER", "Run as this user"},
+		{"workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory"},
+		{"env", 'e', FLAG_LIST, &env, "KEY=VALUE", "Set an environment variable"},
+		{"index", 0, FLAG_STR, &index, "N", "Which replica (default 1)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int i = 1;
+	struct berr *err = NULL;
+	if (flags_parse(flags, ARRAY_SIZE(flags), argc, argv, &i, true, NULL, &err) < 0) {
+		int rc = usage_error("exec", err->msg);
+		berr_free(err);
+		strv_free(env);
+		return rc;
+	}
+	if (help) {
+		printf("Usage: berth exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\nRun a command in a running container.\n\nOptions:\n");
+		flags_usage(stdout, flags, ARRAY_SIZE(flags));
+		strv_free(env);
+		return 0;
+	}
+	if (argc - i < 2) {
+		strv_free(env);
+		return usage_error("exec", "exec needs a service and a command");
+	}
+	char *svc[] = {argv[i], NULL};
+	struct selection sel;
+	int r = select_containers(g, svc, false, &sel, &err);
+	int want = index ? atoi(index) : 1, status = 0;
+	const char *name = NULL;
+	for (size_t k = 0; r == 0 && k < sel.n; k++)
+		if (sel.list[k].number == want)
+			name = sel.list[k].name;
+	if (r == 0 && !name)
+		r = berr_set(&err, ENOENT, "service %s has no container number %d", argv[i], want);
+	struct exec_opts o = {.argv = argv + i + 1, .env = env, .user = user, .workdir = workdir,
+			      .privileged = privileged, .detach = detach};
+	if (r == 0)
+		r = ctr_exec(berth_root(), name, &o, &status, &err);
+	if (r == 0 || sel.p)
+		selection_free(&sel);
+	strv_free(env);
+	return r < 0 ? report(err) : status;
+}
+
+int cmd_top(struct global_opts *g, int argc, char **argv)
+{
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
+	int rc = cmd_flags("top", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth top [SERVICE...]",
+			   "Display the running processes of containers.");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct selection sel;
+	int r = select_containers(g, pos, false, &sel, &err);
+	for (size_t i = 0; r == 0 && i < sel.n; i++) {
+		char **paths = cgroup_paths(sel.list[i].name);
+		_cleanup_free_ char *procs = paths[0] ? xasprintf("%s/cgroup.procs", paths[0]) : NULL;
+		strv_free(paths);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if (!procs || fs_read_file(procs, 1 << 20, &text, &len, NULL) < 0)
+			continue;
+		printf("%s\n%-8s %-8s %-8s %s\n", sel.list[i].name, "UID", "PID", "PPID", "CMD");
+		char *save = NULL;
+		for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+			_cleanup_free_ char *st = NULL, *cmd = NULL;
+			_cleanup_free_ char *sp = xasprintf("/proc/%s/status", t), *cp = xasprintf("/proc/%s/cmdline", t);
+			size_t sl, cl;
+			if (fs_read_file(sp, 1 << 16, &st, &sl, NULL) < 0 || fs_read_file(cp, 1 << 16, &cmd, &cl, NULL) < 0)
+				continue;
+			for (size_t k = 0; k + 1 < cl; k++)
+				if (!cmd[k])
+					cmd[k] = ' ';
+			const char *uid = strstr(st, "\nUid:\t"), *ppid = strstr(st, "\nPPid:\t");
+			printf("%-8d %-8s %-8d %s\n", uid ? atoi(uid + 6) : -1, t, ppid ? atoi(ppid + 7) : -1, cmd);
+		}
+		printf("\n");
+	}
+	if (r == 0 || sel.p)
+		selection_free(&sel);
+	strv_free(pos);
+	return r < 0 ? report(err) : 0;
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# exec, top, stop, start, restart, kill, rm; restart: always and a user's
+# stop; concurrent ups of one project do not interleave.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthctl$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+mkdir -p "$WORK/app" && cd "$WORK/app"
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    init: true
+    user: app
+    working_dir: /home/app
+    environment: [GREETING=hi]
+    stop_grace_period: 2s
+    command: sh -c 'echo started; exec sleep 300'
+  always:
+    image: busybox
+    restart: always
+    stop_grace_period: 1s
+    command: sh -c 'echo run; sleep 0.2; exit 2'
+YAML
+expect "up -d" 0 "Started" "$BERTH" up -d
+expect "exec runs as the container's user, in its directory, with its env" 0 '^hi from 1000 in /home/app$' \
+	"$BERTH" exec -T web sh -c 'echo "$GREETING from $(id -u) in $(pwd)"'
+expect "exec returns the command's exit code" 7 '' "$BERTH" exec -T web sh -c 'exit 7'
+expect "exec -u -e -w" 0 '^x 0 /tmp$' "$BERTH" exec -T -u root -e X=x -w /tmp web sh -c 'echo $X $(id -u) $(pwd)'
+expect "exec of a missing command exits 127" 127 'executable file not found' "$BERTH" exec -T web notthere
+expect "exec sees the container's processes only" 0 '^ *1 berth-init' "$BERTH" exec -T web sh -c 'ps -o pid,comm | sed 1d | sort -n | head -1'
+expect "exec into an unknown service" 1 'no such service: nope' "$BERTH" exec -T nope true
+expect "top lists the container's processes" 0 'sleep 300' "$BERTH" top web
+
+check "restart: always brings a failing container back" wait_until 10 sh -c \
+	"[ \"\$('$BERTH' logs --no-log-prefix always | grep -c run)\" -ge 3 ]"
+expect "ps shows it restarting or up" 0 "$proj-always-1 .*(Restarting|Up)" "$BERTH" ps
+expect "stop stops it" 0 "$proj-always-1  Stopped" "$BERTH" stop always
+runs=$("$BERTH" logs --no-log-prefix always | grep -c run)
+sleep 1.5
+check "a container the user stopped is not restarted" test "$("$BERTH" logs --no-log-prefix always | grep -c run)" -eq "$runs"
+expect "ps -a shows it exited" 0 "$proj-always-1 .*Exited" "$BERTH" ps -a
+expect "start starts it again" 0 "$proj-always-1  Started" "$BERTH" start always
+"$BERTH" stop always >/dev/null 2>&1
+
+expect "kill sends a signal" 0 "Killed" "$BERTH" kill -s SIGTERM web
+check "the killed container exits" wait_until 5 sh -c "'$BERTH' ps -a | grep -q '$proj-web-1 .*Exited'"
+expect "restart brings it back" 0 "$proj-web-1  Restarted" "$BERTH" restart web
+expect "rm leaves running containers alone" 0 '' "$BERTH" rm web
+expect "rm -s stops and removes" 0 "$proj-web-1  Removed" "$BERTH" rm -s web
+check "the container is gone" sh -c "! '$BERTH' ps -a | grep -q '$proj-web-1'"
+
+# two ups at once take turns on the project lock
+"$BERTH" up -d >"$WORK/up1" 2>&1 &
+"$BERTH" up -d >"$WORK/up2" 2>&1 &
+wait
+check "two concurrent ups both succeed" sh -c "grep -q Container '$WORK/up1' && grep -q Container '$WORK/up2'"
+check "and made one container per service" test "$("$BERTH" ps -aq | sort | uniq -d | wc -l)" -eq 0
+expect "down" 0 'Removed' "$BERTH" down -t 1
+check_no_leaks "after down"
