@@ -93,5 +93,9 @@ check: deps all unit
 fuzz: deps
 	@tests/fuzz/run
 
+# Installs, builds and brings up examples/hello (offline, busybox-static).
+demo: deps all
+	@examples/demo.sh
+
 clean:
 	rm -rf build

@@ -167,7 +167,8 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			n -= drop;
 		}
 	}
-	qsort(lines, n, sizeof(*lines), line_cmp);
+	if (n > 1)
+		qsort(lines, n, sizeof(*lines), line_cmp);
 	for (size_t i = 0; i < n; i++)
 		print_line(lv, &lines[i]);
 	fflush(stdout);
@@ -179,7 +180,8 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			_cleanup_free_ char *path = log_path(root, lv->names[i]);
 			read_new(path, &offsets[i], (int)i, &lines, &n);
 		}
-		qsort(lines, n, sizeof(*lines), line_cmp);
+		if (n > 1)
+			qsort(lines, n, sizeof(*lines), line_cmp);
 		for (size_t i = 0; i < n; i++)
 			print_line(lv, &lines[i]);
 		fflush(stdout);

@@ -514,7 +514,8 @@ static void collect_profiles(struct project *p)
 	}
 	if (!p->all_profiles)
 		p->all_profiles = xcalloc(1, sizeof(char *));
-	qsort(p->all_profiles, strv_len(p->all_profiles), sizeof(char *), cmp_str);
+	if (strv_len(p->all_profiles) > 1)
+		qsort(p->all_profiles, strv_len(p->all_profiles), sizeof(char *), cmp_str);
 }
 
 static bool service_enabled(struct node *svc, char **active)

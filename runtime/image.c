@@ -496,7 +496,8 @@ char **image_tags(const struct store *s, const char *id)
 		ref_free(&ref);
 	}
 	json_decref(tags);
-	qsort(out, strv_len(out), sizeof(char *), strcmp_ptr);
+	if (strv_len(out) > 1)
+		qsort(out, strv_len(out), sizeof(char *), strcmp_ptr);
 	return out;
 }
 

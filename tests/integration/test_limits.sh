@@ -1,0 +1,77 @@
+#!/bin/bash
+# Resource limits and settings seen from inside, log rotation, and the
+# attached up: exit codes, Ctrl-C.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthlim$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+mkdir -p "$WORK/app" && cd "$WORK/app"
+cgv1=$([ -e /sys/fs/cgroup/cgroup.controllers ] && echo no || echo yes)
+cat >compose.yaml <<'YAML'
+services:
+  limits:
+    image: busybox
+    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}
+    sysctls: {net.core.somaxconn: 1024}
+    read_only: true
+    tmpfs: [/scratch]
+    pids_limit: 50
+    cpus: 0.5
+    cpu_shares: 512
+    command:
+      - sh
+      - -c
+      - |
+        echo "nofile $$(ulimit -n) $$(ulimit -Hn) nproc $$(ulimit -u)"
+        echo "somaxconn $$(cat /proc/sys/net/core/somaxconn)"
+        touch /rootfile 2>/dev/null && echo "root writable" || echo "root read-only"
+        touch /scratch/f && echo "tmpfs writable"
+        cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null | head -1 | sed 's/^/pids /'
+        cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null | sed 's/^/quota /'
+        cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null | sed 's/^/shares /'
+  chatty:
+    image: busybox
+    logging: {driver: json-file, options: {max-size: 2k, max-file: "2"}}
+    command: sh -c 'i=0; while [ $$i -lt 200 ]; do echo "line $$i"; i=$$((i+1)); done'
+YAML
+expect "up -d" 0 "Started" "$BERTH" up -d
+wait_until 5 sh -c "'$BERTH' logs limits | grep -q shares"
+run "$BERTH" logs --no-log-prefix limits
+check "ulimits set soft and hard" grep -q 'nofile 1024 2048 nproc 512' "$WORK/out"
+check "a namespaced sysctl is set" grep -q 'somaxconn 1024' "$WORK/out"
+check "read_only makes / read-only" grep -q 'root read-only' "$WORK/out"
+check "tmpfs stays writable" grep -q 'tmpfs writable' "$WORK/out"
+check "pids_limit in the container's cgroup" grep -q 'pids 50' "$WORK/out"
+if [ "$cgv1" = yes ]; then
+	check "cpus becomes a CFS quota" grep -q 'quota 50000' "$WORK/out"
+	check "cpu_shares" grep -q 'shares 512' "$WORK/out"
+fi
+wait_until 5 sh -c "'$BERTH' ps -a | grep -q '$proj-chatty-1 .*Exited'"
+log=$BERTH_ROOT/containers/$proj-chatty-1/$proj-chatty-1-json.log
+check "max-size rotates the log" test -s "$log.1"
+check "max-file keeps that many files" test ! -e "$log.2"
+check "the current log stays under max-size" test "$(stat -c %s "$log")" -le 2048
+expect "logs read the rotated file too" 0 'line 199' "$BERTH" logs chatty
+expect "down" 0 Removed "$BERTH" down -t 1
+
+# attached: streams logs, returns when the containers end, --exit-code-from
+cat >compose.yaml <<'YAML'
+services:
+  main: {image: busybox, command: sh -c 'echo hello from main; sleep 0.5; exit 3'}
+  side: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}
+YAML
+expect "up --exit-code-from returns that service's code" 3 "$proj-main-1 +\| hello from main" \
+	"$BERTH" up --no-color --exit-code-from main
+expect "and stopped the others" 0 "$proj-side-1 .*Exited" "$BERTH" ps -a
+"$BERTH" down -t 1 >/dev/null 2>&1
+printf 'services:\n  sleeper: {image: busybox, init: true, command: sleep 300}\n' >compose.yaml
+"$BERTH" up --no-color >"$WORK/attached" 2>&1 &
+up_pid=$!
+wait_until 5 sh -c "'$BERTH' ps | grep -q '$proj-sleeper-1 .*Up'"
+kill -INT "$up_pid"
+check "Ctrl-C on an attached up stops the stack gracefully" wait_until 15 sh -c "! kill -0 $up_pid 2>/dev/null"
+check "it said so" grep -q 'Gracefully stopping' "$WORK/attached"
+expect "the container is stopped" 0 "$proj-sleeper-1 .*Exited" "$BERTH" ps -a
+expect "down" 0 Removed "$BERTH" down -t 1
+check_no_leaks "after down"
