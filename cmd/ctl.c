@@ -209,7 +209,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && !name)
 		r = berr_set(&err, ENOENT, "service %s has no container number %d", argv[i], want);
 	struct exec_opts o = {.argv = argv + i + 1, .env = env, .user = user, .workdir = workdir,
-			      .privileged = privileged, .detach = detach};
+			      .privileged = privileged, .detach = detach, .tty = !no_tty && isatty(STDIN_FILENO)};
 	if (r == 0)
 		r = ctr_exec(berth_root(), name, &o, &status, &err);
 	if (r == 0 || sel.p)

@@ -63,13 +63,31 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 
 static bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
 
+/* Is pid the shim of the container in dir, and not a zombie? (kill(pid, 0)
+ * succeeds on zombies, and pids are reused.) */
+static bool shim_alive(pid_t pid, const char *dir)
+{
+	if (pid <= 0)
+		return false;
+	_cleanup_free_ char *cmdline = NULL, *stat = NULL;
+	_cleanup_free_ char *cp = xasprintf("/proc/%d/cmdline", (int)pid), *sp = xasprintf("/proc/%d/stat", (int)pid);
+	size_t clen, slen;
+	if (fs_read_file(cp, 8192, &cmdline, &clen, NULL) < 0 || fs_read_file(sp, 8192, &stat, &slen, NULL) < 0)
+		return false;
+	const char *state = strrchr(stat, ')');
+	if (!state || state[1] != ' ' || state[2] == 'Z' || state[2] == 'X')
+		return false;
+	size_t first = strlen(cmdline);
+	return streq(path_basename(cmdline), "berth-shim") && first + 1 < clen && streq(cmdline + first + 1, dir);
+}
+
 int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	int r = state_read(dir, st, err);
 	if (r < 0)
 		return r;
-	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !alive(st->shim_pid)) {
+	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir)) {
 		st->status = ST_EXITED; /* the shim died unseen (kill -9, reboot) */
 		if (!st->finished_at)
 			st->finished_at = now_ms();
@@ -88,6 +106,10 @@ int ctr_start(const char *root, const char *name, struct berr **err)
 	state_free(&st);
 	if (running)
 		return 0;
+	/* a shim killed unseen may have left its container behind: clear the cgroup */
+	cgroup_kill(name);
+	for (int i = 0; i < 200 && !cgroup_empty(name); i++)
+		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
 	_cleanup_free_ char *shim = ctr_shim_path();
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -149,12 +171,12 @@ int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr
 	pid_t shim = st.shim_pid;
 	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
 	state_free(&st);
-	if (!running || !alive(shim)) {
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	if (!running || !shim_alive(shim, dir)) {
 		cgroup_kill(name);
 		return 0;
 	}
 	if (timeout_ms < 0) {
-		_cleanup_free_ char *dir = ctr_dir(root, name);
 		_cleanup_free_ char *path = path_join(dir, "spec.json");
 		struct ctr_spec s;
 		timeout_ms = 10000;

@@ -5,6 +5,10 @@
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,9 +74,18 @@ static _Noreturn void fail(const char *what, int code)
 	_exit(code);
 }
 
+static int tty_slave = -1;
+
 /* In the second child: inside the pid namespace; become the user and exec. */
 static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, char *bpf, size_t bpf_len)
 {
+	if (tty_slave >= 0) {
+		setsid();
+		if (ioctl(tty_slave, TIOCSCTTY, 0) < 0 || dup2(tty_slave, 0) < 0 || dup2(tty_slave, 1) < 0 ||
+		    dup2(tty_slave, 2) < 0)
+			fail("cannot set up the terminal", 126);
+		close(tty_slave);
+	}
 	uid_t uid = s->uid;
 	gid_t gid = s->gid;
 	if (o->user && resolve_user(o->user, &uid, &gid) < 0) {
@@ -146,6 +159,70 @@ static _Noreturn void join(const struct ctr_spec *s, pid_t target, const struct 
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
+static volatile sig_atomic_t resized;
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+static void copy_size(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
+
+static bool pass(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0)
+		return false;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w <= 0)
+			return false;
+		off += w;
+	}
+	return true;
+}
+
+/* Relay between our terminal (raw) and the pty until the command closes it. */
+static void relay(int master)
+{
+	struct termios saved, raw;
+	bool term = tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (term) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	copy_size(STDIN_FILENO, master);
+	struct sigaction sa = {.sa_handler = on_winch}, old;
+	sigaction(SIGWINCH, &sa, &old);
+	bool in_open = true;
+	for (;;) {
+		if (resized) {
+			resized = 0;
+			copy_size(STDIN_FILENO, master);
+		}
+		struct pollfd p[2] = {{master, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(master, STDOUT_FILENO))
+			break;
+		if ((p[1].revents & (POLLIN | POLLHUP)) && !pass(STDIN_FILENO, master))
+			in_open = false;
+	}
+	sigaction(SIGWINCH, &old, NULL);
+	if (term)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+}
+
 int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int *status, struct berr **err)
 {
 	struct ctr_state st;
@@ -168,8 +245,15 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 		spec_free(&s);
 		return -EIO;
 	}
+	int master = -1;
+	if (o->tty && !o->detach && openpty(&master, &tty_slave, NULL, NULL, NULL) < 0) {
+		spec_free(&s);
+		return berr_sys(err, errno, "cannot allocate a terminal for exec in %s", name);
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (master >= 0)
+			close(master);
 		if (o->detach) {
 			setsid();
 			if (fork() != 0)
@@ -180,8 +264,19 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 		join(&s, target, o, bpf, bpf_len);
 	}
 	spec_free(&s);
-	if (pid < 0)
+	if (tty_slave >= 0) {
+		close(tty_slave);
+		tty_slave = -1;
+	}
+	if (pid < 0) {
+		if (master >= 0)
+			close(master);
 		return berr_sys(err, errno, "cannot exec in %s", name);
+	}
+	if (master >= 0) {
+		relay(master);
+		close(master);
+	}
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;

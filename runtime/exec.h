@@ -10,6 +10,7 @@ struct exec_opts {
 	const char *user;   /* NULL: the container's user */
 	const char *workdir; /* NULL: the container's */
 	bool privileged, detach;
+	bool tty; /* a pseudo-terminal, relayed to our stdin and stdout */
 };
 
 /* Join the container (namespaces, cgroup, root) and run argv; returns its

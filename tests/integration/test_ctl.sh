@@ -32,6 +32,15 @@ expect "exec of a missing command exits 127" 127 'executable file not found' "$B
 expect "exec sees the container's processes only" 0 '^ *1 berth-init' "$BERTH" exec -T web sh -c 'ps -o pid,comm | sed 1d | sort -n | head -1'
 expect "exec into an unknown service" 1 'no such service: nope' "$BERTH" exec -T nope true
 expect "top lists the container's processes" 0 'sleep 300' "$BERTH" top web
+if command -v script >/dev/null; then
+	expect "exec gives a TTY when stdin is one" 5 'stdin-is-a-tty' \
+		script -qec "'$BERTH' exec web sh -c 'test -t 0 && echo stdin-is-a-tty; exit 5'" /dev/null
+	run sh -c "printf 'echo typed-\$((40+2))\\nexit 9\\n' | script -qec \"'$BERTH' exec web sh\" /dev/null"
+	check "what the user types reaches the command through the TTY" grep -q 'typed-42' "$WORK/out"
+else
+	not_ok "script (util-linux) is there to give exec a terminal"
+fi
+expect "without a terminal, exec gives none" 0 '^no-tty$' sh -c "'$BERTH' exec web sh -c 'test -t 0 && echo tty || echo no-tty' </dev/null"
 
 check "restart: always brings a failing container back" wait_until 10 sh -c \
 	"[ \"\$('$BERTH' logs --no-log-prefix always | grep -c run)\" -ge 3 ]"
