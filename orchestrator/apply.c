@@ -204,6 +204,55 @@ static bool is_running(const char *root, const char *name)
 	return r;
 }
 
+/* The level of a service: 0 with no dependencies, else one more than the
+ * deepest of them. Services of one level start together. */
+static int level_of(const struct project *p, const char *service, int depth)
+{
+	struct node *deps = node_map_get(project_service(p, service), "depends_on");
+	int level = 0;
+	for (size_t i = 0; deps && depth < 64 && i < deps->n; i++) {
+		if (!project_service(p, deps->pairs[i].key))
+			continue;
+		int l = level_of(p, deps->pairs[i].key, depth + 1) + 1;
+		if (l > level)
+			level = l;
+	}
+	return level;
+}
+
+/* Start one wave: every shim first, then every verdict. */
+static int start_wave(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+{
+	int *ready = xcalloc(n + 1, sizeof(int));
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		ready[i] = -1;
+		if (r == 0 && is_running(root, pl[i].name)) {
+			progress(o->progress, o->progress_data, pl[i].name, "Running");
+			continue;
+		}
+		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, &ready[i], err)) < 0)
+			r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ready[i] < 0)
+			continue;
+		struct berr *e = NULL;
+		if (ctr_start_finish(pl[i].name, ready[i], &e) < 0) {
+			if (r == 0) {
+				*err = e;
+				r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
+			} else {
+				berr_free(e);
+			}
+			continue;
+		}
+		progress(o->progress, o->progress_data, pl[i].name, "Started");
+	}
+	free(ready);
+	return r;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -211,21 +260,27 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	int r = plan(p, root, o, &pl, &n, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; r == 0 && i < n; i++) {
+	for (size_t i = 0; r == 0 && i < n; i++)
 		if (!pl[i].same)
 			r = create_one(p, root, &pl[i], o, err);
-		if (r == 0 && !o->no_start) {
-			if (is_running(root, pl[i].name)) {
-				progress(o->progress, o->progress_data, pl[i].name, "Running");
-				continue;
-			}
-			r = ctr_start(root, pl[i].name, err);
-			if (r < 0)
-				r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
-			else
-				progress(o->progress, o->progress_data, pl[i].name, "Started");
-		}
+	/* plan() keeps dependency order, so each level is a run of entries */
+	int *levels = xcalloc(n + 1, sizeof(int));
+	int top = 0;
+	for (size_t i = 0; i < n; i++) {
+		levels[i] = level_of(p, pl[i].service, 0);
+		if (levels[i] > top)
+			top = levels[i];
 	}
+	for (int l = 0; r == 0 && !o->no_start && l <= top; l++) {
+		struct planned *wave = xcalloc(n + 1, sizeof(*wave));
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (levels[i] == l)
+				wave[k++] = pl[i];
+		r = start_wave(root, wave, k, o, err);
+		free(wave); /* a shallow copy: pl still owns everything */
+	}
+	free(levels);
 	planned_free(pl, n);
 	return r;
 }

@@ -96,8 +96,9 @@ int ctr_state(const char *root, const char *name, struct ctr_state *st, struct b
 	return 0;
 }
 
-int ctr_start(const char *root, const char *name, struct berr **err)
+int ctr_start_launch(const char *root, const char *name, int *ready_out, struct berr **err)
 {
+	*ready_out = -1;
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	struct ctr_state st;
 	if (ctr_state(root, name, &st, err) < 0)
@@ -115,8 +116,11 @@ int ctr_start(const char *root, const char *name, struct berr **err)
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return berr_sys(err, errno, "cannot start %s", name);
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
 		return berr_sys(err, errno, "cannot start the shim of %s", name);
+	}
 	if (pid == 0) {
 		/* detach: its own session, no terminal, stdio on /dev/null, and
 		 * a second fork so that init adopts it at once */
@@ -133,22 +137,33 @@ int ctr_start(const char *root, const char *name, struct berr **err)
 	}
 	close(ready[1]);
 	waitpid(pid, NULL, 0);
+	*ready_out = ready[0];
+	return 0;
+}
+
+int ctr_start_finish(const char *name, int ready, struct berr **err)
+{
+	if (ready < 0)
+		return 0;
 	char buf[2048];
 	ssize_t n, total = 0;
-	while ((n = read(ready[0], buf + total, sizeof(buf) - 1 - (size_t)total)) > 0 ||
-	       (n < 0 && errno == EINTR))
+	while ((n = read(ready, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0 || (n < 0 && errno == EINTR))
 		total += n > 0 ? n : 0;
-	close(ready[0]);
+	close(ready);
 	buf[total] = '\0';
 	if (streq(buf, "ok"))
 		return 0;
-	if (total == 0) {
-		int status;
-		waitpid(pid, &status, WNOHANG);
-		return berr_set(err, EIO, "the shim of %s did not start (is %s there?)", name, shim);
-	}
+	if (total == 0)
+		return berr_set(err, EIO, "the shim of %s did not start (is berth-shim installed beside berth?)", name);
 	const char *msg = startswith(buf, "error ") ? strchr(buf + 6, ' ') : NULL;
 	return berr_set(err, EIO, "%s", msg ? msg + 1 : buf);
+}
+
+int ctr_start(const char *root, const char *name, struct berr **err)
+{
+	int ready;
+	int r = ctr_start_launch(root, name, &ready, err);
+	return r < 0 ? r : ctr_start_finish(name, ready, err);
 }
 
 /* Wait for a process that is not our child to go away. */
