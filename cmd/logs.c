@@ -173,7 +173,10 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 		print_line(lv, &lines[i]);
 	fflush(stdout);
 	free_lines(lines, n);
-	while (follow && !(stop && stop(data))) {
+	/* stop is asked before reading: the shim writes the last lines before
+	 * it records the exit, so the read after a yes sees them all */
+	while (follow) {
+		bool done = stop && stop(data);
 		lines = NULL;
 		n = 0;
 		for (size_t i = 0; i < nc; i++) {
@@ -186,6 +189,8 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			print_line(lv, &lines[i]);
 		fflush(stdout);
 		free_lines(lines, n);
+		if (done)
+			break;
 		poll(NULL, 0, 100);
 	}
 	free(offsets);

@@ -1,0 +1,68 @@
+#!/bin/bash
+# security_opt profiles, privileged, stop_signal, users by number and
+# group, domainname, an image loaded from an OCI archive, ps as JSON,
+# logs -f.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthsec$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+if command -v skopeo >/dev/null; then
+	skopeo copy -q "docker-archive:$WORK/busybox.tar" "oci-archive:$WORK/oci.tar:ocibox:1"
+	"$BERTH" image load -i "$WORK/oci.tar" >/dev/null
+fi
+mkdir -p "$WORK/app" && cd "$WORK/app"
+cat >nomkdir.json <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+JSON
+cat >compose.yaml <<'YAML'
+services:
+  profiled:
+    image: busybox
+    security_opt: ["seccomp=./nomkdir.json"]
+    command: sh -c 'mkdir /tmp/x 2>&1 || echo "mkdir refused"; grep Seccomp /proc/self/status'
+  priv:
+    image: busybox
+    privileged: true
+    command: sh -c 'grep -E "^(CapEff|Seccomp)" /proc/self/status; touch /sys/berth 2>&1 | grep -q Read-only && echo "sys ro" || echo "sys rw"'
+  usr:
+    image: busybox
+    user: "1000:10"
+    domainname: example.test
+    command: sh -c 'echo "ids $$(id -u):$$(id -g) domain $$(cat /proc/sys/kernel/domainname)"'
+  grp:
+    image: busybox
+    user: app:users
+    command: sh -c 'echo "ids $$(id -u):$$(id -g)"'
+  polite:
+    image: busybox
+    stop_signal: SIGUSR1
+    stop_grace_period: 20s
+    command: sh -c 'trap "echo got usr1; exit 0" USR1; echo waiting; while true; do sleep 0.1; done'
+  oci:
+    image: ocibox:1
+    command: echo from an OCI image
+YAML
+expect "up -d" 0 Started "$BERTH" up -d
+wait_until 5 sh -c "'$BERTH' logs profiled | grep -q Seccomp"
+expect "a Docker-format seccomp profile is applied" 0 'mkdir refused' "$BERTH" logs --no-log-prefix profiled
+host_caps=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+expect "privileged: every capability the host has" 0 "CapEff:.*$host_caps" "$BERTH" logs --no-log-prefix priv
+expect "privileged: no seccomp filter" 0 'Seccomp:.0' "$BERTH" logs --no-log-prefix priv
+expect "privileged: /sys is writable" 0 'sys rw' "$BERTH" logs --no-log-prefix priv
+expect "user uid:gid and domainname" 0 'ids 1000:10 domain example.test' "$BERTH" logs --no-log-prefix usr
+expect "user name:group resolves both" 0 'ids 1000:100' "$BERTH" logs --no-log-prefix grp
+if command -v skopeo >/dev/null; then
+	expect "an image loaded from an OCI archive runs" 0 'from an OCI image' "$BERTH" logs --no-log-prefix oci
+fi
+expect "ps --format json" 0 "\"Name\":\"$proj-polite-1\".*\"State\":\"running\"" "$BERTH" ps --format json
+"$BERTH" logs -f --no-log-prefix polite >"$WORK/follow" 2>&1 &
+follower=$!
+start=$(date +%s)
+expect "stop_signal is what stop sends" 0 "$proj-polite-1  Stopped" "$BERTH" stop polite
+check "so the container stopped long before its 20s grace" test $(($(date +%s) - start)) -lt 10
+check "logs -f ends when the container does" wait_until 5 sh -c "! kill -0 $follower 2>/dev/null"
+check "and followed the output to the end" grep -q 'got usr1' "$WORK/follow"
+expect "down" 0 Removed "$BERTH" down -t 1
+check_no_leaks "after down"
