@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ struct child {
 	int go;	     /* read: the parent has put us in the cgroup */
 	int report;  /* write: why we failed (closed by a successful exec) */
 	int out, err; /* write ends of stdout and stderr */
+	int in;	      /* read end of stdin, or -1 for /dev/null */
+	int tty;      /* the pty's slave, or -1 */
 };
 
 /* In the child: tell the parent what failed, with Docker's exit code, and exit. */
@@ -181,19 +184,23 @@ static int child_main(void *arg)
 	char go;
 	if (read(c->go, &go, 1) != 1)
 		_exit(125);
-	if (dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0)
-		die(c, 125, NULL);
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0)
-		die(c, 125, NULL);
 	setsid();
+	if (c->tty >= 0) {
+		if (ioctl(c->tty, TIOCSCTTY, 0) < 0 || dup2(c->tty, 1) < 0 || dup2(c->tty, 2) < 0)
+			die(c, 125, NULL);
+	} else if (dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0) {
+		die(c, 125, NULL);
+	}
+	int in = c->in >= 0 ? c->in : c->tty >= 0 && c->s->stdin_open ? c->tty : open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, 0) < 0)
+		die(c, 125, NULL);
 	/* the shim blocks and ignores signals for itself; a mask survives exec */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, -1, &e) < 0 || set_identity_and_dir(s, &e) < 0)
+	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, c->tty, &e) < 0 || set_identity_and_dir(s, &e) < 0)
 		die(c, 125, e);
 	int code = 127;
 	char *path = find_command(s, &code);
@@ -242,16 +249,43 @@ static int read_report(int fd, int *exit_code, struct berr **err)
 	return berr_set(err, EINVAL, "%s", msg ? msg + 1 : "container setup failed");
 }
 
+/* tty: a pty whose master stands in for stdout; stdin_open: a pipe for stdin. */
+static int make_stdio(const struct ctr_spec *s, int out[2], int errp[2], int in[2], int *master, int *slave)
+{
+	*master = *slave = -1;
+	in[0] = in[1] = -1;
+	if (s->tty) {
+		if (openpty(master, slave, NULL, NULL, NULL) < 0)
+			return -errno;
+		fcntl(*master, F_SETFD, FD_CLOEXEC);
+		fcntl(*slave, F_SETFD, FD_CLOEXEC);
+		out[0] = *master;
+		out[1] = errp[0] = errp[1] = -1;
+	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		return -errno;
+	}
+	if (s->stdin_open && !s->tty && pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_code, struct berr **err)
 {
-	int go[2], report[2], out[2], errp[2];
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0)
+	int go[2], report[2], out[2], errp[2], in[2], master, slave;
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || make_stdio(s, out, errp, in, &master, &slave) < 0)
 		return berr_sys(err, errno, "cannot create pipes for %s", s->id);
-	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1]};
+	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1], .in = in[0], .tty = slave};
 	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
-		close(go[0]), close(go[1]), close(report[0]), close(report[1]);
-		close(out[0]), close(out[1]), close(errp[0]), close(errp[1]);
+		int *fds[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1], &slave};
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			close_fd(fds[i]);
 		return -EIO;
 	}
 	size_t stack_size = 256 * 1024;
@@ -262,8 +296,10 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 	free(c.bpf);
 	close(go[0]);
 	close(report[1]);
-	close(out[1]);
-	close(errp[1]);
+	close_fd(&out[1]);
+	close_fd(&errp[1]);
+	close_fd(&in[0]);
+	close_fd(&slave);
 	int r = 0;
 	if (pid < 0)
 		r = berr_sys(err, saved, "cannot create the namespaces of %s", s->id);
@@ -281,10 +317,11 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
-		close(out[0]);
-		close(errp[0]);
+		close_fd(&out[0]);
+		close_fd(&errp[0]);
+		close_fd(&in[1]);
 		return r;
 	}
-	*p = (struct ctr_process){.pid = pid, .out_fd = out[0], .err_fd = errp[0]};
+	*p = (struct ctr_process){.pid = pid, .out_fd = out[0], .err_fd = errp[0], .in_fd = in[1]};
 	return 0;
 }

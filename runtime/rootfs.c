@@ -162,9 +162,11 @@ static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct b
 	if (r == 0)
 		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 	if (r == 0 && console_fd >= 0) {
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", console_fd);
-		r = mount_at(root, "/dev/console", true, proc, NULL, MS_BIND, NULL, err);
+		/* by name: the descriptor's mount is the shim's namespace's, not our copy */
+		char name[64];
+		if (ttyname_r(console_fd, name, sizeof(name)) != 0)
+			return sys_err(err, "cannot find the name of the terminal", "");
+		r = mount_at(root, "/dev/console", true, name, NULL, MS_BIND, NULL, err);
 	}
 	(void)s;
 	return r;

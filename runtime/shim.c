@@ -234,9 +234,12 @@ static bool on_exit_status(struct shim *sh, int status)
 	sh->running = false;
 	drain_outputs(sh);
 	cgroup_kill(sh->s.id);
-	close(sh->p.out_fd);
-	close(sh->p.err_fd);
-	sh->p.out_fd = sh->p.err_fd = -1;
+	int *fds[] = {&sh->p.out_fd, &sh->p.err_fd, &sh->p.in_fd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 	int64_t now = now_ms();
 	sh->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	sh->st.finished_at = now;
@@ -339,7 +342,7 @@ static void loop(struct shim *sh)
 
 static int shim_main(const char *dir, int ready_fd)
 {
-	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1}};
+	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1, .in_fd = -1}};
 	/* the container must not inherit it: berth waits for it to close */
 	fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 	_cleanup_free_ char *spec_path = xasprintf("%s/spec.json", dir);

@@ -55,6 +55,23 @@ check "the current log stays under max-size" test "$(stat -c %s "$log")" -le 204
 expect "logs read the rotated file too" 0 'line 199' "$BERTH" logs chatty
 expect "down" 0 Removed "$BERTH" down -t 1
 
+# tty and stdin_open: the "keep a shell alive" idiom
+cat >compose.yaml <<'YAML'
+services:
+  shell: {image: busybox, tty: true, stdin_open: true, command: sh}
+  ttyout: {image: busybox, tty: true, command: sh -c 'test -t 1 && echo stdout-is-a-tty; test -c /dev/console && echo console'}
+  open: {image: busybox, stdin_open: true, command: cat}
+  closed: {image: busybox, command: cat}
+YAML
+expect "up -d with tty and stdin_open" 0 Started "$BERTH" up -d
+check "tty + stdin_open keeps a shell running" wait_until 3 sh -c "'$BERTH' ps | grep -q '$proj-shell-1 .*Up'"
+check "stdin_open keeps stdin open" sh -c "'$BERTH' ps | grep -q '$proj-open-1 .*Up'"
+check "without stdin_open, stdin is at its end" wait_until 3 sh -c "'$BERTH' ps -a | grep -q '$proj-closed-1 .*Exited (0)'"
+wait_until 3 sh -c "'$BERTH' logs ttyout | grep -q console"
+expect "tty: stdout is a terminal, and /dev/console is there" 0 'stdout-is-a-tty' "$BERTH" logs ttyout
+expect "exec works in a tty container" 0 '^via-exec$' sh -c "echo 'echo via-exec' | '$BERTH' exec -T shell sh"
+"$BERTH" down -t 1 >/dev/null 2>&1
+
 # attached: streams logs, returns when the containers end, --exit-code-from
 cat >compose.yaml <<'YAML'
 services:
