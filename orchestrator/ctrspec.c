@@ -385,6 +385,37 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	return r;
 }
 
+/* Only sysctls of the container's own namespaces, as Docker allows: the
+ * others would change the host. */
+static bool sysctl_namespaced(const char *key, bool host_network)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+					  "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
+		if (streq(key, ipc[i]))
+			return true;
+	if (startswith(key, "fs.mqueue."))
+		return true;
+	return startswith(key, "net.") && !host_network;
+}
+
+static int set_sysctls(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
+{
+	struct node *sysctls = node_map_get(svc, "sysctls");
+	s->sysctls = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; sysctls && sysctls->kind == NODE_MAP && i < sysctls->n; i++) {
+		const char *key = sysctls->pairs[i].key;
+		if (strstr(key, "..") || strchr(key, '/') || !sysctl_namespaced(key, streq(s->network, "host")))
+			return pos_err(err, sysctls->pairs[i].pos,
+				       "service %s: sysctl %s is not namespaced, so it would change the host; "
+				       "only kernel.msg*/sem/shm*, fs.mqueue.* and net.* (without network_mode: host) "
+				       "are allowed",
+				       service, key);
+		strv_push(&s->sysctls, xasprintf("%s=%s", key, node_str(sysctls->pairs[i].val)));
+	}
+	return 0;
+}
+
 static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec *s, struct berr **err)
 {
 	const char *user = node_str(node_map_get(svc, "user"));
@@ -454,11 +485,9 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_restart(svc, c->service, s, err);
 	if (r == 0)
 		r = set_stop_and_logs(svc, c->service, c->image, s, err);
-	struct node *sysctls = node_map_get(svc, "sysctls");
-	s->sysctls = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; sysctls && sysctls->kind == NODE_MAP && i < sysctls->n; i++)
-		strv_push(&s->sysctls, xasprintf("%s=%s", sysctls->pairs[i].key, node_str(sysctls->pairs[i].val)));
 	s->network = xstrdup(network_of(svc));
+	if (r == 0)
+		r = set_sysctls(svc, c->service, s, err);
 	const char *ipc = node_str(node_map_get(svc, "ipc")), *pid = node_str(node_map_get(svc, "pid"));
 	s->ipc = ipc ? xstrdup(ipc) : NULL;
 	s->pid_ns = pid ? xstrdup(pid) : NULL;

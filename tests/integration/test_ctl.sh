@@ -68,3 +68,28 @@ check "two concurrent ups both succeed" sh -c "grep -q Container '$WORK/up1' && 
 check "and made one container per service" test "$("$BERTH" ps -aq | sort | uniq -d | wc -l)" -eq 0
 expect "down" 0 'Removed' "$BERTH" down -t 1
 check_no_leaks "after down"
+
+# up flags, names, replicas, orphans
+cat >compose.yaml <<'YAML'
+services:
+  base: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}
+  app: {image: busybox, init: true, command: sleep 300, depends_on: [base], scale: 2, stop_grace_period: 1s}
+  talker: {image: busybox, command: echo talking}
+YAML
+printf '  named: {image: busybox, init: true, container_name: my-fixed-name-%s, command: sleep 300, stop_grace_period: 1s}\n' "$$" >>compose.yaml
+expect "up --no-start creates without starting" 0 "Created" "$BERTH" up --no-start
+expect "so ps -a shows them created" 0 "$proj-base-1 .*Created" "$BERTH" ps -a
+expect "up --no-deps app starts app only" 0 "$proj-app-1  Started" "$BERTH" up -d --no-deps app
+check "base was not started" sh -c "'$BERTH' ps -a | grep -q '$proj-base-1 .*Created'"
+expect "scale: 2 gives two replicas" 0 "$proj-app-2 .*Up" "$BERTH" ps
+expect "container_name is used" 0 "my-fixed-name-$$ " sh -c "'$BERTH' up -d >/dev/null 2>&1; '$BERTH' ps"
+wait_until 5 sh -c "'$BERTH' logs talker | grep -q talking"
+expect "exec --index picks the replica" 0 "^ok$" "$BERTH" exec -T --index 2 app sh -c 'echo ok'
+expect "exec -d returns at once" 0 '' "$BERTH" exec -d app sh -c 'sleep 2; echo done > /tmp/marker'
+check "and the command ran in the background" wait_until 5 "$BERTH" exec -T app test -e /tmp/marker
+expect "logs -t shows timestamps" 0 '^\S+ +\| 20[0-9]{2}-[0-9]{2}-[0-9]{2}T' "$BERTH" logs -t --no-color talker
+expect "logs --since in the future shows nothing" 0 '^$' "$BERTH" logs --since 2099-01-01T00:00:00Z talker
+printf 'services:\n  base: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}\n' >compose.yaml
+expect "down without --remove-orphans keeps orphans" 0 '' sh -c "'$BERTH' down -t 1 >/dev/null 2>&1; '$BERTH' ps -a -q | grep -q '$proj-app-1'"
+expect "down --remove-orphans removes them" 0 "$proj-app-1  Removed" "$BERTH" down -t 1 --remove-orphans
+check_no_leaks "after removing orphans"

@@ -55,6 +55,14 @@ check "the current log stays under max-size" test "$(stat -c %s "$log")" -le 204
 expect "logs read the rotated file too" 0 'line 199' "$BERTH" logs chatty
 expect "down" 0 Removed "$BERTH" down -t 1
 
+# a sysctl that is not namespaced would change the host: refused, nothing created
+before=$(cat /proc/sys/kernel/panic)
+printf 'services:\n  evil: {image: busybox, command: "true", sysctls: {kernel.panic: 42}}\n' >compose.yaml
+expect "a host-wide sysctl is refused, naming file, service and key" 1 \
+	'compose.yaml:2:[0-9]+: service evil: sysctl kernel.panic is not namespaced' "$BERTH" up -d
+check "and the host's value is untouched" test "$(cat /proc/sys/kernel/panic)" = "$before"
+check "and nothing was created" test -z "$("$BERTH" ps -aq)"
+
 # tty and stdin_open: the "keep a shell alive" idiom
 cat >compose.yaml <<'YAML'
 services:
