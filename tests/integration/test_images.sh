@@ -81,6 +81,23 @@ check "an opaque marker becomes trusted.overlay.opaque=y" \
 	sh -c "getfattr --only-values -n trusted.overlay.opaque '$wl/etc/opaque' 2>/dev/null | grep -qx y"
 check "the markers themselves are not kept" test ! -e "$wl/etc/.wh.passwd" -a ! -e "$wl/etc/opaque/.wh..wh..opq"
 
+# owners, modes, xattrs and hard links survive unpacking
+mkdir -p keep/data && echo linked >keep/data/a && ln keep/data/a keep/data/b
+chown 1234:4321 keep/data/a && chmod 0640 keep/data/a
+setfattr -n user.berth -v kept keep/data/a
+tar --xattrs --xattrs-include='user.*' -C keep -cf keep-layer.tar data
+"$BUILD" -t keep:1 --layer-tar keep-layer.tar keep.tar >/dev/null
+expect "a layer with hard links and xattrs loads" 0 'Loaded image: keep:1' "$BERTH" image load -i keep.tar
+kl=$(dirname "$(ls -d "$images"/layers/*/data | head -1)")
+check "hard links stay hard links" test "$(stat -c %i "$kl/data/a")" = "$(stat -c %i "$kl/data/b")"
+check "owner and mode are kept" test "$(stat -c '%u:%g %a' "$kl/data/a")" = "1234:4321 640"
+check "xattrs are kept" sh -c "getfattr --only-values -n user.berth '$kl/data/a' 2>/dev/null | grep -qx kept"
+if command -v skopeo >/dev/null; then
+	"$BUILD" -t zbox:1 zsrc.tar >/dev/null
+	skopeo copy -q --dest-compress-format zstd docker-archive:zsrc.tar oci-archive:zstd.tar:zbox:zstd
+	expect "an OCI archive with zstd layers loads" 0 'Loaded image: zbox:zstd' "$BERTH" image load -i zstd.tar
+fi
+
 expect "junk is not an image archive" 1 'is not a (valid )?tar archive|neither a docker-archive' sh -c "head -c 5000 /dev/urandom | '$BERTH' image load"
 echo '{}' >manifest.json && tar -cf empty.tar manifest.json
 expect "an archive without images says so" 1 'manifest.json is not a list' "$BERTH" image load -i empty.tar
