@@ -4,27 +4,30 @@
 
 static void merge_generic(struct node *base, struct node *over);
 
-static bool same(const struct node *a, const struct node *b)
+static char *json_of(const struct node *n)
 {
-	struct buf x = {0}, y = {0};
-	node_to_json(a, &x, -1);
-	node_to_json(b, &y, -1);
-	bool r = streq(x.s, y.s);
-	buf_free(&x);
-	buf_free(&y);
-	return r;
+	struct buf b = {0};
+	node_to_json(n, &b, -1);
+	return buf_steal(&b);
 }
 
-/* Sequences append; a value already present is not added twice. */
+/* Sequences append; a value already present is not added twice. A mapping
+ * from each value's JSON serves as the set, so long lists stay linear. */
 static void append_unique(struct node *base, struct node *over)
 {
-	for (size_t i = 0; i < over->n; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < base->n && !dup; j++)
-			dup = same(base->items[j], over->items[i]);
-		if (!dup)
-			node_seq_push(base, steal_ptr(&over->items[i]));
+	struct node *seen = node_new_map(base->pos);
+	for (size_t j = 0; j < base->n; j++) {
+		_cleanup_free_ char *k = json_of(base->items[j]);
+		node_map_set(seen, k, node_new_null(base->pos));
 	}
+	for (size_t i = 0; i < over->n; i++) {
+		_cleanup_free_ char *k = json_of(over->items[i]);
+		if (node_map_get(seen, k))
+			continue;
+		node_map_set(seen, k, node_new_null(base->pos));
+		node_seq_push(base, steal_ptr(&over->items[i]));
+	}
+	node_free(seen);
 }
 
 /* Apply !reset and !override; returns true when the key was dealt with. */
@@ -84,22 +87,32 @@ static char *ref_key(const struct node *v)
 	return xstrdup(str_or(v, "target", str_or(v, "source", "")));
 }
 
+/* Entries with the same key merge, others append; the base's keys are
+ * indexed once (a mapping from key to position), so ranges of thousands
+ * of ports stay linear. */
 static void merge_keyed(struct node *base, struct node *over, key_fn key)
 {
+	struct node *index = node_new_map(base->pos);
+	for (size_t j = 0; j < base->n; j++) {
+		if (base->items[j]->kind != NODE_MAP)
+			continue;
+		_cleanup_free_ char *bk = key(base->items[j]);
+		if (!node_map_get(index, bk))
+			node_map_set(index, bk, node_new_int((long long)j, base->pos));
+	}
 	for (size_t i = 0; i < over->n; i++) {
 		struct node *o = over->items[i];
 		_cleanup_free_ char *ok = o->kind == NODE_MAP ? key(o) : NULL;
-		struct node *match = NULL;
-		for (size_t j = 0; ok && j < base->n && !match; j++) {
-			_cleanup_free_ char *bk = base->items[j]->kind == NODE_MAP ? key(base->items[j]) : NULL;
-			if (streq(bk, ok))
-				match = base->items[j];
+		long long j;
+		if (ok && node_int(node_map_get(index, ok), &j) == 0) {
+			merge_generic(base->items[j], o);
+			continue;
 		}
-		if (match)
-			merge_generic(match, o);
-		else
-			node_seq_push(base, steal_ptr(&over->items[i]));
+		if (ok)
+			node_map_set(index, ok, node_new_int((long long)base->n, base->pos));
+		node_seq_push(base, steal_ptr(&over->items[i]));
 	}
+	node_free(index);
 }
 
 static const struct {
