@@ -129,6 +129,16 @@ static void free_lines(struct log_line *v, size_t n)
 	free(v);
 }
 
+static void print_sorted(struct log_view *lv, struct log_line *lines, size_t n)
+{
+	if (n > 1)
+		qsort(lines, n, sizeof(*lines), line_cmp);
+	for (size_t i = 0; i < n; i++)
+		print_line(lv, &lines[i]);
+	fflush(stdout);
+	free_lines(lines, n);
+}
+
 static char *log_path(const char *root, const char *name)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, name);
@@ -152,9 +162,7 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			if (fs_exists(old))
 				read_new(old, &o, (int)i, &lines, &n);
 		}
-		size_t before = n;
 		read_new(path, &offsets[i], (int)i, &lines, &n);
-		(void)before;
 		if (tail >= 0) { /* keep the last tail lines of this container */
 			size_t mine = 0;
 			for (size_t k = n; k > 0 && lines[k - 1].who == (int)i; k--)
@@ -167,12 +175,7 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			n -= drop;
 		}
 	}
-	if (n > 1)
-		qsort(lines, n, sizeof(*lines), line_cmp);
-	for (size_t i = 0; i < n; i++)
-		print_line(lv, &lines[i]);
-	fflush(stdout);
-	free_lines(lines, n);
+	print_sorted(lv, lines, n);
 	/* stop is asked before reading: the shim writes the last lines before
 	 * it records the exit, so the read after a yes sees them all */
 	while (follow) {
@@ -183,12 +186,7 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			_cleanup_free_ char *path = log_path(root, lv->names[i]);
 			read_new(path, &offsets[i], (int)i, &lines, &n);
 		}
-		if (n > 1)
-			qsort(lines, n, sizeof(*lines), line_cmp);
-		for (size_t i = 0; i < n; i++)
-			print_line(lv, &lines[i]);
-		fflush(stdout);
-		free_lines(lines, n);
+		print_sorted(lv, lines, n);
 		if (done)
 			break;
 		poll(NULL, 0, 100);

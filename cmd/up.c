@@ -142,16 +142,17 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 				    .services = pos, .progress = show_progress};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
-	if (r == 0 && remove_orphans) {
-		struct down_opts d = {.remove_orphans = true, .timeout_ms = timeout_ms(timeout), .progress = show_progress};
-		/* orphans only: a project without services keeps what it has */
+	if (r == 0 && remove_orphans) { /* containers of services the file no longer has */
 		size_t n;
 		struct ctr_info *list = apply_list(p, berth_root(), &n);
-		for (size_t i = 0; i < n && r == 0; i++)
-			if (!project_service(p, list[i].service))
-				r = ctr_remove(berth_root(), list[i].name, true, &err);
+		for (size_t i = 0; i < n && r == 0; i++) {
+			if (project_service(p, list[i].service))
+				continue;
+			r = ctr_remove(berth_root(), list[i].name, true, &err);
+			if (r == 0)
+				show_progress(NULL, list[i].name, "Removed");
+		}
 		ctr_info_free(list, n);
-		(void)d;
 	}
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);

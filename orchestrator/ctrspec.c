@@ -147,7 +147,7 @@ static char **build_env(struct node *svc, const struct image_config *img, const 
 }
 
 /* security_opt: seccomp=unconfined|PROFILE, no-new-privileges[:true]; labels ignored. */
-static int security_opts(struct node *svc, const char *service, const char *dir, uint64_t caps, struct ctr_spec *s,
+static int security_opts(struct node *svc, const char *service, const char *dir, struct ctr_spec *s,
 			 struct berr **err)
 {
 	bool unconfined = s->privileged;
@@ -172,7 +172,6 @@ static int security_opts(struct node *svc, const char *service, const char *dir,
 	if (unconfined)
 		return 0;
 	s->seccomp = xasprintf("%s/seccomp.bpf", dir);
-	(void)caps;
 	if (profile)
 		s->seccomp_profile = xstrdup(profile);
 	return 0;
@@ -475,7 +474,7 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	}
 	int r = ctrspec_caps(svc, c->service, &s->caps, err);
 	if (r == 0)
-		r = security_opts(svc, c->service, c->dir, s->caps, s, err);
+		r = security_opts(svc, c->service, c->dir, s, err);
 	if (r == 0)
 		r = set_user(c, svc, s, err);
 	if (r == 0)
