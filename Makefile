@@ -1,6 +1,6 @@
 # berth — see README.md. `make demo` and `make check` are the two entry points.
 CC ?= cc
-PKGS := yaml-0.1 jansson libcrypto libarchive libseccomp
+PKGS := yaml-0.1 jansson libcrypto libarchive libseccomp libnl-3.0 libnl-route-3.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral

@@ -2,6 +2,7 @@
  * routes, allocation, fixed addresses, release, persistence. */
 #include "helpers.h"
 
+#include "../../network/hostnet.h"
 #include "../../network/ipam.h"
 
 static struct cidr C(const char *s)
@@ -135,12 +136,33 @@ static void persistence(void **state)
 	free(dir);
 }
 
+/* The host's real addresses and routes, as libnl reads them. */
+static void host_networks(void **state)
+{
+	struct cidr *used = NULL;
+	size_t n = 0;
+	struct berr *err = NULL;
+	if (hostnet_used(&used, &n, &err) < 0)
+		fail_msg("%s", err->msg);
+	bool loopback = false;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_not_equal(used[i].prefix, 0); /* the default route does not count */
+		loopback |= cidr_contains(used[i], IP("127.0.0.1"));
+	}
+	assert_true(loopback);
+	struct cidr pick;
+	assert_int_equal(ipam_pick_subnet(used, n, &pick, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_false(cidr_overlaps(pick, used[i]));
+	free(used);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parsing),		     cmocka_unit_test(pools_skip_what_the_host_uses),
 		cmocka_unit_test(allocation),		     cmocka_unit_test(fixed_addresses_and_ranges),
-		cmocka_unit_test(persistence),
+		cmocka_unit_test(persistence),		     cmocka_unit_test(host_networks),
 	};
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);
 }
