@@ -45,15 +45,10 @@ static int select_containers(struct global_opts *g, char **services, bool lock, 
 	struct ctr_info *all = apply_list(sel->p, berth_root(), &n);
 	sel->list = xcalloc(n + 1, sizeof(*sel->list));
 	for (size_t i = 0; i < n; i++) {
-		if (!services || strv_contains(services, all[i].service)) {
+		if (!services || strv_contains(services, all[i].service))
 			sel->list[sel->n++] = all[i];
-			continue;
-		}
-		free(all[i].name);
-		free(all[i].service);
-		free(all[i].image);
-		free(all[i].hash);
-		strv_free(all[i].argv);
+		else
+			ctr_info_clear(&all[i]);
 	}
 	free(all);
 	return 0;
@@ -106,19 +101,14 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 			r = ctr_stop(root, name, timeout_arg(timeout), &err);
 		if (r == 0 && (a == A_START || a == A_RESTART))
 			r = ctr_start(root, name, &err);
-		if (r == 0 && a == A_KILL) {
-			struct ctr_state st;
-			bool up = ctr_state(root, name, &st, NULL) == 0 && st.status == ST_RUNNING;
-			state_free(&st);
-			if (up)
-				r = ctr_kill(root, name, sig, &err);
-		}
+		pid_t pid;
+		if (r == 0 && a == A_KILL && ctr_up(root, name, &pid) && pid > 0)
+			r = ctr_kill(root, name, sig, &err);
 		if (r == 0)
 			fprintf(stderr, " Container %s  %s\n", name,
 				a == A_START ? "Started" : a == A_STOP ? "Stopped" : a == A_RESTART ? "Restarted" : "Killed");
 	}
-	if (r == 0 || sel.p)
-		selection_free(&sel);
+	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
 }
@@ -148,19 +138,13 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
 	for (size_t i = 0; r == 0 && i < sel.n; i++) {
-		struct ctr_state st;
-		if (ctr_state(berth_root(), sel.list[i].name, &st, NULL) < 0)
-			continue;
-		bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-		state_free(&st);
-		if (up && !stop)
+		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)
 			continue; /* docker compose rm leaves running containers alone */
 		r = ctr_remove(berth_root(), sel.list[i].name, true, &err);
 		if (r == 0)
 			fprintf(stderr, " Container %s  Removed\n", sel.list[i].name);
 	}
-	if (r == 0 || sel.p)
-		selection_free(&sel);
+	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
 }
@@ -212,8 +196,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 			      .privileged = privileged, .detach = detach, .tty = !no_tty && isatty(STDIN_FILENO)};
 	if (r == 0)
 		r = ctr_exec(berth_root(), name, &o, &status, &err);
-	if (r == 0 || sel.p)
-		selection_free(&sel);
+	selection_free(&sel);
 	strv_free(env);
 	return r < 0 ? report(err) : status;
 }
@@ -256,8 +239,7 @@ int cmd_top(struct global_opts *g, int argc, char **argv)
 		}
 		printf("\n");
 	}
-	if (r == 0 || sel.p)
-		selection_free(&sel);
+	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
 }

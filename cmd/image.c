@@ -219,19 +219,29 @@ static json_t *inspect_one(struct store *s, const char *what, struct berr **err)
 	return out;
 }
 
+/* cmd_flags for commands that take image names: at least one is needed. */
+static int image_args(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
+		      bool *help, const char *usage_line, const char *summary)
+{
+	int rc = cmd_flags(cmd, flags, n, argc, argv, pos, help, usage_line, summary);
+	if (rc < 0 && !*pos)
+		rc = usage_error(cmd, "name at least one image");
+	if (rc >= 0) {
+		strv_free(*pos);
+		*pos = NULL;
+	}
+	return rc;
+}
+
 static int image_inspect_cmd(int argc, char **argv)
 {
 	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = cmd_flags("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-				"berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
-	if (rc < 0 && !pos)
-		rc = usage_error("image inspect", "name at least one image");
-	if (rc >= 0) {
-		strv_free(pos);
+	int rc = image_args("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			    "berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
+	if (rc >= 0)
 		return rc;
-	}
 	struct berr *err = NULL;
 	struct store *s = NULL;
 	if (store_open(berth_root(), false, &s, &err) < 0) {
@@ -262,14 +272,10 @@ static int image_rm_cmd(int argc, char **argv)
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove an image that has several tags"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-				"berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
-	if (rc < 0 && !pos)
-		rc = usage_error("image rm", "name at least one image");
-	if (rc >= 0) {
-		strv_free(pos);
+	int rc = image_args("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			    "berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
+	if (rc >= 0)
 		return rc;
-	}
 	struct berr *err = NULL;
 	struct store *s = NULL;
 	int r = store_open(berth_root(), true, &s, &err);

@@ -228,12 +228,7 @@ static bool all_stopped(void *data)
 {
 	struct follow_ctx *f = data;
 	for (size_t i = 0; f->names[i]; i++) {
-		struct ctr_state st;
-		if (ctr_state(f->root, f->names[i], &st, NULL) < 0)
-			continue;
-		bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-		state_free(&st);
-		if (up)
+		if (ctr_up(f->root, f->names[i], NULL))
 			return false;
 	}
 	return true;

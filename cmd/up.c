@@ -63,13 +63,8 @@ static bool attach_done(void *data)
 	if (interrupted)
 		return true;
 	size_t up = 0, n = strv_len(a->names);
-	for (size_t i = 0; i < n; i++) {
-		struct ctr_state st;
-		if (ctr_state(a->root, a->names[i], &st, NULL) < 0)
-			continue;
-		up += st.status == ST_RUNNING || st.status == ST_RESTARTING;
-		state_free(&st);
-	}
+	for (size_t i = 0; i < n; i++)
+		up += ctr_up(a->root, a->names[i], NULL);
 	return up == 0 || (a->abort_on_exit && up < n);
 }
 
@@ -142,18 +137,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 				    .services = pos, .progress = show_progress};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
-	if (r == 0 && remove_orphans) { /* containers of services the file no longer has */
-		size_t n;
-		struct ctr_info *list = apply_list(p, berth_root(), &n);
-		for (size_t i = 0; i < n && r == 0; i++) {
-			if (project_service(p, list[i].service))
-				continue;
-			r = ctr_remove(berth_root(), list[i].name, true, &err);
-			if (r == 0)
-				show_progress(NULL, list[i].name, "Removed");
-		}
-		ctr_info_free(list, n);
-	}
+	if (r == 0 && remove_orphans)
+		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), show_progress, NULL, &err);
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);
 		lock = -1;

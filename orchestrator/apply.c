@@ -194,15 +194,6 @@ static int create_one(const struct project *p, const char *root, struct planned 
 	return 0;
 }
 
-static bool is_running(const char *root, const char *name)
-{
-	struct ctr_state st;
-	if (ctr_state(root, name, &st, NULL) < 0)
-		return false;
-	bool r = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-	state_free(&st);
-	return r;
-}
 
 /* The level of a service: 0 with no dependencies, else one more than the
  * deepest of them. Services of one level start together. */
@@ -227,7 +218,7 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
 		ready[i] = -1;
-		if (r == 0 && is_running(root, pl[i].name)) {
+		if (r == 0 && ctr_up(root, pl[i].name, NULL)) {
 			progress(o->progress, o->progress_data, pl[i].name, "Running");
 			continue;
 		}
@@ -331,16 +322,49 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 	return out;
 }
 
+void ctr_info_clear(struct ctr_info *c)
+{
+	free(c->name);
+	free(c->service);
+	free(c->image);
+	free(c->hash);
+	strv_free(c->argv);
+}
+
 void ctr_info_free(struct ctr_info *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(c[i].name);
-		free(c[i].service);
-		free(c[i].image);
-		free(c[i].hash);
-		strv_free(c[i].argv);
-	}
+	for (size_t i = 0; i < n; i++)
+		ctr_info_clear(&c[i]);
 	free(c);
+}
+
+static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms,
+		      void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
+{
+	int r = 0;
+	if (ctr_up(root, c->name, NULL)) {
+		progress(fn, data, c->name, "Stopping");
+		r = ctr_stop(root, c->name, timeout_ms, err);
+		progress(fn, data, c->name, "Stopped");
+	}
+	if (r == 0)
+		r = ctr_remove(root, c->name, true, err);
+	if (r == 0)
+		progress(fn, data, c->name, "Removed");
+	return r;
+}
+
+int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
+			 void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, root, &n);
+	int r = 0;
+	for (size_t i = n; i > 0 && r == 0; i--)
+		if (!project_service(p, list[i - 1].service))
+			r = remove_one(root, &list[i - 1], timeout_ms, fn, data, err);
+	ctr_info_free(list, n);
+	return r;
 }
 
 int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err)
@@ -353,15 +377,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		bool orphan = !project_service(p, c->service);
 		if (orphan && !o->remove_orphans)
 			continue;
-		if (is_running(root, c->name)) {
-			progress(o->progress, o->progress_data, c->name, "Stopping");
-			r = ctr_stop(root, c->name, o->timeout_ms, err);
-			progress(o->progress, o->progress_data, c->name, "Stopped");
-		}
-		if (r == 0)
-			r = ctr_remove(root, c->name, true, err);
-		if (r == 0)
-			progress(o->progress, o->progress_data, c->name, "Removed");
+		r = remove_one(root, c, o->timeout_ms, o->progress, o->progress_data, err);
 	}
 	if (r == 0 && o->volumes) {
 		struct node *vols = node_map_get(p->doc, "volumes");

@@ -33,6 +33,11 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
  * model last); the caller frees with ctr_info_free. */
 struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n);
 void ctr_info_free(struct ctr_info *c, size_t n);
+/* Free what one entry holds (not the entry). */
+void ctr_info_clear(struct ctr_info *c);
+/* Remove the project's containers whose service the file no longer has. */
+int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
+			 void (*progress)(void *, const char *, const char *), void *data, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 

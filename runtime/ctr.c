@@ -96,16 +96,23 @@ int ctr_state(const char *root, const char *name, struct ctr_state *st, struct b
 	return 0;
 }
 
+bool ctr_up(const char *root, const char *name, pid_t *pid)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, NULL) < 0)
+		return false;
+	bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	if (pid)
+		*pid = st.status == ST_RUNNING ? st.pid : 0;
+	state_free(&st);
+	return up;
+}
+
 int ctr_start_launch(const char *root, const char *name, int *ready_out, struct berr **err)
 {
 	*ready_out = -1;
 	_cleanup_free_ char *dir = ctr_dir(root, name);
-	struct ctr_state st;
-	if (ctr_state(root, name, &st, err) < 0)
-		return -EIO;
-	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-	state_free(&st);
-	if (running)
+	if (ctr_up(root, name, NULL))
 		return 0;
 	/* a shim killed unseen may have left its container behind: clear the cgroup */
 	cgroup_kill(name);
@@ -214,13 +221,8 @@ int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr
 
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 {
-	struct ctr_state st;
-	if (ctr_state(root, name, &st, err) < 0)
-		return -EIO;
-	pid_t pid = st.pid;
-	bool running = st.status == ST_RUNNING;
-	state_free(&st);
-	if (!running || pid <= 0)
+	pid_t pid;
+	if (!ctr_up(root, name, &pid) || pid <= 0)
 		return berr_set(err, ESRCH, "container %s is not running", name);
 	if (kill(pid, sig) < 0)
 		return berr_sys(err, errno, "cannot signal container %s", name);
@@ -229,11 +231,7 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err)
 {
-	struct ctr_state st;
-	if (ctr_state(root, name, &st, err) < 0)
-		return -EIO;
-	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-	state_free(&st);
+	bool running = ctr_up(root, name, NULL);
 	if (running && !force)
 		return berr_set(err, EBUSY, "container %s is running; stop it first (or remove it with --force)", name);
 	int r = running ? ctr_stop(root, name, 0, err) : 0;

@@ -29,6 +29,9 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 /* State, with a shim that died unseen reported as exited. */
 int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err);
 bool ctr_exists(const char *root, const char *name);
+/* Running or restarting (its shim alive)? pid, when not NULL, gets the
+ * container's init as the host sees it (0 while it restarts). */
+bool ctr_up(const char *root, const char *name, pid_t *pid);
 /* Names of every container in the state root. */
 char **ctr_list(const char *root);
 

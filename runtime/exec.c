@@ -225,14 +225,9 @@ static void relay(int master)
 
 int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int *status, struct berr **err)
 {
-	struct ctr_state st;
-	if (ctr_state(root, name, &st, err) < 0)
-		return -EIO;
-	pid_t target = st.pid;
-	bool running = st.status == ST_RUNNING;
-	state_free(&st);
-	if (!running || target <= 0)
-		return berr_set(err, ESRCH, "container %s is not running", name);
+	pid_t target;
+	if (!ctr_up(root, name, &target) || target <= 0)
+		return berr_set(err, ESRCH, "container %s is not running (start it with: berth start)", name);
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *spec_path = path_join(dir, "spec.json");
 	struct ctr_spec s;

@@ -44,6 +44,18 @@ expect() {
 	fi
 }
 
+# expect_quiet DESC RC CMD...: status must be RC and nothing printed on stdout.
+expect_quiet() {
+	local desc=$1 want_rc=$2
+	shift 2
+	run "$@"
+	if [ "$RC" -eq "$want_rc" ] && [ -z "$OUT" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $RC, wanted $want_rc; stdout: $(printf '%s' "$OUT" | head -c 300))"
+	fi
+}
+
 # wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_until() {
 	local limit=$(($1 * 10))

@@ -27,7 +27,7 @@ cd "$WORK/app/sub"
 expect "config finds compose.yaml in a parent directory" 0 'name: shop' "$BERTH" config
 expect "config interpolates from the environment" 0 'image: nginx:1.27' env TAG=1.27 "$BERTH" config
 expect "--no-interpolate keeps the variables" 0 'image: nginx:\$\{TAG:-1.25\}' "$BERTH" config --no-interpolate
-expect "config -q prints nothing" 0 '^$' "$BERTH" config -q
+expect_quiet "config -q prints nothing" 0 "$BERTH" config -q
 expect "--services lists enabled services in dependency order" 0 $'^api\nweb$' "$BERTH" config --services
 expect "--profile enables a profile" 0 'debug' "$BERTH" --profile debug config --services
 expect "--profiles lists profiles" 0 '^debug$' "$BERTH" config --profiles
@@ -37,7 +37,7 @@ expect "--format json" 0 '"published": "8080"' "$BERTH" config --format json
 expect "--hash prints a sha256 per service" 0 '^web [0-9a-f]{64}$' "$BERTH" config --hash web
 run "$BERTH" config --hash '*'
 check "--hash '*' covers every service" test "$(printf '%s\n' "$OUT" | wc -l)" -eq 2
-expect "-o writes a file" 0 '^$' "$BERTH" config -o "$WORK/out.yaml"
+expect_quiet "-o writes a file, not stdout" 0 "$BERTH" config -o "$WORK/out.yaml"
 check "-o file holds the model" grep -q 'name: shop' "$WORK/out.yaml"
 expect "-p overrides the name" 0 'name: other' "$BERTH" -p other config
 expect "COMPOSE_PROJECT_NAME overrides name:" 0 'name: fromenv' env COMPOSE_PROJECT_NAME=fromenv "$BERTH" config

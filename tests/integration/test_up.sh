@@ -129,6 +129,11 @@ check "and nothing was created" test -z "$("$BERTH" ps -aq)"
 printf 'services:\n  nocmd: {image: busybox, command: [notacommand]}\n' >compose.yaml
 expect "a missing command names the service and the command" 1 'service nocmd: cannot start .*exec: "notacommand": executable file not found in \$PATH' "$BERTH" up -d
 expect "its exit code is Docker's 127" 0 "Exited \(127\)" "$BERTH" ps -a
+printf 'services:\n  lone: {image: busybox, command: sleep 300}\n' >compose.yaml
+expect "a missing berth-shim says what to install" 1 'the shim of .*-lone-1 did not start \(is berth-shim installed beside berth\?\)' \
+	env BERTH_SHIM=/nonexistent/berth-shim "$BERTH" up -d
+check "and nothing runs" test -z "$("$BERTH" ps -q)"
+"$BERTH" down >/dev/null 2>&1
 printf 'services:\n  big: {image: busybox, mem_limit: lots}\n' >compose.yaml
 expect "an invalid memory size names the file and service" 1 'compose.yaml:2:[0-9]+: services.big.mem_limit: "lots" is not a size' "$BERTH" up -d
 printf 'services:\n  nocmd: {image: busybox, command: [notacommand]}\n' >compose.yaml
