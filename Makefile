@@ -1,6 +1,6 @@
 # berth — see README.md. `make demo` and `make check` are the two entry points.
 CC ?= cc
-PKGS := yaml-0.1 jansson libcrypto libarchive libseccomp libnl-3.0 libnl-route-3.0
+PKGS := yaml-0.1 jansson libcrypto libarchive libseccomp libnl-3.0 libnl-route-3.0 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
@@ -19,9 +19,11 @@ SHIM_MAIN := runtime/shim.c
 LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
 	$(wildcard network/*.c) $(wildcard volumes/*.c)
 # The shim is a small static binary of its own (runtime/shim.c): one runs
-# per container, so it must cost little memory (see README).
+# per container, so it must cost little memory (see README). It is also
+# berth-init and the DNS responder (`berth-shim dns`).
 SHIM_SRC := $(SHIM_MAIN) lib/util.c lib/err.c lib/buf.c lib/fs.c lib/log.c lib/json.c runtime/spec.c runtime/state.c \
-	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c
+	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c \
+	network/dnsd.c network/dnsmsg.c
 ASM_SRC := orchestrator/schema_data.S
 CMD_SRC := $(wildcard cmd/*.c)
 
@@ -81,14 +83,21 @@ SANBUILD := build/san
 
 unit: deps
 	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) OPT="-O1 -g" SANITIZE="$(SAN)" \
-		$(SANBUILD)/berth $(SANBUILD)/berth-shim $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%)
+		$(SANBUILD)/berth $(SANBUILD)/berth-shim $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%) \
+		$(SANBUILD)/tests/netpeer
+
+# A static UDP and DNS peer that the network tests run in containers and on the host.
+$(SANBUILD)/tests/netpeer: tests/helpers/netpeer.c network/dnsmsg.c network/dnsmsg.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -o $@ tests/helpers/netpeer.c network/dnsmsg.c
 
 $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 check: deps all unit
-	@BERTH=$(CURDIR)/$(SANBUILD)/berth BERTH_PLAIN=$(CURDIR)/$(BUILD)/berth SANBUILD=$(SANBUILD) tests/run-all
+	@BERTH=$(CURDIR)/$(SANBUILD)/berth BERTH_PLAIN=$(CURDIR)/$(BUILD)/berth SANBUILD=$(SANBUILD) \
+		NETPEER=$(CURDIR)/$(SANBUILD)/tests/netpeer tests/run-all
 
 fuzz: deps
 	@tests/fuzz/run

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Memory berth leaves running per container: bring up N busybox containers
 # (init: true), sum the proportional set size (PSS) of every berth process
-# (the shims), divide by N. Usage: bench/shim-memory.sh [N]
+# (the shims and the DNS responder), divide by N. Usage: bench/shim-memory.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10}
@@ -20,7 +20,7 @@ build/berth image load -i "$BERTH_ROOT/bb.tar" >/dev/null
 build/berth -f "$dir/compose.yaml" -p membench up -d 2>/dev/null
 sleep 1
 total=0 private=0 count=0
-for pid in $(pgrep -f "berth-shi[m] $BERTH_ROOT/"); do
+for pid in $(pgrep -f "berth-shi[m] (dns )?$BERTH_ROOT/?"); do
 	pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
 	prv=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$pid/smaps_rollup")
 	total=$((total + pss)) private=$((private + prv)) count=$((count + 1))

@@ -6,6 +6,7 @@
 
 #include "../lib/fs.h"
 #include "../lib/signals.h"
+#include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "../orchestrator/units.h"
 #include "../runtime/cgroup.h"
@@ -137,12 +138,18 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
+	bool removed = false;
 	for (size_t i = 0; r == 0 && i < sel.n; i++) {
 		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)
 			continue; /* docker compose rm leaves running containers alone */
-		r = ctr_remove(berth_root(), sel.list[i].name, true, &err);
+		r = apply_remove_container(berth_root(), sel.list[i].name, &err);
 		if (r == 0)
 			fprintf(stderr, " Container %s  Removed\n", sel.list[i].name);
+		removed = true;
+	}
+	if (removed) {
+		int s = net_sync(berth_root(), r == 0 ? &err : NULL);
+		r = r < 0 ? r : s;
 	}
 	selection_free(&sel);
 	strv_free(pos);

@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{"up", "Create and start containers", cmd_up},
 	{"down", "Stop and remove containers", cmd_down},
 	{"ps", "List containers", cmd_ps},
+	{"port", "Print the host address of a published port", cmd_port},
 	{"logs", "View output from containers", cmd_logs},
 	{"start", "Start existing containers", cmd_start},
 	{"stop", "Stop running containers", cmd_stop},

@@ -7,6 +7,8 @@
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
+#include "../network/ipam.h"
+#include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "../orchestrator/units.h"
 #include "../runtime/ctr.h"
@@ -16,7 +18,14 @@
 static void show_progress(void *data, const char *name, const char *what)
 {
 	(void)data;
-	fprintf(stderr, " Container %s  %s\n", name, what);
+	const char *kind = "Container";
+	static const char *const kinds[] = {"Network", "Volume"};
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (startswith(what, kinds[i]) && what[strlen(kinds[i])] == ' ') {
+			kind = kinds[i];
+			what += strlen(kinds[i]) + 1;
+		}
+	fprintf(stderr, " %s %s  %s\n", kind, name, what);
 }
 
 
@@ -28,20 +37,6 @@ static int64_t timeout_ms(const char *t)
 	if (duration_parse(t, &ns) == 0)
 		return ns / 1000000;
 	return atoll(t) * 1000;
-}
-
-/* Warn once: networking between containers is the next issue. */
-static void warn_network(const struct project *p)
-{
-	struct node *svcs = project_services(p);
-	for (size_t i = 0; svcs && i < svcs->n; i++) {
-		const char *mode = node_str(node_map_get(svcs->pairs[i].val, "network_mode"));
-		if (!streq(mode, "host") && !streq(mode, "none")) {
-			log_warn("bridge networks are not implemented yet: containers get a network namespace with "
-				 "only lo (use network_mode: host to share the host's network)");
-			return;
-		}
-	}
 }
 
 static volatile sig_atomic_t interrupted;
@@ -132,7 +127,6 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {
-		warn_network(p);
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .services = pos, .progress = show_progress};
 		r = apply_up(p, berth_root(), &o, &err);
@@ -212,6 +206,18 @@ static char *status_text(const struct ctr_state *st)
 	}
 }
 
+/* As docker compose ps --format json has them. */
+static json_t *publishers(const struct net_port *p, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *ip = ip_format(p[i].host_ip);
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s}", "URL", ip, "TargetPort", p[i].ctr_port,
+						   "PublishedPort", p[i].host_port, "Protocol", p[i].udp ? "udp" : "tcp"));
+	}
+	return a;
+}
+
 int cmd_ps(struct global_opts *g, int argc, char **argv)
 {
 	bool all = false, quiet = false, services = false, help = false;
@@ -258,6 +264,10 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		if (show) {
 			_cleanup_free_ char *stext = status_text(&st);
 			_cleanup_free_ char *created = ago_ms(list[i].created_ms, true);
+			struct net_port *ports = NULL;
+			size_t np = 0;
+			net_ports(berth_root(), list[i].name, &ports, &np);
+			_cleanup_free_ char *ptext = net_ports_format(ports, np);
 			struct buf cmd = {0};
 			for (size_t k = 0; list[i].argv[k]; k++)
 				buf_printf(&cmd, "%s%s", k ? " " : "", list[i].argv[k]);
@@ -267,15 +277,17 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 				printf("%s\n", list[i].service);
 				strv_push(&seen, xstrdup(list[i].service));
 			} else if (!services && format && streq(format, "json"))
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "Name",
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}", "Name",
 								     list[i].name, "Image", list[i].image, "Command",
 								     cmd.s ? cmd.s : "", "Service", list[i].service,
 								     "State", sname, "Status", stext, "ExitCode",
-								     st.exit_code, "Project", p->name, "Publishers", ""));
+								     st.exit_code, "Project", p->name, "Publishers",
+								     publishers(ports, np)));
 			else if (table)
 				printf("%-28s %-20s %-24.24s %-12s %-18s %-28s %s\n", list[i].name, list[i].image,
-				       cmd.s ? cmd.s : "", list[i].service, created, stext, "");
+				       cmd.s ? cmd.s : "", list[i].service, created, stext, ptext);
 			buf_free(&cmd);
+			free(ports);
 		}
 		state_free(&st);
 	}
@@ -290,4 +302,63 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	strv_free(pos);
 	strv_free(status);
 	return 0;
+}
+
+int cmd_port(struct global_opts *g, int argc, char **argv)
+{
+	const char *proto = "tcp", *index = "1";
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"protocol", 0, FLAG_STR, &proto, "PROTO", "tcp (default) or udp"},
+		{"index", 0, FLAG_STR, &index, "N", "Which replica of the service (default 1)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("port", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth port [OPTIONS] SERVICE PRIVATE_PORT", "Print the host address a port is published on.");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	_cleanup_(strv_freep) char **args = pos;
+	if (strv_len(args) != 2 || (!streq(proto, "tcp") && !streq(proto, "udp"))) {
+		fprintf(stderr, "berth port: give SERVICE and PRIVATE_PORT, and --protocol tcp or udp; see berth port "
+				"--help\n");
+		return 2;
+	}
+	long port = atol(args[1]), number = atol(index);
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	if (project_open(g, NULL, false, &p, &err) < 0)
+		return report(err);
+	if (!project_service(p, args[0]))
+		return report((berr_set(&err, ENOENT, "no such service: %s", args[0]), err));
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	int r = berr_set(&err, ENOENT, "service %s has no container number %ld", args[0], number);
+	for (size_t i = 0; i < n; i++) {
+		if (!streq(list[i].service, args[0]) || list[i].number != number)
+			continue;
+		berr_free(err);
+		err = NULL;
+		r = berr_set(&err, ENOENT, "%s does not publish port %ld/%s", list[i].name, port, proto);
+		struct net_port *ports = NULL;
+		size_t np = 0;
+		net_ports(berth_root(), list[i].name, &ports, &np);
+		for (size_t k = 0; k < np; k++) {
+			if (ports[k].ctr_port != port || ports[k].udp != streq(proto, "udp"))
+				continue;
+			_cleanup_free_ char *ip = ip_format(ports[k].host_ip);
+			printf("%s:%u\n", ip, ports[k].host_port);
+			r = 0;
+			break;
+		}
+		free(ports);
+	}
+	ctr_info_free(list, n);
+	if (r == 0) {
+		berr_free(err);
+		return 0;
+	}
+	return report(err);
 }

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 static void oom(void)
 {
@@ -106,6 +107,22 @@ char **strv_copy(char *const *v)
 	for (size_t i = 0; v && v[i]; i++)
 		r[i] = xstrdup(v[i]);
 	return r;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void strv_sort(char **v)
+{
+	size_t n = strv_len(v);
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_str);
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Optimal string alignment distance: insertions, deletions, substitutions

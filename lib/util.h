@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,10 @@ void strv_free(char **v);
 void strv_freep(char ***v);
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
+void strv_sort(char **v);
+
+/* Wall-clock milliseconds since the epoch. */
+int64_t now_ms(void);
 
 /* Edit distance, for "did you mean" hints. */
 size_t str_distance(const char *a, const char *b);

@@ -2,10 +2,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 
-#include "../lib/fs.h"
 
 static uint32_t mask_of(int prefix) { return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix); }
 
@@ -158,52 +156,4 @@ void ipam_release(struct ipam *m, uint32_t ip)
 	if (cidr_contains(m->subnet, ip) && ip != m->gateway && ip != m->subnet.addr &&
 	    ip != m->subnet.addr + (uint32_t)host_count(m->subnet) - 1)
 		set_taken(m, ip, false);
-}
-
-int ipam_save(const struct ipam *m, const char *path, struct berr **err)
-{
-	json_t *list = json_array();
-	size_t n = host_count(m->subnet);
-	uint32_t bcast = m->subnet.addr + (uint32_t)n - 1;
-	for (size_t o = 1; o + 1 < n; o++) {
-		uint32_t ip = m->subnet.addr + (uint32_t)o;
-		if (ip != m->gateway && ip != bcast && is_taken(m, ip)) {
-			char *s = ip_format(ip);
-			json_array_append_new(list, json_string(s));
-			free(s);
-		}
-	}
-	_cleanup_free_ char *sub = cidr_format(m->subnet), *range = cidr_format(m->range), *gw = ip_format(m->gateway);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "subnet", sub, "ip_range", range, "gateway", gw, "allocated", list);
-	char *text = json_dumps(j, JSON_INDENT(1));
-	json_decref(j);
-	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
-	free(text);
-	return r;
-}
-
-int ipam_load(struct ipam *m, const char *path, struct berr **err)
-{
-	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
-	if (!j)
-		return berr_set(err, EINVAL, "%s: %s", path, je.text);
-	struct cidr sub, range;
-	uint32_t gw;
-	const char *s = json_string_value(json_object_get(j, "subnet"));
-	const char *r = json_string_value(json_object_get(j, "ip_range"));
-	const char *g = json_string_value(json_object_get(j, "gateway"));
-	int rc = !s || !r || !g || cidr_parse(s, &sub) < 0 || cidr_parse(r, &range) < 0 || ip_parse(g, &gw) < 0
-			 ? berr_set(err, EINVAL, "%s is damaged", path)
-			 : ipam_init(m, sub, &range, gw, err);
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(j, "allocated"), i, a)
-	{
-		uint32_t ip;
-		if (rc == 0 && json_is_string(a) && ip_parse(json_string_value(a), &ip) == 0 && cidr_contains(sub, ip))
-			set_taken(m, ip, true);
-	}
-	json_decref(j);
-	return rc;
 }

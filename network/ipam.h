@@ -39,7 +39,5 @@ int ipam_alloc(struct ipam *m, uint32_t *ip, struct berr **err);
  * broadcast or gateway address, not taken. */
 int ipam_claim(struct ipam *m, uint32_t ip, struct berr **err);
 void ipam_release(struct ipam *m, uint32_t ip);
-int ipam_save(const struct ipam *m, const char *path, struct berr **err);
-int ipam_load(struct ipam *m, const char *path, struct berr **err);
 
 #endif

@@ -12,13 +12,18 @@
 #include "../runtime/imgcfg.h"
 #include "../runtime/seccomp.h"
 #include "../runtime/store.h"
+#include "../network/net.h"
+#include "check.h"
 #include "ctrspec.h"
+#include "netplan.h"
 
 /* One container that up will create, with its spec ready. */
 struct planned {
 	char *name, *service, *hash, *image;
 	int number;
 	struct ctr_spec spec;
+	struct net_endpoint ep; /* with own_netns: its networks and ports */
+	bool own_netns;
 	bool exists, same; /* exists already; with the same configuration */
 };
 
@@ -68,21 +73,15 @@ static char *short_id(void)
 	return xasprintf("%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
-static bool wanted(const struct project *p, const struct up_opts *o, const char *service)
+/* The services asked for and, unless no_deps, everything they depend on. */
+static void add_wanted(const struct project *p, const char *service, bool deps, char ***out)
 {
-	if (!o->services)
-		return true;
-	if (strv_contains(o->services, service))
-		return true;
-	if (o->no_deps)
-		return false;
-	/* a dependency of a wanted service */
-	for (size_t i = 0; o->services[i]; i++) {
-		struct node *deps = node_map_get(project_service(p, o->services[i]), "depends_on");
-		if (node_map_get(deps, service))
-			return true;
-	}
-	return false;
+	if (strv_contains(*out, service) || !project_service(p, service))
+		return;
+	strv_push(out, xstrdup(service));
+	_cleanup_(strv_freep) char **d = deps ? check_dependencies(project_service(p, service)) : NULL;
+	for (size_t i = 0; d && d[i]; i++)
+		add_wanted(p, d[i], deps, out);
 }
 
 static int plan_one(const struct project *p, const char *root, struct store *st, const char *service, int number,
@@ -121,6 +120,9 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
 	image_config_free(&ic);
+	pl->own_netns = netplan_own_netns(svc);
+	if (r == 0 && !pl->same && pl->own_netns)
+		r = netplan_endpoint(p, service, pl->name, pl->spec.hostname, &pl->ep, err);
 	return r;
 }
 
@@ -131,9 +133,22 @@ static void planned_free(struct planned *pl, size_t n)
 		free(pl[i].service);
 		free(pl[i].hash);
 		free(pl[i].image);
+		netplan_endpoint_free(&pl[i].ep);
 		spec_free(&pl[i].spec);
 	}
 	free(pl);
+}
+
+/* Directories made for containers that do not exist yet go again. */
+static void discard_new(const char *root, struct planned *pl, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pl[i].exists || !pl[i].name)
+			continue;
+		_cleanup_free_ char *dir = ctr_dir(root, pl[i].name);
+		if (!ctr_exists(root, pl[i].name))
+			fs_remove_tree(dir, NULL);
+	}
 }
 
 /* Every container first, so that a bad input changes nothing. */
@@ -144,8 +159,11 @@ static int plan(const struct project *p, const char *root, const struct up_opts 
 	int r = store_open(root, false, &st, err);
 	struct planned *pl = NULL;
 	*n = 0;
+	_cleanup_(strv_freep) char **want = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; o->services && o->services[i]; i++)
+		add_wanted(p, o->services[i], !o->no_deps, &want);
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
-		if (!wanted(p, o, p->order[i]))
+		if (o->services && !strv_contains(want, p->order[i]))
 			continue;
 		int replicas = ctrspec_replicas(project_service(p, p->order[i]));
 		for (int k = 1; r == 0 && k <= replicas; k++) {
@@ -155,18 +173,30 @@ static int plan(const struct project *p, const char *root, const struct up_opts 
 	}
 	store_close(st);
 	if (r < 0) {
-		/* directories made for containers that do not exist yet go again */
-		for (size_t i = 0; i < *n; i++) {
-			if (pl[i].exists || !pl[i].name)
-				continue;
-			_cleanup_free_ char *dir = ctr_dir(root, pl[i].name);
-			fs_remove_tree(dir, NULL);
-		}
+		discard_new(root, pl, *n);
 		planned_free(pl, *n);
 		return r;
 	}
 	*out = pl;
 	return 0;
+}
+
+/* A container in another's network namespace (network_mode service: or
+ * container:) resolves names as that one does. */
+static int shared_netns_files(const struct project *p, const char *root, struct planned *pl, struct berr **err)
+{
+	const char *m = node_str(node_map_get(project_service(p, pl->service), "network_mode"));
+	if (!m || streq(m, "host"))
+		return 0;
+	_cleanup_free_ char *other = startswith(m, "service:") ? ctrspec_name(p, m + 8, 1) : xstrdup(m + 10);
+	_cleanup_free_ char *odir = ctr_dir(root, other);
+	_cleanup_free_ char *src = path_join(odir, "resolv.conf");
+	_cleanup_free_ char *dst = path_join(pl->spec.dir, "resolv.conf");
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (fs_read_file(src, 1 << 16, &text, &len, NULL) < 0)
+		return 0; /* not a berth container of ours: keep the host's */
+	return fs_write_atomic(dst, text, len, 0644, err);
 }
 
 static int create_one(const struct project *p, const char *root, struct planned *pl, const struct up_opts *o,
@@ -175,12 +205,18 @@ static int create_one(const struct project *p, const char *root, struct planned 
 	if (pl->exists) {
 		progress(o->progress, o->progress_data, pl->name, "Recreate");
 		int r = ctr_remove(root, pl->name, true, err);
+		if (r == 0)
+			r = net_detach(root, pl->name, err);
 		if (r < 0)
 			return r;
 	}
 	int r = ctr_create(root, &pl->spec, err);
+	if (r == 0 && pl->own_netns)
+		r = net_attach(root, &pl->ep, err);
 	if (r == 0)
-		r = ctrspec_write_files(p, pl->service, &pl->spec, err);
+		r = ctrspec_write_files(p, pl->service, &pl->spec, pl->own_netns ? &pl->ep : NULL, err);
+	if (r == 0 && !pl->own_netns)
+		r = shared_netns_files(p, root, pl, err);
 	if (r == 0 && pl->spec.seccomp)
 		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, pl->spec.seccomp, err);
 	if (r == 0)
@@ -188,6 +224,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 	if (r < 0) {
 		_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 		fs_remove_tree(dir, NULL);
+		net_detach(root, pl->name, NULL);
 		return berr_prefix(err, "service %s: ", pl->service);
 	}
 	progress(o->progress, o->progress_data, pl->name, "Created");
@@ -199,12 +236,12 @@ static int create_one(const struct project *p, const char *root, struct planned 
  * deepest of them. Services of one level start together. */
 static int level_of(const struct project *p, const char *service, int depth)
 {
-	struct node *deps = node_map_get(project_service(p, service), "depends_on");
+	_cleanup_(strv_freep) char **deps = check_dependencies(project_service(p, service));
 	int level = 0;
-	for (size_t i = 0; deps && depth < 64 && i < deps->n; i++) {
-		if (!project_service(p, deps->pairs[i].key))
+	for (size_t i = 0; depth < 64 && deps[i]; i++) {
+		if (!project_service(p, deps[i]))
 			continue;
-		int l = level_of(p, deps->pairs[i].key, depth + 1) + 1;
+		int l = level_of(p, deps[i], depth + 1) + 1;
 		if (l > level)
 			level = l;
 	}
@@ -244,6 +281,43 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 	return r;
 }
 
+/* Host ports, before anything is made: free on the host, not published by
+ * another container, and not twice in this project. */
+static int check_ports(const char *root, struct planned *pl, size_t n, struct berr **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pl[i].same || !pl[i].own_netns)
+			continue;
+		int r = net_check_ports(root, &pl[i].ep, err);
+		for (size_t k = 0; r == 0 && k < i; k++)
+			if (!pl[k].same && pl[k].own_netns)
+				r = netplan_port_clash(&pl[k].ep, &pl[i].ep, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int ensure_networks(const struct project *p, const char *root, struct planned *pl, size_t n,
+			   const struct up_opts *o, struct berr **err)
+{
+	char **services = xcalloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!pl[i].same && !strv_contains(services, pl[i].service))
+			services[k++] = pl[i].service;
+	struct net_def *defs = NULL;
+	size_t nd = 0;
+	int r = netplan_defs(p, services, &defs, &nd, err);
+	free(services); /* a shallow copy */
+	for (size_t i = 0; r >= 0 && i < nd; i++)
+		if ((r = net_ensure(root, &defs[i], err)) > 0)
+			progress(o->progress, o->progress_data, defs[i].name, "Network Created");
+	r = r < 0 ? r : 0;
+	netplan_defs_free(defs, nd);
+	return r;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -251,9 +325,26 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	int r = plan(p, root, o, &pl, &n, err);
 	if (r < 0)
 		return r;
+	bool changes = false;
+	for (size_t i = 0; i < n; i++)
+		changes |= !pl[i].same;
+	if (changes)
+		r = check_ports(root, pl, n, err);
+	if (r == 0 && changes)
+		r = ensure_networks(p, root, pl, n, o, err);
+	if (r < 0)
+		discard_new(root, pl, n);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (!pl[i].same)
 			r = create_one(p, root, &pl[i], o, err);
+	/* the firewall and the names follow what now exists, failed or not */
+	if (changes) {
+		struct berr *e = NULL;
+		int s = net_sync(root, r == 0 ? err : &e);
+		berr_free(e);
+		if (r == 0)
+			r = s;
+	}
 	/* plan() keeps dependency order, so each level is a run of entries */
 	int *levels = xcalloc(n + 1, sizeof(int));
 	int top = 0;
@@ -338,6 +429,12 @@ void ctr_info_free(struct ctr_info *c, size_t n)
 	free(c);
 }
 
+int apply_remove_container(const char *root, const char *name, struct berr **err)
+{
+	int r = ctr_remove(root, name, true, err);
+	return r < 0 ? r : net_detach(root, name, err);
+}
+
 static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms,
 		      void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
 {
@@ -348,7 +445,7 @@ static int remove_one(const char *root, const struct ctr_info *c, int64_t timeou
 		progress(fn, data, c->name, "Stopped");
 	}
 	if (r == 0)
-		r = ctr_remove(root, c->name, true, err);
+		r = apply_remove_container(root, c->name, err);
 	if (r == 0)
 		progress(fn, data, c->name, "Removed");
 	return r;
@@ -360,10 +457,15 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
 	int r = 0;
+	bool removed = false;
 	for (size_t i = n; i > 0 && r == 0; i--)
-		if (!project_service(p, list[i - 1].service))
+		if (!project_service(p, list[i - 1].service)) {
 			r = remove_one(root, &list[i - 1], timeout_ms, fn, data, err);
+			removed = true;
+		}
 	ctr_info_free(list, n);
+	if (removed && r == 0)
+		r = net_sync(root, err);
 	return r;
 }
 
@@ -379,6 +481,19 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			continue;
 		r = remove_one(root, c, o->timeout_ms, o->progress, o->progress_data, err);
 	}
+	/* the project's networks go too, unless another project's container still uses one */
+	char **nets = r == 0 ? net_list(root, p->name) : NULL;
+	for (size_t i = 0; nets && nets[i]; i++) {
+		struct berr *e = NULL;
+		if (net_remove(root, nets[i], &e) == 0)
+			progress(o->progress, o->progress_data, nets[i], "Network Removed");
+		else
+			fprintf(stderr, "berth: %s; it is kept\n", e->msg);
+		berr_free(e);
+	}
+	strv_free(nets);
+	if (r == 0)
+		r = net_sync(root, err);
 	if (r == 0 && o->volumes) {
 		struct node *vols = node_map_get(p->doc, "volumes");
 		for (size_t i = 0; vols && i < vols->n; i++) {
@@ -389,7 +504,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 				continue;
 			_cleanup_free_ char *dir = xasprintf("%s/volumes/%s", root, name);
 			if (fs_exists(dir) && (r = fs_remove_tree(dir, err)) == 0)
-				progress(o->progress, o->progress_data, name, "Volume removed");
+				progress(o->progress, o->progress_data, name, "Volume Removed");
 		}
 	}
 	ctr_info_free(list, n);

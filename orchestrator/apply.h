@@ -12,6 +12,9 @@ struct ctr_info {
 	int64_t created_ms;
 };
 
+/* Progress callbacks get a container's name and what happened to it
+ * ("Created"); for networks and volumes, `what` starts with "Network " or
+ * "Volume " ("Network Created"). */
 struct up_opts {
 	bool no_start, no_deps, remove_orphans;
 	char **services; /* only these (and what they depend on, unless no_deps) */
@@ -38,6 +41,8 @@ void ctr_info_clear(struct ctr_info *c);
 /* Remove the project's containers whose service the file no longer has. */
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
 			 void (*progress)(void *, const char *, const char *), void *data, struct berr **err);
+/* Remove one container with its network attachments. */
+int apply_remove_container(const char *root, const char *name, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 

@@ -168,32 +168,35 @@ static int cycle_error(struct topo *t, size_t from)
 
 static int visit(struct topo *t, size_t i);
 
-/* Everything a service must wait for: depends_on, links, volumes_from, service: modes. */
-static int visit_edges(struct topo *t, struct node *svc)
+char **check_dependencies(struct node *svc)
 {
+	char **out = xcalloc(1, sizeof(char *));
 	struct node *deps = node_map_get(svc, "depends_on");
-	for (size_t k = 0; deps && k < deps->n; k++) {
-		ssize_t j = service_index(t->services, deps->pairs[k].key);
-		if (j >= 0 && visit(t, (size_t)j) < 0)
-			return -EINVAL;
-	}
+	for (size_t k = 0; deps && deps->kind == NODE_MAP && k < deps->n; k++)
+		strv_push(&out, xstrdup(deps->pairs[k].key));
 	static const char *const seqs[] = {"links", "volumes_from"};
 	for (size_t s = 0; s < ARRAY_SIZE(seqs); s++) {
 		struct node *l = node_map_get(svc, seqs[s]);
 		for (size_t k = 0; l && l->kind == NODE_SEQ && k < l->n; k++) {
 			const char *v = node_str(l->items[k]);
-			if (!v || startswith(v, "container:"))
-				continue;
-			_cleanup_free_ char *name = xstrndup(v, strcspn(v, ":"));
-			ssize_t j = service_index(t->services, name);
-			if (j >= 0 && visit(t, (size_t)j) < 0)
-				return -EINVAL;
+			if (v && !startswith(v, "container:"))
+				strv_push(&out, xstrndup(v, strcspn(v, ":")));
 		}
 	}
 	static const char *const modes[] = {"network_mode", "ipc", "pid"};
 	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
 		const char *v = node_str(node_map_get(svc, modes[m]));
-		ssize_t j = v && startswith(v, "service:") ? service_index(t->services, v + 8) : -1;
+		if (v && startswith(v, "service:"))
+			strv_push(&out, xstrdup(v + 8));
+	}
+	return out;
+}
+
+static int visit_edges(struct topo *t, struct node *svc)
+{
+	_cleanup_(strv_freep) char **deps = check_dependencies(svc);
+	for (size_t k = 0; deps[k]; k++) {
+		ssize_t j = service_index(t->services, deps[k]);
 		if (j >= 0 && visit(t, (size_t)j) < 0)
 			return -EINVAL;
 	}

@@ -6,6 +6,9 @@
 #include "node.h"
 
 int check_references(struct node *doc, struct berr **err);
+/* What a service waits for: depends_on, links, volumes_from and service:
+ * modes (network_mode, ipc, pid); names of services, maybe repeated. */
+char **check_dependencies(struct node *svc);
 /* Services in an order where each comes after everything it depends on. */
 int check_dependency_order(struct node *doc, char ***order, struct berr **err);
 

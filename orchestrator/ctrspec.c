@@ -10,6 +10,8 @@
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
+#include "../network/ipam.h"
+#include "netplan.h"
 #include "units.h"
 
 static char **node_strv(struct node *n)
@@ -354,7 +356,65 @@ static void etc_mounts(const struct spec_ctx *c, struct ctr_spec *s)
 	}
 }
 
-int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s, struct berr **err)
+/* The host's resolv.conf as a container sees it: nameservers on loopback
+ * (a local stub) cannot be reached from another network namespace. */
+static void host_resolv(struct buf *out, bool keep_nameservers, bool keep_search, bool keep_options)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char word[16] = "", arg[64] = "";
+		sscanf(line, " %15s %63s", word, arg);
+		bool keep = (streq(word, "nameserver") && keep_nameservers && !startswith(arg, "127.")) ||
+			    ((streq(word, "search") || streq(word, "domain")) && keep_search) ||
+			    (streq(word, "options") && keep_options);
+		if (keep)
+			buf_printf(out, "%s\n", line);
+	}
+}
+
+static void resolv_conf(struct node *svc, const struct ctr_spec *s, const struct net_endpoint *e, struct buf *out)
+{
+	struct node *dns = node_map_get(svc, "dns"), *search = node_map_get(svc, "dns_search");
+	struct node *opts = node_map_get(svc, "dns_opt");
+	if (streq(s->network, "host") && !dns && !search && !opts) {
+		host_resolv(out, true, true, true);
+		return;
+	}
+	for (size_t i = 0; dns && dns->kind == NODE_SEQ && i < dns->n; i++)
+		buf_printf(out, "nameserver %s\n", node_str(dns->items[i]) ?: "");
+	if (!dns && e && e->nlinks) {
+		/* berth's responder, on the gateway of the first network */
+		_cleanup_free_ char *gw = ip_format(e->links[0].gateway);
+		buf_printf(out, "nameserver %s\n", gw);
+	}
+	if (search && search->kind == NODE_SEQ && search->n) {
+		buf_puts(out, "search");
+		for (size_t i = 0; i < search->n; i++)
+			buf_printf(out, " %s", node_str(search->items[i]) ?: "");
+		buf_putc(out, '\n');
+	}
+	host_resolv(out, !dns && !(e && e->nlinks), !search, false);
+	/* names are tried as they are first, so that "db" never goes to the
+	 * host's search domains upstream; as Docker does */
+	bool ndots = false;
+	for (size_t i = 0; opts && opts->kind == NODE_SEQ && i < opts->n; i++)
+		ndots |= node_str(opts->items[i]) && startswith(opts->items[i]->str, "ndots");
+	if (opts && opts->kind == NODE_SEQ && opts->n) {
+		buf_puts(out, "options");
+		for (size_t i = 0; i < opts->n; i++)
+			buf_printf(out, " %s", node_str(opts->items[i]) ?: "");
+		buf_putc(out, '\n');
+	}
+	if (!ndots && e && e->nlinks)
+		buf_puts(out, "options ndots:0\n");
+}
+
+int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s,
+			const struct net_endpoint *e, struct berr **err)
 {
 	struct node *svc = project_service(p, service);
 	_cleanup_free_ char *hn = xasprintf("%s/hostname", s->dir);
@@ -364,23 +424,26 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	buf_printf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	struct node *eh = node_map_get(svc, "extra_hosts");
 	for (size_t i = 0; eh && eh->kind == NODE_SEQ && i < eh->n; i++) {
-		const char *e = node_str(eh->items[i]);
-		const char *eq = e ? strchr(e, '=') : NULL;
+		const char *x = node_str(eh->items[i]);
+		const char *eq = x ? strchr(x, '=') : NULL;
 		if (eq)
-			buf_printf(&hosts, "%s\t%.*s\n", eq + 1, (int)(eq - e), e);
+			buf_printf(&hosts, "%s\t%.*s\n", eq + 1, (int)(eq - x), x);
 	}
-	buf_printf(&hosts, "127.0.1.1\t%s\n", s->hostname);
+	_cleanup_free_ char *self = e && e->nlinks ? ip_format(e->links[0].addr) : xstrdup("127.0.1.1");
+	if (s->domainname)
+		buf_printf(&hosts, "%s\t%s.%s %s\n", self, s->hostname, s->domainname, s->hostname);
+	else
+		buf_printf(&hosts, "%s\t%s\n", self, s->hostname);
 	_cleanup_free_ char *hp = xasprintf("%s/hosts", s->dir);
 	if (r == 0)
 		r = fs_write_atomic(hp, hosts.s, hosts.len, 0644, err);
 	buf_free(&hosts);
-	_cleanup_free_ char *resolv = NULL;
-	size_t len;
-	if (fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, &len, NULL) < 0)
-		resolv = xstrdup("");
+	struct buf resolv = {0};
+	resolv_conf(svc, s, e, &resolv);
 	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", s->dir);
 	if (r == 0)
-		r = fs_write_atomic(rp, resolv, strlen(resolv), 0644, err);
+		r = fs_write_atomic(rp, resolv.s ? resolv.s : "", resolv.len, 0644, err);
+	buf_free(&resolv);
 	return r;
 }
 
@@ -433,12 +496,6 @@ static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec 
 	return 0;
 }
 
-static const char *network_of(struct node *svc)
-{
-	const char *mode = node_str(node_map_get(svc, "network_mode"));
-	return streq(mode, "host") ? "host" : "none";
-}
-
 int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **err)
 {
 	struct node *svc = project_service(c->project, c->service);
@@ -484,7 +541,7 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_restart(svc, c->service, s, err);
 	if (r == 0)
 		r = set_stop_and_logs(svc, c->service, c->image, s, err);
-	s->network = xstrdup(network_of(svc));
+	s->network = netplan_netns(c->project, c->root, c->service, c->name);
 	if (r == 0)
 		r = set_sysctls(svc, c->service, s, err);
 	const char *ipc = node_str(node_map_get(svc, "ipc")), *pid = node_str(node_map_get(svc, "pid"));

@@ -5,6 +5,7 @@
 
 #include "../runtime/imgcfg.h"
 #include "../runtime/spec.h"
+#include "../network/net.h"
 #include "node.h"
 #include "project.h"
 
@@ -22,8 +23,11 @@ struct spec_ctx {
 
 /* Fill s; errors name the service and what to change. */
 int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **err);
-/* Write the files the spec bind-mounts from the state directory (/etc/hosts...). */
-int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s, struct berr **err);
+/* Write the files the spec bind-mounts from the state directory: hostname,
+ * /etc/hosts and resolv.conf, which name the container's first address and
+ * berth's DNS responder when e (attached by net_attach) has networks. */
+int ctrspec_write_files(const struct project *p, const char *service, const struct ctr_spec *s,
+			const struct net_endpoint *e, struct berr **err);
 /* The command: entrypoint and command against the image's, as Docker does. */
 char **ctrspec_argv(struct node *svc, const struct image_config *img);
 /* Capabilities after privileged, cap_add and cap_drop. */

@@ -498,11 +498,6 @@ static int choose_name(struct project *p, const struct project_opts *o, struct p
 
 /* ---- profiles ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void collect_profiles(struct project *p)
 {
 	struct node *services = project_services(p);
@@ -514,8 +509,7 @@ static void collect_profiles(struct project *p)
 	}
 	if (!p->all_profiles)
 		p->all_profiles = xcalloc(1, sizeof(char *));
-	if (strv_len(p->all_profiles) > 1)
-		qsort(p->all_profiles, strv_len(p->all_profiles), sizeof(char *), cmp_str);
+	strv_sort(p->all_profiles);
 }
 
 static bool service_enabled(struct node *svc, char **active)

@@ -207,7 +207,9 @@ int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr
 			spec_free(&s);
 		}
 	}
-	kill(shim, SIGTERM);
+	/* the shim stops it within timeout_ms, queued with the signal */
+	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
+		kill(shim, SIGTERM);
 	if (wait_gone(shim, timeout_ms + 2000))
 		return 0;
 	/* the shim is stuck: do its work */

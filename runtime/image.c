@@ -12,11 +12,6 @@
 
 #define MAX_META (16u << 20) /* manifests, configs, index files */
 
-static int strcmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* What an archive held: member path -> blob digest, or -> link target. */
 struct member {
 	char *path;
@@ -496,8 +491,7 @@ char **image_tags(const struct store *s, const char *id)
 		ref_free(&ref);
 	}
 	json_decref(tags);
-	if (strv_len(out) > 1)
-		qsort(out, strv_len(out), sizeof(char *), strcmp_ptr);
+	strv_sort(out);
 	return out;
 }
 

@@ -1,7 +1,8 @@
 /* berth-shim DIR READY_FD: runs one container (DIR/spec.json) and stays its
  * parent. READY_FD gets "ok" once the first start has exec'd the command,
  * or "error CODE MESSAGE". SIGTERM means: stop it (stop signal, grace period,
- * then SIGKILL to the whole cgroup) and do not restart it.
+ * then SIGKILL to the whole cgroup) and do not restart it; queued with
+ * sigqueue, its value is the grace period in milliseconds (stop -t).
  *
  * Run as berth-init (the name it has inside a container with init: true),
  * it is a minimal init: it starts the command, forwards signals to it,
@@ -19,6 +20,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
+#include "../network/dnsd.h"
 #include "cgroup.h"
 #include "process.h"
 #include "state.h"
@@ -259,8 +261,8 @@ static bool on_exit_status(struct shim *sh, int status)
 	return true;
 }
 
-/* SIGTERM from berth: stop without restarting. */
-static void begin_stop(struct shim *sh)
+/* SIGTERM from berth: stop without restarting, within grace_ms. */
+static void begin_stop(struct shim *sh, int64_t grace_ms)
 {
 	sh->stopping = true;
 	sh->st.stopped_by_user = true;
@@ -269,7 +271,7 @@ static void begin_stop(struct shim *sh)
 		return;
 	}
 	kill(sh->p.pid, sh->s.stop_signal > 0 ? sh->s.stop_signal : SIGTERM);
-	arm_timer(sh, sh->s.stop_grace_ms > 0 ? sh->s.stop_grace_ms : 0);
+	arm_timer(sh, grace_ms > 0 ? grace_ms : 0);
 }
 
 /* Returns false when the shim is done. */
@@ -279,7 +281,8 @@ static bool on_signal(struct shim *sh)
 	if (read(sh->sigfd, &si, sizeof(si)) != sizeof(si))
 		return true;
 	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-		begin_stop(sh);
+		/* berth stop -t N queues the grace period with the signal */
+		begin_stop(sh, si.ssi_code == SI_QUEUE && si.ssi_int >= 0 ? si.ssi_int : sh->s.stop_grace_ms);
 		return sh->running;
 	}
 	if (si.ssi_signo != SIGCHLD)
@@ -438,8 +441,10 @@ int main(int argc, char **argv)
 {
 	if (streq(path_basename(argv[0]), "berth-init") || (argc > 1 && streq(argv[1], "init")))
 		return init_main(argc - (argc > 1 && streq(argv[1], "init")), argv + (argc > 1 && streq(argv[1], "init")));
+	if (argc == 4 && streq(argv[1], "dns"))
+		return dnsd_main(argv[2], atoi(argv[3]));
 	if (argc != 3) {
-		fprintf(stderr, "usage: berth-shim DIR READY_FD (started by berth)\n");
+		fprintf(stderr, "usage: berth-shim DIR READY_FD | dns ROOT READY_FD (started by berth)\n");
 		return 2;
 	}
 	return shim_main(argv[1], atoi(argv[2]));

@@ -10,13 +10,6 @@ static const char *const names[] = {"created", "running", "restarting", "exited"
 
 const char *ctr_status_name(enum ctr_status s) { return s <= ST_DEAD ? names[s] : "unknown"; }
 
-int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int state_write(const char *dir, const struct ctr_state *st, struct berr **err)
 {
 	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:I, s:I, s:i, s:b, s:b, s:o}", "status", ctr_status_name(st->status),

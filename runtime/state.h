@@ -27,6 +27,5 @@ int state_write(const char *dir, const struct ctr_state *st, struct berr **err);
 /* A missing state file reads as created. */
 int state_read(const char *dir, struct ctr_state *st, struct berr **err);
 void state_free(struct ctr_state *st);
-int64_t now_ms(void);
 
 #endif

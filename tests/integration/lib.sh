@@ -67,6 +67,22 @@ wait_until() {
 	return 1
 }
 
+# berth's links on the host (bridges berth-*, veths berthv*; tests name
+# their own bridges berth* too), to compare with what was there before.
+berth_links() { ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^berth' | sort; }
+LINKS_BEFORE=$(berth_links)
+# The nftables table of this state root (see network/nat.c).
+nft_table() {
+	local s=$BERTH_ROOT h=2166136261 i o
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v o '%d' "'${s:i:1}"
+		h=$((((h ^ o) * 16777619) & 0xffffffff))
+	done
+	printf 'berth_%08x' "$h"
+}
+# Tests never let berth's DNS responder forward to the host's resolvers.
+export BERTH_DNS_UPSTREAM=${BERTH_DNS_UPSTREAM:-127.0.0.1:9}
+
 # Nothing of berth may be left on the host for this state root.
 check_no_leaks() {
 	local what=$1
@@ -74,6 +90,10 @@ check_no_leaks() {
 	check "$what: no overlay mount left" sh -c "! grep -q '$BERTH_ROOT' /proc/mounts"
 	check "$what: no berth cgroup left" sh -c "! ls -d /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth 2>/dev/null | grep -q ."
 	check "$what: no shim left" sh -c "! pgrep -f 'berth-shi[m] $BERTH_ROOT/' >/dev/null"
+	check "$what: no berth link left" test "$(berth_links)" = "$LINKS_BEFORE"
+	check "$what: no nftables table left" sh -c "! nft list tables 2>/dev/null | grep -qx 'table ip $(nft_table)'"
+	check "$what: no DNS responder left" sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
+	check "$what: no network state left" sh -c "[ -z \"\$(ls '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"
 }
 
 # Load the busybox test image (built once per test file).

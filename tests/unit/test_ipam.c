@@ -1,5 +1,5 @@
 /* IPv4 address management: parsing, pool choice around the host's
- * routes, allocation, fixed addresses, release, persistence. */
+ * routes, allocation, fixed addresses, release. */
 #include "helpers.h"
 
 #include "../../network/hostnet.h"
@@ -113,29 +113,6 @@ static void fixed_addresses_and_ranges(void **state)
 	berr_free(err);
 }
 
-static void persistence(void **state)
-{
-	char *dir = tmpdir_new();
-	char *path = path_join(dir, "net.json");
-	struct ipam m, back;
-	struct berr *err = NULL;
-	assert_int_equal(ipam_init(&m, C("172.20.0.0/16"), NULL, 0, &err), 0);
-	uint32_t a, b;
-	assert_int_equal(ipam_alloc(&m, &a, &err), 0);
-	assert_int_equal(ipam_claim(&m, IP("172.20.9.9"), &err), 0);
-	assert_int_equal(ipam_save(&m, path, &err), 0);
-	assert_int_equal(ipam_load(&back, path, &err), 0);
-	assert_int_equal(ipam_alloc(&back, &b, &err), 0);
-	assert_int_not_equal(a, b); /* what was handed out stays handed out */
-	assert_true(ipam_claim(&back, IP("172.20.9.9"), &err) < 0);
-	berr_free(err);
-	ipam_free(&m);
-	ipam_free(&back);
-	rm_rf(dir);
-	free(path);
-	free(dir);
-}
-
 /* The host's real addresses and routes, as libnl reads them. */
 static void host_networks(void **state)
 {
@@ -162,7 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parsing),		     cmocka_unit_test(pools_skip_what_the_host_uses),
 		cmocka_unit_test(allocation),		     cmocka_unit_test(fixed_addresses_and_ranges),
-		cmocka_unit_test(persistence),		     cmocka_unit_test(host_networks),
+		cmocka_unit_test(host_networks),
 	};
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);
 }

@@ -1,0 +1,106 @@
+#include "dnsctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "../lib/fs.h"
+#include "../runtime/ctr.h"
+
+/* A connection to the responder, or -1 when none listens. */
+static int dial(const char *root)
+{
+	_cleanup_free_ char *path = xasprintf("%s/net/dns/sock", root);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends cmd and reads the answer; then, for "exit", the end of the
+ * connection, which comes when the responder's process is gone. */
+static int ask(int fd, const char *cmd, struct berr **err)
+{
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		return berr_sys(err, errno, "cannot talk to berth's DNS responder");
+	char buf[16];
+	struct pollfd pf = {fd, POLLIN, 0};
+	for (int rounds = 0; rounds < 2; rounds++) {
+		if (poll(&pf, 1, 5000) != 1)
+			return berr_set(err, ETIMEDOUT, "berth's DNS responder does not answer");
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0 || !streq(cmd, "exit"))
+			return n < 0 ? berr_sys(err, errno, "cannot talk to berth's DNS responder") : 0;
+	}
+	return 0;
+}
+
+bool dnsctl_running(const char *root)
+{
+	int fd = dial(root);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int spawn(const char *root, struct berr **err)
+{
+	_cleanup_free_ char *shim = ctr_shim_path();
+	_cleanup_free_ char *log = xasprintf("%s/net/dns/log", root);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return berr_sys(err, errno, "cannot start berth's DNS responder");
+	pid_t pid = fork();
+	if (pid < 0)
+		return berr_sys(err, errno, "cannot start berth's DNS responder");
+	if (pid == 0) {
+		/* detached from us: its own session, reparented when this child exits */
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(out >= 0 ? out : null, 2);
+		int ready = dup(p[1]); /* without O_CLOEXEC */
+		char fdnum[16];
+		snprintf(fdnum, sizeof(fdnum), "%d", ready);
+		execl(shim, "berth-shim", "dns", root, fdnum, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	struct pollfd pf = {p[0], POLLIN, 0};
+	char c = 0;
+	bool ok = poll(&pf, 1, 5000) == 1 && read(p[0], &c, 1) == 1;
+	close(p[0]);
+	/* no byte: it failed, or another responder took this root first */
+	if (!ok && !dnsctl_running(root))
+		return berr_set(err, EIO, "berth's DNS responder did not start; see %s", log);
+	return 0;
+}
+
+int dnsctl_update(const char *root, const char *records, bool running, struct berr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/net/dns/records", root);
+	int r = fs_write_atomic(path, records, strlen(records), 0600, err);
+	if (r < 0)
+		return r;
+	int fd = dial(root);
+	if (fd < 0)
+		return running ? spawn(root, err) : 0;
+	r = ask(fd, running ? "reload" : "exit", err);
+	close(fd);
+	return r;
+}

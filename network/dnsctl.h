@@ -1,0 +1,14 @@
+/* berth's side of the DNS responder (network/dnsd.h). */
+#ifndef BERTH_DNSCTL_H
+#define BERTH_DNSCTL_H
+
+#include "../lib/err.h"
+
+/* Writes the records; with `running`, makes sure the responder runs and has
+ * read them before returning; without, makes it exit and waits until it
+ * has. */
+int dnsctl_update(const char *root, const char *records, bool running, struct berr **err);
+/* Whether a responder serves this root. */
+bool dnsctl_running(const char *root);
+
+#endif

@@ -1,0 +1,875 @@
+#include "net.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "../lib/json.h"
+#include "../lib/log.h"
+#include "dnsctl.h"
+#include "hostnet.h"
+#include "ipam.h"
+#include "link.h"
+#include "nat.h"
+#include "ports.h"
+
+/* ---- paths and files ---- */
+
+static char *sub(const char *root, const char *what) { return xasprintf("%s/net/%s", root, what); }
+static char *network_path(const char *root, const char *name) { return xasprintf("%s/net/networks/%s.json", root, name); }
+static char *endpoint_path(const char *root, const char *ctr) { return xasprintf("%s/net/endpoints/%s.json", root, ctr); }
+char *net_netns_path(const char *root, const char *container) { return xasprintf("%s/net/netns/%s", root, container); }
+
+int net_lock(const char *root, int *fd, struct berr **err)
+{
+	static const char *const dirs[] = {"networks", "endpoints", "netns", "dns"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *d = sub(root, dirs[i]);
+		int r = fs_mkdir_p(d, 0700, err);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *path = sub(root, "lock");
+	return fs_lock(path, fd, err);
+}
+
+static json_t *load(const char *path) { return json_load_file(path, 0, NULL); }
+
+static int save(const char *path, json_t *j, struct berr **err)
+{
+	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+static const char *jstr(json_t *j, const char *key) { return json_string_value(json_object_get(j, key)); }
+
+static uint32_t jip(json_t *j, const char *key)
+{
+	uint32_t ip = 0;
+	const char *s = jstr(j, key);
+	if (s)
+		ip_parse(s, &ip);
+	return ip;
+}
+
+static void set_ip(json_t *j, const char *key, uint32_t ip)
+{
+	char *s = ip_format(ip);
+	json_object_set_new(j, key, json_string(s));
+	free(s);
+}
+
+/* File names in a state directory without their .json suffix. */
+static char **list_json(const char *root, const char *what)
+{
+	_cleanup_free_ char *dir = sub(root, what);
+	char **out = xcalloc(1, sizeof(char *));
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] != '.' && n > 5 && streq(e->d_name + n - 5, ".json"))
+			strv_push(&out, xstrndup(e->d_name, n - 5));
+	}
+	if (d)
+		closedir(d);
+	strv_sort(out);
+	return out;
+}
+
+static bool name_ok(const char *name)
+{
+	return name && name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
+}
+
+/* ---- networks ---- */
+
+bool net_exists(const char *root, const char *name)
+{
+	_cleanup_free_ char *path = network_path(root, name);
+	return name_ok(name) && fs_exists(path);
+}
+
+char **net_list(const char *root, const char *project)
+{
+	char **all = list_json(root, "networks");
+	if (!project)
+		return all;
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; all[i]; i++) {
+		_cleanup_free_ char *path = network_path(root, all[i]);
+		json_t *j = load(path);
+		if (streq(jstr(j, "project"), project))
+			strv_push(&out, xstrdup(all[i]));
+		json_decref(j);
+	}
+	strv_free(all);
+	return out;
+}
+
+static int parse_net(json_t *j, struct cidr *subnet, struct cidr *range, uint32_t *gw)
+{
+	const char *s = jstr(j, "subnet"), *r = jstr(j, "ip_range");
+	if (!s || cidr_parse(s, subnet) < 0)
+		return -EINVAL;
+	if (!r || cidr_parse(r, range) < 0)
+		*range = *subnet;
+	*gw = jip(j, "gateway");
+	return 0;
+}
+
+/* Subnets of every berth network but `except`. */
+static void berth_subnets(const char *root, const char *except, struct cidr **v, size_t *n)
+{
+	char **names = list_json(root, "networks");
+	for (size_t i = 0; names[i]; i++) {
+		if (except && streq(names[i], except))
+			continue;
+		_cleanup_free_ char *path = network_path(root, names[i]);
+		json_t *j = load(path);
+		struct cidr s, r;
+		uint32_t gw;
+		if (j && parse_net(j, &s, &r, &gw) == 0) {
+			*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+			(*v)[(*n)++] = s;
+		}
+		json_decref(j);
+	}
+	strv_free(names);
+}
+
+static void write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, value, strlen(value)) < 0)
+			log_warn("cannot set %s: %s", path, strerror(errno));
+		close(fd);
+	}
+}
+
+/* Forwarding must be on for NAT; turning it on is what Docker does too. */
+static void enable_forwarding(void)
+{
+	_cleanup_free_ char *v = NULL;
+	size_t len;
+	if (fs_read_file("/proc/sys/net/ipv4/ip_forward", 16, &v, &len, NULL) == 0 && v[0] == '0') {
+		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+		log_info("turned on net.ipv4.ip_forward: containers on bridge networks need it to reach the outside");
+	}
+}
+
+/* The kernel side of a network whose state exists: the bridge, its
+ * address, 127.0.0.1 routable into it (for ports published there). */
+static int make_bridge(json_t *j, struct berr **err)
+{
+	struct cidr subnet, range;
+	uint32_t gw;
+	if (parse_net(j, &subnet, &range, &gw) < 0)
+		return berr_set(err, EINVAL, "network %s: its state is damaged", jstr(j, "name"));
+	const char *br = jstr(j, "bridge");
+	struct nl_sock *sk = NULL;
+	int r = link_open(&sk, err);
+	if (r == 0)
+		r = link_bridge_add(sk, br, (int)json_integer_value(json_object_get(j, "mtu")), gw, subnet.prefix, err);
+	link_close(sk);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", br);
+	write_sysctl(rl, "1");
+	if (!json_is_true(json_object_get(j, "internal")))
+		enable_forwarding();
+	return 0;
+}
+
+static char *random_hex(size_t bytes)
+{
+	unsigned char b[16];
+	if (bytes > sizeof(b) || getrandom(b, bytes, 0) != (ssize_t)bytes)
+		memset(b, 0x5a, sizeof(b));
+	struct buf out = {0};
+	for (size_t i = 0; i < bytes; i++)
+		buf_printf(&out, "%02x", b[i]);
+	return buf_steal(&out);
+}
+
+static int pick_subnet(const char *root, const struct net_def *d, struct cidr *subnet, struct berr **err)
+{
+	struct cidr *used = NULL;
+	size_t n = 0;
+	berth_subnets(root, NULL, &used, &n);
+	int r = 0;
+	if (d->subnet) {
+		if (cidr_parse(d->subnet, subnet) < 0)
+			r = berr_set(err, EINVAL, "network %s: subnet %s is not an IPv4 CIDR such as 10.5.0.0/24",
+				     d->name, d->subnet);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			if (cidr_overlaps(*subnet, used[i])) {
+				_cleanup_free_ char *o = cidr_format(used[i]);
+				r = berr_set(err, EEXIST, "network %s: subnet %s overlaps %s of another berth network",
+					     d->name, d->subnet, o);
+			}
+	} else {
+		struct cidr *host = NULL;
+		size_t nh = 0;
+		r = hostnet_used(&host, &nh, err);
+		if (r == 0) {
+			used = xrealloc(used, (n + nh + 1) * sizeof(*used));
+			memcpy(used + n, host, nh * sizeof(*host));
+			r = ipam_pick_subnet(used, n + nh, subnet, err);
+		}
+		free(host);
+	}
+	free(used);
+	return r < 0 ? berr_prefix(err, "network %s: ", d->name) : 0;
+}
+
+static json_t *new_network(const struct net_def *d, struct cidr subnet, struct berr **err)
+{
+	struct cidr range = subnet;
+	uint32_t gw = 0;
+	if (d->ip_range && (cidr_parse(d->ip_range, &range) < 0 || !cidr_contains(subnet, range.addr) ||
+			    range.prefix < subnet.prefix)) {
+		berr_set(err, EINVAL, "network %s: ip_range %s is not a range inside subnet %s", d->name, d->ip_range,
+			 d->subnet);
+		return NULL;
+	}
+	if (d->gateway && (ip_parse(d->gateway, &gw) < 0 || !cidr_contains(subnet, gw))) {
+		berr_set(err, EINVAL, "network %s: gateway %s is not an address of the subnet", d->name, d->gateway);
+		return NULL;
+	}
+	struct ipam m;
+	if (ipam_init(&m, subnet, &range, gw, err) < 0) {
+		berr_prefix(err, "network %s: ", d->name);
+		return NULL;
+	}
+	gw = m.gateway;
+	ipam_free(&m);
+	_cleanup_free_ char *id = random_hex(16);
+	_cleanup_free_ char *bridge = d->bridge ? xstrdup(d->bridge) : xasprintf("berth-%.8s", id);
+	_cleanup_free_ char *s = cidr_format(subnet), *rg = cidr_format(range);
+	json_t *labels = json_object();
+	for (size_t i = 0; d->labels && d->labels[i]; i++) {
+		const char *eq = strchr(d->labels[i], '=');
+		_cleanup_free_ char *k = eq ? xstrndup(d->labels[i], (size_t)(eq - d->labels[i])) : xstrdup(d->labels[i]);
+		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+	}
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:o, s:I}", "name", d->name, "id", id,
+			      "project", d->project ? d->project : "", "bridge", bridge, "subnet", s, "ip_range", rg,
+			      "internal", d->internal, "mtu", d->mtu, "labels", labels, "endpoints", json_object(),
+			      "created_ms", (json_int_t)now_ms());
+	set_ip(j, "gateway", gw);
+	return j;
+}
+
+int net_ensure(const char *root, const struct net_def *d, struct berr **err)
+{
+	if (!name_ok(d->name))
+		return berr_set(err, EINVAL, "network name \"%s\" cannot be used: it must not be empty, start with a dot "
+					     "or contain a slash",
+				d->name);
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *path = network_path(root, d->name);
+	json_t *j = load(path);
+	bool created = false;
+	if (j) {
+		/* it exists: make sure the kernel still has it (after a reboot it does not) */
+		const char *have = jstr(j, "subnet");
+		if (d->subnet && !d->external && !streq(have, d->subnet))
+			r = berr_set(err, EEXIST, "network %s exists with subnet %s, but the file asks for %s; remove it "
+						  "first (berth down)",
+				     d->name, have, d->subnet);
+		if (r == 0)
+			r = make_bridge(j, err);
+	} else if (d->external) {
+		r = berr_set(err, ENOENT, "network %s is declared as external, but could not be found; create it "
+					  "first with `berth network create %s`, or let another project declare it",
+			     d->name, d->name);
+	} else {
+		struct cidr subnet;
+		r = pick_subnet(root, d, &subnet, err);
+		if (r == 0 && !(j = new_network(d, subnet, err)))
+			r = -EINVAL;
+		if (r == 0 && strlen(jstr(j, "bridge")) > 15)
+			r = berr_set(err, EINVAL, "network %s: bridge name %s is longer than 15 bytes", d->name,
+				     jstr(j, "bridge"));
+		struct nl_sock *sk = NULL;
+		if (r == 0 && link_open(&sk, err) == 0 && link_exists(sk, jstr(j, "bridge")))
+			r = berr_set(err, EEXIST, "network %s: a link named %s exists already and is not berth's", d->name,
+				     jstr(j, "bridge"));
+		link_close(sk);
+		/* recorded before it is made, so that down can always find it */
+		if (r == 0)
+			r = save(path, j, err);
+		created = r == 0;
+		if (r == 0 && (r = make_bridge(j, err)) < 0) {
+			if (link_open(&sk, NULL) == 0)
+				link_delete(sk, jstr(j, "bridge"), NULL);
+			link_close(sk);
+			unlink(path);
+		}
+	}
+	json_decref(j);
+	close(lock);
+	return r < 0 ? r : created;
+}
+
+/* Drops addresses held by containers that have no endpoint any more
+ * (a killed attach or detach). */
+static void gc_endpoints(const char *root, json_t *net)
+{
+	json_t *eps = json_object_get(net, "endpoints");
+	const char *ctr;
+	json_t *v, *tmp;
+	json_object_foreach_safe(eps, tmp, ctr, v)
+	{
+		_cleanup_free_ char *ep = endpoint_path(root, ctr);
+		if (!fs_exists(ep))
+			json_object_del(eps, ctr);
+	}
+}
+
+int net_remove(const char *root, const char *name, struct berr **err)
+{
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *path = network_path(root, name);
+	json_t *j = load(path);
+	if (j) {
+		gc_endpoints(root, j);
+		json_t *eps = json_object_get(j, "endpoints");
+		if (json_object_size(eps) > 0) {
+			struct buf who = {0};
+			const char *ctr;
+			json_t *v;
+			json_object_foreach(eps, ctr, v) buf_printf(&who, "%s%s", who.len ? ", " : "", ctr);
+			r = berr_set(err, EBUSY, "network %s is still used by %s", name, who.s);
+			buf_free(&who);
+		}
+		struct nl_sock *sk = NULL;
+		if (r == 0)
+			r = link_open(&sk, err);
+		if (r == 0)
+			r = link_delete(sk, jstr(j, "bridge"), err);
+		link_close(sk);
+		if (r == 0 && unlink(path) < 0)
+			r = berr_sys(err, errno, "cannot remove %s", path);
+	}
+	json_decref(j);
+	close(lock);
+	return r;
+}
+
+/* ---- endpoints ---- */
+
+static uint32_t fnv32(const char *a, const char *b)
+{
+	uint32_t h = 2166136261u;
+	for (const char *s = a; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	h = (h ^ 0) * 16777619u;
+	for (const char *s = b; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return true;
+}
+
+/* Every published port of every endpoint but `except`'s. */
+struct published {
+	struct net_port *v;
+	size_t n;
+};
+
+static void collect_ports(const char *root, const char *except, struct published *out)
+{
+	char **ctrs = list_json(root, "endpoints");
+	for (size_t i = 0; ctrs[i]; i++) {
+		if (except && streq(ctrs[i], except))
+			continue;
+		struct net_port *p;
+		size_t n;
+		if (net_ports(root, ctrs[i], &p, &n) < 0)
+			continue;
+		out->v = xrealloc(out->v, (out->n + n + 1) * sizeof(*p));
+		memcpy(out->v + out->n, p, n * sizeof(*p));
+		out->n += n;
+		free(p);
+	}
+	strv_free(ctrs);
+}
+
+static bool clashes(const struct net_port *a, uint32_t ip, uint16_t port, bool udp)
+{
+	return a->udp == udp && a->host_port == port && (a->host_ip == 0 || ip == 0 || a->host_ip == ip);
+}
+
+static bool published_taken(uint16_t port, bool udp, void *data)
+{
+	const struct published *pub = data;
+	for (size_t i = 0; i < pub->n; i++)
+		if (clashes(&pub->v[i], 0, port, udp))
+			return true;
+	return false;
+}
+
+static int port_refused(const char *service, uint32_t ip, uint16_t port, bool udp, const char *holder,
+			struct berr **err)
+{
+	_cleanup_free_ char *addr = ip_format(ip);
+	return berr_set(err, EADDRINUSE, "service %s: port %s:%u/%s is already in use by %s; stop it, or publish "
+					 "another host port",
+			service, addr, port, udp ? "udp" : "tcp", holder);
+}
+
+/* One host port against the other containers' and the host's sockets. */
+static int check_port(const char *root, const char *service, const struct published *pub, uint32_t ip, uint16_t port,
+		      bool udp, struct berr **err)
+{
+	(void)root;
+	for (size_t i = 0; i < pub->n; i++)
+		if (clashes(&pub->v[i], ip, port, udp))
+			return port_refused(service, ip, port, udp, "another berth container", err);
+	if (port_free(ip, port, udp))
+		return 0;
+	_cleanup_free_ char *holder = port_holder(port, udp);
+	return port_refused(service, ip, port, udp, holder ? holder : "another program", err);
+}
+
+int net_check_ports(const char *root, const struct net_endpoint *e, struct berr **err)
+{
+	struct published pub = {0};
+	collect_ports(root, e->container, &pub);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < e->nports; i++) {
+		const struct net_port *p = &e->ports[i];
+		if (p->host_port == 0 || p->host_port_end > p->host_port)
+			continue; /* chosen when attached */
+		r = check_port(root, e->service, &pub, p->host_ip, p->host_port, p->udp, err);
+	}
+	free(pub.v);
+	return r;
+}
+
+/* Host ports for ranges and ephemeral ports, not taken by anyone. */
+static int assign_ports(const char *root, struct net_endpoint *e, json_t *out, struct berr **err)
+{
+	struct published pub = {0};
+	collect_ports(root, e->container, &pub);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < e->nports; i++) {
+		struct net_port p = e->ports[i];
+		if (p.host_port == 0) {
+			r = port_ephemeral(p.host_ip, p.udp, published_taken, &pub, &p.host_port, err);
+		} else if (p.host_port_end > p.host_port) {
+			uint16_t found = 0;
+			for (unsigned c = p.host_port; !found && c <= p.host_port_end; c++)
+				if (!published_taken((uint16_t)c, p.udp, &pub) && port_free(p.host_ip, (uint16_t)c, p.udp))
+					found = (uint16_t)c;
+			if (!found)
+				r = berr_set(err, EADDRINUSE, "service %s: every host port of %u-%u is in use", e->service,
+					     p.host_port, p.host_port_end);
+			p.host_port = found;
+		} else {
+			r = check_port(root, e->service, &pub, p.host_ip, p.host_port, p.udp, err);
+		}
+		if (r < 0)
+			break;
+		p.host_port_end = 0;
+		pub.v = xrealloc(pub.v, (pub.n + 1) * sizeof(p));
+		pub.v[pub.n++] = p;
+		json_t *jp = json_pack("{s:i, s:i, s:s}", "host_port", p.host_port, "ctr_port", p.ctr_port, "proto",
+				       p.udp ? "udp" : "tcp");
+		set_ip(jp, "host_ip", p.host_ip);
+		json_array_append_new(out, jp);
+	}
+	free(pub.v);
+	return r;
+}
+
+/* An address on each network, recorded in the network's state. */
+static int allocate(const char *root, struct net_endpoint *e, json_t *links, struct berr **err)
+{
+	for (size_t i = 0; i < e->nlinks; i++) {
+		struct net_link *l = &e->links[i];
+		_cleanup_free_ char *path = network_path(root, l->network);
+		json_t *net = load(path);
+		if (!net)
+			return berr_set(err, ENOENT, "network %s does not exist", l->network);
+		gc_endpoints(root, net);
+		struct cidr subnet, range;
+		uint32_t gw;
+		struct ipam m = {0};
+		int r = parse_net(net, &subnet, &range, &gw) < 0
+				? berr_set(err, EINVAL, "network %s: its state is damaged", l->network)
+				: ipam_init(&m, subnet, &range, gw, err);
+		json_t *eps = json_object_get(net, "endpoints");
+		const char *ctr;
+		json_t *v;
+		json_object_foreach(eps, ctr, v)
+		{
+			uint32_t ip;
+			if (r == 0 && ip_parse(json_string_value(v), &ip) == 0)
+				ipam_claim(&m, ip, NULL);
+		}
+		uint32_t ip = 0;
+		if (r == 0 && l->ip) {
+			if (ip_parse(l->ip, &ip) < 0)
+				r = berr_set(err, EINVAL, "ipv4_address %s is not an IPv4 address", l->ip);
+			else
+				r = ipam_claim(&m, ip, err);
+		} else if (r == 0) {
+			r = ipam_alloc(&m, &ip, err);
+		}
+		ipam_free(&m);
+		if (r == 0) {
+			l->addr = ip;
+			l->gateway = gw;
+			l->prefix = subnet.prefix;
+			set_ip(eps, e->container, ip);
+			r = save(path, net, err);
+		}
+		if (r == 0) {
+			uint8_t mac[6] = {0x02, 0x42, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255};
+			if (l->mac && !parse_mac(l->mac, mac))
+				r = berr_set(err, EINVAL, "mac_address %s is not a MAC address such as 02:42:ac:11:00:02",
+					     l->mac);
+			char macs[18];
+			snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+				 mac[4], mac[5]);
+			char veth[16];
+			snprintf(veth, sizeof(veth), "berthv%08x", fnv32(e->container, l->network));
+			json_t *jl = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:i, s:o}", "network", l->network,
+					       "bridge", jstr(net, "bridge"), "veth", veth, "mac", macs, "prefix",
+					       subnet.prefix, "internal", json_is_true(json_object_get(net, "internal")),
+					       "mtu", (int)json_integer_value(json_object_get(net, "mtu")), "aliases",
+					       strv_json(l->aliases));
+			set_ip(jl, "ip", ip);
+			set_ip(jl, "gateway", gw);
+			json_array_append_new(links, jl);
+		}
+		json_decref(net);
+		if (r < 0)
+			return berr_prefix(err, "service %s: network %s: ", e->service, l->network);
+	}
+	return 0;
+}
+
+static int detach_locked(const char *root, const char *ctr, struct berr **err)
+{
+	_cleanup_free_ char *path = endpoint_path(root, ctr);
+	_cleanup_free_ char *ns = net_netns_path(root, ctr);
+	json_t *j = load(path);
+	json_t *links = json_object_get(j, "links");
+	struct nl_sock *sk = NULL;
+	int r = json_array_size(links) ? link_open(&sk, err) : 0;
+	size_t i;
+	json_t *l;
+	/* the host end first: deleting it takes the peer along at once */
+	json_array_foreach(links, i, l) if (r == 0) r = link_delete(sk, jstr(l, "veth"), err);
+	link_close(sk);
+	if (r == 0)
+		r = netns_remove(ns, err);
+	if (r == 0 && j && unlink(path) < 0 && errno != ENOENT)
+		r = berr_sys(err, errno, "cannot remove %s", path);
+	json_array_foreach(links, i, l)
+	{
+		_cleanup_free_ char *np = network_path(root, jstr(l, "network"));
+		json_t *net = r == 0 ? load(np) : NULL;
+		if (net && json_object_del(json_object_get(net, "endpoints"), ctr) == 0)
+			save(np, net, NULL);
+		json_decref(net);
+	}
+	json_decref(j);
+	return r;
+}
+
+int net_detach(const char *root, const char *container, struct berr **err)
+{
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	r = detach_locked(root, container, err);
+	close(lock);
+	return r;
+}
+
+static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct berr **err)
+{
+	_cleanup_free_ char *ns = net_netns_path(root, e->container);
+	struct nl_sock *inner = NULL, *host = NULL;
+	int r = netns_create(ns, &inner, err);
+	if (r == 0 && json_array_size(links))
+		r = link_open(&host, err);
+	_cleanup_close_ int nsfd = r == 0 ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+	if (r == 0 && nsfd < 0)
+		r = berr_sys(err, errno, "cannot open %s", ns);
+	bool routed = false;
+	size_t i;
+	json_t *l;
+	json_array_foreach(links, i, l)
+	{
+		if (r < 0)
+			break;
+		uint8_t mac[6];
+		parse_mac(jstr(l, "mac"), mac);
+		char ifname[16];
+		snprintf(ifname, sizeof(ifname), "eth%u", (unsigned)(i & 0xffff));
+		r = link_veth_add(host, jstr(l, "veth"), jstr(l, "bridge"), nsfd, ifname, mac,
+				  (int)json_integer_value(json_object_get(l, "mtu")), err);
+		/* the default route goes through the first network that has one */
+		bool route = !routed && !json_is_true(json_object_get(l, "internal"));
+		if (r == 0)
+			r = link_configure(inner, ifname, jip(l, "ip"), (int)json_integer_value(json_object_get(l, "prefix")),
+					   route ? jip(l, "gateway") : 0, err);
+		routed |= route;
+	}
+	link_close(inner);
+	link_close(host);
+	return r;
+}
+
+int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
+{
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	r = detach_locked(root, e->container, err);
+	json_t *links = json_array(), *ports = json_array();
+	if (r == 0)
+		r = allocate(root, e, links, err);
+	if (r == 0)
+		r = assign_ports(root, e, ports, err);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "container", e->container, "project",
+			      e->project ? e->project : "", "service", e->service ? e->service : "", "hostname",
+			      e->hostname ? e->hostname : "", "links", links, "ports", ports, "dns_links",
+			      strv_json(e->dns_links));
+	_cleanup_free_ char *path = endpoint_path(root, e->container);
+	if (r == 0)
+		r = save(path, j, err);
+	if (r == 0)
+		r = plumb(root, e, links, err);
+	if (r < 0) {
+		/* the addresses and anything made go again; the endpoint file names them */
+		if (!fs_exists(path))
+			save(path, j, NULL);
+		detach_locked(root, e->container, NULL);
+	}
+	json_decref(j);
+	close(lock);
+	return r;
+}
+
+int net_ports(const char *root, const char *container, struct net_port **out, size_t *n)
+{
+	_cleanup_free_ char *path = endpoint_path(root, container);
+	json_t *j = load(path);
+	*out = NULL;
+	*n = 0;
+	if (!j)
+		return -ENOENT;
+	json_t *ports = json_object_get(j, "ports");
+	*out = xcalloc(json_array_size(ports) + 1, sizeof(**out));
+	size_t i;
+	json_t *p;
+	json_array_foreach(ports, i, p)(*out)[(*n)++] = (struct net_port){
+		.host_ip = jip(p, "host_ip"),
+		.host_port = (uint16_t)json_integer_value(json_object_get(p, "host_port")),
+		.ctr_port = (uint16_t)json_integer_value(json_object_get(p, "ctr_port")),
+		.udp = streq(jstr(p, "proto"), "udp"),
+	};
+	json_decref(j);
+	return 0;
+}
+
+char *net_ports_format(const struct net_port *p, size_t n)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *ip = ip_format(p[i].host_ip);
+		buf_printf(&b, "%s%s:%u->%u/%s", i ? ", " : "", ip, p[i].host_port, p[i].ctr_port,
+			   p[i].udp ? "udp" : "tcp");
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+/* ---- the kernel's tables and the DNS records, from the state ---- */
+
+struct netinfo {
+	char *name, *bridge;
+	struct cidr subnet;
+	uint32_t gateway;
+	bool internal;
+};
+
+static void add_record(struct buf *rec, uint32_t scope, const char *name, uint32_t ip)
+{
+	if (!name || !name[0])
+		return;
+	_cleanup_free_ char *s = ip_format(scope), *a = ip_format(ip);
+	buf_printf(rec, "%s ", s);
+	for (const char *c = name; *c; c++)
+		buf_putc(rec, (char)tolower((unsigned char)*c));
+	buf_printf(rec, " %s\n", a);
+}
+
+/* Names a container answers to on one network, scoped to its gateway. */
+static void endpoint_records(struct buf *rec, json_t *ep, const struct netinfo *nets, size_t nn)
+{
+	size_t i, k;
+	json_t *l, *a;
+	json_array_foreach(json_object_get(ep, "links"), i, l)
+	{
+		const char *net = jstr(l, "network");
+		for (size_t n = 0; n < nn; n++) {
+			if (!streq(nets[n].name, net))
+				continue;
+			uint32_t ip = jip(l, "ip");
+			/* every address of the container asks as a member of each of its networks */
+			size_t m;
+			json_t *ml;
+			json_array_foreach(json_object_get(ep, "links"), m, ml)
+			{
+				_cleanup_free_ char *mine = ip_format(jip(ml, "ip")), *g = ip_format(nets[n].gateway);
+				buf_printf(rec, "member %s %s\n", mine, g);
+			}
+			add_record(rec, nets[n].gateway, jstr(ep, "service"), ip);
+			add_record(rec, nets[n].gateway, jstr(ep, "container"), ip);
+			add_record(rec, nets[n].gateway, jstr(ep, "hostname"), ip);
+			json_array_foreach(json_object_get(l, "aliases"), k, a)
+				add_record(rec, nets[n].gateway, json_string_value(a), ip);
+		}
+	}
+}
+
+/* links: "target:alias", answered only to the container that has them,
+ * with the target's addresses on the networks both share. */
+static void link_records(struct buf *rec, json_t *ep, json_t **eps, size_t ne)
+{
+	size_t i, k, m;
+	json_t *dl, *mine, *theirs;
+	json_array_foreach(json_object_get(ep, "dns_links"), i, dl)
+	{
+		const char *s = json_string_value(dl);
+		const char *colon = s ? strchr(s, ':') : NULL;
+		_cleanup_free_ char *target = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s ? s : "");
+		const char *alias = colon ? colon + 1 : target;
+		for (size_t e = 0; e < ne; e++) {
+			if (!streq(jstr(eps[e], "service"), target) && !streq(jstr(eps[e], "container"), target))
+				continue;
+			if (streq(jstr(eps[e], "service"), target) && !streq(jstr(eps[e], "project"), jstr(ep, "project")))
+				continue;
+			json_array_foreach(json_object_get(ep, "links"), k, mine)
+				json_array_foreach(json_object_get(eps[e], "links"), m, theirs)
+					if (streq(jstr(mine, "network"), jstr(theirs, "network")))
+						add_record(rec, jip(mine, "ip"), alias, jip(theirs, "ip"));
+		}
+	}
+}
+
+int net_sync(const char *root, struct berr **err)
+{
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	char **names = list_json(root, "networks");
+	char **ctrs = list_json(root, "endpoints");
+	size_t nn = strv_len(names), ne = strv_len(ctrs);
+	struct netinfo *nets = xcalloc(nn + 1, sizeof(*nets));
+	struct nat_bridge *br = xcalloc(nn + 1, sizeof(*br));
+	size_t k = 0;
+	for (size_t i = 0; i < nn; i++) {
+		_cleanup_free_ char *path = network_path(root, names[i]);
+		json_t *j = load(path);
+		struct cidr range;
+		if (j && parse_net(j, &nets[k].subnet, &range, &nets[k].gateway) == 0 && jstr(j, "bridge")) {
+			nets[k].name = xstrdup(names[i]);
+			nets[k].bridge = xstrdup(jstr(j, "bridge"));
+			nets[k].internal = json_is_true(json_object_get(j, "internal"));
+			br[k] = (struct nat_bridge){nets[k].bridge, nets[k].subnet, nets[k].internal};
+			k++;
+		}
+		json_decref(j);
+	}
+	nn = k;
+	json_t **eps = xcalloc(ne + 1, sizeof(*eps));
+	struct nat_port *ports = NULL;
+	size_t np = 0;
+	struct buf rec = {0};
+	for (size_t i = 0; i < nn; i++) {
+		_cleanup_free_ char *gw = ip_format(nets[i].gateway);
+		buf_printf(&rec, "listen %s\n", gw);
+	}
+	for (size_t i = 0; i < ne; i++) {
+		_cleanup_free_ char *path = endpoint_path(root, ctrs[i]);
+		eps[i] = load(path);
+		/* ports lead to the address on the first network that is not internal */
+		json_t *links = json_object_get(eps[i], "links"), *first = json_array_get(links, 0), *l;
+		size_t x;
+		json_array_foreach(links, x, l) if (!json_is_true(json_object_get(l, "internal"))) {
+			first = l;
+			break;
+		}
+		json_t *p;
+		json_array_foreach(first ? json_object_get(eps[i], "ports") : NULL, x, p)
+		{
+			ports = xrealloc(ports, (np + 1) * sizeof(*ports));
+			ports[np++] = (struct nat_port){
+				.host_ip = jip(p, "host_ip"),
+				.host_port = (uint16_t)json_integer_value(json_object_get(p, "host_port")),
+				.ctr_port = (uint16_t)json_integer_value(json_object_get(p, "ctr_port")),
+				.udp = streq(jstr(p, "proto"), "udp"),
+				.ctr_ip = jip(first, "ip"),
+			};
+		}
+		endpoint_records(&rec, eps[i], nets, nn);
+	}
+	for (size_t i = 0; i < ne; i++)
+		link_records(&rec, eps[i], eps, ne);
+	_cleanup_free_ char *table = nat_table(root);
+	char *script = nat_ruleset(table, br, nn, ports, np);
+	r = nat_apply(table, br, nn, script, err);
+	free(script);
+	if (r == 0)
+		r = dnsctl_update(root, rec.s ? rec.s : "", nn > 0, err);
+	buf_free(&rec);
+	for (size_t i = 0; i < ne; i++)
+		json_decref(eps[i]);
+	free(eps);
+	for (size_t i = 0; i < nn; i++) {
+		free(nets[i].name);
+		free(nets[i].bridge);
+	}
+	free(nets);
+	free(br);
+	free(ports);
+	strv_free(names);
+	strv_free(ctrs);
+	close(lock);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* Bridge networks and containers' attachments to them: the network
+ * executor the orchestrator drives. State lives under $ROOT/net/:
+ *   networks/NAME.json    subnet, gateway, bridge, and who holds which address
+ *   endpoints/CTR.json    a container's links (veth, address) and published ports
+ *   netns/CTR             its network namespace, kept by a bind mount
+ *   dns/records           what the DNS responder answers, rewritten by net_sync
+ * Each change is recorded before it is made, so a later call can finish or
+ * undo what a killed one left; all of it happens under $ROOT/net/lock. */
+#ifndef BERTH_NET_H
+#define BERTH_NET_H
+
+#include <stdint.h>
+
+#include "../lib/err.h"
+
+/* A network as the compose file declares it. */
+struct net_def {
+	const char *name;     /* full name, e.g. blog_default */
+	const char *project;  /* the project that owns it */
+	const char *bridge;   /* com.docker.network.bridge.name, or NULL */
+	int mtu;	      /* com.docker.network.driver.mtu, 0: the kernel's */
+	const char *subnet, *ip_range, *gateway; /* NULL: picked */
+	bool internal, external;
+	char **labels; /* key=value */
+};
+
+/* One attachment of a container to a network, in priority order. */
+struct net_link {
+	const char *network;
+	char **aliases;	 /* names on this network besides service and container name */
+	const char *ip;	 /* ipv4_address, or NULL */
+	const char *mac; /* mac_address, or NULL */
+	/* filled by net_attach */
+	uint32_t addr, gateway;
+	int prefix;
+};
+
+struct net_port {
+	uint32_t host_ip;		   /* 0: every address */
+	uint16_t host_port, host_port_end; /* 0: an ephemeral port; end: any free one up to it */
+	uint16_t ctr_port;
+	bool udp;
+};
+
+/* What a container brings to the network. */
+struct net_endpoint {
+	const char *container, *project, *service, *hostname;
+	struct net_link *links;
+	size_t nlinks;
+	struct net_port *ports;
+	size_t nports;
+	char **dns_links; /* links/external_links, "target:alias" */
+};
+
+int net_lock(const char *root, int *fd, struct berr **err);
+char *net_netns_path(const char *root, const char *container);
+
+/* Creates the network (state, bridge, address) or checks the existing one.
+ * An external network must exist already. 1 when it was created. */
+int net_ensure(const char *root, const struct net_def *d, struct berr **err);
+bool net_exists(const char *root, const char *name);
+/* Removes a network nobody is attached to; -EBUSY names who still is. */
+int net_remove(const char *root, const char *name, struct berr **err);
+/* Names of every network, or of those of one project. */
+char **net_list(const char *root, const char *project);
+
+/* Refuses host ports that are bound by a process or published by another
+ * container (not by `container` itself), naming the holder. */
+int net_check_ports(const char *root, const struct net_endpoint *e, struct berr **err);
+
+/* The container's namespace, its veths and addresses, its ports; fills
+ * each link's addr/gateway/prefix. A stale attachment of the same
+ * container is undone first. */
+int net_attach(const char *root, struct net_endpoint *e, struct berr **err);
+/* Undoes net_attach; a container without one is not an error. */
+int net_detach(const char *root, const char *container, struct berr **err);
+
+/* Rewrites berth's nftables table and the DNS records from the state,
+ * starts the DNS responder when a network exists and waits for it to go
+ * when none does. */
+int net_sync(const char *root, struct berr **err);
+
+/* A container's published ports as attached (ephemeral ports resolved). */
+int net_ports(const char *root, const char *container, struct net_port **out, size_t *n);
+/* "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" */
+char *net_ports_format(const struct net_port *p, size_t n);
+
+#endif

@@ -1,0 +1,261 @@
+#include "netplan.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "../network/ipam.h"
+#include "ctrspec.h"
+
+static const char *mode_of(struct node *svc) { return node_str(node_map_get(svc, "network_mode")); }
+
+bool netplan_own_netns(struct node *svc)
+{
+	const char *m = mode_of(svc);
+	return !streq(m, "host") && !(m && (startswith(m, "service:") || startswith(m, "container:")));
+}
+
+char *netplan_netns(const struct project *p, const char *root, const char *service, const char *container)
+{
+	const char *m = mode_of(project_service(p, service));
+	if (streq(m, "host"))
+		return xstrdup("host");
+	if (m && startswith(m, "service:")) {
+		_cleanup_free_ char *other = ctrspec_name(p, m + 8, 1);
+		return net_netns_path(root, other);
+	}
+	if (m && startswith(m, "container:"))
+		return net_netns_path(root, m + 10);
+	return net_netns_path(root, container);
+}
+
+/* The networks a service is on; network_mode bridge (Docker's default
+ * bridge) means the project's default network here. */
+static struct node *service_networks(struct node *svc)
+{
+	const char *m = mode_of(svc);
+	if (m && !streq(m, "bridge"))
+		return NULL;
+	return node_map_get(svc, "networks");
+}
+
+static bool uses(const struct project *p, char *const *services, const char *net)
+{
+	struct node *all = project_services(p);
+	for (size_t i = 0; all && i < all->n; i++) {
+		if (services && !strv_contains(services, all->pairs[i].key))
+			continue;
+		struct node *svc = all->pairs[i].val;
+		struct node *nets = service_networks(svc);
+		if (node_map_get(nets, net) || (streq(mode_of(svc), "bridge") && streq(net, "default")))
+			return true;
+	}
+	return false;
+}
+
+static int def_from(const struct project *p, const char *key, struct node *n, struct net_def *d, struct berr **err)
+{
+	*d = (struct net_def){.name = node_str(node_map_get(n, "name")), .project = p->name};
+	if (!d->name)
+		return node_err(err, n, "network %s has no name", key);
+	const char *driver = node_str(node_map_get(n, "driver"));
+	if (driver && !streq(driver, "bridge"))
+		return node_err(err, node_map_get(n, "driver"),
+				"network %s: driver %s is not supported; berth makes bridge networks (driver: bridge)", key,
+				driver);
+	bool ipv6 = false;
+	node_bool(node_map_get(n, "enable_ipv6"), &ipv6);
+	if (ipv6)
+		fprintf(stderr, "berth: network %s: IPv6 is not supported yet; the network gets IPv4 only\n", key);
+	node_bool(node_map_get(n, "internal"), &d->internal);
+	node_bool(node_map_get(n, "external"), &d->external);
+	struct node *opts = node_map_get(n, "driver_opts");
+	d->bridge = node_str(node_map_get(opts, "com.docker.network.bridge.name"));
+	long long mtu = 0;
+	if (node_int(node_map_get(opts, "com.docker.network.driver.mtu"), &mtu) == 0 && (mtu < 68 || mtu > 65535))
+		return node_err(err, node_map_get(opts, "com.docker.network.driver.mtu"),
+				"network %s: MTU %lld is out of range (68-65535)", key, mtu);
+	d->mtu = (int)mtu;
+	struct node *cfg = node_map_get(node_map_get(n, "ipam"), "config");
+	if (cfg && cfg->kind == NODE_SEQ) {
+		for (size_t i = 0; i < cfg->n; i++) {
+			const char *s = node_str(node_map_get(cfg->items[i], "subnet"));
+			struct cidr c;
+			if (s && cidr_parse(s, &c) < 0) {
+				if (strchr(s, ':'))
+					continue; /* an IPv6 subnet next to enable_ipv6 */
+				return node_err(err, node_map_get(cfg->items[i], "subnet"),
+						"network %s: subnet %s is not an IPv4 CIDR such as 10.5.0.0/24", key, s);
+			}
+			if (d->subnet)
+				continue; /* one IPv4 subnet per network */
+			d->subnet = s;
+			d->ip_range = node_str(node_map_get(cfg->items[i], "ip_range"));
+			d->gateway = node_str(node_map_get(cfg->items[i], "gateway"));
+		}
+	}
+	struct node *labels = node_map_get(n, "labels");
+	d->labels = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; labels && labels->kind == NODE_MAP && i < labels->n; i++)
+		strv_push(&d->labels, xasprintf("%s=%s", labels->pairs[i].key, node_str(labels->pairs[i].val) ?: ""));
+	return 0;
+}
+
+int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n, struct berr **err)
+{
+	struct node *nets = node_map_get(p->doc, "networks");
+	*out = xcalloc((nets ? nets->n : 0) + 1, sizeof(**out));
+	*n = 0;
+	for (size_t i = 0; nets && i < nets->n; i++) {
+		if (!uses(p, services, nets->pairs[i].key))
+			continue;
+		int r = def_from(p, nets->pairs[i].key, nets->pairs[i].val, &(*out)[*n], err);
+		(*n)++;
+		if (r < 0) {
+			netplan_defs_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+			return r;
+		}
+	}
+	return 0;
+}
+
+void netplan_defs_free(struct net_def *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++)
+		strv_free(d[i].labels);
+	free(d);
+}
+
+struct ranked {
+	const char *key;
+	struct node *cfg;
+	long long priority;
+};
+
+static int ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+static int add_ports(struct node *svc, const char *service, struct net_endpoint *e, struct berr **err)
+{
+	struct node *ports = node_map_get(svc, "ports");
+	e->ports = xcalloc((ports ? ports->n : 0) + 1, sizeof(*e->ports));
+	for (size_t i = 0; ports && ports->kind == NODE_SEQ && i < ports->n; i++) {
+		struct node *it = ports->items[i];
+		struct net_port pt = {0};
+		long long target = 0;
+		node_int(node_map_get(it, "target"), &target);
+		if (target < 1 || target > 65535)
+			return node_err(err, it, "service %s: container port %lld is out of range (1-65535)", service, target);
+		pt.ctr_port = (uint16_t)target;
+		const char *proto = node_str(node_map_get(it, "protocol"));
+		if (proto && !streq(proto, "tcp") && !streq(proto, "udp"))
+			return node_err(err, it, "service %s: protocol %s is not supported; use tcp or udp", service, proto);
+		pt.udp = streq(proto, "udp");
+		const char *ip = node_str(node_map_get(it, "host_ip"));
+		if (ip && ip[0] && ip_parse(ip, &pt.host_ip) < 0)
+			return node_err(err, it, "service %s: host_ip %s: %s", service, ip,
+					strchr(ip, ':') ? "IPv6 is not supported yet; publish on an IPv4 address"
+							: "not an IPv4 address");
+		const char *pub = node_str(node_map_get(it, "published"));
+		unsigned a = 0, b = 0;
+		char extra;
+		int got = pub && pub[0] ? sscanf(pub, "%u-%u%c", &a, &b, &extra) : 0;
+		if (pub && pub[0] && (got < 1 || got > 2 || a < 1 || a > 65535 || (got == 2 && (b < a || b > 65535))))
+			return node_err(err, it, "service %s: published port %s is not a port or a range such as 8000-8010",
+					service, pub);
+		pt.host_port = (uint16_t)a;
+		pt.host_port_end = got == 2 && b > a ? (uint16_t)b : 0;
+		e->ports[e->nports++] = pt;
+	}
+	return 0;
+}
+
+int netplan_endpoint(const struct project *p, const char *service, const char *container, const char *hostname,
+		     struct net_endpoint *e, struct berr **err)
+{
+	struct node *svc = project_service(p, service);
+	*e = (struct net_endpoint){.container = container, .project = p->name, .service = service, .hostname = hostname};
+	e->dns_links = xcalloc(1, sizeof(char *));
+	const char *m = mode_of(svc);
+	struct node *nets = service_networks(svc);
+	bool bridge_mode = streq(m, "bridge");
+	size_t cap = (nets ? nets->n : 0) + 1;
+	struct ranked *rk = xcalloc(cap, sizeof(*rk));
+	size_t nr = 0;
+	for (size_t i = 0; nets && i < nets->n; i++) {
+		long long prio = 0;
+		node_int(node_map_get(nets->pairs[i].val, "priority"), &prio);
+		rk[nr++] = (struct ranked){nets->pairs[i].key, nets->pairs[i].val, prio};
+	}
+	if (bridge_mode && nr == 0)
+		rk[nr++] = (struct ranked){"default", NULL, 0};
+	if (nr > 1)
+		qsort(rk, nr, sizeof(*rk), ranked_cmp);
+	e->links = xcalloc(nr + 1, sizeof(*e->links));
+	struct node *top = node_map_get(p->doc, "networks");
+	for (size_t i = 0; i < nr; i++) {
+		struct net_link *l = &e->links[e->nlinks++];
+		l->network = node_str(node_map_get(node_map_get(top, rk[i].key), "name"));
+		l->aliases = xcalloc(1, sizeof(char *));
+		struct node *al = node_map_get(rk[i].cfg, "aliases");
+		for (size_t k = 0; al && al->kind == NODE_SEQ && k < al->n; k++)
+			if (node_str(al->items[k]))
+				strv_push(&l->aliases, xstrdup(al->items[k]->str));
+		l->ip = node_str(node_map_get(rk[i].cfg, "ipv4_address"));
+		l->mac = node_str(node_map_get(rk[i].cfg, "mac_address"));
+		if (i == 0 && !l->mac)
+			l->mac = node_str(node_map_get(svc, "mac_address"));
+		if (!l->network) {
+			int r = berr_set(err, ENOENT, "service %s: network %s is not declared", service, rk[i].key);
+			free(rk);
+			return r;
+		}
+	}
+	free(rk);
+	static const char *const link_keys[] = {"links", "external_links"};
+	for (size_t k = 0; k < ARRAY_SIZE(link_keys); k++) {
+		struct node *links = node_map_get(svc, link_keys[k]);
+		for (size_t i = 0; links && links->kind == NODE_SEQ && i < links->n; i++)
+			if (node_str(links->items[i]))
+				strv_push(&e->dns_links, xstrdup(links->items[i]->str));
+	}
+	return add_ports(svc, service, e, err);
+}
+
+void netplan_endpoint_free(struct net_endpoint *e)
+{
+	for (size_t i = 0; e->links && i < e->nlinks; i++)
+		strv_free(e->links[i].aliases);
+	free(e->links);
+	free(e->ports);
+	strv_free(e->dns_links);
+	*e = (struct net_endpoint){0};
+}
+
+int netplan_port_clash(const struct net_endpoint *a, const struct net_endpoint *b, struct berr **err)
+{
+	for (size_t i = 0; i < a->nports; i++) {
+		for (size_t k = 0; k < b->nports; k++) {
+			const struct net_port *x = &a->ports[i], *y = &b->ports[k];
+			if (x->host_port == 0 || y->host_port == 0 || x->udp != y->udp)
+				continue;
+			unsigned xe = x->host_port_end ? x->host_port_end : x->host_port;
+			unsigned ye = y->host_port_end ? y->host_port_end : y->host_port;
+			bool ranges = x->host_port_end || y->host_port_end;
+			bool overlap = x->host_port <= ye && y->host_port <= xe;
+			bool same_ip = !x->host_ip || !y->host_ip || x->host_ip == y->host_ip;
+			if (overlap && same_ip && !ranges)
+				return berr_set(err, EADDRINUSE, "%s (service %s) and %s (service %s) both publish host "
+								 "port %u/%s; give one of them another port",
+						a->container, a->service, b->container, b->service, x->host_port,
+						x->udp ? "udp" : "tcp");
+		}
+	}
+	return 0;
+}
