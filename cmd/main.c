@@ -13,6 +13,7 @@ extern char **environ;
 static const struct command commands[] = {
 	{"up", "Create and start containers", cmd_up},
 	{"down", "Stop and remove containers", cmd_down},
+	{"network", "Manage networks", cmd_network},
 	{"ps", "List containers", cmd_ps},
 	{"port", "Print the host address of a published port", cmd_port},
 	{"logs", "View output from containers", cmd_logs},

@@ -17,8 +17,9 @@
 
 #define MAX_LISTEN 256
 #define MAX_UPSTREAM 3
-#define PENDING 512
-#define FORWARD_TIMEOUT_MS 5000
+#define PENDING 128
+#define FORWARD_TIMEOUT_MS 2000 /* then SERVFAIL, so that clients move on */
+#define UPSTREAM_RETRY_MS 5000  /* an upstream that refused is asked again after this */
 
 struct rec {
 	uint32_t scope, ip; /* scope: a network's gateway, or one asker's own address */
@@ -36,10 +37,11 @@ struct listener {
 };
 
 struct pending {
-	uint16_t id, client_id;
-	int fd;
+	uint16_t id;
+	int fd; /* -1: free */
 	struct sockaddr_in client;
 	int64_t at;
+	struct dns_query q; /* as the client sent it, for a SERVFAIL */
 };
 
 static struct {
@@ -51,8 +53,9 @@ static struct {
 	struct listener ls[MAX_LISTEN];
 	size_t nls;
 	struct sockaddr_in up[MAX_UPSTREAM];
+	int upfd[MAX_UPSTREAM]; /* connected, so that a closed port is told at once */
+	int64_t down_until[MAX_UPSTREAM];
 	size_t nup;
-	int upfd;
 	struct pending pend[PENDING];
 	uint16_t next_id;
 	unsigned rot;
@@ -194,15 +197,27 @@ static void reply(int fd, const struct sockaddr_in *to, const struct dns_query *
 		sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)to, sizeof(*to));
 }
 
-static void forward(int fd, const struct sockaddr_in *client, uint8_t *pkt, size_t len)
+static bool upstream_alive(void)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < D.nup; i++)
+		if (D.upfd[i] >= 0 && D.down_until[i] <= now)
+			return true;
+	return false;
+}
+
+static void forward(int fd, const struct sockaddr_in *client, const struct dns_query *q, uint8_t *pkt, size_t len)
 {
 	uint16_t id = D.next_id++;
 	struct pending *p = &D.pend[id % PENDING];
-	*p = (struct pending){id, (uint16_t)(pkt[0] << 8 | pkt[1]), fd, *client, mono_ms()};
+	if (p->fd >= 0) /* the oldest question waited long enough */
+		reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
+	*p = (struct pending){id, fd, *client, mono_ms(), *q};
 	pkt[0] = (uint8_t)(id >> 8);
 	pkt[1] = (uint8_t)id;
 	for (size_t i = 0; i < D.nup; i++)
-		sendto(D.upfd, pkt, len, 0, (struct sockaddr *)&D.up[i], sizeof(D.up[i]));
+		if (D.upfd[i] >= 0 && send(D.upfd[i], pkt, len, 0) < 0 && errno == ECONNREFUSED)
+			D.down_until[i] = mono_ms() + UPSTREAM_RETRY_MS;
 }
 
 /* The networks the asker is on (by gateway); an address berth does not
@@ -256,34 +271,70 @@ static void on_query(struct listener *l)
 	size_t ns = scopes_of(asker, l->addr, scopes, 32);
 	for (size_t i = 0; k == 0 && i < ns; i++)
 		add_ips(scopes[i], q.name, ips, &k, 64);
-	D.rot++;
+	if (q.type == DNS_TYPE_A) /* the next A query starts one further along */
+		D.rot++;
 	if (k > 0) /* AAAA and other types: the name exists, without such records */
 		reply(l->fd, &src, &q, DNS_RCODE_OK, ips, q.type == DNS_TYPE_A ? k : 0);
-	else if (!strchr(q.name, '.') || D.nup == 0 || D.upfd < 0)
+	else if (!strchr(q.name, '.') || D.nup == 0)
 		reply(l->fd, &src, &q, DNS_RCODE_NXDOMAIN, NULL, 0);
+	else if (!upstream_alive())
+		reply(l->fd, &src, &q, DNS_RCODE_SERVFAIL, NULL, 0);
 	else
-		forward(l->fd, &src, pkt, (size_t)n);
+		forward(l->fd, &src, &q, pkt, (size_t)n);
 }
 
-static void on_upstream(void)
+static void fail_pending(void)
+{
+	for (size_t i = 0; i < PENDING; i++) {
+		struct pending *p = &D.pend[i];
+		if (p->fd >= 0)
+			reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
+		p->fd = -1;
+	}
+}
+
+static void on_upstream(size_t u)
 {
 	uint8_t pkt[4096];
-	struct sockaddr_in src;
-	socklen_t sl = sizeof(src);
-	ssize_t n = recvfrom(D.upfd, pkt, sizeof(pkt), 0, (struct sockaddr *)&src, &sl);
+	ssize_t n = recv(D.upfd[u], pkt, sizeof(pkt), 0);
+	if (n < 0 && errno == ECONNREFUSED) {
+		/* nothing listens there: while no upstream does, answer SERVFAIL at once */
+		D.down_until[u] = mono_ms() + UPSTREAM_RETRY_MS;
+		if (!upstream_alive())
+			fail_pending();
+		return;
+	}
 	if (n < 12)
 		return;
-	bool known = false;
-	for (size_t i = 0; i < D.nup; i++)
-		known |= D.up[i].sin_addr.s_addr == src.sin_addr.s_addr && D.up[i].sin_port == src.sin_port;
+	D.down_until[u] = 0;
 	uint16_t id = (uint16_t)(pkt[0] << 8 | pkt[1]);
 	struct pending *p = &D.pend[id % PENDING];
-	if (!known || p->fd < 0 || p->id != id || mono_ms() - p->at > FORWARD_TIMEOUT_MS)
+	if (p->fd < 0 || p->id != id)
 		return;
-	pkt[0] = (uint8_t)(p->client_id >> 8);
-	pkt[1] = (uint8_t)p->client_id;
+	pkt[0] = (uint8_t)(p->q.id >> 8);
+	pkt[1] = (uint8_t)p->q.id;
 	sendto(p->fd, pkt, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof(p->client));
 	p->fd = -1; /* the first answer wins */
+}
+
+/* Questions the upstreams left unanswered get SERVFAIL; returns how
+ * many still wait. */
+static size_t expire(void)
+{
+	size_t waiting = 0;
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < PENDING; i++) {
+		struct pending *p = &D.pend[i];
+		if (p->fd < 0)
+			continue;
+		if (now - p->at < FORWARD_TIMEOUT_MS) {
+			waiting++;
+			continue;
+		}
+		reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
+		p->fd = -1;
+	}
+	return waiting;
 }
 
 static void add_upstream(const char *s)
@@ -380,7 +431,13 @@ int dnsd_main(const char *root, int ready_fd)
 	for (size_t i = 0; i < PENDING; i++)
 		D.pend[i].fd = -1;
 	find_upstreams();
-	D.upfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	for (size_t i = 0; i < D.nup; i++) {
+		D.upfd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (D.upfd[i] >= 0 && connect(D.upfd[i], (struct sockaddr *)&D.up[i], sizeof(D.up[i])) < 0) {
+			close(D.upfd[i]);
+			D.upfd[i] = -1;
+		}
+	}
 	D.next_id = (uint16_t)(mono_ms() ^ getpid());
 	reload();
 	if (ready_fd >= 0) {
@@ -388,25 +445,29 @@ int dnsd_main(const char *root, int ready_fd)
 			fprintf(stderr, "berth-dns: cannot report ready: %s\n", strerror(errno));
 		close(ready_fd);
 	}
+	size_t waiting = 0;
 	for (;;) {
-		struct pollfd pf[MAX_LISTEN + 2];
+		struct pollfd pf[1 + MAX_UPSTREAM + MAX_LISTEN];
 		size_t n = 0;
 		pf[n++] = (struct pollfd){ctl, POLLIN, 0};
-		pf[n++] = (struct pollfd){D.upfd, POLLIN, 0};
+		for (size_t i = 0; i < MAX_UPSTREAM; i++) /* fd -1 is skipped by poll */
+			pf[n++] = (struct pollfd){i < D.nup ? D.upfd[i] : -1, POLLIN, 0};
 		for (size_t i = 0; i < D.nls; i++)
 			pf[n++] = (struct pollfd){D.ls[i].fd, POLLIN, 0};
-		if (poll(pf, n, -1) < 0) {
+		if (poll(pf, n, waiting ? 250 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;
 		}
-		if (pf[1].revents & POLLIN)
-			on_upstream();
-		size_t nls = D.nls; /* a reload below may change the listeners */
-		for (size_t i = 0; i < nls && i + 2 < n; i++)
-			if (pf[i + 2].revents & POLLIN)
+		for (size_t i = 0; i < MAX_UPSTREAM; i++)
+			if (pf[1 + i].revents & (POLLIN | POLLERR))
+				on_upstream(i);
+		size_t nls = D.nls, base = 1 + MAX_UPSTREAM; /* a reload below may change the listeners */
+		for (size_t i = 0; i < nls && base + i < n; i++)
+			if (pf[base + i].revents & POLLIN)
 				on_query(&D.ls[i]);
 		if ((pf[0].revents & POLLIN) && !on_control(ctl, sock_path))
 			return 0;
+		waiting = expire();
 	}
 }

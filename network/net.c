@@ -86,6 +86,21 @@ static char **list_json(const char *root, const char *what)
 	return out;
 }
 
+char **net_endpoints(const char *root, const char *project)
+{
+	char **all = list_json(root, "endpoints");
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; all[i]; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/net/endpoints/%s.json", root, all[i]);
+		json_t *j = json_load_file(path, 0, NULL);
+		if (streq(json_string_value(json_object_get(j, "project")), project))
+			strv_push(&out, xstrdup(all[i]));
+		json_decref(j);
+	}
+	strv_free(all);
+	return out;
+}
+
 static bool name_ok(const char *name)
 {
 	return name && name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
@@ -114,6 +129,17 @@ char **net_list(const char *root, const char *project)
 	}
 	strv_free(all);
 	return out;
+}
+
+char *net_inspect(const char *root, const char *name)
+{
+	_cleanup_free_ char *path = network_path(root, name);
+	json_t *j = name_ok(name) ? load(path) : NULL;
+	if (!j)
+		return NULL;
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	return text;
 }
 
 static int parse_net(json_t *j, struct cidr *subnet, struct cidr *range, uint32_t *gw)
@@ -218,6 +244,19 @@ static int pick_subnet(const char *root, const struct net_def *d, struct cidr *s
 				r = berr_set(err, EEXIST, "network %s: subnet %s overlaps %s of another berth network",
 					     d->name, d->subnet, o);
 			}
+		/* traffic for it would go astray: the host routes part of it elsewhere */
+		struct cidr *host = NULL;
+		size_t nh = 0;
+		if (r == 0)
+			r = hostnet_used(&host, &nh, err);
+		for (size_t i = 0; r == 0 && i < nh; i++)
+			if (cidr_overlaps(*subnet, host[i])) {
+				_cleanup_free_ char *o = cidr_format(host[i]);
+				r = berr_set(err, EEXIST, "network %s: subnet %s overlaps %s, which the host already "
+							  "routes; choose another subnet",
+					     d->name, d->subnet, o);
+			}
+		free(host);
 	} else {
 		struct cidr *host = NULL;
 		size_t nh = 0;

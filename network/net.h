@@ -61,8 +61,13 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err);
 bool net_exists(const char *root, const char *name);
 /* Removes a network nobody is attached to; -EBUSY names who still is. */
 int net_remove(const char *root, const char *name, struct berr **err);
+/* The network's state as JSON text, or NULL when there is no such network. */
+char *net_inspect(const char *root, const char *name);
 /* Names of every network, or of those of one project. */
 char **net_list(const char *root, const char *project);
+
+/* Containers of a project that have an attachment. */
+char **net_endpoints(const char *root, const char *project);
 
 /* Refuses host ports that are bound by a process or published by another
  * container (not by `container` itself), naming the holder. */

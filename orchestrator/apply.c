@@ -1,5 +1,6 @@
 #include "apply.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -48,19 +49,25 @@ static json_t *read_meta(const char *root, const char *name)
 	return json_load_file(path, 0, NULL);
 }
 
-static int write_meta(const char *root, struct planned *pl, const char *project, struct berr **err)
+/* The container's record: what down and ps find it by. Written before
+ * anything is made for the container (partial, without the config hash,
+ * so that the next up makes it again) and again once it is complete. */
+static int write_meta(const char *root, struct planned *pl, const char *project, bool partial, struct berr **err)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *path = path_join(dir, "compose.json");
+	int r = fs_mkdir_p(dir, 0711, err);
+	if (r < 0)
+		return r;
 	json_t *argv = json_array();
-	for (size_t i = 0; pl->spec.argv[i]; i++)
+	for (size_t i = 0; pl->spec.argv && pl->spec.argv[i]; i++)
 		json_array_append_new(argv, json_string(pl->spec.argv[i]));
 	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I}", "project", project, "service", pl->service,
-			      "number", pl->number, "config_hash", pl->hash, "image", pl->image, "command", argv,
-			      "created_ms", (json_int_t)now_ms());
+			      "number", pl->number, "config_hash", partial ? "" : pl->hash, "image", pl->image,
+			      "command", argv, "created_ms", (json_int_t)now_ms());
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
-	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	r = fs_write_atomic(path, text, strlen(text), 0600, err);
 	free(text);
 	return r;
 }
@@ -116,7 +123,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	_cleanup_free_ char *shim = ctr_shim_path();
 	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
 			      .hostname = host, .image = &ic, .init_path = shim, .root = root};
-	r = pl->same ? 0 : fs_mkdir_p(dir, 0711, err);
+	r = pl->exists ? 0 : write_meta(root, pl, p->name, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
 	image_config_free(&ic);
@@ -210,7 +217,10 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		if (r < 0)
 			return r;
 	}
-	int r = ctr_create(root, &pl->spec, err);
+	/* the record first: down finds whatever a killed up made after it */
+	int r = write_meta(root, pl, p->name, true, err);
+	if (r == 0)
+		r = ctr_create(root, &pl->spec, err);
 	if (r == 0 && pl->own_netns)
 		r = net_attach(root, &pl->ep, err);
 	if (r == 0)
@@ -220,7 +230,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 	if (r == 0 && pl->spec.seccomp)
 		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, pl->spec.seccomp, err);
 	if (r == 0)
-		r = write_meta(root, pl, p->name, err);
+		r = write_meta(root, pl, p->name, false, err);
 	if (r < 0) {
 		_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 		fs_remove_tree(dir, NULL);
@@ -373,9 +383,26 @@ static int info_cmp(const void *a, const void *b)
 	return x->number - y->number;
 }
 
+/* Every container directory with a record, made completely or not. */
+static char **recorded(const char *root)
+{
+	char **names = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *d = path_join(root, "containers");
+	DIR *dir = opendir(d);
+	for (struct dirent *e; dir && (e = readdir(dir));) {
+		_cleanup_free_ char *meta = xasprintf("%s/%s/compose.json", d, e->d_name);
+		if (e->d_name[0] != '.' && fs_exists(meta))
+			strv_push(&names, xstrdup(e->d_name));
+	}
+	if (dir)
+		closedir(dir);
+	strv_sort(names);
+	return names;
+}
+
 struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n)
 {
-	char **names = ctr_list(root);
+	char **names = recorded(root);
 	struct ctr_info *out = NULL;
 	*n = 0;
 	/* services in dependency order, then those the model no longer has */
@@ -481,6 +508,12 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			continue;
 		r = remove_one(root, c, o->timeout_ms, o->progress, o->progress_data, err);
 	}
+	/* attachments whose container is gone (a killed up or down) */
+	char **eps = r == 0 ? net_endpoints(root, p->name) : NULL;
+	for (size_t i = 0; eps && eps[i] && r == 0; i++)
+		if (!ctr_exists(root, eps[i]))
+			r = net_detach(root, eps[i], err);
+	strv_free(eps);
 	/* the project's networks go too, unless another project's container still uses one */
 	char **nets = r == 0 ? net_list(root, p->name) : NULL;
 	for (size_t i = 0; nets && nets[i]; i++) {

@@ -37,3 +37,22 @@ for delay in 0.005 0.02 0.05 0.1; do
 	"$BERTH" down -t 1 >/dev/null 2>&1
 	check_no_leaks "after up was killed at ${delay}s and down"
 done
+
+# kill -9 of berth down at several points, then down again; and of up, then down alone
+for delay in 0.005 0.02 0.05 0.1; do
+	"$BERTH" up -d >/dev/null 2>&1
+	"$BERTH" down -t 0 >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	"$BERTH" down -t 0 >/dev/null 2>&1
+	check_no_leaks "after down was killed at ${delay}s and down again"
+	"$BERTH" up -d >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	"$BERTH" down -t 0 >/dev/null 2>&1
+	check_no_leaks "after up was killed at ${delay}s and down alone"
+done

@@ -1,0 +1,176 @@
+/* berth network ls | create | rm | inspect: networks outside any project,
+ * for `external: true`, and a look at those projects made. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+
+#include "../network/net.h"
+#include "cli.h"
+
+static int network_ls(int argc, char **argv)
+{
+	bool quiet = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show names"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("network ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth network ls [OPTIONS]",
+			   "List networks.");
+	strv_free(pos);
+	if (rc >= 0)
+		return rc;
+	char **names = net_list(berth_root(), NULL);
+	if (!quiet)
+		printf("%-32s %-8s %-18s %-16s %-16s %s\n", "NAME", "DRIVER", "SUBNET", "GATEWAY", "BRIDGE", "PROJECT");
+	for (size_t i = 0; names[i]; i++) {
+		if (quiet) {
+			printf("%s\n", names[i]);
+			continue;
+		}
+		char *text = net_inspect(berth_root(), names[i]);
+		json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+#define F(k) (json_string_value(json_object_get(j, k)) ?: "")
+		printf("%-32s %-8s %-18s %-16s %-16s %s\n", names[i], "bridge", F("subnet"), F("gateway"), F("bridge"),
+		       F("project"));
+#undef F
+		json_decref(j);
+		free(text);
+	}
+	strv_free(names);
+	return 0;
+}
+
+static int network_create(int argc, char **argv)
+{
+	bool internal = false, help = false;
+	const char *subnet = NULL, *gateway = NULL, *range = NULL, *driver = NULL;
+	char **pos = NULL, **labels = NULL, **opts = NULL;
+	const struct flag flags[] = {
+		{"driver", 'd', FLAG_STR, &driver, "DRIVER", "bridge (the only one)"},
+		{"subnet", 0, FLAG_STR, &subnet, "CIDR", "IPv4 subnet (default: a free one)"},
+		{"gateway", 0, FLAG_STR, &gateway, "IP", "Gateway address (default: the subnet's first)"},
+		{"ip-range", 0, FLAG_STR, &range, "CIDR", "Hand out addresses from this part of the subnet"},
+		{"internal", 0, FLAG_BOOL, &internal, NULL, "No way out of the network"},
+		{"label", 0, FLAG_LIST, &labels, "KEY=VALUE", "Label; repeatable"},
+		{"opt", 'o', FLAG_LIST, &opts, "KEY=VALUE", "Driver option (com.docker.network.bridge.name, ...mtu)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("network create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth network create [OPTIONS] NAME", "Create a network.");
+	_cleanup_(strv_freep) char **args = pos;
+	_cleanup_(strv_freep) char **lab = labels;
+	_cleanup_(strv_freep) char **o = opts;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) != 1)
+		return usage_error("network create", "give one network name");
+	if (driver && !streq(driver, "bridge"))
+		return usage_error("network create", "only the bridge driver is supported");
+	struct net_def d = {.name = args[0], .subnet = subnet, .gateway = gateway, .ip_range = range,
+			    .internal = internal, .labels = lab};
+	for (size_t i = 0; o && o[i]; i++) {
+		if (startswith(o[i], "com.docker.network.bridge.name="))
+			d.bridge = strchr(o[i], '=') + 1;
+		else if (startswith(o[i], "com.docker.network.driver.mtu="))
+			d.mtu = atoi(strchr(o[i], '=') + 1);
+		else
+			fprintf(stderr, "berth: driver option %s is not supported; it is ignored\n", o[i]);
+	}
+	struct berr *err = NULL;
+	if (net_exists(berth_root(), d.name))
+		return report((berr_set(&err, EEXIST, "network %s exists already", d.name), err));
+	int r = net_ensure(berth_root(), &d, &err);
+	if (r >= 0)
+		r = net_sync(berth_root(), &err);
+	if (r < 0)
+		return report(err);
+	printf("%s\n", d.name);
+	return 0;
+}
+
+static int network_rm(int argc, char **argv)
+{
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
+	int rc = cmd_flags("network rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth network rm NETWORK...", "Remove networks nobody uses.");
+	_cleanup_(strv_freep) char **args = pos;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) == 0)
+		return usage_error("network rm", "give at least one network name");
+	int status = 0;
+	for (size_t i = 0; args[i]; i++) {
+		struct berr *err = NULL;
+		if (!net_exists(berth_root(), args[i]))
+			status = report((berr_set(&err, ENOENT, "no such network: %s", args[i]), err));
+		else if (net_remove(berth_root(), args[i], &err) < 0)
+			status = report(err);
+		else
+			printf("%s\n", args[i]);
+	}
+	struct berr *err = NULL;
+	if (net_sync(berth_root(), &err) < 0)
+		status = report(err);
+	return status;
+}
+
+static int network_inspect(int argc, char **argv)
+{
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
+	int rc = cmd_flags("network inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth network inspect NETWORK...", "Show a network's state.");
+	_cleanup_(strv_freep) char **args = pos;
+	if (rc >= 0)
+		return rc;
+	int status = 0;
+	for (size_t i = 0; args && args[i]; i++) {
+		char *text = net_inspect(berth_root(), args[i]);
+		if (text) {
+			printf("%s\n", text);
+		} else {
+			fprintf(stderr, "berth: no such network: %s\n", args[i]);
+			status = 1;
+		}
+		free(text);
+	}
+	return status;
+}
+
+static const struct {
+	const char *name, *summary;
+	int (*fn)(int, char **);
+} network_commands[] = {
+	{"ls", "List networks", network_ls},
+	{"create", "Create a network", network_create},
+	{"rm", "Remove networks", network_rm},
+	{"inspect", "Show a network's state", network_inspect},
+};
+
+int cmd_network(struct global_opts *g, int argc, char **argv)
+{
+	(void)g;
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		fprintf(out, "Usage: berth network COMMAND\n\nManage networks.\n\nCommands:\n");
+		for (size_t i = 0; i < ARRAY_SIZE(network_commands); i++)
+			fprintf(out, "  %-8s %s\n", network_commands[i].name, network_commands[i].summary);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = streq(argv[1], "list") ? "ls" : streq(argv[1], "remove") ? "rm" : argv[1];
+	const char *names[ARRAY_SIZE(network_commands)];
+	for (size_t i = 0; i < ARRAY_SIZE(network_commands); i++) {
+		if (streq(sub, network_commands[i].name))
+			return network_commands[i].fn(argc - 1, argv + 1);
+		names[i] = network_commands[i].name;
+	}
+	const char *near = str_nearest(sub, names, ARRAY_SIZE(names));
+	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"network %s\" (did you mean \"network %s\"?)", sub,
+						    near)
+					: xasprintf("unknown command \"network %s\"", sub);
+	return usage_error("network", msg);
+}

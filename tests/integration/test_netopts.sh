@@ -1,0 +1,108 @@
+#!/bin/bash
+# Network options of services and networks: external networks and the
+# network commands, replicas answered together, extra_hosts, dns,
+# dns_search, dns_opt, hostname, domainname, mac_address, network_mode
+# none and container:, and 50 up/down cycles that leave the host as it was.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthnopt$$
+proj=$COMPOSE_PROJECT_NAME
+shared=berthshared$$
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 0 >/dev/null 2>&1")
+cleanup_hooks+=("'$BERTH' network rm $shared >/dev/null 2>&1")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+mkdir -p "$WORK/app" && cd "$WORK/app"
+
+expect "an external network that does not exist is refused before anything starts" 1 \
+	"network $shared is declared as external, but could not be found; create it first with .berth network create $shared." \
+	sh -c "printf 'services:\n  a: {image: busybox, command: sleep 300, networks: [ext]}\nnetworks:\n  ext: {external: true, name: $shared}\n' | '$BERTH' -f - up -d"
+check "and nothing was created" test -z "$("$BERTH" -f - ps -aq </dev/null 2>/dev/null)"
+expect "network create makes one" 0 "^$shared$" "$BERTH" network create --subnet 10.214.9.0/24 --label team=a $shared
+expect "network ls lists it" 0 "$shared +bridge +10.214.9.0/24 +10.214.9.1 " "$BERTH" network ls
+expect "network inspect shows it" 0 '"team": "a"' "$BERTH" network inspect $shared
+expect "creating it twice is refused" 1 "network $shared exists already" "$BERTH" network create $shared
+cat >compose.yaml <<YAML
+services:
+  web:
+    image: busybox
+    init: true
+    command: sleep 300
+    scale: 2
+    networks: [ext, default]
+  probe:
+    image: busybox
+    init: true
+    command: sleep 300
+    hostname: probe
+    domainname: example.test
+    mac_address: 02:42:0a:d6:09:99
+    extra_hosts: ["gateway.test=10.1.2.3", "other.test:10.1.2.4"]
+    networks: [ext]
+  opts:
+    image: busybox
+    init: true
+    command: sleep 300
+    dns_search: [corp.test]
+    dns_opt: [timeout:1, attempts:2]
+    networks: [ext]
+  external-dns:
+    image: busybox
+    init: true
+    command: sleep 300
+    dns: [10.214.9.53]
+    network_mode: none
+  twin:
+    image: busybox
+    init: true
+    command: sleep 300
+    network_mode: "container:$proj-probe-1"
+    depends_on: [probe]
+networks:
+  ext:
+    external: true
+    name: $shared
+YAML
+expect "a project uses the external network" 0 "Started" "$BERTH" up -d
+inside() { "$BERTH" exec -T "$@"; }
+expect "every replica of a service is answered" 0 "Address: 10.214.9.[0-9]+.*Address: 10.214.9.[0-9]+" \
+	sh -c "'$BERTH' exec -T probe nslookup web | tr '\n' ' '"
+first=$(inside probe nslookup web | awk '/^Address: 10/ {print $2; exit}')
+second=$(inside probe nslookup web | awk '/^Address: 10/ {print $2; exit}')
+check "and the order rotates from one query to the next ($first, $second)" test "$first" != "$second"
+expect "extra_hosts land in /etc/hosts (both forms)" 0 "10.1.2.3	gateway.test.*10.1.2.4	other.test" \
+	sh -c "'$BERTH' exec -T probe cat /etc/hosts | tr '\n' ' '"
+expect "the container's own address and names are in /etc/hosts" 0 "10.214.9.[0-9]+	probe.example.test probe" inside probe cat /etc/hosts
+expect "dns_search and dns_opt land in resolv.conf" 0 "search corp.test.*options timeout:1 attempts:2" \
+	sh -c "'$BERTH' exec -T opts cat /etc/resolv.conf | tr '\n' ' '"
+expect "with berth's ndots:0, so that short names are asked as they are first" 0 "^options ndots:0$" inside opts cat /etc/resolv.conf
+expect "so a short name resolves before the search domain is tried" 0 "PING web \(10.214.9." inside opts ping -c1 -W1 web
+expect "a dotted name whose upstream is not there gets SERVFAIL at once, not silence" 1 "SERVFAIL" inside opts nslookup unknown.example.test
+expect "dns replaces berth's responder" 0 "^nameserver 10.214.9.53$" inside external-dns cat /etc/resolv.conf
+expect "mac_address is set" 0 "link/ether 02:42:0a:d6:09:99" inside probe ip link show eth0
+expect "the hostname is resolvable by others" 0 "Address: 10.214.9." inside web nslookup probe
+expect "network_mode none has only lo" 0 "^1: lo" sh -c "'$BERTH' exec -T external-dns ip -o link | tr -d '\n'"
+expect "network_mode container: shares the other's network" 0 "link/ether 02:42:0a:d6:09:99" inside twin ip link show eth0
+expect "network rm of a network in use names who uses it" 1 "network $shared is still used by .*$proj-probe-1" "$BERTH" network rm $shared
+expect "down keeps the external network" 0 "Network ${proj}_default  Removed" "$BERTH" down -t 0
+check "it is still there" test -e "$BERTH_ROOT/net/networks/$shared.json"
+expect "network rm removes it when unused" 0 "^$shared$" "$BERTH" network rm $shared
+expect "network rm of an unknown network says so" 1 "no such network: $shared" "$BERTH" network rm $shared
+expect "enable_ipv6 says it is not supported yet" 0 "IPv6 is not supported yet" \
+	sh -c "printf 'services:\n  a: {image: busybox, init: true, command: sleep 1, networks: [v6]}\nnetworks:\n  v6: {enable_ipv6: true}\n' >v6.yaml && '$BERTH' -f v6.yaml up -d && '$BERTH' -f v6.yaml down -t 0"
+check_no_leaks "after down"
+
+# 50 up/down cycles leave the host's links, nftables rules and open files as they were
+printf 'services:\n  a: {image: busybox, init: true, command: sleep 300, ports: ["80"]}\n  b: {image: busybox, init: true, command: sleep 300}\n' >compose.yaml
+links_before=$(ip -o link | wc -l)
+rules_before=$(nft list ruleset | wc -l)
+files_before=$(awk '{print $1}' /proc/sys/fs/file-nr)
+ok_cycles=0
+for i in $(seq 1 50); do
+	"$BERTH" up -d >/dev/null 2>&1 && "$BERTH" down -t 0 >/dev/null 2>&1 && ok_cycles=$((ok_cycles + 1))
+done
+check "50 up/down cycles all succeed ($ok_cycles)" test "$ok_cycles" -eq 50
+check "the host's link count is what it was" test "$(ip -o link | wc -l)" -eq "$links_before"
+check "the nftables ruleset is as long as it was" test "$(nft list ruleset | wc -l)" -eq "$rules_before"
+files_after=$(awk '{print $1}' /proc/sys/fs/file-nr)
+# file-nr counts every open file on the machine, so other processes move it a little
+check "open files on the host did not grow ($files_before -> $files_after)" test "$files_after" -le $((files_before + 64))
+check_no_leaks "after 50 cycles"
