@@ -11,6 +11,7 @@
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 static int nl_fail(struct berr **err, int nlerr, const char *what, const char *name)
@@ -118,6 +119,65 @@ int link_delete(struct nl_sock *sk, const char *name, struct berr **err)
 	int r = rtnl_link_delete(sk, l);
 	rtnl_link_put(l);
 	return r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV ? nl_fail(err, r, "delete link", name) : 0;
+}
+
+struct group_scan {
+	uint32_t g;
+	bool used;
+};
+
+static void group_used(struct nl_object *o, void *data)
+{
+	struct group_scan *s = data;
+	s->used |= rtnl_link_get_group((struct rtnl_link *)o) == s->g;
+}
+
+int link_delete_many(struct nl_sock *sk, char *const *names, struct berr **err)
+{
+	size_t n = strv_len(names);
+	if (n <= 1)
+		return n == 1 ? link_delete(sk, names[0], err) : 0;
+	/* a device group nobody uses, put on each link, then one RTM_DELLINK for
+	 * the group: the kernel unregisters them together */
+	struct nl_cache *cache = NULL;
+	int r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return nl_fail(err, r, "list", "links");
+	struct group_scan scan = {0};
+	do {
+		if (getrandom(&scan.g, sizeof(scan.g), 0) != sizeof(scan.g))
+			scan.g = (uint32_t)getpid() * 2654435761u;
+		scan.used = scan.g == 0;
+		nl_cache_foreach(cache, group_used, &scan);
+	} while (scan.used);
+	size_t grouped = 0;
+	for (size_t i = 0; names[i]; i++) {
+		struct rtnl_link *l = rtnl_link_get_by_name(cache, names[i]);
+		if (!l)
+			continue; /* gone already */
+		struct rtnl_link *change = rtnl_link_alloc();
+		rtnl_link_set_group(change, scan.g);
+		if (rtnl_link_change(sk, l, change, 0) == 0)
+			grouped++;
+		else
+			link_delete(sk, names[i], NULL);
+		rtnl_link_put(change);
+		rtnl_link_put(l);
+	}
+	nl_cache_free(cache);
+	if (grouped == 0)
+		return 0;
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, IFLA_GROUP, scan.g) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, ENOMEM, "cannot build a netlink message");
+	}
+	r = nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(sk);
+	return r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND ? nl_fail(err, r, "delete", "links") : 0;
 }
 
 int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int nsfd, const char *peer,

@@ -106,6 +106,25 @@ static bool name_ok(const char *name)
 	return name && name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
 }
 
+/* Host ends of veths that detach let go of, and bridges of removed
+ * networks: deleted together by the next net_sync (or at once by a later
+ * attach or ensure that needs the names). */
+static char **dying;
+
+static int delete_dying(struct berr **err)
+{
+	if (strv_len(dying) == 0)
+		return 0;
+	struct nl_sock *sk = NULL;
+	int r = link_open(&sk, err);
+	if (r == 0)
+		r = link_delete_many(sk, dying, err);
+	link_close(sk);
+	strv_free(dying);
+	dying = NULL;
+	return r;
+}
+
 /* ---- networks ---- */
 
 bool net_exists(const char *root, const char *name)
@@ -190,7 +209,8 @@ static void enable_forwarding(void)
 	size_t len;
 	if (fs_read_file("/proc/sys/net/ipv4/ip_forward", 16, &v, &len, NULL) == 0 && v[0] == '0') {
 		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-		log_info("turned on net.ipv4.ip_forward: containers on bridge networks need it to reach the outside");
+		fprintf(stderr, "berth: note: turned on net.ipv4.ip_forward, which containers on bridge networks need "
+				"to reach the outside (as Docker does)\n");
 	}
 }
 
@@ -318,6 +338,8 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 				d->name);
 	int lock;
 	int r = net_lock(root, &lock, err);
+	if (r == 0)
+		r = delete_dying(err); /* a bridge of that name may be among them */
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *path = network_path(root, d->name);
@@ -399,12 +421,12 @@ int net_remove(const char *root, const char *name, struct berr **err)
 			r = berr_set(err, EBUSY, "network %s is still used by %s", name, who.s);
 			buf_free(&who);
 		}
-		struct nl_sock *sk = NULL;
-		if (r == 0)
-			r = link_open(&sk, err);
-		if (r == 0)
-			r = link_delete(sk, jstr(j, "bridge"), err);
-		link_close(sk);
+		/* with the veths that went before it, by the next net_sync */
+		if (r == 0) {
+			if (!dying)
+				dying = xcalloc(1, sizeof(char *));
+			strv_push(&dying, xstrdup(jstr(j, "bridge")));
+		}
 		if (r == 0 && unlink(path) < 0)
 			r = berr_sys(err, errno, "cannot remove %s", path);
 	}
@@ -622,15 +644,12 @@ static int detach_locked(const char *root, const char *ctr, struct berr **err)
 	_cleanup_free_ char *ns = net_netns_path(root, ctr);
 	json_t *j = load(path);
 	json_t *links = json_object_get(j, "links");
-	struct nl_sock *sk = NULL;
-	int r = json_array_size(links) ? link_open(&sk, err) : 0;
 	size_t i;
 	json_t *l;
-	/* the host end first: deleting it takes the peer along at once */
-	json_array_foreach(links, i, l) if (r == 0) r = link_delete(sk, jstr(l, "veth"), err);
-	link_close(sk);
-	if (r == 0)
-		r = netns_remove(ns, err);
+	if (!dying)
+		dying = xcalloc(1, sizeof(char *));
+	json_array_foreach(links, i, l) strv_push(&dying, xstrdup(jstr(l, "veth")));
+	int r = netns_remove(ns, err);
 	if (r == 0 && j && unlink(path) < 0 && errno != ENOENT)
 		r = berr_sys(err, errno, "cannot remove %s", path);
 	json_array_foreach(links, i, l)
@@ -698,6 +717,8 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 	if (r < 0)
 		return r;
 	r = detach_locked(root, e->container, err);
+	if (r == 0)
+		r = delete_dying(err); /* the same veth names come back */
 	json_t *links = json_array(), *ports = json_array();
 	if (r == 0)
 		r = allocate(root, e, links, err);
@@ -717,6 +738,7 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 		if (!fs_exists(path))
 			save(path, j, NULL);
 		detach_locked(root, e->container, NULL);
+		delete_dying(NULL);
 	}
 	json_decref(j);
 	close(lock);
@@ -834,6 +856,8 @@ int net_sync(const char *root, struct berr **err)
 {
 	int lock;
 	int r = net_lock(root, &lock, err);
+	if (r == 0)
+		r = delete_dying(err);
 	if (r < 0)
 		return r;
 	char **names = list_json(root, "networks");

@@ -59,7 +59,8 @@ char *net_netns_path(const char *root, const char *container);
  * An external network must exist already. 1 when it was created. */
 int net_ensure(const char *root, const struct net_def *d, struct berr **err);
 bool net_exists(const char *root, const char *name);
-/* Removes a network nobody is attached to; -EBUSY names who still is. */
+/* Removes a network nobody is attached to; -EBUSY names who still is.
+ * Its bridge goes with the next net_sync, in one batch with the veths. */
 int net_remove(const char *root, const char *name, struct berr **err);
 /* The network's state as JSON text, or NULL when there is no such network. */
 char *net_inspect(const char *root, const char *name);

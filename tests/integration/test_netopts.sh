@@ -81,6 +81,10 @@ expect "mac_address is set" 0 "link/ether 02:42:0a:d6:09:99" inside probe ip lin
 expect "the hostname is resolvable by others" 0 "Address: 10.214.9." inside web nslookup probe
 expect "network_mode none has only lo" 0 "^1: lo" sh -c "'$BERTH' exec -T external-dns ip -o link | tr -d '\n'"
 expect "network_mode container: shares the other's network" 0 "link/ether 02:42:0a:d6:09:99" inside twin ip link show eth0
+expect "an ipv4_address outside the subnet is refused, naming the service" 1 \
+	"service bad: network $shared: ipv4_address 10.9.9.9 is not in subnet 10.214.9.0/24" \
+	sh -c "printf 'services:\n  bad: {image: busybox, command: sleep 1, networks: {ext: {ipv4_address: 10.9.9.9}}}\nnetworks:\n  ext: {external: true, name: $shared}\n' | '$BERTH' -p ${proj}x -f - up -d"
+check "and leaves nothing behind" test -z "$(ls "$BERTH_ROOT/containers" | grep "${proj}x")"
 expect "network rm of a network in use names who uses it" 1 "network $shared is still used by .*$proj-probe-1" "$BERTH" network rm $shared
 expect "down keeps the external network" 0 "Network ${proj}_default  Removed" "$BERTH" down -t 0
 check "it is still there" test -e "$BERTH_ROOT/net/networks/$shared.json"
@@ -88,6 +92,11 @@ expect "network rm removes it when unused" 0 "^$shared$" "$BERTH" network rm $sh
 expect "network rm of an unknown network says so" 1 "no such network: $shared" "$BERTH" network rm $shared
 expect "enable_ipv6 says it is not supported yet" 0 "IPv6 is not supported yet" \
 	sh -c "printf 'services:\n  a: {image: busybox, init: true, command: sleep 1, networks: [v6]}\nnetworks:\n  v6: {enable_ipv6: true}\n' >v6.yaml && '$BERTH' -f v6.yaml up -d && '$BERTH' -f v6.yaml down -t 0"
+printf 'services:\n  a: {image: busybox, init: true, command: sleep 300}\nnetworks:\n  default:\n    driver_opts: {com.docker.network.driver.mtu: 1400}\n    labels: [tier=test]\n' >mtu.yaml
+"$BERTH" -f mtu.yaml up -d >/dev/null 2>&1
+expect "driver_opts mtu reaches the container's interface" 0 "mtu 1400" "$BERTH" -f mtu.yaml exec -T a ip link show eth0
+expect "network labels are kept" 0 '"tier": "test"' "$BERTH" network inspect "${proj}_default"
+"$BERTH" -f mtu.yaml down -t 0 >/dev/null 2>&1
 check_no_leaks "after down"
 
 # 50 up/down cycles leave the host's links, nftables rules and open files as they were

@@ -53,6 +53,14 @@ services:
     command: sleep 300
     networks: [front]
     links: ["web:legacy"]
+  eph:
+    image: busybox
+    init: true
+    command: httpd -f -p 8080 -h /www
+    volumes: ["./www:/www:ro"]
+    ports: ["8080"]
+    networks:
+      front: {}
   vault:
     image: busybox
     init: true
@@ -105,6 +113,9 @@ check "ps shows the ephemeral port" test -n "$eph"
 expect "the ephemeral port answers" 0 "hello from web" wget -qO- "http://127.0.0.1:$eph/"
 expect "ps shows the ports as docker does" 0 "0.0.0.0:$WEB->80/tcp, 0.0.0.0:$eph->80/tcp, 127.0.0.1:$UDP->7/udp" "$BERTH" ps
 expect "port of an unpublished port says so" 1 "does not publish port 81/tcp" "$BERTH" port web 81
+run "$BERTH" port eph 8080
+check "port reports the ephemeral port of a bare container port ($OUT)" grep -Eqx '0\.0\.0\.0:[0-9]+' <<<"$OUT"
+expect "and it answers there" 0 "hello from web" wget -qO- "http://127.0.0.1:${OUT#0.0.0.0:}/"
 
 # internal network: no default route out, no NAT rule for it
 expect_quiet "an internal network's container has no default route" 1 sh -c "'$BERTH' exec -T vault ip route | grep default"
