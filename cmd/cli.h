@@ -38,6 +38,17 @@ struct command {
 	int (*run)(struct global_opts *g, int argc, char **argv);
 };
 
+/* A command of a group (berth image ls, berth volume rm...). */
+struct subcommand {
+	const char *name, *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* berth GROUP SUB ...: runs SUB (list and remove being ls and rm), or
+ * prints the group's help, or says what is unknown. */
+int subcommand_run(const char *group, const char *summary, const struct subcommand *cmds, size_t n, int argc,
+		   char **argv);
+
 /* Parse flags from argv[*i]; stops at the first positional when stop_early.
  * Positionals are collected into *pos when not NULL. Exit code 2 on error. */
 int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, int *i, bool stop_early, char ***pos,
@@ -75,6 +86,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv);
 int cmd_rm(struct global_opts *g, int argc, char **argv);
 int cmd_exec(struct global_opts *g, int argc, char **argv);
 int cmd_top(struct global_opts *g, int argc, char **argv);
+int cmd_volume(struct global_opts *g, int argc, char **argv);
 int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_version(struct global_opts *g, int argc, char **argv);

@@ -142,7 +142,7 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 	for (size_t i = 0; r == 0 && i < sel.n; i++) {
 		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)
 			continue; /* docker compose rm leaves running containers alone */
-		r = apply_remove_container(berth_root(), sel.list[i].name, &err);
+		r = apply_remove_container(berth_root(), sel.list[i].name, volumes, &err);
 		if (r == 0)
 			fprintf(stderr, " Container %s  Removed\n", sel.list[i].name);
 		removed = true;

@@ -290,36 +290,17 @@ static int image_rm_cmd(int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-static const struct command image_commands[] = {
-	{"load", "Load images from an archive (docker save or OCI layout)", NULL},
-	{"ls", "List images", NULL},
-	{"inspect", "Show details of images", NULL},
-	{"rm", "Remove images", NULL},
+static const struct subcommand image_commands[] = {
+	{"load", "Load images from an archive (docker save or OCI layout)", image_load_cmd},
+	{"ls", "List images", images_cmd},
+	{"inspect", "Show details of images", image_inspect_cmd},
+	{"rm", "Remove images", image_rm_cmd},
 };
 
 int cmd_image(struct global_opts *g, int argc, char **argv)
 {
-	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-		fprintf(out, "Usage: berth image COMMAND\n\nManage images.\n\nCommands:\n");
-		for (size_t i = 0; i < ARRAY_SIZE(image_commands); i++)
-			fprintf(out, "  %-8s %s\n", image_commands[i].name, image_commands[i].summary);
-		return argc < 2 ? 2 : 0;
-	}
-	const char *sub = argv[1];
-	if (streq(sub, "load"))
-		return image_load_cmd(argc - 1, argv + 1);
-	if (streq(sub, "ls") || streq(sub, "list"))
-		return images_cmd(argc - 1, argv + 1);
-	if (streq(sub, "inspect"))
-		return image_inspect_cmd(argc - 1, argv + 1);
-	if (streq(sub, "rm") || streq(sub, "remove"))
-		return image_rm_cmd(argc - 1, argv + 1);
-	const char *names[] = {"load", "ls", "inspect", "rm"};
-	const char *near = str_nearest(sub, names, ARRAY_SIZE(names));
-	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"image %s\" (did you mean \"image %s\"?)", sub, near)
-					: xasprintf("unknown command \"image %s\"", sub);
-	return usage_error("image", msg);
+	(void)g;
+	return subcommand_run("image", "Manage images.", image_commands, ARRAY_SIZE(image_commands), argc, argv);
 }
 
 int cmd_images(struct global_opts *g, int argc, char **argv) { return images_cmd(argc, argv); }

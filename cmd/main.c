@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"rm", "Remove stopped containers", cmd_rm},
 	{"exec", "Run a command in a running container", cmd_exec},
 	{"top", "Display the running processes", cmd_top},
+	{"volume", "Manage volumes", cmd_volume},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
 	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},
 	{"images", "List images", cmd_images},
@@ -62,6 +63,33 @@ int usage_error(const char *cmd, const char *msg)
 	else
 		fprintf(stderr, "See 'berth --help'.\n");
 	return 2;
+}
+
+int subcommand_run(const char *group, const char *summary, const struct subcommand *cmds, size_t n, int argc,
+		   char **argv)
+{
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		fprintf(out, "Usage: berth %s COMMAND\n\n%s\n\nCommands:\n", group, summary);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = streq(argv[1], "list") ? "ls" : streq(argv[1], "remove") ? "rm" : argv[1];
+	const char **names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		if (streq(sub, cmds[i].name)) {
+			free(names);
+			return cmds[i].run(argc - 1, argv + 1);
+		}
+		names[i] = cmds[i].name;
+	}
+	const char *near = str_nearest(sub, names, n);
+	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"%s %s\" (did you mean \"%s %s\"?)", group, sub,
+						    group, near)
+					: xasprintf("unknown command \"%s %s\"", group, sub);
+	free(names);
+	return usage_error(group, msg);
 }
 
 int report(struct berr *err)

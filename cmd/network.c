@@ -141,10 +141,7 @@ static int network_inspect(int argc, char **argv)
 	return status;
 }
 
-static const struct {
-	const char *name, *summary;
-	int (*fn)(int, char **);
-} network_commands[] = {
+static const struct subcommand network_commands[] = {
 	{"ls", "List networks", network_ls},
 	{"create", "Create a network", network_create},
 	{"rm", "Remove networks", network_rm},
@@ -154,23 +151,5 @@ static const struct {
 int cmd_network(struct global_opts *g, int argc, char **argv)
 {
 	(void)g;
-	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-		fprintf(out, "Usage: berth network COMMAND\n\nManage networks.\n\nCommands:\n");
-		for (size_t i = 0; i < ARRAY_SIZE(network_commands); i++)
-			fprintf(out, "  %-8s %s\n", network_commands[i].name, network_commands[i].summary);
-		return argc < 2 ? 2 : 0;
-	}
-	const char *sub = streq(argv[1], "list") ? "ls" : streq(argv[1], "remove") ? "rm" : argv[1];
-	const char *names[ARRAY_SIZE(network_commands)];
-	for (size_t i = 0; i < ARRAY_SIZE(network_commands); i++) {
-		if (streq(sub, network_commands[i].name))
-			return network_commands[i].fn(argc - 1, argv + 1);
-		names[i] = network_commands[i].name;
-	}
-	const char *near = str_nearest(sub, names, ARRAY_SIZE(names));
-	_cleanup_free_ char *msg = near ? xasprintf("unknown command \"network %s\" (did you mean \"network %s\"?)", sub,
-						    near)
-					: xasprintf("unknown command \"network %s\"", sub);
-	return usage_error("network", msg);
+	return subcommand_run("network", "Manage networks.", network_commands, ARRAY_SIZE(network_commands), argc, argv);
 }

@@ -111,15 +111,41 @@ static bool name_ok(const char *name)
  * attach or ensure that needs the names). */
 static char **dying;
 
-static int delete_dying(struct berr **err)
+static bool removing(json_t *net) { return json_is_true(json_object_get(net, "removing")); }
+
+/* Also the bridges of networks marked removing (by this process, or by one
+ * that was killed before it got here), whose records go once they have. */
+static int delete_dying(const char *root, struct berr **err)
 {
-	if (strv_len(dying) == 0)
-		return 0;
-	struct nl_sock *sk = NULL;
-	int r = link_open(&sk, err);
-	if (r == 0)
-		r = link_delete_many(sk, dying, err);
-	link_close(sk);
+	if (!dying)
+		dying = xcalloc(1, sizeof(char *));
+	char **names = list_json(root, "networks");
+	char **records = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; names[i]; i++) {
+		char *path = network_path(root, names[i]);
+		json_t *j = load(path);
+		if (j && removing(j)) {
+			if (!strv_contains(dying, jstr(j, "bridge")))
+				strv_push(&dying, xstrdup(jstr(j, "bridge")));
+			strv_push(&records, path);
+			path = NULL;
+		}
+		json_decref(j);
+		free(path);
+	}
+	strv_free(names);
+	int r = 0;
+	if (strv_len(dying) > 0) {
+		struct nl_sock *sk = NULL;
+		r = link_open(&sk, err);
+		if (r == 0)
+			r = link_delete_many(sk, dying, err);
+		link_close(sk);
+	}
+	for (size_t i = 0; r == 0 && records[i]; i++)
+		if (unlink(records[i]) < 0 && errno != ENOENT)
+			r = berr_sys(err, errno, "cannot remove %s", records[i]);
+	strv_free(records);
 	strv_free(dying);
 	dying = NULL;
 	return r;
@@ -130,19 +156,20 @@ static int delete_dying(struct berr **err)
 bool net_exists(const char *root, const char *name)
 {
 	_cleanup_free_ char *path = network_path(root, name);
-	return name_ok(name) && fs_exists(path);
+	json_t *j = name_ok(name) ? load(path) : NULL;
+	bool yes = j && !removing(j);
+	json_decref(j);
+	return yes;
 }
 
 char **net_list(const char *root, const char *project)
 {
 	char **all = list_json(root, "networks");
-	if (!project)
-		return all;
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; all[i]; i++) {
 		_cleanup_free_ char *path = network_path(root, all[i]);
 		json_t *j = load(path);
-		if (streq(jstr(j, "project"), project))
+		if (j && !removing(j) && (!project || streq(jstr(j, "project"), project)))
 			strv_push(&out, xstrdup(all[i]));
 		json_decref(j);
 	}
@@ -339,7 +366,7 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 	int lock;
 	int r = net_lock(root, &lock, err);
 	if (r == 0)
-		r = delete_dying(err); /* a bridge of that name may be among them */
+		r = delete_dying(root, err); /* a bridge of that name may be among them */
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *path = network_path(root, d->name);
@@ -421,14 +448,13 @@ int net_remove(const char *root, const char *name, struct berr **err)
 			r = berr_set(err, EBUSY, "network %s is still used by %s", name, who.s);
 			buf_free(&who);
 		}
-		/* with the veths that went before it, by the next net_sync */
+		/* the bridge goes with the veths that went before it, by the next
+		 * net_sync; until then the record says so, so that a killed
+		 * berth leaves nothing that no record names */
 		if (r == 0) {
-			if (!dying)
-				dying = xcalloc(1, sizeof(char *));
-			strv_push(&dying, xstrdup(jstr(j, "bridge")));
+			json_object_set_new(j, "removing", json_true());
+			r = save(path, j, err);
 		}
-		if (r == 0 && unlink(path) < 0)
-			r = berr_sys(err, errno, "cannot remove %s", path);
 	}
 	json_decref(j);
 	close(lock);
@@ -577,8 +603,10 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 		struct net_link *l = &e->links[i];
 		_cleanup_free_ char *path = network_path(root, l->network);
 		json_t *net = load(path);
-		if (!net)
+		if (!net || removing(net)) {
+			json_decref(net);
 			return berr_set(err, ENOENT, "network %s does not exist", l->network);
+		}
 		gc_endpoints(root, net);
 		struct cidr subnet, range;
 		uint32_t gw;
@@ -718,7 +746,7 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 		return r;
 	r = detach_locked(root, e->container, err);
 	if (r == 0)
-		r = delete_dying(err); /* the same veth names come back */
+		r = delete_dying(root, err); /* the same veth names come back */
 	json_t *links = json_array(), *ports = json_array();
 	if (r == 0)
 		r = allocate(root, e, links, err);
@@ -738,7 +766,7 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 		if (!fs_exists(path))
 			save(path, j, NULL);
 		detach_locked(root, e->container, NULL);
-		delete_dying(NULL);
+		delete_dying(root, NULL);
 	}
 	json_decref(j);
 	close(lock);
@@ -857,7 +885,7 @@ int net_sync(const char *root, struct berr **err)
 	int lock;
 	int r = net_lock(root, &lock, err);
 	if (r == 0)
-		r = delete_dying(err);
+		r = delete_dying(root, err);
 	if (r < 0)
 		return r;
 	char **names = list_json(root, "networks");
@@ -870,7 +898,8 @@ int net_sync(const char *root, struct berr **err)
 		_cleanup_free_ char *path = network_path(root, names[i]);
 		json_t *j = load(path);
 		struct cidr range;
-		if (j && parse_net(j, &nets[k].subnet, &range, &nets[k].gateway) == 0 && jstr(j, "bridge")) {
+		if (j && !removing(j) && parse_net(j, &nets[k].subnet, &range, &nets[k].gateway) == 0 &&
+		    jstr(j, "bridge")) {
 			nets[k].name = xstrdup(names[i]);
 			nets[k].bridge = xstrdup(jstr(j, "bridge"));
 			nets[k].internal = json_is_true(json_object_get(j, "internal"));

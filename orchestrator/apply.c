@@ -8,12 +8,14 @@
 #include <sys/random.h>
 
 #include "../lib/fs.h"
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "../runtime/ctr.h"
 #include "../runtime/imgcfg.h"
 #include "../runtime/seccomp.h"
 #include "../runtime/store.h"
 #include "../network/net.h"
+#include "../volumes/volume.h"
 #include "check.h"
 #include "ctrspec.h"
 #include "netplan.h"
@@ -24,6 +26,7 @@ struct planned {
 	int number;
 	struct ctr_spec spec;
 	struct net_endpoint ep; /* with own_netns: its networks and ports */
+	char **anon;		/* "target=volume" of its anonymous volumes */
 	bool own_netns;
 	bool exists, same; /* exists already; with the same configuration */
 };
@@ -62,9 +65,10 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 	json_t *argv = json_array();
 	for (size_t i = 0; pl->spec.argv && pl->spec.argv[i]; i++)
 		json_array_append_new(argv, json_string(pl->spec.argv[i]));
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I}", "project", project, "service", pl->service,
-			      "number", pl->number, "config_hash", partial ? "" : pl->hash, "image", pl->image,
-			      "command", argv, "created_ms", (json_int_t)now_ms());
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I, s:o}", "project", project, "service",
+			      pl->service, "number", pl->number, "config_hash", partial ? "" : pl->hash, "image",
+			      pl->image, "command", argv, "created_ms", (json_int_t)now_ms(), "anonymous_volumes",
+			      strv_json(pl->anon));
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	r = fs_write_atomic(path, text, strlen(text), 0600, err);
@@ -117,12 +121,15 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	json_t *meta = read_meta(root, pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
+	_cleanup_(strv_freep) char **anon_prev = json_strv(json_object_get(meta, "anonymous_volumes"));
 	json_decref(meta);
+	pl->anon = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *host = short_id();
 	_cleanup_free_ char *shim = ctr_shim_path();
 	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
-			      .hostname = host, .image = &ic, .init_path = shim, .root = root};
+			      .hostname = host, .image = &ic, .init_path = shim, .root = root,
+			      .anon_prev = anon_prev, .anon_out = &pl->anon};
 	r = pl->exists ? 0 : write_meta(root, pl, p->name, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
@@ -141,6 +148,7 @@ static void planned_free(struct planned *pl, size_t n)
 		free(pl[i].hash);
 		free(pl[i].image);
 		netplan_endpoint_free(&pl[i].ep);
+		strv_free(pl[i].anon);
 		spec_free(&pl[i].spec);
 	}
 	free(pl);
@@ -206,19 +214,58 @@ static int shared_netns_files(const struct project *p, const char *root, struct 
 	return fs_write_atomic(dst, text, len, 0644, err);
 }
 
+/* volumes_from: the volumes and bind mounts of another container (made
+ * before this one, being a dependency), read-only with ":ro". */
+static int add_volumes_from(const struct project *p, const char *root, struct planned *pl, struct berr **err)
+{
+	struct node *from = node_map_get(project_service(p, pl->service), "volumes_from");
+	for (size_t i = 0; from && from->kind == NODE_SEQ && i < from->n; i++) {
+		const char *v = node_str(from->items[i]);
+		if (!v)
+			continue;
+		bool container = startswith(v, "container:");
+		const char *name = container ? v + 10 : v;
+		const char *colon = strchr(name, ':');
+		_cleanup_free_ char *src = colon ? xstrndup(name, (size_t)(colon - name)) : xstrdup(name);
+		bool ro = colon && streq(colon + 1, "ro");
+		_cleanup_free_ char *ctr = container ? xstrdup(src) : ctrspec_name(p, src, 1);
+		_cleanup_free_ char *dir = ctr_dir(root, ctr);
+		_cleanup_free_ char *path = path_join(dir, "spec.json");
+		_cleanup_free_ char *prefix = xasprintf("%s/", dir);
+		struct ctr_spec other;
+		if (spec_read(path, &other, NULL) < 0)
+			return berr_set(err, ENOENT, "service %s: volumes_from %s: no container %s", pl->service, v, ctr);
+		for (size_t k = 0; k < other.nmounts; k++) {
+			struct mount_spec *m = &other.mounts[k];
+			bool own_file = m->source && startswith(m->source, prefix); /* its /etc files, secrets */
+			if (own_file || (m->type && !streq(m->type, "bind") && !m->volume))
+				continue; /* tmpfs and files of its own are not shared */
+			pl->spec.mounts = xrealloc(pl->spec.mounts, (pl->spec.nmounts + 1) * sizeof(*pl->spec.mounts));
+			struct mount_spec *n = &pl->spec.mounts[pl->spec.nmounts++];
+			bool was_ro = m->options && (streq(m->options, "ro") || startswith(m->options, "ro,"));
+			*n = (struct mount_spec){xstrdup(m->source), xstrdup(m->target), m->type ? xstrdup(m->type) : NULL,
+						 ro && !was_ro ? (m->options ? xasprintf("ro,%s", m->options) : xstrdup("ro"))
+							       : (m->options ? xstrdup(m->options) : NULL),
+						 m->file, m->volume ? xstrdup(m->volume) : NULL, false};
+		}
+		spec_free(&other);
+	}
+	return 0;
+}
+
 static int create_one(const struct project *p, const char *root, struct planned *pl, const struct up_opts *o,
 		      struct berr **err)
 {
 	if (pl->exists) {
 		progress(o->progress, o->progress_data, pl->name, "Recreate");
-		int r = ctr_remove(root, pl->name, true, err);
-		if (r == 0)
-			r = net_detach(root, pl->name, err);
+		int r = apply_remove_container(root, pl->name, false, err);
 		if (r < 0)
 			return r;
 	}
 	/* the record first: down finds whatever a killed up made after it */
 	int r = write_meta(root, pl, p->name, true, err);
+	if (r == 0)
+		r = add_volumes_from(p, root, pl, err);
 	if (r == 0)
 		r = ctr_create(root, &pl->spec, err);
 	if (r == 0 && pl->own_netns)
@@ -328,6 +375,46 @@ static int ensure_networks(const struct project *p, const char *root, struct pla
 	return r;
 }
 
+/* The volumes of what will be made, on first use: named ones as the file
+ * declares them, anonymous ones for their container. */
+static int ensure_volumes(const struct project *p, const char *root, struct planned *pl, size_t n,
+			  const struct up_opts *o, struct berr **err)
+{
+	struct node *decls = node_map_get(p->doc, "volumes");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++) {
+			const char *name = pl[i].spec.mounts[k].volume;
+			if (!name)
+				continue;
+			struct vol_def d = {.name = name, .project = p->name, .anonymous = true};
+			_cleanup_(strv_freep) char **opts = xcalloc(1, sizeof(char *));
+			_cleanup_(strv_freep) char **labels = xcalloc(1, sizeof(char *));
+			for (size_t x = 0; decls && x < decls->n; x++) {
+				struct node *decl = decls->pairs[x].val;
+				if (!streq(node_str(node_map_get(decl, "name")), name))
+					continue;
+				d.anonymous = false;
+				node_bool(node_map_get(decl, "external"), &d.external);
+				struct node *dopts = node_map_get(decl, "driver_opts"), *lab = node_map_get(decl, "labels");
+				for (size_t y = 0; dopts && dopts->kind == NODE_MAP && y < dopts->n; y++)
+					strv_push(&opts, xasprintf("%s=%s", dopts->pairs[y].key,
+								   node_str(dopts->pairs[y].val) ?: ""));
+				for (size_t y = 0; lab && lab->kind == NODE_MAP && y < lab->n; y++)
+					strv_push(&labels, xasprintf("%s=%s", lab->pairs[y].key,
+								     node_str(lab->pairs[y].val) ?: ""));
+			}
+			d.opts = opts;
+			d.labels = labels;
+			int r = vol_ensure(root, &d, err);
+			if (r < 0)
+				return berr_prefix(err, "service %s: ", pl[i].service);
+			if (r > 0 && !d.anonymous)
+				progress(o->progress, o->progress_data, name, "Volume Created");
+		}
+	}
+	return 0;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -342,6 +429,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		r = check_ports(root, pl, n, err);
 	if (r == 0 && changes)
 		r = ensure_networks(p, root, pl, n, o, err);
+	if (r == 0 && changes)
+		r = ensure_volumes(p, root, pl, n, o, err);
 	if (r < 0)
 		discard_new(root, pl, n);
 	for (size_t i = 0; r == 0 && i < n; i++)
@@ -456,13 +545,26 @@ void ctr_info_free(struct ctr_info *c, size_t n)
 	free(c);
 }
 
-int apply_remove_container(const char *root, const char *name, struct berr **err)
+int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err)
 {
+	json_t *meta = volumes ? read_meta(root, name) : NULL;
+	_cleanup_(strv_freep) char **anon = json_strv(json_object_get(meta, "anonymous_volumes"));
+	json_decref(meta);
 	int r = ctr_remove(root, name, true, err);
-	return r < 0 ? r : net_detach(root, name, err);
+	if (r == 0)
+		r = net_detach(root, name, err);
+	/* its anonymous volumes, unless another container still has one */
+	for (size_t i = 0; r == 0 && anon && anon[i]; i++) {
+		const char *vol = strrchr(anon[i], '=');
+		struct berr *e = NULL;
+		if (vol && vol_exists(root, vol + 1) && vol_remove(root, vol + 1, false, &e) < 0)
+			fprintf(stderr, "berth: %s\n", e->msg);
+		berr_free(e);
+	}
+	return r;
 }
 
-static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms,
+static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms, bool volumes,
 		      void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
 {
 	int r = 0;
@@ -472,7 +574,7 @@ static int remove_one(const char *root, const struct ctr_info *c, int64_t timeou
 		progress(fn, data, c->name, "Stopped");
 	}
 	if (r == 0)
-		r = apply_remove_container(root, c->name, err);
+		r = apply_remove_container(root, c->name, volumes, err);
 	if (r == 0)
 		progress(fn, data, c->name, "Removed");
 	return r;
@@ -487,7 +589,7 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 	bool removed = false;
 	for (size_t i = n; i > 0 && r == 0; i--)
 		if (!project_service(p, list[i - 1].service)) {
-			r = remove_one(root, &list[i - 1], timeout_ms, fn, data, err);
+			r = remove_one(root, &list[i - 1], timeout_ms, false, fn, data, err);
 			removed = true;
 		}
 	ctr_info_free(list, n);
@@ -506,7 +608,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		bool orphan = !project_service(p, c->service);
 		if (orphan && !o->remove_orphans)
 			continue;
-		r = remove_one(root, c, o->timeout_ms, o->progress, o->progress_data, err);
+		r = remove_one(root, c, o->timeout_ms, o->volumes, o->progress, o->progress_data, err);
 	}
 	/* attachments whose container is gone (a killed up or down) */
 	char **eps = r == 0 ? net_endpoints(root, p->name) : NULL;
@@ -535,9 +637,14 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
 			if (external || !name)
 				continue;
-			_cleanup_free_ char *dir = xasprintf("%s/volumes/%s", root, name);
-			if (fs_exists(dir) && (r = fs_remove_tree(dir, err)) == 0)
+			if (!vol_exists(root, name))
+				continue;
+			struct berr *e = NULL;
+			if (vol_remove(root, name, false, &e) == 0)
 				progress(o->progress, o->progress_data, name, "Volume Removed");
+			else
+				fprintf(stderr, "berth: %s; it is kept\n", e->msg);
+			berr_free(e);
 		}
 	}
 	ctr_info_free(list, n);

@@ -41,8 +41,9 @@ void ctr_info_clear(struct ctr_info *c);
 /* Remove the project's containers whose service the file no longer has. */
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
 			 void (*progress)(void *, const char *, const char *), void *data, struct berr **err);
-/* Remove one container with its network attachments. */
-int apply_remove_container(const char *root, const char *name, struct berr **err);
+/* Remove one container with its network attachments and, with volumes,
+ * its anonymous volumes. */
+int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 

@@ -5,12 +5,15 @@
 #include <strings.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
 #include "../network/ipam.h"
+#include "../volumes/volume.h"
+#include "env.h"
 #include "netplan.h"
 #include "units.h"
 
@@ -291,16 +294,111 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 	return 0;
 }
 
-static void add_mount(struct ctr_spec *s, const char *source, const char *target, const char *type,
-		      const char *options, bool file)
+static struct mount_spec *add_mount(struct ctr_spec *s, const char *source, const char *target, const char *type,
+				     const char *options, bool file)
 {
 	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
-	s->mounts[s->nmounts++] = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target),
-						      type ? xstrdup(type) : NULL, options ? xstrdup(options) : NULL, file};
+	struct mount_spec *m = &s->mounts[s->nmounts++];
+	*m = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target), type ? xstrdup(type) : NULL,
+				 options ? xstrdup(options) : NULL, file, NULL, false};
+	return m;
 }
 
-/* Mounts from volumes: and tmpfs:. Named volumes are directories under the
- * state root (issue 5 brings copy-up and drivers). */
+/* "nosuid,nodev" and the rest, comma-joined. */
+static char *join_opts(const char *a, const char *b, const char *c)
+{
+	struct buf o = {0};
+	const char *parts[] = {a, b, c};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		if (parts[i] && parts[i][0])
+			buf_printf(&o, "%s%s", o.len ? "," : "", parts[i]);
+	return o.s ? buf_steal(&o) : NULL;
+}
+
+static int bind_mount(const struct spec_ctx *c, struct node *v, const char *source, const char *target, bool ro,
+		      struct ctr_spec *s, struct berr **err)
+{
+	struct node *b = node_map_get(v, "bind");
+	bool create = false;
+	node_bool(node_map_get(b, "create_host_path"), &create);
+	if (!source || source[0] != '/')
+		return node_err(err, v, "service %s: bind mount of %s has no absolute source", c->service, target);
+	if (!fs_exists(source)) {
+		if (!create)
+			return node_err(err, v, "service %s: bind source path %s does not exist; create it, or use the "
+						"short syntax, which creates it",
+					c->service, source);
+		if (fs_mkdir_p(source, 0755, err) < 0)
+			return berr_prefix(err, "service %s: ", c->service);
+	}
+	/* selinux z/Z relabels; there is no SELinux to tell here, so it is accepted and ignored */
+	const char *prop = node_str(node_map_get(b, "propagation"));
+	_cleanup_free_ char *o = join_opts(ro ? "ro" : NULL, prop, NULL);
+	add_mount(s, source, target, "bind", o, !fs_is_dir(source));
+	return 0;
+}
+
+/* The volume a mount of top-level volume `key` uses, as the file declares it. */
+static struct node *volume_decl(const struct spec_ctx *c, const char *key)
+{
+	return node_map_get(node_map_get(c->project->doc, "volumes"), key);
+}
+
+static int volume_mount(const struct spec_ctx *c, struct node *v, const char *source, const char *target, bool ro,
+			struct ctr_spec *s, struct berr **err)
+{
+	bool nocopy = false;
+	node_bool(node_map_get(node_map_get(v, "volume"), "nocopy"), &nocopy);
+	_cleanup_free_ char *anon = NULL;
+	const char *name;
+	char **opts = NULL;
+	if (source) {
+		struct node *decl = volume_decl(c, source);
+		name = node_str(node_map_get(decl, "name"));
+		if (!name)
+			return node_err(err, v, "service %s: volume %s is not declared under the top-level volumes",
+					c->service, source);
+		bool external = false;
+		node_bool(node_map_get(decl, "external"), &external);
+		const char *driver = node_str(node_map_get(decl, "driver"));
+		if (driver && !streq(driver, "local"))
+			return node_err(err, node_map_get(decl, "driver"),
+					"volume %s: driver %s is not supported; berth has the local driver", source, driver);
+		struct node *dopts = node_map_get(decl, "driver_opts");
+		opts = xcalloc(1, sizeof(char *));
+		for (size_t i = 0; !external && dopts && dopts->kind == NODE_MAP && i < dopts->n; i++)
+			strv_push(&opts, xasprintf("%s=%s", dopts->pairs[i].key, node_str(dopts->pairs[i].val) ?: ""));
+	} else {
+		/* an anonymous volume: the same one again when the container is made anew */
+		for (size_t i = 0; c->anon_prev && c->anon_prev[i]; i++) {
+			const char *eq = strrchr(c->anon_prev[i], '=');
+			if (eq && strlen(target) == (size_t)(eq - c->anon_prev[i]) &&
+			    strncmp(c->anon_prev[i], target, (size_t)(eq - c->anon_prev[i])) == 0)
+				anon = xstrdup(eq + 1);
+		}
+		if (!anon)
+			anon = vol_anon_name();
+		if (c->anon_out)
+			strv_push(c->anon_out, xasprintf("%s=%s", target, anon));
+		name = anon;
+	}
+	char *src = NULL, *type = NULL, *o = NULL;
+	int r = vol_source(c->root, name, opts, &src, &type, &o, err);
+	strv_free(opts);
+	if (r < 0)
+		return berr_prefix(err, "service %s: ", c->service);
+	_cleanup_free_ char *mo = join_opts(ro ? "ro" : NULL, o, NULL);
+	struct mount_spec *m = add_mount(s, src, target, type ? type : "bind", mo, false);
+	m->volume = xstrdup(name);
+	/* content of the image goes into a new, empty volume, as Docker does */
+	m->copyup = !nocopy && !type;
+	free(src);
+	free(type);
+	free(o);
+	return 0;
+}
+
+/* Mounts from volumes: and tmpfs:. */
 static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spec *s, struct berr **err)
 {
 	struct node *t = node_map_get(svc, "tmpfs");
@@ -308,7 +406,7 @@ static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spe
 		const char *spec = node_str(t->items[i]);
 		_cleanup_free_ char *target = xstrndup(spec, strcspn(spec, ":"));
 		const char *opts = strchr(spec, ':');
-		_cleanup_free_ char *o = xasprintf("nosuid,nodev%s%s", opts ? "," : "", opts ? opts + 1 : "");
+		_cleanup_free_ char *o = join_opts("nosuid,nodev", opts ? opts + 1 : NULL, NULL);
 		add_mount(s, "tmpfs", target, "tmpfs", o, false);
 	}
 	struct node *vols = node_map_get(svc, "volumes");
@@ -319,26 +417,103 @@ static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spe
 		const char *target = node_str(node_map_get(v, "target"));
 		bool ro = false;
 		node_bool(node_map_get(v, "read_only"), &ro);
+		int r = 0;
 		if (streq(type, "tmpfs")) {
-			long long size = bytes_of(node_map_get(node_map_get(v, "tmpfs"), "size"));
-			_cleanup_free_ char *o = size ? xasprintf("nosuid,nodev,size=%lld", size) : xstrdup("nosuid,nodev");
+			struct node *tm = node_map_get(v, "tmpfs");
+			long long size = bytes_of(node_map_get(tm, "size")), mode = -1;
+			node_int(node_map_get(tm, "mode"), &mode);
+			_cleanup_free_ char *sz = size ? xasprintf("size=%lld", size) : NULL;
+			_cleanup_free_ char *md = mode >= 0 ? xasprintf("mode=%llo", mode) : NULL;
+			_cleanup_free_ char *o = join_opts(ro ? "ro,nosuid,nodev" : "nosuid,nodev", sz, md);
 			add_mount(s, "tmpfs", target, "tmpfs", o, false);
 		} else if (streq(type, "bind")) {
-			if (!fs_exists(source) && fs_mkdir_p(source, 0755, err) < 0)
-				return berr_prefix(err, "service %s: ", c->service);
-			add_mount(s, source, target, "bind", ro ? "ro" : NULL, !fs_is_dir(source));
+			r = bind_mount(c, v, source, target, ro, s, err);
 		} else if (streq(type, "volume")) {
-			const char *vname = source ? node_str(node_map_get(node_map_get(node_map_get(c->project->doc,
-									 "volumes"), source), "name")) : NULL;
-			/* anonymous volumes live and go with their container (issue 5 keeps them across recreation) */
-			_cleanup_free_ char *data = vname ? xasprintf("%s/volumes/%s/_data", c->root, vname)
-							  : xasprintf("%s/anon/%zu", c->dir, i);
-			if (fs_mkdir_p(data, 0755, err) < 0)
-				return berr_prefix(err, "service %s: ", c->service);
-			add_mount(s, data, target, "bind", ro ? "ro" : NULL, false);
+			r = volume_mount(c, v, source, target, ro, s, err);
 		} else {
-			return node_err(err, v, "service %s: volumes[%zu]: type \"%s\" is not supported", c->service, i,
-					type ? type : "?");
+			r = node_err(err, v, "service %s: volumes[%zu]: type \"%s\" is not supported", c->service, i,
+				     type ? type : "?");
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A secret's or config's content, from its top-level definition. */
+static int secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
+			  char **out, size_t *len, struct berr **err)
+{
+	const char *file = node_str(node_map_get(decl, "file"));
+	const char *env = node_str(node_map_get(decl, "environment"));
+	const char *content = node_str(node_map_get(decl, "content"));
+	bool external = false;
+	node_bool(node_map_get(decl, "external"), &external);
+	if (file) {
+		if (fs_read_file(file, 16u << 20, out, len, err) < 0)
+			return berr_prefix(err, "%s %s: ", kind, name);
+		return 0;
+	}
+	if (env) {
+		const char *v = env_get(&p->env, env);
+		if (!v)
+			return node_err(err, decl, "%s %s: environment variable %s is not set", kind, name, env);
+		*out = xstrdup(v);
+	} else if (content) {
+		*out = xstrdup(content);
+	} else {
+		return node_err(err, decl, "%s %s: %s; give file, environment or content", kind, name,
+				external ? "external ones live in a swarm, which berth does not have" : "it has no source");
+	}
+	*len = strlen(*out);
+	return 0;
+}
+
+/* secrets: at /run/secrets/NAME, configs: at /NAME (or their target),
+ * read-only: copies in the state directory with their uid, gid and mode.
+ * With s, checks them and adds the mounts; without, writes the copies
+ * (once the state directory is made). */
+static int secrets(const struct project *p, const char *service, const char *cdir, struct ctr_spec *s,
+		   struct berr **err)
+{
+	struct node *svc = project_service(p, service);
+	static const struct {
+		const char *key, *kind, *dir;
+	} kinds[] = {{"secrets", "secret", "/run/secrets"}, {"configs", "config", ""}};
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct node *list = node_map_get(svc, kinds[k].key);
+		struct node *decls = node_map_get(p->doc, kinds[k].key);
+		for (size_t i = 0; list && list->kind == NODE_SEQ && i < list->n; i++) {
+			struct node *it = list->items[i];
+			const char *src = node_str(node_map_get(it, "source"));
+			struct node *decl = node_map_get(decls, src ? src : "");
+			if (!decl)
+				return node_err(err, it, "service %s: %s %s is not declared", service, kinds[k].kind,
+						src ? src : "?");
+			_cleanup_free_ char *content = NULL;
+			size_t len;
+			if (secret_content(p, kinds[k].kind, src, decl, &content, &len, err) < 0)
+				return berr_prefix(err, "service %s: ", service);
+			const char *t = node_str(node_map_get(it, "target"));
+			_cleanup_free_ char *target = t && t[0] == '/' ? xstrdup(t)
+						      : xasprintf("%s/%s", kinds[k].dir, t ? t : src);
+			long long uid = 0, gid = 0, mode = 0444;
+			node_int(node_map_get(it, "uid"), &uid);
+			node_int(node_map_get(it, "gid"), &gid);
+			node_int(node_map_get(it, "mode"), &mode);
+			_cleanup_free_ char *dir = xasprintf("%s/%s", cdir, kinds[k].key);
+			_cleanup_free_ char *file = xasprintf("%s/%zu-%s", dir, i, src);
+			if (s) {
+				add_mount(s, file, target, "bind", "ro", true);
+				continue;
+			}
+			int r = fs_mkdir_p(dir, 0700, err);
+			if (r == 0)
+				r = fs_write_atomic(file, content, len, 0600, err);
+			if (r == 0 && (chown(file, (uid_t)uid, (gid_t)gid) < 0 || chmod(file, (mode_t)(mode & 07777)) < 0))
+				r = berr_sys(err, errno, "cannot set the owner and mode of %s", file);
+			if (r < 0)
+				return berr_prefix(err, "service %s: %s %s: ", service, kinds[k].kind, src);
 		}
 	}
 	return 0;
@@ -438,6 +613,8 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	if (r == 0)
 		r = fs_write_atomic(hp, hosts.s, hosts.len, 0644, err);
 	buf_free(&hosts);
+	if (r == 0)
+		r = secrets(p, service, s->dir, NULL, err);
 	struct buf resolv = {0};
 	resolv_conf(svc, s, e, &resolv);
 	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", s->dir);
@@ -549,6 +726,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	s->pid_ns = pid ? xstrdup(pid) : NULL;
 	if (r == 0)
 		r = set_mounts(c, svc, s, err);
+	if (r == 0)
+		r = secrets(c->project, c->service, c->dir, s, err);
 	etc_mounts(c, s);
 	return r;
 }

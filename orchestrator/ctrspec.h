@@ -19,6 +19,8 @@ struct spec_ctx {
 	const struct image_config *image;
 	const char *init_path;	/* berth-shim, for init: true */
 	const char *root;	/* the state root, for named volumes */
+	char *const *anon_prev; /* "target=volume" of the container this one replaces */
+	char ***anon_out;	/* gets "target=volume" of each anonymous volume */
 };
 
 /* Fill s; errors name the service and what to change. */

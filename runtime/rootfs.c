@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,6 +13,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
+#include "../volumes/copyup.h"
 
 /* Docker's masked and read-only /proc and /sys paths (moby oci/defaults.go). */
 static const char *const masked[] = {
@@ -200,10 +202,32 @@ static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
 	return r;
 }
 
+/* An empty volume gets what the image has at the mount point, once: the
+ * volume's directory is locked meanwhile, so that two containers starting
+ * together do not both copy. */
+static int copy_up(int root, const struct mount_spec *m, struct berr **err)
+{
+	_cleanup_close_ int src = open_in_root(root, m->target, O_RDONLY | O_DIRECTORY);
+	if (src < 0)
+		return 0; /* nothing there in the image */
+	_cleanup_free_ char *parent = path_dirname(m->source);
+	_cleanup_close_ int lock = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dst = open(m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lock < 0 || dst < 0)
+		return sys_err(err, "cannot open volume", m->source);
+	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+		;
+	int r = dir_empty(dst) ? copyup(src, dst, err) : 0;
+	flock(lock, LOCK_UN);
+	return r < 0 ? berr_prefix(err, "volume %s at %s: ", m->volume ? m->volume : "", m->target) : 0;
+}
+
 static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 {
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
+		if (m->copyup && copy_up(root, m, err) < 0)
+			return -EIO;
 		unsigned long flags, prop;
 		_cleanup_free_ char *data = NULL;
 		parse_options(m->options, &flags, &data, &prop);

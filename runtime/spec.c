@@ -26,9 +26,10 @@ static json_t *mounts_json(const struct ctr_spec *s)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
-		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b}", "source", opt_str(m->source), "target",
-						   m->target, "type", opt_str(m->type), "options", opt_str(m->options),
-						   "file", m->file));
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b}", "source",
+						   opt_str(m->source), "target", m->target, "type", opt_str(m->type),
+						   "options", opt_str(m->options), "file", m->file, "volume",
+						   opt_str(m->volume), "copyup", m->copyup));
 	}
 	return a;
 }
@@ -106,7 +107,7 @@ static void read_mounts(json_t *a, struct ctr_spec *s)
 	json_t *m;
 	json_array_foreach(a, i, m) s->mounts[i] = (struct mount_spec){
 		get_str(m, "source"), get_str(m, "target"), get_str(m, "type"), get_str(m, "options"),
-		get_bool(m, "file")};
+		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup")};
 }
 
 static void read_rlimits(json_t *a, struct ctr_spec *s)
@@ -200,6 +201,7 @@ void spec_free(struct ctr_spec *s)
 		free(s->mounts[i].target);
 		free(s->mounts[i].type);
 		free(s->mounts[i].options);
+		free(s->mounts[i].volume);
 	}
 	free(s->mounts);
 	free(s->network);

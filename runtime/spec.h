@@ -12,6 +12,8 @@
 struct mount_spec {
 	char *source, *target, *type, *options; /* options: "ro,nosuid,size=64m" */
 	bool file;				/* bind of a single file */
+	char *volume;				/* the named volume it mounts, or NULL */
+	bool copyup;				/* an empty volume first gets what the image has at target */
 };
 
 struct rlimit_spec {

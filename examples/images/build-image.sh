@@ -61,11 +61,11 @@ for a in "${adds[@]+"${adds[@]}"}"; do
 done
 [ -n "$busybox" ] || true
 
-# One reproducible layer: sorted names, fixed times, numeric owners.
+# One reproducible layer: sorted names, fixed times, numeric owners, xattrs.
 if [ -n "$layer_tar" ]; then
 	cp "$layer_tar" "$work/layer.tar"
 else
-	(cd "$root" && tar --sort=name --mtime='2026-01-01 00:00:00Z' --numeric-owner --format=posix \
+	(cd "$root" && tar --sort=name --mtime='2026-01-01 00:00:00Z' --numeric-owner --format=posix --xattrs --xattrs-include='*' \
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$work/layer.tar" .)
 fi
 layer_sha=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)

@@ -1,0 +1,222 @@
+#!/bin/bash
+# Volumes as a user's data lives in them: named volumes shared between
+# services, kept by down, removed by down -v; copy-up of the image's files;
+# bind mounts, tmpfs, anonymous volumes, volumes_from, secrets and configs;
+# the volume commands; and kill -9 of up and down never losing data.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthvol$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -v -t 0 >/dev/null 2>&1")
+cleanup_hooks+=("'$BERTH' volume rm -f berthextvol$$ >/dev/null 2>&1")
+
+# an image with content where a volume goes: owners, modes, an xattr, a hard link
+mkdir -p "$WORK/seed/data/sub"
+echo seeded >"$WORK/seed/data/hello.txt"
+echo deep >"$WORK/seed/data/sub/deep.txt"
+chown -R 1000:1000 "$WORK/seed/data"
+chmod 0750 "$WORK/seed/data"
+chmod 0640 "$WORK/seed/data/hello.txt"
+setfattr -n user.berth -v kept "$WORK/seed/data/hello.txt"
+ln "$WORK/seed/data/hello.txt" "$WORK/seed/data/hard.txt"
+load_busybox -t busybox:latest --add "$WORK/seed/data:/srv/data" || not_ok "the image loads"
+
+mkdir -p "$WORK/app" && cd "$WORK/app"
+echo "host file" >single.txt
+echo "db-password" >pw.txt
+export APP_TOKEN=tok-from-env
+cat >compose.yaml <<'YAML'
+services:
+  writer:
+    image: busybox
+    init: true
+    command: sh -c 'echo written-by-writer > /shared/w.txt; exec sleep 300'
+    volumes: ["shared:/shared", "seeded:/srv/data", "/scratch"]
+  reader:
+    image: busybox
+    init: true
+    user: "1000"
+    command: sleep 300
+    depends_on: [writer]
+    volumes:
+      - type: volume
+        source: shared
+        target: /shared
+        read_only: true
+      - seeded:/srv/data
+      - type: volume
+        source: fresh
+        target: /srv/data-nocopy
+        volume: {nocopy: true}
+      - ./single.txt:/etc/single.txt:ro,z
+      - ./made-by-up:/made
+      - type: tmpfs
+        target: /tmp/small
+        tmpfs: {size: 1m, mode: 0777}
+    tmpfs: ["/run/short:size=512k"]
+    secrets:
+      - pw
+      - {source: token, target: token, uid: "1000", mode: 0400}
+      - {source: rootonly, mode: 0400}
+    configs:
+      - {source: appconf, target: /etc/app.conf}
+  side:
+    image: busybox
+    init: true
+    command: sleep 300
+    volumes_from: ["writer:ro"]
+volumes:
+  shared: {}
+  seeded: {labels: [kind=test]}
+  fresh: {}
+secrets:
+  pw: {file: ./pw.txt}
+  token: {environment: APP_TOKEN}
+  rootonly: {file: ./pw.txt}
+configs:
+  appconf: {content: "key=value"}
+YAML
+expect "up -d creates the volumes" 0 "Volume ${proj}_shared  Created" "$BERTH" up -d
+inside() { "$BERTH" exec -T "$@"; }
+wait_until 5 sh -c "'$BERTH' exec -T reader cat /shared/w.txt" >/dev/null
+expect "data written by one service is read by another" 0 "^written-by-writer$" inside reader cat /shared/w.txt
+expect "a read-only volume refuses writes" 1 "Read-only file system" inside reader touch /shared/x
+
+# copy-up
+expect "copy-up brings the image's files" 0 "^deep$" inside reader cat /srv/data/sub/deep.txt
+expect "with their owners and modes" 0 "^-rw-r----- +2 1000 +1000 .*hello.txt" sh -c "'$BERTH' exec -T writer ls -ln /srv/data | grep hello"
+expect "the volume's root takes the image directory's owner and mode" 0 "^1000:1000 750$" inside writer stat -c '%u:%g %a' /srv/data
+expect "hard links stay linked" 0 "^([0-9]+) .*hard.txt ([0-9]+) .*hello.txt$" sh -c "'$BERTH' exec -T writer ls -i /srv/data/hard.txt /srv/data/hello.txt | tr '\n' ' ' | sed 's/ *$//'"
+check "and the inode numbers agree" sh -c "[ \$('$BERTH' exec -T writer ls -i /srv/data/hard.txt | cut -d' ' -f1) = \$('$BERTH' exec -T writer ls -i /srv/data/hello.txt | cut -d' ' -f1) ]"
+expect "xattrs are copied" 0 'user.berth="kept"' getfattr -n user.berth "$BERTH_ROOT/volumes/${proj}_seeded/_data/hello.txt"
+expect_quiet "nocopy leaves a new volume empty" 0 inside reader ls -A /srv/data-nocopy
+
+# binds and tmpfs
+expect "a single file can be bound" 0 "^host file$" inside reader cat /etc/single.txt
+expect "a read-only bind refuses writes" 1 "Read-only file system" inside reader sh -c 'echo x > /etc/single.txt'
+check "a missing host directory of the short syntax is created" test -d "$WORK/app/made-by-up"
+expect "a tmpfs respects its size" 1 "No space left on device" inside reader dd if=/dev/zero of=/tmp/small/f bs=1k count=2048
+expect "and its mode" 0 "^1777$|^777$" inside reader stat -c %a /tmp/small
+expect "a short tmpfs respects its size too" 1 "No space left on device" inside reader dd if=/dev/zero of=/run/short/f bs=1k count=1024
+
+# secrets and configs
+expect "a secret from a file is at /run/secrets/NAME" 0 "^db-password$" inside reader cat /run/secrets/pw
+expect "a secret from the environment, at its target, for its uid" 0 "^tok-from-env$" inside reader cat /run/secrets/token
+expect "its owner and mode are as given" 0 "^-r-------- +1 1000 +0 " sh -c "'$BERTH' exec -T reader ls -ln /run/secrets/token"
+expect "a secret readable only by root is not readable by uid 1000" 1 "Permission denied" inside reader cat /run/secrets/rootonly
+expect "a config's content is at its target" 0 "^key=value$" inside reader cat /etc/app.conf
+expect "secrets are read-only" 1 "Read-only file system" inside -u 0 reader sh -c 'echo x > /run/secrets/pw'
+
+# volumes_from
+expect "volumes_from shares the other container's volumes" 0 "^written-by-writer$" inside side cat /shared/w.txt
+expect "read-only with :ro" 1 "Read-only file system" inside side touch /shared/y
+
+printf 'services:\n  c: {image: busybox, init: true, command: sleep 300, volumes_from: ["container:%s-writer-1"]}\n' "$proj" >vf.yaml
+"$BERTH" -p "${proj}vf" -f vf.yaml up -d >/dev/null 2>&1
+expect "volumes_from container: shares that container's volumes" 0 "^written-by-writer$" "$BERTH" -p "${proj}vf" -f vf.yaml exec -T c cat /shared/w.txt
+"$BERTH" -p "${proj}vf" -f vf.yaml down -t 0 >/dev/null 2>&1
+
+# volume commands
+expect "volume ls lists them" 0 "local +${proj}_shared" "$BERTH" volume ls
+expect "volume ls --format json" 0 "\"name\":\"${proj}_seeded\"" "$BERTH" volume ls --format json
+expect "volume inspect shows labels and users" 0 "\"kind\": \"test\"" "$BERTH" volume inspect "${proj}_seeded"
+expect "an in-use volume cannot be removed, naming its container" 1 \
+	"volume ${proj}_shared is in use by container ${proj}-reader-1, ${proj}-side-1, ${proj}-writer-1; remove the container first" \
+	"$BERTH" volume rm "${proj}_shared"
+
+# anonymous volumes live across recreation
+inside writer sh -c 'echo kept-anon > /scratch/k'
+sed -i 's/written-by-writer/written-again/' compose.yaml
+expect "a changed service is recreated" 0 "${proj}-writer-1  Recreate" "$BERTH" up -d
+expect "and keeps its anonymous volume" 0 "^kept-anon$" inside writer cat /scratch/k
+
+# down keeps, up finds, down -v removes
+sum_before=$(inside writer sh -c 'cat /shared/w.txt /srv/data/hello.txt' | md5sum)
+expect "down keeps named volumes" 0 "Network ${proj}_default  Removed" "$BERTH" down -t 0
+check "the data is still on disk" test -s "$BERTH_ROOT/volumes/${proj}_shared/_data/w.txt"
+# the anonymous volume of the removed container stays, unused, as Docker leaves it
+anon=$("$BERTH" volume ls -q | grep -E '^[0-9a-f]{64}$')
+check "down keeps the anonymous volume of the removed container" test "$(echo "$anon" | wc -w)" -eq 1
+"$BERTH" up -d >/dev/null 2>&1
+wait_until 5 sh -c "'$BERTH' exec -T reader cat /shared/w.txt" >/dev/null
+check "up again finds the same data" test "$(inside writer sh -c 'cat /shared/w.txt /srv/data/hello.txt' | md5sum)" = "$sum_before"
+expect "down -v removes the named volumes" 0 "Volume ${proj}_shared  Removed" "$BERTH" down -v -t 0
+check "and their data" test ! -e "$BERTH_ROOT/volumes/${proj}_shared"
+check "and the anonymous volumes of its containers" test -z "$("$BERTH" volume ls -q | grep -v "^$anon$" | grep -E '^[0-9a-f]{64}$')"
+expect "volume prune removes anonymous volumes nobody uses" 0 "^$anon$" "$BERTH" volume prune
+
+# external volumes and driver_opts
+expect "an external volume that does not exist is refused" 1 "volume berthextvol$$ is declared as external, but could not be found" \
+	sh -c "printf 'services:\n  a: {image: busybox, command: sleep 1, volumes: [\"e:/e\"]}\nvolumes:\n  e: {external: true, name: berthextvol$$}\n' | '$BERTH' -f - up -d"
+expect "volume create makes one" 0 "^berthextvol$$$" "$BERTH" volume create --label made=by-hand berthextvol$$
+mkdir -p "$WORK/device"
+cat >ext.yaml <<YAML
+services:
+  a:
+    image: busybox
+    init: true
+    command: sh -c 'echo into-ext > /e/f; echo into-device > /d/f; exec sleep 300'
+    volumes: ["e:/e", "dev:/d"]
+volumes:
+  e: {external: true, name: berthextvol$$}
+  dev:
+    driver_opts: {type: none, o: bind, device: $WORK/device}
+YAML
+"$BERTH" -f ext.yaml up -d >/dev/null 2>&1
+wait_until 5 test -s "$WORK/device/f"
+check "a volume with driver_opts o=bind writes to its device" grep -qx into-device "$WORK/device/f"
+"$BERTH" -f ext.yaml down -v -t 0 >/dev/null 2>&1
+check "down -v never removes an external volume" grep -qx into-ext "$BERTH_ROOT/volumes/berthextvol$$/_data/f"
+expect "volume rm removes it once unused" 0 "^berthextvol$$$" "$BERTH" volume rm berthextvol$$
+expect "a bind whose source is missing, in the long syntax, is refused" 1 "bind source path $WORK/app/nothere does not exist" \
+	sh -c "printf 'services:\n  a:\n    image: busybox\n    volumes: [{type: bind, source: ./nothere, target: /x}]\n' >bad.yaml && '$BERTH' -f bad.yaml up -d"
+check "and nothing was made for it" test ! -e "$WORK/app/nothere"
+
+# rm -v takes a container's anonymous volumes with it
+printf 'services:\n  a: {image: busybox, init: true, command: sleep 300, volumes: ["/scratch"]}\n' >anon.yaml
+"$BERTH" -p "${proj}an" -f anon.yaml up -d >/dev/null 2>&1
+before=$("$BERTH" volume ls -q | wc -l)
+expect "rm -s -v removes the container" 0 "Removed" "$BERTH" -p "${proj}an" -f anon.yaml rm -s -f -v a
+check "and its anonymous volume" test "$("$BERTH" volume ls -q | wc -l)" -eq $((before - 1))
+"$BERTH" -p "${proj}an" -f anon.yaml down -t 0 >/dev/null 2>&1
+
+# kill -9 of every berth process (berth, shims, DNS responder) mid-up and
+# mid-down never deletes or empties a named volume
+cat >compose.yaml <<'YAML'
+services:
+  keeper:
+    image: busybox
+    init: true
+    command: sleep 300
+    volumes: ["precious:/data"]
+  other:
+    image: busybox
+    init: true
+    command: sleep 300
+    volumes: ["precious:/data:ro", "/anon"]
+volumes:
+  precious: {}
+YAML
+"$BERTH" up -d >/dev/null 2>&1
+inside keeper sh -c 'for i in $(seq 1 200); do echo "line $i" >> /data/log; done; mkdir -p /data/d; echo x > /data/d/y'
+sum=$(cd "$BERTH_ROOT/volumes/${proj}_precious/_data" && find . -type f | sort | xargs md5sum | md5sum)
+intact=0
+for i in $(seq 1 12); do
+	delay=$(printf '0.%03d' $((i * 13)))
+	if [ $((i % 2)) -eq 0 ]; then "$BERTH" up -d >/dev/null 2>&1 & else "$BERTH" down -t 0 >/dev/null 2>&1 & fi
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	# and every other berth process of this state root: shims, the DNS responder
+	for other in $(pgrep -f "berth-shi[m] (dns )?$BERTH_ROOT"); do kill -9 "$other" 2>/dev/null; done
+	wait "$pid" 2>/dev/null
+	now=$(cd "$BERTH_ROOT/volumes/${proj}_precious/_data" 2>/dev/null && find . -type f | sort | xargs md5sum | md5sum)
+	[ "$now" = "$sum" ] && intact=$((intact + 1))
+done
+check "after 12 kill -9s of up and down, the volume's data is intact each time ($intact)" test "$intact" -eq 12
+"$BERTH" up -d >/dev/null 2>&1
+check "and a normal up sees it" test "$(inside keeper tail -1 /data/log)" = "line 200"
+"$BERTH" down -v -t 0 >/dev/null 2>&1
+check "down -v removes it at last" test ! -e "$BERTH_ROOT/volumes/${proj}_precious"
+"$BERTH" volume prune >/dev/null 2>&1
+check_no_leaks "after down -v"
+check "no volume left" test -z "$("$BERTH" volume ls -q)"

@@ -1,0 +1,237 @@
+#include "volume.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "../lib/json.h"
+#include "../runtime/spec.h"
+
+static char *vol_dir(const char *root, const char *name) { return xasprintf("%s/volumes/%s", root, name); }
+char *vol_data(const char *root, const char *name) { return xasprintf("%s/volumes/%s/_data", root, name); }
+
+bool vol_name_ok(const char *name)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	return name && name[0] && strchr(ok, name[0]) && name[0] != '.' && name[0] != '_' && name[0] != '-' &&
+	       strspn(name, ok) == strlen(name) && strlen(name) < 256;
+}
+
+bool vol_exists(const char *root, const char *name)
+{
+	_cleanup_free_ char *d = vol_data(root, name);
+	return vol_name_ok(name) && fs_is_dir(d);
+}
+
+static int vol_lock(const char *root, int *fd, struct berr **err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/volumes", root);
+	int r = fs_mkdir_p(dir, 0700, err);
+	_cleanup_free_ char *path = xasprintf("%s/.lock", dir);
+	return r < 0 ? r : fs_lock(path, fd, err);
+}
+
+static json_t *read_record(const char *root, const char *name)
+{
+	_cleanup_free_ char *path = xasprintf("%s/volumes/%s/volume.json", root, name);
+	json_t *j = json_load_file(path, 0, NULL);
+	/* a volume made before records existed: a plain local one */
+	return j ? j : json_pack("{s:s, s:s}", "name", name, "driver", "local");
+}
+
+static json_t *kv_object(char **kv)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; kv && kv[i]; i++) {
+		const char *eq = strchr(kv[i], '=');
+		_cleanup_free_ char *k = eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
+		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
+int vol_ensure(const char *root, const struct vol_def *d, struct berr **err)
+{
+	if (!vol_name_ok(d->name))
+		return berr_set(err, EINVAL, "volume name \"%s\" cannot be used: only letters, digits, \"_\", \".\" "
+					     "and \"-\", starting with a letter or digit",
+				d->name);
+	if (vol_exists(root, d->name))
+		return 0;
+	if (d->external)
+		return berr_set(err, ENOENT, "volume %s is declared as external, but could not be found; create it "
+					     "first with `berth volume create %s`",
+				d->name, d->name);
+	int lock;
+	int r = vol_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = vol_dir(root, d->name), *data = vol_data(root, d->name);
+	_cleanup_free_ char *path = xasprintf("%s/volume.json", dir);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:I}", "name", d->name, "driver", "local", "project",
+			      d->project ? d->project : "", "options", kv_object(d->opts), "labels", kv_object(d->labels),
+			      "anonymous", d->anonymous, "created_ms", (json_int_t)now_ms());
+	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(j);
+	r = fs_mkdir_p(dir, 0701, err);
+	/* the record first, then _data: a volume exists once _data does */
+	if (r == 0)
+		r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	if (r == 0 && mkdir(data, 0755) < 0 && errno != EEXIST)
+		r = berr_sys(err, errno, "cannot create %s", data);
+	free(text);
+	close(lock);
+	return r < 0 ? r : 1;
+}
+
+static const char *opt(json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(rec, "options"), key));
+}
+
+int vol_source(const char *root, const char *name, char **opts, char **source, char **type, char **options,
+	       struct berr **err)
+{
+	*source = *type = *options = NULL;
+	json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_object(opts)) : read_record(root, name);
+	const char *t = opt(rec, "type"), *dev = opt(rec, "device"), *o = opt(rec, "o");
+	int r = 0;
+	bool bind = o && (streq(o, "bind") || startswith(o, "bind,") || strstr(o, ",bind"));
+	if (!t || (streq(t, "none") && !bind)) {
+		*source = vol_data(root, name);
+	} else if (bind) {
+		if (!dev || dev[0] != '/')
+			r = berr_set(err, EINVAL, "volume %s: driver_opts o: bind needs an absolute device path", name);
+		else if (!fs_exists(dev))
+			r = berr_set(err, ENOENT, "volume %s: device %s does not exist", name, dev);
+		else
+			*source = xstrdup(dev);
+	} else {
+		*source = xstrdup(dev ? dev : t);
+		*type = xstrdup(t);
+		*options = o ? xstrdup(o) : NULL;
+	}
+	json_decref(rec);
+	return r;
+}
+
+char **vol_users(const char *root, const char *name)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *cdir = xasprintf("%s/containers", root);
+	_cleanup_free_ char *vdir = vol_dir(root, name);
+	_cleanup_free_ char *prefix = xasprintf("%s/", vdir);
+	_cleanup_free_ char *data = vol_data(root, name);
+	DIR *d = opendir(cdir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s/spec.json", cdir, e->d_name);
+		struct ctr_spec s;
+		if (spec_read(path, &s, NULL) < 0)
+			continue;
+		bool uses = false;
+		for (size_t i = 0; i < s.nmounts; i++)
+			uses |= s.mounts[i].source && (streq(s.mounts[i].source, data) ||
+						       startswith(s.mounts[i].source, prefix) ||
+						       (s.mounts[i].volume && streq(s.mounts[i].volume, name)));
+		spec_free(&s);
+		if (uses)
+			strv_push(&out, xstrdup(e->d_name));
+	}
+	if (d)
+		closedir(d);
+	strv_sort(out);
+	return out;
+}
+
+int vol_remove(const char *root, const char *name, bool force, struct berr **err)
+{
+	if (!vol_exists(root, name))
+		return berr_set(err, ENOENT, "no such volume: %s", name);
+	_cleanup_(strv_freep) char **users = vol_users(root, name);
+	if (users[0] && !force) {
+		struct buf who = {0};
+		for (size_t i = 0; users[i]; i++)
+			buf_printf(&who, "%s%s", i ? ", " : "", users[i]);
+		int r = berr_set(err, EBUSY, "volume %s is in use by container %s; remove the container first", name,
+				 who.s);
+		buf_free(&who);
+		return r;
+	}
+	int lock;
+	int r = vol_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = vol_dir(root, name), *trash = NULL;
+	/* out of sight at once, then deleted: a killed rm leaves no half volume
+	 * under the name, and the next rm clears what it left */
+	trash = xasprintf("%s/volumes/.removing-%s", root, name);
+	if (rename(dir, trash) < 0)
+		r = berr_sys(err, errno, "cannot remove volume %s", name);
+	_cleanup_free_ char *vdir = xasprintf("%s/volumes", root);
+	DIR *d = opendir(vdir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		_cleanup_free_ char *left = xasprintf("%s/%s", vdir, e->d_name);
+		if (startswith(e->d_name, ".removing-") && !streq(left, trash))
+			fs_remove_tree(left, NULL);
+	}
+	if (d)
+		closedir(d);
+	close(lock);
+	if (r == 0)
+		r = fs_remove_tree(trash, err);
+	return r;
+}
+
+char **vol_list(const char *root, const char *project)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *dir = xasprintf("%s/volumes", root);
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (!vol_name_ok(e->d_name) || !vol_exists(root, e->d_name))
+			continue;
+		json_t *rec = read_record(root, e->d_name);
+		if (!project || streq(json_string_value(json_object_get(rec, "project")), project))
+			strv_push(&out, xstrdup(e->d_name));
+		json_decref(rec);
+	}
+	if (d)
+		closedir(d);
+	strv_sort(out);
+	return out;
+}
+
+char *vol_inspect(const char *root, const char *name)
+{
+	if (!vol_exists(root, name))
+		return NULL;
+	json_t *rec = read_record(root, name);
+	_cleanup_free_ char *data = vol_data(root, name);
+	json_object_set_new(rec, "mountpoint", json_string(data));
+	char **users = vol_users(root, name);
+	json_object_set_new(rec, "used_by", strv_json(users));
+	strv_free(users);
+	char *text = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(rec);
+	return text;
+}
+
+char *vol_anon_name(void)
+{
+	unsigned char b[32];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)(now_ms() >> (i % 8));
+	char *s = xmalloc(65);
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	return s;
+}
