@@ -34,6 +34,8 @@ DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev 
 	libcurl4-openssl-dev libcmocka-dev libnftables-dev libjansson-dev libssl-dev busybox-static \
 	clang libclang-rt-14-dev skopeo attr
 
+PEERS ?= 0
+ROUNDS ?= 7
 .PHONY: all deps check unit integration fuzz clean demo bench
 all: $(BUILD)/berth $(BUILD)/berth-shim
 
@@ -101,6 +103,11 @@ check: deps all unit
 
 fuzz: deps
 	@tests/fuzz/run
+
+# berth against docker-compose and podman-compose (PEERS=1 installs them);
+# writes bench/RESULTS.md (see bench/run.sh).
+bench: deps all
+	@PEERS=$(PEERS) ROUNDS=$(ROUNDS) bench/run.sh
 
 # Installs, builds and brings up examples/hello (offline, busybox-static).
 demo: deps all

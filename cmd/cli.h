@@ -58,6 +58,10 @@ void flags_usage(FILE *out, const struct flag *flags, size_t n);
  * or -1 to go on with the command. */
 int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
 	      const char *usage_line, const char *summary);
+/* The same, the flags ending at the first positional (berth run SERVICE
+ * COMMAND -flags-of-the-command...); *pos gets it and all after it. */
+int cmd_flags_stop(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
+		   bool *help, const char *usage_line, const char *summary);
 
 /* Usage error: print "berth: msg" and a hint; returns 2. */
 int usage_error(const char *cmd, const char *msg);
@@ -78,6 +82,7 @@ int cmd_down(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
 int cmd_network(struct global_opts *g, int argc, char **argv);
 int cmd_port(struct global_opts *g, int argc, char **argv);
+int cmd_run(struct global_opts *g, int argc, char **argv);
 int cmd_logs(struct global_opts *g, int argc, char **argv);
 int cmd_start(struct global_opts *g, int argc, char **argv);
 int cmd_stop(struct global_opts *g, int argc, char **argv);

@@ -123,12 +123,12 @@ void flags_usage(FILE *out, const struct flag *flags, size_t n)
 	}
 }
 
-int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
-	      const char *usage_line, const char *summary)
+static int subcommand_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, bool stop,
+			    char ***pos, bool *help, const char *usage_line, const char *summary)
 {
 	int i = 1;
 	struct berr *err = NULL;
-	if (flags_parse(flags, n, argc, argv, &i, false, pos, &err) < 0) {
+	if (flags_parse(flags, n, argc, argv, &i, stop, stop ? NULL : pos, &err) < 0) {
 		int rc = usage_error(cmd, err->msg);
 		berr_free(err);
 		return rc;
@@ -138,5 +138,19 @@ int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, cha
 		flags_usage(stdout, flags, n);
 		return 0;
 	}
+	for (; stop && i < argc; i++)
+		strv_push(pos, xstrdup(argv[i]));
 	return -1;
+}
+
+int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+	      const char *usage_line, const char *summary)
+{
+	return subcommand_flags(cmd, flags, n, argc, argv, false, pos, help, usage_line, summary);
+}
+
+int cmd_flags_stop(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+		   const char *usage_line, const char *summary)
+{
+	return subcommand_flags(cmd, flags, n, argc, argv, true, pos, help, usage_line, summary);
 }

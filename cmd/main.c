@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{"stop", "Stop running containers", cmd_stop},
 	{"restart", "Restart containers", cmd_restart},
 	{"kill", "Send a signal to containers", cmd_kill},
+	{"run", "Run a one-off command of a service", cmd_run},
 	{"rm", "Remove stopped containers", cmd_rm},
 	{"exec", "Run a command in a running container", cmd_exec},
 	{"top", "Display the running processes", cmd_top},

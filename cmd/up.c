@@ -362,3 +362,53 @@ int cmd_port(struct global_opts *g, int argc, char **argv)
 	}
 	return report(err);
 }
+
+int cmd_run(struct global_opts *g, int argc, char **argv)
+{
+	bool detach = false, rm = false, no_deps = false, service_ports = false, no_tty = false, help = false;
+	const char *name = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
+	char **env = NULL, **pos = NULL;
+	const struct flag flags[] = {
+		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run in the background; print the container's name"},
+		{"rm", 0, FLAG_BOOL, &rm, NULL, "Remove the container when it exits"},
+		{"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not start the services it depends on"},
+		{"service-ports", 0, FLAG_BOOL, &service_ports, NULL, "Publish the service's ports"},
+		{"name", 0, FLAG_STR, &name, "NAME", "The container's name"},
+		{"env", 'e', FLAG_LIST, &env, "KEY=VALUE", "Set an environment variable; repeatable"},
+		{"user", 'u', FLAG_STR, &user, "USER", "Run as this user"},
+		{"workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory"},
+		{"entrypoint", 0, FLAG_STR, &entrypoint, "CMD", "Override the entrypoint"},
+		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Accepted: the command always gets berth's own stdio"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+				"berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command of a service.");
+	_cleanup_(strv_freep) char **args = pos;
+	_cleanup_(strv_freep) char **envs = env;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) < 1)
+		return usage_error("run", "give the service to run");
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	_cleanup_close_ int lock = -1;
+	char *service[] = {args[0], NULL};
+	int r = project_open(g, service, false, &p, &err);
+	if (r == 0)
+		r = apply_lock(berth_root(), p->name, &lock, &err);
+	_cleanup_free_ char *cname = NULL;
+	char *ep[] = {(char *)entrypoint, NULL};
+	int code = 0;
+	if (r == 0) {
+		struct run_opts o = {.service = args[0], .command = args[1] ? args + 1 : NULL,
+				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
+				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
+				     .service_ports = service_ports, .lock = &lock, .progress = show_progress};
+		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
+	}
+	if (r < 0)
+		return report(err);
+	if (detach)
+		printf("%s\n", cname);
+	return code;
+}

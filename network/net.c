@@ -880,10 +880,31 @@ static void link_records(struct buf *rec, json_t *ep, json_t **eps, size_t ne)
 	}
 }
 
+/* Temporary files of a writer that was killed before its rename: under
+ * the lock, nobody else is writing. */
+static void sweep_tmp(const char *root)
+{
+	static const char *const dirs[] = {"networks", "endpoints", "dns"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *dir = sub(root, dirs[i]);
+		DIR *d = opendir(dir);
+		for (struct dirent *e; d && (e = readdir(d));) {
+			if (!strstr(e->d_name, ".tmp."))
+				continue;
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
 int net_sync(const char *root, struct berr **err)
 {
 	int lock;
 	int r = net_lock(root, &lock, err);
+	if (r == 0)
+		sweep_tmp(root);
 	if (r == 0)
 		r = delete_dying(root, err);
 	if (r < 0)

@@ -316,7 +316,7 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 			progress(o->progress, o->progress_data, pl[i].name, "Running");
 			continue;
 		}
-		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, &ready[i], err)) < 0)
+		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, pl[i].spec.attach, &ready[i], err)) < 0)
 			r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -648,5 +648,114 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		}
 	}
 	ctr_info_free(list, n);
+	return r;
+}
+
+static struct node *str_seq(char *const *v, struct pos at)
+{
+	struct node *seq = node_new_seq(at);
+	for (size_t i = 0; v && v[i]; i++)
+		node_seq_push(seq, node_new_str(v[i], at));
+	return seq;
+}
+
+/* The service as run sees it: another command, name and environment, no
+ * published ports (unless asked), no restart policy. */
+static void run_service(struct project *p, const struct run_opts *o, const char *name)
+{
+	struct node *svc = project_service(p, o->service);
+	struct pos at = svc->pos;
+	if (o->command)
+		node_map_set(svc, "command", str_seq(o->command, at));
+	if (o->entrypoint)
+		node_map_set(svc, "entrypoint", str_seq(o->entrypoint, at));
+	node_map_set(svc, "container_name", node_new_str(name, at));
+	node_map_set(svc, "restart", node_new_str("no", at));
+	node_map_set(svc, "tty", node_new_bool(false, at));
+	node_map_del(svc, "deploy");
+	node_map_del(svc, "scale");
+	if (!o->service_ports)
+		node_map_del(svc, "ports");
+	if (o->user)
+		node_map_set(svc, "user", node_new_str(o->user, at));
+	if (o->workdir)
+		node_map_set(svc, "working_dir", node_new_str(o->workdir, at));
+	struct node *env = node_map_get(svc, "environment");
+	if (!env || env->kind != NODE_MAP) {
+		env = node_new_map(at);
+		node_map_set(svc, "environment", env);
+	}
+	for (size_t i = 0; o->env && o->env[i]; i++) {
+		const char *eq = strchr(o->env[i], '=');
+		_cleanup_free_ char *k = eq ? xstrndup(o->env[i], (size_t)(eq - o->env[i])) : xstrdup(o->env[i]);
+		const char *v = eq ? eq + 1 : getenv(k);
+		node_map_set(env, k, v ? node_new_str(v, at) : node_new_null(at));
+	}
+}
+
+int apply_run(struct project *p, const char *root, const struct run_opts *o, char **name, int *exit_code,
+	      struct berr **err)
+{
+	*name = NULL;
+	*exit_code = 0;
+	struct node *svc = project_service(p, o->service);
+	if (!svc)
+		return berr_set(err, ENOENT, "no such service: %s", o->service);
+	/* what it depends on runs first, as up would start it */
+	_cleanup_(strv_freep) char **deps = o->no_deps ? NULL : check_dependencies(svc);
+	int r = 0;
+	if (deps && deps[0]) {
+		struct up_opts up = {.services = deps, .progress = o->progress, .progress_data = o->progress_data};
+		r = apply_up(p, root, &up, err);
+	}
+	_cleanup_free_ char *id = short_id();
+	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", p->name, o->service, id);
+	*name = cname;
+	if (r == 0 && ctr_exists(root, cname))
+		r = berr_set(err, EEXIST, "a container named %s exists already", cname);
+	if (r < 0)
+		return r;
+	run_service(p, o, cname);
+	struct store *st = NULL;
+	struct planned *pl = xcalloc(1, sizeof(*pl));
+	r = store_open(root, false, &st, err);
+	if (r == 0)
+		r = plan_one(p, root, st, o->service, 1, pl, err);
+	store_close(st);
+	pl->spec.attach = !o->detach;
+	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};
+	if (r == 0)
+		r = check_ports(root, pl, 1, err);
+	if (r == 0)
+		r = ensure_networks(p, root, pl, 1, &uo, err);
+	if (r == 0)
+		r = ensure_volumes(p, root, pl, 1, &uo, err);
+	if (r < 0)
+		discard_new(root, pl, 1);
+	struct up_opts quiet = {0}; /* the one-off container itself is not announced */
+	if (r == 0)
+		r = create_one(p, root, pl, &quiet, err);
+	if (r == 0)
+		r = net_sync(root, err);
+	int ready = -1;
+	if (r == 0)
+		r = ctr_start_launch(root, cname, pl->spec.attach, &ready, err);
+	if (r == 0)
+		r = ctr_start_finish(cname, ready, err);
+	planned_free(pl, 1);
+	if (r < 0 || o->detach)
+		return r;
+	if (o->lock && *o->lock >= 0) {
+		close(*o->lock);
+		*o->lock = -1;
+	}
+	r = ctr_wait(root, cname, exit_code, err);
+	if (r == 0 && o->rm && o->lock)
+		r = apply_lock(root, p->name, o->lock, err);
+	if (r == 0 && o->rm) {
+		r = apply_remove_container(root, cname, true, err);
+		if (r == 0)
+			r = net_sync(root, err);
+	}
 	return r;
 }

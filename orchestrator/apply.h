@@ -41,6 +41,23 @@ void ctr_info_clear(struct ctr_info *c);
 /* Remove the project's containers whose service the file no longer has. */
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
 			 void (*progress)(void *, const char *, const char *), void *data, struct berr **err);
+struct run_opts {
+	const char *service;
+	char **command, **entrypoint; /* NULL: the service's */
+	char **env;		      /* KEY=VALUE (or KEY, from berth's environment) */
+	const char *name, *user, *workdir;
+	bool detach, rm, no_deps, service_ports;
+	int *lock; /* the project's lock, let go while the container runs */
+	void (*progress)(void *data, const char *name, const char *what);
+	void *progress_data;
+};
+
+/* berth run: a one-off container of a service (its dependencies started
+ * first), attached to the caller's stdio unless detach; waits for it and
+ * gives its exit code, removing it with rm. The project's service is
+ * changed in place for it. *name: the container's. */
+int apply_run(struct project *p, const char *root, const struct run_opts *o, char **name, int *exit_code,
+	      struct berr **err);
 /* Remove one container with its network attachments and, with volumes,
  * its anonymous volumes. */
 int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err);

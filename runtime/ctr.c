@@ -108,7 +108,7 @@ bool ctr_up(const char *root, const char *name, pid_t *pid)
 	return up;
 }
 
-int ctr_start_launch(const char *root, const char *name, int *ready_out, struct berr **err)
+int ctr_start_launch(const char *root, const char *name, bool attach, int *ready_out, struct berr **err)
 {
 	*ready_out = -1;
 	_cleanup_free_ char *dir = ctr_dir(root, name);
@@ -135,7 +135,8 @@ int ctr_start_launch(const char *root, const char *name, int *ready_out, struct 
 		if (fork() != 0)
 			_exit(0);
 		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		if (!attach) /* attached (berth run), the container gets berth's stdio through it */
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
 		int fd = dup(ready[1]); /* without O_CLOEXEC: the shim keeps it */
 		char fdnum[16];
 		snprintf(fdnum, sizeof(fdnum), "%d", fd);
@@ -169,7 +170,7 @@ int ctr_start_finish(const char *name, int ready, struct berr **err)
 int ctr_start(const char *root, const char *name, struct berr **err)
 {
 	int ready;
-	int r = ctr_start_launch(root, name, &ready, err);
+	int r = ctr_start_launch(root, name, false, &ready, err);
 	return r < 0 ? r : ctr_start_finish(name, ready, err);
 }
 
@@ -242,9 +243,23 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *rootfs = path_join(dir, "rootfs");
 	umount2(rootfs, MNT_DETACH); /* only if something mounted it on the host by mistake */
-	if (r == 0)
-		r = fs_remove_tree(dir, err);
-	return r;
+	if (r < 0)
+		return r;
+	/* out of sight first, so that a killed removal never leaves half a
+	 * container under its name; what such a one left goes now */
+	_cleanup_free_ char *cdir = path_join(root, "containers");
+	_cleanup_free_ char *trash = xasprintf("%s/.removing-%s", cdir, name);
+	DIR *d = opendir(cdir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		_cleanup_free_ char *left = xasprintf("%s/%s", cdir, e->d_name);
+		if (startswith(e->d_name, ".removing-"))
+			fs_remove_tree(left, NULL);
+	}
+	if (d)
+		closedir(d);
+	if (rename(dir, trash) == 0)
+		return fs_remove_tree(trash, err);
+	return errno == ENOENT ? 0 : fs_remove_tree(dir, err);
 }
 
 char **ctr_list(const char *root)
@@ -259,4 +274,26 @@ char **ctr_list(const char *root)
 			strv_push(&names, xstrdup(e->d_name));
 	closedir(dir);
 	return names;
+}
+
+int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **err)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	pid_t shim = st.shim_pid;
+	state_free(&st);
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	int fd = shim > 0 && shim_alive(shim, dir) ? (int)syscall(SYS_pidfd_open, shim, 0) : -1;
+	if (fd >= 0) {
+		struct pollfd pf = {fd, POLLIN, 0};
+		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+			;
+		close(fd);
+	}
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	*exit_code = st.exit_code;
+	state_free(&st);
+	return 0;
 }

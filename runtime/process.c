@@ -261,6 +261,13 @@ static int make_stdio(const struct ctr_spec *s, int out[2], int errp[2], int in[
 		fcntl(*slave, F_SETFD, FD_CLOEXEC);
 		out[0] = *master;
 		out[1] = errp[0] = errp[1] = -1;
+	} else if (s->attach) {
+		/* the shim's own stdio, which berth run gave it: no pipes, no logs */
+		out[0] = errp[0] = -1;
+		out[1] = fcntl(1, F_DUPFD_CLOEXEC, 3);
+		errp[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		in[0] = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		return out[1] < 0 || errp[1] < 0 || in[0] < 0 ? -errno : 0;
 	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		return -errno;
 	}

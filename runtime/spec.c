@@ -75,6 +75,7 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "tty", json_boolean(s->tty));
 	json_object_set_new(j, "stdin_open", json_boolean(s->stdin_open));
 	json_object_set_new(j, "init", json_boolean(s->init));
+	json_object_set_new(j, "attach", json_boolean(s->attach));
 	json_object_set_new(j, "seccomp", opt_str(s->seccomp));
 	json_object_set_new(j, "seccomp_profile", opt_str(s->seccomp_profile));
 	json_object_set_new(j, "rlimits", rlimits_json(s));
@@ -156,6 +157,7 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->tty = get_bool(j, "tty");
 	s->stdin_open = get_bool(j, "stdin_open");
 	s->init = get_bool(j, "init");
+	s->attach = get_bool(j, "attach");
 	s->seccomp = get_str(j, "seccomp");
 	s->seccomp_profile = get_str(j, "seccomp_profile");
 	read_rlimits(json_object_get(j, "rlimits"), s);

@@ -47,6 +47,7 @@ struct ctr_spec {
 	size_t ngroups;
 	uint64_t caps; /* capability bits to keep */
 	bool privileged, read_only, no_new_privs, tty, stdin_open, init;
+	bool attach; /* the command gets the shim's own stdin, stdout and stderr (berth run), no logs */
 	char *seccomp; /* path of a BPF program, NULL = unconfined */
 	char *seccomp_profile; /* Docker-format profile it is built from, NULL = the default */
 	struct rlimit_spec *rlimits;

@@ -86,14 +86,14 @@ export BERTH_DNS_UPSTREAM=${BERTH_DNS_UPSTREAM:-127.0.0.1:9}
 # Nothing of berth may be left on the host for this state root.
 check_no_leaks() {
 	local what=$1
-	check "$what: no container state left" sh -c "[ -z \"\$(ls '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
+	check "$what: no container state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
 	check "$what: no overlay mount left" sh -c "! grep -q '$BERTH_ROOT' /proc/mounts"
 	check "$what: no berth cgroup left" sh -c "! ls -d /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth 2>/dev/null | grep -q ."
 	check "$what: no shim left" sh -c "! pgrep -f 'berth-shi[m] $BERTH_ROOT/' >/dev/null"
 	check "$what: no berth link left" test "$(berth_links)" = "$LINKS_BEFORE"
 	check "$what: no nftables table left" sh -c "! nft list tables 2>/dev/null | grep -qx 'table ip $(nft_table)'"
 	check "$what: no DNS responder left" sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
-	check "$what: no network state left" sh -c "[ -z \"\$(ls '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"
+	check "$what: no network state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"
 }
 
 # Load the busybox test image (built once per test file).
