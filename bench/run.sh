@@ -191,7 +191,8 @@ cat "$WORK/table.md"
 	echo "# Benchmark results"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)."
-	echo "Tools: ${TOOLS[*]} ($(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'; podman --version 2>/dev/null)). $ROUNDS rounds after a warm-up, interleaved; times in ms (median, min, max)."
+	versions=$( (docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'; podman --version 2>/dev/null) | paste -sd, -)
+	echo "Tools: ${TOOLS[*]}${versions:+ ($versions)}. $ROUNDS rounds after a warm-up, interleaved; times in ms (median, min, max)."
 	echo
 	cat "$WORK/table.md"
 } >bench/RESULTS.md
