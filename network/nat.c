@@ -2,9 +2,15 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <unistd.h>
 #include <nftables/libnftables.h>
 
 #include "../lib/buf.h"
+#include "../lib/fs.h"
 
 static void ip_put(struct buf *b, uint32_t ip)
 {
@@ -117,29 +123,84 @@ static bool plain(const char *s)
 	return s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == strlen(s);
 }
 
+/* What berth needs to know of the ruleset, read with one netlink dump of
+ * the chains (libnftables' own listing costs ~6 ms here). */
+struct chains {
+	bool have_table;  /* berth's table, with its ports chain */
+	struct buf drops; /* "FAMILY TABLE CHAIN" of other tables' forward chains that drop by default */
+	const char *table;
+};
+
+static int on_chain(const struct nlmsghdr *nlh, void *data)
+{
+	struct chains *cs = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0) {
+		uint32_t fam = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+		const char *tab = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+		const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+		const char *family = fam == NFPROTO_IPV4 ? "ip" : fam == NFPROTO_INET ? "inet" : NULL;
+		bool forward_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+				    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_FORWARD &&
+				    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+				    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+		if (family && tab && name) {
+			if (streq(family, "ip") && streq(tab, cs->table) && streq(name, "ports"))
+				cs->have_table = true;
+			if (forward_drop && !(streq(family, "ip") && startswith(tab, "berth")) && plain(tab) && plain(name))
+				buf_printf(&cs->drops, "%s %s %s\n", family, tab, name);
+		}
+	}
+	if (c)
+		nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int read_chains(struct chains *cs)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		if (nl)
+			mnl_socket_close(nl);
+		return -errno;
+	}
+	char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
+	uint32_t seq = (uint32_t)getpid();
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
+	int r = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
+	unsigned portid = mnl_socket_get_portid(nl);
+	while (r == 0) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		int k = mnl_cb_run(buf, (size_t)n, seq, portid, on_chain, cs);
+		if (k <= 0) {
+			r = k < 0 ? -errno : 0;
+			break;
+		}
+	}
+	free(buf);
+	mnl_socket_close(nl);
+	return r;
+}
+
 /* Another table's forward chain that drops by default (iptables' FORWARD
  * once Docker is installed, a firewall's inet filter) would drop what
  * crosses berth's bridges whatever berth's table says, so each such chain
  * gets two accept rules for berth's bridges, marked with a comment naming
  * berth's table; the previous ones go in the same transaction. Nothing
  * else of those chains is changed. */
-static void foreign_forward(struct nft_ctx *ctx, const char *table, const struct nat_bridge *br, size_t nb,
-			    struct buf *b)
+static void foreign_forward(struct nft_ctx *ctx, const char *table, const char *drops, const struct nat_bridge *br,
+			    size_t nb, struct buf *b)
 {
-	json_t *chains = list_json(ctx, "list chains");
 	_cleanup_free_ char *mark = xasprintf("berth %s", table);
-	size_t i;
-	json_t *item;
-	json_array_foreach(json_object_get(chains, "nftables"), i, item)
-	{
-		json_t *c = json_object_get(item, "chain");
-		const char *fam = json_string_value(json_object_get(c, "family"));
-		const char *tab = json_string_value(json_object_get(c, "table"));
-		const char *name = json_string_value(json_object_get(c, "name"));
-		if (!fam || !tab || !name || !streq(json_string_value(json_object_get(c, "hook")), "forward") ||
-		    !streq(json_string_value(json_object_get(c, "policy")), "drop") ||
-		    !(streq(fam, "ip") || streq(fam, "inet")) || (streq(fam, "ip") && startswith(tab, "berth")) ||
-		    !plain(tab) || !plain(name))
+	_cleanup_free_ char *copy = xstrdup(drops);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char fam[8], tab[256], name[256];
+		if (sscanf(line, "%7s %255s %255s", fam, tab, name) != 3)
 			continue;
 		_cleanup_free_ char *cmd = xasprintf("list chain %s %s %s", fam, tab, name);
 		json_t *rules = list_json(ctx, cmd);
@@ -163,25 +224,53 @@ static void foreign_forward(struct nft_ctx *ctx, const char *table, const struct
 			buf_printf(b, " } accept comment \"%s\"\n", mark);
 		}
 	}
-	json_decref(chains);
 }
 
-int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const char *script, struct berr **err)
+int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const char *script, const char *cache,
+	      struct berr **err)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx)
-		return berr_set(err, ENOMEM, "cannot start libnftables");
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	struct buf all = {0};
-	foreign_forward(ctx, table, br, nb, &all);
-	buf_puts(&all, script);
-	int r = nft_run_cmd_from_buffer(ctx, all.s);
-	buf_free(&all);
-	if (r != 0) {
-		const char *msg = nft_ctx_get_error_buffer(ctx);
-		r = berr_set(err, EIO, "cannot update berth's nftables table: %s", msg && *msg ? msg : "unknown error");
+	struct chains cs = {.table = table};
+	if (read_chains(&cs) < 0) {
+		buf_free(&cs.drops);
+		return berr_sys(err, errno, "cannot read the nftables ruleset");
 	}
-	nft_ctx_free(ctx);
+	/* what was applied last in this boot: the same again changes nothing,
+	 * and starting libnftables and a transaction cost several ms */
+	_cleanup_free_ char *boot = NULL, *last = NULL;
+	size_t len;
+	if (fs_read_file("/proc/sys/kernel/random/boot_id", 64, &boot, &len, NULL) < 0)
+		boot = xstrdup("");
+	struct buf key = {0};
+	buf_printf(&key, "%s%s%s", boot, cs.drops.s ? cs.drops.s : "", script);
+	bool same = cache && cs.have_table == (nb > 0) && fs_read_file(cache, 1u << 24, &last, &len, NULL) == 0 &&
+		    streq(last, key.s);
+	int r = 0;
+	if (!same) {
+		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!ctx) {
+			buf_free(&key);
+			buf_free(&cs.drops);
+			return berr_set(err, ENOMEM, "cannot start libnftables");
+		}
+		nft_ctx_buffer_output(ctx);
+		nft_ctx_buffer_error(ctx);
+		struct buf all = {0};
+		if (cs.drops.s)
+			foreign_forward(ctx, table, cs.drops.s, br, nb, &all);
+		buf_puts(&all, script);
+		if (cache)
+			unlink(cache);
+		if (nft_run_cmd_from_buffer(ctx, all.s) != 0) {
+			const char *msg = nft_ctx_get_error_buffer(ctx);
+			r = berr_set(err, EIO, "cannot update berth's nftables table: %s",
+				     msg && *msg ? msg : "unknown error");
+		} else if (cache) {
+			fs_write_atomic(cache, key.s, key.len, 0600, NULL);
+		}
+		buf_free(&all);
+		nft_ctx_free(ctx);
+	}
+	buf_free(&key);
+	buf_free(&cs.drops);
 	return r;
 }

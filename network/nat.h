@@ -31,8 +31,10 @@ struct nat_port {
 char *nat_ruleset(const char *table, const struct nat_bridge *b, size_t nb, const struct nat_port *p, size_t np);
 /* Runs the script, with the accept rules that forward chains of other
  * tables need for berth's bridges when they drop by default, in one
- * transaction. */
-int nat_apply(const char *table, const struct nat_bridge *b, size_t nb, const char *script, struct berr **err);
+ * transaction; skipped when cache (NULL: none) holds the same, applied in
+ * this boot, and the table is there. */
+int nat_apply(const char *table, const struct nat_bridge *b, size_t nb, const char *script, const char *cache,
+	      struct berr **err);
 /* The table's name for a state root. */
 char *nat_table(const char *root);
 

@@ -966,7 +966,8 @@ int net_sync(const char *root, struct berr **err)
 		link_records(&rec, eps[i], eps, ne);
 	_cleanup_free_ char *table = nat_table(root);
 	char *script = nat_ruleset(table, br, nn, ports, np);
-	r = nat_apply(table, br, nn, script, err);
+	_cleanup_free_ char *cache = sub(root, "nft.applied");
+	r = nat_apply(table, br, nn, script, cache, err);
 	free(script);
 	if (r == 0)
 		r = dnsctl_update(root, rec.s ? rec.s : "", nn > 0, err);

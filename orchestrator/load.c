@@ -4,10 +4,10 @@
  * profiles and check references and dependency cycles. */
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
 
 #include "../lib/fs.h"
 #include "../lib/log.h"
+#include "../lib/sha256.h"
 #include "canon.h"
 #include "check.h"
 #include "dotenv.h"
@@ -663,13 +663,7 @@ int project_service_hash(const struct project *p, const char *name, char out[65]
 	node_sort(copy);
 	struct buf b = {0};
 	node_to_json(copy, &b, -1);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	int ok = EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
+	sha256_of(b.s, b.len, out);
 	buf_free(&b);
-	if (!ok)
-		return berr_set(err, EIO, "cannot compute the configuration hash of %s", name);
-	for (unsigned i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }

@@ -1,12 +1,11 @@
 #include "image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "../lib/fs.h"
+#include "archive_dl.h"
 #include "ref.h"
 #include "unpack.h"
 
@@ -98,6 +97,8 @@ static int store_member(struct load *l, struct archive *a, const char *path)
 /* Every regular member goes into the blob store as it streams past. */
 static int read_members(struct load *l, int fd)
 {
+	if (archive_dl_load(l->err) < 0)
+		return -EIO;
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);

@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "../lib/fs.h"
+#include "../lib/sha256.h"
 #include "ref.h"
 
 #define MAX_JSON (64u << 20)
@@ -55,7 +55,7 @@ struct blob_writer {
 	struct store *s;
 	int fd;
 	char *tmp;
-	EVP_MD_CTX *md;
+	struct sha256 md;
 	uint64_t size;
 };
 
@@ -71,18 +71,14 @@ int blob_writer_open(struct store *s, struct blob_writer **out, struct berr **er
 		free(w);
 		return berr_sys(err, e, "cannot create a temporary file in %s/tmp", s->dir);
 	}
-	w->md = EVP_MD_CTX_new();
-	if (!w->md || !EVP_DigestInit_ex(w->md, EVP_sha256(), NULL)) {
-		blob_writer_abort(w);
-		return berr_set(err, EIO, "cannot start a sha256 digest");
-	}
+	sha256_begin(&w->md);
 	*out = w;
 	return 0;
 }
 
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len, struct berr **err)
 {
-	EVP_DigestUpdate(w->md, data, len);
+	sha256_add(&w->md, data, len);
 	w->size += len;
 	const char *p = data;
 	while (len > 0) {
@@ -105,19 +101,14 @@ void blob_writer_abort(struct blob_writer *w)
 		close(w->fd);
 	unlink(w->tmp);
 	free(w->tmp);
-	EVP_MD_CTX_free(w->md);
 	free(w);
 }
 
 int blob_writer_commit(struct blob_writer *w, const char *expect, char digest[72], uint64_t *size,
 		       bool *existed, struct berr **err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	EVP_DigestFinal_ex(w->md, md, &len);
 	strcpy(digest, "sha256:");
-	for (unsigned i = 0; i < len && i < 32; i++)
-		snprintf(digest + 7 + 2 * i, 3, "%02x", md[i]);
+	sha256_hex(&w->md, digest + 7);
 	if (expect && !streq(expect, digest)) {
 		int r = berr_set(err, EBADMSG, "content does not match its digest: expected %s, got %s", expect,
 				 digest);

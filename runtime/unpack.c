@@ -1,11 +1,8 @@
 #include "unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +10,8 @@
 #include <sys/xattr.h>
 
 #include "../lib/fs.h"
+#include "archive_dl.h"
+#include "../lib/sha256.h"
 
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
@@ -225,6 +224,8 @@ static int unpack_in(struct unpack *u, const char *blob_path, int saved_cwd)
 int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
 		 struct berr **err)
 {
+	if (archive_dl_load(err) < 0)
+		return -EIO;
 	_cleanup_free_ char *tmp = xasprintf("%s/layer-XXXXXX", tmp_parent);
 	if (!mkdtemp(tmp))
 		return berr_sys(err, errno, "cannot create a directory in %s", tmp_parent);
@@ -246,6 +247,8 @@ int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent
 
 int layer_diff_id(const char *blob_path, char digest[72], struct berr **err)
 {
+	if (archive_dl_load(err) < 0)
+		return -EIO;
 	struct archive *a = open_reader(blob_path, true);
 	struct archive_entry *e;
 	if (!a || archive_read_next_header(a, &e) != ARCHIVE_OK) {
@@ -253,20 +256,15 @@ int layer_diff_id(const char *blob_path, char digest[72], struct berr **err)
 			archive_read_free(a);
 		return berr_set(err, EIO, "cannot read layer %s", blob_path);
 	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	struct sha256 md;
+	sha256_begin(&md);
 	char buf[1 << 16];
 	la_ssize_t n;
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	unsigned char out[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	EVP_DigestFinal_ex(md, out, &len);
-	EVP_MD_CTX_free(md);
+		sha256_add(&md, buf, (size_t)n);
 	int r = n < 0 ? berr_set(err, EIO, "cannot decompress layer %s: %s", blob_path, archive_error_string(a)) : 0;
 	archive_read_free(a);
 	strcpy(digest, "sha256:");
-	for (unsigned i = 0; i < len && i < 32; i++)
-		snprintf(digest + 7 + 2 * i, 3, "%02x", out[i]);
+	sha256_hex(&md, digest + 7);
 	return r;
 }
