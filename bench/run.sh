@@ -22,6 +22,7 @@ WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
 started_dockerd=
 cleanup() {
 	for t in "${TOOLS[@]:-}"; do for s in 10 50; do down "$t" "$s" >/dev/null 2>&1; done; done
+	"$BERTH" -f "$WORK/one.yaml" -p benchone down -t 0 >/dev/null 2>&1
 	[ -n "$started_dockerd" ] && kill "$started_dockerd" 2>/dev/null
 	rm -rf "$WORK"
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "../lib/fs.h"
+#include "../lib/spawn.h"
 #include "../runtime/ctr.h"
 
 /* A connection to the responder, or -1 when none listens. */
@@ -60,27 +61,17 @@ static int spawn(const char *root, struct berr **err)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return berr_sys(err, errno, "cannot start berth's DNS responder");
-	pid_t pid = fork();
-	if (pid < 0)
-		return berr_sys(err, errno, "cannot start berth's DNS responder");
-	if (pid == 0) {
-		/* detached from us: its own session, reparented when this child exits */
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(out >= 0 ? out : null, 2);
-		int ready = dup(p[1]); /* without O_CLOEXEC */
-		char fdnum[16];
-		snprintf(fdnum, sizeof(fdnum), "%d", ready);
-		execl(shim, "berth-shim", "dns", root, fdnum, (char *)NULL);
-		_exit(127);
-	}
+	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	char *argv[] = {"berth-shim", "dns", (char *)root, "3", NULL};
+	pid_t pid;
+	int e = spawn_detached(shim, argv, p[1], out, false, &pid);
+	if (out >= 0)
+		close(out);
 	close(p[1]);
-	waitpid(pid, NULL, 0);
+	if (e != 0) {
+		close(p[0]);
+		return berr_sys(err, e, "cannot start berth's DNS responder");
+	}
 	struct pollfd pf = {p[0], POLLIN, 0};
 	char c = 0;
 	bool ok = poll(&pf, 1, 5000) == 1 && read(p[0], &c, 1) == 1;

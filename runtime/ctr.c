@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../lib/fs.h"
+#include "../lib/spawn.h"
 #include "cgroup.h"
 
 char *ctr_dir(const char *root, const char *name) { return xasprintf("%s/containers/%s", root, name); }
@@ -122,29 +123,16 @@ int ctr_start_launch(const char *root, const char *name, bool attach, int *ready
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return berr_sys(err, errno, "cannot start %s", name);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(ready[0]);
-		close(ready[1]);
-		return berr_sys(err, errno, "cannot start the shim of %s", name);
-	}
-	if (pid == 0) {
-		/* detach: its own session, no terminal, stdio on /dev/null, and
-		 * a second fork so that init adopts it at once */
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		int null = open("/dev/null", O_RDWR);
-		if (!attach) /* attached (berth run), the container gets berth's stdio through it */
-			dup2(null, 0), dup2(null, 1), dup2(null, 2);
-		int fd = dup(ready[1]); /* without O_CLOEXEC: the shim keeps it */
-		char fdnum[16];
-		snprintf(fdnum, sizeof(fdnum), "%d", fd);
-		execl(shim, "berth-shim", dir, fdnum, (char *)NULL);
-		_exit(127);
-	}
+	char *argv[] = {"berth-shim", dir, "3", NULL};
+	pid_t pid;
+	/* its own session, stdio on /dev/null unless attached (berth run), the ready pipe as fd 3 */
+	int e = spawn_detached(shim, argv, ready[1], -1, attach, &pid);
 	close(ready[1]);
-	waitpid(pid, NULL, 0);
+	if (e != 0) {
+		close(ready[0]);
+		return berr_set(err, e, "the shim of %s did not start (is berth-shim installed beside berth?): %s", name,
+				strerror(e));
+	}
 	*ready_out = ready[0];
 	return 0;
 }
@@ -290,6 +278,7 @@ int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **e
 		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
 			;
 		close(fd);
+		waitpid(shim, NULL, WNOHANG); /* when berth started it, it is berth's child */
 	}
 	if (ctr_state(root, name, &st, err) < 0)
 		return -EIO;
