@@ -44,7 +44,7 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct b
 	return read_fd(fd, path, max, out, len, err);
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+static int write_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync, struct berr **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -63,12 +63,22 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if ((sync && fsync(fd) < 0) || rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return berr_sys(err, e, "cannot write %s", path);
 	}
 	return 0;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	return write_renamed(path, data, len, mode, true, err);
+}
+
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	return write_renamed(path, data, len, mode, false, err);
 }
 
 bool fs_exists(const char *path)

@@ -8,6 +8,10 @@
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err);
 /* Write data to path via a temporary file, fsync and rename. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+/* The same without the fsync, for files berth makes again from its state
+ * (a container's /etc files, DNS records, caches): readers never see half
+ * a file, and a power cut costs nothing that is not made anew. */
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
 bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 /* dir + "/" + rel, or rel alone when it is absolute. Collapses "." and "..". */

@@ -85,7 +85,7 @@ static int spawn(const char *root, struct berr **err)
 int dnsctl_update(const char *root, const char *records, bool running, struct berr **err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/net/dns/records", root);
-	int r = fs_write_atomic(path, records, strlen(records), 0600, err);
+	int r = fs_write_replace(path, records, strlen(records), 0600, err);
 	if (r < 0)
 		return r;
 	int fd = dial(root);

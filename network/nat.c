@@ -265,7 +265,7 @@ int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const c
 			r = berr_set(err, EIO, "cannot update berth's nftables table: %s",
 				     msg && *msg ? msg : "unknown error");
 		} else if (cache) {
-			fs_write_atomic(cache, key.s, key.len, 0600, NULL);
+			fs_write_replace(cache, key.s, key.len, 0600, NULL);
 		}
 		buf_free(&all);
 		nft_ctx_free(ctx);

@@ -211,7 +211,7 @@ static int shared_netns_files(const struct project *p, const char *root, struct 
 	size_t len;
 	if (fs_read_file(src, 1 << 16, &text, &len, NULL) < 0)
 		return 0; /* not a berth container of ours: keep the host's */
-	return fs_write_atomic(dst, text, len, 0644, err);
+	return fs_write_replace(dst, text, len, 0644, err);
 }
 
 /* volumes_from: the volumes and bind mounts of another container (made
@@ -610,6 +610,18 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			continue;
 		r = remove_one(root, c, o->timeout_ms, o->volumes, o->progress, o->progress_data, err);
 	}
+	/* directories a killed up made for this project's containers before
+	 * writing their record: nothing else of them exists yet */
+	_cleanup_free_ char *cdir = path_join(root, "containers");
+	_cleanup_free_ char *prefix = xasprintf("%s-", p->name);
+	DIR *d = r == 0 ? opendir(cdir) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		_cleanup_free_ char *meta = xasprintf("%s/%s/compose.json", cdir, e->d_name);
+		if (startswith(e->d_name, prefix) && !fs_exists(meta))
+			ctr_remove(root, e->d_name, true, NULL);
+	}
+	if (d)
+		closedir(d);
 	/* attachments whose container is gone (a killed up or down) */
 	char **eps = r == 0 ? net_endpoints(root, p->name) : NULL;
 	for (size_t i = 0; eps && eps[i] && r == 0; i++)

@@ -509,7 +509,7 @@ static int secrets(const struct project *p, const char *service, const char *cdi
 			}
 			int r = fs_mkdir_p(dir, 0700, err);
 			if (r == 0)
-				r = fs_write_atomic(file, content, len, 0600, err);
+				r = fs_write_replace(file, content, len, 0600, err);
 			if (r == 0 && (chown(file, (uid_t)uid, (gid_t)gid) < 0 || chmod(file, (mode_t)(mode & 07777)) < 0))
 				r = berr_sys(err, errno, "cannot set the owner and mode of %s", file);
 			if (r < 0)
@@ -594,7 +594,7 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	struct node *svc = project_service(p, service);
 	_cleanup_free_ char *hn = xasprintf("%s/hostname", s->dir);
 	_cleanup_free_ char *text = xasprintf("%s\n", s->hostname);
-	int r = fs_write_atomic(hn, text, strlen(text), 0644, err);
+	int r = fs_write_replace(hn, text, strlen(text), 0644, err);
 	struct buf hosts = {0};
 	buf_printf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	struct node *eh = node_map_get(svc, "extra_hosts");
@@ -611,7 +611,7 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 		buf_printf(&hosts, "%s\t%s\n", self, s->hostname);
 	_cleanup_free_ char *hp = xasprintf("%s/hosts", s->dir);
 	if (r == 0)
-		r = fs_write_atomic(hp, hosts.s, hosts.len, 0644, err);
+		r = fs_write_replace(hp, hosts.s, hosts.len, 0644, err);
 	buf_free(&hosts);
 	if (r == 0)
 		r = secrets(p, service, s->dir, NULL, err);
@@ -619,7 +619,7 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	resolv_conf(svc, s, e, &resolv);
 	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", s->dir);
 	if (r == 0)
-		r = fs_write_atomic(rp, resolv.s ? resolv.s : "", resolv.len, 0644, err);
+		r = fs_write_replace(rp, resolv.s ? resolv.s : "", resolv.len, 0644, err);
 	buf_free(&resolv);
 	return r;
 }
