@@ -49,6 +49,11 @@ struct subcommand {
 int subcommand_run(const char *group, const char *summary, const struct subcommand *cmds, size_t n, int argc,
 		   char **argv);
 
+/* berth GROUP inspect NAME...: each record that inspect gives, or "no such
+ * KIND: NAME" and status 1. */
+int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name),
+		 int argc, char **argv);
+
 /* Parse flags from argv[*i]; stops at the first positional when stop_early.
  * Positionals are collected into *pos when not NULL. Exit code 2 on error. */
 int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, int *i, bool stop_early, char ***pos,

@@ -93,6 +93,35 @@ int subcommand_run(const char *group, const char *summary, const struct subcomma
 	return usage_error(group, msg);
 }
 
+int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name),
+		 int argc, char **argv)
+{
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
+	_cleanup_free_ char *cmd = xasprintf("%s inspect", group);
+	_cleanup_free_ char *usage = xasprintf("berth %s inspect NAME...", group);
+	_cleanup_free_ char *summary = xasprintf("Show each %s's record, as JSON.", kind);
+	int rc = cmd_flags(cmd, flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, usage, summary);
+	_cleanup_(strv_freep) char **args = pos;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) == 0)
+		return usage_error(cmd, "give at least one name");
+	int status = 0;
+	for (size_t i = 0; args[i]; i++) {
+		char *text = inspect(berth_root(), args[i]);
+		if (text) {
+			printf("%s\n", text);
+		} else {
+			fprintf(stderr, "berth: no such %s: %s\n", kind, args[i]);
+			status = 1;
+		}
+		free(text);
+	}
+	return status;
+}
+
 int report(struct berr *err)
 {
 	fprintf(stderr, "berth: %s\n", err ? err->msg : "unknown error");

@@ -117,29 +117,7 @@ static int network_rm(int argc, char **argv)
 	return status;
 }
 
-static int network_inspect(int argc, char **argv)
-{
-	bool help = false;
-	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = cmd_flags("network inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth network inspect NETWORK...", "Show a network's state.");
-	_cleanup_(strv_freep) char **args = pos;
-	if (rc >= 0)
-		return rc;
-	int status = 0;
-	for (size_t i = 0; args && args[i]; i++) {
-		char *text = net_inspect(berth_root(), args[i]);
-		if (text) {
-			printf("%s\n", text);
-		} else {
-			fprintf(stderr, "berth: no such network: %s\n", args[i]);
-			status = 1;
-		}
-		free(text);
-	}
-	return status;
-}
+static int network_inspect(int argc, char **argv) { return inspect_each("network", "network", net_inspect, argc, argv); }
 
 static const struct subcommand network_commands[] = {
 	{"ls", "List networks", network_ls},

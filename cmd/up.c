@@ -15,16 +15,9 @@
 #include "cli.h"
 #include "logs.h"
 
-static void show_progress(void *data, const char *name, const char *what)
+static void show_progress(void *data, const char *kind, const char *name, const char *what)
 {
 	(void)data;
-	const char *kind = "Container";
-	static const char *const kinds[] = {"Network", "Volume"};
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (startswith(what, kinds[i]) && what[strlen(kinds[i])] == ' ') {
-			kind = kinds[i];
-			what += strlen(kinds[i]) + 1;
-		}
 	fprintf(stderr, " %s %s  %s\n", kind, name, what);
 }
 

@@ -111,29 +111,7 @@ static int volume_rm(int argc, char **argv)
 	return status;
 }
 
-static int volume_inspect(int argc, char **argv)
-{
-	bool help = false;
-	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = cmd_flags("volume inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth volume inspect VOLUME...", "Show a volume's record.");
-	_cleanup_(strv_freep) char **args = pos;
-	if (rc >= 0)
-		return rc;
-	int status = 0;
-	for (size_t i = 0; args && args[i]; i++) {
-		char *text = vol_inspect(berth_root(), args[i]);
-		if (text) {
-			printf("%s\n", text);
-		} else {
-			fprintf(stderr, "berth: no such volume: %s\n", args[i]);
-			status = 1;
-		}
-		free(text);
-	}
-	return status;
-}
+static int volume_inspect(int argc, char **argv) { return inspect_each("volume", "volume", vol_inspect, argc, argv); }
 
 static int volume_prune(int argc, char **argv)
 {

@@ -1,9 +1,11 @@
 #include "fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -214,4 +216,27 @@ int fs_lock(const char *path, int *fd, struct berr **err)
 	}
 	*fd = f;
 	return 0;
+}
+
+int fs_discard(const char *path, struct berr **err)
+{
+	_cleanup_free_ char *parent = path_dirname(path);
+	_cleanup_free_ char *trash = xasprintf("%s/.removing-%d-%s", parent, (int)getpid(), path_basename(path));
+	/* what removals that were killed left behind, never one still running */
+	DIR *d = opendir(parent);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		int pid = 0;
+		if (sscanf(e->d_name, ".removing-%d-", &pid) != 1 || pid <= 0)
+			continue;
+		bool running = pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH;
+		if (running)
+			continue;
+		_cleanup_free_ char *left = xasprintf("%s/%s", parent, e->d_name);
+		fs_remove_tree(left, NULL);
+	}
+	if (d)
+		closedir(d);
+	if (rename(path, trash) < 0)
+		return errno == ENOENT ? 0 : berr_sys(err, errno, "cannot remove %s", path);
+	return fs_remove_tree(trash, err);
 }

@@ -27,6 +27,11 @@ char *path_absolute(const char *p);
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
 /* rm -rf that never follows symlinks nor crosses into another mount. */
 int fs_remove_tree(const char *path, struct berr **err);
+/* rm -rf of a directory that is first renamed out of sight
+ * (.removing-PID-NAME beside it), so that a killed removal never leaves half
+ * of it under its name; leftovers of killed removals go too. A path that is
+ * not there is not an error. */
+int fs_discard(const char *path, struct berr **err);
 /* An exclusive lock on path (created if missing), held until the fd is closed. */
 int fs_lock(const char *path, int *fd, struct berr **err);
 

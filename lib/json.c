@@ -24,3 +24,15 @@ json_t *strv_json(char *const *v)
 		json_array_append_new(a, json_string(v[i]));
 	return a;
 }
+
+json_t *kv_json(char *const *kv)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; kv && kv[i]; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char *k = eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
+		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+		free(k);
+	}
+	return o;
+}

@@ -8,5 +8,7 @@
 char **json_strv(json_t *a);
 /* A JSON array of the strings of v (NULL gives []). */
 json_t *strv_json(char *const *v);
+/* A JSON object of "KEY=VALUE" strings (a bare KEY gets ""). */
+json_t *kv_json(char *const *kv);
 
 #endif

@@ -46,7 +46,8 @@ static int ask(int fd, const char *cmd, struct berr **err)
 	return 0;
 }
 
-bool dnsctl_running(const char *root)
+/* Whether a responder serves this root. */
+static bool dnsctl_running(const char *root)
 {
 	int fd = dial(root);
 	if (fd >= 0)

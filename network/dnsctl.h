@@ -8,7 +8,5 @@
  * read them before returning; without, makes it exit and waits until it
  * has. */
 int dnsctl_update(const char *root, const char *records, bool running, struct berr **err);
-/* Whether a responder serves this root. */
-bool dnsctl_running(const char *root);
 
 #endif

@@ -233,28 +233,6 @@ int link_configure(struct nl_sock *sk, const char *ifname, uint32_t ip, int pref
 	return r < 0 && r != -NLE_EXIST ? nl_fail(err, r, "add the default route on", ifname) : 0;
 }
 
-/* A netlink socket opened inside the namespace nsfd; the thread comes back. */
-static int in_netns(int nsfd, struct nl_sock **sk, struct berr **err)
-{
-	_cleanup_close_ int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return berr_sys(err, errno, "cannot open this process's network namespace");
-	if (setns(nsfd, CLONE_NEWNET) < 0)
-		return berr_sys(err, errno, "cannot enter a container's network namespace");
-	int r = link_open(sk, err);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* we would go on configuring the wrong namespace */
-	return r;
-}
-
-int netns_socket(const char *path, struct nl_sock **sk, struct berr **err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return berr_sys(err, errno, "cannot open network namespace %s", path);
-	return in_netns(fd, sk, err);
-}
-
 int netns_create(const char *path, struct nl_sock **sk, struct berr **err)
 {
 	_cleanup_close_ int file = open(path, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);

@@ -37,8 +37,6 @@ int link_set_up(struct nl_sock *sk, const char *name, struct berr **err);
 /* A new network namespace bound at path (a new empty file), with lo up;
  * *sk (when not NULL) is a netlink socket inside it. */
 int netns_create(const char *path, struct nl_sock **sk, struct berr **err);
-/* A netlink socket inside the namespace bound at path. */
-int netns_socket(const char *path, struct nl_sock **sk, struct berr **err);
 /* Unmount and unlink; a path that is not there is not an error. */
 int netns_remove(const char *path, struct berr **err);
 

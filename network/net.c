@@ -343,15 +343,9 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 	_cleanup_free_ char *id = random_hex(16);
 	_cleanup_free_ char *bridge = d->bridge ? xstrdup(d->bridge) : xasprintf("berth-%.8s", id);
 	_cleanup_free_ char *s = cidr_format(subnet), *rg = cidr_format(range);
-	json_t *labels = json_object();
-	for (size_t i = 0; d->labels && d->labels[i]; i++) {
-		const char *eq = strchr(d->labels[i], '=');
-		_cleanup_free_ char *k = eq ? xstrndup(d->labels[i], (size_t)(eq - d->labels[i])) : xstrdup(d->labels[i]);
-		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
-	}
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:o, s:I}", "name", d->name, "id", id,
 			      "project", d->project ? d->project : "", "bridge", bridge, "subnet", s, "ip_range", rg,
-			      "internal", d->internal, "mtu", d->mtu, "labels", labels, "endpoints", json_object(),
+			      "internal", d->internal, "mtu", d->mtu, "labels", kv_json(d->labels), "endpoints", json_object(),
 			      "created_ms", (json_int_t)now_ms());
 	set_ip(j, "gateway", gw);
 	return j;
@@ -513,6 +507,12 @@ static bool clashes(const struct net_port *a, uint32_t ip, uint16_t port, bool u
 	return a->udp == udp && a->host_port == port && (a->host_ip == 0 || ip == 0 || a->host_ip == ip);
 }
 
+bool net_port_clash(const struct net_port *a, const struct net_port *b)
+{
+	bool fixed = a->host_port && b->host_port && !a->host_port_end && !b->host_port_end;
+	return fixed && clashes(a, b->host_ip, b->host_port, b->udp);
+}
+
 static bool published_taken(uint16_t port, bool udp, void *data)
 {
 	const struct published *pub = data;
@@ -532,10 +532,9 @@ static int port_refused(const char *service, uint32_t ip, uint16_t port, bool ud
 }
 
 /* One host port against the other containers' and the host's sockets. */
-static int check_port(const char *root, const char *service, const struct published *pub, uint32_t ip, uint16_t port,
-		      bool udp, struct berr **err)
+static int check_port(const char *service, const struct published *pub, uint32_t ip, uint16_t port, bool udp,
+		      struct berr **err)
 {
-	(void)root;
 	for (size_t i = 0; i < pub->n; i++)
 		if (clashes(&pub->v[i], ip, port, udp))
 			return port_refused(service, ip, port, udp, "another berth container", err);
@@ -554,7 +553,7 @@ int net_check_ports(const char *root, const struct net_endpoint *e, struct berr 
 		const struct net_port *p = &e->ports[i];
 		if (p->host_port == 0 || p->host_port_end > p->host_port)
 			continue; /* chosen when attached */
-		r = check_port(root, e->service, &pub, p->host_ip, p->host_port, p->udp, err);
+		r = check_port(e->service, &pub, p->host_ip, p->host_port, p->udp, err);
 	}
 	free(pub.v);
 	return r;
@@ -580,7 +579,7 @@ static int assign_ports(const char *root, struct net_endpoint *e, json_t *out, s
 					     p.host_port, p.host_port_end);
 			p.host_port = found;
 		} else {
-			r = check_port(root, e->service, &pub, p.host_ip, p.host_port, p.udp, err);
+			r = check_port(e->service, &pub, p.host_ip, p.host_port, p.udp, err);
 		}
 		if (r < 0)
 			break;

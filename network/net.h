@@ -67,6 +67,9 @@ char *net_inspect(const char *root, const char *name);
 /* Names of every network, or of those of one project. */
 char **net_list(const char *root, const char *project);
 
+/* Two fixed host ports (not ephemeral, not a range) that cannot both be
+ * published: one protocol, one port, and one address or every address. */
+bool net_port_clash(const struct net_port *a, const struct net_port *b);
 /* Containers of a project that have an attachment. */
 char **net_endpoints(const char *root, const char *project);
 

@@ -39,10 +39,10 @@ int apply_lock(const char *root, const char *project, int *fd, struct berr **err
 	return r < 0 ? r : fs_lock(path, fd, err);
 }
 
-static void progress(void (*fn)(void *, const char *, const char *), void *data, const char *name, const char *what)
+static void progress(progress_fn fn, void *data, const char *kind, const char *name, const char *what)
 {
 	if (fn)
-		fn(data, name, what);
+		fn(data, kind, name, what);
 }
 
 static json_t *read_meta(const char *root, const char *name)
@@ -234,7 +234,9 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 		_cleanup_free_ char *prefix = xasprintf("%s/", dir);
 		struct ctr_spec other;
 		if (spec_read(path, &other, NULL) < 0)
-			return berr_set(err, ENOENT, "service %s: volumes_from %s: no container %s", pl->service, v, ctr);
+			return berr_set(err, ENOENT, "service %s: volumes_from %s: there is no container %s to take "
+						     "volumes from",
+					pl->service, v, ctr);
 		for (size_t k = 0; k < other.nmounts; k++) {
 			struct mount_spec *m = &other.mounts[k];
 			bool own_file = m->source && startswith(m->source, prefix); /* its /etc files, secrets */
@@ -257,7 +259,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		      struct berr **err)
 {
 	if (pl->exists) {
-		progress(o->progress, o->progress_data, pl->name, "Recreate");
+		progress(o->progress, o->progress_data, "Container", pl->name, "Recreate");
 		int r = apply_remove_container(root, pl->name, false, err);
 		if (r < 0)
 			return r;
@@ -284,7 +286,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		net_detach(root, pl->name, NULL);
 		return berr_prefix(err, "service %s: ", pl->service);
 	}
-	progress(o->progress, o->progress_data, pl->name, "Created");
+	progress(o->progress, o->progress_data, "Container", pl->name, "Created");
 	return 0;
 }
 
@@ -313,7 +315,7 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 	for (size_t i = 0; i < n; i++) {
 		ready[i] = -1;
 		if (r == 0 && ctr_up(root, pl[i].name, NULL)) {
-			progress(o->progress, o->progress_data, pl[i].name, "Running");
+			progress(o->progress, o->progress_data, "Container", pl[i].name, "Running");
 			continue;
 		}
 		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, pl[i].spec.attach, &ready[i], err)) < 0)
@@ -332,7 +334,7 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 			}
 			continue;
 		}
-		progress(o->progress, o->progress_data, pl[i].name, "Started");
+		progress(o->progress, o->progress_data, "Container", pl[i].name, "Started");
 	}
 	free(ready);
 	return r;
@@ -369,49 +371,40 @@ static int ensure_networks(const struct project *p, const char *root, struct pla
 	free(services); /* a shallow copy */
 	for (size_t i = 0; r >= 0 && i < nd; i++)
 		if ((r = net_ensure(root, &defs[i], err)) > 0)
-			progress(o->progress, o->progress_data, defs[i].name, "Network Created");
+			progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
 	r = r < 0 ? r : 0;
 	netplan_defs_free(defs, nd);
 	return r;
 }
 
-/* The volumes of what will be made, on first use: named ones as the file
- * declares them, anonymous ones for their container. */
+/* One volume on first use: a named one as the file declares it, else an
+ * anonymous one of the project. */
+static int ensure_volume(const struct project *p, const char *root, const char *name, const struct up_opts *o,
+			 struct berr **err)
+{
+	struct node *decls = node_map_get(p->doc, "volumes"), *decl = NULL;
+	for (size_t x = 0; decls && !decl && x < decls->n; x++)
+		if (streq(node_str(node_map_get(decls->pairs[x].val, "name")), name))
+			decl = decls->pairs[x].val;
+	_cleanup_(strv_freep) char **opts = node_kv(node_map_get(decl, "driver_opts"));
+	_cleanup_(strv_freep) char **labels = node_kv(node_map_get(decl, "labels"));
+	struct vol_def d = {.name = name, .project = p->name, .anonymous = !decl, .opts = opts, .labels = labels};
+	node_bool(node_map_get(decl, "external"), &d.external);
+	int r = vol_ensure(root, &d, err);
+	if (r > 0 && decl)
+		progress(o->progress, o->progress_data, "Volume", name, "Created");
+	return r < 0 ? r : 0;
+}
+
+/* The volumes of what will be made. */
 static int ensure_volumes(const struct project *p, const char *root, struct planned *pl, size_t n,
 			  const struct up_opts *o, struct berr **err)
 {
-	struct node *decls = node_map_get(p->doc, "volumes");
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++) {
-			const char *name = pl[i].spec.mounts[k].volume;
-			if (!name)
-				continue;
-			struct vol_def d = {.name = name, .project = p->name, .anonymous = true};
-			_cleanup_(strv_freep) char **opts = xcalloc(1, sizeof(char *));
-			_cleanup_(strv_freep) char **labels = xcalloc(1, sizeof(char *));
-			for (size_t x = 0; decls && x < decls->n; x++) {
-				struct node *decl = decls->pairs[x].val;
-				if (!streq(node_str(node_map_get(decl, "name")), name))
-					continue;
-				d.anonymous = false;
-				node_bool(node_map_get(decl, "external"), &d.external);
-				struct node *dopts = node_map_get(decl, "driver_opts"), *lab = node_map_get(decl, "labels");
-				for (size_t y = 0; dopts && dopts->kind == NODE_MAP && y < dopts->n; y++)
-					strv_push(&opts, xasprintf("%s=%s", dopts->pairs[y].key,
-								   node_str(dopts->pairs[y].val) ?: ""));
-				for (size_t y = 0; lab && lab->kind == NODE_MAP && y < lab->n; y++)
-					strv_push(&labels, xasprintf("%s=%s", lab->pairs[y].key,
-								     node_str(lab->pairs[y].val) ?: ""));
-			}
-			d.opts = opts;
-			d.labels = labels;
-			int r = vol_ensure(root, &d, err);
-			if (r < 0)
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++)
+			if (pl[i].spec.mounts[k].volume &&
+			    ensure_volume(p, root, pl[i].spec.mounts[k].volume, o, err) < 0)
 				return berr_prefix(err, "service %s: ", pl[i].service);
-			if (r > 0 && !d.anonymous)
-				progress(o->progress, o->progress_data, name, "Volume Created");
-		}
-	}
 	return 0;
 }
 
@@ -565,23 +558,23 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 }
 
 static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms, bool volumes,
-		      void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
+		      progress_fn fn, void *data, struct berr **err)
 {
 	int r = 0;
 	if (ctr_up(root, c->name, NULL)) {
-		progress(fn, data, c->name, "Stopping");
+		progress(fn, data, "Container", c->name, "Stopping");
 		r = ctr_stop(root, c->name, timeout_ms, err);
-		progress(fn, data, c->name, "Stopped");
+		progress(fn, data, "Container", c->name, "Stopped");
 	}
 	if (r == 0)
 		r = apply_remove_container(root, c->name, volumes, err);
 	if (r == 0)
-		progress(fn, data, c->name, "Removed");
+		progress(fn, data, "Container", c->name, "Removed");
 	return r;
 }
 
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
-			 void (*fn)(void *, const char *, const char *), void *data, struct berr **err)
+			 progress_fn fn, void *data, struct berr **err)
 {
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
@@ -633,7 +626,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	for (size_t i = 0; nets && nets[i]; i++) {
 		struct berr *e = NULL;
 		if (net_remove(root, nets[i], &e) == 0)
-			progress(o->progress, o->progress_data, nets[i], "Network Removed");
+			progress(o->progress, o->progress_data, "Network", nets[i], "Removed");
 		else
 			fprintf(stderr, "berth: %s; it is kept\n", e->msg);
 		berr_free(e);
@@ -653,7 +646,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 				continue;
 			struct berr *e = NULL;
 			if (vol_remove(root, name, false, &e) == 0)
-				progress(o->progress, o->progress_data, name, "Volume Removed");
+				progress(o->progress, o->progress_data, "Volume", name, "Removed");
 			else
 				fprintf(stderr, "berth: %s; it is kept\n", e->msg);
 			berr_free(e);
@@ -724,7 +717,9 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", p->name, o->service, id);
 	*name = cname;
 	if (r == 0 && ctr_exists(root, cname))
-		r = berr_set(err, EEXIST, "a container named %s exists already", cname);
+		r = berr_set(err, EEXIST, "a container named %s exists already; remove it (berth rm) or give another "
+					  "--name",
+			     cname);
 	if (r < 0)
 		return r;
 	run_service(p, o, cname);

@@ -12,20 +12,21 @@ struct ctr_info {
 	int64_t created_ms;
 };
 
-/* Progress callbacks get a container's name and what happened to it
- * ("Created"); for networks and volumes, `what` starts with "Network " or
- * "Volume " ("Network Created"). */
+/* Progress: what happened ("Created") to which kind of thing ("Container",
+ * "Network", "Volume") of that name. */
+typedef void (*progress_fn)(void *data, const char *kind, const char *name, const char *what);
+
 struct up_opts {
 	bool no_start, no_deps, remove_orphans;
 	char **services; /* only these (and what they depend on, unless no_deps) */
-	void (*progress)(void *data, const char *name, const char *what);
+	progress_fn progress;
 	void *progress_data;
 };
 
 struct down_opts {
 	bool remove_orphans, volumes;
 	int64_t timeout_ms; /* < 0: each container's stop_grace_period */
-	void (*progress)(void *data, const char *name, const char *what);
+	progress_fn progress;
 	void *progress_data;
 };
 
@@ -40,7 +41,7 @@ void ctr_info_free(struct ctr_info *c, size_t n);
 void ctr_info_clear(struct ctr_info *c);
 /* Remove the project's containers whose service the file no longer has. */
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
-			 void (*progress)(void *, const char *, const char *), void *data, struct berr **err);
+			 progress_fn progress, void *data, struct berr **err);
 struct run_opts {
 	const char *service;
 	char **command, **entrypoint; /* NULL: the service's */
@@ -48,7 +49,7 @@ struct run_opts {
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
 	int *lock; /* the project's lock, let go while the container runs */
-	void (*progress)(void *data, const char *name, const char *what);
+	progress_fn progress;
 	void *progress_data;
 };
 

@@ -364,10 +364,8 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 		if (driver && !streq(driver, "local"))
 			return node_err(err, node_map_get(decl, "driver"),
 					"volume %s: driver %s is not supported; berth has the local driver", source, driver);
-		struct node *dopts = node_map_get(decl, "driver_opts");
-		opts = xcalloc(1, sizeof(char *));
-		for (size_t i = 0; !external && dopts && dopts->kind == NODE_MAP && i < dopts->n; i++)
-			strv_push(&opts, xasprintf("%s=%s", dopts->pairs[i].key, node_str(dopts->pairs[i].val) ?: ""));
+		/* an external volume's options are those it was made with */
+		opts = node_kv(external ? NULL : node_map_get(decl, "driver_opts"));
 	} else {
 		/* an anonymous volume: the same one again when the container is made anew */
 		for (size_t i = 0; c->anon_prev && c->anon_prev[i]; i++) {
@@ -457,7 +455,8 @@ static int secret_content(const struct project *p, const char *kind, const char 
 	if (env) {
 		const char *v = env_get(&p->env, env);
 		if (!v)
-			return node_err(err, decl, "%s %s: environment variable %s is not set", kind, name, env);
+			return node_err(err, decl, "%s %s: environment variable %s is not set; set it where berth runs",
+					kind, name, env);
 		*out = xstrdup(v);
 	} else if (content) {
 		*out = xstrdup(content);

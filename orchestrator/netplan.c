@@ -93,10 +93,7 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 			d->gateway = node_str(node_map_get(cfg->items[i], "gateway"));
 		}
 	}
-	struct node *labels = node_map_get(n, "labels");
-	d->labels = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; labels && labels->kind == NODE_MAP && i < labels->n; i++)
-		strv_push(&d->labels, xasprintf("%s=%s", labels->pairs[i].key, node_str(labels->pairs[i].val) ?: ""));
+	d->labels = node_kv(node_map_get(n, "labels"));
 	return 0;
 }
 
@@ -243,14 +240,7 @@ int netplan_port_clash(const struct net_endpoint *a, const struct net_endpoint *
 	for (size_t i = 0; i < a->nports; i++) {
 		for (size_t k = 0; k < b->nports; k++) {
 			const struct net_port *x = &a->ports[i], *y = &b->ports[k];
-			if (x->host_port == 0 || y->host_port == 0 || x->udp != y->udp)
-				continue;
-			unsigned xe = x->host_port_end ? x->host_port_end : x->host_port;
-			unsigned ye = y->host_port_end ? y->host_port_end : y->host_port;
-			bool ranges = x->host_port_end || y->host_port_end;
-			bool overlap = x->host_port <= ye && y->host_port <= xe;
-			bool same_ip = !x->host_ip || !y->host_ip || x->host_ip == y->host_ip;
-			if (overlap && same_ip && !ranges)
+			if (net_port_clash(x, y))
 				return berr_set(err, EADDRINUSE, "%s (service %s) and %s (service %s) both publish host "
 								 "port %u/%s; give one of them another port",
 						a->container, a->service, b->container, b->service, x->host_port,

@@ -581,3 +581,11 @@ char *node_path_str(const struct node_path *p)
 	}
 	return buf_steal(&b);
 }
+
+char **node_kv(const struct node *map)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; map && map->kind == NODE_MAP && i < map->n; i++)
+		strv_push(&out, xasprintf("%s=%s", map->pairs[i].key, node_str(map->pairs[i].val) ?: ""));
+	return out;
+}

@@ -100,6 +100,9 @@ int node_float(const struct node *n, double *v);
 /* Boolean value; strings true/false/yes/no are accepted. */
 int node_bool(const struct node *n, bool *v);
 const char *node_kind_name(const struct node *n);
+/* "key=value" for each pair of a mapping (labels, driver_opts), in order;
+ * empty for anything else. */
+char **node_kv(const struct node *map);
 
 /* Canonical JSON (keys in tree order; node_sort first for sorted output). */
 void node_to_json(const struct node *n, struct buf *b, int indent);

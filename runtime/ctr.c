@@ -233,21 +233,7 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 	umount2(rootfs, MNT_DETACH); /* only if something mounted it on the host by mistake */
 	if (r < 0)
 		return r;
-	/* out of sight first, so that a killed removal never leaves half a
-	 * container under its name; what such a one left goes now */
-	_cleanup_free_ char *cdir = path_join(root, "containers");
-	_cleanup_free_ char *trash = xasprintf("%s/.removing-%s", cdir, name);
-	DIR *d = opendir(cdir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		_cleanup_free_ char *left = xasprintf("%s/%s", cdir, e->d_name);
-		if (startswith(e->d_name, ".removing-"))
-			fs_remove_tree(left, NULL);
-	}
-	if (d)
-		closedir(d);
-	if (rename(dir, trash) == 0)
-		return fs_remove_tree(trash, err);
-	return errno == ENOENT ? 0 : fs_remove_tree(dir, err);
+	return fs_discard(dir, err);
 }
 
 char **ctr_list(const char *root)

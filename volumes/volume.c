@@ -45,17 +45,6 @@ static json_t *read_record(const char *root, const char *name)
 	return j ? j : json_pack("{s:s, s:s}", "name", name, "driver", "local");
 }
 
-static json_t *kv_object(char **kv)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; kv && kv[i]; i++) {
-		const char *eq = strchr(kv[i], '=');
-		_cleanup_free_ char *k = eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
-		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
-	}
-	return o;
-}
-
 int vol_ensure(const char *root, const struct vol_def *d, struct berr **err)
 {
 	if (!vol_name_ok(d->name))
@@ -75,7 +64,7 @@ int vol_ensure(const char *root, const struct vol_def *d, struct berr **err)
 	_cleanup_free_ char *dir = vol_dir(root, d->name), *data = vol_data(root, d->name);
 	_cleanup_free_ char *path = xasprintf("%s/volume.json", dir);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:I}", "name", d->name, "driver", "local", "project",
-			      d->project ? d->project : "", "options", kv_object(d->opts), "labels", kv_object(d->labels),
+			      d->project ? d->project : "", "options", kv_json(d->opts), "labels", kv_json(d->labels),
 			      "anonymous", d->anonymous, "created_ms", (json_int_t)now_ms());
 	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(j);
@@ -99,7 +88,7 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 	       struct berr **err)
 {
 	*source = *type = *options = NULL;
-	json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_object(opts)) : read_record(root, name);
+	json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_json(opts)) : read_record(root, name);
 	const char *t = opt(rec, "type"), *dev = opt(rec, "device"), *o = opt(rec, "o");
 	int r = 0;
 	bool bind = o && (streq(o, "bind") || startswith(o, "bind,") || strstr(o, ",bind"));
@@ -169,24 +158,9 @@ int vol_remove(const char *root, const char *name, bool force, struct berr **err
 	int r = vol_lock(root, &lock, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *dir = vol_dir(root, name), *trash = NULL;
-	/* out of sight at once, then deleted: a killed rm leaves no half volume
-	 * under the name, and the next rm clears what it left */
-	trash = xasprintf("%s/volumes/.removing-%s", root, name);
-	if (rename(dir, trash) < 0)
-		r = berr_sys(err, errno, "cannot remove volume %s", name);
-	_cleanup_free_ char *vdir = xasprintf("%s/volumes", root);
-	DIR *d = opendir(vdir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		_cleanup_free_ char *left = xasprintf("%s/%s", vdir, e->d_name);
-		if (startswith(e->d_name, ".removing-") && !streq(left, trash))
-			fs_remove_tree(left, NULL);
-	}
-	if (d)
-		closedir(d);
+	_cleanup_free_ char *dir = vol_dir(root, name);
+	r = fs_discard(dir, err);
 	close(lock);
-	if (r == 0)
-		r = fs_remove_tree(trash, err);
 	return r;
 }
 

@@ -79,7 +79,7 @@ expect "a dotted name whose upstream is not there gets SERVFAIL at once, not sil
 expect "dns replaces berth's responder" 0 "^nameserver 10.214.9.53$" inside external-dns cat /etc/resolv.conf
 expect "mac_address is set" 0 "link/ether 02:42:0a:d6:09:99" inside probe ip link show eth0
 expect "the hostname is resolvable by others" 0 "Address: 10.214.9." inside web nslookup probe
-expect "network_mode none has only lo" 0 "^1: lo" sh -c "'$BERTH' exec -T external-dns ip -o link | tr -d '\n'"
+expect "network_mode none has only lo" 0 "^lo$" sh -c "'$BERTH' exec -T external-dns ip -o link | awk -F': ' '{print \$2}'"
 expect "network_mode container: shares the other's network" 0 "link/ether 02:42:0a:d6:09:99" inside twin ip link show eth0
 expect "an ipv4_address outside the subnet is refused, naming the service" 1 \
 	"service bad: network $shared: ipv4_address 10.9.9.9 is not in subnet 10.214.9.0/24" \
@@ -97,6 +97,25 @@ printf 'services:\n  a: {image: busybox, init: true, command: sleep 300}\nnetwor
 expect "driver_opts mtu reaches the container's interface" 0 "mtu 1400" "$BERTH" -f mtu.yaml exec -T a ip link show eth0
 expect "network labels are kept" 0 '"tier": "test"' "$BERTH" network inspect "${proj}_default"
 "$BERTH" -f mtu.yaml down -t 0 >/dev/null 2>&1
+# subnets that would send traffic astray are refused, and nothing is made
+ip link add berthdum$$ type bridge && cleanup_hooks+=("ip link del berthdum$$ 2>/dev/null")
+ip addr add 10.216.4.1/24 dev berthdum$$ && ip link set berthdum$$ up
+printf 'services:\n  a: {image: busybox, command: sleep 1, networks: [n]}\nnetworks:\n  n:\n    ipam: {config: [{subnet: 10.216.4.0/24}]}\n' >hostroute.yaml
+expect "a subnet the host already routes is refused" 1 "network ${proj}_n: subnet 10.216.4.0/24 overlaps 10.216.4.0/24, which the host already routes; choose another subnet" \
+	"$BERTH" -f hostroute.yaml up -d
+check "and no network was made" test ! -e "$BERTH_ROOT/net/networks/${proj}_n.json"
+ip link del berthdum$$
+"$BERTH" -f hostroute.yaml down >/dev/null 2>&1
+"$BERTH" network create --subnet 10.216.5.0/24 "berthtaken$$" >/dev/null
+sed -i 's#10.216.4.0/24#10.216.5.128/25#' hostroute.yaml
+expect "a subnet inside another berth network is refused" 1 "subnet 10.216.5.128/25 overlaps 10.216.5.0/24 of another berth network" \
+	"$BERTH" -f hostroute.yaml up -d
+"$BERTH" network rm "berthtaken$$" >/dev/null
+printf 'services:\n  a: {image: busybox, command: sleep 1, mac_address: "not-a-mac"}\n' >mac.yaml
+expect "a bad mac_address is refused, showing the form" 1 "mac_address not-a-mac is not a MAC address such as 02:42:ac:11:00:02" \
+	"$BERTH" -f mac.yaml up -d
+check "and nothing is left of it" test -z "$("$BERTH" -f mac.yaml ps -aq)"
+"$BERTH" -f mac.yaml down >/dev/null 2>&1
 check_no_leaks "after down"
 
 # 50 up/down cycles leave the host's links, nftables rules and open files as they were

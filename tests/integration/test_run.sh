@@ -40,6 +40,8 @@ check "--rm leaves no container behind" test -z "$("$BERTH" ps -aq | grep -- -ru
 expect "-d runs it in the background and prints its name" 0 "^$proj-tool-run-[0-9a-f]{12}$" "$BERTH" run -d tool sleep 30
 expect "--name names it" 0 "^named-$$$" "$BERTH" run -d --name named-$$ tool sleep 30
 expect "it is listed" 0 "named-$$ " "$BERTH" ps
+expect "a name in use is refused, saying what to do" 1 "a container named named-$$ exists already; remove it \(berth rm\) or give another --name" \
+	"$BERTH" run -d --name named-$$ tool true
 expect "network_mode none runs too" 0 "^1: lo" sh -c "'$BERTH' run --rm lone ip -o link | tr -d '\n'"
 expect "an unknown service is refused" 1 "no such service: nope" "$BERTH" run --rm nope true
 expect "down removes one-off containers too" 0 "named-$$  Removed" "$BERTH" down -v -t 0

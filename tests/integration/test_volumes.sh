@@ -51,7 +51,7 @@ services:
       - ./made-by-up:/made
       - type: tmpfs
         target: /tmp/small
-        tmpfs: {size: 1m, mode: 0777}
+        tmpfs: {size: 1m, mode: 0750}
     tmpfs: ["/run/short:size=512k"]
     secrets:
       - pw
@@ -94,8 +94,8 @@ expect_quiet "nocopy leaves a new volume empty" 0 inside reader ls -A /srv/data-
 expect "a single file can be bound" 0 "^host file$" inside reader cat /etc/single.txt
 expect "a read-only bind refuses writes" 1 "Read-only file system" inside reader sh -c 'echo x > /etc/single.txt'
 check "a missing host directory of the short syntax is created" test -d "$WORK/app/made-by-up"
-expect "a tmpfs respects its size" 1 "No space left on device" inside reader dd if=/dev/zero of=/tmp/small/f bs=1k count=2048
-expect "and its mode" 0 "^1777$|^777$" inside reader stat -c %a /tmp/small
+expect "a tmpfs respects its size" 1 "No space left on device" inside -u 0 reader dd if=/dev/zero of=/tmp/small/f bs=1k count=2048
+expect "and its mode" 0 "^750$" inside reader stat -c %a /tmp/small
 expect "a short tmpfs respects its size too" 1 "No space left on device" inside reader dd if=/dev/zero of=/run/short/f bs=1k count=1024
 
 # secrets and configs
@@ -170,6 +170,20 @@ expect "volume rm removes it once unused" 0 "^berthextvol$$$" "$BERTH" volume rm
 expect "a bind whose source is missing, in the long syntax, is refused" 1 "bind source path $WORK/app/nothere does not exist" \
 	sh -c "printf 'services:\n  a:\n    image: busybox\n    volumes: [{type: bind, source: ./nothere, target: /x}]\n' >bad.yaml && '$BERTH' -f bad.yaml up -d"
 check "and nothing was made for it" test ! -e "$WORK/app/nothere"
+
+# mistakes a user can make, each refused with what to do, nothing left
+printf 'services:\n  a: {image: busybox, command: sleep 1, volumes: ["v:/v"]}\nvolumes:\n  v: {name: "-bad"}\n' >badname.yaml
+expect "a volume name Docker would refuse is refused" 1 'volume name "-bad" cannot be used: only letters, digits' "$BERTH" -f badname.yaml up -d
+printf 'services:\n  a: {image: busybox, command: sleep 1, secrets: [s]}\nsecrets:\n  s: {environment: BERTH_UNSET_%s}\n' $$ >unset.yaml
+expect "a secret from an unset variable is refused" 1 "secret s: environment variable BERTH_UNSET_$$ is not set; set it where berth runs" \
+	"$BERTH" -f unset.yaml up -d
+printf 'services:\n  a: {image: busybox, command: sleep 1, volumes_from: ["container:berth-nothere-%s"]}\n' $$ >vfmissing.yaml
+expect "volumes_from a container that does not exist is refused" 1 "there is no container berth-nothere-$$ to take volumes from" \
+	"$BERTH" -f vfmissing.yaml up -d
+for f in badname unset vfmissing; do
+	check "and $f.yaml left no container" test -z "$("$BERTH" -f $f.yaml ps -aq)"
+	"$BERTH" -f $f.yaml down >/dev/null 2>&1
+done
 
 # rm -v takes a container's anonymous volumes with it
 printf 'services:\n  a: {image: busybox, init: true, command: sleep 300, volumes: ["/scratch"]}\n' >anon.yaml
