@@ -6,7 +6,7 @@
 # bench/RESULTS.md with the date and the machine.
 #
 # With PEERS=1 it installs docker.io, docker-compose, podman, podman-compose
-# and runc from Debian, configures podman for this host (runc, no default
+# runc and catatonit (podman's --init) from Debian, configures podman for this host (runc, no default
 # ulimits: crun and podman's defaults refuse it) and starts dockerd itself
 # when none runs. Without, it measures the peers that are installed and
 # running, and berth alone otherwise.
@@ -21,7 +21,15 @@ export BERTH_DNS_UPSTREAM=127.0.0.1:9 # the stacks never look up outside names
 WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
 started_dockerd=
 cleanup() {
-	for t in "${TOOLS[@]:-}"; do for s in 10 50; do down "$t" "$s" >/dev/null 2>&1; done; done
+	for t in "${TOOLS[@]:-}"; do for s in 10 50; do timeout "${LIMIT:-120}" bash -c '"$@"' cleanup down "$t" "$s" >/dev/null 2>&1; done; done
+	# what a podman-compose stopped by the time limit may have left
+	if [[ " ${TOOLS[*]:-} " == *" podman "* ]]; then
+		for s in 10 50; do
+			podman ps -aq --filter "label=io.podman.compose.project=bench$s" | xargs -r podman rm -f >/dev/null 2>&1
+			podman network rm -f "bench${s}_default" >/dev/null 2>&1
+			podman volume rm -f "bench${s}_data" >/dev/null 2>&1
+		done
+	fi
 	"$BERTH" -f "$WORK/one.yaml" -p benchone down -t 0 >/dev/null 2>&1
 	[ -n "$started_dockerd" ] && kill "$started_dockerd" 2>/dev/null
 	rm -rf "$WORK"
@@ -29,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$PEERS" = 1 ]; then
-	missing=$(for p in docker.io docker-compose podman podman-compose runc; do dpkg -s $p >/dev/null 2>&1 || echo $p; done)
+	missing=$(for p in docker.io docker-compose podman podman-compose runc catatonit; do dpkg -s $p >/dev/null 2>&1 || echo $p; done)
 	if [ -n "$missing" ]; then
 		echo "installing:" $missing
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
@@ -39,6 +47,8 @@ if [ "$PEERS" = 1 ]; then
 		printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n' >>/etc/containers/containers.conf
 	fi
 fi
+# Debian's client, which matches Debian's daemon, before any other on PATH
+[ -x /usr/bin/docker ] && docker() { /usr/bin/docker "$@"; }
 if command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
 	dockerd >"$WORK/dockerd.log" 2>&1 &
 	started_dockerd=$!
@@ -53,7 +63,7 @@ mkdir -p "$WORK/www" && echo "berth bench" >"$WORK/www/index.html"
 examples/images/build-image.sh -t busybox:latest --add "$WORK/www/index.html:/www/index.html" "$WORK/bb.tar" >/dev/null
 "$BERTH" image load -i "$WORK/bb.tar" >/dev/null
 [[ " ${TOOLS[*]} " == *" docker "* ]] && docker load -i "$WORK/bb.tar" >/dev/null
-[[ " ${TOOLS[*]} " == *" podman "* ]] && podman load -i "$WORK/bb.tar" >/dev/null
+[[ " ${TOOLS[*]} " == *" podman "* ]] && podman load -i "$WORK/bb.tar" >/dev/null 2>&1
 
 # stacks: N services in a depends_on chain on one network, three published
 # ports, a named volume used by two services, init: true everywhere
@@ -122,16 +132,30 @@ ms_now() {
 	local t=${EPOCHREALTIME/[.,]/}
 	echo $((t / 1000))
 }
-declare -A samples
+# A command that takes longer than LIMIT seconds is stopped and its workload
+# reported as not finished for that tool, and not tried again.
+LIMIT=${LIMIT:-120}
+declare -A samples unfinished
 record() { samples[$1|$2]+="$3 "; } # WORKLOAD TOOL MS
 timed() { # WORKLOAD TOOL CMD...
 	local w=$1 t=$2
 	shift 2
-	local a
+	[ -z "${unfinished[$w|$t]:-}" ] || return 1
+	local a rc
 	a=$(ms_now)
-	"$@" >/dev/null 2>&1 || { echo "bench: $w failed for $t" >&2; return 1; }
+	timeout "$LIMIT" bash -c '"$@"' timed "$@" >/dev/null 2>&1
+	rc=$?
+	if [ $rc = 124 ]; then
+		echo "bench: $w did not finish within $LIMIT s for $t" >&2
+		unfinished[$w|$t]=1
+		return 1
+	fi
+	[ $rc = 0 ] || { echo "bench: $w failed for $t" >&2; return 1; }
 	record "$w" "$t" $(($(ms_now) - a))
 }
+export WORK BERTH
+export -f compose up down run_one config_big
+[ -x /usr/bin/docker ] && export -f docker
 pss_kib() { for p in "$@"; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
 
 for round in $(seq 0 "$ROUNDS"); do
@@ -148,7 +172,11 @@ for round in $(seq 0 "$ROUNDS"); do
 		a=$(ms_now)
 		up "$t" 10 >/dev/null 2>&1
 		b=$(ms_now)
-		ports_up && record "10 services: up -d until 3 ports answer" "$t" $(($(ms_now) - a))
+		if ports_up; then
+			record "10 services: up -d until 3 ports answer" "$t" $(($(ms_now) - a))
+		else
+			echo "bench: the 10-service stack of $t never answered on its ports" >&2
+		fi
 		record "10 services: up -d" "$t" $((b - a))
 		timed "10 services: second up -d" "$t" up "$t" 10
 		if [ "$round" -eq 1 ]; then
@@ -161,8 +189,8 @@ for round in $(seq 0 "$ROUNDS"); do
 		fi
 		timed "10 services: down" "$t" down "$t" 10
 		if [ "$round" -le 3 ]; then
-			timed "50 services: up -d" "$t" up "$t" 50
-			timed "50 services: down" "$t" down "$t" 50
+			timed "50 services: up -d" "$t" up "$t" 50 &&
+				timed "50 services: down" "$t" down "$t" 50
 		fi
 		[ -s "$WORK/big.yaml" ] && timed "config of 200 services" "$t" config_big "$t"
 	done
@@ -180,6 +208,10 @@ workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: u
 		read -r bmed _ _ <<<"$(echo "${samples[$w|berth]:-}" | stats)"
 		for t in "${TOOLS[@]}"; do
 			s=${samples[$w|$t]:-}
+			if [ -z "$s" ] && [ -n "${unfinished[$w|$t]:-}" ]; then
+				echo "| $w | $t | did not finish within $LIMIT s | | | — |"
+				continue
+			fi
 			[ -n "$s" ] || continue
 			read -r med min max <<<"$(echo "$s" | stats)"
 			unit=ms
