@@ -42,10 +42,14 @@ int net_lock(const char *root, int *fd, struct berr **err)
 
 static json_t *load(const char *path) { return json_load_file(path, 0, NULL); }
 
-static int save(const char *path, json_t *j, struct berr **err)
+/* Only a new network's record is synced to disk (durable): addresses,
+ * endpoints and the removing mark describe links and namespaces that a
+ * power cut takes away anyway, and every reader takes a file it cannot
+ * read as one that is not there. */
+static int save(const char *path, json_t *j, bool durable, struct berr **err)
 {
 	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	int r = (durable ? fs_write_atomic : fs_write_replace)(path, text, strlen(text), 0600, err);
 	free(text);
 	return r;
 }
@@ -394,7 +398,7 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 		link_close(sk);
 		/* recorded before it is made, so that down can always find it */
 		if (r == 0)
-			r = save(path, j, err);
+			r = save(path, j, true, err);
 		created = r == 0;
 		if (r == 0 && (r = make_bridge(j, err)) < 0) {
 			if (link_open(&sk, NULL) == 0)
@@ -447,7 +451,7 @@ int net_remove(const char *root, const char *name, struct berr **err)
 		 * berth leaves nothing that no record names */
 		if (r == 0) {
 			json_object_set_new(j, "removing", json_true());
-			r = save(path, j, err);
+			r = save(path, j, false, err);
 		}
 	}
 	json_decref(j);
@@ -637,7 +641,7 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 			l->gateway = gw;
 			l->prefix = subnet.prefix;
 			set_ip(eps, e->container, ip);
-			r = save(path, net, err);
+			r = save(path, net, false, err);
 		}
 		if (r == 0) {
 			uint8_t mac[6] = {0x02, 0x42, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255};
@@ -684,7 +688,7 @@ static int detach_locked(const char *root, const char *ctr, struct berr **err)
 		_cleanup_free_ char *np = network_path(root, jstr(l, "network"));
 		json_t *net = r == 0 ? load(np) : NULL;
 		if (net && json_object_del(json_object_get(net, "endpoints"), ctr) == 0)
-			save(np, net, NULL);
+			save(np, net, false, NULL);
 		json_decref(net);
 	}
 	json_decref(j);
@@ -757,13 +761,13 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 			      strv_json(e->dns_links));
 	_cleanup_free_ char *path = endpoint_path(root, e->container);
 	if (r == 0)
-		r = save(path, j, err);
+		r = save(path, j, false, err);
 	if (r == 0)
 		r = plumb(root, e, links, err);
 	if (r < 0) {
 		/* the addresses and anything made go again; the endpoint file names them */
 		if (!fs_exists(path))
-			save(path, j, NULL);
+			save(path, j, false, NULL);
 		detach_locked(root, e->container, NULL);
 		delete_dying(root, NULL);
 	}

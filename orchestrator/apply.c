@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "../lib/fs.h"
 #include "../lib/json.h"
@@ -45,6 +46,14 @@ static void progress(progress_fn fn, void *data, const char *kind, const char *n
 		fn(data, kind, name, what);
 }
 
+/* A record that a power cut left empty counts as none. */
+static bool has_record(const char *containers, const char *name)
+{
+	_cleanup_free_ char *meta = xasprintf("%s/%s/compose.json", containers, name);
+	struct stat st;
+	return stat(meta, &st) == 0 && st.st_size > 0;
+}
+
 static json_t *read_meta(const char *root, const char *name)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, name);
@@ -71,7 +80,10 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 			      strv_json(pl->anon));
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
-	r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	/* the complete record is synced to disk; a partial one is replaced
+	 * within the same command, and down takes a directory with an empty
+	 * record as one without */
+	r = (partial ? fs_write_replace : fs_write_atomic)(path, text, strlen(text), 0600, err);
 	free(text);
 	return r;
 }
@@ -276,8 +288,10 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		r = ctrspec_write_files(p, pl->service, &pl->spec, pl->own_netns ? &pl->ep : NULL, err);
 	if (r == 0 && !pl->own_netns)
 		r = shared_netns_files(p, root, pl, err);
-	if (r == 0 && pl->spec.seccomp)
-		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, pl->spec.seccomp, err);
+	if (r == 0 && pl->spec.seccomp) {
+		_cleanup_free_ char *cache = path_join(root, "seccomp");
+		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, cache, pl->spec.seccomp, err);
+	}
 	if (r == 0)
 		r = write_meta(root, pl, p->name, false, err);
 	if (r < 0) {
@@ -472,8 +486,7 @@ static char **recorded(const char *root)
 	_cleanup_free_ char *d = path_join(root, "containers");
 	DIR *dir = opendir(d);
 	for (struct dirent *e; dir && (e = readdir(dir));) {
-		_cleanup_free_ char *meta = xasprintf("%s/%s/compose.json", d, e->d_name);
-		if (e->d_name[0] != '.' && fs_exists(meta))
+		if (e->d_name[0] != '.' && has_record(d, e->d_name))
 			strv_push(&names, xstrdup(e->d_name));
 	}
 	if (dir)
@@ -609,8 +622,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	_cleanup_free_ char *prefix = xasprintf("%s-", p->name);
 	DIR *d = r == 0 ? opendir(cdir) : NULL;
 	for (struct dirent *e; d && (e = readdir(d));) {
-		_cleanup_free_ char *meta = xasprintf("%s/%s/compose.json", cdir, e->d_name);
-		if (startswith(e->d_name, prefix) && !fs_exists(meta))
+		if (startswith(e->d_name, prefix) && !has_record(cdir, e->d_name))
 			ctr_remove(root, e->d_name, true, NULL);
 	}
 	if (d)

@@ -7,6 +7,9 @@
 #include <jansson.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/fs.h"
 #include "caps.h"
@@ -165,8 +168,24 @@ static int profile_rules(scmp_filter_ctx *ctx, const char *path, uint64_t caps, 
 	return 0;
 }
 
-int seccomp_write_bpf(const char *profile, uint64_t caps, const char *out, struct berr **err)
+/* The program for a profile, compiled (the default one: once per set of
+ * capabilities in this process, as up writes the same one for every
+ * container). */
+static int compile(const char *profile, uint64_t caps, char **bpf, size_t *len, struct berr **err)
 {
+	static struct {
+		uint64_t caps;
+		char *bpf;
+		size_t len;
+	} cache[8];
+	static size_t ncache;
+	for (size_t i = 0; !profile && i < ncache; i++) {
+		if (cache[i].caps == caps) {
+			*bpf = xmemdup(cache[i].bpf, cache[i].len);
+			*len = cache[i].len;
+			return 0;
+		}
+	}
 	scmp_filter_ctx ctx = NULL;
 	if (profile) {
 		int r = profile_rules(&ctx, profile, caps, err);
@@ -179,12 +198,57 @@ int seccomp_write_bpf(const char *profile, uint64_t caps, const char *out, struc
 	}
 	if (!ctx)
 		return berr_set(err, ENOMEM, "cannot build a seccomp filter");
-	_cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd = memfd_create("seccomp", MFD_CLOEXEC);
+	struct stat st;
 	int r = 0;
-	if (fd < 0)
-		r = berr_sys(err, errno, "cannot write %s", out);
-	else if (seccomp_export_bpf(ctx, fd) < 0)
-		r = berr_set(err, EIO, "cannot export the seccomp filter to %s", out);
+	if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0 || fstat(fd, &st) < 0)
+		r = berr_set(err, EIO, "cannot compile the seccomp filter");
 	seccomp_release(ctx);
+	*len = r == 0 ? (size_t)st.st_size : 0;
+	*bpf = r == 0 ? xmalloc(*len + 1) : NULL;
+	if (r == 0 && pread(fd, *bpf, *len, 0) != (ssize_t)*len)
+		r = berr_sys(err, errno, "cannot read the compiled seccomp filter");
+	if (r < 0) {
+		free(*bpf);
+		*bpf = NULL;
+		return r;
+	}
+	if (!profile && ncache < ARRAY_SIZE(cache)) {
+		cache[ncache].caps = caps;
+		cache[ncache].bpf = xmemdup(*bpf, *len);
+		cache[ncache++].len = *len;
+	}
+	return 0;
+}
+
+#ifndef BERTH_SECCOMP_ID
+#define BERTH_SECCOMP_ID "dev"
+#endif
+
+/* The default program is kept in cache_dir once compiled (~2 ms of
+ * libseccomp per container otherwise), named by the capabilities, the
+ * rules' source (BERTH_SECCOMP_ID, a digest of this file made by the
+ * Makefile) and libseccomp's version. */
+static char *cache_path(const char *cache_dir, uint64_t caps)
+{
+	const struct scmp_version *v = seccomp_version();
+	return xasprintf("%s/default-%016llx-%s-%u.%u.%u.bpf", cache_dir, (unsigned long long)caps, BERTH_SECCOMP_ID,
+			 v->major, v->minor, v->micro);
+}
+
+int seccomp_write_bpf(const char *profile, uint64_t caps, const char *cache_dir, const char *out, struct berr **err)
+{
+	_cleanup_free_ char *bpf = NULL;
+	_cleanup_free_ char *cached = !profile && cache_dir ? cache_path(cache_dir, caps) : NULL;
+	size_t len = 0;
+	if (cached && fs_read_file(cached, 1 << 20, &bpf, &len, NULL) == 0 && len > 0 && len % 8 == 0)
+		return fs_write_replace(out, bpf, len, 0600, err);
+	free(bpf);
+	bpf = NULL;
+	int r = compile(profile, caps, &bpf, &len, err);
+	if (r == 0 && cached && fs_mkdir_p(cache_dir, 0700, NULL) == 0)
+		fs_write_atomic(cached, bpf, len, 0600, NULL);
+	if (r == 0)
+		r = fs_write_replace(out, bpf, len, 0600, err);
 	return r;
 }

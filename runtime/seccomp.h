@@ -9,7 +9,8 @@
 
 /* Write the BPF program for caps (the container's capabilities: some
  * syscalls are allowed only with CAP_SYS_ADMIN and friends, as in Docker).
- * profile is NULL for the default, else a path to a Docker-format JSON. */
-int seccomp_write_bpf(const char *profile, uint64_t caps, const char *out, struct berr **err);
+ * profile is NULL for the default, else a path to a Docker-format JSON;
+ * the default program is cached in cache_dir (may be NULL). */
+int seccomp_write_bpf(const char *profile, uint64_t caps, const char *cache_dir, const char *out, struct berr **err);
 
 #endif

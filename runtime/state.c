@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../lib/fs.h"
@@ -20,7 +21,9 @@ int state_write(const char *dir, const struct ctr_state *st, struct berr **err)
 	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *path = xasprintf("%s/state.json", dir);
-	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
+	/* no fsync: after a power cut no shim runs anyway, and an empty file
+	 * reads as a container that has not run (below) */
+	int r = fs_write_replace(path, text, strlen(text), 0600, err);
 	free(text);
 	return r;
 }
@@ -29,7 +32,8 @@ int state_read(const char *dir, struct ctr_state *st, struct berr **err)
 {
 	*st = (struct ctr_state){.status = ST_CREATED};
 	_cleanup_free_ char *path = xasprintf("%s/state.json", dir);
-	if (!fs_exists(path))
+	struct stat sb;
+	if (stat(path, &sb) < 0 || sb.st_size == 0)
 		return 0;
 	json_error_t je;
 	json_t *j = json_load_file(path, 0, &je);

@@ -64,5 +64,13 @@ expect "stop_signal is what stop sends" 0 "$proj-polite-1  Stopped" "$BERTH" sto
 check "so the container stopped long before its 20s grace" test $(($(date +%s) - start)) -lt 10
 check "logs -f ends when the container does" wait_until 5 sh -c "! kill -0 $follower 2>/dev/null"
 check "and followed the output to the end" grep -q 'got usr1' "$WORK/follow"
+# the default program is compiled once and kept in the state root
+check "the default seccomp program is cached in the state root" sh -c "ls '$BERTH_ROOT'/seccomp/default-*.bpf >/dev/null"
+expect "a container made from the cache runs under the filter" 0 'Seccomp:.2' \
+	"$BERTH" run --rm usr grep Seccomp /proc/self/status
+for f in "$BERTH_ROOT"/seccomp/default-*.bpf; do printf 'bad' >"$f"; done
+expect "a damaged cache is not used: the container still gets the filter" 0 'Seccomp:.2' \
+	"$BERTH" run --rm usr grep Seccomp /proc/self/status
+check "and the cache is made anew" sh -c "for f in '$BERTH_ROOT'/seccomp/default-*.bpf; do [ \$((\$(stat -c %s \"\$f\") % 8)) = 0 ] && [ \$(stat -c %s \"\$f\") -gt 8 ] || exit 1; done"
 expect "down" 0 Removed "$BERTH" down -t 1
 check_no_leaks "after down"
