@@ -570,19 +570,32 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 	return r;
 }
 
-static int remove_one(const char *root, const struct ctr_info *c, int64_t timeout_ms, bool volumes,
-		      progress_fn fn, void *data, struct berr **err)
+/* Stops and removes cs[0], cs[1], … in that order; the files of one go
+ * while the next one stops (a stop is mostly waiting for the shim). */
+static int remove_in_order(const char *root, const struct ctr_info *const *cs, size_t n, int64_t timeout_ms,
+			   bool volumes, progress_fn fn, void *data, struct berr **err)
 {
 	int r = 0;
-	if (ctr_up(root, c->name, NULL)) {
-		progress(fn, data, "Container", c->name, "Stopping");
-		r = ctr_stop(root, c->name, timeout_ms, err);
-		progress(fn, data, "Container", c->name, "Stopped");
+	const struct ctr_info *stopped = NULL;
+	for (size_t i = 0; i <= n && r == 0; i++) {
+		struct ctr_stopping s = {.pidfd = -1};
+		bool up = i < n && ctr_up(root, cs[i]->name, NULL);
+		if (up) {
+			progress(fn, data, "Container", cs[i]->name, "Stopping");
+			r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &s, err);
+		}
+		if (r == 0 && stopped) {
+			r = apply_remove_container(root, stopped->name, volumes, err);
+			if (r == 0)
+				progress(fn, data, "Container", stopped->name, "Removed");
+		}
+		if (up) {
+			ctr_stop_end(&s);
+			if (r == 0)
+				progress(fn, data, "Container", cs[i]->name, "Stopped");
+		}
+		stopped = i < n ? cs[i] : NULL;
 	}
-	if (r == 0)
-		r = apply_remove_container(root, c->name, volumes, err);
-	if (r == 0)
-		progress(fn, data, "Container", c->name, "Removed");
 	return r;
 }
 
@@ -591,15 +604,15 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 {
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
-	int r = 0;
-	bool removed = false;
-	for (size_t i = n; i > 0 && r == 0; i--)
-		if (!project_service(p, list[i - 1].service)) {
-			r = remove_one(root, &list[i - 1], timeout_ms, false, fn, data, err);
-			removed = true;
-		}
+	const struct ctr_info **orphans = xcalloc(n + 1, sizeof(*orphans));
+	size_t k = 0;
+	for (size_t i = n; i > 0; i--)
+		if (!project_service(p, list[i - 1].service))
+			orphans[k++] = &list[i - 1];
+	int r = remove_in_order(root, orphans, k, timeout_ms, false, fn, data, err);
+	free(orphans);
 	ctr_info_free(list, n);
-	if (removed && r == 0)
+	if (k > 0 && r == 0)
 		r = net_sync(root, err);
 	return r;
 }
@@ -608,14 +621,14 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 {
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
-	int r = 0;
-	for (size_t i = n; i > 0 && r == 0; i--) {
-		struct ctr_info *c = &list[i - 1];
-		bool orphan = !project_service(p, c->service);
-		if (orphan && !o->remove_orphans)
-			continue;
-		r = remove_one(root, c, o->timeout_ms, o->volumes, o->progress, o->progress_data, err);
-	}
+	/* dependents first */
+	const struct ctr_info **order = xcalloc(n + 1, sizeof(*order));
+	size_t k = 0;
+	for (size_t i = n; i > 0; i--)
+		if (o->remove_orphans || project_service(p, list[i - 1].service))
+			order[k++] = &list[i - 1];
+	int r = remove_in_order(root, order, k, o->timeout_ms, o->volumes, o->progress, o->progress_data, err);
+	free(order);
 	/* directories a killed up made for this project's containers before
 	 * writing their record: nothing else of them exists yet */
 	_cleanup_free_ char *cdir = path_join(root, "containers");

@@ -163,19 +163,18 @@ int ctr_start(const char *root, const char *name, struct berr **err)
 }
 
 /* Wait for a process that is not our child to go away. */
-static bool wait_gone(pid_t pid, int64_t ms)
+/* Until the process behind the pidfd (or pid, without one) is gone, at most ms. */
+static bool wait_gone(int fd, pid_t pid, int64_t ms)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return !alive(pid);
 	struct pollfd p = {fd, POLLIN, 0};
-	int r = poll(&p, 1, ms > INT32_MAX ? INT32_MAX : (int)ms);
-	close(fd);
-	return r > 0;
+	return poll(&p, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) > 0;
 }
 
-int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr **err)
+int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *out, struct berr **err)
 {
+	*out = (struct ctr_stopping){.name = xstrdup(name), .pidfd = -1};
 	struct ctr_state st;
 	if (ctr_state(root, name, &st, err) < 0)
 		return -EIO;
@@ -196,18 +195,37 @@ int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr
 			spec_free(&s);
 		}
 	}
+	out->shim = shim;
+	out->timeout_ms = timeout_ms;
+	out->pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
 	/* the shim stops it within timeout_ms, queued with the signal */
 	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
 		kill(shim, SIGTERM);
-	if (wait_gone(shim, timeout_ms + 2000))
-		return 0;
-	/* the shim is stuck: do its work */
-	cgroup_kill(name);
-	if (!wait_gone(shim, 2000)) {
-		kill(shim, SIGKILL);
-		wait_gone(shim, 2000);
-	}
 	return 0;
+}
+
+void ctr_stop_end(struct ctr_stopping *s)
+{
+	if (s->shim > 0 && !wait_gone(s->pidfd, s->shim, s->timeout_ms + 2000)) {
+		/* the shim is stuck: do its work */
+		cgroup_kill(s->name);
+		if (!wait_gone(s->pidfd, s->shim, 2000)) {
+			kill(s->shim, SIGKILL);
+			wait_gone(s->pidfd, s->shim, 2000);
+		}
+	}
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	free(s->name);
+	*s = (struct ctr_stopping){.pidfd = -1};
+}
+
+int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr **err)
+{
+	struct ctr_stopping s;
+	int r = ctr_stop_begin(root, name, timeout_ms, &s, err);
+	ctr_stop_end(&s);
+	return r;
 }
 
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err)

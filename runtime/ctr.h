@@ -25,6 +25,17 @@ int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **e
 int ctr_start_finish(const char *name, int ready, struct berr **err);
 /* Stop it: the stop signal, then SIGKILL after timeout_ms (< 0: the spec's). */
 int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr **err);
+/* The same in two halves, so that other work can go on while it stops:
+ * begin sends the signal, end waits until the container is down (and
+ * always frees s, also after a failed begin). */
+struct ctr_stopping {
+	char *name;
+	int pidfd;
+	pid_t shim; /* 0: nothing to wait for */
+	int64_t timeout_ms;
+};
+int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *s, struct berr **err);
+void ctr_stop_end(struct ctr_stopping *s);
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err);
 /* Remove a stopped container (force: stop it first). */
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err);
