@@ -8,6 +8,7 @@
 #include "../runtime/image.h"
 #include "../runtime/ref.h"
 #include "cli.h"
+#include "table.h"
 
 const char *berth_root(void)
 {
@@ -159,8 +160,11 @@ static int images_cmd(int argc, char **argv)
 	size_t n = 0;
 	collect_rows(s, &rows, &n);
 	json_t *arr = json_array();
-	if (!quiet && !format)
-		printf("%-40s %-16s %-14s %-18s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+	struct table tab = {0};
+	static const char *const header[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+	bool table = !quiet && !format;
+	if (table)
+		table_init(&tab, ARRAY_SIZE(header), header);
 	for (size_t i = 0; i < n; i++) {
 		struct image_row *r = &rows[i];
 		if (!pos || strv_contains(pos, r->repo)) {
@@ -170,13 +174,18 @@ static int images_cmd(int argc, char **argv)
 				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:O}", "Repository", r->repo,
 								     "Tag", r->tag, "ID", r->id, "CreatedSince",
 								     r->created, "Size", json_object_get(r->rec, "size")));
-			else
-				printf("%-40s %-16s %-14.12s %-18s %s\n", r->repo, r->tag, r->id + 7, r->created,
-				       r->size);
+			else if (table) {
+				char id[13];
+				snprintf(id, sizeof(id), "%.12s", r->id + 7);
+				const char *row[] = {r->repo, r->tag, id, r->created, r->size};
+				table_add(&tab, row);
+			}
 		}
 		free(r->repo), free(r->tag), free(r->id), free(r->created), free(r->size);
 		json_decref(r->rec);
 	}
+	if (table)
+		table_print(&tab);
 	if (format && streq(format, "json")) {
 		char *t = json_dumps(arr, JSON_INDENT(2));
 		printf("%s\n", t);

@@ -6,6 +6,7 @@
 
 #include "../network/net.h"
 #include "cli.h"
+#include "table.h"
 
 static int network_ls(int argc, char **argv)
 {
@@ -21,8 +22,10 @@ static int network_ls(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	char **names = net_list(berth_root(), NULL);
+	struct table tab = {0};
+	static const char *const header[] = {"NAME", "DRIVER", "SUBNET", "GATEWAY", "BRIDGE", "PROJECT"};
 	if (!quiet)
-		printf("%-32s %-8s %-18s %-16s %-16s %s\n", "NAME", "DRIVER", "SUBNET", "GATEWAY", "BRIDGE", "PROJECT");
+		table_init(&tab, ARRAY_SIZE(header), header);
 	for (size_t i = 0; names[i]; i++) {
 		if (quiet) {
 			printf("%s\n", names[i]);
@@ -30,13 +33,15 @@ static int network_ls(int argc, char **argv)
 		}
 		char *text = net_inspect(berth_root(), names[i]);
 		json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-#define F(k) (json_string_value(json_object_get(j, k)) ?: "")
-		printf("%-32s %-8s %-18s %-16s %-16s %s\n", names[i], "bridge", F("subnet"), F("gateway"), F("bridge"),
-		       F("project"));
+#define F(k) json_string_value(json_object_get(j, k))
+		const char *row[] = {names[i], "bridge", F("subnet"), F("gateway"), F("bridge"), F("project")};
 #undef F
+		table_add(&tab, row);
 		json_decref(j);
 		free(text);
 	}
+	if (!quiet)
+		table_print(&tab);
 	strv_free(names);
 	return 0;
 }

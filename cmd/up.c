@@ -10,6 +10,7 @@
 #include "../network/ipam.h"
 #include "../network/net.h"
 #include "../orchestrator/apply.h"
+#include "table.h"
 #include "../orchestrator/units.h"
 #include "../runtime/ctr.h"
 #include "cli.h"
@@ -182,6 +183,21 @@ static char *ago_ms(int64_t ms, bool suffix)
 	return xasprintf("%lld %s%s%s", (long long)n, unit, n == 1 ? "" : "s", suffix ? " ago" : "");
 }
 
+/* The command quoted and at most 20 characters wide, the 20th an "…" when
+ * it is longer, as docker ps shows one. */
+static char *quoted_command(const char *cmd)
+{
+	size_t n = strlen(cmd), chars = 0, cut19 = n;
+	for (size_t i = 0; i < n; i++) {
+		if (((unsigned char)cmd[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == 19)
+			cut19 = i;
+		chars++;
+	}
+	return chars > 20 ? xasprintf("\"%.*s…\"", (int)cut19, cmd) : xasprintf("\"%s\"", cmd);
+}
+
 /* "Up 3 seconds", "Exited (1) 2 seconds ago", as Docker words it. */
 static char *status_text(const struct ctr_state *st)
 {
@@ -242,9 +258,10 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
 	json_t *arr = json_array();
 	bool table = !quiet && !services && !(format && streq(format, "json"));
+	struct table tab = {0};
+	static const char *const header[] = {"NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"};
 	if (table)
-		printf("%-28s %-20s %-24s %-12s %-18s %-28s %s\n", "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED",
-		       "STATUS", "PORTS");
+		table_init(&tab, ARRAY_SIZE(header), header);
 	char **seen = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		struct ctr_state st;
@@ -276,14 +293,18 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 								     "State", sname, "Status", stext, "ExitCode",
 								     st.exit_code, "Project", p->name, "Publishers",
 								     publishers(ports, np)));
-			else if (table)
-				printf("%-28s %-20s %-24.24s %-12s %-18s %-28s %s\n", list[i].name, list[i].image,
-				       cmd.s ? cmd.s : "", list[i].service, created, stext, ptext);
+			else if (table) {
+				_cleanup_free_ char *shown = quoted_command(cmd.s ? cmd.s : "");
+				const char *row[] = {list[i].name, list[i].image, shown, list[i].service, created, stext, ptext};
+				table_add(&tab, row);
+			}
 			buf_free(&cmd);
 			free(ports);
 		}
 		state_free(&st);
 	}
+	if (table)
+		table_print(&tab);
 	if (format && streq(format, "json") && !quiet && !services) {
 		char *t = json_dumps(arr, JSON_COMPACT);
 		printf("%s\n", t);

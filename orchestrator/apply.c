@@ -71,8 +71,9 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 	int r = fs_mkdir_p(dir, 0711, err);
 	if (r < 0)
 		return r;
+	/* the command as the file gives it, without berth-init and its "--" */
 	json_t *argv = json_array();
-	for (size_t i = 0; pl->spec.argv && pl->spec.argv[i]; i++)
+	for (size_t i = pl->spec.init ? 2 : 0; pl->spec.argv && pl->spec.argv[i]; i++)
 		json_array_append_new(argv, json_string(pl->spec.argv[i]));
 	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I, s:o}", "project", project, "service",
 			      pl->service, "number", pl->number, "config_hash", partial ? "" : pl->hash, "image",

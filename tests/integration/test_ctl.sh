@@ -33,6 +33,11 @@ expect "exec sees the container's processes only" 0 '^ *1 berth-init' "$BERTH" e
 expect "exec into an unknown service" 1 'no such service: nope' "$BERTH" exec -T nope true
 expect "exec as a user the image lacks" 126 'user "nosuchuser" is not in the container' "$BERTH" exec -T -u nosuchuser web true
 expect "top lists the container's processes" 0 'sleep 300' "$BERTH" top web
+expect "ps shows the command as the file gives it, quoted and cut as docker does" 0 \
+	"^$proj-web-1 +busybox +\"sh -c echo started;…\" +web +" "$BERTH" ps
+expect "ps lines its columns up under the header" 0 "^NAME +IMAGE +COMMAND +SERVICE +CREATED +STATUS +PORTS$" "$BERTH" ps
+# (… is one column wide and three bytes long)
+check "every row starts its STATUS where the header's does" sh -c "'$BERTH' ps -a | sed 's/…/./g' | awk 'NR == 1 {c = index(\$0, \"STATUS\")} NR > 1 && !(substr(\$0, c, 2) ~ /^(Up|Ex|Cr|Re)/) {bad = 1} END {exit bad}'"
 if command -v script >/dev/null; then
 	expect "exec gives a TTY when stdin is one" 5 'stdin-is-a-tty' \
 		script -qec "'$BERTH' exec web sh -c 'test -t 0 && echo stdin-is-a-tty; exit 5'" /dev/null
