@@ -21,7 +21,7 @@ export BERTH_DNS_UPSTREAM=127.0.0.1:9 # the stacks never look up outside names
 WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
 started_dockerd=
 cleanup() {
-	for t in "${TOOLS[@]:-}"; do for s in 10 50; do timeout "${LIMIT:-120}" bash -c '"$@"' cleanup down "$t" "$s" >/dev/null 2>&1; done; done
+	for t in "${TOOLS[@]:-}"; do for s in 10 50; do timeout 300 bash -c '"$@"' cleanup down "$t" "$s" >/dev/null 2>&1; done; done
 	# what a podman-compose stopped by the time limit may have left
 	if [[ " ${TOOLS[*]:-} " == *" podman "* ]]; then
 		for s in 10 50; do
@@ -103,7 +103,8 @@ compose() { # TOOL ARGS...
 up() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 up -d); }
 down() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 down -t 1 -v); }
 answers() { # PORT: an HTTP answer on 127.0.0.1
-	exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 1
+	# (braces: a redirection on exec itself would stay for the whole script)
+	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
 	printf 'GET / HTTP/1.0\r\n\r\n' >&3
 	local line
 	read -r -t 1 line <&3
