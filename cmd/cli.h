@@ -75,6 +75,9 @@ int report(struct berr *err);
 
 int project_open(struct global_opts *g, char **services, bool no_interpolate, struct project **out,
 		 struct berr **err);
+/* The same for down and ps: a project named by -p or COMPOSE_PROJECT_NAME
+ * opens without its compose file (no services), as in docker compose. */
+int project_open_named(struct global_opts *g, struct project **out, struct berr **err);
 
 /* The state root: BERTH_ROOT, else /var/lib/berth. */
 const char *berth_root(void);

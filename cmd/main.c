@@ -129,8 +129,8 @@ int report(struct berr *err)
 	return 1;
 }
 
-int project_open(struct global_opts *go, char **services, bool no_interpolate, struct project **out,
-		 struct berr **err)
+static int open_project(struct global_opts *go, char **services, bool no_interpolate, bool file_optional,
+			struct project **out, struct berr **err)
 {
 	struct project_opts o = {
 		.files = go->files,
@@ -140,9 +140,21 @@ int project_open(struct global_opts *go, char **services, bool no_interpolate, s
 		.profiles = go->profiles,
 		.services = services,
 		.no_interpolate = no_interpolate,
+		.file_optional = file_optional,
 		.environ = environ,
 	};
 	return project_load(&o, out, err);
+}
+
+int project_open(struct global_opts *go, char **services, bool no_interpolate, struct project **out,
+		 struct berr **err)
+{
+	return open_project(go, services, no_interpolate, false, out, err);
+}
+
+int project_open_named(struct global_opts *go, struct project **out, struct berr **err)
+{
+	return open_project(go, NULL, false, true, out, err);
 }
 
 static void global_free(void)

@@ -157,10 +157,11 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
-	int r = project_open(g, NULL, false, &p, &err);
+	int r = project_open_named(g, &p, &err);
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
-	struct down_opts o = {.remove_orphans = remove_orphans, .volumes = volumes, .timeout_ms = timeout_ms(timeout),
+	/* without its file, every container of the project goes */
+	struct down_opts o = {.remove_orphans = remove_orphans || (p && !p->files[0]), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
 			      .progress = show_progress};
 	if (r == 0)
 		r = apply_down(p, berth_root(), &o, &err);
@@ -249,7 +250,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	}
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
-	if (project_open(g, NULL, false, &p, &err) < 0) {
+	if (project_open_named(g, &p, &err) < 0) {
 		strv_free(pos);
 		strv_free(status);
 		return report(err);

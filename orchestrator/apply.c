@@ -661,22 +661,27 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	if (r == 0)
 		r = net_sync(root, err);
 	if (r == 0 && o->volumes) {
-		struct node *vols = node_map_get(p->doc, "volumes");
+		/* the file's volumes; without a file, those made for the project */
+		char **names = p->files[0] ? xcalloc(1, sizeof(char *)) : vol_list(root, p->name);
+		struct node *vols = p->files[0] ? node_map_get(p->doc, "volumes") : NULL;
 		for (size_t i = 0; vols && i < vols->n; i++) {
 			bool external = false;
 			node_bool(node_map_get(vols->pairs[i].val, "external"), &external);
 			const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
-			if (external || !name)
-				continue;
-			if (!vol_exists(root, name))
+			if (!external && name)
+				strv_push(&names, xstrdup(name));
+		}
+		for (size_t i = 0; names[i]; i++) {
+			if (!vol_exists(root, names[i]))
 				continue;
 			struct berr *e = NULL;
-			if (vol_remove(root, name, false, &e) == 0)
-				progress(o->progress, o->progress_data, "Volume", name, "Removed");
+			if (vol_remove(root, names[i], false, &e) == 0)
+				progress(o->progress, o->progress_data, "Volume", names[i], "Removed");
 			else
 				fprintf(stderr, "berth: %s; it is kept\n", e->msg);
 			berr_free(e);
 		}
+		strv_free(names);
 	}
 	ctr_info_free(list, n);
 	return r;

@@ -599,6 +599,22 @@ int project_load(const struct project_opts *o, struct project **out, struct berr
 	int r = read_dotenv(o, first_dir, &p->env, err);
 	if (r == 0)
 		r = choose_files(o, &p->env, cwd, &p->files, err);
+	const char *envname = env_get(&p->env, "COMPOSE_PROJECT_NAME");
+	if (r == -ENOENT && o->file_optional && !o->files && (o->name || (envname && envname[0]))) {
+		/* a project named by -p or COMPOSE_PROJECT_NAME, without its file */
+		berr_free(*err);
+		*err = NULL;
+		p->workdir = xstrdup(cwd);
+		r = choose_name(p, o, NULL, 0, err);
+		if (r < 0)
+			return r;
+		p->files = xcalloc(1, sizeof(char *));
+		p->order = xcalloc(1, sizeof(char *));
+		p->doc = node_new_map((struct pos){0});
+		node_map_set(p->doc, "services", node_new_map((struct pos){0}));
+		*out = steal_ptr(&p);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	if (o->project_dir)

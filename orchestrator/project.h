@@ -14,6 +14,10 @@ struct project_opts {
 	char **profiles;     /* --profile (NULL: COMPOSE_PROFILES) */
 	char **services;     /* services named on the command line */
 	bool no_interpolate;
+	/* with no compose file found, a project named by -p or
+	 * COMPOSE_PROJECT_NAME is opened without one (files empty, no
+	 * services), as docker compose does for down and ps */
+	bool file_optional;
 	char *const *environ; /* the process environment */
 };
 

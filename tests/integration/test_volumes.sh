@@ -231,6 +231,20 @@ check "after 12 kill -9s of up and down, the volume's data is intact each time (
 check "and a normal up sees it" test "$(inside keeper tail -1 /data/log)" = "line 200"
 "$BERTH" down -v -t 0 >/dev/null 2>&1
 check "down -v removes it at last" test ! -e "$BERTH_ROOT/volumes/${proj}_precious"
+
+# a project whose compose file is gone: -p names it, as in docker compose
+"$BERTH" up -d >/dev/null 2>&1
+mkdir -p "$WORK/nofile" && cd "$WORK/nofile"
+expect "without a file or a name, down says what it looked for" 1 'no compose file found' \
+	env -u COMPOSE_PROJECT_NAME "$BERTH" down
+expect "ps -p NAME without the file lists the project's containers" 0 "^$proj-keeper-1 " \
+	env -u COMPOSE_PROJECT_NAME "$BERTH" -p "$proj" ps
+expect "down -v -p NAME without the file removes them" 0 "Container $proj-keeper-1  Removed" \
+	env -u COMPOSE_PROJECT_NAME "$BERTH" -p "$proj" down -v -t 0
+check "and the project's network" test -z "$("$BERTH" network ls -q | grep "^${proj}_")"
+check "and the project's volume" test ! -e "$BERTH_ROOT/volumes/${proj}_precious"
+expect "COMPOSE_PROJECT_NAME names one too" 0 '' "$BERTH" down
+cd "$WORK/app"
 "$BERTH" volume prune >/dev/null 2>&1
 check_no_leaks "after down -v"
 check "no volume left" test -z "$("$BERTH" volume ls -q)"

@@ -32,6 +32,7 @@ struct opts {
 	const char *services[4];
 	const char *env_files[4];
 	const char *project_dir;
+	bool file_optional;
 };
 
 static char **vec(const char *const *v)
@@ -56,7 +57,8 @@ static int try_load(const struct opts *o, struct project **p, struct berr **err)
 				  .profiles = prof,
 				  .services = svcs,
 				  .env_files = envf,
-				  .project_dir = o->project_dir};
+				  .project_dir = o->project_dir,
+				  .file_optional = o->file_optional};
 	int r = project_load(&po, p, err);
 	strv_free(files);
 	strv_free(env);
@@ -111,6 +113,24 @@ static void discovery_finds_file_and_override(void **state)
 static void no_file_found(void **state)
 {
 	load_fails(&(struct opts){0}, "no compose file found in");
+}
+
+/* down and ps: a project named by -p or COMPOSE_PROJECT_NAME needs no file */
+static void named_project_without_file(void **state)
+{
+	struct project *p = load(&(struct opts){.name = "gone", .file_optional = true});
+	assert_string_equal(p->name, "gone");
+	assert_null(p->files[0]);
+	assert_int_equal(project_services(p)->n, 0);
+	assert_null(p->order[0]);
+	project_free(p);
+	p = load(&(struct opts){.environ = {"COMPOSE_PROJECT_NAME=fromenv"}, .file_optional = true});
+	assert_string_equal(p->name, "fromenv");
+	project_free(p);
+	/* a name is needed, and must be valid; other commands still need the file */
+	load_fails(&(struct opts){.file_optional = true}, "no compose file found in");
+	load_fails(&(struct opts){.name = "Bad Name", .file_optional = true}, "invalid project name");
+	load_fails(&(struct opts){.name = "gone"}, "no compose file found in");
 }
 
 static void project_names(void **state)
@@ -496,6 +516,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(discovery_finds_file_and_override),
 		T(no_file_found),
+		T(named_project_without_file),
 		T(project_names),
 		T(merge_rules_across_files),
 		T(reset_and_override_across_files),
