@@ -6,11 +6,13 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # linked, it cost every command ~5 ms of relocations. Its headers are used.
 # Libraries that nothing else berth loads needs are linked statically: each
 # shared one costs every berth command page faults and relocations (~1 ms
-# for these four on this VM). libnftables brings jansson, libnftnl and
-# libmnl as shared libraries anyway, so those stay shared.
+# for these on this VM). libnftables, when loaded, brings jansson, libnftnl
+# and libmnl as shared libraries, so those stay shared.
 STATIC_PKGS := yaml-0.1 nettle libseccomp libnl-3.0 libnl-route-3.0
+# libnftables is loaded when berth first changes its table
+# (network/nft_dl.c): linked, it cost every command ~1.2 ms.
 PKG_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic \
-	$(shell pkg-config --libs $(filter-out libarchive $(STATIC_PKGS),$(PKGS)) 2>/dev/null)
+	$(shell pkg-config --libs $(filter-out libarchive libnftables $(STATIC_PKGS),$(PKGS)) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 OPT ?= -O2 -g
 # SANITIZE is set for the test build; CFLAGS and LDFLAGS stay the user's own.

@@ -7,10 +7,10 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <unistd.h>
-#include <nftables/libnftables.h>
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
+#include "nft_dl.h"
 
 static void ip_put(struct buf *b, uint32_t ip)
 {
@@ -245,6 +245,11 @@ int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const c
 	bool same = cache && cs.have_table == (nb > 0) && fs_read_file(cache, 1u << 24, &last, &len, NULL) == 0 &&
 		    streq(last, key.s);
 	int r = 0;
+	if (!same && nft_dl_load(err) < 0) {
+		buf_free(&key);
+		buf_free(&cs.drops);
+		return -ENOENT;
+	}
 	if (!same) {
 		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 		if (!ctx) {
