@@ -28,6 +28,17 @@ static size_t width(const char *s)
 	return w;
 }
 
+char *table_cut(const char *s, size_t max)
+{
+	if (width(s) <= max)
+		return xstrdup(s);
+	size_t chars = 0, i = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max - 1)
+			break;
+	return xasprintf("%.*s…", (int)i, s);
+}
+
 void table_print(struct table *t)
 {
 	size_t *w = xcalloc(t->ncols + 1, sizeof(size_t));

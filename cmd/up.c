@@ -184,21 +184,6 @@ static char *ago_ms(int64_t ms, bool suffix)
 	return xasprintf("%lld %s%s%s", (long long)n, unit, n == 1 ? "" : "s", suffix ? " ago" : "");
 }
 
-/* The command quoted and at most 20 characters wide, the 20th an "…" when
- * it is longer, as docker ps shows one. */
-static char *quoted_command(const char *cmd)
-{
-	size_t n = strlen(cmd), chars = 0, cut19 = n;
-	for (size_t i = 0; i < n; i++) {
-		if (((unsigned char)cmd[i] & 0xc0) == 0x80)
-			continue;
-		if (chars == 19)
-			cut19 = i;
-		chars++;
-	}
-	return chars > 20 ? xasprintf("\"%.*s…\"", (int)cut19, cmd) : xasprintf("\"%s\"", cmd);
-}
-
 /* "Up 3 seconds", "Exited (1) 2 seconds ago", as Docker words it. */
 static char *status_text(const struct ctr_state *st)
 {
@@ -295,7 +280,9 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 								     st.exit_code, "Project", p->name, "Publishers",
 								     publishers(ports, np)));
 			else if (table) {
-				_cleanup_free_ char *shown = quoted_command(cmd.s ? cmd.s : "");
+				/* quoted and cut at 20 columns, as docker ps shows a command */
+				_cleanup_free_ char *cut = table_cut(cmd.s ? cmd.s : "", 20);
+				_cleanup_free_ char *shown = xasprintf("\"%s\"", cut);
 				const char *row[] = {list[i].name, list[i].image, shown, list[i].service, created, stext, ptext};
 				table_add(&tab, row);
 			}

@@ -50,13 +50,6 @@ char *xstrndup(const char *s, size_t n)
 	return r;
 }
 
-void *xmemdup(const void *p, size_t n)
-{
-	void *r = xmalloc(n ? n : 1);
-	memcpy(r, p, n);
-	return r;
-}
-
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

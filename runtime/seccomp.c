@@ -168,24 +168,9 @@ static int profile_rules(scmp_filter_ctx *ctx, const char *path, uint64_t caps, 
 	return 0;
 }
 
-/* The program for a profile, compiled (the default one: once per set of
- * capabilities in this process, as up writes the same one for every
- * container). */
+/* The program for a profile, compiled. */
 static int compile(const char *profile, uint64_t caps, char **bpf, size_t *len, struct berr **err)
 {
-	static struct {
-		uint64_t caps;
-		char *bpf;
-		size_t len;
-	} cache[8];
-	static size_t ncache;
-	for (size_t i = 0; !profile && i < ncache; i++) {
-		if (cache[i].caps == caps) {
-			*bpf = xmemdup(cache[i].bpf, cache[i].len);
-			*len = cache[i].len;
-			return 0;
-		}
-	}
 	scmp_filter_ctx ctx = NULL;
 	if (profile) {
 		int r = profile_rules(&ctx, profile, caps, err);
@@ -211,14 +196,8 @@ static int compile(const char *profile, uint64_t caps, char **bpf, size_t *len, 
 	if (r < 0) {
 		free(*bpf);
 		*bpf = NULL;
-		return r;
 	}
-	if (!profile && ncache < ARRAY_SIZE(cache)) {
-		cache[ncache].caps = caps;
-		cache[ncache].bpf = xmemdup(*bpf, *len);
-		cache[ncache++].len = *len;
-	}
-	return 0;
+	return r;
 }
 
 #ifndef BERTH_SECCOMP_ID
