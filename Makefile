@@ -32,7 +32,7 @@ LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(filter-out $(SHIM_
 # per container, so it must cost little memory (see README). It is also
 # berth-init and the DNS responder (`berth-shim dns`).
 SHIM_SRC := $(SHIM_MAIN) lib/util.c lib/err.c lib/buf.c lib/fs.c lib/log.c lib/json.c runtime/spec.c runtime/state.c \
-	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c \
+	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c runtime/devices.c \
 	network/dnsd.c network/dnsmsg.c volumes/copyup.c
 ASM_SRC := orchestrator/schema_data.S
 CMD_SRC := $(wildcard cmd/*.c)
@@ -99,12 +99,17 @@ SANBUILD := build/san
 unit: deps
 	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) OPT="-O1 -g" SANITIZE="$(SAN)" \
 		$(SANBUILD)/berth $(SANBUILD)/berth-shim $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%) \
-		$(SANBUILD)/tests/netpeer
+		$(SANBUILD)/tests/netpeer $(SANBUILD)/tests/probe
 
 # A static UDP and DNS peer that the network tests run in containers and on the host.
 $(SANBUILD)/tests/netpeer: tests/helpers/netpeer.c network/dnsmsg.c network/dnsmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -o $@ tests/helpers/netpeer.c network/dnsmsg.c
+
+# The attacker's probe that the security tests run inside containers and on the host.
+$(SANBUILD)/tests/probe: tests/helpers/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -std=gnu11 $(WARN) -D_GNU_SOURCE -o $@ $<
 
 $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)
@@ -112,7 +117,8 @@ $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 
 check: deps all unit
 	@BERTH=$(CURDIR)/$(SANBUILD)/berth BERTH_PLAIN=$(CURDIR)/$(BUILD)/berth SANBUILD=$(SANBUILD) \
-		NETPEER=$(CURDIR)/$(SANBUILD)/tests/netpeer tests/run-all
+		NETPEER=$(CURDIR)/$(SANBUILD)/tests/netpeer \
+		PROBE=$(CURDIR)/$(SANBUILD)/tests/probe tests/run-all
 
 fuzz: deps
 	@tests/fuzz/run

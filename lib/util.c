@@ -62,6 +62,14 @@ char *xasprintf(const char *fmt, ...)
 	return r;
 }
 
+bool name_valid(const char *name)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	size_t n = name ? strlen(name) : 0;
+	return n > 0 && n < 256 && strchr(more, name[0]) && name[0] != '_' && name[0] != '.' && name[0] != '-' &&
+	       strspn(name, more) == n;
+}
+
 bool endswith(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);

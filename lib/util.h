@@ -47,6 +47,11 @@ static inline bool startswith(const char *s, const char *prefix)
 
 bool endswith(const char *s, const char *suffix);
 
+/* Docker's rule for names that become paths, link and cgroup names
+ * (containers, volumes, networks, secrets, configs, services):
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, under 256 bytes. No "/", no "..". */
+bool name_valid(const char *name);
+
 /* Out of memory aborts, as in crun and bubblewrap. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -47,10 +47,6 @@ static void postrouting(struct buf *b, const struct nat_bridge *br, size_t nb)
  * one bridge reaches another only through a published port. */
 static void forward(struct buf *b, const struct nat_bridge *br, size_t nb)
 {
-	buf_puts(b, "\tset bridges {\n\t\ttype ifname\n\t\telements = { ");
-	for (size_t i = 0; i < nb; i++)
-		buf_printf(b, "%s\"%s\"", i ? ", " : "", br[i].name);
-	buf_puts(b, " }\n\t}\n");
 	buf_puts(b, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
 	for (size_t i = 0; i < nb; i++) {
 		const char *n = br[i].name;
@@ -82,6 +78,16 @@ char *nat_ruleset(const char *table, const struct nat_bridge *br, size_t nb, con
 	if (nb == 0)
 		return buf_steal(&b);
 	buf_printf(&b, "table ip %s {\n", table);
+	buf_puts(&b, "\tset bridges {\n\t\ttype ifname\n\t\telements = { ");
+	for (size_t i = 0; i < nb; i++)
+		buf_printf(&b, "%s\"%s\"", i ? ", " : "", br[i].name);
+	buf_puts(&b, " }\n\t}\n");
+	/* Bridges have route_localnet (for ports published on 127.0.0.1), so
+	 * a container's crafted frame to 127.0.0.1 would reach services bound
+	 * to the host's loopback (CVE-2020-8558): nothing from a bridge may
+	 * be addressed there, before DNAT or anything else sees it. */
+	buf_puts(&b, "\tchain guard {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
+		     "\t\tiifname @bridges ip daddr 127.0.0.0/8 drop\n\t}\n");
 	buf_puts(&b, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 		     "\t\tfib daddr type local jump ports\n\t}\n");
 	buf_puts(&b, "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
@@ -189,7 +195,7 @@ static int read_chains(struct chains *cs)
 /* Another table's forward chain that drops by default (iptables' FORWARD
  * once Docker is installed, a firewall's inet filter) would drop what
  * crosses berth's bridges whatever berth's table says, so each such chain
- * gets two accept rules for berth's bridges, marked with a comment naming
+ * gets accept rules for berth's bridges, marked with a comment naming
  * berth's table; the previous ones go in the same transaction. Nothing
  * else of those chains is changed. */
 static void foreign_forward(struct nft_ctx *ctx, const char *table, const char *drops, const struct nat_bridge *br,
@@ -216,13 +222,22 @@ static void foreign_forward(struct nft_ctx *ctx, const char *table, const char *
 		json_decref(rules);
 		if (nb == 0)
 			continue;
-		static const char *const dirs[] = {"iifname", "oifname"};
-		for (size_t d = 0; d < 2; d++) {
-			buf_printf(b, "insert rule %s %s %s %s { ", fam, tab, name, dirs[d]);
-			for (size_t n = 0; n < nb; n++)
-				buf_printf(b, "%s\"%s\"", n ? ", " : "", br[n].name);
-			buf_printf(b, " } accept comment \"%s\"\n", mark);
+		/* as Docker's FORWARD rules: whatever leaves a bridge; into one,
+		 * only replies and published ports, so the host's own filtering
+		 * of everything else still holds */
+		static const char *const accepts[] = {"iifname %s accept", "oifname %s ct state established,related accept",
+						    "oifname %s ct status dnat accept"};
+		struct buf set = {0};
+		buf_puts(&set, "{ ");
+		for (size_t n = 0; n < nb; n++)
+			buf_printf(&set, "%s\"%s\"", n ? ", " : "", br[n].name);
+		buf_puts(&set, " }");
+		for (size_t d = 0; d < ARRAY_SIZE(accepts); d++) {
+			buf_printf(b, "insert rule %s %s %s ", fam, tab, name);
+			buf_printf(b, accepts[d], set.s);
+			buf_printf(b, " comment \"%s\"\n", mark);
 		}
+		buf_free(&set);
 	}
 }
 

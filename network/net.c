@@ -105,10 +105,7 @@ char **net_endpoints(const char *root, const char *project)
 	return out;
 }
 
-static bool name_ok(const char *name)
-{
-	return name && name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
-}
+static bool name_ok(const char *name) { return name_valid(name); }
 
 /* Host ends of veths that detach let go of, and bridges of removed
  * networks: deleted together by the next net_sync (or at once by a later
@@ -358,8 +355,8 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 {
 	if (!name_ok(d->name))
-		return berr_set(err, EINVAL, "network name \"%s\" cannot be used: it must not be empty, start with a dot "
-					     "or contain a slash",
+		return berr_set(err, EINVAL, "network name \"%s\" cannot be used: only letters, digits, \"_\", \".\" and "
+					     "\"-\", starting with a letter or digit",
 				d->name);
 	int lock;
 	int r = net_lock(root, &lock, err);

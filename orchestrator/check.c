@@ -106,6 +106,40 @@ static int check_depends(struct node *doc, const char *svc, struct node *s, stru
 	return 0;
 }
 
+static int bad_name(struct berr **err, struct pos pos, const char *where, const char *name)
+{
+	return pos_err(err, pos,
+		       "%s: \"%s\" is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter "
+		       "or digit",
+		       where, name);
+}
+
+/* Names become paths, cgroup and link names: each is checked as Docker
+ * checks container names before anything is built from it (the schema's
+ * patterns are not anchored, and allow "." and ".."). */
+int check_names(struct node *doc, struct berr **err)
+{
+	static const char *const sections[] = {"services", "networks", "volumes", "secrets", "configs"};
+	for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
+		struct node *sec = node_map_get(doc, sections[k]);
+		for (size_t i = 0; sec && sec->kind == NODE_MAP && i < sec->n; i++) {
+			struct pair *p = &sec->pairs[i];
+			if (!name_valid(p->key))
+				return bad_name(err, p->pos, sections[k], p->key);
+			static const char *const keys[] = {"name", "container_name"};
+			for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+				struct node *v = node_map_get(p->val, keys[j]);
+				if (streq(keys[j], "name") == streq(sections[k], "services") || !node_is_str(v))
+					continue;
+				_cleanup_free_ char *where = xasprintf("%s.%s.%s", sections[k], p->key, keys[j]);
+				if (!name_valid(v->str) || (streq(keys[j], "container_name") && strlen(v->str) < 2))
+					return bad_name(err, v->pos, where, v->str);
+			}
+		}
+	}
+	return 0;
+}
+
 int check_references(struct node *doc, struct berr **err)
 {
 	struct node *services = node_map_get(doc, "services");

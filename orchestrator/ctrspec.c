@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <math.h>
 #include <strings.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -11,6 +14,7 @@
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
+#include "../runtime/devices.h"
 #include "../network/ipam.h"
 #include "../volumes/volume.h"
 #include "env.h"
@@ -237,6 +241,88 @@ static void set_cgroup(struct node *svc, struct cgroup_spec *c)
 		c->pids = v;
 	const char *cpuset = node_str(node_map_get(svc, "cpuset"));
 	c->cpuset = cpuset ? xstrdup(cpuset) : NULL;
+}
+
+static void add_device(struct ctr_spec *s, const char *path, const struct stat *st, unsigned access)
+{
+	char type = S_ISBLK(st->st_mode) ? 'b' : 'c';
+	s->devices = xrealloc(s->devices, (s->ndevices + 1) * sizeof(*s->devices));
+	s->devices[s->ndevices++] = (struct device_spec){xstrdup(path), type, major(st->st_rdev), minor(st->st_rdev),
+							 st->st_mode & 07777, st->st_uid, st->st_gid};
+	struct dev_rule r = {type, major(st->st_rdev), minor(st->st_rdev), access};
+	strv_push(&s->cgroup.devices, dev_rule_format(&r));
+}
+
+/* A host directory of devices (/dev/snd): every device below it, as Docker does. */
+static void add_device_dir(struct ctr_spec *s, const char *host, const char *target, unsigned access, int depth)
+{
+	DIR *d = depth < 8 ? opendir(host) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+			continue;
+		_cleanup_free_ char *h = path_join(host, e->d_name);
+		_cleanup_free_ char *t = path_join(target, e->d_name);
+		struct stat st;
+		if (lstat(h, &st) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			add_device(s, t, &st, access);
+		else if (S_ISDIR(st.st_mode))
+			add_device_dir(s, h, t, access, depth + 1);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The devices cgroup: Docker's default list, what devices: and
+ * device_cgroup_rules: add; everything with privileged. */
+static int set_devices(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
+{
+	s->cgroup.devices = xcalloc(1, sizeof(char *));
+	if (s->privileged) {
+		strv_push(&s->cgroup.devices, xstrdup("a *:* rwm"));
+		return 0;
+	}
+	for (size_t i = 0; dev_docker_default[i]; i++)
+		strv_push(&s->cgroup.devices, xstrdup(dev_docker_default[i]));
+	struct node *devs = node_map_get(svc, "devices");
+	for (size_t i = 0; devs && devs->kind == NODE_SEQ && i < devs->n; i++) {
+		struct node *d = devs->items[i];
+		const char *src = node_str(node_map_get(d, "source"));
+		const char *dst = node_str(node_map_get(d, "target"));
+		const char *perms = node_str(node_map_get(d, "permissions"));
+		unsigned access;
+		struct stat st;
+		if (!src || src[0] != '/')
+			return node_err(err, d, "service %s: devices[%zu]: \"%s\" is not a host path; berth has no "
+						"CDI devices, name the device as /dev/...",
+					service, i, src ? src : "");
+		if (!dst || dst[0] != '/' || strstr(dst, ".."))
+			return node_err(err, d, "service %s: devices[%zu]: the container path must be absolute, without ..",
+					service, i);
+		if (dev_access_parse(perms ? perms : "rwm", &access) < 0)
+			return node_err(err, d, "service %s: devices[%zu]: permissions \"%s\" are not a combination of "
+						"r, w and m",
+					service, i, perms);
+		if (stat(src, &st) < 0)
+			return node_err(err, d, "service %s: devices[%zu]: %s: %s", service, i, src, strerror(errno));
+		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			add_device(s, dst, &st, access);
+		else if (S_ISDIR(st.st_mode))
+			add_device_dir(s, src, dst, access, 0);
+		else
+			return node_err(err, d, "service %s: devices[%zu]: %s is not a device", service, i, src);
+	}
+	struct node *rules = node_map_get(svc, "device_cgroup_rules");
+	for (size_t i = 0; rules && rules->kind == NODE_SEQ && i < rules->n; i++) {
+		struct dev_rule r;
+		const char *text = node_str(rules->items[i]);
+		_cleanup_(berr_freep) struct berr *e = NULL;
+		if (dev_rule_parse(text ? text : "", &r, &e) < 0)
+			return node_err(err, rules->items[i], "service %s: device_cgroup_rules[%zu]: %s", service, i, e->msg);
+		strv_push(&s->cgroup.devices, dev_rule_format(&r));
+	}
+	return 0;
 }
 
 static int set_restart(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
@@ -713,6 +799,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	if (r == 0)
 		r = set_ulimits(svc, s);
 	set_cgroup(svc, &s->cgroup);
+	if (r == 0)
+		r = set_devices(svc, c->service, s, err);
 	if (r == 0)
 		r = set_restart(svc, c->service, s, err);
 	if (r == 0)

@@ -583,6 +583,8 @@ static int finish(struct loader *l, struct project *p, struct berr **err)
 	collect_profiles(p);
 	r = apply_profiles(p, l->o, err);
 	if (r == 0)
+		r = check_names(p->doc, err);
+	if (r == 0)
 		r = check_references(p->doc, err);
 	if (r == 0)
 		r = check_dependency_order(p->doc, &p->order, err);

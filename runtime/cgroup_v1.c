@@ -9,7 +9,7 @@
 
 #define ROOT "/sys/fs/cgroup"
 
-static const char *const controllers[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "freezer"};
+static const char *const controllers[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "freezer", "devices"};
 
 char **cgroup_v1_paths(const char *id)
 {
@@ -69,6 +69,11 @@ static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c,
 	} else if (streq(ctrl, "pids")) {
 		if (c->pids > 0)
 			r = cgroup_write_int(dir, "pids.max", c->pids, err);
+	} else if (streq(ctrl, "devices") && c->devices) {
+		/* deny everything, then allow the rules one by one */
+		r = cgroup_write(dir, "devices.deny", "a", err);
+		for (size_t i = 0; r == 0 && c->devices[i]; i++)
+			r = cgroup_write(dir, "devices.allow", c->devices[i], err);
 	} else if (streq(ctrl, "cpuset")) {
 		r = cpuset_inherit(dir, err);
 		if (r == 0 && c->cpuset)

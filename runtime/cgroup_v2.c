@@ -6,6 +6,7 @@
 
 #include "../lib/fs.h"
 #include "cgroup.h"
+#include "devices.h"
 
 #define ROOT "/sys/fs/cgroup"
 
@@ -17,6 +18,23 @@ char **cgroup_v2_paths(const char *id)
 }
 
 
+
+/* cgroup v2 has no devices files: the rules become a BPF program. */
+int cgroup_v2_devices(const char *dir, char *const *rules, struct berr **err)
+{
+	size_t n = strv_len(rules);
+	struct dev_rule *parsed = xcalloc(n + 1, sizeof(*parsed));
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = dev_rule_parse(rules[i], &parsed[i], err);
+	_cleanup_close_ int fd = r == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (r == 0 && fd < 0)
+		r = berr_sys(err, errno, "cannot open cgroup %s", dir);
+	if (r == 0)
+		r = dev_bpf_attach(fd, parsed, n, err);
+	free(parsed);
+	return r;
+}
 
 int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
@@ -47,5 +65,7 @@ int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **
 		r = cgroup_write_int(dir, "pids.max", c->pids, err);
 	if (r == 0 && c->cpuset)
 		r = cgroup_write(dir, "cpuset.cpus", c->cpuset, err);
+	if (r == 0 && c->devices)
+		r = cgroup_v2_devices(dir, c->devices, err);
 	return r;
 }

@@ -16,7 +16,12 @@
 #include "../lib/spawn.h"
 #include "cgroup.h"
 
-char *ctr_dir(const char *root, const char *name) { return xasprintf("%s/containers/%s", root, name); }
+/* A name that is not valid never becomes a path: it maps to a directory
+ * that ctr_create never makes, so every lookup finds nothing. */
+char *ctr_dir(const char *root, const char *name)
+{
+	return name_valid(name) ? xasprintf("%s/containers/%s", root, name) : xasprintf("%s/containers/%%invalid", root);
+}
 
 char *ctr_shim_path(void)
 {
@@ -41,6 +46,10 @@ bool ctr_exists(const char *root, const char *name)
 
 int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 {
+	if (!name_valid(s->id))
+		return berr_set(err, EINVAL, "\"%s\" is not a valid container name: use letters, digits, '_', '.' and "
+					     "'-', starting with a letter or digit",
+				s->id ? s->id : "");
 	_cleanup_free_ char *dir = ctr_dir(root, s->id);
 	if (ctr_exists(root, s->id))
 		return berr_set(err, EEXIST, "container %s exists already", s->id);

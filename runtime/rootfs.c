@@ -70,11 +70,14 @@ static void parse_options(const char *opts, unsigned long *flags, char **data, u
 	buf_free(&d);
 }
 
-static int open_in_root(int root, const char *path, int flags)
+static int open_resolved(int root, const char *path, int flags, uint64_t resolve)
 {
-	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve};
 	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 }
+
+static int open_in_root(int root, const char *path, int flags) { return open_resolved(root, path, flags, 0); }
 
 /* Create path (a directory, or a file when file is set) inside root without
  * ever leaving it, and return an O_PATH fd to it: mounts go through
@@ -89,9 +92,14 @@ static int make_target(int root, const char *path, bool file)
 		char *next = strtok_r(NULL, "/", &save);
 		bool last = next == NULL;
 		if (last && file) {
-			int fd = openat(cur, t, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+			/* O_EXCL: an existing node is never opened (a FIFO would block) */
+			int fd = openat(cur, t, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (fd >= 0)
 				close(fd);
+			else if (errno != EEXIST) {
+				close(cur);
+				return -1;
+			}
 		} else if (mkdirat(cur, t, 0755) < 0 && errno != EEXIST) {
 			close(cur);
 			return -1;
@@ -103,6 +111,28 @@ static int make_target(int root, const char *path, bool file)
 		t = next;
 	}
 	return cur;
+}
+
+/* Set nosuid/nodev/noexec/ro on the mount at target (a handle opened after
+ * the mount, so that it is the new mount and not the one beneath), and on
+ * every mount below it when recursive: a bind ignores these flags, and a
+ * plain MS_REMOUNT would leave submounts (the host's /sys has many) as
+ * they were. */
+static int set_flags_at(int root, const char *target, unsigned long flags, bool recursive, struct berr **err)
+{
+	struct mount_attr attr = {0};
+	if (flags & MS_RDONLY)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		attr.attr_set |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int fd = open_in_root(root, target, O_PATH);
+	if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		return berr_sys(err, errno, "cannot make %s %s", target, flags & MS_RDONLY ? "read-only" : "nosuid");
+	return 0;
 }
 
 static int mount_at(int root, const char *target, bool file, const char *source, const char *type,
@@ -117,12 +147,7 @@ static int mount_at(int root, const char *target, bool file, const char *source,
 		return berr_sys(err, errno, "cannot mount %s on %s", source ? source : type, target);
 	if (!(flags & MS_BIND) || !(flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)))
 		return 0;
-	/* a bind ignores these flags: remount it, through a handle on the new mount */
-	_cleanup_close_ int again = open_in_root(root, target, O_PATH);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", again);
-	if (again < 0 || mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | (flags & ~(unsigned long)MS_REC), NULL) < 0)
-		return berr_sys(err, errno, "cannot make %s read-only", target);
-	return 0;
+	return set_flags_at(root, target, flags, flags & MS_REC, err);
 }
 
 static int overlay(const struct ctr_spec *s, const char *rootfs, struct berr **err)
@@ -140,6 +165,27 @@ static int overlay(const struct ctr_spec *s, const char *rootfs, struct berr **e
 	return r;
 }
 
+/* The nodes devices: asked for, with the host's owner and mode. */
+static int make_device_nodes(int root, const struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct device_spec *d = &s->devices[i];
+		_cleanup_free_ char *parent = path_dirname(d->path);
+		const char *base = path_basename(d->path);
+		_cleanup_close_ int dir = make_target(root, parent, false);
+		if (dir < 0)
+			return sys_err(err, "cannot create the directory of device", d->path);
+		if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
+			return sys_err(err, "cannot replace", d->path);
+		mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+		if (mknodat(dir, base, type | (d->mode & 0777), makedev(d->major, d->minor)) < 0 ||
+		    fchownat(dir, base, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dir, base, d->mode & 07777, 0) < 0)
+			return sys_err(err, "cannot create device", d->path);
+	}
+	return 0;
+}
+
 static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct berr **err)
 {
 	int r = mount_at(root, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
@@ -155,6 +201,8 @@ static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct b
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			r = sys_err(err, "cannot create /dev/", links[i][1]);
+	if (r == 0)
+		r = make_device_nodes(root, s, err);
 	if (r == 0)
 		r = mount_at(root, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 			     "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
@@ -193,12 +241,8 @@ static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
 		if (fs_is_dir(host))
 			r = mount_at(root, target, false, "cgroup", "cgroup", cg, ctrls[i], err);
 	}
-	if (r == 0 && ro) {
-		_cleanup_close_ int fd = open_in_root(root, "/sys/fs/cgroup", O_PATH);
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		mount(NULL, proc, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755");
-	}
+	if (r == 0 && ro)
+		r = set_flags_at(root, "/sys/fs/cgroup", MS_RDONLY, false, err);
 	return r;
 }
 
@@ -207,7 +251,12 @@ static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
  * together do not both copy. */
 static int copy_up(int root, const struct mount_spec *m, struct berr **err)
 {
-	_cleanup_close_ int src = open_in_root(root, m->target, O_RDONLY | O_DIRECTORY);
+	/* RESOLVE_NO_XDEV: a symlink in the image (data -> /proc) cannot lead
+	 * out of the image's own files */
+	_cleanup_close_ int src = open_resolved(root, m->target, O_RDONLY | O_DIRECTORY, RESOLVE_NO_XDEV);
+	if (src < 0 && errno == EXDEV)
+		return berr_set(err, EXDEV, "volume %s at %s: the image's %s leads out of its own files",
+				m->volume ? m->volume : "", m->target, m->target);
 	if (src < 0)
 		return 0; /* nothing there in the image */
 	_cleanup_free_ char *parent = path_dirname(m->source);
@@ -222,12 +271,19 @@ static int copy_up(int root, const struct mount_spec *m, struct berr **err)
 	return r < 0 ? berr_prefix(err, "volume %s at %s: ", m->volume ? m->volume : "", m->target) : 0;
 }
 
+/* Before /proc, /dev and /sys are there: copy-up sees only the image. */
+static int copy_ups(int root, const struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].copyup && copy_up(root, &s->mounts[i], err) < 0)
+			return -EIO;
+	return 0;
+}
+
 static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 {
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
-		if (m->copyup && copy_up(root, m, err) < 0)
-			return -EIO;
 		unsigned long flags, prop;
 		_cleanup_free_ char *data = NULL;
 		parse_options(m->options, &flags, &data, &prop);
@@ -241,37 +297,45 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 			_cleanup_close_ int fd = open_in_root(root, m->target, O_PATH);
 			char proc[64];
 			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-			mount(NULL, proc, NULL, prop, NULL);
+			if (fd < 0 || mount(NULL, proc, NULL, prop, NULL) < 0)
+				return sys_err(err, "cannot set the propagation of", m->target);
 		}
 	}
 	return 0;
 }
 
-static void mask_paths(int root)
+/* Docker's masked paths read empty; its read-only ones are bound onto
+ * themselves read-only. A path this kernel does not have is skipped; any
+ * other failure fails the container. */
+static int mask_paths(int root, struct berr **err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
-		_cleanup_close_ int fd = open_in_root(root, masked[i], O_PATH);
-		if (fd < 0)
+		_cleanup_close_ int fd = open_in_root(root, masked[i], O_PATH | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
 			continue;
 		struct stat st;
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		if (fstat(fd, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			mount("tmpfs", proc, "tmpfs", MS_RDONLY, "size=0");
-		else
-			mount("/dev/null", proc, NULL, MS_BIND, NULL);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return sys_err(err, "cannot open", masked[i]);
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", proc, "tmpfs", MS_RDONLY, "size=0")
+					    : mount("/dev/null", proc, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return sys_err(err, "cannot mask", masked[i]);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
-		_cleanup_close_ int fd = open_in_root(root, readonly[i], O_PATH);
-		if (fd < 0)
+		_cleanup_close_ int fd = open_in_root(root, readonly[i], O_PATH | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
 			continue;
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		if (mount(proc, proc, NULL, MS_BIND | MS_REC, NULL) == 0)
-			mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+		if (fd < 0 || mount(proc, proc, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return sys_err(err, "cannot bind", readonly[i]);
+		int r = set_flags_at(root, readonly[i], MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true, err);
+		if (r < 0)
+			return r;
 	}
+	return 0;
 }
 
 static int write_sysctls(const struct ctr_spec *s, struct berr **err)
@@ -315,6 +379,8 @@ int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err)
 	if (r == 0 && root < 0)
 		r = sys_err(err, "cannot open", rootfs);
 	if (r == 0)
+		r = copy_ups(root, s, err);
+	if (r == 0)
 		r = mount_at(root, "/proc", false, "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
 	if (r == 0)
 		r = make_dev(root, s, console_fd, err);
@@ -331,7 +397,7 @@ int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err)
 		r = write_sysctls(s, err);
 	if (r == 0 && !s->privileged) {
 		_cleanup_close_ int newroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		mask_paths(newroot);
+		r = newroot < 0 ? sys_err(err, "cannot open", "the new root") : mask_paths(newroot, err);
 	}
 	if (r == 0 && s->read_only && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
 		r = sys_err(err, "cannot make the root filesystem read-only", "");

@@ -20,6 +20,12 @@ static char *get_str(json_t *o, const char *k)
 
 static int64_t get_int(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static bool get_bool(json_t *o, const char *k) { return json_is_true(json_object_get(o, k)); }
+/* NULL when absent or null, unlike an empty list */
+static char **get_json_strv(json_t *o, const char *k)
+{
+	json_t *a = json_object_get(o, k);
+	return json_is_array(a) ? strv_or_empty(json_strv(a)) : NULL;
+}
 
 static json_t *mounts_json(const struct ctr_spec *s)
 {
@@ -45,10 +51,25 @@ static json_t *rlimits_json(const struct ctr_spec *s)
 
 static json_t *cgroup_json(const struct cgroup_spec *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "memory", (json_int_t)c->memory, "memory_swap",
-			 (json_int_t)c->memory_swap, "memory_reservation", (json_int_t)c->memory_reservation,
-			 "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota", (json_int_t)c->cpu_quota, "cpu_period",
-			 (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset), "pids", (json_int_t)c->pids);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "memory", (json_int_t)c->memory,
+			 "memory_swap", (json_int_t)c->memory_swap, "memory_reservation",
+			 (json_int_t)c->memory_reservation, "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota",
+			 (json_int_t)c->cpu_quota, "cpu_period", (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset),
+			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null());
+}
+
+static json_t *devices_json(const struct ctr_spec *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->ndevices; i++) {
+		struct device_spec *d = &s->devices[i];
+		char type[2] = {d->type, 0};
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "path", d->path, "type", type,
+						   "major", (json_int_t)d->major, "minor", (json_int_t)d->minor, "mode",
+						   (json_int_t)d->mode, "uid", (json_int_t)d->uid, "gid",
+						   (json_int_t)d->gid));
+	}
+	return a;
 }
 
 int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
@@ -81,6 +102,7 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "rlimits", rlimits_json(s));
 	json_object_set_new(j, "sysctls", strv_json(s->sysctls));
 	json_object_set_new(j, "mounts", mounts_json(s));
+	json_object_set_new(j, "devices", devices_json(s));
 	json_object_set_new(j, "network", opt_str(s->network));
 	json_object_set_new(j, "ipc", opt_str(s->ipc));
 	json_object_set_new(j, "pid", opt_str(s->pid_ns));
@@ -125,7 +147,23 @@ static void read_cgroup(json_t *c, struct cgroup_spec *g)
 {
 	*g = (struct cgroup_spec){get_int(c, "memory"),	    get_int(c, "memory_swap"), get_int(c, "memory_reservation"),
 				  get_int(c, "cpu_shares"), get_int(c, "cpu_quota"),   get_int(c, "cpu_period"),
-				  get_str(c, "cpuset"),	    get_int(c, "pids")};
+				  get_str(c, "cpuset"),	    get_int(c, "pids"),		get_json_strv(c, "devices")};
+}
+
+static void read_devices(json_t *a, struct ctr_spec *s)
+{
+	s->ndevices = json_array_size(a);
+	s->devices = xcalloc(s->ndevices + 1, sizeof(*s->devices));
+	size_t i;
+	json_t *d;
+	json_array_foreach(a, i, d)
+	{
+		const char *type = json_string_value(json_object_get(d, "type"));
+		s->devices[i] = (struct device_spec){get_str(d, "path"),	  type ? type[0] : 'c',
+						     (unsigned)get_int(d, "major"), (unsigned)get_int(d, "minor"),
+						     (unsigned)get_int(d, "mode"),  (uid_t)get_int(d, "uid"),
+						     (gid_t)get_int(d, "gid")};
+	}
 }
 
 int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
@@ -163,6 +201,7 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	read_rlimits(json_object_get(j, "rlimits"), s);
 	s->sysctls = strv_or_empty(json_strv(json_object_get(j, "sysctls")));
 	read_mounts(json_object_get(j, "mounts"), s);
+	read_devices(json_object_get(j, "devices"), s);
 	s->network = get_str(j, "network");
 	s->ipc = get_str(j, "ipc");
 	s->pid_ns = get_str(j, "pid");
@@ -206,11 +245,15 @@ void spec_free(struct ctr_spec *s)
 		free(s->mounts[i].volume);
 	}
 	free(s->mounts);
+	for (size_t i = 0; i < s->ndevices; i++)
+		free(s->devices[i].path);
+	free(s->devices);
 	free(s->network);
 	free(s->ipc);
 	free(s->pid_ns);
 	free(s->uts);
 	free(s->cgroup.cpuset);
+	strv_free(s->cgroup.devices);
 	free(s->init_path);
 	*s = (struct ctr_spec){0};
 }

@@ -31,6 +31,17 @@ struct cgroup_spec {
 	int64_t cpu_quota, cpu_period; /* microseconds; quota 0 = none */
 	char *cpuset;
 	int64_t pids; /* 0 = no limit, -1 unlimited */
+	char **devices; /* devices cgroup allow rules ("c 1:3 rwm"), all else denied; NULL = not restricted */
+};
+
+/* A device node made in the container's /dev (devices:). */
+struct device_spec {
+	char *path; /* inside the container */
+	char type;  /* 'c' or 'b' */
+	unsigned major, minor;
+	unsigned mode; /* permission bits */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct ctr_spec {
@@ -55,6 +66,8 @@ struct ctr_spec {
 	char **sysctls; /* key=value */
 	struct mount_spec *mounts;
 	size_t nmounts;
+	struct device_spec *devices;
+	size_t ndevices;
 	char *network; /* "none" (lo only), "host", or a netns path to join */
 	char *ipc, *pid_ns, *uts;
 	struct cgroup_spec cgroup;

@@ -16,12 +16,7 @@
 static char *vol_dir(const char *root, const char *name) { return xasprintf("%s/volumes/%s", root, name); }
 char *vol_data(const char *root, const char *name) { return xasprintf("%s/volumes/%s/_data", root, name); }
 
-bool vol_name_ok(const char *name)
-{
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
-	return name && name[0] && strchr(ok, name[0]) && name[0] != '.' && name[0] != '_' && name[0] != '-' &&
-	       strspn(name, ok) == strlen(name) && strlen(name) < 256;
-}
+bool vol_name_ok(const char *name) { return name_valid(name); }
 
 bool vol_exists(const char *root, const char *name)
 {

@@ -222,6 +222,23 @@ fwgw=$(inns ip -4 -o addr show | awk '/berth-/ {print $4}' | cut -d/ -f1 | head 
 expect "hairpin still works through the drop policy" 0 "hello from web" inns "$BERTH" exec -T client wget -qO- "http://$fwgw:$WEB/"
 expect "because berth put its own accept rules in that chain" 0 'comment "berth' inns nft list chain ip filter FORWARD
 expect "a published port answers on that namespace's 127.0.0.1" 0 "hello from web" inns wget -qO- "http://127.0.0.1:$WEB/"
+# A host beyond that firewall, routed through it: it reaches the published
+# port, but the firewall's drop policy still keeps it from the container's
+# other ports (berth's accept rules let in only replies and published ports).
+out=fwout$$
+ip netns add $out && cleanup_hooks+=("ip netns del $out 2>/dev/null")
+ip link add fwa$$ netns $ns type veth peer name fwb$$ netns $out
+inns ip addr add 10.250.0.1/30 dev fwa$$ && inns ip link set fwa$$ up
+ip netns exec $out ip addr add 10.250.0.2/30 dev fwb$$ && ip netns exec $out ip link set fwb$$ up
+ctrip=$(inns "$BERTH" exec -T web ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+ip netns exec $out ip route add "$ctrip/32" via 10.250.0.1
+inns sysctl -qw net.ipv4.ip_forward=1
+inns "$BERTH" exec -d web httpd -p 8081 -h /www
+check "the container's port 8081 answers its own host" wait_until 5 inns wget -T 1 -t 1 -qO- "http://$ctrip:8081/"
+expect "a host beyond the firewall reaches the published port" 0 "hello from web" \
+	ip netns exec $out wget -T 3 -t 1 -qO- "http://10.250.0.1:$WEB/"
+expect_quiet "but not the container's unpublished port, which the firewall drops" 4 \
+	ip netns exec $out wget -T 2 -t 1 -qO- "http://$ctrip:8081/"
 inns "$BERTH" down -t 0 >/dev/null 2>&1
 expect_quiet "down takes berth's rules out of that chain again" 1 sh -c "ip netns exec $ns nft list chain ip filter FORWARD | grep berth"
 check "and the chain and its policy are still there" sh -c "ip netns exec $ns nft list chain ip filter FORWARD | grep -q 'policy drop'"

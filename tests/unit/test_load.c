@@ -477,6 +477,24 @@ static void reference_errors(void **state)
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "services.web.network_mode refers to service \"vpn\"");
 }
 
+/* Names become paths: none may climb out of its directory. */
+static void names_that_would_be_paths(void **state)
+{
+	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    container_name: ../../../../home\n");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "c.yaml:4:21: services.web.container_name: \"../../../../home\" is not a valid name");
+	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\nvolumes:\n  data:\n    name: ../x\n");
+	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:6:11: volumes.data.name: \"../x\" is not a valid name");
+	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\nnetworks:\n  \"..\": {}\n");
+	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:5:3: networks: \"..\" is not a valid name");
+	write_file(dir, "c.yaml", "services:\n  .hidden:\n    image: a\n");
+	load_fails(&(struct opts){.files = {"c.yaml"}}, "services: \".hidden\" is not a valid name");
+	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\nsecrets:\n  pw:\n    name: a/b\n    file: ./x\n");
+	load_fails(&(struct opts){.files = {"c.yaml"}}, "secrets.pw.name: \"a/b\" is not a valid name");
+	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    container_name: my.web_1-x\n");
+	project_free(load(&(struct opts){.files = {"c.yaml"}}));
+}
+
 static void dependency_cycle_named_in_full(void **state)
 {
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    depends_on: [api]\n"
@@ -532,6 +550,7 @@ int main(void)
 		T(interpolated_values_take_the_schema_type),
 		T(validation_messages),
 		T(reference_errors),
+		T(names_that_would_be_paths),
 		T(dependency_cycle_named_in_full),
 		T(hash_is_stable_and_sensitive),
 		T(stdin_like_dash_and_empty),

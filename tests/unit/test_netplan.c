@@ -176,6 +176,8 @@ static void ruleset(void **state)
 		"ip saddr 172.18.0.0/16 oifname != \"berth-aa\" masquerade",
 		"iifname \"berth-bb\" oifname != \"berth-bb\" drop",
 		"iifname \"berth-aa\" oifname @bridges oifname != \"berth-aa\" ct status ! dnat drop",
+		/* nothing from a bridge reaches the host's loopback (CVE-2020-8558) */
+		"type filter hook prerouting priority raw; policy accept;\n\t\tiifname @bridges ip daddr 127.0.0.0/8 drop",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
 		if (!strstr(s, want[i]))

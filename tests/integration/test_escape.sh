@@ -1,0 +1,110 @@
+#!/bin/bash
+# Written as an attacker would: a probe program (tests/helpers/probe.c) run
+# inside default, privileged and device-granted containers tries what a
+# default Docker container cannot do, and must fail as it fails there:
+# writing /proc/sys, reading masked paths, making and opening devices,
+# reaching the host's 127.0.0.1 services with crafted frames.
+. "$(dirname "$0")/lib.sh"
+: "${PROBE:?set PROBE to the probe test helper (make unit builds it)}"
+export COMPOSE_PROJECT_NAME=berthesc$$
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
+load_busybox -t busybox:latest --add "$PROBE:/bin/probe" || not_ok "the busybox image loads"
+mkdir -p "$WORK/app" && cd "$WORK/app"
+bridge=brthesc$(($$ % 100000))
+cat >compose.yaml <<YAML
+services:
+  plain:
+    image: busybox
+    command: sleep 1000
+  priv:
+    image: busybox
+    privileged: true
+    command: sleep 1000
+  dev:
+    image: busybox
+    devices: ["/dev/loop-control"]
+    command: sleep 1000
+networks:
+  default:
+    driver_opts:
+      com.docker.network.bridge.name: $bridge
+YAML
+expect "up -d" 0 Started "$BERTH" up -d
+inside() { "$BERTH" exec -T "$@"; }
+
+# 1. Docker's read-only /proc paths: EROFS for writing, masked ones read empty.
+# (only those this kernel has: /proc/kcore and /proc/sysrq-trigger are not on every one)
+for p in /proc/sys/kernel/core_pattern /proc/sys/kernel/hostname /proc/sysrq-trigger /proc/irq/default_smp_affinity; do
+	[ -e "$p" ] || continue
+	expect "a default container cannot open $p for writing" 0 "^$p EROFS" inside plain probe write "$p"
+done
+expect "nor make /proc/sys writable again by remounting it" 0 'remount refused' \
+	inside plain sh -c 'mount -o remount,rw /proc/sys 2>/dev/null && echo remounted || echo remount refused'
+for p in /proc/kcore /proc/keys /proc/timer_list; do
+	[ -e "$p" ] || continue
+	expect "a default container reads $p as empty" 0 "^$p bytes 0" inside plain probe read "$p"
+done
+expect "and sees no firmware under /sys/firmware" 0 '^/sys/firmware entries 0' inside plain probe read /sys/firmware
+expect "privileged: /proc/sys is writable, as under Docker" 0 '^/proc/sys/kernel/hostname ok' \
+	inside priv probe write /proc/sys/kernel/hostname
+expect "privileged: /proc/keys is not masked" 0 '^/proc/keys bytes [1-9]' inside priv probe read /proc/keys
+
+# 2. Devices: mknod is allowed, opening anything outside Docker's list is not.
+# a block device that root on this host can open (some sandboxes refuse the disk itself)
+disk_major='' disk_minor=''
+for b in /sys/dev/block/*; do
+	maj=${b##*/} min=${maj#*:} maj=${maj%:*}
+	if "$PROBE" mknod "$WORK/blk" b "$maj" "$min" | grep -q '^open ok'; then
+		disk_major=$maj disk_minor=$min
+		break
+	fi
+done
+[ -n "$disk_major" ] || not_ok "this host has a block device that root can open"
+expect "a default container may mknod loop-control" 0 '^mknod ok' inside plain probe mknod /tmp/lc c 10 237
+expect "but not open it" 0 '^open EPERM' inside plain probe mknod /tmp/lc c 10 237
+expect "nor the host's disk ($disk_major:$disk_minor)" 0 '^open EPERM' \
+	inside plain probe mknod /tmp/disk b "$disk_major" "$disk_minor"
+for d in "10 229 fuse" "4 1 tty1" "10 237 loop-control"; do
+	set -- $d
+	"$PROBE" mknod "$WORK/chr" c "$1" "$2" | grep -q '^open ok' || continue # the host has none
+	expect "nor $3 ($1:$2)" 0 '^open EPERM' inside plain probe mknod "/tmp/$3" c "$1" "$2"
+done
+expect "/dev/null, /dev/zero, /dev/urandom and /dev/tty stay usable" 0 \
+	'^/dev/null ok.*/dev/zero ok.*/dev/urandom ok' inside plain sh -c 'probe open /dev/null /dev/zero /dev/urandom | tr "\n" " "'
+expect "a new pty can be opened" 0 '^/dev/ptmx ok' inside plain probe open /dev/ptmx
+expect "devices: grants the named device" 0 '^/dev/loop-control ok' inside dev probe open /dev/loop-control
+expect "and only that one" 0 '^open EPERM' inside dev probe mknod /tmp/disk b "$disk_major" "$disk_minor"
+expect "privileged: the host's disk opens" 0 '^open ok' inside priv probe mknod /tmp/disk b "$disk_major" "$disk_minor"
+
+# 3. The host's loopback, from a container's raw frames to the gateway's MAC.
+gwmac=$(cat "/sys/class/net/$bridge/address")
+udp=$((20000 + $$ % 20000))
+tcp=$((udp + 1))
+"$PROBE" udp-listen 127.0.0.1 "$udp" 3 >"$WORK/udp" &
+"$PROBE" tcp-listen 127.0.0.1 "$tcp" 3 >"$WORK/tcp" &
+wait_until 5 grep -q listening "$WORK/udp"
+wait_until 5 grep -q listening "$WORK/tcp"
+expect "a container sends a UDP frame to the host's 127.0.0.1" 0 '^sent ok' inside plain probe loopback eth0 "$gwmac" udp "$udp"
+expect "and a TCP SYN" 0 '^sent ok' inside plain probe loopback eth0 "$gwmac" tcp "$tcp"
+# a SYN that reached the listener leaves a half-open connection from the container
+check "the TCP listener on the host's 127.0.0.1 got no SYN from the container" \
+	sh -c "! ss -tn state syn-recv 'sport = :$tcp' | grep -q '127.0.0.1:$tcp'"
+wait
+check "the UDP listener on the host's 127.0.0.1 got nothing" sh -c "! grep -q got '$WORK/udp'"
+
+# 5. Names that would climb out of the state root.
+mkdir -p "$WORK/victim" "$WORK/evil" && echo precious >"$WORK/victim/file"
+printf 'services:\n  x:\n    image: busybox\n    container_name: ../../victim\n' >"$WORK/evil/compose.yaml"
+expect "a container_name that climbs out of the state root is refused with its line" 1 \
+	'compose.yaml:4:21: services.x.container_name: "../../victim" is not a valid name' \
+	"$BERTH" -f "$WORK/evil/compose.yaml" -p evil$$ up -d
+check "and the directory it named is untouched" test "$(cat "$WORK/victim/file")" = precious
+printf 'services:\n  x:\n    image: busybox\nvolumes:\n  v:\n    name: ../../victim\n' >"$WORK/evil/compose.yaml"
+expect "so is a volume name" 1 'volumes.v.name: "../../victim" is not a valid name' \
+	"$BERTH" -f "$WORK/evil/compose.yaml" -p evil$$ up -d
+expect "and network create of such a name" 1 'network name "../../victim" cannot be used' "$BERTH" network create ../../victim
+expect "and volume create" 1 'volume name "../../victim" cannot be used' "$BERTH" volume create ../../victim
+check "the directory is still untouched" test "$(cat "$WORK/victim/file")" = precious
+
+expect "down" 0 Removed "$BERTH" down -t 1
+check_no_leaks "after down"
