@@ -3,17 +3,35 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../lib/fs.h"
 #include "../runtime/image.h"
 #include "../runtime/ref.h"
 #include "cli.h"
 #include "table.h"
 
+/* The state root, made 0700 the first time it is asked for: containers'
+ * files (a setuid binary a container made, its secrets), images and
+ * volumes must be out of every other host user's reach. A root made by an
+ * older berth with a wider mode is narrowed. */
 const char *berth_root(void)
 {
+	static bool ready;
 	const char *r = getenv("BERTH_ROOT");
-	return r && r[0] ? r : "/var/lib/berth";
+	r = r && r[0] ? r : "/var/lib/berth";
+	if (!ready) {
+		ready = true;
+		struct stat st;
+		_cleanup_free_ char *parent = path_dirname(r);
+		if (stat(r, &st) < 0 && errno == ENOENT && fs_mkdir_p(parent, 0755, NULL) == 0 && mkdir(r, 0700) == 0)
+			return r;
+		if (stat(r, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) && st.st_uid == geteuid())
+			chmod(r, 0700);
+	}
+	return r;
 }
 
 

@@ -68,7 +68,7 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 {
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *path = path_join(dir, "compose.json");
-	int r = fs_mkdir_p(dir, 0711, err);
+	int r = fs_mkdir_p(dir, 0700, err);
 	if (r < 0)
 		return r;
 	/* the command as the file gives it, without berth-init and its "--" */

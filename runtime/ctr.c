@@ -58,6 +58,9 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 		const char *name;
 		mode_t mode;
 	} subdirs[] = {{"upper", 0755}, {"work", 0700}, {"rootfs", 0755}};
+	int made = fs_mkdir_p(dir, 0700, err);
+	if (made < 0)
+		return made;
 	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
 		_cleanup_free_ char *d = path_join(dir, subdirs[i].name);
 		int r = fs_mkdir_p(d, subdirs[i].mode, err);
@@ -66,7 +69,7 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 		if (r < 0)
 			return r;
 	}
-	chmod(dir, 0711);
+	chmod(dir, 0700);
 	_cleanup_free_ char *path = path_join(dir, "spec.json");
 	return spec_write(s, path, err);
 }

@@ -63,7 +63,7 @@ int vol_ensure(const char *root, const struct vol_def *d, struct berr **err)
 			      "anonymous", d->anonymous, "created_ms", (json_int_t)now_ms());
 	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(j);
-	r = fs_mkdir_p(dir, 0701, err);
+	r = fs_mkdir_p(dir, 0700, err);
 	/* the record first, then _data: a volume exists once _data does */
 	if (r == 0)
 		r = fs_write_atomic(path, text, strlen(text), 0600, err);

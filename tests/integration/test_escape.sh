@@ -92,6 +92,21 @@ check "the TCP listener on the host's 127.0.0.1 got no SYN from the container" \
 wait
 check "the UDP listener on the host's 127.0.0.1 got nothing" sh -c "! grep -q got '$WORK/udp'"
 
+# 4. The state root, as another user of this host: a container's root makes
+# a setuid-root binary in its own filesystem; nobody else may reach it.
+chmod 755 "$WORK" # mktemp made it 0700; only berth's own modes may protect the root
+other() { setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
+expect "a container's root makes a setuid-root binary" 0 '^setuid ok' inside plain probe setuid /tmp/suid
+suid=$BERTH_ROOT/containers/$COMPOSE_PROJECT_NAME-plain-1/upper/tmp/suid
+check "it is there, in the container's upper directory" test -u "$suid"
+expect "another host user cannot run it" 126 'Permission denied' other sh -c "exec '$suid' euid"
+expect "nor list the state root" 2 'Permission denied' other ls "$BERTH_ROOT"
+check "the state root is 0700" test "$(stat -c %a "$BERTH_ROOT")" = 700
+check "and every directory directly under it" sh -c "! find '$BERTH_ROOT' -mindepth 1 -maxdepth 1 -type d ! -perm 700 | grep -q ."
+chmod 755 "$BERTH_ROOT" # as an older berth left it
+"$BERTH" ps >/dev/null
+check "a wider root left by an older berth is narrowed by the next command" test "$(stat -c %a "$BERTH_ROOT")" = 700
+
 # 5. Names that would climb out of the state root.
 mkdir -p "$WORK/victim" "$WORK/evil" && echo precious >"$WORK/victim/file"
 printf 'services:\n  x:\n    image: busybox\n    container_name: ../../victim\n' >"$WORK/evil/compose.yaml"
