@@ -380,7 +380,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		{"user", 'u', FLAG_STR, &user, "USER", "Run as this user"},
 		{"workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory"},
 		{"entrypoint", 0, FLAG_STR, &entrypoint, "CMD", "Override the entrypoint"},
-		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Accepted: the command always gets berth's own stdio"},
+		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY (one is when stdin is a terminal)"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
@@ -405,6 +405,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		struct run_opts o = {.service = args[0], .command = args[1] ? args + 1 : NULL,
 				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
 				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
+				     .tty = !no_tty && isatty(STDIN_FILENO),
 				     .service_ports = service_ports, .lock = &lock, .progress = show_progress};
 		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
 	}

@@ -6,7 +6,7 @@
 
 #include "util.h"
 
-int spawn_detached(const char *path, char *const argv[], int pass, int err_fd, bool keep_stdio, pid_t *pid)
+int spawn_detached(const char *path, char *const argv[], int pass, const int stdio[3], pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -18,14 +18,12 @@ int spawn_detached(const char *path, char *const argv[], int pass, int err_fd, b
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	if (!keep_stdio) {
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
-		if (err_fd < 0)
-			posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_RDWR, 0);
+	for (int i = 0; i < 3; i++) {
+		if (stdio && stdio[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
 	}
-	if (err_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
 	posix_spawn_file_actions_adddup2(&fa, pass, 3); /* dup2 clears close-on-exec */
 	extern char **environ;
 	int e = posix_spawn(pid, path, &fa, &attr, argv, environ);

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Runs path with argv in a session of its own, fd `pass` as fd 3,
- * stderr to err_fd (-1: /dev/null), and stdin and stdout on /dev/null
- * unless keep_stdio. The child is berth's until berth exits. 0 or an
- * errno value. */
-int spawn_detached(const char *path, char *const argv[], int pass, int err_fd, bool keep_stdio, pid_t *pid);
+/* Runs path with argv in a session of its own, fd `pass` as fd 3, and
+ * stdio[0..2] as its stdin, stdout and stderr (stdio NULL, or an entry
+ * -1: /dev/null). The child is berth's until berth exits. 0 or an errno
+ * value. */
+int spawn_detached(const char *path, char *const argv[], int pass, const int stdio[3], pid_t *pid);
 
 #endif

@@ -65,7 +65,7 @@ static int spawn(const char *root, struct berr **err)
 	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	char *argv[] = {"berth-shim", "dns", (char *)root, "3", NULL};
 	pid_t pid;
-	int e = spawn_detached(shim, argv, p[1], out, false, &pid);
+	int e = spawn_detached(shim, argv, p[1], (const int[]){-1, -1, out}, &pid);
 	if (out >= 0)
 		close(out);
 	close(p[1]);

@@ -11,6 +11,7 @@
 #include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../runtime/console.h"
 #include "../runtime/ctr.h"
 #include "../runtime/imgcfg.h"
 #include "../runtime/seccomp.h"
@@ -333,7 +334,7 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 			progress(o->progress, o->progress_data, "Container", pl[i].name, "Running");
 			continue;
 		}
-		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, pl[i].spec.attach, &ready[i], err)) < 0)
+		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, NULL, &ready[i], err)) < 0)
 			r = berr_prefix(err, "service %s: cannot start %s: ", pl[i].service, pl[i].name);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -707,7 +708,7 @@ static void run_service(struct project *p, const struct run_opts *o, const char 
 		node_map_set(svc, "entrypoint", str_seq(o->entrypoint, at));
 	node_map_set(svc, "container_name", node_new_str(name, at));
 	node_map_set(svc, "restart", node_new_str("no", at));
-	node_map_set(svc, "tty", node_new_bool(false, at));
+	node_map_set(svc, "tty", node_new_bool(o->tty && !o->detach, at));
 	node_map_del(svc, "deploy");
 	node_map_del(svc, "scale");
 	if (!o->service_ports)
@@ -775,18 +776,26 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		r = create_one(p, root, pl, &quiet, err);
 	if (r == 0)
 		r = net_sync(root, err);
+	/* attached: the container's stdio are pipes or a terminal of its own, relayed */
+	struct console_link link;
+	if (r == 0 && pl->spec.attach && console_link_open(&link, pl->spec.tty) < 0)
+		r = berr_sys(err, errno, "cannot set up the stdio of %s", cname);
 	int ready = -1;
 	if (r == 0)
-		r = ctr_start_launch(root, cname, pl->spec.attach, &ready, err);
+		r = ctr_start_launch(root, cname, pl->spec.attach ? link.shim : NULL, &ready, err);
 	if (r == 0)
 		r = ctr_start_finish(cname, ready, err);
+	bool attached = pl->spec.attach;
 	planned_free(pl, 1);
+	if (attached && (r < 0 || o->detach))
+		console_link_close(&link);
 	if (r < 0 || o->detach)
 		return r;
 	if (o->lock && *o->lock >= 0) {
 		close(*o->lock);
 		*o->lock = -1;
 	}
+	console_link_relay(&link);
 	r = ctr_wait(root, cname, exit_code, err);
 	if (r == 0 && o->rm && o->lock)
 		r = apply_lock(root, p->name, o->lock, err);

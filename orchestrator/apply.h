@@ -48,6 +48,7 @@ struct run_opts {
 	char **env;		      /* KEY=VALUE (or KEY, from berth's environment) */
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
+	bool tty; /* a terminal of its own for the command, relayed to ours */
 	int *lock; /* the project's lock, let go while the container runs */
 	progress_fn progress;
 	void *progress_data;

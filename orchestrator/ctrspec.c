@@ -780,6 +780,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	node_bool(node_map_get(svc, "privileged"), &s->privileged);
 	node_bool(node_map_get(svc, "read_only"), &s->read_only);
 	node_bool(node_map_get(svc, "tty"), &s->tty);
+	if (s->tty && !env_has_key(s->env, "TERM"))
+		env_put(&s->env, "TERM", "xterm"); /* as Docker sets it for a container with a terminal */
 	node_bool(node_map_get(svc, "stdin_open"), &s->stdin_open);
 	node_bool(node_map_get(svc, "init"), &s->init);
 	if (s->init) {

@@ -121,7 +121,7 @@ bool ctr_up(const char *root, const char *name, pid_t *pid)
 	return up;
 }
 
-int ctr_start_launch(const char *root, const char *name, bool attach, int *ready_out, struct berr **err)
+int ctr_start_launch(const char *root, const char *name, const int *stdio, int *ready_out, struct berr **err)
 {
 	*ready_out = -1;
 	_cleanup_free_ char *dir = ctr_dir(root, name);
@@ -138,7 +138,7 @@ int ctr_start_launch(const char *root, const char *name, bool attach, int *ready
 	char *argv[] = {"berth-shim", dir, "3", NULL};
 	pid_t pid;
 	/* its own session, stdio on /dev/null unless attached (berth run), the ready pipe as fd 3 */
-	int e = spawn_detached(shim, argv, ready[1], -1, attach, &pid);
+	int e = spawn_detached(shim, argv, ready[1], stdio, &pid);
 	close(ready[1]);
 	if (e != 0) {
 		close(ready[0]);
@@ -170,7 +170,7 @@ int ctr_start_finish(const char *name, int ready, struct berr **err)
 int ctr_start(const char *root, const char *name, struct berr **err)
 {
 	int ready;
-	int r = ctr_start_launch(root, name, false, &ready, err);
+	int r = ctr_start_launch(root, name, NULL, &ready, err);
 	return r < 0 ? r : ctr_start_finish(name, ready, err);
 }
 

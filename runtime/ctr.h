@@ -18,8 +18,9 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err);
 int ctr_start(const char *root, const char *name, struct berr **err);
 /* The same in two halves, to start many at once: launch returns a file
  * descriptor to wait on (-1 when it was running already); finish reads
- * the verdict and closes it. */
-int ctr_start_launch(const char *root, const char *name, bool attach, int *ready, struct berr **err);
+ * the verdict and closes it. stdio: the shim's (berth run's link to it,
+ * see console.h), or NULL. */
+int ctr_start_launch(const char *root, const char *name, const int *stdio, int *ready, struct berr **err);
 /* Until the container's shim is gone; its command's exit code. */
 int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **err);
 int ctr_start_finish(const char *name, int ready, struct berr **err);

@@ -6,7 +6,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <pty.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sched.h>
@@ -17,8 +17,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "caps.h"
+#include "console.h"
 #include "cgroup.h"
 #include "ctr.h"
 #include "state.h"
@@ -68,24 +70,57 @@ static int resolve_user(const char *user, uid_t *uid, gid_t *gid)
 	return found ? 0 : -ENOENT;
 }
 
+static const char *getenv_in(char **env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+static void close_all(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static _Noreturn void fail(const char *what, int code)
 {
 	fprintf(stderr, "berth: exec: %s: %s\n", what, strerror(errno));
 	_exit(code);
 }
 
-static int tty_slave = -1;
+/* How the command's stdio reaches berth: a terminal made inside the
+ * container whose master goes back over console_sock, or three pipes. */
+struct exec_io {
+	int console_sock; /* the child's end, or -1 */
+	int in, out, err; /* the child's ends of the pipes, or -1 */
+};
+
+static void stdio_in_container(const struct exec_io *io)
+{
+	if (io->console_sock >= 0) {
+		int slave;
+		int master = console_new(&slave);
+		setsid();
+		if (master < 0 || fd_send(io->console_sock, master) < 0 || console_take(slave, 1) < 0)
+			fail("cannot set up the terminal", 126);
+		close(master);
+		close(slave);
+		close(io->console_sock);
+	} else if (io->out >= 0) {
+		if (dup2(io->in, 0) < 0 || dup2(io->out, 1) < 0 || dup2(io->err, 2) < 0)
+			fail("cannot set up stdio", 126);
+	}
+}
 
 /* In the second child: inside the pid namespace; become the user and exec. */
-static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, char *bpf, size_t bpf_len)
+static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, const struct exec_io *io, char *bpf,
+			  size_t bpf_len)
 {
-	if (tty_slave >= 0) {
-		setsid();
-		if (ioctl(tty_slave, TIOCSCTTY, 0) < 0 || dup2(tty_slave, 0) < 0 || dup2(tty_slave, 1) < 0 ||
-		    dup2(tty_slave, 2) < 0)
-			fail("cannot set up the terminal", 126);
-		close(tty_slave);
-	}
+	stdio_in_container(io);
 	uid_t uid = s->uid;
 	gid_t gid = s->gid;
 	if (o->user && resolve_user(o->user, &uid, &gid) < 0) {
@@ -98,6 +133,8 @@ static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, c
 	char **env = strv_copy(s->env);
 	for (size_t i = 0; o->env && o->env[i]; i++)
 		strv_push(&env, xstrdup(o->env[i]));
+	if (io->console_sock >= 0 && !getenv_in(env, "TERM"))
+		strv_push(&env, xstrdup("TERM=xterm")); /* as Docker sets it with a terminal */
 	if (!o->privileged) {
 		for (int c = 0; c <= CAPS_LAST; c++)
 			if (!(s->caps & (1ULL << c)))
@@ -124,8 +161,8 @@ static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, c
 
 /* In the first child: join every namespace (files opened before any of
  * them changes our view), the cgroup, then fork into the pid namespace. */
-static _Noreturn void join(const struct ctr_spec *s, pid_t target, const struct exec_opts *o, char *bpf,
-			   size_t bpf_len)
+static _Noreturn void join(const struct ctr_spec *s, pid_t target, const struct exec_opts *o,
+			   const struct exec_io *io, char *bpf, size_t bpf_len)
 {
 	int fds[ARRAY_SIZE(namespaces)];
 	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
@@ -152,75 +189,11 @@ static _Noreturn void join(const struct ctr_spec *s, pid_t target, const struct 
 	if (pid < 0)
 		fail("fork", 126);
 	if (pid == 0)
-		run(s, o, bpf, bpf_len);
+		run(s, o, io, bpf, bpf_len);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-}
-
-static volatile sig_atomic_t resized;
-static void on_winch(int sig)
-{
-	(void)sig;
-	resized = 1;
-}
-
-static void copy_size(int from, int to)
-{
-	struct winsize ws;
-	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
-		ioctl(to, TIOCSWINSZ, &ws);
-}
-
-static bool pass(int from, int to)
-{
-	char buf[8192];
-	ssize_t n = read(from, buf, sizeof(buf));
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w <= 0)
-			return false;
-		off += w;
-	}
-	return true;
-}
-
-/* Relay between our terminal (raw) and the pty until the command closes it. */
-static void relay(int master)
-{
-	struct termios saved, raw;
-	bool term = tcgetattr(STDIN_FILENO, &saved) == 0;
-	if (term) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
-	copy_size(STDIN_FILENO, master);
-	struct sigaction sa = {.sa_handler = on_winch}, old;
-	sigaction(SIGWINCH, &sa, &old);
-	bool in_open = true;
-	for (;;) {
-		if (resized) {
-			resized = 0;
-			copy_size(STDIN_FILENO, master);
-		}
-		struct pollfd p[2] = {{master, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(master, STDOUT_FILENO))
-			break;
-		if ((p[1].revents & (POLLIN | POLLHUP)) && !pass(STDIN_FILENO, master))
-			in_open = false;
-	}
-	sigaction(SIGWINCH, &old, NULL);
-	if (term)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
 
 int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int *status, struct berr **err)
@@ -240,15 +213,21 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 		spec_free(&s);
 		return -EIO;
 	}
-	int master = -1;
-	if (o->tty && !o->detach && openpty(&master, &tty_slave, NULL, NULL, NULL) < 0) {
+	/* the child's ends: a socket for the terminal's master, or pipes */
+	int sock[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+	bool tty = o->tty && !o->detach;
+	int made = tty ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock)
+		       : o->detach ? 0 : pipe2(in, O_CLOEXEC) | pipe2(out, O_CLOEXEC) | pipe2(errp, O_CLOEXEC);
+	if (made < 0) {
+		int e = errno;
+		close_all((int[]){sock[0], sock[1], in[0], in[1], out[0], out[1], errp[0], errp[1]}, 8);
 		spec_free(&s);
-		return berr_sys(err, errno, "cannot allocate a terminal for exec in %s", name);
+		return berr_sys(err, e, "cannot set up the stdio of exec in %s", name);
 	}
+	struct exec_io io = {sock[1], in[0], out[1], errp[1]};
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (master >= 0)
-			close(master);
+		close_all((int[]){sock[0], in[1], out[0], errp[0]}, 4);
 		if (o->detach) {
 			setsid();
 			if (fork() != 0)
@@ -256,21 +235,23 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 			int null = open("/dev/null", O_RDWR);
 			dup2(null, 0), dup2(null, 1), dup2(null, 2);
 		}
-		join(&s, target, o, bpf, bpf_len);
+		join(&s, target, o, &io, bpf, bpf_len);
 	}
 	spec_free(&s);
-	if (tty_slave >= 0) {
-		close(tty_slave);
-		tty_slave = -1;
-	}
+	close_all((int[]){sock[1], in[0], out[1], errp[1]}, 4);
 	if (pid < 0) {
-		if (master >= 0)
-			close(master);
+		close_all((int[]){sock[0], in[1], out[0], errp[0]}, 4);
 		return berr_sys(err, errno, "cannot exec in %s", name);
 	}
-	if (master >= 0) {
-		relay(master);
-		close(master);
+	if (tty) {
+		int master = fd_recv(sock[0]); /* none: the child failed, and said so on stderr */
+		close(sock[0]);
+		if (master >= 0) {
+			console_relay(master);
+			close(master);
+		}
+	} else if (!o->detach) {
+		console_relay_pipes(in[1], out[0], errp[0]);
 	}
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)

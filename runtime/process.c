@@ -5,7 +5,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
-#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +17,9 @@
 #include <sys/wait.h>
 #include <grp.h>
 
+#include "../lib/fdpass.h"
 #include "../lib/fs.h"
+#include "console.h"
 #include "cgroup.h"
 #include "rootfs.h"
 
@@ -30,7 +31,7 @@ struct child {
 	int report;  /* write: why we failed (closed by a successful exec) */
 	int out, err; /* write ends of stdout and stderr */
 	int in;	      /* read end of stdin, or -1 for /dev/null */
-	int tty;      /* the pty's slave, or -1 */
+	int console;  /* tty: the socket the terminal's master goes back over, or -1 */
 };
 
 /* In the child: tell the parent what failed, with Docker's exit code, and exit. */
@@ -176,6 +177,28 @@ static int set_identity_and_dir(const struct ctr_spec *s, struct berr **err)
 	return r;
 }
 
+/* The container's terminal, from its own devpts: its master goes back to
+ * the shim; the slave is our controlling terminal, stdio and /dev/console. */
+static int make_console(struct child *c, struct berr **err)
+{
+	int slave;
+	int master = console_new(&slave);
+	if (master < 0)
+		return berr_sys(err, -master, "cannot allocate a terminal in the container");
+	int r = fd_send(c->console, master);
+	close(master);
+	close(c->console);
+	char name[64];
+	if (r == 0)
+		r = console_take(slave, c->s->stdin_open || c->s->attach);
+	if (r == 0 && ttyname_r(slave, name, sizeof(name)) != 0)
+		r = -errno;
+	if (r < 0)
+		return berr_sys(err, -r, "cannot set up the container's terminal");
+	close(slave);
+	return rootfs_console(name, err);
+}
+
 static int child_main(void *arg)
 {
 	struct child *c = arg;
@@ -185,13 +208,10 @@ static int child_main(void *arg)
 	if (read(c->go, &go, 1) != 1)
 		_exit(125);
 	setsid();
-	if (c->tty >= 0) {
-		if (ioctl(c->tty, TIOCSCTTY, 0) < 0 || dup2(c->tty, 1) < 0 || dup2(c->tty, 2) < 0)
-			die(c, 125, NULL);
-	} else if (dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0) {
+	/* with a terminal, stdio is set once the container's devpts exists */
+	if (c->console < 0 && (dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0))
 		die(c, 125, NULL);
-	}
-	int in = c->in >= 0 ? c->in : c->tty >= 0 && c->s->stdin_open ? c->tty : open("/dev/null", O_RDONLY);
+	int in = c->in >= 0 ? c->in : open("/dev/null", O_RDONLY);
 	if (in < 0 || dup2(in, 0) < 0)
 		die(c, 125, NULL);
 	/* the shim blocks and ignores signals for itself; a mask survives exec */
@@ -200,7 +220,8 @@ static int child_main(void *arg)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, c->tty, &e) < 0 || set_identity_and_dir(s, &e) < 0)
+	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, &e) < 0 ||
+	    (c->console >= 0 && make_console(c, &e) < 0) || set_identity_and_dir(s, &e) < 0)
 		die(c, 125, e);
 	int code = 127;
 	char *path = find_command(s, &code);
@@ -249,29 +270,23 @@ static int read_report(int fd, int *exit_code, struct berr **err)
 	return berr_set(err, EINVAL, "%s", msg ? msg + 1 : "container setup failed");
 }
 
-/* tty: a pty whose master stands in for stdout; stdin_open: a pipe for stdin. */
-static int make_stdio(const struct ctr_spec *s, int out[2], int errp[2], int in[2], int *master, int *slave)
+/* tty: a socket for the terminal's master (made in the container), which
+ * stands in for stdout; stdin_open: a pipe for stdin; attach: the shim's
+ * own stdio (berth run's pipes). */
+static int make_stdio(const struct ctr_spec *s, int out[2], int errp[2], int in[2], int console[2])
 {
-	*master = *slave = -1;
-	in[0] = in[1] = -1;
-	if (s->tty) {
-		if (openpty(master, slave, NULL, NULL, NULL) < 0)
-			return -errno;
-		fcntl(*master, F_SETFD, FD_CLOEXEC);
-		fcntl(*slave, F_SETFD, FD_CLOEXEC);
-		out[0] = *master;
-		out[1] = errp[0] = errp[1] = -1;
-	} else if (s->attach) {
-		/* the shim's own stdio, which berth run gave it: no pipes, no logs */
-		out[0] = errp[0] = -1;
+	out[0] = out[1] = errp[0] = errp[1] = in[0] = in[1] = console[0] = console[1] = -1;
+	if (s->tty)
+		return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0 ? -errno : 0;
+	if (s->attach) {
 		out[1] = fcntl(1, F_DUPFD_CLOEXEC, 3);
 		errp[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
 		in[0] = fcntl(0, F_DUPFD_CLOEXEC, 3);
 		return out[1] < 0 || errp[1] < 0 || in[0] < 0 ? -errno : 0;
-	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		return -errno;
 	}
-	if (s->stdin_open && !s->tty && pipe2(in, O_CLOEXEC) < 0)
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return -errno;
+	if (s->stdin_open && pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
 	return 0;
 }
@@ -285,14 +300,21 @@ static void close_fd(int *fd)
 
 int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_code, struct berr **err)
 {
-	int go[2], report[2], out[2], errp[2], in[2], master, slave;
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || make_stdio(s, out, errp, in, &master, &slave) < 0)
-		return berr_sys(err, errno, "cannot create pipes for %s", s->id);
-	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1], .in = in[0], .tty = slave};
-	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
-		int *fds[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1], &slave};
+	int go[2] = {-1, -1}, report[2] = {-1, -1}, out[2], errp[2], in[2], console[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || make_stdio(s, out, errp, in, console) < 0) {
+		int e = errno;
+		int *fds[] = {&go[0], &go[1], &report[0], &report[1]};
 		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 			close_fd(fds[i]);
+		return berr_sys(err, e, "cannot create pipes for %s", s->id);
+	}
+	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1], .in = in[0],
+			  .console = console[1]};
+	int *all[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1],
+		      &console[0], &console[1]};
+	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+			close_fd(all[i]);
 		return -EIO;
 	}
 	size_t stack_size = 256 * 1024;
@@ -301,12 +323,12 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 	int saved = errno;
 	free(stack); /* the child has its own copy of this memory */
 	free(c.bpf);
-	close(go[0]);
-	close(report[1]);
+	close_fd(&go[0]);
+	close_fd(&report[1]);
 	close_fd(&out[1]);
 	close_fd(&errp[1]);
 	close_fd(&in[0]);
-	close_fd(&slave);
+	close_fd(&console[1]);
 	int r = 0;
 	if (pid < 0)
 		r = berr_sys(err, saved, "cannot create the namespaces of %s", s->id);
@@ -314,21 +336,30 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 		r = cgroup_add(s->id, pid, err);
 	if (r == 0 && write(go[1], "g", 1) != 1)
 		r = berr_sys(err, errno, "cannot start %s", s->id);
-	close(go[1]);
+	close_fd(&go[1]);
+	/* the terminal's master, unless the child failed before it made one
+	 * (then the report says why) */
+	int master = r == 0 && console[0] >= 0 ? fd_recv(console[0]) : -1;
+	close_fd(&console[0]);
 	*exit_code = 125;
 	if (r == 0)
 		r = read_report(report[0], exit_code, err);
-	close(report[0]);
+	close_fd(&report[0]);
+	if (r == 0 && s->tty && master < 0)
+		r = berr_set(err, EIO, "the container's terminal did not reach the shim");
 	if (r < 0) {
 		if (pid > 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
-		close_fd(&out[0]);
-		close_fd(&errp[0]);
-		close_fd(&in[1]);
+		if (master >= 0)
+			close(master);
+		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+			close_fd(all[i]);
 		return r;
 	}
+	if (s->tty)
+		out[0] = master;
 	*p = (struct ctr_process){.pid = pid, .out_fd = out[0], .err_fd = errp[0], .in_fd = in[1]};
 	return 0;
 }

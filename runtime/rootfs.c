@@ -186,7 +186,7 @@ static int make_device_nodes(int root, const struct ctr_spec *s, struct berr **e
 	return 0;
 }
 
-static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct berr **err)
+static int make_dev(int root, const struct ctr_spec *s, struct berr **err)
 {
 	int r = mount_at(root, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
 	_cleanup_close_ int dev = r == 0 ? open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY) : -1;
@@ -211,15 +211,15 @@ static int make_dev(int root, const struct ctr_spec *s, int console_fd, struct b
 			     "mode=1777,size=65536k", err);
 	if (r == 0)
 		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
-	if (r == 0 && console_fd >= 0) {
-		/* by name: the descriptor's mount is the shim's namespace's, not our copy */
-		char name[64];
-		if (ttyname_r(console_fd, name, sizeof(name)) != 0)
-			return sys_err(err, "cannot find the name of the terminal", "");
-		r = mount_at(root, "/dev/console", true, name, NULL, MS_BIND, NULL, err);
-	}
-	(void)s;
 	return r;
+}
+
+int rootfs_console(const char *slave, struct berr **err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return sys_err(err, "cannot open", "the container's root");
+	return mount_at(root, "/dev/console", true, slave, NULL, MS_BIND, NULL, err);
 }
 
 static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
@@ -369,7 +369,7 @@ static int pivot(const char *rootfs, struct berr **err)
 	return chdir("/") < 0 ? sys_err(err, "cannot enter", "/") : 0;
 }
 
-int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err)
+int rootfs_setup(const struct ctr_spec *s, struct berr **err)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return sys_err(err, "cannot make the mount namespace private", "");
@@ -383,7 +383,7 @@ int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err)
 	if (r == 0)
 		r = mount_at(root, "/proc", false, "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
 	if (r == 0)
-		r = make_dev(root, s, console_fd, err);
+		r = make_dev(root, s, err);
 	if (r == 0)
 		r = make_sys(root, s, err);
 	if (r == 0)

@@ -8,6 +8,9 @@
 #include "spec.h"
 
 /* Runs in the container's first process, before it drops privileges. */
-int rootfs_setup(const struct ctr_spec *s, int console_fd, struct berr **err);
+int rootfs_setup(const struct ctr_spec *s, struct berr **err);
+/* Bind the container's terminal (a path in its own devpts) onto
+ * /dev/console; called inside the new root. */
+int rootfs_console(const char *slave, struct berr **err);
 
 #endif

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
+#include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "../network/dnsd.h"
 #include "cgroup.h"
@@ -163,6 +164,23 @@ static void disarm_timer(struct shim *sh)
 	timerfd_settime(sh->timerfd, 0, &it, NULL);
 }
 
+/* berth run holds our stdio: the container has its own copies now, or,
+ * with a terminal, berth gets its master. Ours go, so that berth sees the
+ * streams end when the container does. */
+static void hand_over_stdio(struct shim *sh)
+{
+	if (sh->s.tty && sh->p.out_fd >= 0) {
+		fd_send(0, sh->p.out_fd);
+		close(sh->p.out_fd);
+		sh->p.out_fd = -1;
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup3(null, i, 0);
+	if (null > 2)
+		close(null);
+}
+
 static int start(struct shim *sh)
 {
 	struct berr *e = NULL;
@@ -181,6 +199,8 @@ static int start(struct shim *sh)
 		berr_free(e);
 		return -1;
 	}
+	if (sh->s.attach)
+		hand_over_stdio(sh);
 	sh->running = true;
 	sh->st.pid = sh->p.pid;
 	sh->st.started_at = now_ms();

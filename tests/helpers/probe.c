@@ -7,7 +7,7 @@
  *   probe read PATH...           read each path; prints the byte count
  *   probe mknod PATH c|b MAJ MIN mknod, then open(O_RDWR) the node
  *   probe open PATH...           open(O_RDWR) an existing node
- *   probe tty                    ttyname(0), then TIOCSTI of "x" on stdin
+ *   probe tty                    ttyname(0), then TIOCSTI of "injected\n" on stdin
  *   probe ttysize                rows and columns of stdin's terminal
  *   probe setuid PATH            copy this binary to PATH, setuid root
  *   probe euid                   print the effective uid
@@ -131,8 +131,11 @@ static int do_tty(void)
 {
 	const char *name = ttyname(0);
 	printf("ttyname %s\n", name ? name : result(0));
-	char c = 'x';
-	printf("tiocsti %s\n", result(ioctl(0, TIOCSTI, &c) == 0));
+	/* a whole line, as an attacker would push a command into a shell */
+	int ok = 1;
+	for (const char *c = "injected\n"; *c && ok; c++)
+		ok = ioctl(0, TIOCSTI, c) == 0;
+	printf("tiocsti %s\n", result(ok));
 	return 0;
 }
 

@@ -107,6 +107,31 @@ chmod 755 "$BERTH_ROOT" # as an older berth left it
 "$BERTH" ps >/dev/null
 check "a wider root left by an older berth is narrowed by the next command" test "$(stat -c %a "$BERTH_ROOT")" = 700
 
+# 6. Terminals: exec and run never hand the user's terminal to the container;
+# with one, the command gets a terminal of its own from the container's
+# devpts. script(1) gives berth a terminal, as a user's shell has; its
+# stdin is a pipe that stays open while the command runs.
+with_tty() { sleep 4 | script -qec "$1" /dev/null; }
+cat >"$WORK/sti.sh" <<SH
+stty rows 30 cols 100
+'$BERTH' exec -T plain probe tty
+'$BERTH' exec plain probe tty
+read -t 1 line; echo "the host shell read: [\$line]"
+SH
+expect "exec -T on a terminal: the command gets no terminal at all" 0 'tiocsti ENOTTY' with_tty "bash '$WORK/sti.sh'"
+check "exec on a terminal: the command's own, from the container's devpts" grep -Eq '^ttyname /dev/pts/[0-9]+' "$WORK/out"
+check "a TIOCSTI there never reaches the host's shell" grep -Fq 'the host shell read: []' "$WORK/out"
+expect "exec with a terminal sets TERM" 0 'TERM=xterm' with_tty "'$BERTH' exec plain sh -c 'echo TERM=\$TERM'"
+expect "the terminal takes the user's window size, and follows a resize" 0 '30 100.*40 120' \
+	with_tty "stty rows 30 cols 100; (sleep 1; stty rows 40 cols 120 </dev/tty) & '$BERTH' exec plain sh -c 'stty size; sleep 2; stty size' | tr -d '\r' | tr '\n' ' '"
+expect "exec without a terminal: stdin, stdout, stderr and the exit code go through" 3 'in:hello.*err' \
+	sh -c "echo hello | '$BERTH' exec -T plain sh -c 'echo in:\$(cat); echo err >&2; exit 3' >'$WORK/o' 2>&1; rc=\$?; tr '\n' ' ' <'$WORK/o'; exit \$rc"
+expect "run -T on a terminal: no terminal in the container" 0 'tiocsti ENOTTY' with_tty "'$BERTH' run --rm -T plain probe tty"
+expect "run on a terminal: one of its own, with TERM" 0 'ttyname /dev/pts/[0-9]+.*TERM=xterm' \
+	with_tty "'$BERTH' run --rm plain sh -c 'probe tty; echo TERM=\$TERM' | tr '\r\n' '  '"
+expect "run without a terminal: stdin and stdout through pipes, the exit code back" 5 '^piped$' \
+	sh -c "echo piped | '$BERTH' run --rm plain sh -c 'cat; exit 5'"
+
 # 5. Names that would climb out of the state root.
 mkdir -p "$WORK/victim" "$WORK/evil" && echo precious >"$WORK/victim/file"
 printf 'services:\n  x:\n    image: busybox\n    container_name: ../../victim\n' >"$WORK/evil/compose.yaml"

@@ -173,7 +173,7 @@ check "and nothing was made for it" test ! -e "$WORK/app/nothere"
 
 # mistakes a user can make, each refused with what to do, nothing left
 printf 'services:\n  a: {image: busybox, command: sleep 1, volumes: ["v:/v"]}\nvolumes:\n  v: {name: "-bad"}\n' >badname.yaml
-expect "a volume name Docker would refuse is refused" 1 'volume name "-bad" cannot be used: only letters, digits' "$BERTH" -f badname.yaml up -d
+expect "a volume name Docker would refuse is refused with its line" 1 'badname.yaml:4:13: volumes.v.name: "-bad" is not a valid name: use letters, digits' "$BERTH" -f badname.yaml up -d
 printf 'services:\n  a: {image: busybox, command: sleep 1, secrets: [s]}\nsecrets:\n  s: {environment: BERTH_UNSET_%s}\n' $$ >unset.yaml
 expect "a secret from an unset variable is refused" 1 "secret s: environment variable BERTH_UNSET_$$ is not set; set it where berth runs" \
 	"$BERTH" -f unset.yaml up -d
