@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/statfs.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -280,10 +282,27 @@ static int copy_ups(int root, const struct ctr_spec *s, struct berr **err)
 	return 0;
 }
 
+/* A symlink in the image must not carry a mount onto /proc or /sys (a
+ * volume at /data, with data -> /proc in the image, would hide procfs):
+ * a target that resolves into one, but was not named there, is refused. */
+static int check_target(int root, const struct mount_spec *m, struct berr **err)
+{
+	if (startswith(m->target, "/proc") || startswith(m->target, "/sys"))
+		return 0;
+	_cleanup_close_ int fd = open_in_root(root, m->target, O_PATH);
+	struct statfs fs;
+	if (fd < 0 || fstatfs(fd, &fs) < 0 || (fs.f_type != PROC_SUPER_MAGIC && fs.f_type != SYSFS_MAGIC))
+		return 0;
+	return berr_set(err, EPERM, "%s is a symlink in the image to %s; berth does not mount over it", m->target,
+			fs.f_type == PROC_SUPER_MAGIC ? "/proc" : "/sys");
+}
+
 static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 {
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
+		if (check_target(root, m, err) < 0)
+			return -EPERM;
 		unsigned long flags, prop;
 		_cleanup_free_ char *data = NULL;
 		parse_options(m->options, &flags, &data, &prop);

@@ -24,6 +24,10 @@ services:
     image: busybox
     devices: ["/dev/loop-control"]
     command: sleep 1000
+  hostnet:
+    image: busybox
+    network_mode: host
+    command: sleep 1000
 networks:
   default:
     driver_opts:
@@ -45,6 +49,11 @@ for p in /proc/kcore /proc/keys /proc/timer_list; do
 	expect "a default container reads $p as empty" 0 "^$p bytes 0" inside plain probe read "$p"
 done
 expect "and sees no firmware under /sys/firmware" 0 '^/sys/firmware entries 0' inside plain probe read /sys/firmware
+# network_mode: host binds the host's /sys with everything mounted below it
+expect "network_mode: host sees the host's /sys with its submounts" 0 '^[2-9]|^[1-9][0-9]' \
+	inside hostnet sh -c "awk '\$5 ~ \"^/sys\"' /proc/self/mountinfo | wc -l"
+expect_quiet "and every one of them is read-only" 0 \
+	inside hostnet awk '$5 ~ "^/sys" && $6 !~ /^ro/ {print $5}' /proc/self/mountinfo
 expect "privileged: /proc/sys is writable, as under Docker" 0 '^/proc/sys/kernel/hostname ok' \
 	inside priv probe write /proc/sys/kernel/hostname
 expect "privileged: /proc/keys is not masked" 0 '^/proc/keys bytes [1-9]' inside priv probe read /proc/keys
@@ -131,6 +140,21 @@ expect "run on a terminal: one of its own, with TERM" 0 'ttyname /dev/pts/[0-9]+
 	with_tty "'$BERTH' run --rm plain sh -c 'probe tty; echo TERM=\$TERM' | tr '\r\n' '  '"
 expect "run without a terminal: stdin and stdout through pipes, the exit code back" 5 '^piped$' \
 	sh -c "echo piped | '$BERTH' run --rm plain sh -c 'cat; exit 5'"
+
+# A new volume gets what the image has at its target, but never through a
+# symlink in the image that leads out of it (data -> /proc would copy the
+# host's /proc/kcore, keys and kmsg into the volume).
+mkdir -p "$WORK/evil" && ln -s /proc "$WORK/datalink"
+"$REPO/examples/images/build-image.sh" -t evil:1 --add "$WORK/datalink:/data" "$WORK/evil.tar" >/dev/null &&
+	"$BERTH" image load -i "$WORK/evil.tar" >/dev/null
+printf 'services:\n  x:\n    image: evil:1\n    command: sleep 100\n    volumes: ["v:/data"]\nvolumes:\n  v: {}\n' \
+	>"$WORK/evil/copyup.yaml"
+expect "a volume over an image symlink to /proc is refused" 1 \
+	'/data is a symlink in the image to /proc; berth does not mount over it' \
+	"$BERTH" -f "$WORK/evil/copyup.yaml" -p evilcu$$ up -d
+check "and nothing of /proc was copied into the volume" \
+	sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/volumes/evilcu$$_v/_data' 2>/dev/null)\" ]"
+"$BERTH" -f "$WORK/evil/copyup.yaml" -p evilcu$$ down -v -t 0 >/dev/null 2>&1
 
 # 5. Names that would climb out of the state root.
 mkdir -p "$WORK/victim" "$WORK/evil" && echo precious >"$WORK/victim/file"
