@@ -23,6 +23,7 @@
 #include "console.h"
 #include "cgroup.h"
 #include "ctr.h"
+#include "process.h"
 #include "state.h"
 
 static const struct {
@@ -135,10 +136,10 @@ static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, c
 		strv_push(&env, xstrdup(o->env[i]));
 	if (io->console_sock >= 0 && !getenv_in(env, "TERM"))
 		strv_push(&env, xstrdup("TERM=xterm")); /* as Docker sets it with a terminal */
-	if (!o->privileged) {
-		for (int c = 0; c <= CAPS_LAST; c++)
-			if (!(s->caps & (1ULL << c)))
-				prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	struct berr *e = NULL;
+	if (process_set_rlimits(s, &e) < 0 || caps_limit(o->privileged ? CAPS_ALL : s->caps, &e) < 0) {
+		fprintf(stderr, "berth: exec: %s\n", e->msg);
+		_exit(126);
 	}
 	struct sock_fprog fp = {.len = (unsigned short)(bpf_len / sizeof(struct sock_filter)),
 				.filter = (struct sock_filter *)bpf};
@@ -148,7 +149,8 @@ static _Noreturn void run(const struct ctr_spec *s, const struct exec_opts *o, c
 	    setresuid(uid, uid, uid) < 0)
 		fail("cannot change user", 126);
 	if (s->no_new_privs && !o->privileged) {
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			fail("no_new_privs", 126);
 		if (bpf && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 			fail("seccomp", 126);
 	}

@@ -20,6 +20,7 @@
 #include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "console.h"
+#include "caps.h"
 #include "cgroup.h"
 #include "rootfs.h"
 
@@ -67,7 +68,7 @@ static const struct {
 	{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
 };
 
-static int set_rlimits(const struct ctr_spec *s, struct berr **err)
+int process_set_rlimits(const struct ctr_spec *s, struct berr **err)
 {
 	for (size_t i = 0; i < s->nrlimits; i++) {
 		int res = -1;
@@ -118,15 +119,8 @@ static char *find_command(const struct ctr_spec *s, int *code)
 
 static int drop_privileges(const struct ctr_spec *s, struct berr **err)
 {
-	int last = 40;
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	if (fs_read_file("/proc/sys/kernel/cap_last_cap", 32, &text, &len, NULL) == 0)
-		last = atoi(text);
-	for (int c = 0; c <= last; c++)
-		if (!(s->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return berr_sys(err, errno, "cannot drop capability %d", c);
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (caps_limit(s->caps, err) < 0)
+		return -EPERM;
 	if (setgroups(s->ngroups, s->groups) < 0)
 		return berr_sys(err, errno, "cannot set supplementary groups");
 	if (setresgid(s->gid, s->gid, s->gid) < 0)
@@ -168,7 +162,7 @@ static int set_identity_and_dir(const struct ctr_spec *s, struct berr **err)
 		return berr_sys(err, errno, "cannot set the hostname");
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return berr_sys(err, errno, "cannot set the domain name");
-	int r = set_rlimits(s, err);
+	int r = process_set_rlimits(s, err);
 	const char *cwd = s->cwd && s->cwd[0] ? s->cwd : "/";
 	if (r == 0 && fs_mkdir_p(cwd, 0755, err) < 0)
 		return -EIO;

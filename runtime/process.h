@@ -15,5 +15,8 @@ struct ctr_process {
  * reason it could not (an unknown command, a bad mount, ...), in which case
  * *exit_code is what Docker reports for it (125, 126 or 127). */
 int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_code, struct berr **err);
+/* The spec's ulimits for the calling process (the container's init and
+ * every process exec'd into it). */
+int process_set_rlimits(const struct ctr_spec *s, struct berr **err);
 
 #endif

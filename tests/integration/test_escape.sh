@@ -16,6 +16,7 @@ services:
   plain:
     image: busybox
     command: sleep 1000
+    ulimits: {nofile: {soft: 4096, hard: 8192}}
   priv:
     image: busybox
     privileged: true
@@ -84,6 +85,18 @@ expect "a new pty can be opened" 0 '^/dev/ptmx ok' inside plain probe open /dev/
 expect "devices: grants the named device" 0 '^/dev/loop-control ok' inside dev probe open /dev/loop-control
 expect "and only that one" 0 '^open EPERM' inside dev probe mknod /tmp/disk b "$disk_major" "$disk_minor"
 expect "privileged: the host's disk opens" 0 '^open ok' inside priv probe mknod /tmp/disk b "$disk_major" "$disk_minor"
+
+# Capabilities and limits of exec'd processes match the container's, also
+# when berth itself runs with an inheritable set (root's exec gains
+# inheritable | bounding).
+default_caps=00000000a80425fb
+expect "an exec'd process has the container's bounding set" 0 "CapBnd:.$default_caps" \
+	inside plain grep CapBnd /proc/self/status
+expect "and gains nothing berth inherited" 0 "CapEff:.$default_caps" \
+	setpriv --inh-caps +sys_admin "$BERTH" exec -T plain grep CapEff /proc/self/status
+expect "nor does a container started by such a berth" 0 "CapEff:.$default_caps" \
+	setpriv --inh-caps +sys_admin "$BERTH" run --rm -T plain grep CapEff /proc/self/status
+expect "an exec'd process has the container's ulimits" 0 '^4096 8192$' inside plain sh -c 'echo $(ulimit -n) $(ulimit -Hn)'
 
 # 3. The host's loopback, from a container's raw frames to the gateway's MAC.
 gwmac=$(cat "/sys/class/net/$bridge/address")
