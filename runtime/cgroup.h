@@ -28,6 +28,8 @@ int cgroup_write_int(const char *dir, const char *file, long long v, struct berr
 int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **err);
 int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **err);
 char **cgroup_v1_paths(const char *id);
+/* Refuse a spec whose limits need a v1 controller not mounted under root. */
+int cgroup_v1_check(const char *root, const struct cgroup_spec *c, struct berr **err);
 /* Attach a device program allowing the rules ("c 1:3 rwm") to a v2 cgroup. */
 int cgroup_v2_devices(const char *dir, char *const *rules, struct berr **err);
 char **cgroup_v2_paths(const char *id);

@@ -82,8 +82,41 @@ static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c,
 	return r;
 }
 
+/* What the spec asks of each controller: a limit whose controller is
+ * missing would be no limit at all, so the container is refused. */
+static bool needed(const char *ctrl, const struct cgroup_spec *c)
+{
+	if (streq(ctrl, "memory"))
+		return c->memory > 0 || c->memory_reservation > 0 || c->memory_swap > 0;
+	if (streq(ctrl, "cpu"))
+		return c->cpu_shares > 0 || c->cpu_quota > 0;
+	if (streq(ctrl, "pids"))
+		return c->pids > 0;
+	if (streq(ctrl, "cpuset"))
+		return c->cpuset != NULL;
+	if (streq(ctrl, "devices"))
+		return c->devices != NULL;
+	return false;
+}
+
+int cgroup_v1_check(const char *root, const struct cgroup_spec *c, struct berr **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
+		_cleanup_free_ char *mount = xasprintf("%s/%s", root, controllers[i]);
+		if (needed(controllers[i], c) && !fs_is_dir(mount))
+			return berr_set(err, ENOTSUP,
+					"the %s cgroup controller is not mounted at %s, so the container's %s "
+					"cannot be enforced; mount it, or remove the setting",
+					controllers[i], mount,
+					streq(controllers[i], "devices") ? "device restrictions" : "limits");
+	}
+	return 0;
+}
+
 int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
+	if (cgroup_v1_check(ROOT, c, err) < 0)
+		return -ENOTSUP;
 	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
 		_cleanup_free_ char *mount = xasprintf("%s/%s", ROOT, controllers[i]);
 		if (!fs_is_dir(mount))

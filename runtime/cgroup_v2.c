@@ -41,8 +41,13 @@ int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **
 	_cleanup_free_ char *base = xasprintf("%s/berth", ROOT);
 	if (mkdir(base, 0755) < 0 && errno != EEXIST)
 		return berr_sys(err, errno, "cannot create cgroup %s", base);
-	cgroup_write(ROOT, "cgroup.subtree_control", "+memory +cpu +pids +cpuset +io", NULL);
-	cgroup_write(base, "cgroup.subtree_control", "+memory +cpu +pids +cpuset +io", NULL);
+	/* one by one: a write naming a controller the kernel lacks enables none;
+	 * a limit whose controller is missing then fails to be set, and says so */
+	static const char *const ctrls[] = {"+memory", "+cpu", "+pids", "+cpuset", "+io"};
+	for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+		cgroup_write(ROOT, "cgroup.subtree_control", ctrls[i], NULL);
+		cgroup_write(base, "cgroup.subtree_control", ctrls[i], NULL);
+	}
 	_cleanup_free_ char *dir = xasprintf("%s/%s", base, id);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return berr_sys(err, errno, "cannot create cgroup %s", dir);
