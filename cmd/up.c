@@ -118,6 +118,11 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
 	int r = project_open(g, pos, false, &p, &err);
+	/* as docker compose says it; every service may sit behind a profile */
+	if (r == 0 && !p->order[0])
+		r = berr_set(&err, ENOENT, "no service selected%s",
+			     p->all_profiles && p->all_profiles[0] ? " (every service is in a profile: use --profile NAME)"
+								    : " (the compose file defines no services)");
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {

@@ -107,6 +107,13 @@ char **net_endpoints(const char *root, const char *project)
 
 static bool name_ok(const char *name) { return name_valid(name); }
 
+bool net_bridge_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= 15 && name[0] != '-' && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 /* Host ends of veths that detach let go of, and bridges of removed
  * networks: deleted together by the next net_sync (or at once by a later
  * attach or ensure that needs the names). */
@@ -385,9 +392,10 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 		r = pick_subnet(root, d, &subnet, err);
 		if (r == 0 && !(j = new_network(d, subnet, err)))
 			r = -EINVAL;
-		if (r == 0 && strlen(jstr(j, "bridge")) > 15)
-			r = berr_set(err, EINVAL, "network %s: bridge name %s is longer than 15 bytes", d->name,
-				     jstr(j, "bridge"));
+		if (r == 0 && !net_bridge_name_ok(jstr(j, "bridge")))
+			r = berr_set(err, EINVAL, "network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, "
+						  "'_', '.' and '-'",
+				     d->name, jstr(j, "bridge"));
 		struct nl_sock *sk = NULL;
 		if (r == 0 && link_open(&sk, err) == 0 && link_exists(sk, jstr(j, "bridge")))
 			r = berr_set(err, EEXIST, "network %s: a link named %s exists already and is not berth's", d->name,

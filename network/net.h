@@ -58,6 +58,9 @@ char *net_netns_path(const char *root, const char *container);
 /* Creates the network (state, bridge, address) or checks the existing one.
  * An external network must exist already. 1 when it was created. */
 int net_ensure(const char *root, const struct net_def *d, struct berr **err);
+/* A bridge name the kernel and nftables both take as it is: up to 15
+ * bytes of letters, digits, '_', '.' and '-', not starting with '.' or '-'. */
+bool net_bridge_name_ok(const char *name);
 bool net_exists(const char *root, const char *name);
 /* Removes a network nobody is attached to; -EBUSY names who still is.
  * Its bridge goes with the next net_sync, in one batch with the veths. */

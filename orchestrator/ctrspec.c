@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
@@ -210,6 +211,93 @@ static long long bytes_of(struct node *n)
 	if (n && node_int(n, &b) < 0 && node_str(n))
 		bytes_parse(n->str, &b);
 	return b;
+}
+
+enum limit_kind { L_CPUS, L_SHARES, L_QUOTA, L_PERIOD, L_MEMORY, L_BYTES, L_SWAP, L_PIDS };
+
+static const struct {
+	const char *path;
+	enum limit_kind kind;
+} limit_keys[] = {
+	{"cpus", L_CPUS},
+	{"deploy.resources.limits.cpus", L_CPUS},
+	{"deploy.resources.reservations.cpus", L_CPUS},
+	{"cpu_shares", L_SHARES},
+	{"cpu_quota", L_QUOTA},
+	{"cpu_period", L_PERIOD},
+	{"mem_limit", L_MEMORY},
+	{"deploy.resources.limits.memory", L_MEMORY},
+	{"mem_reservation", L_BYTES},
+	{"deploy.resources.reservations.memory", L_BYTES},
+	{"shm_size", L_BYTES},
+	{"memswap_limit", L_SWAP},
+	{"pids_limit", L_PIDS},
+	{"deploy.resources.limits.pids", L_PIDS},
+};
+
+static struct node *at_path(struct node *n, const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *k = strtok_r(copy, ".", &save); k && n; k = strtok_r(NULL, ".", &save))
+		n = node_map_get(n, k);
+	return n;
+}
+
+/* What the kernel would not take, or Docker refuses, is refused here
+ * with the range, instead of becoming a raw cgroup error or no limit. */
+static const char *limit_problem(enum limit_kind kind, struct node *v, char *buf, size_t size)
+{
+	double f = 0;
+	long long n = 0;
+	switch (kind) {
+	case L_CPUS: {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (node_float(v, &f) < 0 || !isfinite(f) || f <= 0)
+			return "must be a number of CPUs more than 0";
+		if (f > (double)cpus) {
+			snprintf(buf, size, "is more than the %ld CPUs this host has", cpus);
+			return buf;
+		}
+		return NULL;
+	}
+	case L_SHARES:
+		return node_int(v, &n) < 0 || n < 0 || n == 1 || n > 262144 ? "must be between 2 and 262144 (0: the default)"
+									    : NULL;
+	case L_QUOTA:
+		return node_int(v, &n) < 0 || (n != -1 && n != 0 && n < 1000)
+			       ? "must be -1 (no limit) or at least 1000 microseconds"
+			       : NULL;
+	case L_PERIOD:
+		return node_int(v, &n) < 0 || (n != 0 && (n < 1000 || n > 1000000))
+			       ? "must be between 1000 and 1000000 microseconds"
+			       : NULL;
+	case L_PIDS:
+		return node_int(v, &n) < 0 || n < -1 ? "must be -1 (no limit) or more" : NULL;
+	default:
+		break;
+	}
+	if (node_int(v, &n) < 0 && (!node_str(v) || bytes_parse(v->str, &n) < 0))
+		return "is not a size (as 512m or 2g)";
+	if (kind == L_SWAP)
+		return n < -1 ? "must be -1 (no limit) or a size" : NULL;
+	if (n < 0)
+		return "cannot be negative";
+	return kind == L_MEMORY && n > 0 && n < 6 * 1024 * 1024 ? "is below the 6m that the kernel needs (as Docker)"
+								 : NULL;
+}
+
+static int check_limits(struct node *svc, const char *service, struct berr **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(limit_keys); i++) {
+		struct node *v = at_path(svc, limit_keys[i].path);
+		char buf[96];
+		const char *problem = v && !node_is_null(v) ? limit_problem(limit_keys[i].kind, v, buf, sizeof(buf)) : NULL;
+		if (problem)
+			return node_err(err, v, "service %s: %s: %s %s", service, limit_keys[i].path,
+					node_str(v) ? v->str : "this value", problem);
+	}
+	return 0;
 }
 
 static void set_cgroup(struct node *svc, struct cgroup_spec *c)
@@ -800,6 +888,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_user(c, svc, s, err);
 	if (r == 0)
 		r = set_ulimits(svc, s);
+	if (r == 0)
+		r = check_limits(svc, c->service, err);
 	set_cgroup(svc, &s->cgroup);
 	if (r == 0)
 		r = set_devices(svc, c->service, s, err);

@@ -70,6 +70,10 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	node_bool(node_map_get(n, "external"), &d->external);
 	struct node *opts = node_map_get(n, "driver_opts");
 	d->bridge = node_str(node_map_get(opts, "com.docker.network.bridge.name"));
+	if (d->bridge && !net_bridge_name_ok(d->bridge))
+		return node_err(err, node_map_get(opts, "com.docker.network.bridge.name"),
+				"network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, '_', '.' and '-'",
+				key, d->bridge);
 	long long mtu = 0;
 	if (node_int(node_map_get(opts, "com.docker.network.driver.mtu"), &mtu) == 0 && (mtu < 68 || mtu > 65535))
 		return node_err(err, node_map_get(opts, "com.docker.network.driver.mtu"),

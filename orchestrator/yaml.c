@@ -25,6 +25,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t nanchors;
 	size_t nodes;
+	size_t bytes; /* text of the document as aliases expand it */
 	struct node *root;
 	struct berr **err;
 };
@@ -162,11 +163,26 @@ static void apply_merges(struct frame *f)
 	f->nmerges = 0;
 }
 
-static int count(struct builder *b, size_t n, struct pos p)
+/* The text an alias would copy: its scalars and keys, recursively (a few
+ * aliases of one long string expand to gigabytes without many nodes). */
+static size_t text_size(const struct node *n, size_t limit)
+{
+	size_t total = n->kind == NODE_SCALAR && n->str ? strlen(n->str) : 0;
+	for (size_t i = 0; i < n->n && total <= limit; i++) {
+		const struct node *c = n->kind == NODE_SEQ ? n->items[i] : n->pairs[i].val;
+		total += (n->kind == NODE_MAP ? strlen(n->pairs[i].key) : 0) + text_size(c, limit - total);
+	}
+	return total;
+}
+
+static int count(struct builder *b, size_t n, size_t bytes, struct pos p)
 {
 	b->nodes += n;
+	b->bytes += bytes;
 	if (b->nodes > YAML_MAX_NODES)
 		return fail_at(b, p, "document expands to more than %s nodes (an alias bomb?)", "2000000");
+	if (b->bytes > YAML_MAX_BYTES)
+		return fail_at(b, p, "document expands to more than %s MiB of text (an alias bomb?)", "128");
 	return 0;
 }
 
@@ -180,7 +196,7 @@ static int push(struct builder *b, struct node *n, const char *anchor, const cha
 	}
 	apply_tag(n, tag);
 	b->stack[b->depth++] = (struct frame){.node = n, .anchor = anchor ? xstrdup(anchor) : NULL};
-	return count(b, 1, n->pos);
+	return count(b, 1, 0, n->pos);
 }
 
 static int pop(struct builder *b)
@@ -204,7 +220,7 @@ static int on_scalar(struct builder *b, yaml_event_t *ev)
 	if (!plain)
 		n->flags |= NF_QUOTED;
 	apply_tag(n, (const char *)ev->data.scalar.tag);
-	int r = count(b, 1, p);
+	int r = count(b, 1, ev->data.scalar.length, p);
 	if (r < 0) {
 		node_free(n);
 		return r;
@@ -219,7 +235,7 @@ static int on_alias(struct builder *b, yaml_event_t *ev)
 	const struct node *a = anchor_get(b, name);
 	if (!a)
 		return fail_at(b, p, "unknown anchor \"%s\" (an alias must follow its anchor)", name);
-	int r = count(b, node_count(a, YAML_MAX_NODES + 1), p);
+	int r = count(b, node_count(a, YAML_MAX_NODES + 1), text_size(a, YAML_MAX_BYTES + 1), p);
 	if (r < 0)
 		return r;
 	struct node *c = node_clone(a);

@@ -7,6 +7,7 @@
 
 #define YAML_MAX_DEPTH 200
 #define YAML_MAX_NODES 2000000
+#define YAML_MAX_BYTES (128u << 20)
 
 /* Parse every document of data. An empty stream gives no documents. */
 int yaml_parse(const char *path, const char *data, size_t len, struct node ***docs, size_t *ndocs,

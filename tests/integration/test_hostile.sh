@@ -52,3 +52,42 @@ printf 'services:\n  web:\n    image: "a\\0b"\n' >nul.yaml
 expect "a NUL escape in a value is refused" 1 'nul.yaml:3:12: a value contains a NUL character' bounded -f nul.yaml config
 head -c 200000 /dev/urandom >junk.yaml
 expect "random bytes are refused cleanly" 1 'junk.yaml' bounded -f junk.yaml config
+
+# an alias chain that expands one long string hundreds of times: few
+# nodes, gigabytes of text
+{
+	printf 'x-big: &big "'
+	head -c 2000000 /dev/zero | tr '\0' 'a'
+	printf '"\nx-list: ['
+	for i in $(seq 1 400); do printf '*big,'; done
+	printf '*big]\nservices:\n  web:\n    image: busybox\n'
+} >textbomb.yaml
+expect "an alias bomb of long strings is refused at 128 MiB of text" 1 'textbomb.yaml:2:[0-9]+: document expands to more than 128 MiB of text' \
+	bounded -f textbomb.yaml config -q
+
+# nothing to run
+: >empty.yaml
+expect "up of an empty file says no service is selected" 1 'no service selected \(the compose file defines no services\)' \
+	"$PLAIN" -f empty.yaml -p hostile$$ up -d
+printf 'services:\n  a:\n    image: busybox\n    profiles: [debug]\n' >profiled.yaml
+expect "and when every service is in a profile, says so" 1 'no service selected \(every service is in a profile: use --profile NAME\)' \
+	"$PLAIN" -f profiled.yaml -p hostile$$ up -d
+
+# limits out of range: refused with the range, before anything is made
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+
+# a bridge name nftables or the kernel would choke on
+printf 'services:\n  a:\n    image: busybox\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: "br\\"; x"\n' >bridge.yaml
+expect "a bridge name with quotes is refused with its line" 1 'bridge.yaml:7:39: network default: bridge name "br"; x" cannot be used' \
+	"$PLAIN" -f bridge.yaml -p hostile$$ up -d
+expect "so is one from network create" 1 'bridge name "a b" cannot be used' "$PLAIN" network create -o 'com.docker.network.bridge.name=a b' hostile$$
+
+for l in "cpus: 1e308|is more than the [0-9]+ CPUs this host has" "cpus: -1|must be a number of CPUs more than 0" \
+	"cpu_shares: -7|must be between 2 and 262144" "cpu_quota: 5|must be -1 \(no limit\) or at least 1000" \
+	"cpu_period: 5|must be between 1000 and 1000000" "mem_limit: -5|cannot be negative" \
+	"mem_limit: 1k|is below the 6m" "pids_limit: -2|must be -1 \(no limit\) or more" \
+	"memswap_limit: -2|must be -1 \(no limit\) or a size" "shm_size: -1|cannot be negative"; do
+	printf 'services:\n  a:\n    image: busybox\n    %s\n' "${l%%|*}" >limit.yaml
+	expect "${l%%|*} is refused" 1 "limit.yaml:4:[0-9]+: service a: ${l%%:*}: .* ${l#*|}" "$PLAIN" -f limit.yaml -p hostile$$ up -d
+done
+check "and nothing was made for them" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ] && [ -z \"\$('$PLAIN' network ls -q 2>/dev/null)\" ]"
