@@ -147,6 +147,8 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	r = pl->exists ? 0 : write_meta(root, pl, p->name, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
+	if (r == 0 && !pl->same && pl->spec.seccomp_profile && seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
+		r = berr_prefix(err, "service %s: ", service);
 	image_config_free(&ic);
 	pl->own_netns = netplan_own_netns(svc);
 	if (r == 0 && !pl->same && pl->own_netns)

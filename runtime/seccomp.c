@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sched.h>
+#include <string.h>
+#include <strings.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -117,55 +119,180 @@ static void default_rules(scmp_filter_ctx ctx, uint64_t caps)
 	}
 }
 
-static uint32_t action_of(const char *a)
+/* A Docker action name and its errnoRet; false for one berth cannot carry out. */
+static bool action_of(const char *a, json_t *errno_ret, uint32_t *out)
 {
-	if (streq(a, "SCMP_ACT_ALLOW"))
-		return SCMP_ACT_ALLOW;
-	if (streq(a, "SCMP_ACT_KILL") || streq(a, "SCMP_ACT_KILL_THREAD"))
-		return SCMP_ACT_KILL;
-	if (streq(a, "SCMP_ACT_KILL_PROCESS"))
-		return SCMP_ACT_KILL_PROCESS;
-	if (streq(a, "SCMP_ACT_TRAP"))
-		return SCMP_ACT_TRAP;
-	if (streq(a, "SCMP_ACT_LOG"))
-		return SCMP_ACT_LOG;
-	return SCMP_ACT_ERRNO(EPERM);
+	int e = json_is_integer(errno_ret) ? (int)json_integer_value(errno_ret) : EPERM;
+	static const struct {
+		const char *name;
+		uint32_t action;
+	} plain[] = {{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},		{"SCMP_ACT_KILL", SCMP_ACT_KILL},
+		     {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL},	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+		     {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},		{"SCMP_ACT_LOG", SCMP_ACT_LOG}};
+	for (size_t i = 0; a && i < ARRAY_SIZE(plain); i++)
+		if (streq(a, plain[i].name)) {
+			*out = plain[i].action;
+			return true;
+		}
+	if (streq(a, "SCMP_ACT_ERRNO") || streq(a, "SCMP_ACT_TRACE")) {
+		*out = streq(a, "SCMP_ACT_ERRNO") ? SCMP_ACT_ERRNO(e) : SCMP_ACT_TRACE(e);
+		return true;
+	}
+	return false;
 }
 
-/* A Docker-format profile: defaultAction and syscalls[{names, action}];
- * argument filters and per-capability includes are honoured roughly. */
+static bool op_of(const char *op, enum scmp_compare *out)
+{
+	static const struct {
+		const char *name;
+		enum scmp_compare op;
+	} ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+		   {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+		   {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+	for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
+		if (streq(op, ops[i].name)) {
+			*out = ops[i].op;
+			return true;
+		}
+	return false;
+}
+
+static bool has_cap(uint64_t caps, json_t *name)
+{
+	int n = cap_from_name(json_string_value(name) ? json_string_value(name) : "");
+	return n >= 0 && (caps & (1ULL << n));
+}
+
+static bool arch_listed(json_t *arches)
+{
+	size_t k;
+	json_t *a;
+	json_array_foreach(arches, k, a)
+	{
+		const char *s = json_string_value(a);
+		if (s && seccomp_arch_resolve_name(strncasecmp(s, "SCMP_ARCH_", 10) == 0 ? s + 10 : s) ==
+				 seccomp_arch_native())
+			return true;
+	}
+	return false;
+}
+
+/* Docker's rules for when an entry applies (moby profiles/seccomp):
+ * includes.caps all held, includes.arches naming this one, no
+ * excludes.caps held, excludes.arches not naming this one. minKernel is
+ * refused rather than guessed at. */
+static int applies(json_t *rule, uint64_t caps, bool *yes, struct berr **err)
+{
+	json_t *inc = json_object_get(rule, "includes"), *exc = json_object_get(rule, "excludes");
+	size_t k;
+	json_t *c;
+	*yes = true;
+	if (json_object_get(inc, "minKernel") || json_object_get(exc, "minKernel"))
+		return berr_set(err, ENOTSUP, "minKernel is not supported");
+	json_array_foreach(json_object_get(inc, "caps"), k, c) *yes &= has_cap(caps, c);
+	json_array_foreach(json_object_get(exc, "caps"), k, c) *yes &= !has_cap(caps, c);
+	if (json_array_size(json_object_get(inc, "arches")) && !arch_listed(json_object_get(inc, "arches")))
+		*yes = false;
+	if (arch_listed(json_object_get(exc, "arches")))
+		*yes = false;
+	return 0;
+}
+
+static int arg_of(json_t *a, struct scmp_arg_cmp *out, struct berr **err)
+{
+	enum scmp_compare op;
+	json_t *idx = json_object_get(a, "index");
+	if (!json_is_integer(idx) || json_integer_value(idx) < 0 || json_integer_value(idx) > 5 ||
+	    !op_of(json_string_value(json_object_get(a, "op")), &op))
+		return berr_set(err, EINVAL, "an argument filter needs an index 0-5 and an op such as SCMP_CMP_EQ");
+	*out = (struct scmp_arg_cmp){(unsigned)json_integer_value(idx), op,
+				     (scmp_datum_t)json_integer_value(json_object_get(a, "value")),
+				     (scmp_datum_t)json_integer_value(json_object_get(a, "valueTwo"))};
+	return 0;
+}
+
+/* One entry's rules for one syscall: its argument filters in one rule, or
+ * (as Docker does) one rule per filter when an index repeats, since the
+ * kernel cannot AND two tests of one argument. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, json_t *args, struct berr **err)
+{
+	size_t n = json_array_size(args);
+	struct scmp_arg_cmp cmp[6];
+	bool repeats = false;
+	unsigned seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= 6 || arg_of(json_array_get(args, i), &cmp[i], err) < 0)
+			return i >= 6 ? berr_set(err, EINVAL, "more than 6 argument filters") : -EINVAL;
+		repeats |= (seen >> cmp[i].arg) & 1;
+		seen |= 1u << cmp[i].arg;
+	}
+	int r = 0;
+	if (!repeats)
+		r = seccomp_rule_add_array(ctx, action, nr, (unsigned)n, cmp);
+	for (size_t i = 0; repeats && r == 0 && i < n; i++)
+		r = seccomp_rule_add_array(ctx, action, nr, 1, &cmp[i]);
+	return r < 0 ? berr_set(err, -r, "libseccomp refused the rule: %s", strerror(-r)) : 0;
+}
+
+/* A Docker-format profile (moby's default.json reads as it is):
+ * defaultAction and defaultErrnoRet, syscalls[] with names, action,
+ * errnoRet, args, includes and excludes. Every rule is checked; what
+ * berth cannot honour refuses the profile. */
 static int profile_rules(scmp_filter_ctx *ctx, const char *path, uint64_t caps, struct berr **err)
 {
 	json_error_t je;
 	json_t *j = json_load_file(path, 0, &je);
 	if (!j)
 		return berr_set(err, EINVAL, "seccomp profile %s: %s (line %d)", path, je.text, je.line);
-	const char *def = json_string_value(json_object_get(j, "defaultAction"));
-	*ctx = seccomp_init(def ? action_of(def) : SCMP_ACT_ERRNO(EPERM));
+	const char *defname = json_string_value(json_object_get(j, "defaultAction"));
+	uint32_t def;
+	if (!action_of(defname ? defname : "SCMP_ACT_ERRNO", json_object_get(j, "defaultErrnoRet"), &def)) {
+		int r = berr_set(err, EINVAL, "seccomp profile %s: defaultAction %s is not supported", path, defname);
+		json_decref(j);
+		return r;
+	}
+	*ctx = seccomp_init(def);
+	int r = *ctx ? 0 : berr_set(err, ENOMEM, "cannot build a seccomp filter");
 	size_t i;
 	json_t *rule;
 	json_array_foreach(json_object_get(j, "syscalls"), i, rule)
 	{
-		json_t *inc = json_object_get(json_object_get(rule, "includes"), "caps");
-		bool ok = !inc;
-		size_t k;
-		json_t *c;
-		json_array_foreach(inc, k, c)
-		{
-			int n = cap_from_name(json_string_value(c) ? json_string_value(c) : "");
-			ok |= n >= 0 && (caps & (1ULL << n));
-		}
 		const char *act = json_string_value(json_object_get(rule, "action"));
+		uint32_t action;
+		bool yes = false;
+		if (r == 0 && !action_of(act, json_object_get(rule, "errnoRet"), &action))
+			r = berr_set(err, EINVAL, "action %s is not supported", act ? act : "(none)");
+		if (r == 0)
+			r = applies(rule, caps, &yes, err);
+		json_t *names = json_object_get(rule, "names");
+		if (!names && json_object_get(rule, "name"))
+			names = json_pack("[O]", json_object_get(rule, "name"));
+		else
+			json_incref(names);
+		size_t k;
 		json_t *name;
-		json_array_foreach(json_object_get(rule, "names"), k, name)
+		json_array_foreach(names, k, name)
 		{
-			int nr = ok ? seccomp_syscall_resolve_name(json_string_value(name) ?: "") : __NR_SCMP_ERROR;
-			if (nr != __NR_SCMP_ERROR)
-				seccomp_rule_add(*ctx, act ? action_of(act) : SCMP_ACT_ALLOW, nr, 0);
+			int nr = seccomp_syscall_resolve_name(json_string_value(name) ?: "");
+			/* a syscall this architecture lacks, or the default's own action: nothing to add */
+			if (r < 0 || !yes || nr == __NR_SCMP_ERROR || action == def)
+				continue;
+			r = add_rule(*ctx, action, nr, json_object_get(rule, "args"), err);
+			if (r < 0)
+				berr_prefix(err, "%s: ", json_string_value(name));
+		}
+		json_decref(names);
+		if (r < 0) {
+			berr_prefix(err, "seccomp profile %s: syscalls[%zu]: ", path, i);
+			break;
 		}
 	}
 	json_decref(j);
-	return 0;
+	if (r < 0 && *ctx) {
+		seccomp_release(*ctx);
+		*ctx = NULL;
+	}
+	return r;
 }
 
 /* The program for a profile, compiled. */
@@ -230,4 +357,11 @@ int seccomp_write_bpf(const char *profile, uint64_t caps, const char *cache_dir,
 	if (r == 0)
 		r = fs_write_replace(out, bpf, len, 0600, err);
 	return r;
+}
+
+int seccomp_check(const char *profile, uint64_t caps, struct berr **err)
+{
+	_cleanup_free_ char *bpf = NULL;
+	size_t len;
+	return compile(profile, caps, &bpf, &len, err);
 }

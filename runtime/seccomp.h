@@ -13,4 +13,8 @@
  * the default program is cached in cache_dir (may be NULL). */
 int seccomp_write_bpf(const char *profile, uint64_t caps, const char *cache_dir, const char *out, struct berr **err);
 
+/* Compile the profile and throw the program away: whether it can be used,
+ * checked before anything is made for the container. */
+int seccomp_check(const char *profile, uint64_t caps, struct berr **err);
+
 #endif

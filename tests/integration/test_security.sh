@@ -16,8 +16,34 @@ cat >nomkdir.json <<'JSON'
 {"defaultAction": "SCMP_ACT_ALLOW",
  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
 JSON
+# Docker-format profiles with argument filters and capability excludes:
+# chmod to 0700 refused, to others allowed; mkdir refused unless the
+# container holds CAP_CHOWN.
+cat >args.json <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["chmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 448, "op": "SCMP_CMP_EQ"}]},
+              {"names": ["fchmodat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 2, "value": 448, "op": "SCMP_CMP_EQ"}]}]}
+JSON
+cat >excl.json <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "excludes": {"caps": ["CAP_CHOWN"]}}]}
+JSON
+printf '{"defaultAction": "SCMP_ACT_NOTIFY"}\n' >notify.json
 cat >compose.yaml <<'YAML'
 services:
+  args:
+    image: busybox
+    security_opt: ["seccomp=./args.json"]
+    command: sh -c 'touch /tmp/a; chmod 700 /tmp/a 2>&1 || echo "0700 refused"; chmod 755 /tmp/a && echo "0755 made"'
+  excl:
+    image: busybox
+    security_opt: ["seccomp=./excl.json"]
+    command: sh -c 'mkdir /tmp/a && echo "made with CAP_CHOWN"'
+  exclnocap:
+    image: busybox
+    cap_drop: [CHOWN]
+    security_opt: ["seccomp=./excl.json"]
+    command: sh -c 'mkdir /tmp/a 2>&1 || echo "refused without CAP_CHOWN"'
   profiled:
     image: busybox
     security_opt: ["seccomp=./nomkdir.json"]
@@ -47,6 +73,14 @@ YAML
 expect "up -d" 0 Started "$BERTH" up -d
 wait_until 5 sh -c "'$BERTH' logs profiled | grep -q Seccomp"
 expect "a Docker-format seccomp profile is applied" 0 'mkdir refused' "$BERTH" logs --no-log-prefix profiled
+expect "its argument filters are honoured: chmod 0700 refused" 0 '0700 refused' "$BERTH" logs --no-log-prefix args
+expect "and chmod 0755 allowed" 0 '0755 made' "$BERTH" logs --no-log-prefix args
+expect "a rule excluded for a capability the container holds does not apply" 0 'made with CAP_CHOWN' "$BERTH" logs --no-log-prefix excl
+expect "and applies, with its errnoRet, without it" 0 'Permission denied.*|refused without CAP_CHOWN' "$BERTH" logs --no-log-prefix exclnocap
+printf 'services:\n  n:\n    image: busybox\n    security_opt: ["seccomp=./notify.json"]\n' >notify.yaml
+expect "a profile with an action berth cannot carry out is refused" 1 'service n: seccomp profile .*notify.json: defaultAction SCMP_ACT_NOTIFY is not supported' \
+	"$BERTH" -f notify.yaml -p notify$$ up -d
+expect_quiet "before anything was made for it" 1 sh -c "'$BERTH' network ls | grep notify$$"
 host_caps=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
 expect "privileged: every capability the host has" 0 "CapEff:.*$host_caps" "$BERTH" logs --no-log-prefix priv
 expect "privileged: no seccomp filter" 0 'Seccomp:.0' "$BERTH" logs --no-log-prefix priv
