@@ -3,31 +3,45 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <unistd.h>
 
 #include "util.h"
 
-int spawn_detached(const char *path, char *const argv[], int pass, const int stdio[3], pid_t *pid)
+int spawn_fds(const char *path, char *const argv[], const int *fds, int nfds, bool new_session, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr, (new_session ? POSIX_SPAWN_SETSID : 0) | POSIX_SPAWN_SETSIGMASK |
+						POSIX_SPAWN_SETSIGDEF);
 	sigset_t none, all;
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	for (int i = 0; i < 3; i++) {
-		if (stdio && stdio[i] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
-		else
+	/* copies above every target first, so that no dup2 clobbers a source */
+	int high[16];
+	for (int i = 0; i < nfds && i < 16; i++)
+		high[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 16) : -1;
+	for (int i = 0; i < nfds && i < 16; i++) {
+		if (high[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, high[i], i); /* dup2 clears close-on-exec */
+		else if (i < 3)
 			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
 	}
-	posix_spawn_file_actions_adddup2(&fa, pass, 3); /* dup2 clears close-on-exec */
 	extern char **environ;
 	int e = posix_spawn(pid, path, &fa, &attr, argv, environ);
+	for (int i = 0; i < nfds && i < 16; i++)
+		if (high[i] >= 0)
+			close(high[i]);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return e;
+}
+
+int spawn_detached(const char *path, char *const argv[], int pass, const int stdio[3], pid_t *pid)
+{
+	int fds[4] = {stdio ? stdio[0] : -1, stdio ? stdio[1] : -1, stdio ? stdio[2] : -1, pass};
+	return spawn_fds(path, argv, fds, 4, true, pid);
 }

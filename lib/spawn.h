@@ -14,4 +14,8 @@
  * value. */
 int spawn_detached(const char *path, char *const argv[], int pass, const int stdio[3], pid_t *pid);
 
+/* Runs path with argv, fds[i] as its fd i (-1: /dev/null for 0-2, none
+ * above), in a new session when asked. 0 or an errno value. */
+int spawn_fds(const char *path, char *const argv[], const int *fds, int nfds, bool new_session, pid_t *pid);
+
 #endif

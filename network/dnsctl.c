@@ -86,7 +86,8 @@ static int spawn(const char *root, struct berr **err)
 int dnsctl_update(const char *root, const char *records, bool running, struct berr **err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/net/dns/records", root);
-	int r = fs_write_replace(path, records, strlen(records), 0600, err);
+	/* 0644: the responder reads it as nobody; the state root above is 0700 */
+	int r = fs_write_replace(path, records, strlen(records), 0644, err);
 	if (r < 0)
 		return r;
 	int fd = dial(root);
@@ -94,5 +95,9 @@ int dnsctl_update(const char *root, const char *records, bool running, struct be
 		return running ? spawn(root, err) : 0;
 	r = ask(fd, running ? "reload" : "exit", err);
 	close(fd);
+	if (r == 0 && !running) {
+		_cleanup_free_ char *sock = xasprintf("%s/net/dns/sock", root);
+		unlink(sock);
+	}
 	return r;
 }

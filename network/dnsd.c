@@ -7,11 +7,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 
+#include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "dnsmsg.h"
 
@@ -36,16 +43,19 @@ struct listener {
 	int fd;
 };
 
+/* A question forwarded upstream: a random id, and a socket of its own to
+ * each upstream (a fresh, random source port), so that an answer must
+ * guess both and name the same question to be taken (RFC 5452). */
 struct pending {
 	uint16_t id;
-	int fd; /* -1: free */
+	int fd; /* the listener it came in on; -1: free */
 	struct sockaddr_in client;
 	int64_t at;
 	struct dns_query q; /* as the client sent it, for a SERVFAIL */
+	int ufd[MAX_UPSTREAM];
 };
 
 static struct {
-	char *records_path;
 	struct rec *recs;
 	size_t nrecs;
 	struct member *members;
@@ -53,12 +63,11 @@ static struct {
 	struct listener ls[MAX_LISTEN];
 	size_t nls;
 	struct sockaddr_in up[MAX_UPSTREAM];
-	int upfd[MAX_UPSTREAM]; /* connected, so that a closed port is told at once */
 	int64_t down_until[MAX_UPSTREAM];
 	size_t nup;
 	struct pending pend[PENDING];
-	uint16_t next_id;
 	unsigned rot;
+	int dir; /* net/dns, opened before privileges are dropped */
 } D;
 
 static int64_t mono_ms(void)
@@ -110,6 +119,24 @@ static int open_listener(uint32_t addr)
 	return fd;
 }
 
+/* net/dns/records, through the directory opened while we were root. */
+static int read_records(char **text, size_t *len)
+{
+	int fd = openat(D.dir, "records", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	struct buf b = {0};
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < (64u << 20))
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	*len = b.len;
+	*text = b.s ? buf_steal(&b) : xstrdup("");
+	buf_free(&b);
+	return n < 0 ? -EIO : 0;
+}
+
 /* Reads the records file and listens on exactly its gateways. */
 static void reload(void)
 {
@@ -123,7 +150,7 @@ static void reload(void)
 	D.nmembers = 0;
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	if (fs_read_file(D.records_path, 64u << 20, &text, &len, NULL) < 0)
+	if (read_records(&text, &len) < 0)
 		text = xstrdup("");
 	uint32_t want[MAX_LISTEN];
 	size_t nwant = 0;
@@ -201,23 +228,65 @@ static bool upstream_alive(void)
 {
 	int64_t now = mono_ms();
 	for (size_t i = 0; i < D.nup; i++)
-		if (D.upfd[i] >= 0 && D.down_until[i] <= now)
+		if (D.down_until[i] <= now)
 			return true;
 	return false;
 }
 
+static void finish(struct pending *p)
+{
+	for (size_t i = 0; i < MAX_UPSTREAM; i++) {
+		if (p->ufd[i] >= 0)
+			close(p->ufd[i]);
+		p->ufd[i] = -1;
+	}
+	p->fd = -1;
+}
+
+static void fail(struct pending *p)
+{
+	reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
+	finish(p);
+}
+
+/* A free slot, or the oldest question's (it waited long enough: SERVFAIL). */
+static struct pending *slot(void)
+{
+	struct pending *oldest = &D.pend[0];
+	for (size_t i = 0; i < PENDING; i++) {
+		if (D.pend[i].fd < 0)
+			return &D.pend[i];
+		if (D.pend[i].at < oldest->at)
+			oldest = &D.pend[i];
+	}
+	fail(oldest);
+	return oldest;
+}
+
 static void forward(int fd, const struct sockaddr_in *client, const struct dns_query *q, uint8_t *pkt, size_t len)
 {
-	uint16_t id = D.next_id++;
-	struct pending *p = &D.pend[id % PENDING];
-	if (p->fd >= 0) /* the oldest question waited long enough */
-		reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
-	*p = (struct pending){id, fd, *client, mono_ms(), *q};
+	uint16_t id;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint16_t)(mono_ms() ^ (int64_t)getpid() ^ (int64_t)(uintptr_t)&id);
+	struct pending *p = slot();
+	*p = (struct pending){id, fd, *client, mono_ms(), *q, {-1, -1, -1}};
 	pkt[0] = (uint8_t)(id >> 8);
 	pkt[1] = (uint8_t)id;
-	for (size_t i = 0; i < D.nup; i++)
-		if (D.upfd[i] >= 0 && send(D.upfd[i], pkt, len, 0) < 0 && errno == ECONNREFUSED)
-			D.down_until[i] = mono_ms() + UPSTREAM_RETRY_MS;
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < D.nup; i++) {
+		if (D.down_until[i] > now)
+			continue;
+		/* connected, so that a closed port is told at once */
+		int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (u >= 0 && connect(u, (struct sockaddr *)&D.up[i], sizeof(D.up[i])) == 0 && send(u, pkt, len, 0) >= 0) {
+			p->ufd[i] = u;
+			continue;
+		}
+		if (errno == ECONNREFUSED)
+			D.down_until[i] = now + UPSTREAM_RETRY_MS;
+		if (u >= 0)
+			close(u);
+	}
 }
 
 /* The networks the asker is on (by gateway); an address berth does not
@@ -285,36 +354,35 @@ static void on_query(struct listener *l)
 
 static void fail_pending(void)
 {
-	for (size_t i = 0; i < PENDING; i++) {
-		struct pending *p = &D.pend[i];
-		if (p->fd >= 0)
-			reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
-		p->fd = -1;
-	}
+	for (size_t i = 0; i < PENDING; i++)
+		if (D.pend[i].fd >= 0)
+			fail(&D.pend[i]);
 }
 
-static void on_upstream(size_t u)
+/* An answer on question p's socket to upstream u: taken only with the id
+ * we chose and the question we asked; the first such answer wins. */
+static void on_upstream(struct pending *p, size_t u)
 {
 	uint8_t pkt[4096];
-	ssize_t n = recv(D.upfd[u], pkt, sizeof(pkt), 0);
+	ssize_t n = recv(p->ufd[u], pkt, sizeof(pkt), 0);
 	if (n < 0 && errno == ECONNREFUSED) {
 		/* nothing listens there: while no upstream does, answer SERVFAIL at once */
 		D.down_until[u] = mono_ms() + UPSTREAM_RETRY_MS;
+		close(p->ufd[u]);
+		p->ufd[u] = -1;
 		if (!upstream_alive())
 			fail_pending();
 		return;
 	}
-	if (n < 12)
+	struct dns_query r;
+	if (n < 12 || dns_parse_reply(pkt, (size_t)n, &r) < 0 || r.id != p->id || !streq(r.name, p->q.name) ||
+	    r.type != p->q.type || r.class_ != p->q.class_)
 		return;
 	D.down_until[u] = 0;
-	uint16_t id = (uint16_t)(pkt[0] << 8 | pkt[1]);
-	struct pending *p = &D.pend[id % PENDING];
-	if (p->fd < 0 || p->id != id)
-		return;
 	pkt[0] = (uint8_t)(p->q.id >> 8);
 	pkt[1] = (uint8_t)p->q.id;
 	sendto(p->fd, pkt, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof(p->client));
-	p->fd = -1; /* the first answer wins */
+	finish(p);
 }
 
 /* Questions the upstreams left unanswered get SERVFAIL; returns how
@@ -331,8 +399,7 @@ static size_t expire(void)
 			waiting++;
 			continue;
 		}
-		reply(p->fd, &p->client, &p->q, DNS_RCODE_SERVFAIL, NULL, 0);
-		p->fd = -1;
+		fail(p);
 	}
 	return waiting;
 }
@@ -396,7 +463,7 @@ static int control_socket(const char *path)
 }
 
 /* One command per connection: "reload" or "exit". */
-static bool on_control(int lfd, const char *sock_path)
+static bool on_control(int lfd)
 {
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
@@ -404,7 +471,7 @@ static bool on_control(int lfd, const char *sock_path)
 	struct pollfd pf = {c, POLLIN, 0};
 	char cmd[32] = {0};
 	if (poll(&pf, 1, 1000) == 1 && read(c, cmd, sizeof(cmd) - 1) > 0 && streq(cmd, "exit")) {
-		unlink(sock_path);
+		/* berth removes the socket: we may not (we run as nobody now) */
 		if (write(c, "bye", 3) < 0)
 			return false;
 		return false; /* c closes when the process is gone, which the caller waits for */
@@ -416,42 +483,73 @@ static bool on_control(int lfd, const char *sock_path)
 	return true;
 }
 
+/* After the sockets are made: nobody (65534), with only the capability to
+ * bind port 53 on the gateways of networks made later. A question from a
+ * container is the only input from outside; answering it needs nothing
+ * more. */
+static int drop_privileges(void)
+{
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		return -errno;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+	d[0].effective = d[0].permitted = 1u << CAP_NET_BIND_SERVICE;
+	if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Fills pf with the control socket, every question's upstream sockets and
+ * the listeners; who[k] says which question and upstream pf[k] is. */
+static size_t poll_set(int ctl, struct pollfd *pf, size_t *who)
+{
+	size_t n = 0;
+	pf[n++] = (struct pollfd){ctl, POLLIN, 0};
+	for (size_t i = 0; i < PENDING; i++)
+		for (size_t u = 0; u < MAX_UPSTREAM; u++)
+			if (D.pend[i].fd >= 0 && D.pend[i].ufd[u] >= 0) {
+				who[n] = i * MAX_UPSTREAM + u;
+				pf[n++] = (struct pollfd){D.pend[i].ufd[u], POLLIN, 0};
+			}
+	return n;
+}
+
 int dnsd_main(const char *root, int ready_fd)
 {
 	signal(SIGPIPE, SIG_IGN);
-	_cleanup_free_ char *lock_path = xasprintf("%s/net/dns/lock", root);
+	_cleanup_free_ char *dir_path = xasprintf("%s/net/dns", root);
 	_cleanup_free_ char *sock_path = xasprintf("%s/net/dns/sock", root);
-	D.records_path = xasprintf("%s/net/dns/records", root);
-	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	D.dir = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lock = D.dir >= 0 ? openat(D.dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
 		return 0; /* another responder serves this root */
 	int ctl = control_socket(sock_path);
-	if (ctl < 0)
+	/* nobody reads the records through D.dir; the state root above stays 0700 */
+	if (ctl < 0 || fchmod(D.dir, 0711) < 0)
 		return 1;
-	for (size_t i = 0; i < PENDING; i++)
+	for (size_t i = 0; i < PENDING; i++) {
 		D.pend[i].fd = -1;
-	find_upstreams();
-	for (size_t i = 0; i < D.nup; i++) {
-		D.upfd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (D.upfd[i] >= 0 && connect(D.upfd[i], (struct sockaddr *)&D.up[i], sizeof(D.up[i])) < 0) {
-			close(D.upfd[i]);
-			D.upfd[i] = -1;
-		}
+		for (size_t u = 0; u < MAX_UPSTREAM; u++)
+			D.pend[i].ufd[u] = -1;
 	}
-	D.next_id = (uint16_t)(mono_ms() ^ getpid());
+	find_upstreams();
 	reload();
+	int dropped = drop_privileges();
+	if (dropped < 0) {
+		fprintf(stderr, "berth-dns: cannot drop privileges: %s\n", strerror(-dropped));
+		return 1;
+	}
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "1", 1) < 0)
 			fprintf(stderr, "berth-dns: cannot report ready: %s\n", strerror(errno));
 		close(ready_fd);
 	}
 	size_t waiting = 0;
+	static struct pollfd pf[1 + PENDING * MAX_UPSTREAM + MAX_LISTEN];
+	static size_t who[1 + PENDING * MAX_UPSTREAM + MAX_LISTEN];
 	for (;;) {
-		struct pollfd pf[1 + MAX_UPSTREAM + MAX_LISTEN];
-		size_t n = 0;
-		pf[n++] = (struct pollfd){ctl, POLLIN, 0};
-		for (size_t i = 0; i < MAX_UPSTREAM; i++) /* fd -1 is skipped by poll */
-			pf[n++] = (struct pollfd){i < D.nup ? D.upfd[i] : -1, POLLIN, 0};
+		size_t first_listener = poll_set(ctl, pf, who), n = first_listener;
 		for (size_t i = 0; i < D.nls; i++)
 			pf[n++] = (struct pollfd){D.ls[i].fd, POLLIN, 0};
 		if (poll(pf, n, waiting ? 250 : -1) < 0) {
@@ -459,14 +557,18 @@ int dnsd_main(const char *root, int ready_fd)
 				continue;
 			return 1;
 		}
-		for (size_t i = 0; i < MAX_UPSTREAM; i++)
-			if (pf[1 + i].revents & (POLLIN | POLLERR))
-				on_upstream(i);
-		size_t nls = D.nls, base = 1 + MAX_UPSTREAM; /* a reload below may change the listeners */
-		for (size_t i = 0; i < nls && base + i < n; i++)
-			if (pf[base + i].revents & POLLIN)
+		for (size_t k = 1; k < first_listener; k++) {
+			struct pending *p = &D.pend[who[k] / MAX_UPSTREAM];
+			size_t u = who[k] % MAX_UPSTREAM;
+			/* an earlier answer in this round may have finished the question */
+			if ((pf[k].revents & (POLLIN | POLLERR)) && p->fd >= 0 && p->ufd[u] == pf[k].fd)
+				on_upstream(p, u);
+		}
+		size_t nls = D.nls; /* a reload below may change the listeners */
+		for (size_t i = 0; i < nls && first_listener + i < n; i++)
+			if (pf[first_listener + i].revents & POLLIN)
 				on_query(&D.ls[i]);
-		if ((pf[0].revents & POLLIN) && !on_control(ctl, sock_path))
+		if ((pf[0].revents & POLLIN) && !on_control(ctl))
 			return 0;
 		waiting = expire();
 	}

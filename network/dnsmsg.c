@@ -44,15 +44,15 @@ static int read_name(const uint8_t *pkt, size_t len, size_t *off, char *out)
 	return -EINVAL;
 }
 
-int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
+static int parse_question(const uint8_t *pkt, size_t len, struct dns_query *q, bool reply)
 {
 	if (len < HEADER)
 		return -EINVAL;
 	memset(q, 0, sizeof(*q));
 	q->id = get16(pkt);
 	q->flags = get16(pkt + 2);
-	if ((q->flags & 0x8000) || get16(pkt + 4) != 1 || get16(pkt + 6) != 0)
-		return -EINVAL; /* a response, or not exactly one question */
+	if (!(q->flags & 0x8000) != !reply || get16(pkt + 4) != 1 || (!reply && get16(pkt + 6) != 0))
+		return -EINVAL; /* not the kind asked for, or not exactly one question */
 	size_t off = HEADER;
 	if (read_name(pkt, len, &off, q->name) < 0 || off + 4 > len)
 		return -EINVAL;
@@ -61,6 +61,10 @@ int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
 	q->question_end = off + 4;
 	return 0;
 }
+
+int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q) { return parse_question(pkt, len, q, false); }
+
+int dns_parse_reply(const uint8_t *pkt, size_t len, struct dns_query *q) { return parse_question(pkt, len, q, true); }
 
 static int write_name(const char *name, uint8_t *out, size_t cap, size_t *off)
 {

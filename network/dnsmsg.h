@@ -23,6 +23,9 @@ struct dns_query {
 
 /* 0, or -EINVAL for anything that is not one well-formed question. */
 int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
+/* The same for an upstream's answer (QR set, one question, any records):
+ * its id and question, to match it with what was asked. */
+int dns_parse_reply(const uint8_t *pkt, size_t len, struct dns_query *q);
 /* The answer to q: rcode, and for A queries the addresses (host order).
  * Returns its length, or -ENOSPC when cap is too small. */
 int dns_build_answer(const struct dns_query *q, int rcode, const uint32_t *ips, size_t nips, uint32_t ttl,

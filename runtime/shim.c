@@ -23,6 +23,8 @@
 #include "../lib/fs.h"
 #include "../network/dnsd.h"
 #include "cgroup.h"
+#include "enter.h"
+#include "exeseal.h"
 #include "process.h"
 #include "state.h"
 
@@ -463,6 +465,17 @@ int main(int argc, char **argv)
 		return init_main(argc - (argc > 1 && streq(argv[1], "init")), argv + (argc > 1 && streq(argv[1], "init")));
 	if (argc == 4 && streq(argv[1], "dns"))
 		return dnsd_main(argv[2], atoi(argv[3]));
+	/* what runs containers runs from a read-only view of this binary */
+	int sealed = exe_reexec_sealed(argv);
+	if (sealed < 0) {
+		fprintf(stderr, "berth-shim: cannot run from a read-only view of its binary: %s\n", strerror(-sealed));
+		if (argc == 3)
+			dprintf(atoi(argv[2]), "error 125 berth-shim cannot run from a read-only view of its binary: %s",
+				strerror(-sealed));
+		return 125;
+	}
+	if (argc >= 2 && streq(argv[1], "enter"))
+		return enter_main(argc, argv);
 	if (argc != 3) {
 		fprintf(stderr, "usage: berth-shim DIR READY_FD | dns ROOT READY_FD (started by berth)\n");
 		return 2;

@@ -2,11 +2,14 @@
  * runs inside busybox images too (Debian's busybox has no UDP tools):
  *   netpeer udp-echo PORT          answers every datagram with "echo:" + it
  *   netpeer udp-send IP PORT MSG   sends MSG, prints the answer (2 s limit)
- *   netpeer dns PORT IP            a DNS server on 127.0.0.1:PORT answering
- *                                  every A query with IP (a fake upstream) */
+ *   netpeer dns PORT IP [wrong]    a DNS server on 127.0.0.1:PORT answering
+ *                                  every A query with IP (a fake upstream);
+ *                                  prints "query SRCPORT ID" for each; with
+ *                                  wrong, answers another question (a spoof) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +60,9 @@ int main(int argc, char **argv)
 		printf("%.*s\n", (int)n, (char *)buf);
 		return 0;
 	}
-	if (argc == 4 && !strcmp(argv[1], "dns")) {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "dns")) {
+		bool wrong = argc == 5 && !strcmp(argv[4], "wrong");
+		setvbuf(stdout, NULL, _IOLBF, 0);
 		int fd = udp_bound("127.0.0.1", atoi(argv[2]));
 		struct in_addr a;
 		inet_pton(AF_INET, argv[3], &a);
@@ -68,11 +73,14 @@ int main(int argc, char **argv)
 			struct dns_query q;
 			if (n <= 0 || dns_parse_query(buf, (size_t)n, &q) < 0)
 				continue;
+			printf("query %u %u\n", ntohs(from.sin_port), q.id);
+			if (wrong)
+				q.name[0] = q.name[0] == 'x' ? 'y' : 'x';
 			int len = dns_build_answer(&q, DNS_RCODE_OK, &ip, q.type == DNS_TYPE_A, 60, out, sizeof(out));
 			if (len > 0)
 				sendto(fd, out, (size_t)len, 0, (struct sockaddr *)&from, fl);
 		}
 	}
-	fprintf(stderr, "usage: netpeer udp-echo PORT | udp-send IP PORT MSG | dns PORT IP\n");
+	fprintf(stderr, "usage: netpeer udp-echo PORT | udp-send IP PORT MSG | dns PORT IP [wrong]\n");
 	return 2;
 }

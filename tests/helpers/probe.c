@@ -11,6 +11,7 @@
  *   probe ttysize                rows and columns of stdin's terminal
  *   probe setuid PATH            copy this binary to PATH, setuid root
  *   probe euid                   print the effective uid
+ *   probe exe-mount PID          whether /proc/PID/exe is on a read-only mount
  *   probe loopback IFACE GWMAC PROTO PORT
  *                                send a UDP datagram or a TCP SYN to
  *                                127.0.0.1:PORT as a raw frame to the
@@ -38,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -50,7 +52,7 @@ static const char *result(int ok)
 		const char *name;
 	} names[] = {{EROFS, "EROFS"},	 {EPERM, "EPERM"},   {EACCES, "EACCES"}, {ENOENT, "ENOENT"},
 		     {EEXIST, "EEXIST"}, {ENXIO, "ENXIO"},   {EINVAL, "EINVAL"}, {ENOTTY, "ENOTTY"},
-		     {EIO, "EIO"},	 {ENODEV, "ENODEV"}, {EBUSY, "EBUSY"}};
+		     {EIO, "EIO"}, {ETXTBSY, "ETXTBSY"},	 {ENODEV, "ENODEV"}, {EBUSY, "EBUSY"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].e == errno)
 			return names[i].name;
@@ -275,6 +277,21 @@ static int do_udp_listen(const char *ip, int port, int seconds)
 	return 0;
 }
 
+/* Whether the binary a process runs lies on a read-only mount (where no
+ * reopening of /proc/PID/exe can ever write to it). */
+static int do_exe_mount(const char *pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	struct statvfs st;
+	if (statvfs(path, &st) < 0) {
+		printf("exe %s\n", result(0));
+		return 1;
+	}
+	printf("exe %s\n", st.f_flag & ST_RDONLY ? "read-only" : "writable");
+	return 0;
+}
+
 static int do_tcp_listen(const char *ip, int port, int seconds)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -322,6 +339,8 @@ int main(int argc, char **argv)
 		return do_loopback(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (argc == 5 && !strcmp(argv[1], "udp-listen"))
 		return do_udp_listen(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "exe-mount"))
+		return do_exe_mount(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "tcp-listen"))
 		return do_tcp_listen(argv[2], atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "probe: unknown mode (see tests/helpers/probe.c)\n");

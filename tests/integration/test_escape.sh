@@ -29,12 +29,17 @@ services:
     image: busybox
     network_mode: host
     command: sleep 1000
+  withinit:
+    image: busybox
+    init: true
+    command: sleep 1000
 networks:
   default:
     driver_opts:
       com.docker.network.bridge.name: $bridge
 YAML
 expect "up -d" 0 Started "$BERTH" up -d
+cp "$(dirname "$BERTH")/berth-shim" "$WORK/shim.orig"
 inside() { "$BERTH" exec -T "$@"; }
 
 # 1. Docker's read-only /proc paths: EROFS for writing, masked ones read empty.
@@ -50,6 +55,11 @@ for p in /proc/kcore /proc/keys /proc/timer_list; do
 	expect "a default container reads $p as empty" 0 "^$p bytes 0" inside plain probe read "$p"
 done
 expect "and sees no firmware under /sys/firmware" 0 '^/sys/firmware entries 0' inside plain probe read /sys/firmware
+for ns in mnt pid uts ipc net cgroup; do
+	check "a default container has its own $ns namespace" \
+		test "$(inside plain readlink /proc/self/ns/$ns)" != "$(readlink /proc/self/ns/$ns)"
+done
+expect "a default container's /sys is read-only" 1 'Read-only file system' inside plain touch /sys/berth-probe
 # network_mode: host binds the host's /sys with everything mounted below it
 expect "network_mode: host sees the host's /sys with its submounts" 0 '^[2-9]|^[1-9][0-9]' \
 	inside hostnet sh -c "awk '\$5 ~ \"^/sys\"' /proc/self/mountinfo | wc -l"
@@ -97,6 +107,24 @@ expect "and gains nothing berth inherited" 0 "CapEff:.$default_caps" \
 expect "nor does a container started by such a berth" 0 "CapEff:.$default_caps" \
 	setpriv --inh-caps +sys_admin "$BERTH" run --rm -T plain grep CapEff /proc/self/status
 expect "an exec'd process has the container's ulimits" 0 '^4096 8192$' inside plain sh -c 'echo $(ulimit -n) $(ulimit -Hn)'
+
+# CVE-2019-5736: a container whose command is "#!/proc/self/exe" makes the
+# kernel run berth's own binary inside it, where another of its processes
+# can open /proc/PID/exe and write to it once it exits. berth's binaries
+# run there only from read-only views, so that write can never succeed.
+shim_pid=$(pgrep -f "berth-shi[m] $BERTH_ROOT/containers/$COMPOSE_PROJECT_NAME-plain-1 ")
+expect "the shim runs from a read-only view of its binary" 0 '^exe read-only' "$PROBE" exe-mount "$shim_pid"
+"$BERTH" exec -T plain sleep 2 &
+wait_until 5 pgrep -f "berth-shi[m] enter .*plain-1/spec.json"
+enter_pid=$(pgrep -f "berth-shi[m] enter .*plain-1/spec.json" | head -1)
+expect "so does exec's process that enters the container" 0 '^exe read-only' "$PROBE" exe-mount "$enter_pid"
+wait
+"$BERTH" exec -T plain sh -c 'printf "#!/proc/self/exe\n" >/tmp/evil.sh; chmod 755 /tmp/evil.sh'
+expect "a #!/proc/self/exe command runs that read-only view, which refuses it" 2 'usage: berth-shim' \
+	"$BERTH" exec -T plain /tmp/evil.sh
+expect "berth-init, pid 1 with init: true, is a read-only bind" 0 '^ro' \
+	inside withinit sh -c "awk '\$5 == \"/sbin/berth-init\" {print \$6}' /proc/self/mountinfo"
+check "the shim's binary on the host is as it was" cmp -s "$(dirname "$BERTH")/berth-shim" "$WORK/shim.orig"
 
 # 3. The host's loopback, from a container's raw frames to the gateway's MAC.
 gwmac=$(cat "/sys/class/net/$bridge/address")

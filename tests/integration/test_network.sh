@@ -184,11 +184,28 @@ cd "$WORK/app"
 (cd "$WORK/other" && COMPOSE_PROJECT_NAME=${proj}b "$BERTH" down -t 0 >/dev/null 2>&1)
 check "the responder is gone when no network remains" sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
 DNSP=$(free_port)
-"$NETPEER" dns "$DNSP" 10.77.0.7 &
+"$NETPEER" dns "$DNSP" 10.77.0.7 >"$WORK/upstream.log" &
 upstream=$!
 BERTH_DNS_UPSTREAM=127.0.0.1:$DNSP "$BERTH" up -d client >/dev/null 2>&1
 expect "a dotted name berth does not know is forwarded upstream" 0 "Address: 10.77.0.7" inside client nslookup example.test
 expect "a service name is still answered by berth" 0 "Address: 1" inside client nslookup web
+inside client nslookup other.test >/dev/null 2>&1
+# a spoofer must guess both: each forwarded question has its own source port and a random id
+check "forwarded questions come from different source ports" \
+	test "$(awk '{print $2}' "$WORK/upstream.log" | sort -u | wc -l)" -ge 3
+check "with ids that do not follow one another" \
+	sh -c "awk '{print \$3}' '$WORK/upstream.log' | awk 'NR > 1 && (\$1 - prev == 1) {seq++} {prev = \$1} END {exit seq >= 2}'"
+dnspid=$(pgrep -f "berth-shi[m] dns $BERTH_ROOT ")
+expect "the responder runs as nobody" 0 'Uid:.65534.65534.65534.65534' grep Uid "/proc/$dnspid/status"
+expect "holding only the capability to bind port 53" 0 'CapEff:.0000000000000400' grep CapEff "/proc/$dnspid/status"
+"$BERTH" down -t 0 >/dev/null 2>&1
+kill $upstream 2>/dev/null
+wait $upstream 2>/dev/null
+"$NETPEER" dns "$DNSP" 10.77.0.7 wrong >/dev/null &
+upstream=$!
+BERTH_DNS_UPSTREAM=127.0.0.1:$DNSP "$BERTH" up -d client >/dev/null 2>&1
+expect "an answer to another question than the one asked is not taken" 1 "can't find|SERVFAIL|timed out" \
+	inside client nslookup spoofed.test
 "$BERTH" down -t 0 >/dev/null 2>&1
 kill $upstream 2>/dev/null
 wait $upstream 2>/dev/null
@@ -215,8 +232,10 @@ services:
     init: true
     command: sleep 300
 YAML
-cleanup_hooks+=("cd '$WORK/fw' && ip netns exec $ns '$BERTH' down -t 0 >/dev/null 2>&1")
-inns() { ip netns exec $ns "$@"; }
+cleanup_hooks+=("cd '$WORK/fw' && nsenter --net=/run/netns/$ns '$BERTH' down -t 0 >/dev/null 2>&1")
+# nsenter, not ip netns exec: that one mounts a new /sys, without the
+# cgroup hierarchies berth needs to limit a container's devices
+inns() { nsenter --net=/run/netns/$ns "$@"; }
 expect "in a namespace whose forward policy is drop, up works" 0 "Started" inns "$BERTH" up -d
 fwgw=$(inns ip -4 -o addr show | awk '/berth-/ {print $4}' | cut -d/ -f1 | head -1)
 expect "hairpin still works through the drop policy" 0 "hello from web" inns "$BERTH" exec -T client wget -qO- "http://$fwgw:$WEB/"

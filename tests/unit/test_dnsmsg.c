@@ -1,6 +1,8 @@
 /* DNS messages: queries read, answers written (checked byte by byte). */
 #include "helpers.h"
 
+#include <errno.h>
+
 #include "../../network/dnsmsg.h"
 
 /* A query for name (dotted) and type, as a resolver sends it. */
@@ -61,6 +63,25 @@ static void writes_answers(void **state)
 	assert_int_equal(out[7], 0);
 	assert_int_equal(len, 12 + 4 + 4);
 	assert_true(dns_build_answer(&q, DNS_RCODE_OK, ips, 2, 600, out, 20) < 0);
+}
+
+/* An upstream's answer is read for its id and question, so that the
+ * responder takes only the answer to what it asked. */
+static void reads_a_reply(void **state)
+{
+	uint8_t pkt[512], out[512];
+	size_t n = query(pkt, "example.test", DNS_TYPE_A);
+	struct dns_query q, r;
+	assert_int_equal(dns_parse_query(pkt, n, &q), 0);
+	assert_int_equal(dns_parse_reply(pkt, n, &r), -EINVAL); /* a query is no reply */
+	uint32_t ip = 0x0a000001;
+	int len = dns_build_answer(&q, DNS_RCODE_OK, &ip, 1, 60, out, sizeof(out));
+	assert_int_equal(dns_parse_reply(out, (size_t)len, &r), 0);
+	assert_int_equal(r.id, 0x1234);
+	assert_string_equal(r.name, "example.test");
+	assert_int_equal(r.type, DNS_TYPE_A);
+	assert_int_equal(dns_parse_query(out, (size_t)len, &r), -EINVAL); /* and a reply no query */
+	assert_int_equal(dns_parse_reply(out, 11, &r), -EINVAL);
 }
 
 static void aaaa_gets_no_a_records(void **state)
@@ -128,6 +149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_query),
 		cmocka_unit_test(writes_answers),
+		cmocka_unit_test(reads_a_reply),
 		cmocka_unit_test(aaaa_gets_no_a_records),
 		cmocka_unit_test(refuses_malformed),
 		cmocka_unit_test(name_length_limit),

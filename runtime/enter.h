@@ -1,0 +1,14 @@
+/* berth-shim enter: see enter.c. berth exec runs it with the container's
+ * init as a pidfd at ENTER_PIDFD and, with a terminal, the socket for its
+ * master at ENTER_CONSOLE; stdio are the command's (pipes, or /dev/null
+ * and an error pipe with a terminal). */
+#ifndef BERTH_ENTER_H
+#define BERTH_ENTER_H
+
+#define ENTER_PIDFD 3
+#define ENTER_CONSOLE 4
+
+/* argv: berth-shim enter SPEC_PATH OPTIONS_JSON; returns the exit status. */
+int enter_main(int argc, char **argv);
+
+#endif
