@@ -65,6 +65,12 @@ static int64_t timeout_arg(const char *t)
 
 enum action { A_START, A_STOP, A_RESTART, A_KILL };
 
+static void stopped(void *data, const char *kind, const char *name, const char *what)
+{
+	if (streq(what, "Stopped"))
+		fprintf(stderr, " %s %s  %s\n", kind, name, what);
+}
+
 static int act(struct global_opts *g, int argc, char **argv, enum action a)
 {
 	static const char *const names[] = {"start", "stop", "restart", "kill"};
@@ -96,11 +102,17 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
 	const char *root = berth_root();
-	for (size_t i = 0; r == 0 && i < sel.n; i++) {
-		const char *name = sel.list[a == A_START ? i : sel.n - 1 - i].name;
-		if (a == A_STOP || a == A_RESTART)
-			r = ctr_stop(root, name, timeout_arg(timeout), &err);
-		if (r == 0 && (a == A_START || a == A_RESTART))
+	if (r == 0 && (a == A_STOP || a == A_RESTART)) {
+		/* dependents first, each level of them at once */
+		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
+		for (size_t i = 0; i < sel.n; i++)
+			cs[i] = &sel.list[i];
+		r = apply_stop(sel.p, root, cs, sel.n, timeout_arg(timeout), a == A_STOP ? stopped : NULL, NULL, &err);
+		free(cs);
+	}
+	for (size_t i = 0; r == 0 && a != A_STOP && i < sel.n; i++) {
+		const char *name = sel.list[a == A_KILL ? sel.n - 1 - i : i].name;
+		if (a == A_START || a == A_RESTART)
 			r = ctr_start(root, name, &err);
 		pid_t pid;
 		if (r == 0 && a == A_KILL && ctr_up(root, name, &pid) && pid > 0)

@@ -574,33 +574,77 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 	return r;
 }
 
-/* Stops and removes cs[0], cs[1], … in that order; the files of one go
- * while the next one stops (a stop is mostly waiting for the shim). */
-static int remove_in_order(const char *root, const struct ctr_info *const *cs, size_t n, int64_t timeout_ms,
-			   bool volumes, progress_fn fn, void *data, struct berr **err)
+/* The round in which each container may stop: 0 when no container of the
+ * list depends on its service, else one after its last dependent. */
+static size_t *stop_rounds(const struct project *p, const struct ctr_info *const *cs, size_t n, size_t *nrounds)
 {
+	size_t *round = xcalloc(n + 1, sizeof(size_t));
+	char ***deps = xcalloc(n + 1, sizeof(char **));
+	for (size_t i = 0; i < n; i++) {
+		struct node *svc = p ? project_service(p, cs[i]->service) : NULL;
+		deps[i] = svc ? check_dependencies(svc) : xcalloc(1, sizeof(char *));
+	}
+	/* the graph has no cycle (the loader refuses them): n passes settle it */
+	for (size_t pass = 0; pass < n; pass++)
+		for (size_t d = 0; d < n; d++)
+			for (size_t c = 0; c < n; c++)
+				if (c != d && strv_contains(deps[d], cs[c]->service) && round[c] < round[d] + 1 &&
+				    !streq(cs[c]->service, cs[d]->service))
+					round[c] = round[d] + 1;
+	*nrounds = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (round[i] + 1 > *nrounds)
+			*nrounds = round[i] + 1;
+		strv_free(deps[i]);
+	}
+	free(deps);
+	return round;
+}
+
+/* Stops the containers round by round, every container of a round at
+ * once (as docker compose does: the grace periods of one round run side
+ * by side), dependents before what they depend on; with remove, the
+ * files of one round go while the next one stops. */
+static int stop_in_rounds(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+			  int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data, struct berr **err)
+{
+	size_t nrounds;
+	size_t *round = stop_rounds(p, cs, n, &nrounds);
+	struct ctr_stopping *st = xcalloc(n + 1, sizeof(*st));
+	bool *up = xcalloc(n + 1, sizeof(bool));
 	int r = 0;
-	const struct ctr_info *stopped = NULL;
-	for (size_t i = 0; i <= n && r == 0; i++) {
-		struct ctr_stopping s = {.pidfd = -1};
-		bool up = i < n && ctr_up(root, cs[i]->name, NULL);
-		if (up) {
+	for (size_t k = 0; k <= nrounds && r == 0; k++) {
+		for (size_t i = 0; i < n && r == 0; i++) {
+			if (round[i] != k || !(up[i] = ctr_up(root, cs[i]->name, NULL)))
+				continue;
 			progress(fn, data, "Container", cs[i]->name, "Stopping");
-			r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &s, err);
+			r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &st[i], err);
 		}
-		if (r == 0 && stopped) {
-			r = apply_remove_container(root, stopped->name, volumes, err);
+		for (size_t i = 0; i < n && r == 0 && remove && k > 0; i++) {
+			if (round[i] != k - 1)
+				continue;
+			r = apply_remove_container(root, cs[i]->name, volumes, err);
 			if (r == 0)
-				progress(fn, data, "Container", stopped->name, "Removed");
+				progress(fn, data, "Container", cs[i]->name, "Removed");
 		}
-		if (up) {
-			ctr_stop_end(&s);
+		for (size_t i = 0; i < n; i++) {
+			if (round[i] != k || !up[i])
+				continue;
+			ctr_stop_end(&st[i]);
 			if (r == 0)
 				progress(fn, data, "Container", cs[i]->name, "Stopped");
 		}
-		stopped = i < n ? cs[i] : NULL;
 	}
+	free(st);
+	free(up);
+	free(round);
 	return r;
+}
+
+int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err)
+{
+	return stop_in_rounds(p, root, cs, n, timeout_ms, false, false, fn, data, err);
 }
 
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
@@ -613,7 +657,7 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 	for (size_t i = n; i > 0; i--)
 		if (!project_service(p, list[i - 1].service))
 			orphans[k++] = &list[i - 1];
-	int r = remove_in_order(root, orphans, k, timeout_ms, false, fn, data, err);
+	int r = stop_in_rounds(NULL, root, orphans, k, timeout_ms, true, false, fn, data, err);
 	free(orphans);
 	ctr_info_free(list, n);
 	if (k > 0 && r == 0)
@@ -631,7 +675,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	for (size_t i = n; i > 0; i--)
 		if (o->remove_orphans || project_service(p, list[i - 1].service))
 			order[k++] = &list[i - 1];
-	int r = remove_in_order(root, order, k, o->timeout_ms, o->volumes, o->progress, o->progress_data, err);
+	int r = stop_in_rounds(p, root, order, k, o->timeout_ms, true, o->volumes, o->progress, o->progress_data, err);
 	free(order);
 	/* directories a killed up made for this project's containers before
 	 * writing their record: nothing else of them exists yet */

@@ -63,6 +63,10 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 /* Remove one container with its network attachments and, with volumes,
  * its anonymous volumes. */
 int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err);
+/* Stop the containers: dependents first, each dependency level at once
+ * (so the grace periods of a level run side by side). */
+int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Faults a running stack must survive, and waits that must not add up:
+# stops that run side by side, a shim or the DNS responder killed with
+# kill -9, a damaged network record, a huge log read with --tail.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthflt$$
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+mkdir -p "$WORK/app/stamps" && cd "$WORK/app"
+
+# Containers that ignore SIGTERM, each noting (in host uptime seconds) when
+# it got it: b and c depend on nothing that depends on them, a is what c
+# depends on.
+ignore_term() { printf "sh -c 'trap \"cut -d\\\\\" \\\\\" -f1 /proc/uptime >/stamps/%s\" TERM; while :; do sleep 0.1; done'" "$1"; }
+cat >compose.yaml <<YAML
+services:
+  a:
+    image: busybox
+    stop_grace_period: 2s
+    command: $(ignore_term a)
+    volumes: ["./stamps:/stamps"]
+  b:
+    image: busybox
+    stop_grace_period: 2s
+    command: $(ignore_term b)
+    volumes: ["./stamps:/stamps"]
+  c:
+    image: busybox
+    stop_grace_period: 2s
+    depends_on: [a]
+    command: $(ignore_term c)
+    volumes: ["./stamps:/stamps"]
+YAML
+expect "up -d" 0 Started "$BERTH" up -d
+stamp() { cat "stamps/$1" 2>/dev/null || echo 0; }
+apart() { awk -v x="$(stamp "$1")" -v y="$(stamp "$2")" 'BEGIN {d = x - y; if (d < 0) d = -d; print d}'; }
+expect "stop stops them all" 0 "Container $COMPOSE_PROJECT_NAME-a-1  Stopped" "$BERTH" stop
+check "each noted its SIGTERM" test -s stamps/a -a -s stamps/b -a -s stamps/c
+check "containers of one level get SIGTERM together (b and c)" awk -v d="$(apart b c)" 'BEGIN {exit !(d < 1.0)}'
+check "what others depend on gets it once they are gone (a after c's grace)" \
+	awk -v a="$(stamp a)" -v c="$(stamp c)" 'BEGIN {exit !(a - c >= 1.5)}'
+rm -f stamps/*
+expect "up again" 0 Started "$BERTH" up -d
+expect "down removes them" 0 "Container $COMPOSE_PROJECT_NAME-a-1  Removed" "$BERTH" down
+check "each noted its SIGTERM again" test -s stamps/a -a -s stamps/b -a -s stamps/c
+check "down, too, stops a level at once" awk -v d="$(apart b c)" 'BEGIN {exit !(d < 1.0)}'
+check "and a after c" awk -v a="$(stamp a)" -v c="$(stamp c)" 'BEGIN {exit !(a - c >= 1.5)}'
+check_no_leaks "after down"
