@@ -196,10 +196,12 @@ static char *status_text(const struct ctr_state *st)
 	_cleanup_free_ char *ended = st->finished_at ? ago_ms(st->finished_at, true) : NULL;
 	switch (st->status) {
 	case ST_RUNNING:
-		return xasprintf("Up %s", up ? up : "");
+		return xasprintf("Up %s%s", up ? up : "", st->unmonitored ? " (unmonitored: its shim died)" : "");
 	case ST_RESTARTING:
 		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
 	case ST_EXITED:
+		if (st->exit_code == EXIT_UNKNOWN)
+			return xasprintf("Exited (unknown) %s", ended ? ended : "");
 		return xasprintf("Exited (%d) %s", st->exit_code, ended ? ended : "");
 	default:
 		return xstrdup("Created");

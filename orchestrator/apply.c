@@ -615,7 +615,7 @@ static int stop_in_rounds(const struct project *p, const char *root, const struc
 	int r = 0;
 	for (size_t k = 0; k <= nrounds && r == 0; k++) {
 		for (size_t i = 0; i < n && r == 0; i++) {
-			if (round[i] != k || !(up[i] = ctr_up(root, cs[i]->name, NULL)))
+			if (round[i] != k || !(up[i] = ctr_running(root, cs[i]->name)))
 				continue;
 			progress(fn, data, "Container", cs[i]->name, "Stopping");
 			r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &st[i], err);

@@ -51,6 +51,17 @@ static pid_t *read_pids(const char *dir, size_t *n)
 	return pids;
 }
 
+void cgroup_signal(const char *id, int sig)
+{
+	char **paths = cgroup_paths(id);
+	size_t n = 0;
+	pid_t *pids = paths[0] ? read_pids(paths[0], &n) : NULL;
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], sig);
+	free(pids);
+	strv_free(paths);
+}
+
 void cgroup_kill(const char *id)
 {
 	char **paths = cgroup_paths(id);

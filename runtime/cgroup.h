@@ -9,6 +9,8 @@ bool cgroup_is_v2(void);
 /* Create the cgroup and apply the limits. */
 int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err);
 int cgroup_add(const char *id, pid_t pid, struct berr **err);
+/* Send sig to every process in the cgroup, once. */
+void cgroup_signal(const char *id, int sig);
 /* SIGKILL every process in the cgroup. */
 void cgroup_kill(const char *id);
 /* True when no process is left in it. */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -76,6 +77,18 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 
 static bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
 
+/* Until the cgroup is empty, at most ms. */
+static bool wait_empty(const char *name, int64_t ms)
+{
+	for (int64_t t = 0; !cgroup_empty(name); t += 20) {
+		if (t >= ms)
+			return false;
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	}
+	return true;
+}
+
+
 /* Is pid the shim of the container in dir, and not a zombie? (kill(pid, 0)
  * succeeds on zombies, and pids are reused.) */
 static bool shim_alive(pid_t pid, const char *dir)
@@ -94,18 +107,39 @@ static bool shim_alive(pid_t pid, const char *dir)
 	return streq(path_basename(cmdline), "berth-shim") && first + 1 < clen && streq(cmdline + first + 1, dir);
 }
 
+/* The shim died unseen (kill -9, the OOM killer): while processes are
+ * left in the container's cgroup it runs unmonitored; once none are, the
+ * record says so, with no made-up exit status. */
+static void shim_lost(const char *dir, const char *name, struct ctr_state *st)
+{
+	if (!cgroup_empty(name)) {
+		st->status = ST_RUNNING;
+		st->unmonitored = true;
+		if (!alive(st->pid))
+			st->pid = 0;
+		return;
+	}
+	bool was_running = st->status == ST_RUNNING;
+	st->status = ST_EXITED;
+	st->pid = 0;
+	st->shim_pid = 0;
+	if (was_running) {
+		st->exit_code = EXIT_UNKNOWN;
+		st->finished_at = st->finished_at ? st->finished_at : now_ms();
+		free(st->error);
+		st->error = xstrdup("its shim died (killed?) while it ran; how it exited is unknown");
+	}
+	state_write(dir, st, NULL);
+}
+
 int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	int r = state_read(dir, st, err);
 	if (r < 0)
 		return r;
-	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir)) {
-		st->status = ST_EXITED; /* the shim died unseen (kill -9, reboot) */
-		if (!st->finished_at)
-			st->finished_at = now_ms();
-		st->pid = 0;
-	}
+	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir))
+		shim_lost(dir, name, st);
 	return 0;
 }
 
@@ -114,23 +148,47 @@ bool ctr_up(const char *root, const char *name, pid_t *pid)
 	struct ctr_state st;
 	if (ctr_state(root, name, &st, NULL) < 0)
 		return false;
-	bool up = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	/* unmonitored: not up, so that up and start take it over */
+	bool up = (st.status == ST_RUNNING || st.status == ST_RESTARTING) && !st.unmonitored;
 	if (pid)
 		*pid = st.status == ST_RUNNING ? st.pid : 0;
 	state_free(&st);
 	return up;
 }
 
+/* Whether a live shim holds the container (berth-shim locks shim.lock). */
+static bool shim_locked(const char *dir)
+{
+	_cleanup_free_ char *path = path_join(dir, "shim.lock");
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+bool ctr_running(const char *root, const char *name)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, NULL) < 0)
+		return false;
+	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	state_free(&st);
+	return running;
+}
+
 int ctr_start_launch(const char *root, const char *name, const int *stdio, int *ready_out, struct berr **err)
 {
 	*ready_out = -1;
 	_cleanup_free_ char *dir = ctr_dir(root, name);
-	if (ctr_up(root, name, NULL))
-		return 0;
-	/* a shim killed unseen may have left its container behind: clear the cgroup */
-	cgroup_kill(name);
-	for (int i = 0; i < 200 && !cgroup_empty(name); i++)
-		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+	if (ctr_up(root, name, NULL) || shim_locked(dir))
+		return 0; /* running, or a shim (one a killed berth started) is starting it */
+	/* a shim killed unseen may have left its container running: stop it
+	 * as stop would (its signal, its grace period), then start it anew */
+	if (!cgroup_empty(name)) {
+		struct ctr_stopping s;
+		if (ctr_stop_begin(root, name, -1, &s, NULL) == 0)
+			ctr_stop_end(&s);
+		cgroup_kill(name);
+		wait_empty(name, 1000);
+	}
 	_cleanup_free_ char *shim = ctr_shim_path();
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -184,31 +242,48 @@ static bool wait_gone(int fd, pid_t pid, int64_t ms)
 	return poll(&p, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) > 0;
 }
 
+static void spec_stop(const char *dir, int64_t *timeout_ms, int *sig)
+{
+	_cleanup_free_ char *path = path_join(dir, "spec.json");
+	struct ctr_spec s;
+	*sig = SIGTERM;
+	if (spec_read(path, &s, NULL) < 0) {
+		*timeout_ms = *timeout_ms < 0 ? 10000 : *timeout_ms;
+		return;
+	}
+	if (*timeout_ms < 0)
+		*timeout_ms = s.stop_grace_ms;
+	*sig = s.stop_signal > 0 ? s.stop_signal : SIGTERM;
+	spec_free(&s);
+}
+
 int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *out, struct berr **err)
 {
 	*out = (struct ctr_stopping){.name = xstrdup(name), .pidfd = -1};
 	struct ctr_state st;
 	if (ctr_state(root, name, &st, err) < 0)
 		return -EIO;
-	pid_t shim = st.shim_pid;
-	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
+	pid_t shim = st.shim_pid, init = st.pid;
+	bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING, orphan = st.unmonitored;
 	state_free(&st);
 	_cleanup_free_ char *dir = ctr_dir(root, name);
+	int sig;
+	spec_stop(dir, &timeout_ms, &sig);
+	out->timeout_ms = timeout_ms;
+	if (running && orphan) {
+		/* its shim is gone: the stop signal and the grace period all the same */
+		if (init > 0)
+			kill(init, sig);
+		else
+			cgroup_signal(name, sig);
+		out->orphan_dir = xstrdup(dir);
+		return 0;
+	}
 	if (!running || !shim_alive(shim, dir)) {
 		cgroup_kill(name);
 		return 0;
 	}
-	if (timeout_ms < 0) {
-		_cleanup_free_ char *path = path_join(dir, "spec.json");
-		struct ctr_spec s;
-		timeout_ms = 10000;
-		if (spec_read(path, &s, NULL) == 0) {
-			timeout_ms = s.stop_grace_ms;
-			spec_free(&s);
-		}
-	}
 	out->shim = shim;
-	out->timeout_ms = timeout_ms;
 	out->pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
 	/* the shim stops it within timeout_ms, queued with the signal */
 	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
@@ -216,8 +291,30 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	return 0;
 }
 
+static void end_orphan(struct ctr_stopping *s)
+{
+	if (!wait_empty(s->name, s->timeout_ms)) {
+		cgroup_kill(s->name);
+		wait_empty(s->name, 2000);
+	}
+	struct ctr_state st;
+	if (state_read(s->orphan_dir, &st, NULL) == 0) {
+		st.status = ST_EXITED;
+		st.exit_code = EXIT_UNKNOWN;
+		st.pid = st.shim_pid = 0;
+		st.finished_at = now_ms();
+		st.stopped_by_user = true;
+		free(st.error);
+		st.error = xstrdup("stopped after its shim had died; how it exited is unknown");
+		state_write(s->orphan_dir, &st, NULL);
+		state_free(&st);
+	}
+}
+
 void ctr_stop_end(struct ctr_stopping *s)
 {
+	if (s->orphan_dir)
+		end_orphan(s);
 	if (s->shim > 0 && !wait_gone(s->pidfd, s->shim, s->timeout_ms + 2000)) {
 		/* the shim is stuck: do its work */
 		cgroup_kill(s->name);
@@ -229,6 +326,7 @@ void ctr_stop_end(struct ctr_stopping *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	free(s->name);
+	free(s->orphan_dir);
 	*s = (struct ctr_stopping){.pidfd = -1};
 }
 
@@ -252,7 +350,7 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err)
 {
-	bool running = ctr_up(root, name, NULL);
+	bool running = ctr_running(root, name);
 	if (running && !force)
 		return berr_set(err, EBUSY, "container %s is running; stop it first (or remove it with --force)", name);
 	int r = running ? ctr_stop(root, name, 0, err) : 0;

@@ -34,6 +34,7 @@ struct ctr_stopping {
 	int pidfd;
 	pid_t shim; /* 0: nothing to wait for */
 	int64_t timeout_ms;
+	char *orphan_dir; /* running without its shim: berth waits out the grace itself */
 };
 int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *s, struct berr **err);
 void ctr_stop_end(struct ctr_stopping *s);
@@ -43,6 +44,8 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 /* State, with a shim that died unseen reported as exited. */
 int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err);
 bool ctr_exists(const char *root, const char *name);
+/* Running or restarting, watched by its shim or not (what stop stops). */
+bool ctr_running(const char *root, const char *name);
 /* Running or restarting (its shim alive)? pid, when not NULL, gets the
  * container's init as the host sees it (0 while it restarts). */
 bool ctr_up(const char *root, const char *name, pid_t *pid);

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -370,6 +371,14 @@ static int shim_main(const char *dir, int ready_fd)
 	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1, .in_fd = -1}};
 	/* the container must not inherit it: berth waits for it to close */
 	fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+	/* one shim per container: a berth killed after it started one, and
+	 * the next berth, must not both run it */
+	_cleanup_free_ char *lock_path = xasprintf("%s/shim.lock", dir);
+	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		report_ready(&sh, lock < 0 ? "error 125 cannot open the container's shim lock" : "ok");
+		return 0;
+	}
 	_cleanup_free_ char *spec_path = xasprintf("%s/spec.json", dir);
 	struct berr *e = NULL;
 	if (spec_read(spec_path, &sh.s, &e) < 0) {

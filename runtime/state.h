@@ -19,8 +19,12 @@ struct ctr_state {
 	int restart_count;
 	bool oom_killed;
 	bool stopped_by_user;
-	char *error; /* why the last start failed */
+	bool unmonitored; /* read, not recorded: running, but its shim died */
+	char *error;	  /* why the last start failed; why the exit status is unknown */
 };
+
+/* exit_code when nobody saw the container end (its shim died first) */
+#define EXIT_UNKNOWN (-1)
 
 const char *ctr_status_name(enum ctr_status s);
 int state_write(const char *dir, const struct ctr_state *st, struct berr **err);

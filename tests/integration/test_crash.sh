@@ -8,21 +8,50 @@ proj=$COMPOSE_PROJECT_NAME
 cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 1 >/dev/null 2>&1")
 load_busybox -t busybox:latest || not_ok "the busybox image loads"
 mkdir -p "$WORK/app" && cd "$WORK/app"
+mkdir -p stamps
 {
 	echo "services:"
-	for i in 1 2 3 4 5 6; do printf '  s%d: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}\n' "$i"; done
+	# s1 notes the stop signal it gets, and exits on it
+	echo "  s1:"
+	echo "    image: busybox"
+	echo "    restart: always"
+	echo "    stop_grace_period: 5s"
+	echo "    volumes: [./stamps:/stamps]"
+	echo "    command: sh -c 'trap \"echo term >>/stamps/s1; exit 0\" TERM; while :; do sleep 0.1; done'"
+	for i in 2 3 4 5 6; do printf '  s%d: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}\n' "$i"; done
 } >compose.yaml
 
 expect "up -d" 0 Started "$BERTH" up -d
-shim=$(pgrep -f "berth-shi[m] $BERTH_ROOT/containers/$proj-s1-1 ")
-ctr=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-s1-1/state.json")
-kill -9 "$shim"
+shim_of() { pgrep -f "berth-shi[m] $BERTH_ROOT/containers/$proj-$1-1 "; }
+init_of() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-$1-1/state.json"; }
+# gone: no such process, or a zombie its new parent has not reaped yet
+gone() { ! [ -d "/proc/$1" ] || grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }
+ctr=$(init_of s1)
+kill -9 "$(shim_of s1)"
 check "the container outlives its killed shim" kill -0 "$ctr"
-expect "ps reports it as exited, not running" 0 "$proj-s1-1 .*Exited" "$BERTH" ps -a
+expect "ps says it runs unmonitored" 0 "$proj-s1-1 .*Up .*\(unmonitored: its shim died\)" "$BERTH" ps
+expect "stop stops it" 0 "$proj-s1-1  Stopped" "$BERTH" stop s1
+check "with its stop signal, as its shim would have" grep -qx term stamps/s1
+check "and it is gone" gone "$ctr"
+expect "ps then says it exited, and that nobody saw how" 0 "$proj-s1-1 .*Exited \(unknown\)" "$BERTH" ps -a
+expect "the record says why" 0 'its shim had died' cat "$BERTH_ROOT/containers/$proj-s1-1/state.json"
 expect "up starts it again" 0 "$proj-s1-1  Started" "$BERTH" up -d
-check "and the orphan was killed through its cgroup" wait_until 5 sh -c "! kill -0 $ctr 2>/dev/null"
+check "under a shim of its own" test -n "$(shim_of s1)"
+rm -f stamps/s1
+ctr=$(init_of s1)
+kill -9 "$(shim_of s1)"
+expect "up takes over a container whose shim died" 0 "$proj-s1-1  Started" "$BERTH" up -d
+check "stopping the old one with its stop signal first" grep -qx term stamps/s1
+check "the old one is gone" gone "$ctr"
+check "a new shim watches the new one" test -n "$(shim_of s1)"
+expect "whose restart policy works again" 0 "$proj-s1-1 .*Up" "$BERTH" ps
+ctr=$(init_of s1)
+kill -9 "$(shim_of s1)" "$ctr"
+wait_until 5 gone "$ctr"
+expect "a container that died with its shim reads as exited, status unknown" 0 "$proj-s1-1 .*Exited \(unknown\)" "$BERTH" ps -a
 expect "down" 0 Removed "$BERTH" down -t 1
 check_no_leaks "after a shim was killed"
+pgrep -af "berth-shi[m] $BERTH_ROOT/" >&2
 
 # killed DELAY CMD...: runs the berth command CMD, kill -9 after DELAY seconds
 killed() {
