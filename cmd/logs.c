@@ -3,7 +3,10 @@
 #include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/fs.h"
 #include "../lib/buf.h"
@@ -87,6 +90,41 @@ static void read_new(const char *path, off_t *offset, int who, struct log_line *
 	fclose(f);
 }
 
+/* Where the last `want` complete lines of path begin, read backwards from
+ * the end (a log may be gigabytes; --tail 10 reads a few KiB of it).
+ * *found: how many complete lines that is (fewer when the file has fewer). */
+static off_t tail_offset(const char *path, long want, long *found)
+{
+	*found = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	char buf[65536];
+	off_t pos = st.st_size, end = -1; /* end: just past the last newline */
+	while (pos > 0) {
+		size_t n = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		pos -= (off_t)n;
+		if (pread(fd, buf, n, pos) != (ssize_t)n)
+			return 0;
+		for (size_t i = n; i > 0; i--) {
+			if (buf[i - 1] != '\n')
+				continue;
+			if (end < 0) {
+				end = pos + (off_t)i;
+				if (want == 0)
+					return end;
+				continue;
+			}
+			if (++*found == want)
+				return pos + (off_t)i;
+		}
+	}
+	if (end >= 0)
+		++*found; /* the first line of the file */
+	return 0;
+}
+
 static int line_cmp(const void *a, const void *b)
 {
 	const struct log_line *x = a, *y = b;
@@ -155,6 +193,29 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 	size_t n = 0;
 	for (size_t i = 0; i < nc; i++) {
 		_cleanup_free_ char *path = log_path(root, lv->names[i]);
+		if (tail >= 0) {
+			/* from the end: the newest file, then older ones while lines are missing */
+			long left = tail;
+			int k = 0;
+			off_t from[10] = {0};
+			for (; k <= 9 && left > 0; k++) {
+				_cleanup_free_ char *f = k ? xasprintf("%s.%d", path, k) : xstrdup(path);
+				long found;
+				from[k] = fs_exists(f) ? tail_offset(f, left, &found) : 0;
+				left -= fs_exists(f) ? found : 0;
+				if (k == 0)
+					offsets[i] = from[0];
+			}
+			for (int j = k - 1; j >= 1; j--) { /* oldest first */
+				_cleanup_free_ char *f = xasprintf("%s.%d", path, j);
+				if (fs_exists(f))
+					read_new(f, &from[j], (int)i, &lines, &n);
+			}
+			if (tail == 0)
+				offsets[i] = tail_offset(path, 0, &(long){0});
+			read_new(path, &offsets[i], (int)i, &lines, &n);
+			continue;
+		}
 		/* rotated files first, oldest first */
 		for (int k = 9; k >= 1; k--) {
 			_cleanup_free_ char *old = xasprintf("%s.%d", path, k);
@@ -163,17 +224,6 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 				read_new(old, &o, (int)i, &lines, &n);
 		}
 		read_new(path, &offsets[i], (int)i, &lines, &n);
-		if (tail >= 0) { /* keep the last tail lines of this container */
-			size_t mine = 0;
-			for (size_t k = n; k > 0 && lines[k - 1].who == (int)i; k--)
-				mine++;
-			size_t start = n - mine, drop = mine > (size_t)tail ? mine - (size_t)tail : 0;
-			for (size_t k = start; k < start + drop; k++) {
-				free(lines[k].text), free(lines[k].stream), free(lines[k].time);
-			}
-			memmove(&lines[start], &lines[start + drop], (mine - drop) * sizeof(*lines));
-			n -= drop;
-		}
 	}
 	print_sorted(lv, lines, n);
 	/* stop is asked before reading: the shim writes the last lines before

@@ -41,6 +41,18 @@ check "what others depend on gets it once they are gone (a after c's grace)" \
 	awk -v a="$(stamp a)" -v c="$(stamp c)" 'BEGIN {exit !(a - c >= 1.5)}'
 rm -f stamps/*
 expect "up again" 0 Started "$BERTH" up -d
+# logs --tail reads a log from its end: a 100 MB log, the last lines, within 64 MiB
+PLAIN=${BERTH_PLAIN:-$REPO/build/berth}
+log=$BERTH_ROOT/containers/$COMPOSE_PROJECT_NAME-b-1/$COMPOSE_PROJECT_NAME-b-1-json.log
+yes '{"log":"an old line of a long-running service, many times over, to make the file large\n","stream":"stdout","time":"2026-01-01T00:00:00.000000000Z"}' |
+	head -c 100000000 >"$log.1"
+printf '{"log":"newest %d\\n","stream":"stdout","time":"2026-01-02T00:00:00.00000000%dZ"}\n' 1 1 2 2 3 3 >"$log"
+expect "logs --tail 3 of a 100 MB log stays within 64 MiB of address space" 0 '^newest 1$' \
+	sh -c "ulimit -v 65536; '$PLAIN' logs --no-log-prefix --tail 3 b"
+expect "and gives exactly the last lines" 0 '^3$' sh -c "'$PLAIN' logs --no-log-prefix --tail 3 b | wc -l"
+expect "reaching into the rotated file when the newest has too few" 0 '^an old line.*newest 3$' \
+	sh -c "'$PLAIN' logs --no-log-prefix --tail 5 b | tr '\n' ' ' | sed 's/ $//'"
+rm -f "$log.1"
 expect "down removes them" 0 "Container $COMPOSE_PROJECT_NAME-a-1  Removed" "$BERTH" down
 check "each noted its SIGTERM again" test -s stamps/a -a -s stamps/b -a -s stamps/c
 check "down, too, stops a level at once" awk -v d="$(apart b c)" 'BEGIN {exit !(d < 1.0)}'
