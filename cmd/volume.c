@@ -90,7 +90,7 @@ static int volume_rm(int argc, char **argv)
 	bool force = false, help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove it even while a container uses it"},
+		{"force", 'f', FLAG_BOOL, &force, NULL, "No error for a volume that does not exist"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("volume rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,

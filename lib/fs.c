@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -184,12 +183,39 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 	return 0;
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* Remove name (in the directory parent) and everything below it, through
+ * descriptors only: a directory is opened with O_NOFOLLOW and emptied by
+ * its own fd, so a process that swaps a directory for a symlink while we
+ * walk (a container still using a volume) can never point us elsewhere.
+ * Other filesystems mounted below are not entered. */
+static int remove_at(int parent, const char *name, dev_t dev, int depth)
 {
-	(void)st;
-	(void)ftw;
-	int r = type == FTW_DP ? rmdir(path) : unlink(path);
-	return r < 0 && errno != ENOENT ? -1 : 0;
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR || depth > 512)
+		return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) /* swapped for something else meanwhile: remove that */
+		return unlinkat(parent, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	int r = 0;
+	for (struct dirent *e; r == 0 && (e = readdir(d));)
+		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
+			r = remove_at(dirfd(d), e->d_name, dev, depth + 1);
+	closedir(d);
+	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -1;
+	return r;
 }
 
 int fs_remove_tree(const char *path, struct berr **err)
@@ -197,7 +223,9 @@ int fs_remove_tree(const char *path, struct berr **err)
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : berr_sys(err, errno, "cannot remove %s", path);
-	if (nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+	_cleanup_free_ char *parent = path_dirname(path);
+	_cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || remove_at(pfd, path_basename(path), st.st_dev, 0) < 0)
 		return berr_sys(err, errno, "cannot remove %s", path);
 	return 0;
 }

@@ -138,9 +138,11 @@ char **vol_users(const char *root, const char *name)
 int vol_remove(const char *root, const char *name, bool force, struct berr **err)
 {
 	if (!vol_exists(root, name))
-		return berr_set(err, ENOENT, "no such volume: %s", name);
+		return force ? 0 : berr_set(err, ENOENT, "no such volume: %s", name);
+	/* in use: refused, with --force too (as Docker does): its data would go
+	 * from under a container that still writes there */
 	_cleanup_(strv_freep) char **users = vol_users(root, name);
-	if (users[0] && !force) {
+	if (users[0]) {
 		struct buf who = {0};
 		for (size_t i = 0; users[i]; i++)
 			buf_printf(&who, "%s%s", i ? ", " : "", users[i]);

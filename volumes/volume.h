@@ -31,7 +31,8 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 	       struct berr **err);
 /* Containers whose spec mounts the volume. */
 char **vol_users(const char *root, const char *name);
-/* Refused while a container uses it (naming them), unless force. */
+/* Refused while a container uses it (naming them); force: a volume that
+ * does not exist is no error. */
 int vol_remove(const char *root, const char *name, bool force, struct berr **err);
 /* Names of every volume, or of one project's. */
 char **vol_list(const char *root, const char *project);

@@ -122,6 +122,9 @@ expect "volume inspect shows labels and users" 0 "\"kind\": \"test\"" "$BERTH" v
 expect "an in-use volume cannot be removed, naming its container" 1 \
 	"volume ${proj}_shared is in use by container ${proj}-reader-1, ${proj}-side-1, ${proj}-writer-1; remove the container first" \
 	"$BERTH" volume rm "${proj}_shared"
+expect "nor with --force, as under Docker" 1 "volume ${proj}_shared is in use by container" "$BERTH" volume rm -f "${proj}_shared"
+check "and its data is all there" test -s "$BERTH_ROOT/volumes/${proj}_shared/_data/w.txt"
+expect "volume rm -f of a volume that does not exist is no error" 0 "^${proj}_nosuch$" "$BERTH" volume rm -f "${proj}_nosuch"
 
 # anonymous volumes live across recreation
 inside writer sh -c 'echo kept-anon > /scratch/k'
