@@ -11,6 +11,7 @@
 #include "../orchestrator/units.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/ctr.h"
+#include "../network/dnsctl.h"
 #include "../runtime/exec.h"
 #include "cli.h"
 
@@ -121,6 +122,9 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 			fprintf(stderr, " Container %s  %s\n", name,
 				a == A_START ? "Started" : a == A_STOP ? "Stopped" : a == A_RESTART ? "Restarted" : "Killed");
 	}
+	/* names resolve again if the responder was killed meanwhile */
+	if (r == 0 && (a == A_START || a == A_RESTART))
+		r = dnsctl_ensure(root, &err);
 	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -100,4 +101,14 @@ int dnsctl_update(const char *root, const char *records, bool running, struct be
 		unlink(sock);
 	}
 	return r;
+}
+
+int dnsctl_ensure(const char *root, struct berr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/net/dns/records", root);
+	struct stat st;
+	/* an empty records file or none: no network exists, nothing to serve */
+	if (stat(path, &st) < 0 || st.st_size == 0 || dnsctl_running(root))
+		return 0;
+	return spawn(root, err);
 }

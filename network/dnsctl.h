@@ -9,4 +9,9 @@
  * has. */
 int dnsctl_update(const char *root, const char *records, bool running, struct berr **err);
 
+/* Start the responder if networks exist for this root and none serves
+ * them (it was killed, or the machine restarted): what every up and
+ * start does, so that names resolve again. */
+int dnsctl_ensure(const char *root, struct berr **err);
+
 #endif

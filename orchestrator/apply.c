@@ -16,6 +16,7 @@
 #include "../runtime/imgcfg.h"
 #include "../runtime/seccomp.h"
 #include "../runtime/store.h"
+#include "../network/dnsctl.h"
 #include "../network/net.h"
 #include "../volumes/volume.h"
 #include "check.h"
@@ -454,6 +455,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		berr_free(e);
 		if (r == 0)
 			r = s;
+	} else if (r == 0) {
+		r = dnsctl_ensure(root, err); /* nothing changed, but the responder may have been killed */
 	}
 	/* plan() keeps dependency order, so each level is a run of entries */
 	int *levels = xcalloc(n + 1, sizeof(int));

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -22,6 +24,7 @@
 #include "../lib/buf.h"
 #include "../lib/fdpass.h"
 #include "../lib/fs.h"
+#include "../lib/spawn.h"
 #include "../network/dnsd.h"
 #include "cgroup.h"
 #include "enter.h"
@@ -42,12 +45,15 @@ struct log {
 	size_t plen[2];
 };
 
+#define DNS_WATCH_S 5 /* how often a shim checks that the DNS responder runs */
+
 struct shim {
 	struct ctr_spec s;
 	struct ctr_state st;
 	struct ctr_process p;
 	struct log log;
 	int sigfd, timerfd, ready_fd;
+	int dnsfd; /* a periodic timer while the container is on bridge networks, else -1 */
 	bool stopping, running;
 	int64_t backoff_ms;
 };
@@ -345,17 +351,52 @@ static bool on_timer(struct shim *sh)
 	return true;
 }
 
+/* The state root holds the container's directory (ROOT/containers/NAME). */
+static char *state_root(const struct shim *sh)
+{
+	_cleanup_free_ char *containers = path_dirname(sh->s.dir);
+	return path_dirname(containers);
+}
+
+/* The DNS responder serves every container of the root; when it is gone
+ * (killed) while networks exist, any shim starts it again. Several may
+ * try at once: the responder's lock lets one stay. */
+static void watch_dns(struct shim *sh)
+{
+	uint64_t ticks;
+	if (read(sh->dnsfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	_cleanup_free_ char *root = state_root(sh);
+	_cleanup_free_ char *records = xasprintf("%s/net/dns/records", root);
+	_cleanup_free_ char *sock = xasprintf("%s/net/dns/sock", root);
+	struct stat st;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (stat(records, &st) < 0 || st.st_size == 0 || strlen(sock) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, sock);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return;
+	_cleanup_free_ char *log = xasprintf("%s/net/dns/log", root);
+	_cleanup_close_ int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	char *argv[] = {"berth-shim", "dns", root, "-1", NULL};
+	pid_t pid;
+	spawn_fds("/proc/self/exe", argv, (const int[]){-1, -1, out}, 3, true, &pid);
+}
+
 static void loop(struct shim *sh)
 {
 	for (;;) {
-		struct pollfd fds[4] = {{sh->sigfd, POLLIN, 0}, {sh->timerfd, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
-					{sh->p.err_fd, POLLIN, 0}};
-		int nfds = sh->running ? 4 : 2;
+		struct pollfd fds[5] = {{sh->sigfd, POLLIN, 0}, {sh->timerfd, POLLIN, 0}, {sh->dnsfd, POLLIN, 0},
+					{sh->p.out_fd, POLLIN, 0}, {sh->p.err_fd, POLLIN, 0}};
+		int nfds = sh->running ? 5 : 3;
 		if (poll(fds, (nfds_t)nfds, -1) < 0 && errno != EINTR)
 			break;
-		for (int i = 2; i < nfds; i++) {
+		if (fds[2].revents & POLLIN)
+			watch_dns(sh);
+		for (int i = 3; i < nfds; i++) {
 			if (fds[i].revents & POLLIN)
-				pump(sh, i - 2, fds[i].fd);
+				pump(sh, i - 3, fds[i].fd);
 			else if (fds[i].revents & (POLLHUP | POLLERR))
 				fds[i].fd = -1;
 		}
@@ -397,6 +438,12 @@ static int shim_main(const char *dir, int ready_fd)
 	signal(SIGHUP, SIG_IGN);
 	sh.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	sh.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	sh.dnsfd = -1;
+	if (sh.s.network && sh.s.network[0] == '/') { /* a network namespace of berth's: bridge networks */
+		sh.dnsfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		struct itimerspec every = {.it_interval = {DNS_WATCH_S, 0}, .it_value = {DNS_WATCH_S, 0}};
+		timerfd_settime(sh.dnsfd, 0, &every, NULL);
+	}
 	state_read(dir, &sh.st, NULL);
 	sh.st.shim_pid = getpid();
 	sh.st.stopped_by_user = false;

@@ -58,3 +58,31 @@ check "each noted its SIGTERM again" test -s stamps/a -a -s stamps/b -a -s stamp
 check "down, too, stops a level at once" awk -v d="$(apart b c)" 'BEGIN {exit !(d < 1.0)}'
 check "and a after c" awk -v a="$(stamp a)" -v c="$(stamp c)" 'BEGIN {exit !(a - c >= 1.5)}'
 check_no_leaks "after down"
+
+# The DNS responder killed: the next up (of an unchanged stack) starts it
+# again, and without any berth command a shim does within seconds.
+cat >dns.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    command: sleep 1000
+  client:
+    image: busybox
+    command: sleep 1000
+YAML
+export COMPOSE_FILE=dns.yaml
+expect "up -d of a stack on a network" 0 Started "$BERTH" up -d
+responder() { pgrep -f "berth-shi[m] dns $BERTH_ROOT "; }
+expect "names resolve" 0 "Address: " "$BERTH" exec -T client nslookup web
+kill -9 "$(responder)"
+wait_until 5 sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
+expect "with the responder killed, names do not" 1 "" "$BERTH" exec -T client nslookup -timeout=1 web
+expect "up of the unchanged stack" 0 Running "$BERTH" up -d
+check "starts the responder again" test -n "$(responder)"
+expect "and names resolve again" 0 "Address: " "$BERTH" exec -T client nslookup web
+kill -9 "$(responder)"
+check "killed again, a shim starts it within 15 seconds, no berth command needed" wait_until 15 responder
+expect "and names resolve" 0 "Address: " "$BERTH" exec -T client nslookup web
+expect "down" 0 Removed "$BERTH" down -t 0
+check_no_leaks "after the responder was killed twice"
+unset COMPOSE_FILE
