@@ -109,12 +109,22 @@ static int network_rm(int argc, char **argv)
 	int status = 0;
 	for (size_t i = 0; args[i]; i++) {
 		struct berr *err = NULL;
-		if (!net_exists(berth_root(), args[i]))
+		if (net_exists(berth_root(), args[i])) {
+			if (net_remove(berth_root(), args[i], &err) < 0)
+				status = report(err);
+			else
+				printf("%s\n", args[i]);
+			continue;
+		}
+		/* no record, but the kernel may still have its bridge */
+		_cleanup_(strv_freep) char **lost = net_reclaim(berth_root(), NULL, args[i], NULL);
+		if (!lost[0]) {
 			status = report((berr_set(&err, ENOENT, "no such network: %s", args[i]), err));
-		else if (net_remove(berth_root(), args[i], &err) < 0)
-			status = report(err);
-		else
-			printf("%s\n", args[i]);
+			continue;
+		}
+		fprintf(stderr, "berth: network %s had no readable record; its bridge %.*s is removed\n", args[i],
+			(int)strcspn(lost[0], " "), lost[0]);
+		printf("%s\n", args[i]);
 	}
 	struct berr *err = NULL;
 	if (net_sync(berth_root(), &err) < 0)

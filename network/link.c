@@ -54,7 +54,9 @@ bool link_exists(struct nl_sock *sk, const char *name)
 	return ifindex_of(sk, name) > 0;
 }
 
-int link_set_up(struct nl_sock *sk, const char *name, struct berr **err)
+/* Up, and with alias when not NULL (the kernel takes an alias only from a
+ * change, not with a new link). */
+static int link_up_alias(struct nl_sock *sk, const char *name, const char *alias, struct berr **err)
 {
 	struct rtnl_link *l = NULL;
 	int r = rtnl_link_get_kernel(sk, 0, name, &l);
@@ -62,11 +64,15 @@ int link_set_up(struct nl_sock *sk, const char *name, struct berr **err)
 		return nl_fail(err, r, "find link", name);
 	struct rtnl_link *change = rtnl_link_alloc();
 	rtnl_link_set_flags(change, IFF_UP);
+	if (alias)
+		rtnl_link_set_ifalias(change, alias);
 	r = rtnl_link_change(sk, l, change, 0);
 	rtnl_link_put(change);
 	rtnl_link_put(l);
 	return r < 0 ? nl_fail(err, r, "bring up", name) : 0;
 }
+
+int link_set_up(struct nl_sock *sk, const char *name, struct berr **err) { return link_up_alias(sk, name, NULL, err); }
 
 static struct nl_addr *ip4(uint32_t ip, int prefix)
 {
@@ -93,7 +99,8 @@ static int addr_add(struct nl_sock *sk, int ifindex, uint32_t ip, int prefix, co
 	return r < 0 && r != -NLE_EXIST ? nl_fail(err, r, "add an address to", name) : 0;
 }
 
-int link_bridge_add(struct nl_sock *sk, const char *name, int mtu, uint32_t gw, int prefix, struct berr **err)
+int link_bridge_add(struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t gw, int prefix,
+		    struct berr **err)
 {
 	if (strlen(name) >= IFNAMSIZ)
 		return berr_set(err, EINVAL, "bridge name %s is longer than %d bytes", name, IFNAMSIZ - 1);
@@ -109,7 +116,32 @@ int link_bridge_add(struct nl_sock *sk, const char *name, int mtu, uint32_t gw, 
 	if (idx <= 0)
 		return berr_set(err, ENODEV, "bridge %s vanished while it was made", name);
 	r = addr_add(sk, idx, gw, prefix, name, err);
-	return r < 0 ? r : link_set_up(sk, name, err);
+	return r < 0 ? r : link_up_alias(sk, name, alias, err);
+}
+
+struct alias_scan {
+	const char *prefix;
+	char **out;
+};
+
+static void alias_match(struct nl_object *o, void *data)
+{
+	struct alias_scan *s = data;
+	struct rtnl_link *l = (struct rtnl_link *)o;
+	const char *alias = rtnl_link_get_ifalias(l);
+	if (alias && startswith(alias, s->prefix))
+		strv_push(&s->out, xasprintf("%s %s", rtnl_link_get_name(l), alias + strlen(s->prefix)));
+}
+
+char **link_by_alias(struct nl_sock *sk, const char *prefix)
+{
+	struct alias_scan scan = {prefix, xcalloc(1, sizeof(char *))};
+	struct nl_cache *cache = NULL;
+	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) == 0) {
+		nl_cache_foreach(cache, alias_match, &scan);
+		nl_cache_free(cache);
+	}
+	return scan.out;
 }
 
 int link_delete(struct nl_sock *sk, const char *name, struct berr **err)

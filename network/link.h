@@ -15,9 +15,14 @@ struct nl_sock;
 int link_open(struct nl_sock **sk, struct berr **err);
 void link_close(struct nl_sock *sk);
 
-/* A bridge with gw/prefix on it, up; mtu 0 keeps the kernel's. An existing
- * bridge of that name is kept and completed. */
-int link_bridge_add(struct nl_sock *sk, const char *name, int mtu, uint32_t gw, int prefix, struct berr **err);
+/* A bridge with gw/prefix on it, up; mtu 0 keeps the kernel's; alias (may
+ * be NULL) is kept by the kernel with it (IFLA_IFALIAS). An existing bridge
+ * of that name is kept and completed. */
+int link_bridge_add(struct nl_sock *sk, const char *name, const char *alias, int mtu, uint32_t gw, int prefix,
+		    struct berr **err);
+/* "LINK REST" for every link whose alias starts with prefix (REST: the
+ * alias after it). */
+char **link_by_alias(struct nl_sock *sk, const char *prefix);
 int link_delete(struct nl_sock *sk, const char *name, struct berr **err);
 bool link_exists(struct nl_sock *sk, const char *name);
 /* Deletes links together: one device unregistration for all of them,

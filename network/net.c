@@ -251,17 +251,30 @@ static void enable_forwarding(void)
 
 /* The kernel side of a network whose state exists: the bridge, its
  * address, 127.0.0.1 routable into it (for ports published there). */
-static int make_bridge(json_t *j, struct berr **err)
+/* The kernel keeps, with each bridge, which state root and network it is
+ * for (its alias: "berth TABLE PROJECT/NETWORK"): a redundant index, so
+ * that a bridge whose record was lost can still be found and removed. */
+static char *alias_prefix(const char *root)
+{
+	_cleanup_free_ char *table = nat_table(root);
+	return xasprintf("berth %s ", table);
+}
+
+static int make_bridge(const char *root, json_t *j, struct berr **err)
 {
 	struct cidr subnet, range;
 	uint32_t gw;
 	if (parse_net(j, &subnet, &range, &gw) < 0)
 		return berr_set(err, EINVAL, "network %s: its state is damaged", jstr(j, "name"));
 	const char *br = jstr(j, "bridge");
+	_cleanup_free_ char *prefix = alias_prefix(root);
+	_cleanup_free_ char *alias = xasprintf("%s%s/%s", prefix, jstr(j, "project") ? jstr(j, "project") : "",
+					       jstr(j, "name"));
 	struct nl_sock *sk = NULL;
 	int r = link_open(&sk, err);
 	if (r == 0)
-		r = link_bridge_add(sk, br, (int)json_integer_value(json_object_get(j, "mtu")), gw, subnet.prefix, err);
+		r = link_bridge_add(sk, br, alias, (int)json_integer_value(json_object_get(j, "mtu")), gw, subnet.prefix,
+				    err);
 	link_close(sk);
 	if (r < 0)
 		return r;
@@ -382,7 +395,7 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 						  "first (berth down)",
 				     d->name, have, d->subnet);
 		if (r == 0)
-			r = make_bridge(j, err);
+			r = make_bridge(root, j, err);
 	} else if (d->external) {
 		r = berr_set(err, ENOENT, "network %s is declared as external, but could not be found; create it "
 					  "first with `berth network create %s`, or let another project declare it",
@@ -405,7 +418,7 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 		if (r == 0)
 			r = save(path, j, true, err);
 		created = r == 0;
-		if (r == 0 && (r = make_bridge(j, err)) < 0) {
+		if (r == 0 && (r = make_bridge(root, j, err)) < 0) {
 			if (link_open(&sk, NULL) == 0)
 				link_delete(sk, jstr(j, "bridge"), NULL);
 			link_close(sk);
@@ -430,6 +443,41 @@ static void gc_endpoints(const char *root, json_t *net)
 		if (!fs_exists(ep))
 			json_object_del(eps, ctr);
 	}
+}
+
+/* Bridges of this root whose network has no readable record (damaged, or
+ * gone with a crash): those of the project (NULL: any), or the one of the
+ * network named (NULL: any). Each is deleted; "BRIDGE NETWORK" of each is
+ * returned, for the caller to say so. */
+char **net_reclaim(const char *root, const char *project, const char *name, struct berr **err)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	struct nl_sock *sk = NULL;
+	if (link_open(&sk, err) < 0)
+		return out;
+	_cleanup_free_ char *prefix = alias_prefix(root);
+	char **found = link_by_alias(sk, prefix);
+	for (size_t i = 0; found[i]; i++) {
+		char *sp = strchr(found[i], ' '), *slash = sp ? strchr(sp + 1, '/') : NULL;
+		if (!slash)
+			continue;
+		*sp = *slash = '\0';
+		const char *br = found[i], *proj = sp + 1, *net = slash + 1;
+		_cleanup_free_ char *path = network_path(root, net);
+		json_t *j = name_ok(net) ? load(path) : NULL;
+		bool lost = !j || !streq(jstr(j, "bridge"), br);
+		json_decref(j);
+		if (!lost || (project && !streq(proj, project)) || (name && !streq(net, name)))
+			continue;
+		if (link_delete(sk, br, NULL) == 0) {
+			strv_push(&out, xasprintf("%s %s", br, net));
+			if (name_ok(net))
+				unlink(path); /* the damaged record, if there is one */
+		}
+	}
+	strv_free(found);
+	link_close(sk);
+	return out;
 }
 
 int net_remove(const char *root, const char *name, struct berr **err)

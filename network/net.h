@@ -58,6 +58,10 @@ char *net_netns_path(const char *root, const char *container);
 /* Creates the network (state, bridge, address) or checks the existing one.
  * An external network must exist already. 1 when it was created. */
 int net_ensure(const char *root, const struct net_def *d, struct berr **err);
+/* Delete the bridges of networks whose record is lost or damaged (found by
+ * the alias the kernel keeps with each); of project, or of network name,
+ * when not NULL. Returns "BRIDGE NETWORK" for each. */
+char **net_reclaim(const char *root, const char *project, const char *name, struct berr **err);
 /* A bridge name the kernel and nftables both take as it is: up to 15
  * bytes of letters, digits, '_', '.' and '-', not starting with '.' or '-'. */
 bool net_bridge_name_ok(const char *name);

@@ -708,6 +708,16 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		berr_free(e);
 	}
 	strv_free(nets);
+	/* bridges whose record a crash or a damaged disk took: found by the
+	 * alias the kernel keeps with each */
+	char **lost = r == 0 ? net_reclaim(root, p->name, NULL, NULL) : NULL;
+	for (size_t i = 0; lost && lost[i]; i++) {
+		const char *net = strchr(lost[i], ' ') + 1;
+		fprintf(stderr, "berth: network %s had no readable record; its bridge %.*s is removed\n", net,
+			(int)(net - 1 - lost[i]), lost[i]);
+		progress(o->progress, o->progress_data, "Network", net, "Removed");
+	}
+	strv_free(lost);
 	if (r == 0)
 		r = net_sync(root, err);
 	if (r == 0 && o->volumes) {

@@ -85,4 +85,22 @@ check "killed again, a shim starts it within 15 seconds, no berth command needed
 expect "and names resolve" 0 "Address: " "$BERTH" exec -T client nslookup web
 expect "down" 0 Removed "$BERTH" down -t 0
 check_no_leaks "after the responder was killed twice"
+
+# A damaged network record: down still finds the bridge (the kernel keeps,
+# with each, which root and network it is for), removes it and says so.
+expect "up -d again" 0 Started "$BERTH" up -d
+netrec=$BERTH_ROOT/net/networks/${COMPOSE_PROJECT_NAME}_default.json
+bridge=$(sed -n 's/.*"bridge": "\([^"]*\)".*/\1/p' "$netrec")
+check "the network has its bridge" sh -c "ip link show '$bridge' >/dev/null"
+printf '{"name": "%s_def' "$COMPOSE_PROJECT_NAME" >"$netrec" # cut short
+expect "down with a damaged network record" 0 "had no readable record; its bridge $bridge is removed" "$BERTH" down -t 0
+check "the bridge is gone" sh -c "! ip link show '$bridge' 2>/dev/null"
+check_no_leaks "after down with a damaged network record"
 unset COMPOSE_FILE
+expect "network create" 0 "^lostnet$$\$" "$BERTH" network create lostnet$$
+bridge=$(sed -n 's/.*"bridge": "\([^"]*\)".*/\1/p' "$BERTH_ROOT/net/networks/lostnet$$.json")
+rm "$BERTH_ROOT/net/networks/lostnet$$.json"
+expect "network rm of a network whose record is gone removes its bridge" 0 "had no readable record; its bridge $bridge is removed" \
+	"$BERTH" network rm lostnet$$
+check "which is gone" sh -c "! ip link show '$bridge' 2>/dev/null"
+check_no_leaks "after network rm without a record"
