@@ -570,6 +570,22 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	return 0;
 }
 
+/* An image's declared VOLUMEs get an anonymous volume each (filled from the
+ * image, kept across recreation, removed by down -v), as Docker gives them,
+ * unless the service mounts something at that path itself. */
+static int image_volumes(const struct spec_ctx *c, struct ctr_spec *s, struct berr **err)
+{
+	for (size_t i = 0; c->image->volumes && c->image->volumes[i]; i++) {
+		_cleanup_free_ char *target = path_clean(c->image->volumes[i]);
+		bool taken = target[0] != '/' || strstr(target, "..") || streq(target, "/");
+		for (size_t k = 0; !taken && k < s->nmounts; k++)
+			taken = streq(s->mounts[k].target, target);
+		if (!taken && volume_mount(c, NULL, NULL, target, false, s, err) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
 /* Mounts from volumes: and tmpfs:. */
 static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spec *s, struct berr **err)
 {
@@ -609,7 +625,7 @@ static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spe
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return image_volumes(c, s, err);
 }
 
 /* A secret's or config's content, from its top-level definition. */

@@ -35,6 +35,17 @@ int image_config_load(const struct store *s, const char *id, struct image_config
 	c->workdir = str_of(json_object_get(cfg, "WorkingDir"));
 	c->user = str_of(json_object_get(cfg, "User"));
 	c->stop_signal = str_of(json_object_get(cfg, "StopSignal"));
+	json_t *vols = json_object_get(cfg, "Volumes");
+	const char *path;
+	json_t *v;
+	json_object_foreach(vols, path, v)
+	{
+		if (!c->volumes)
+			c->volumes = xcalloc(1, sizeof(char *));
+		strv_push(&c->volumes, xstrdup(path));
+	}
+	if (c->volumes)
+		strv_sort(c->volumes);
 	json_t *ids = json_object_get(json_object_get(j, "rootfs"), "diff_ids");
 	c->layers = xcalloc(json_array_size(ids) + 1, sizeof(char *));
 	for (size_t i = json_array_size(ids), n = 0; i > 0; i--) {
@@ -61,6 +72,7 @@ void image_config_free(struct image_config *c)
 	free(c->workdir);
 	free(c->user);
 	free(c->stop_signal);
+	strv_free(c->volumes);
 	strv_free(c->layers);
 	*c = (struct image_config){0};
 }

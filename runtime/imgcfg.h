@@ -10,6 +10,7 @@ struct image_config {
 	char *id;
 	char **entrypoint, **cmd, **env; /* NULL when the image has none */
 	char *workdir, *user, *stop_signal;
+	char **volumes; /* the paths it declares VOLUME, sorted; NULL when none */
 	char **layers; /* unpacked layer directories, top first */
 };
 

@@ -10,11 +10,12 @@
 #     --env K=V               image ENV entry; repeatable
 #     --workdir DIR           image WORKDIR
 #     --user USER             image USER
+#     --volume PATH           image VOLUME; repeatable
 #     --add SRC:DEST          copy a host file or directory into the image; repeatable
 #     --layer-dir DIR         use DIR as the whole root filesystem instead
 #     --layer-tar FILE        use FILE, as it is, as the only layer (for tests)
 set -euo pipefail
-tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=()
+tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=()
 cmd='["sh"]' entrypoint='' workdir='' user='' layer_dir='' layer_tar=''
 while [ $# -gt 1 ]; do
 	case $1 in
@@ -24,6 +25,7 @@ while [ $# -gt 1 ]; do
 	--env) envs+=("$2"); shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--user) user=$2; shift 2 ;;
+	--volume) volumes+=("$2"); shift 2 ;;
 	--add) adds+=("$2"); shift 2 ;;
 	--layer-dir) layer_dir=$2; shift 2 ;;
 	--layer-tar) layer_tar=$(realpath "$2"); shift 2 ;;
@@ -84,6 +86,14 @@ config="{\"Env\":$(json_list "${envs[@]}"),\"Cmd\":$cmd"
 [ -z "$entrypoint" ] || config+=",\"Entrypoint\":$entrypoint"
 [ -z "$workdir" ] || config+=",\"WorkingDir\":\"$workdir\""
 [ -z "$user" ] || config+=",\"User\":\"$user\""
+if [ ${#volumes[@]} -gt 0 ]; then
+	config+=",\"Volumes\":{"
+	for i in "${!volumes[@]}"; do
+		[ "$i" -eq 0 ] || config+=","
+		config+="\"${volumes[$i]}\":{}"
+	done
+	config+="}"
+fi
 config+="}"
 printf '{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"2026-01-01T00:00:00Z","created_by":"berth examples/images/build-image.sh"}]}' \
 	"$config" "$layer_sha" >"$work/config.json"

@@ -251,3 +251,28 @@ cd "$WORK/app"
 "$BERTH" volume prune >/dev/null 2>&1
 check_no_leaks "after down -v"
 check "no volume left" test -z "$("$BERTH" volume ls -q)"
+
+# An image's declared VOLUME gets an anonymous volume, as under Docker: the
+# data of postgres, redis or mariadb lives there, and must survive up
+# recreating the container.
+mkdir -p "$WORK/seed/var/lib/db" && echo from-the-image >"$WORK/seed/var/lib/db/seed"
+"$REPO/examples/images/build-image.sh" -t dbimg:1 --volume /var/lib/db --add "$WORK/seed/var/lib/db:/var/lib/db" \
+	"$WORK/dbimg.tar" >/dev/null && "$BERTH" image load -i "$WORK/dbimg.tar" >/dev/null
+mkdir -p "$WORK/imgvol" && cd "$WORK/imgvol"
+printf 'services:\n  db:\n    image: dbimg:1\n    command: sleep 300\n    environment: {V: "1"}\n' >compose.yaml
+printf 'services:\n  other:\n    image: dbimg:1\n    command: sleep 300\n    volumes: ["named:/var/lib/db"]\nvolumes:\n  named: {}\n' >named.yaml
+export COMPOSE_PROJECT_NAME=${proj}iv
+expect "up of an image that declares a VOLUME" 0 Started "$BERTH" up -d
+expect "the path gets the image's content" 0 '^from-the-image$' "$BERTH" exec -T db cat /var/lib/db/seed
+"$BERTH" exec -T db sh -c 'echo written > /var/lib/db/data'
+expect "in a volume of its own, as volume ls shows" 0 '^[0-9a-f]{64}$' "$BERTH" volume ls -q
+sed -i 's/V: "1"/V: "2"/' compose.yaml
+expect "a changed service is recreated" 0 "${proj}iv-db-1  Recreate" "$BERTH" up -d
+expect "and its data is still there" 0 '^written$' "$BERTH" exec -T db cat /var/lib/db/data
+expect "a service that mounts something there gets no anonymous volume" 0 Started "$BERTH" -f named.yaml -p ${proj}ivn up -d
+check "only the named one" test "$("$BERTH" volume inspect "${proj}ivn_named" | grep -c '"name"')" -ge 1 -a \
+	"$("$BERTH" volume ls -q | grep -cE '^[0-9a-f]{64}$')" -eq 1
+"$BERTH" -f named.yaml -p ${proj}ivn down -v -t 0 >/dev/null 2>&1
+expect "down -v removes the image's volume" 0 Removed "$BERTH" down -v -t 0
+check "no volume left after it" test -z "$("$BERTH" volume ls -q)"
+check_no_leaks "after the image volume's project is down"
