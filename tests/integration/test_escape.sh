@@ -197,6 +197,18 @@ check "and nothing of /proc was copied into the volume" \
 	sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/volumes/evilcu$$_v/_data' 2>/dev/null)\" ]"
 "$BERTH" -f "$WORK/evil/copyup.yaml" -p evilcu$$ down -v -t 0 >/dev/null 2>&1
 
+# A FIFO where a file is to be mounted: opening it would hang the start.
+mkfifo "$WORK/fifo"
+"$REPO/examples/images/build-image.sh" -t fifoimg:1 --add "$WORK/fifo:/etc/app.conf" "$WORK/fifo.tar" >/dev/null &&
+	"$BERTH" image load -i "$WORK/fifo.tar" >/dev/null
+echo "setting=1" >"$WORK/evil/app.conf"
+printf 'services:\n  f:\n    image: fifoimg:1\n    command: sleep 100\n    volumes: ["./app.conf:/etc/app.conf:ro"]\n' \
+	>"$WORK/evil/fifo.yaml"
+expect "a file mounted over a FIFO in the image starts, without hanging" 0 Started \
+	timeout 20 "$BERTH" -f "$WORK/evil/fifo.yaml" -p fifo$$ up -d
+expect "and the file is there" 0 '^setting=1$' "$BERTH" -f "$WORK/evil/fifo.yaml" -p fifo$$ exec -T f cat /etc/app.conf
+"$BERTH" -f "$WORK/evil/fifo.yaml" -p fifo$$ down -t 0 >/dev/null 2>&1
+
 # 5. Names that would climb out of the state root.
 mkdir -p "$WORK/victim" "$WORK/evil" && echo precious >"$WORK/victim/file"
 printf 'services:\n  x:\n    image: busybox\n    container_name: ../../victim\n' >"$WORK/evil/compose.yaml"
