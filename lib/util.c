@@ -175,3 +175,12 @@ const char *str_nearest(const char *word, const char *const *candidates, size_t 
 	}
 	return best_d <= limit ? best : NULL;
 }
+
+const char *strv_env_get(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}

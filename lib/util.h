@@ -68,6 +68,8 @@ void strv_freep(char ***v);
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
 void strv_sort(char **v);
+/* The value of KEY in a KEY=VALUE list, or NULL. */
+const char *strv_env_get(char *const *env, const char *key);
 
 /* Wall-clock milliseconds since the epoch. */
 int64_t now_ms(void);

@@ -72,15 +72,6 @@ static int resolve_user(const char *user, uid_t *uid, gid_t *gid)
 	return found ? 0 : -ENOENT;
 }
 
-static const char *getenv_in(char **env, const char *key)
-{
-	size_t n = strlen(key);
-	for (size_t i = 0; env && env[i]; i++)
-		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
-			return env[i] + n + 1;
-	return NULL;
-}
-
 static _Noreturn void fail(const char *what, int code)
 {
 	fprintf(stderr, "berth: exec: %s: %s\n", what, strerror(errno));
@@ -120,7 +111,7 @@ static _Noreturn void run(const struct ctr_spec *s, const struct enter_opts *o, 
 	char **env = strv_copy(s->env);
 	for (size_t i = 0; o->env && o->env[i]; i++)
 		strv_push(&env, xstrdup(o->env[i]));
-	if (console_sock >= 0 && !getenv_in(env, "TERM"))
+	if (console_sock >= 0 && !strv_env_get(env, "TERM"))
 		strv_push(&env, xstrdup("TERM=xterm")); /* as Docker sets it with a terminal */
 	struct berr *e = NULL;
 	if (process_set_rlimits(s, &e) < 0 || caps_limit(o->privileged ? CAPS_ALL : s->caps, &e) < 0) {

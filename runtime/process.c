@@ -85,22 +85,13 @@ int process_set_rlimits(const struct ctr_spec *s, struct berr **err)
 	return 0;
 }
 
-static const char *env_value(char **env, const char *key)
-{
-	size_t n = strlen(key);
-	for (size_t i = 0; env && env[i]; i++)
-		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
-			return env[i] + n + 1;
-	return NULL;
-}
-
 /* The command's path: as given when it has a '/', else the first match in $PATH. */
 static char *find_command(const struct ctr_spec *s, int *code)
 {
 	const char *cmd = s->argv[0];
 	if (strchr(cmd, '/'))
 		return xstrdup(cmd);
-	const char *path = env_value(s->env, "PATH");
+	const char *path = strv_env_get(s->env, "PATH");
 	_cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	*code = 127;
