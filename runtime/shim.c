@@ -340,6 +340,11 @@ static bool on_timer(struct shim *sh)
 	}
 	if (sh->stopping)
 		return false;
+	/* removed meanwhile (rm -f of a container whose shim was not seen):
+	 * there is nothing left to restart */
+	_cleanup_free_ char *spec = xasprintf("%s/spec.json", sh->s.dir);
+	if (!fs_exists(spec))
+		return false;
 	sh->st.restart_count++;
 	while (start(sh) < 0) {
 		if (!should_restart(sh))
