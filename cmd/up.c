@@ -196,7 +196,11 @@ static char *status_text(const struct ctr_state *st)
 	_cleanup_free_ char *ended = st->finished_at ? ago_ms(st->finished_at, true) : NULL;
 	switch (st->status) {
 	case ST_RUNNING:
-		return xasprintf("Up %s%s", up ? up : "", st->unmonitored ? " (unmonitored: its shim died)" : "");
+		return xasprintf("Up %s%s%s", up ? up : "", st->unmonitored ? " (unmonitored: its shim died)" : "",
+				 st->health == HEALTH_STARTING    ? " (health: starting)"
+				 : st->health == HEALTH_HEALTHY	  ? " (healthy)"
+				 : st->health == HEALTH_UNHEALTHY ? " (unhealthy)"
+								  : "");
 	case ST_RESTARTING:
 		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
 	case ST_EXITED:
@@ -280,11 +284,15 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 				printf("%s\n", list[i].service);
 				strv_push(&seen, xstrdup(list[i].service));
 			} else if (!services && format && streq(format, "json"))
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}", "Name",
-								     list[i].name, "Image", list[i].image, "Command",
-								     cmd.s ? cmd.s : "", "Service", list[i].service,
-								     "State", sname, "Status", stext, "ExitCode",
-								     st.exit_code, "Project", p->name, "Publishers",
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
+								     "Name", list[i].name, "Image", list[i].image,
+								     "Command", cmd.s ? cmd.s : "", "Service",
+								     list[i].service, "State", sname, "Health",
+								     st.health == HEALTH_NONE || st.status != ST_RUNNING
+									     ? ""
+									     : health_status_name(st.health),
+								     "Status", stext, "ExitCode", st.exit_code,
+								     "Project", p->name, "Publishers",
 								     publishers(ports, np)));
 			else if (table) {
 				/* quoted and cut at 20 columns, as docker ps shows a command */

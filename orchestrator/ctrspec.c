@@ -413,6 +413,59 @@ static int set_devices(struct node *svc, const char *service, struct ctr_spec *s
 	return 0;
 }
 
+static int64_t ms_of(struct node *n, int64_t image_ns, int64_t def_ms)
+{
+	long long ns = 0;
+	if (node_str(n) && duration_parse(n->str, &ns) == 0 && ns > 0)
+		return ns / 1000000;
+	return image_ns > 0 ? image_ns / 1000000 : def_ms;
+}
+
+/* healthcheck: the service's, else the image's HEALTHCHECK, with Docker's
+ * defaults (30 s interval and timeout, 3 retries, 5 s start interval);
+ * disable: true or ["NONE"] turns it off. */
+static int set_health(struct node *svc, const char *service, const struct image_config *img, struct ctr_spec *s,
+		      struct berr **err)
+{
+	struct node *h = node_map_get(svc, "healthcheck");
+	bool disable = false;
+	node_bool(node_map_get(h, "disable"), &disable);
+	struct node *test = node_map_get(h, "test");
+	char **t = test ? node_strv(test) : strv_copy(img->health_test);
+	if (disable || !t || !t[0] || streq(t[0], "NONE")) {
+		strv_free(t);
+		return 0;
+	}
+	char **argv = xcalloc(1, sizeof(char *));
+	if (streq(t[0], "CMD-SHELL") && t[1] && !t[2]) {
+		strv_push(&argv, xstrdup("/bin/sh"));
+		strv_push(&argv, xstrdup("-c"));
+		strv_push(&argv, xstrdup(t[1]));
+	} else if (streq(t[0], "CMD") && t[1]) {
+		for (size_t i = 1; t[i]; i++)
+			strv_push(&argv, xstrdup(t[i]));
+	} else {
+		strv_free(t);
+		strv_free(argv);
+		return node_err(err, test ? test : svc,
+				"service %s: healthcheck test must start with CMD, CMD-SHELL or NONE (or be a string)",
+				service);
+	}
+	strv_free(t);
+	long long retries = 0;
+	if (node_int(node_map_get(h, "retries"), &retries) < 0 || retries <= 0)
+		retries = img->health_retries > 0 ? img->health_retries : 3;
+	s->health = (struct health_spec){
+		.test = argv,
+		.interval_ms = ms_of(node_map_get(h, "interval"), img->health_interval, 30000),
+		.timeout_ms = ms_of(node_map_get(h, "timeout"), img->health_timeout, 30000),
+		.start_period_ms = ms_of(node_map_get(h, "start_period"), img->health_start_period, 0),
+		.start_interval_ms = ms_of(node_map_get(h, "start_interval"), img->health_start_interval, 5000),
+		.retries = (int)retries,
+	};
+	return 0;
+}
+
 static int set_restart(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
 {
 	struct node *rn = node_map_get(svc, "restart");
@@ -911,6 +964,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_devices(svc, c->service, s, err);
 	if (r == 0)
 		r = set_restart(svc, c->service, s, err);
+	if (r == 0)
+		r = set_health(svc, c->service, c->image, s, err);
 	if (r == 0)
 		r = set_stop_and_logs(svc, c->service, c->image, s, err);
 	s->network = netplan_netns(c->project, c->root, c->service, c->name);

@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -31,6 +32,7 @@ struct enter_opts {
 	char **argv, **env;
 	char *user, *workdir;
 	bool privileged;
+	bool die_with_parent; /* a healthcheck: killed with the process the shim kills at its timeout */
 };
 
 /* The user of the exec, read from the container's own /etc/passwd (we are in its root by now). */
@@ -131,6 +133,8 @@ static _Noreturn void run(const struct ctr_spec *s, const struct enter_opts *o, 
 		if (bpf && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 			fail("seccomp", 126);
 	}
+	if (o->die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() == 1))
+		_exit(126);
 	environ = env;
 	execvp(o->argv[0], o->argv);
 	fprintf(stderr, "berth: exec: \"%s\": %s\n", o->argv[0],
@@ -155,6 +159,8 @@ static int read_opts(const char *text, struct enter_opts *o)
 	return o->argv && o->argv[0] ? 0 : -EINVAL;
 }
 
+static int join_and_run(const struct ctr_spec *s, const struct enter_opts *o, int pidfd, int console_sock);
+
 int enter_main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -172,13 +178,21 @@ int enter_main(int argc, char **argv)
 		fprintf(stderr, "berth: exec: %s\n", e ? e->msg : "bad options");
 		return 126;
 	}
+	return join_and_run(&s, &o, pidfd, console_sock);
+}
+
+/* Join the container (cgroup, then every namespace from the pidfd), fork
+ * into its pid namespace, run o there; returns the command's status. */
+static int join_and_run(const struct ctr_spec *s, const struct enter_opts *o, int pidfd, int console_sock)
+{
+	struct berr *e = NULL;
 	_cleanup_free_ char *bpf = NULL;
 	size_t bpf_len = 0;
-	if (s.seccomp && fs_read_file(s.seccomp, 1 << 20, &bpf, &bpf_len, &e) < 0) {
+	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &bpf, &bpf_len, &e) < 0) {
 		fprintf(stderr, "berth: exec: %s\n", e->msg);
 		return 126;
 	}
-	if (cgroup_add(s.id, getpid(), &e) < 0) {
+	if (cgroup_add(s->id, getpid(), &e) < 0) {
 		fprintf(stderr, "berth: exec: %s\n", e->msg);
 		return 126;
 	}
@@ -192,11 +206,32 @@ int enter_main(int argc, char **argv)
 	if (pid < 0)
 		fail("fork", 126);
 	if (pid == 0)
-		run(&s, &o, console_sock, bpf, bpf_len);
+		run(s, o, console_sock, bpf, bpf_len);
 	if (console_sock >= 0)
 		close(console_sock);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+	if (pidfd < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(pidfd);
+		return pid;
+	}
+	int null = open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+		_exit(126);
+	/* the shim blocks its signals; the check gets the usual ones */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct enter_opts o = {.argv = argv, .die_with_parent = true};
+	_exit(join_and_run(s, &o, pidfd, -1));
 }

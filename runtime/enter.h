@@ -11,4 +11,13 @@
 /* argv: berth-shim enter SPEC_PATH OPTIONS_JSON; returns the exit status. */
 int enter_main(int argc, char **argv);
 
+#include <sys/types.h>
+
+#include "spec.h"
+
+/* A healthcheck: a child of the caller that runs argv in the container
+ * whose init is `init` (its stdout and stderr to out_fd) and exits with
+ * its status; killing that child kills the check. -1 if none could start. */
+pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd);
+
 #endif

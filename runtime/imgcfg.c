@@ -35,6 +35,13 @@ int image_config_load(const struct store *s, const char *id, struct image_config
 	c->workdir = str_of(json_object_get(cfg, "WorkingDir"));
 	c->user = str_of(json_object_get(cfg, "User"));
 	c->stop_signal = str_of(json_object_get(cfg, "StopSignal"));
+	json_t *hc = json_object_get(cfg, "Healthcheck");
+	c->health_test = json_strv(json_object_get(hc, "Test"));
+	c->health_interval = json_integer_value(json_object_get(hc, "Interval"));
+	c->health_timeout = json_integer_value(json_object_get(hc, "Timeout"));
+	c->health_start_period = json_integer_value(json_object_get(hc, "StartPeriod"));
+	c->health_start_interval = json_integer_value(json_object_get(hc, "StartInterval"));
+	c->health_retries = (int)json_integer_value(json_object_get(hc, "Retries"));
 	json_t *vols = json_object_get(cfg, "Volumes");
 	const char *path;
 	json_t *v;
@@ -73,6 +80,7 @@ void image_config_free(struct image_config *c)
 	free(c->user);
 	free(c->stop_signal);
 	strv_free(c->volumes);
+	strv_free(c->health_test);
 	strv_free(c->layers);
 	*c = (struct image_config){0};
 }

@@ -11,6 +11,11 @@ struct image_config {
 	char **entrypoint, **cmd, **env; /* NULL when the image has none */
 	char *workdir, *user, *stop_signal;
 	char **volumes; /* the paths it declares VOLUME, sorted; NULL when none */
+	/* HEALTHCHECK: Test as the config has it (["CMD", ...], ["CMD-SHELL", s],
+	 * ["NONE"]), durations in ns, 0 when not given */
+	char **health_test;
+	int64_t health_interval, health_timeout, health_start_period, health_start_interval;
+	int health_retries;
 	char **layers; /* unpacked layer directories, top first */
 };
 

@@ -28,6 +28,7 @@
 #include "../network/dnsd.h"
 #include "cgroup.h"
 #include "enter.h"
+#include "health.h"
 #include "exeseal.h"
 #include "process.h"
 #include "state.h"
@@ -54,6 +55,7 @@ struct shim {
 	struct log log;
 	int sigfd, timerfd, ready_fd;
 	int dnsfd; /* a periodic timer while the container is on bridge networks, else -1 */
+	struct health health;
 	bool stopping, running;
 	int64_t backoff_ms;
 };
@@ -215,6 +217,7 @@ static int start(struct shim *sh)
 	sh->st.started_at = now_ms();
 	free(sh->st.error);
 	sh->st.error = NULL;
+	health_started(&sh->health, &sh->s, &sh->st);
 	save_state(sh);
 	report_ready(sh, "ok");
 	return 0;
@@ -263,6 +266,7 @@ static void drain_outputs(struct shim *sh)
 static bool on_exit_status(struct shim *sh, int status)
 {
 	sh->running = false;
+	health_stopped(&sh->health);
 	drain_outputs(sh);
 	cgroup_kill(sh->s.id);
 	int *fds[] = {&sh->p.out_fd, &sh->p.err_fd, &sh->p.in_fd};
@@ -324,6 +328,8 @@ static bool on_signal(struct shim *sh)
 			break;
 		if (sh->running && pid == sh->p.pid)
 			keep = on_exit_status(sh, status);
+		else if (health_on_exit(&sh->health, &sh->s, &sh->st, pid, status))
+			save_state(sh);
 	}
 	return keep || sh->running;
 }
@@ -392,16 +398,22 @@ static void watch_dns(struct shim *sh)
 static void loop(struct shim *sh)
 {
 	for (;;) {
-		struct pollfd fds[5] = {{sh->sigfd, POLLIN, 0}, {sh->timerfd, POLLIN, 0}, {sh->dnsfd, POLLIN, 0},
-					{sh->p.out_fd, POLLIN, 0}, {sh->p.err_fd, POLLIN, 0}};
-		int nfds = sh->running ? 5 : 3;
+		struct pollfd fds[7] = {{sh->sigfd, POLLIN, 0},	  {sh->timerfd, POLLIN, 0},
+					{sh->dnsfd, POLLIN, 0},	  {sh->health.timer, POLLIN, 0},
+					{sh->health.out, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
+					{sh->p.err_fd, POLLIN, 0}};
+		int nfds = sh->running ? 7 : 5;
 		if (poll(fds, (nfds_t)nfds, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents & POLLIN)
 			watch_dns(sh);
-		for (int i = 3; i < nfds; i++) {
+		if (fds[3].revents & POLLIN)
+			health_on_timer(&sh->health, &sh->s, &sh->st);
+		if (fds[4].revents & (POLLIN | POLLHUP))
+			health_on_output(&sh->health);
+		for (int i = 5; i < nfds; i++) {
 			if (fds[i].revents & POLLIN)
-				pump(sh, i - 3, fds[i].fd);
+				pump(sh, i - 5, fds[i].fd);
 			else if (fds[i].revents & (POLLHUP | POLLERR))
 				fds[i].fd = -1;
 		}
@@ -443,6 +455,7 @@ static int shim_main(const char *dir, int ready_fd)
 	signal(SIGHUP, SIG_IGN);
 	sh.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	sh.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	health_init(&sh.health, &sh.s);
 	sh.dnsfd = -1;
 	if (sh.s.network && sh.s.network[0] == '/') { /* a network namespace of berth's: bridge networks */
 		sh.dnsfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

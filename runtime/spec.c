@@ -115,6 +115,13 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
 	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
 	json_object_set_new(j, "init_path", opt_str(s->init_path));
+	if (s->health.test)
+		json_object_set_new(j, "health",
+				    json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", strv_json(s->health.test),
+					      "interval_ms", (json_int_t)s->health.interval_ms, "timeout_ms",
+					      (json_int_t)s->health.timeout_ms, "start_period_ms",
+					      (json_int_t)s->health.start_period_ms, "start_interval_ms",
+					      (json_int_t)s->health.start_interval_ms, "retries", s->health.retries));
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
@@ -214,6 +221,12 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->log_max_size = get_int(j, "log_max_size");
 	s->log_max_files = (int)get_int(j, "log_max_files");
 	s->init_path = get_str(j, "init_path");
+	json_t *h = json_object_get(j, "health");
+	if (json_is_object(h)) {
+		s->health = (struct health_spec){json_strv(json_object_get(h, "test")), get_int(h, "interval_ms"),
+						 get_int(h, "timeout_ms"), get_int(h, "start_period_ms"),
+						 get_int(h, "start_interval_ms"), (int)get_int(h, "retries")};
+	}
 	json_decref(j);
 	if (!s->id || !s->dir || !s->argv[0])
 		return berr_set(err, EINVAL, "%s is incomplete (id, dir and argv are required)", path);
@@ -255,5 +268,6 @@ void spec_free(struct ctr_spec *s)
 	free(s->cgroup.cpuset);
 	strv_free(s->cgroup.devices);
 	free(s->init_path);
+	strv_free(s->health.test);
 	*s = (struct ctr_spec){0};
 }

@@ -44,6 +44,13 @@ struct device_spec {
 	gid_t gid;
 };
 
+/* A healthcheck, as the shim runs it (Docker's defaults filled in). */
+struct health_spec {
+	char **test; /* the command in the container; NULL: none */
+	int64_t interval_ms, timeout_ms, start_period_ms, start_interval_ms;
+	int retries;
+};
+
 struct ctr_spec {
 	char *id;	/* container name, e.g. blog-web-1 */
 	char *dir;	/* state directory */
@@ -78,6 +85,7 @@ struct ctr_spec {
 	int64_t log_max_size; /* bytes; 0 = no rotation */
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */
+	struct health_spec health;
 };
 
 int spec_write(const struct ctr_spec *s, const char *path, struct berr **err);

@@ -10,6 +10,16 @@
 
 enum ctr_status { ST_CREATED, ST_RUNNING, ST_RESTARTING, ST_EXITED, ST_DEAD };
 
+enum health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+
+#define HEALTH_LOG 5 /* results kept, as Docker keeps them */
+
+struct health_result {
+	int64_t start, end; /* unix time in ms */
+	int exit_code;	    /* -1: it ran past its timeout */
+	char *output;	    /* its first 4 KiB */
+};
+
 struct ctr_state {
 	enum ctr_status status;
 	pid_t pid;	/* the container's init, as the host sees it */
@@ -20,6 +30,10 @@ struct ctr_state {
 	bool oom_killed;
 	bool stopped_by_user;
 	bool unmonitored; /* read, not recorded: running, but its shim died */
+	enum health_status health;
+	int failing_streak;
+	struct health_result log[HEALTH_LOG]; /* oldest first */
+	size_t nlog;
 	char *error;	  /* why the last start failed; why the exit status is unknown */
 };
 
@@ -27,6 +41,9 @@ struct ctr_state {
 #define EXIT_UNKNOWN (-1)
 
 const char *ctr_status_name(enum ctr_status s);
+const char *health_status_name(enum health_status h);
+/* A check's result, kept with the last HEALTH_LOG (takes output). */
+void health_log_add(struct ctr_state *st, int64_t start, int64_t end, int exit_code, char *output);
 int state_write(const char *dir, const struct ctr_state *st, struct berr **err);
 /* A missing state file reads as created. */
 int state_read(const char *dir, struct ctr_state *st, struct berr **err);
