@@ -326,6 +326,37 @@ static int level_of(const struct project *p, const char *service, int depth)
 	return level;
 }
 
+/* Before a service starts: each dependency's condition (depends_on), as
+ * docker compose waits for it; a dependency that cannot meet it fails up. */
+static int wait_conditions(const struct project *p, const char *root, const char *service, progress_fn fn,
+			   void *data, struct berr **err)
+{
+	struct node *deps = node_map_get(project_service(p, service), "depends_on");
+	int r = 0;
+	for (size_t d = 0; r == 0 && deps && deps->kind == NODE_MAP && d < deps->n; d++) {
+		const char *dep = deps->pairs[d].key;
+		const char *cond = node_str(node_map_get(deps->pairs[d].val, "condition"));
+		if (!cond || streq(cond, "service_started"))
+			continue;
+		struct node *dsvc = project_service(p, dep);
+		int replicas = dsvc ? ctrspec_replicas(dsvc) : 0;
+		for (int k = 1; r == 0 && k <= replicas; k++) {
+			_cleanup_free_ char *name = ctrspec_name(p, dep, k);
+			if (!ctr_exists(root, name))
+				continue; /* not made: required: false, or up --no-deps */
+			progress(fn, data, "Container", name, "Waiting");
+			_cleanup_free_ char *why = NULL;
+			bool healthy = streq(cond, "service_healthy");
+			if (ctr_await(root, name, healthy ? AWAIT_HEALTHY : AWAIT_COMPLETED, &why) < 0)
+				r = healthy ? berr_set(err, EIO, "dependency failed to start: %s", why)
+					    : berr_set(err, EIO, "service \"%s\" didn't complete successfully: %s", dep, why);
+			else
+				progress(fn, data, "Container", name, healthy ? "Healthy" : "Exited");
+		}
+	}
+	return r;
+}
+
 /* Start one wave: every shim first, then every verdict. */
 static int start_wave(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
 {
@@ -472,7 +503,11 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		for (size_t i = 0; i < n; i++)
 			if (levels[i] == l)
 				wave[k++] = pl[i];
-		r = start_wave(root, wave, k, o, err);
+		for (size_t i = 0; r == 0 && i < k; i++)
+			if (!ctr_up(root, wave[i].name, NULL))
+				r = wait_conditions(p, root, wave[i].service, o->progress, o->progress_data, err);
+		if (r == 0)
+			r = start_wave(root, wave, k, o, err);
 		free(wave); /* a shallow copy: pl still owns everything */
 	}
 	free(levels);
@@ -803,6 +838,8 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (deps && deps[0]) {
 		struct up_opts up = {.services = deps, .progress = o->progress, .progress_data = o->progress_data};
 		r = apply_up(p, root, &up, err);
+		if (r == 0) /* and their conditions, as up waits for them */
+			r = wait_conditions(p, root, o->service, o->progress, o->progress_data, err);
 	}
 	_cleanup_free_ char *id = short_id();
 	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", p->name, o->service, id);

@@ -400,3 +400,47 @@ int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **e
 	state_free(&st);
 	return 0;
 }
+
+enum await_state { AWAIT_WAITING, AWAIT_MET, AWAIT_FAILED };
+
+/* Where the container stands against what is awaited; *why: the cause
+ * when it cannot be met any more (malloc'd). */
+static enum await_state await_state(const char *root, const char *name, enum ctr_await what, char **why)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, NULL) < 0) {
+		*why = xasprintf("container %s has no state", name);
+		return AWAIT_FAILED;
+	}
+	enum await_state w = AWAIT_WAITING;
+	bool ended = st.status == ST_EXITED || st.status == ST_DEAD;
+	const char *last = st.nlog ? st.log[st.nlog - 1].output : NULL;
+	if (what == AWAIT_COMPLETED) {
+		if (ended)
+			w = st.exit_code == 0 ? AWAIT_MET : AWAIT_FAILED;
+		if (w == AWAIT_FAILED)
+			*why = xasprintf("container %s exited (%d)", name, st.exit_code);
+	} else if (st.status == ST_RUNNING && st.health == HEALTH_HEALTHY) {
+		w = AWAIT_MET;
+	} else if (st.status == ST_RUNNING && st.health == HEALTH_NONE) {
+		*why = xasprintf("container %s has no healthcheck configured", name);
+		w = AWAIT_FAILED;
+	} else if (st.health == HEALTH_UNHEALTHY) {
+		*why = xasprintf("container %s is unhealthy%s%.*s", name, last && *last ? ": " : "",
+				 last ? (int)strcspn(last, "\n") : 0, last ? last : "");
+		w = AWAIT_FAILED;
+	} else if (ended) {
+		*why = xasprintf("container %s exited (%d)", name, st.exit_code);
+		w = AWAIT_FAILED;
+	}
+	state_free(&st);
+	return w;
+}
+
+int ctr_await(const char *root, const char *name, enum ctr_await what, char **why)
+{
+	enum await_state w;
+	while ((w = await_state(root, name, what, why)) == AWAIT_WAITING)
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	return w == AWAIT_MET ? 0 : -1;
+}

@@ -38,6 +38,10 @@ struct ctr_stopping {
 };
 int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *s, struct berr **err);
 void ctr_stop_end(struct ctr_stopping *s);
+/* Wait until the container is healthy, or has exited 0; -1 with *why
+ * (malloc'd) once it cannot be: unhealthy, exited, no healthcheck. */
+enum ctr_await { AWAIT_HEALTHY, AWAIT_COMPLETED };
+int ctr_await(const char *root, const char *name, enum ctr_await what, char **why);
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err);
 /* Remove a stopped container (force: stop it first). */
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err);

@@ -11,11 +11,12 @@
 #     --workdir DIR           image WORKDIR
 #     --user USER             image USER
 #     --volume PATH           image VOLUME; repeatable
+#     --healthcheck CMD       image HEALTHCHECK CMD (a shell command; 300ms interval, 20 retries)
 #     --add SRC:DEST          copy a host file or directory into the image; repeatable
 #     --layer-dir DIR         use DIR as the whole root filesystem instead
 #     --layer-tar FILE        use FILE, as it is, as the only layer (for tests)
 set -euo pipefail
-tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=()
+tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=() healthcheck=
 cmd='["sh"]' entrypoint='' workdir='' user='' layer_dir='' layer_tar=''
 while [ $# -gt 1 ]; do
 	case $1 in
@@ -26,6 +27,7 @@ while [ $# -gt 1 ]; do
 	--workdir) workdir=$2; shift 2 ;;
 	--user) user=$2; shift 2 ;;
 	--volume) volumes+=("$2"); shift 2 ;;
+	--healthcheck) healthcheck=$2; shift 2 ;;
 	--add) adds+=("$2"); shift 2 ;;
 	--layer-dir) layer_dir=$2; shift 2 ;;
 	--layer-tar) layer_tar=$(realpath "$2"); shift 2 ;;
@@ -86,6 +88,8 @@ config="{\"Env\":$(json_list "${envs[@]}"),\"Cmd\":$cmd"
 [ -z "$entrypoint" ] || config+=",\"Entrypoint\":$entrypoint"
 [ -z "$workdir" ] || config+=",\"WorkingDir\":\"$workdir\""
 [ -z "$user" ] || config+=",\"User\":\"$user\""
+[ -z "$healthcheck" ] ||
+	config+=",\"Healthcheck\":{\"Test\":$(json_list CMD-SHELL "$healthcheck"),\"Interval\":300000000,\"Retries\":20}"
 if [ ${#volumes[@]} -gt 0 ]; then
 	config+=",\"Volumes\":{"
 	for i in "${!volumes[@]}"; do

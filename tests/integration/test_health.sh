@@ -1,0 +1,122 @@
+#!/bin/bash
+# Healthchecks and depends_on conditions: a db that turns healthy once a
+# marker file appears, a migration job gated on it, an app gated on the
+# job's success; and the ways such a stack fails, loudly.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthhc$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && for f in *.yaml; do '$BERTH' -f \$f down -v -t 0 >/dev/null 2>&1; done")
+load_busybox -t busybox:latest || not_ok "the busybox image loads"
+"$REPO/examples/images/build-image.sh" -t hcimg:1 --healthcheck 'test -f /tmp/ready' "$WORK/hcimg.tar" >/dev/null &&
+	"$BERTH" image load -i "$WORK/hcimg.tar" >/dev/null
+mkdir -p "$WORK/app" && cd "$WORK/app"
+
+# db: ready after a second; migrate (exit $MIGRATE) needs db healthy; app needs migrate done
+stack() {
+	cat <<YAML
+services:
+  db:
+    image: busybox
+    command: sh -c "sleep 1; touch /tmp/ready; sleep 1000"
+    healthcheck:
+      test: ${DBTEST:-test -f /tmp/ready}
+      interval: 200ms
+      retries: ${RETRIES:-20}
+      ${EXTRA:-}
+  migrate:
+    image: busybox
+    command: sh -c "echo migrated > /shared/m; exit ${MIGRATE:-0}"
+    volumes: [shared:/shared]
+    depends_on:
+      db: {condition: service_healthy}
+  app:
+    image: busybox
+    command: sh -c "cat /shared/m; sleep 1000"
+    volumes: [shared:/shared]
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+volumes:
+  shared: {}
+YAML
+}
+stack >good.yaml
+export COMPOSE_FILE=good.yaml
+expect "up -d of db, migrate and app" 0 "$proj-app-1  Started" "$BERTH" up -d
+order=$(printf '%s\n' "$ERR" | grep -nE "db-1  Healthy|migrate-1  Started|migrate-1  Exited|app-1  Started" | cut -d: -f2- | tr '\n' '|')
+check "db is healthy before migrate starts, migrate has exited before app starts ($order)" \
+	test "$order" = " Container $proj-db-1  Healthy| Container $proj-migrate-1  Started| Container $proj-migrate-1  Exited| Container $proj-app-1  Started|"
+expect "app saw what migrate wrote" 0 'migrated' "$BERTH" logs app
+expect "ps shows db healthy" 0 "$proj-db-1 .*Up .*\(healthy\)" "$BERTH" ps
+expect "ps --format json has Health" 0 "\"Name\":\"$proj-db-1\"[^}]*\"Health\":\"healthy\"" "$BERTH" ps --format json
+check "the state keeps the checks' results, failing ones first" \
+	sh -c "grep -q '\"exit_code\":1' '$BERTH_ROOT/containers/$proj-db-1/state.json' && grep -q '\"exit_code\":0' '$BERTH_ROOT/containers/$proj-db-1/state.json'"
+expect "down" 0 Removed "$BERTH" down -v -t 0
+
+MIGRATE=3 stack >badjob.yaml
+export COMPOSE_FILE=badjob.yaml
+expect "a failing job fails up, naming it" 1 "service \"migrate\" didn't complete successfully: container $proj-migrate-1 exited \(3\)" \
+	"$BERTH" up -d
+expect_quiet "and what depends on it was not started" 1 sh -c "'$BERTH' ps | grep '$proj-app-1'"
+expect "what already ran keeps running" 0 "$proj-db-1 .*Up" "$BERTH" ps
+expect "down" 0 Removed "$BERTH" down -v -t 0
+
+DBTEST='test -f /tmp/never && echo fine || (echo not ready; exit 1)' RETRIES=2 stack >sick.yaml
+export COMPOSE_FILE=sick.yaml
+expect "an unhealthy dependency fails up with its last output" 1 "dependency failed to start: container $proj-db-1 is unhealthy: not ready" \
+	"$BERTH" up -d
+expect_quiet "migrate was not started" 1 sh -c "'$BERTH' ps | grep '$proj-migrate-1'"
+expect "ps shows db unhealthy" 0 "$proj-db-1 .*\(unhealthy\)" "$BERTH" ps
+expect "down" 0 Removed "$BERTH" down -v -t 0
+
+# failures during start_period do not count: one retry, but 3 s to get ready
+RETRIES=1 EXTRA='start_period: 3s' stack >slow.yaml
+export COMPOSE_FILE=slow.yaml
+expect "failures in the start period do not count" 0 "$proj-db-1  Healthy" "$BERTH" up -d
+expect "down" 0 Removed "$BERTH" down -v -t 0
+RETRIES=1 stack >fast.yaml
+export COMPOSE_FILE=fast.yaml
+expect "without it, one failure is unhealthy with retries: 1" 1 "is unhealthy" "$BERTH" up -d
+expect "down" 0 Removed "$BERTH" down -v -t 0
+
+DBTEST='sleep 5' RETRIES=1 EXTRA='timeout: 300ms' stack >slowcheck.yaml
+export COMPOSE_FILE=slowcheck.yaml
+expect "a check past its timeout is killed and fails" 1 "is unhealthy: Health check exceeded timeout \(300ms\)" "$BERTH" up -d
+check "and leaves no process in the container" sh -c "! '$BERTH' top db | grep -q 'sleep 5'"
+expect "down" 0 Removed "$BERTH" down -v -t 0
+
+# the image's HEALTHCHECK when the service has none; disable turns it off
+cat >image.yaml <<'YAML'
+services:
+  db:
+    image: hcimg:1
+    command: sh -c "sleep 1; touch /tmp/ready; sleep 1000"
+  app:
+    image: busybox
+    command: sleep 1000
+    depends_on:
+      db: {condition: service_healthy}
+  plain:
+    image: hcimg:1
+    command: sleep 1000
+    healthcheck: {disable: true}
+YAML
+export COMPOSE_FILE=image.yaml
+expect "the image's HEALTHCHECK is used" 0 "$proj-db-1  Healthy" "$BERTH" up -d
+expect "disable: true turns it off" 0 "$proj-plain-1 .*Up [^(]*$" "$BERTH" ps
+cat >nohc.yaml <<'YAML'
+services:
+  db:
+    image: busybox
+    command: sleep 1000
+  app:
+    image: busybox
+    command: sleep 1000
+    depends_on:
+      db: {condition: service_healthy}
+YAML
+expect "service_healthy on a service without a healthcheck fails, saying so" 1 \
+	"dependency failed to start: container ${proj}n-db-1 has no healthcheck configured" "$BERTH" -f nohc.yaml -p ${proj}n up -d
+"$BERTH" -f nohc.yaml -p ${proj}n down -t 0 >/dev/null 2>&1
+expect "down" 0 Removed "$BERTH" down -v -t 0
+unset COMPOSE_FILE
+check_no_leaks "after down"
