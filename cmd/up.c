@@ -89,11 +89,33 @@ static int attach(const struct project *p, const char *root, bool prefix, bool c
 	return rc;
 }
 
+/* up --wait: the selected services' containers running and healthy, or done. */
+static int wait_ready(const struct project *p, char **services, const char *timeout, struct berr **err)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	char **names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (!services || !services[0] || strv_contains(services, list[i].service))
+			names[k++] = xstrdup(list[i].name);
+	ctr_info_free(list, n);
+	long long ns = 0; /* seconds, as docker compose takes it, or a duration ("1m") */
+	if (timeout && (strspn(timeout, "0123456789") == strlen(timeout) || duration_parse(timeout, &ns) < 0))
+		ns = atoll(timeout) * 1000000000LL;
+	char *why = NULL;
+	int r = ctr_await_ready(berth_root(), names, ns / 1000000, &why);
+	if (r < 0)
+		r = berr_set(err, EIO, "%s%s", why ? why : "not ready", timeout ? " (--wait-timeout)" : "");
+	free(why);
+	strv_free(names);
+	return r;
+}
+
 int cmd_up(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
-	bool abort_on_exit = false, no_prefix = false, no_color = false;
-	const char *timeout = NULL, *exit_from = NULL;
+	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
+	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run containers in the background"},
@@ -105,6 +127,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"exit-code-from", 0, FLAG_STR, &exit_from, "SERVICE", "Return the exit code of this service"},
 		{"no-log-prefix", 0, FLAG_BOOL, &no_prefix, NULL, "Do not print the container name in logs"},
 		{"no-color", 0, FLAG_BOOL, &no_color, NULL, "Monochrome output"},
+		{"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for services to be running and healthy (implies -d)"},
+		{"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
@@ -132,6 +156,10 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	}
 	if (r == 0 && remove_orphans)
 		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), show_progress, NULL, &err);
+	if (r == 0 && wait && !no_start) {
+		detach = true;
+		r = wait_ready(p, pos, wait_timeout, &err);
+	}
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);
 		lock = -1;

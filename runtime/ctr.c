@@ -444,3 +444,55 @@ int ctr_await(const char *root, const char *name, enum ctr_await what, char **wh
 		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
 	return w == AWAIT_MET ? 0 : -1;
 }
+
+/* For up --wait: 1 ready (running, healthy when it has a check; or exited
+ * 0), 0 not yet, -1 never (*why says why). */
+static int ready_state(const char *root, const char *name, char **why)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, NULL) < 0) {
+		*why = xasprintf("container %s has no state", name);
+		return -1;
+	}
+	int r = 0;
+	if (st.status == ST_RUNNING && (st.health == HEALTH_NONE || st.health == HEALTH_HEALTHY))
+		r = 1;
+	else if (st.status == ST_RUNNING && st.health == HEALTH_UNHEALTHY)
+		*why = xasprintf("container %s is unhealthy", name), r = -1;
+	else if ((st.status == ST_EXITED || st.status == ST_DEAD) && st.exit_code == 0)
+		r = 1;
+	else if (st.status == ST_EXITED || st.status == ST_DEAD)
+		*why = xasprintf("container %s exited (%d)", name, st.exit_code), r = -1;
+	else
+		*why = xasprintf("container %s is %s", name,
+				 st.status == ST_RUNNING ? "still starting (health: starting)" : ctr_status_name(st.status));
+	state_free(&st);
+	return r;
+}
+
+int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, char **why)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	for (;;) {
+		bool all = true;
+		for (size_t i = 0; names[i]; i++) {
+			free(*why);
+			*why = NULL;
+			int r = ready_state(root, names[i], why);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				all = false;
+				break;
+			}
+		}
+		if (all) {
+			free(*why);
+			*why = NULL;
+			return 0;
+		}
+		if (deadline && now_ms() >= deadline)
+			return -1;
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	}
+}

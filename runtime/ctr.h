@@ -42,6 +42,10 @@ void ctr_stop_end(struct ctr_stopping *s);
  * (malloc'd) once it cannot be: unhealthy, exited, no healthcheck. */
 enum ctr_await { AWAIT_HEALTHY, AWAIT_COMPLETED };
 int ctr_await(const char *root, const char *name, enum ctr_await what, char **why);
+/* up --wait: until every container is running (and healthy, when it has a
+ * healthcheck) or has exited 0, at most timeout_ms (0: no limit); -1 with
+ * *why (malloc'd) naming one that is not. */
+int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, char **why);
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err);
 /* Remove a stopped container (force: stop it first). */
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err);

@@ -52,6 +52,29 @@ check "the state keeps the checks' results, failing ones first" \
 	sh -c "grep -q '\"exit_code\":1' '$BERTH_ROOT/containers/$proj-db-1/state.json' && grep -q '\"exit_code\":0' '$BERTH_ROOT/containers/$proj-db-1/state.json'"
 expect "down" 0 Removed "$BERTH" down -v -t 0
 
+# up --wait: returns once all is running and healthy, or done
+cat >wait.yaml <<'YAML'
+services:
+  db:
+    image: busybox
+    command: sh -c "sleep 1; touch /tmp/ready; sleep 1000"
+    healthcheck: {test: test -f /tmp/ready, interval: 200ms, retries: 30}
+  job:
+    image: busybox
+    command: "true"
+YAML
+export COMPOSE_FILE=wait.yaml
+expect "up --wait returns 0 once db is healthy and job is done" 0 "$proj-db-1  Started" "$BERTH" up --wait
+expect "and db is healthy by then" 0 "$proj-db-1 .*\(healthy\)" "$BERTH" ps
+expect "down" 0 Removed "$BERTH" down -t 0
+sed -i 's/retries: 30/retries: 1000/; s|touch /tmp/ready;||' wait.yaml
+expect "up --wait --wait-timeout fails naming what is not ready" 1 "container $proj-db-1 is still starting \(health: starting\) \(--wait-timeout\)" \
+	"$BERTH" up --wait --wait-timeout 2
+expect "down" 0 Removed "$BERTH" down -t 0
+printf 'services:\n  sick:\n    image: busybox\n    command: sleep 100\n    healthcheck: {test: "false", interval: 200ms, retries: 1}\n' >waitfail.yaml
+expect "up --wait fails on a container that turns unhealthy" 1 "container $proj-sick-1 is unhealthy" "$BERTH" -f waitfail.yaml up --wait
+"$BERTH" -f waitfail.yaml down -t 0 >/dev/null 2>&1
+
 MIGRATE=3 stack >badjob.yaml
 export COMPOSE_FILE=badjob.yaml
 expect "a failing job fails up, naming it" 1 "service \"migrate\" didn't complete successfully: container $proj-migrate-1 exited \(3\)" \
