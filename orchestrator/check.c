@@ -1,6 +1,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "../lib/buf.h"
 
@@ -96,8 +97,12 @@ static int check_depends(struct node *doc, const char *svc, struct node *s, stru
 			continue;
 		bool required = true;
 		node_bool(node_map_get(deps->pairs[i].val, "required"), &required);
-		if (!required)
+		if (!required) { /* as docker compose: said, and passed over */
+			fprintf(stderr, "berth: service %s: depends_on %s is skipped: it is not defined or not enabled, and "
+					"required: false\n",
+				svc, d);
 			continue;
+		}
 		return pos_err(err, deps->pairs[i].pos,
 			       "services.%s.depends_on refers to service \"%s\", which is not defined or not enabled "
 			       "by the active profiles",

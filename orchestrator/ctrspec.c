@@ -466,6 +466,39 @@ static int set_health(struct node *svc, const char *service, const struct image_
 	return 0;
 }
 
+/* post_start, pre_stop: commands the shim runs in the container. */
+static int set_hooks(struct node *svc, const char *service, const char *key, struct hook_spec **out, size_t *n,
+		     struct berr **err)
+{
+	struct node *list = node_map_get(svc, key);
+	*n = 0;
+	*out = NULL;
+	for (size_t i = 0; list && list->kind == NODE_SEQ && i < list->n; i++) {
+		struct node *h = list->items[i], *cmd = node_map_get(h, "command");
+		char **argv = node_is_str(cmd) ? shell_split(cmd->str) : node_strv(cmd);
+		if (!argv || !argv[0]) {
+			strv_free(argv);
+			return node_err(err, h, "service %s: %s[%zu] has no command", service, key, i);
+		}
+		char **env = xcalloc(1, sizeof(char *));
+		struct node *e = node_map_get(h, "environment");
+		for (size_t k = 0; e && e->kind == NODE_MAP && k < e->n; k++)
+			strv_push(&env, xasprintf("%s=%s", e->pairs[k].key, node_str(e->pairs[k].val) ?: ""));
+		for (size_t k = 0; e && e->kind == NODE_SEQ && k < e->n; k++)
+			if (node_str(e->items[k]))
+				strv_push(&env, xstrdup(e->items[k]->str));
+		bool privileged = false;
+		struct node *pv = node_map_get(h, "privileged");
+		if (node_bool(pv, &privileged) < 0 && node_str(pv))
+			privileged = streq(pv->str, "true");
+		const char *user = node_str(node_map_get(h, "user")), *wd = node_str(node_map_get(h, "working_dir"));
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = (struct hook_spec){argv, env, user ? xstrdup(user) : NULL, wd ? xstrdup(wd) : NULL,
+						    privileged};
+	}
+	return 0;
+}
+
 static int set_restart(struct node *svc, const char *service, struct ctr_spec *s, struct berr **err)
 {
 	struct node *rn = node_map_get(svc, "restart");
@@ -966,6 +999,10 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_restart(svc, c->service, s, err);
 	if (r == 0)
 		r = set_health(svc, c->service, c->image, s, err);
+	if (r == 0)
+		r = set_hooks(svc, c->service, "post_start", &s->post_start, &s->npost_start, err);
+	if (r == 0)
+		r = set_hooks(svc, c->service, "pre_stop", &s->pre_stop, &s->npre_stop, err);
 	if (r == 0)
 		r = set_stop_and_logs(svc, c->service, c->image, s, err);
 	s->network = netplan_netns(c->project, c->root, c->service, c->name);

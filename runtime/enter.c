@@ -215,7 +215,7 @@ static int join_and_run(const struct ctr_spec *s, const struct enter_opts *o, in
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd)
+pid_t enter_spawn(const struct ctr_spec *s, pid_t init, const struct hook_spec *h, bool die_with_parent, int out_fd)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
 	if (pidfd < 0)
@@ -228,10 +228,17 @@ pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd)
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(126);
-	/* the shim blocks its signals; the check gets the usual ones */
+	/* the shim blocks its signals; the command gets the usual ones */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	struct enter_opts o = {.argv = argv, .die_with_parent = true};
+	struct enter_opts o = {.argv = h->argv, .env = h->env, .user = h->user, .workdir = h->workdir,
+			       .privileged = h->privileged, .die_with_parent = die_with_parent};
 	_exit(join_and_run(s, &o, pidfd, -1));
+}
+
+pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd)
+{
+	struct hook_spec h = {.argv = argv};
+	return enter_spawn(s, init, &h, true, out_fd);
 }

@@ -19,5 +19,8 @@ int enter_main(int argc, char **argv);
  * whose init is `init` (its stdout and stderr to out_fd) and exits with
  * its status; killing that child kills the check. -1 if none could start. */
 pid_t enter_check(const struct ctr_spec *s, pid_t init, char **argv, int out_fd);
+/* The same for a lifecycle hook, with its user, environment, working
+ * directory and privileges; killed with its parent when asked. */
+pid_t enter_spawn(const struct ctr_spec *s, pid_t init, const struct hook_spec *h, bool die_with_parent, int out_fd);
 
 #endif

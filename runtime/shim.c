@@ -57,6 +57,7 @@ struct shim {
 	int dnsfd; /* a periodic timer while the container is on bridge networks, else -1 */
 	struct health health;
 	bool stopping, running;
+	bool stopping_hooks_done; /* pre_stop ran already (a second stop request) */
 	int64_t backoff_ms;
 };
 
@@ -192,6 +193,50 @@ static void hand_over_stdio(struct shim *sh)
 		close(null);
 }
 
+static bool pump(struct shim *sh, int stream, int fd);
+
+/* Run hooks one after the other in the container, the container's output
+ * still going to its log meanwhile; the first that fails stops the rest
+ * and says why in *why. */
+static int run_hooks(struct shim *sh, const struct hook_spec *h, size_t n, const char *which, char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -1;
+		pid_t pid = enter_spawn(&sh->s, sh->p.pid, &h[i], false, p[1]);
+		close(p[1]);
+		char out[1024];
+		size_t len = 0;
+		int status = 0;
+		for (bool done = pid <= 0; !done;) {
+			struct pollfd fds[3] = {{p[0], POLLIN, 0}, {sh->p.out_fd, POLLIN, 0}, {sh->p.err_fd, POLLIN, 0}};
+			poll(fds, 3, 100);
+			for (int k = 1; k < 3; k++)
+				if (fds[k].revents & POLLIN)
+					pump(sh, k - 1, fds[k].fd);
+			char buf[4096];
+			ssize_t r;
+			while ((r = read(p[0], buf, sizeof(buf))) > 0) {
+				size_t take = (size_t)r < sizeof(out) - 1 - len ? (size_t)r : sizeof(out) - 1 - len;
+				memcpy(out + len, buf, take);
+				len += take;
+			}
+			done = waitpid(pid, &status, WNOHANG) == pid;
+		}
+		close(p[0]);
+		out[len] = '\0';
+		int code = pid <= 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (code != 0) {
+			out[strcspn(out, "\n")] = '\0';
+			*why = xasprintf("%s hook %zu (%s) exited %d%s%s", which, i + 1, h[i].argv[0], code, *out ? ": " : "",
+					 out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int start(struct shim *sh)
 {
 	struct berr *e = NULL;
@@ -219,6 +264,18 @@ static int start(struct shim *sh)
 	sh->st.error = NULL;
 	health_started(&sh->health, &sh->s, &sh->st);
 	save_state(sh);
+	/* post_start hooks, before up hears the container started: a failing
+	 * one is reported there, and the container keeps running */
+	char *why = NULL;
+	if (run_hooks(sh, sh->s.post_start, sh->s.npost_start, "post_start", &why) < 0) {
+		char *msg = xasprintf("error 1 %s", why ? why : "a post_start hook failed");
+		report_ready(sh, msg);
+		free(msg);
+		free(sh->st.error);
+		sh->st.error = why;
+		save_state(sh);
+		return 0;
+	}
 	report_ready(sh, "ok");
 	return 0;
 }
@@ -303,6 +360,14 @@ static void begin_stop(struct shim *sh, int64_t grace_ms)
 		disarm_timer(sh);
 		return;
 	}
+	/* pre_stop hooks first, as docker compose runs them; one that fails
+	 * does not keep the container from stopping */
+	char *why = NULL;
+	if (!sh->stopping_hooks_done && run_hooks(sh, sh->s.pre_stop, sh->s.npre_stop, "pre_stop", &why) < 0) {
+		free(sh->st.error);
+		sh->st.error = why;
+	}
+	sh->stopping_hooks_done = true;
 	kill(sh->p.pid, sh->s.stop_signal > 0 ? sh->s.stop_signal : SIGTERM);
 	arm_timer(sh, grace_ms > 0 ? grace_ms : 0);
 }

@@ -27,6 +27,40 @@ static char **get_json_strv(json_t *o, const char *k)
 	return json_is_array(a) ? strv_or_empty(json_strv(a)) : NULL;
 }
 
+static json_t *hooks_json(const struct hook_spec *h, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:b}", "argv", strv_json(h[i].argv), "env",
+						   strv_json(h[i].env), "user", opt_str(h[i].user), "workdir",
+						   opt_str(h[i].workdir), "privileged", h[i].privileged));
+	return a;
+}
+
+static struct hook_spec *read_hooks(json_t *a, size_t *n)
+{
+	*n = json_array_size(a);
+	struct hook_spec *h = xcalloc(*n + 1, sizeof(*h));
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) h[i] = (struct hook_spec){strv_or_empty(json_strv(json_object_get(e, "argv"))),
+							      strv_or_empty(json_strv(json_object_get(e, "env"))),
+							      get_str(e, "user"), get_str(e, "workdir"),
+							      get_bool(e, "privileged")};
+	return h;
+}
+
+static void free_hooks(struct hook_spec *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		strv_free(h[i].argv);
+		strv_free(h[i].env);
+		free(h[i].user);
+		free(h[i].workdir);
+	}
+	free(h);
+}
+
 static json_t *mounts_json(const struct ctr_spec *s)
 {
 	json_t *a = json_array();
@@ -115,6 +149,8 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
 	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
 	json_object_set_new(j, "init_path", opt_str(s->init_path));
+	json_object_set_new(j, "post_start", hooks_json(s->post_start, s->npost_start));
+	json_object_set_new(j, "pre_stop", hooks_json(s->pre_stop, s->npre_stop));
 	if (s->health.test)
 		json_object_set_new(j, "health",
 				    json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", strv_json(s->health.test),
@@ -221,6 +257,8 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->log_max_size = get_int(j, "log_max_size");
 	s->log_max_files = (int)get_int(j, "log_max_files");
 	s->init_path = get_str(j, "init_path");
+	s->post_start = read_hooks(json_object_get(j, "post_start"), &s->npost_start);
+	s->pre_stop = read_hooks(json_object_get(j, "pre_stop"), &s->npre_stop);
 	json_t *h = json_object_get(j, "health");
 	if (json_is_object(h)) {
 		s->health = (struct health_spec){json_strv(json_object_get(h, "test")), get_int(h, "interval_ms"),
@@ -269,5 +307,7 @@ void spec_free(struct ctr_spec *s)
 	strv_free(s->cgroup.devices);
 	free(s->init_path);
 	strv_free(s->health.test);
+	free_hooks(s->post_start, s->npost_start);
+	free_hooks(s->pre_stop, s->npre_stop);
 	*s = (struct ctr_spec){0};
 }

@@ -44,6 +44,14 @@ struct device_spec {
 	gid_t gid;
 };
 
+/* A lifecycle hook (post_start, pre_stop): a command the shim runs in the
+ * container, as exec would. */
+struct hook_spec {
+	char **argv, **env; /* env: KEY=VALUE added to the container's */
+	char *user, *workdir; /* NULL: the container's */
+	bool privileged;
+};
+
 /* A healthcheck, as the shim runs it (Docker's defaults filled in). */
 struct health_spec {
 	char **test; /* the command in the container; NULL: none */
@@ -86,6 +94,8 @@ struct ctr_spec {
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */
 	struct health_spec health;
+	struct hook_spec *post_start, *pre_stop;
+	size_t npost_start, npre_stop;
 };
 
 int spec_write(const struct ctr_spec *s, const char *path, struct berr **err);

@@ -143,3 +143,44 @@ expect "service_healthy on a service without a healthcheck fails, saying so" 1 \
 expect "down" 0 Removed "$BERTH" down -v -t 0
 unset COMPOSE_FILE
 check_no_leaks "after down"
+printf 'services:\n  app:\n    image: busybox\n    command: "true"\n    depends_on:\n      db: {condition: service_started, required: false}\n' >optional.yaml
+expect "a dependency that is not there, with required: false, is skipped with a warning" 0 \
+	"depends_on db is skipped: it is not defined or not enabled, and required: false" "$BERTH" -f optional.yaml config -q
+
+# Lifecycle hooks: post_start in order, as their user and with their
+# environment; pre_stop before the stop signal; a failing post_start fails up.
+mkdir -p "$WORK/app/marks" && chmod 777 "$WORK/app/marks"
+cat >hooks.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    volumes: ["./marks:/marks"]
+    command: sh -c 'trap "echo term >> /marks/log; exit 0" TERM; while :; do sleep 0.1; done'
+    post_start:
+      - command: sh -c 'echo first >> /marks/log; chmod 666 /marks/log'
+      - command: ["sh", "-c", "echo second $$GREETING $$(id -u) >> /marks/log"]
+        user: app
+        environment: {GREETING: hello}
+    pre_stop:
+      - command: sh -c 'echo stopping >> /marks/log'
+YAML
+export COMPOSE_FILE=hooks.yaml
+expect "up with post_start hooks" 0 "$proj-web-1  Started" "$BERTH" up -d
+expect "they ran in order, as their user, with their environment" 0 '^first second hello 1000$' sh -c "tr '\n' ' ' <marks/log | sed 's/ $//'"
+expect "stop" 0 "$proj-web-1  Stopped" "$BERTH" stop
+expect "pre_stop ran before the stop signal" 0 '^first second hello 1000 stopping term$' sh -c "tr '\n' ' ' <marks/log | sed 's/ $//'"
+expect "down" 0 Removed "$BERTH" down -t 0
+cat >badhook.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    command: sleep 1000
+    post_start:
+      - command: sh -c 'echo cannot migrate; exit 3'
+YAML
+export COMPOSE_FILE=badhook.yaml
+expect "a failing post_start hook fails up, with its output" 1 'post_start hook 1 \(sh\) exited 3: cannot migrate' "$BERTH" up -d
+expect "the container keeps running, as under docker compose" 0 "$proj-web-1 .*Up" "$BERTH" ps
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after the hooks"
