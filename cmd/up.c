@@ -115,6 +115,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
+	bool force_recreate = false, no_recreate = false;
+	char **scales = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -128,6 +130,9 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"no-log-prefix", 0, FLAG_BOOL, &no_prefix, NULL, "Do not print the container name in logs"},
 		{"no-color", 0, FLAG_BOOL, &no_color, NULL, "Monochrome output"},
 		{"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for services to be running and healthy (implies -d)"},
+		{"force-recreate", 0, FLAG_BOOL, &force_recreate, NULL, "Recreate containers even if nothing changed"},
+		{"no-recreate", 0, FLAG_BOOL, &no_recreate, NULL, "Do not recreate containers that exist"},
+		{"scale", 0, FLAG_LIST, &scales, "SERVICE=N", "Run N containers of SERVICE; repeatable"},
 		{"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
@@ -141,7 +146,12 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
-	int r = project_open(g, pos, false, &p, &err);
+	int r = force_recreate && no_recreate
+			? berr_set(&err, EINVAL, "--force-recreate and --no-recreate cannot go together")
+			: project_open(g, pos, false, &p, &err);
+	for (size_t i = 0; r == 0 && scales && scales[i]; i++)
+		r = apply_scale(p, scales[i], &err);
+	strv_free(scales);
 	/* as docker compose says it; every service may sit behind a profile */
 	if (r == 0 && !p->order[0])
 		r = berr_set(&err, ENOENT, "no service selected%s",
@@ -151,6 +161,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
+				    .force_recreate = force_recreate, .no_recreate = no_recreate,
 				    .services = pos, .progress = show_progress};
 		r = apply_up(p, berth_root(), &o, &err);
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../lib/fs.h"
+#include "../lib/sha256.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../runtime/console.h"
@@ -110,7 +111,8 @@ static void add_wanted(const struct project *p, const char *service, bool deps, 
 		add_wanted(p, d[i], deps, out);
 }
 
-static int plan_one(const struct project *p, const char *root, struct store *st, const char *service, int number,
+static int plan_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
+		    const char *service, int number,
 		    struct planned *pl, struct berr **err)
 {
 	struct node *svc = project_service(p, service);
@@ -123,12 +125,16 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	int r = project_service_hash(p, service, hash, err);
 	if (r < 0)
 		return r;
-	pl->hash = xstrdup(hash);
 	char *id = NULL;
 	r = store_resolve(st, pl->image, &id, err);
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", service);
 	_cleanup_free_ char *idp = id;
+	/* the image's id too: the same tag loaded again is another image */
+	_cleanup_free_ char *both = xasprintf("%s %s", hash, id);
+	char full[65];
+	sha256_of(both, strlen(both), full);
+	pl->hash = xstrdup(full);
 	struct image_config ic;
 	r = image_config_load(st, id, &ic, err);
 	if (r < 0)
@@ -136,6 +142,10 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	json_t *meta = read_meta(root, pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
+	if (o && o->force_recreate)
+		pl->same = false;
+	if (o && o->no_recreate && pl->exists)
+		pl->same = true;
 	_cleanup_(strv_freep) char **anon_prev = json_strv(json_object_get(meta, "anonymous_volumes"));
 	json_decref(meta);
 	pl->anon = xcalloc(1, sizeof(char *));
@@ -200,7 +210,7 @@ static int plan(const struct project *p, const char *root, const struct up_opts 
 		int replicas = ctrspec_replicas(project_service(p, p->order[i]));
 		for (int k = 1; r == 0 && k <= replicas; k++) {
 			pl = xrealloc(pl, (*n + 1) * sizeof(*pl));
-			r = plan_one(p, root, st, p->order[i], k, &pl[(*n)++], err);
+			r = plan_one(p, root, st, o, p->order[i], k, &pl[(*n)++], err);
 		}
 	}
 	store_close(st);
@@ -458,6 +468,34 @@ static int ensure_volumes(const struct project *p, const char *root, struct plan
 	return 0;
 }
 
+static int stop_in_rounds(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+			  int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data, struct berr **err);
+
+/* Replicas beyond a service's count (scale went down): stopped and
+ * removed, highest numbers first, as docker compose does. */
+static int scale_down(const struct project *p, const char *root, const struct planned *pl, size_t n,
+		      const struct up_opts *o, struct berr **err)
+{
+	size_t nl;
+	struct ctr_info *list = apply_list(p, root, &nl);
+	const struct ctr_info **extra = xcalloc(nl + 1, sizeof(*extra));
+	size_t k = 0;
+	for (size_t i = nl; i > 0; i--) {
+		const struct ctr_info *c = &list[i - 1];
+		struct node *svc = project_service(p, c->service);
+		bool planned = false;
+		for (size_t j = 0; j < n && !planned; j++)
+			planned = streq(pl[j].service, c->service);
+		_cleanup_free_ char *regular = svc ? ctrspec_name(p, c->service, c->number) : NULL;
+		if (planned && regular && streq(regular, c->name) && c->number > ctrspec_replicas(svc))
+			extra[k++] = c;
+	}
+	int r = k ? stop_in_rounds(NULL, root, extra, k, -1, true, false, o->progress, o->progress_data, err) : 0;
+	free(extra);
+	ctr_info_free(list, nl);
+	return r;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -465,6 +503,7 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	int r = plan(p, root, o, &pl, &n, err);
 	if (r < 0)
 		return r;
+	r = scale_down(p, root, pl, n, o, err);
 	bool changes = false;
 	for (size_t i = 0; i < n; i++)
 		changes |= !pl[i].same;
@@ -855,7 +894,7 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	struct planned *pl = xcalloc(1, sizeof(*pl));
 	r = store_open(root, false, &st, err);
 	if (r == 0)
-		r = plan_one(p, root, st, o->service, 1, pl, err);
+		r = plan_one(p, root, st, NULL, o->service, 1, pl, err);
 	store_close(st);
 	pl->spec.attach = !o->detach;
 	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};
@@ -901,4 +940,20 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 			r = net_sync(root, err);
 	}
 	return r;
+}
+
+int apply_scale(struct project *p, const char *arg, struct berr **err)
+{
+	const char *eq = strchr(arg, '=');
+	char *end = NULL;
+	long n = eq ? strtol(eq + 1, &end, 10) : -1;
+	if (!eq || !eq[1] || *end || n < 0 || n > 1000)
+		return berr_set(err, EINVAL, "--scale %s: give SERVICE=N, N from 0 to 1000", arg);
+	_cleanup_free_ char *name = xstrndup(arg, (size_t)(eq - arg));
+	struct node *svc = project_service(p, name);
+	if (!svc)
+		return berr_set(err, ENOENT, "--scale %s: no such service: %s", arg, name);
+	node_map_set(svc, "scale", node_new_int(n, svc->pos));
+	node_map_del(node_map_get(svc, "deploy"), "replicas");
+	return 0;
 }

@@ -18,6 +18,7 @@ typedef void (*progress_fn)(void *data, const char *kind, const char *name, cons
 
 struct up_opts {
 	bool no_start, no_deps, remove_orphans;
+	bool force_recreate, no_recreate; /* recreate every container, or none that exists */
 	char **services; /* only these (and what they depend on, unless no_deps) */
 	progress_fn progress;
 	void *progress_data;
@@ -67,6 +68,8 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
  * (so the grace periods of a level run side by side). */
 int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
 	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err);
+/* up --scale SERVICE=N: N containers of the service this time. */
+int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 

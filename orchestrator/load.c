@@ -678,6 +678,13 @@ int project_service_hash(const struct project *p, const char *name, char out[65]
 	if (!svc)
 		return berr_set(err, ENOENT, "no such service: %s", name);
 	_cleanup_(node_freep) struct node *copy = node_clone(svc);
+	/* what docker compose leaves out of a service's hash: how many of it
+	 * run, what it waits for, when it is enabled, how its image is made
+	 * (the image's own id counts instead, in plan) */
+	static const char *const ignored[] = {"scale", "depends_on", "profiles", "build", "pull_policy"};
+	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
+		node_map_del(copy, ignored[i]);
+	node_map_del(node_map_get(copy, "deploy"), "replicas");
 	node_sort(copy);
 	struct buf b = {0};
 	node_to_json(copy, &b, -1);

@@ -184,3 +184,25 @@ expect "the container keeps running, as under docker compose" 0 "$proj-web-1 .*U
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after the hooks"
+
+# Reconcile: replicas up and down without recreating the first, the
+# recreation flags, and an image loaded again under the same tag.
+printf 'services:\n  web:\n    image: busybox\n    command: sleep 1000\n    environment: {V: "1"}\n' >scale.yaml
+export COMPOSE_FILE=scale.yaml
+expect "up of one web" 0 "$proj-web-1  Started" "$BERTH" up -d
+first=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-web-1/state.json")
+expect "--scale web=3 adds two" 0 "$proj-web-3  Started" "$BERTH" up -d --scale web=3
+check "without recreating the first" test "$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-web-1/state.json")" = "$first"
+expect "back to the file's one removes the others, highest first" 0 "$proj-web-3  Removed" "$BERTH" up -d
+check "and keeps the first as it was" test "$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-web-1/state.json")" = "$first"
+expect_quiet "web-2 is gone" 1 sh -c "'$BERTH' ps -a | grep '$proj-web-2'"
+expect "--force-recreate recreates an unchanged container" 0 "$proj-web-1  Recreate" "$BERTH" up -d --force-recreate
+sed -i 's/V: "1"/V: "2"/' scale.yaml
+expect "--no-recreate leaves a changed one as it is" 0 "$proj-web-1  Running" "$BERTH" up -d --no-recreate
+expect "the two do not go together" 1 "cannot go together" "$BERTH" up -d --force-recreate --no-recreate
+"$BERTH" up -d >/dev/null 2>&1
+load_busybox -t busybox:latest --env RELOADED=1
+expect "an image loaded again under its tag recreates the services that use it" 0 "$proj-web-1  Recreate" "$BERTH" up -d
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after scaling"
