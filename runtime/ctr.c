@@ -343,6 +343,14 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 	pid_t pid;
 	if (!ctr_up(root, name, &pid) || pid <= 0)
 		return berr_set(err, ESRCH, "container %s is not running", name);
+	/* through the shim, which then treats it as a user's stop (no restart
+	 * policy brings the container back, as under Docker); directly when the
+	 * container ignores the signal or there is no shim to ask */
+	struct ctr_state st;
+	pid_t shim = ctr_state(root, name, &st, NULL) == 0 ? st.shim_pid : 0;
+	state_free(&st);
+	if (shim > 0 && sigqueue(shim, SIGUSR1, (union sigval){.sival_int = sig}) == 0)
+		return 0;
 	if (kill(pid, sig) < 0)
 		return berr_sys(err, errno, "cannot signal container %s", name);
 	return 0;

@@ -383,6 +383,15 @@ static bool on_signal(struct shim *sh)
 		begin_stop(sh, si.ssi_code == SI_QUEUE && si.ssi_int >= 0 ? si.ssi_int : sh->s.stop_grace_ms);
 		return sh->running;
 	}
+	if (si.ssi_signo == SIGUSR1 && si.ssi_code == SI_QUEUE && sh->running) {
+		/* berth kill: the signal it names, and, as under Docker, a stop
+		 * by the user, which no restart policy undoes */
+		sh->st.stopped_by_user = true;
+		sh->stopping = true;
+		kill(sh->p.pid, si.ssi_int > 0 && si.ssi_int < 65 ? si.ssi_int : SIGKILL);
+		save_state(sh);
+		return true;
+	}
 	if (si.ssi_signo != SIGCHLD)
 		return true;
 	bool keep = true;
@@ -515,6 +524,7 @@ static int shim_main(const char *dir, int ready_fd)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

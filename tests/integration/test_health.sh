@@ -206,3 +206,15 @@ expect "an image loaded again under its tag recreates the services that use it" 
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after scaling"
+
+# kill counts as a user's stop, as under Docker: restart: always does not undo it
+printf 'services:\n  web:\n    image: busybox\n    restart: always\n    command: sleep 1000\n' >kill.yaml
+export COMPOSE_FILE=kill.yaml
+expect "up -d of a restart: always service" 0 "$proj-web-1  Started" "$BERTH" up -d
+expect "kill" 0 "$proj-web-1  Killed" "$BERTH" kill web
+sleep 1.5 # past the first restart backoff, were there one
+expect "it stays down" 0 "$proj-web-1 .*Exited \(137\)" "$BERTH" ps -a
+expect "until started" 0 "$proj-web-1  Started" "$BERTH" start web
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after kill"
