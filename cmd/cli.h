@@ -103,5 +103,6 @@ int cmd_volume(struct global_opts *g, int argc, char **argv);
 int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_version(struct global_opts *g, int argc, char **argv);
+int cmd_events(struct global_opts *g, int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"rm", "Remove stopped containers", cmd_rm},
 	{"exec", "Run a command in a running container", cmd_exec},
 	{"top", "Display the running processes", cmd_top},
+	{"events", "Receive real time events from containers", cmd_events},
 	{"volume", "Manage volumes", cmd_volume},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
 	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "../lib/buf.h"
@@ -455,11 +456,13 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	_cleanup_free_ char *cname = NULL;
 	char *ep[] = {(char *)entrypoint, NULL};
 	int code = 0;
+	struct winsize ws = {0};
+	ioctl(STDIN_FILENO, TIOCGWINSZ, &ws); /* stays 0 x 0 when stdin is no terminal */
 	if (r == 0) {
 		struct run_opts o = {.service = args[0], .command = args[1] ? args + 1 : NULL,
 				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
 				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
-				     .tty = !no_tty && isatty(STDIN_FILENO),
+				     .tty = !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
 				     .service_ports = service_ports, .lock = &lock, .progress = show_progress};
 		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
 	}

@@ -14,6 +14,7 @@
 #include "../lib/log.h"
 #include "../runtime/console.h"
 #include "../runtime/ctr.h"
+#include "../runtime/events.h"
 #include "../runtime/imgcfg.h"
 #include "../runtime/seccomp.h"
 #include "../runtime/store.h"
@@ -315,6 +316,8 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		net_detach(root, pl->name, NULL);
 		return berr_prefix(err, "service %s: ", pl->service);
 	}
+	_cleanup_free_ char *attrs = xasprintf("\"image\":\"%s\",\"service\":\"%s\"", pl->image, pl->service);
+	events_add(root, pl->name, "create", attrs);
 	progress(o->progress, o->progress_data, "Container", pl->name, "Created");
 	return 0;
 }
@@ -648,6 +651,8 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 			fprintf(stderr, "berth: %s\n", e->msg);
 		berr_free(e);
 	}
+	if (r == 0)
+		events_add(root, name, "destroy", NULL);
 	return r;
 }
 
@@ -708,6 +713,7 @@ static int stop_in_rounds(const struct project *p, const char *root, const struc
 			if (round[i] != k || !up[i])
 				continue;
 			ctr_stop_end(&st[i]);
+			events_add(root, cs[i]->name, "stop", NULL);
 			if (r == 0)
 				progress(fn, data, "Container", cs[i]->name, "Stopped");
 		}
@@ -897,6 +903,8 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		r = plan_one(p, root, st, NULL, o->service, 1, pl, err);
 	store_close(st);
 	pl->spec.attach = !o->detach;
+	pl->spec.tty_rows = o->rows;
+	pl->spec.tty_cols = o->cols;
 	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};
 	if (r == 0)
 		r = check_ports(root, pl, 1, err);

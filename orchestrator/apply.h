@@ -50,6 +50,7 @@ struct run_opts {
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
 	bool tty; /* a terminal of its own for the command, relayed to ours */
+	int rows, cols; /* our terminal's size, which the command's starts with */
 	int *lock; /* the project's lock, let go while the container runs */
 	progress_fn progress;
 	void *progress_data;

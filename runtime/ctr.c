@@ -1,4 +1,5 @@
 #include "ctr.h"
+#include "events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -349,6 +350,8 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 	struct ctr_state st;
 	pid_t shim = ctr_state(root, name, &st, NULL) == 0 ? st.shim_pid : 0;
 	state_free(&st);
+	_cleanup_free_ char *attrs = xasprintf("\"signal\":\"%d\"", sig);
+	events_add(root, name, "kill", attrs);
 	if (shim > 0 && sigqueue(shim, SIGUSR1, (union sigval){.sival_int = sig}) == 0)
 		return 0;
 	if (kill(pid, sig) < 0)

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +34,7 @@ struct enter_opts {
 	char *user, *workdir;
 	bool privileged;
 	bool die_with_parent; /* a healthcheck: killed with the process the shim kills at its timeout */
+	int rows, cols;	      /* the user's terminal, for the new one */
 };
 
 /* The user of the exec, read from the container's own /etc/passwd (we are in its root by now). */
@@ -82,13 +84,16 @@ static _Noreturn void fail(const char *what, int code)
 
 /* With a terminal: one made inside the container, its master sent back
  * over console_sock; otherwise the stdio berth gave us (pipes). */
-static void stdio_in_container(int console_sock)
+static void stdio_in_container(int console_sock, const struct enter_opts *o)
 {
 	if (console_sock < 0)
 		return;
 	int slave;
 	int master = console_new(&slave);
 	setsid();
+	struct winsize ws = {.ws_row = (unsigned short)o->rows, .ws_col = (unsigned short)o->cols};
+	if (o->rows > 0 && o->cols > 0)
+		ioctl(slave, TIOCSWINSZ, &ws);
 	if (master < 0 || fd_send(console_sock, master) < 0 || console_take(slave, 1) < 0)
 		fail("cannot set up the terminal", 126);
 	close(master);
@@ -100,7 +105,7 @@ static void stdio_in_container(int console_sock)
 static _Noreturn void run(const struct ctr_spec *s, const struct enter_opts *o, int console_sock, char *bpf,
 			  size_t bpf_len)
 {
-	stdio_in_container(console_sock);
+	stdio_in_container(console_sock, o);
 	uid_t uid = s->uid;
 	gid_t gid = s->gid;
 	if (o->user && resolve_user(o->user, &uid, &gid) < 0) {
@@ -155,6 +160,8 @@ static int read_opts(const char *text, struct enter_opts *o)
 	o->user = u ? xstrdup(u) : NULL;
 	o->workdir = w ? xstrdup(w) : NULL;
 	o->privileged = json_is_true(json_object_get(j, "privileged"));
+	o->rows = (int)json_integer_value(json_object_get(j, "rows"));
+	o->cols = (int)json_integer_value(json_object_get(j, "cols"));
 	json_decref(j);
 	return o->argv && o->argv[0] ? 0 : -EINVAL;
 }

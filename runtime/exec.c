@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include "../lib/spawn.h"
 #include "console.h"
 #include "ctr.h"
+#include "events.h"
 
 static void close_all(const int *fds, size_t n)
 {
@@ -45,9 +47,15 @@ static int init_pidfd(const char *name, pid_t pid, struct berr **err)
 
 static char *opts_json(const struct exec_opts *o)
 {
-	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:b}", "argv", strv_json(o->argv), "env",
+	/* the terminal's size, set before the command runs (not after, by the
+	 * relay, when the command may have asked already) */
+	struct winsize ws = {0};
+	if (o->tty)
+		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:i}", "argv", strv_json(o->argv), "env",
 			      o->env ? strv_json(o->env) : json_array(), "user", o->user ? json_string(o->user) : json_null(),
-			      "workdir", o->workdir ? json_string(o->workdir) : json_null(), "privileged", o->privileged);
+			      "workdir", o->workdir ? json_string(o->workdir) : json_null(), "privileged", o->privileged,
+			      "rows", (int)ws.ws_row, "cols", (int)ws.ws_col);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
@@ -88,6 +96,7 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 	}
 	_cleanup_free_ char *shim = ctr_shim_path();
 	_cleanup_free_ char *opts = opts_json(o);
+	events_add(root, name, "exec_create", NULL);
 	char *argv[] = {"berth-shim", "enter", spec_path, opts, NULL};
 	int fds[] = {in[0], out[1], errp[1], pidfd, sock[1]};
 	pid_t pid;

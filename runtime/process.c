@@ -170,6 +170,9 @@ static int make_console(struct child *c, struct berr **err)
 	int master = console_new(&slave);
 	if (master < 0)
 		return berr_sys(err, -master, "cannot allocate a terminal in the container");
+	struct winsize ws = {.ws_row = (unsigned short)c->s->tty_rows, .ws_col = (unsigned short)c->s->tty_cols};
+	if (ws.ws_row > 0 && ws.ws_col > 0)
+		ioctl(slave, TIOCSWINSZ, &ws);
 	int r = fd_send(c->console, master);
 	close(master);
 	close(c->console);

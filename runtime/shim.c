@@ -28,6 +28,7 @@
 #include "../network/dnsd.h"
 #include "cgroup.h"
 #include "enter.h"
+#include "events.h"
 #include "health.h"
 #include "exeseal.h"
 #include "process.h"
@@ -195,6 +196,13 @@ static void hand_over_stdio(struct shim *sh)
 
 static bool pump(struct shim *sh, int stream, int fd);
 
+/* The state root holds the container's directory (ROOT/containers/NAME). */
+static char *state_root(const struct shim *sh)
+{
+	_cleanup_free_ char *containers = path_dirname(sh->s.dir);
+	return path_dirname(containers);
+}
+
 /* Run hooks one after the other in the container, the container's output
  * still going to its log meanwhile; the first that fails stops the rest
  * and says why in *why. */
@@ -264,6 +272,8 @@ static int start(struct shim *sh)
 	sh->st.error = NULL;
 	health_started(&sh->health, &sh->s, &sh->st);
 	save_state(sh);
+	_cleanup_free_ char *root = state_root(sh);
+	events_add(root, sh->s.id, "start", NULL);
 	/* post_start hooks, before up hears the container started: a failing
 	 * one is reported there, and the container keeps running */
 	char *why = NULL;
@@ -336,6 +346,13 @@ static bool on_exit_status(struct shim *sh, int status)
 	sh->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	sh->st.finished_at = now;
 	sh->st.oom_killed = cgroup_oom_killed(sh->s.id);
+	{
+		_cleanup_free_ char *root = state_root(sh);
+		_cleanup_free_ char *attrs = xasprintf("\"exitCode\":\"%d\"", sh->st.exit_code);
+		if (sh->st.oom_killed)
+			events_add(root, sh->s.id, "oom", NULL);
+		events_add(root, sh->s.id, "die", attrs);
+	}
 	sh->st.pid = 0;
 	if (now - sh->st.started_at >= RESET_AFTER_MS)
 		sh->backoff_ms = BACKOFF_START_MS;
@@ -402,8 +419,17 @@ static bool on_signal(struct shim *sh)
 			break;
 		if (sh->running && pid == sh->p.pid)
 			keep = on_exit_status(sh, status);
-		else if (health_on_exit(&sh->health, &sh->s, &sh->st, pid, status))
+		else {
+			enum health_status before = sh->st.health;
+			if (!health_on_exit(&sh->health, &sh->s, &sh->st, pid, status))
+				continue;
 			save_state(sh);
+			if (sh->st.health != before && sh->st.health != HEALTH_STARTING) {
+				_cleanup_free_ char *root = state_root(sh);
+				_cleanup_free_ char *action = xasprintf("health_status: %s", health_status_name(sh->st.health));
+				events_add(root, sh->s.id, action, NULL);
+			}
+		}
 	}
 	return keep || sh->running;
 }
@@ -436,12 +462,6 @@ static bool on_timer(struct shim *sh)
 	return true;
 }
 
-/* The state root holds the container's directory (ROOT/containers/NAME). */
-static char *state_root(const struct shim *sh)
-{
-	_cleanup_free_ char *containers = path_dirname(sh->s.dir);
-	return path_dirname(containers);
-}
 
 /* The DNS responder serves every container of the root; when it is gone
  * (killed) while networks exist, any shim starts it again. Several may

@@ -149,6 +149,8 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
 	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
 	json_object_set_new(j, "init_path", opt_str(s->init_path));
+	json_object_set_new(j, "tty_rows", json_integer(s->tty_rows));
+	json_object_set_new(j, "tty_cols", json_integer(s->tty_cols));
 	json_object_set_new(j, "post_start", hooks_json(s->post_start, s->npost_start));
 	json_object_set_new(j, "pre_stop", hooks_json(s->pre_stop, s->npre_stop));
 	if (s->health.test)
@@ -257,6 +259,8 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->log_max_size = get_int(j, "log_max_size");
 	s->log_max_files = (int)get_int(j, "log_max_files");
 	s->init_path = get_str(j, "init_path");
+	s->tty_rows = (int)get_int(j, "tty_rows");
+	s->tty_cols = (int)get_int(j, "tty_cols");
 	s->post_start = read_hooks(json_object_get(j, "post_start"), &s->npost_start);
 	s->pre_stop = read_hooks(json_object_get(j, "pre_stop"), &s->npre_stop);
 	json_t *h = json_object_get(j, "health");

@@ -96,6 +96,7 @@ struct ctr_spec {
 	struct health_spec health;
 	struct hook_spec *post_start, *pre_stop;
 	size_t npost_start, npre_stop;
+	int tty_rows, tty_cols; /* berth run: the user's terminal, for the container's; 0: the kernel's */
 };
 
 int spec_write(const struct ctr_spec *s, const char *path, struct berr **err);

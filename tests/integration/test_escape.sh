@@ -179,6 +179,8 @@ expect "exec without a terminal: stdin, stdout, stderr and the exit code go thro
 expect "run -T on a terminal: no terminal in the container" 0 'tiocsti ENOTTY' with_tty "'$BERTH' run --rm -T plain probe tty"
 expect "run on a terminal: one of its own, with TERM" 0 'ttyname /dev/pts/[0-9]+.*TERM=xterm' \
 	with_tty "'$BERTH' run --rm plain sh -c 'probe tty; echo TERM=\$TERM' | tr '\r\n' '  '"
+expect "run's terminal starts with the user's window size" 0 '^30 100' \
+	with_tty "stty rows 30 cols 100; '$BERTH' run --rm plain stty size"
 expect "run without a terminal: stdin and stdout through pipes, the exit code back" 5 '^piped$' \
 	sh -c "echo piped | '$BERTH' run --rm plain sh -c 'cat; exit 5'"
 

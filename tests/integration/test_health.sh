@@ -218,3 +218,31 @@ expect "until started" 0 "$proj-web-1  Started" "$BERTH" start web
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after kill"
+
+# events: what happened, in order, health transitions included
+export COMPOSE_FILE=good.yaml
+"$BERTH" events --json >"$WORK/events" 2>&1 &
+follower=$!
+cleanup_hooks+=("kill $follower 2>/dev/null")
+sleep 0.3
+expect "up for the events" 0 "$proj-app-1  Started" "$BERTH" up -d
+expect "down for the events" 0 Removed "$BERTH" down -v -t 0
+wait_until 5 grep -q "\"action\":\"destroy\",\"id\":\"$proj-db-1\"" "$WORK/events"
+kill "$follower" 2>/dev/null
+wait "$follower" 2>/dev/null
+seq_of() { grep -n "$1" "$WORK/events" | head -1 | cut -d: -f1; }
+check "events: db created, started, healthy; migrate started and died 0; app started" sh -c "
+	a=\$(grep -n '\"action\":\"create\",\"id\":\"$proj-db-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	b=\$(grep -n '\"action\":\"start\",\"id\":\"$proj-db-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	c=\$(grep -n '\"action\":\"health_status: healthy\",\"id\":\"$proj-db-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	d=\$(grep -n '\"action\":\"start\",\"id\":\"$proj-migrate-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	e=\$(grep -n '\"action\":\"die\",\"id\":\"$proj-migrate-1\".*\"exitCode\":\"0\"' '$WORK/events' | head -1 | cut -d: -f1)
+	f=\$(grep -n '\"action\":\"start\",\"id\":\"$proj-app-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	[ -n \"\$a\" ] && [ \"\$a\" -lt \"\$b\" ] && [ \"\$b\" -lt \"\$c\" ] && [ \"\$c\" -lt \"\$d\" ] && [ \"\$d\" -lt \"\$e\" ] && [ \"\$e\" -lt \"\$f\" ]"
+check "then stop, die and destroy as down takes them away" sh -c "
+	s=\$(grep -n '\"action\":\"stop\",\"id\":\"$proj-app-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	x=\$(grep -n '\"action\":\"destroy\",\"id\":\"$proj-app-1\"' '$WORK/events' | head -1 | cut -d: -f1)
+	[ -n \"\$s\" ] && [ \"\$s\" -lt \"\$x\" ]"
+check "each event names its service" grep -q "\"service\":\"migrate\"" "$WORK/events"
+unset COMPOSE_FILE
+check_no_leaks "after the events"
