@@ -46,8 +46,9 @@ static int select_containers(struct global_opts *g, char **services, bool lock, 
 	size_t n;
 	struct ctr_info *all = apply_list(sel->p, berth_root(), &n);
 	sel->list = xcalloc(n + 1, sizeof(*sel->list));
+	/* one-off containers of berth run are theirs alone, as in docker compose */
 	for (size_t i = 0; i < n; i++) {
-		if (!services || strv_contains(services, all[i].service))
+		if (!all[i].oneoff && (!services || strv_contains(services, all[i].service)))
 			sel->list[sel->n++] = all[i];
 		else
 			ctr_info_clear(&all[i]);

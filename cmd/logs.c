@@ -193,6 +193,10 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 	size_t n = 0;
 	for (size_t i = 0; i < nc; i++) {
 		_cleanup_free_ char *path = log_path(root, lv->names[i]);
+		if (lv->only_new && lv->only_new[i]) { /* what it prints from now on */
+			offsets[i] = tail_offset(path, 0, &(long){0});
+			continue;
+		}
 		if (tail >= 0) {
 			/* from the end: the newest file, then older ones while lines are missing */
 			long left = tail;
@@ -265,6 +269,7 @@ void log_view_free(struct log_view *lv)
 	if (!lv)
 		return;
 	strv_free(lv->names);
+	free(lv->only_new);
 	free(lv);
 }
 

@@ -9,6 +9,7 @@ struct log_view {
 	size_t width;
 	bool prefix, color, timestamps;
 	int64_t since, until;
+	bool *only_new; /* per container (NULL: none): start at the end of its log */
 };
 
 struct log_view *log_view_new(struct ctr_info *list, size_t n, bool prefix, bool color, bool timestamps);

@@ -35,6 +35,13 @@ static int64_t timeout_ms(const char *t)
 }
 
 static volatile sig_atomic_t interrupted;
+
+struct attach_opts {
+	bool prefix, color, timestamps, abort_on_exit, abort_on_failure;
+	const char *exit_from;
+	char **attach, **no_attach; /* services whose logs to show, or not */
+	int64_t timeout;
+};
 static void on_interrupt(int sig)
 {
 	(void)sig;
@@ -44,47 +51,87 @@ static void on_interrupt(int sig)
 struct attach_ctx {
 	const char *root;
 	char **names;
-	bool abort_on_exit;
+	bool abort_on_exit, abort_on_failure;
+	bool *was_up; /* to say when one ends */
+	bool failed;
 };
 
+/* Also says "NAME exited with code N" when a container ends, as docker
+ * compose does; with --abort-on-container-exit (or -failure) one that
+ * ends (or fails) ends it all. */
 static bool attach_done(void *data)
 {
 	struct attach_ctx *a = data;
 	if (interrupted)
 		return true;
 	size_t up = 0, n = strv_len(a->names);
-	for (size_t i = 0; i < n; i++)
-		up += ctr_up(a->root, a->names[i], NULL);
-	return up == 0 || (a->abort_on_exit && up < n);
+	bool ended = false;
+	for (size_t i = 0; i < n; i++) {
+		bool now = ctr_up(a->root, a->names[i], NULL);
+		up += now;
+		if (a->was_up[i] && !now) {
+			struct ctr_state st;
+			int code = ctr_state(a->root, a->names[i], &st, NULL) == 0 ? st.exit_code : -1;
+			if (code >= 0)
+				state_free(&st);
+			printf("%s exited with code %d\n", a->names[i], code);
+			fflush(stdout);
+			ended = true;
+			a->failed |= code != 0;
+		}
+		a->was_up[i] = now;
+	}
+	return up == 0 || (a->abort_on_exit && ended) || (a->abort_on_failure && a->failed);
 }
 
-
-/* Attached: stream every container's log until they end or Ctrl-C; the
- * first Ctrl-C stops the stack gracefully, a second one kills it. */
-static int attach(const struct project *p, const char *root, bool prefix, bool color, bool abort_on_exit,
-		  const char *exit_from, int64_t timeout)
+/* Attached: stream the containers' logs (from the start for those this up
+ * made, only new lines of those that ran already) until they end or
+ * Ctrl-C; the first Ctrl-C stops the stack gracefully, a second one kills
+ * it. attach / no_attach: whose logs. */
+static int attach(const struct project *p, const char *root, const struct attach_opts *o, int64_t since_ms)
 {
 	size_t n;
-	struct ctr_info *list = apply_list(p, root, &n);
-	struct log_view *lv = log_view_new(list, n, prefix, color, false);
-	struct attach_ctx a = {root, lv->names, abort_on_exit || exit_from};
+	struct ctr_info *all = apply_list(p, root, &n);
+	struct ctr_info *list = xcalloc(n + 1, sizeof(*list));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool want = !all[i].oneoff && (!o->attach || strv_contains(o->attach, all[i].service)) &&
+			    !(o->no_attach && strv_contains(o->no_attach, all[i].service));
+		if (want)
+			list[k++] = all[i];
+		else
+			ctr_info_clear(&all[i]);
+	}
+	free(all);
+	n = k;
+	struct log_view *lv = log_view_new(list, n, o->prefix, o->color, o->timestamps);
+	lv->only_new = xcalloc(n + 1, sizeof(bool));
+	bool *was_up = xcalloc(n + 1, sizeof(bool));
+	for (size_t i = 0; i < n; i++) {
+		lv->only_new[i] = list[i].created_ms < since_ms;
+		was_up[i] = ctr_up(root, list[i].name, NULL);
+	}
+	struct attach_ctx a = {root, lv->names, o->abort_on_exit || o->exit_from, o->abort_on_failure, was_up, false};
 	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	show_logs(root, lv, -1, true, attach_done, &a);
 	int rc = 0;
-	if (interrupted || a.abort_on_exit) {
+	if (interrupted || a.abort_on_exit || a.abort_on_failure) {
 		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n" : "Aborting on container exit...\n");
 		for (size_t i = n; i > 0; i--)
-			ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : timeout, NULL);
+			ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : o->timeout, NULL);
 	}
-	for (size_t i = 0; exit_from && i < n; i++) {
+	for (size_t i = 0; o->exit_from && i < n; i++) {
 		struct ctr_state st;
-		if (streq(list[i].service, exit_from) && ctr_state(root, list[i].name, &st, NULL) == 0) {
+		if (streq(list[i].service, o->exit_from) && ctr_state(root, list[i].name, &st, NULL) == 0) {
 			rc = st.exit_code;
 			state_free(&st);
 		}
 	}
+	if (!o->exit_from && o->abort_on_failure && a.failed)
+		rc = 1;
+	free(was_up);
 	log_view_free(lv);
 	ctr_info_free(list, n);
 	return rc;
@@ -116,8 +163,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
-	bool force_recreate = false, no_recreate = false;
-	char **scales = NULL;
+	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
+	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -135,10 +182,18 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"no-recreate", 0, FLAG_BOOL, &no_recreate, NULL, "Do not recreate containers that exist"},
 		{"scale", 0, FLAG_LIST, &scales, "SERVICE=N", "Run N containers of SERVICE; repeatable"},
 		{"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"},
+		{"abort-on-container-failure", 0, FLAG_BOOL, &abort_on_failure, NULL,
+		 "Stop all containers if any fails (exits non-zero)"},
+		{"attach", 0, FLAG_LIST, &attach_to, "SERVICE", "Show only these services' logs; repeatable"},
+		{"no-attach", 0, FLAG_LIST, &no_attach, "SERVICE", "Do not show these services' logs; repeatable"},
+		{"timestamps", 0, FLAG_BOOL, &timestamps, NULL, "Show timestamps in the logs"},
+		{"yes", 'y', FLAG_BOOL, &yes, NULL, "Assume yes to prompts (berth never prompts)"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
 		       "Create and start containers.");
+	_cleanup_(strv_freep) char **att = attach_to;
+	_cleanup_(strv_freep) char **natt = no_attach;
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -160,6 +215,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 								    : " (the compose file defines no services)");
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
+	int64_t began = now_ms(); /* containers made before it ran already: only their new output is shown */
 	if (r == 0) {
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
@@ -175,7 +231,11 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);
 		lock = -1;
-		rc = attach(p, berth_root(), !no_prefix, !no_color && isatty(1), abort_on_exit, exit_from, timeout_ms(timeout));
+		struct attach_opts ao = {.prefix = !no_prefix, .color = !no_color && isatty(1), .timestamps = timestamps,
+					 .abort_on_exit = abort_on_exit, .abort_on_failure = abort_on_failure,
+					 .exit_from = exit_from, .attach = att, .no_attach = natt,
+					 .timeout = timeout_ms(timeout)};
+		rc = attach(p, berth_root(), &ao, began);
 	}
 	strv_free(pos);
 	return r < 0 ? report(err) : rc;

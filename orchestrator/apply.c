@@ -34,6 +34,7 @@ struct planned {
 	char **anon;		/* "target=volume" of its anonymous volumes */
 	bool own_netns;
 	bool exists, same; /* exists already; with the same configuration */
+	bool oneoff;	   /* berth run's */
 };
 
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err)
@@ -83,6 +84,8 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 			      pl->service, "number", pl->number, "config_hash", partial ? "" : pl->hash, "image",
 			      pl->image, "command", argv, "created_ms", (json_int_t)now_ms(), "anonymous_volumes",
 			      strv_json(pl->anon));
+	if (pl->oneoff)
+		json_object_set_new(j, "oneoff", json_true());
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	/* the complete record is synced to disk; a partial one is replaced
@@ -608,6 +611,7 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 					(int)json_integer_value(json_object_get(m, "number")),
 					a,
 					json_integer_value(json_object_get(m, "created_ms")),
+					json_is_true(json_object_get(m, "oneoff")),
 				};
 			}
 			json_decref(m);
@@ -903,6 +907,7 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		r = plan_one(p, root, st, NULL, o->service, 1, pl, err);
 	store_close(st);
 	pl->spec.attach = !o->detach;
+	pl->oneoff = true;
 	pl->spec.tty_rows = o->rows;
 	pl->spec.tty_cols = o->cols;
 	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};

@@ -10,6 +10,7 @@ struct ctr_info {
 	int number;
 	char **argv;
 	int64_t created_ms;
+	bool oneoff; /* made by berth run */
 };
 
 /* Progress: what happened ("Created") to which kind of thing ("Container",

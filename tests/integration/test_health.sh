@@ -246,3 +246,32 @@ check "then stop, die and destroy as down takes them away" sh -c "
 check "each event names its service" grep -q "\"service\":\"migrate\"" "$WORK/events"
 unset COMPOSE_FILE
 check_no_leaks "after the events"
+
+# Attached up: "exited with code", --abort-on-container-failure, --attach,
+# and a second attached up shows only what is new.
+cat >attached.yaml <<'YAML'
+services:
+  job: {image: busybox, command: sh -c 'echo job says hi; sleep 0.3; exit 4'}
+  talker: {image: busybox, command: sh -c 'echo talker starts; sleep 300'}
+YAML
+export COMPOSE_FILE=attached.yaml
+expect "attached up says when a container ends, with its code" 1 "$proj-job-1 exited with code 4" \
+	timeout 60 "$BERTH" up --no-color --abort-on-container-failure
+expect "--abort-on-container-failure stopped the others" 0 "$proj-talker-1 .*Exited" "$BERTH" ps -a
+"$BERTH" down -t 0 >/dev/null 2>&1
+timeout 60 "$BERTH" up --no-color --attach job --abort-on-container-failure >"$WORK/attach" 2>&1
+check "--attach shows the named services' logs" grep -Eq "^$proj-job-1 +\| job says hi" "$WORK/attach"
+check "and not the others'" sh -c "! grep -q 'talker starts' '$WORK/attach'"
+"$BERTH" down -t 0 >/dev/null 2>&1
+printf 'services:\n  talker: {image: busybox, command: sh -c "echo talker starts; sleep 300"}\n' >again.yaml
+export COMPOSE_FILE=again.yaml
+expect "up -d" 0 Started "$BERTH" up -d
+"$BERTH" up --no-color >"$WORK/again" 2>&1 &
+again=$!
+sleep 1
+kill -INT "$again"
+wait_until 15 sh -c "! kill -0 $again 2>/dev/null"
+check "a second attached up shows only new output, not the earlier log" sh -c "! grep -q 'talker starts' '$WORK/again'"
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after attached ups"
