@@ -104,5 +104,7 @@ int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_version(struct global_opts *g, int argc, char **argv);
 int cmd_events(struct global_opts *g, int argc, char **argv);
+int cmd_scale(struct global_opts *g, int argc, char **argv);
+int cmd_inspect(struct global_opts *g, int argc, char **argv);
 
 #endif

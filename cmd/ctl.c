@@ -2,6 +2,8 @@
  * project's existing containers. */
 #include <dirent.h>
 #include <errno.h>
+#include <time.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "../lib/fs.h"
@@ -266,4 +268,53 @@ int cmd_top(struct global_opts *g, int argc, char **argv)
 	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
+}
+
+static json_t *rfc3339(int64_t ms)
+{
+	if (ms <= 0)
+		return json_string("0001-01-01T00:00:00Z");
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[40];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	char out[64];
+	snprintf(out, sizeof(out), "%s.%03dZ", buf, (int)(ms % 1000));
+	return json_string(out);
+}
+
+/* A container's state, shaped like Docker's inspect (State, State.Health). */
+static char *inspect_container(const char *root, const char *name)
+{
+	struct ctr_state st;
+	if (!ctr_exists(root, name) || ctr_state(root, name, &st, NULL) < 0)
+		return NULL;
+	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o, s:s}", "Status",
+				  ctr_status_name(st.status), "Running", st.status == ST_RUNNING, "Restarting",
+				  st.status == ST_RESTARTING, "Dead", st.status == ST_DEAD, "Pid", (int)st.pid, "ExitCode",
+				  st.exit_code, "OOMKilled", st.oom_killed, "StartedAt", rfc3339(st.started_at), "FinishedAt",
+				  rfc3339(st.finished_at), "Error", st.error ? json_string(st.error) : json_string(""),
+				  "BerthShim", st.unmonitored ? "dead" : "alive");
+	if (st.health != HEALTH_NONE) {
+		json_t *log = json_array();
+		for (size_t i = 0; i < st.nlog; i++)
+			json_array_append_new(log, json_pack("{s:o, s:o, s:i, s:s}", "Start", rfc3339(st.log[i].start), "End",
+							     rfc3339(st.log[i].end), "ExitCode", st.log[i].exit_code,
+							     "Output", st.log[i].output ? st.log[i].output : ""));
+		json_object_set_new(state, "Health", json_pack("{s:s, s:i, s:o}", "Status", health_status_name(st.health),
+							      "FailingStreak", st.failing_streak, "Log", log));
+	}
+	_cleanup_free_ char *nm = xasprintf("/%s", name);
+	json_t *j = json_pack("[{s:s, s:o, s:i}]", "Name", nm, "State", state, "RestartCount", st.restart_count);
+	state_free(&st);
+	char *text = json_dumps(j, JSON_INDENT(4));
+	json_decref(j);
+	return text;
+}
+
+int cmd_inspect(struct global_opts *g, int argc, char **argv)
+{
+	(void)g;
+	return inspect_each("", "container", inspect_container, argc, argv);
 }

@@ -26,6 +26,8 @@ static const struct command commands[] = {
 	{"exec", "Run a command in a running container", cmd_exec},
 	{"top", "Display the running processes", cmd_top},
 	{"events", "Receive real time events from containers", cmd_events},
+	{"scale", "Scale services", cmd_scale},
+	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect},
 	{"volume", "Manage volumes", cmd_volume},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
 	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},
@@ -100,8 +102,8 @@ int inspect_each(const char *group, const char *kind, char *(*inspect)(const cha
 	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	_cleanup_free_ char *cmd = xasprintf("%s inspect", group);
-	_cleanup_free_ char *usage = xasprintf("berth %s inspect NAME...", group);
+	_cleanup_free_ char *cmd = group[0] ? xasprintf("%s inspect", group) : xstrdup("inspect");
+	_cleanup_free_ char *usage = xasprintf("berth %s NAME...", cmd);
 	_cleanup_free_ char *summary = xasprintf("Show each %s's record, as JSON.", kind);
 	int rc = cmd_flags(cmd, flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, usage, summary);
 	_cleanup_(strv_freep) char **args = pos;

@@ -275,3 +275,28 @@ check "a second attached up shows only new output, not the earlier log" sh -c "!
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after attached ups"
+
+# one-off containers of run are theirs alone: stop leaves them, down takes them
+printf 'services:\n  web: {image: busybox, command: sleep 300}\n' >oneoff.yaml
+export COMPOSE_FILE=oneoff.yaml
+expect "up -d" 0 Started "$BERTH" up -d
+oneoff=$("$BERTH" run -d web sleep 300)
+check "run -d made a one-off container" test -n "$oneoff"
+expect "stop stops the service's container" 0 "$proj-web-1  Stopped" "$BERTH" stop
+expect "but leaves the one-off running" 0 "$oneoff .*Up" "$BERTH" ps
+expect "down removes it too" 0 "$oneoff  Removed" "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after the one-off"
+
+# berth inspect shows State.Health with its log; berth scale adds and removes
+printf 'services:\n  db:\n    image: busybox\n    command: sleep 300\n    healthcheck: {test: "echo checked", interval: 200ms}\n' >inspect.yaml
+export COMPOSE_FILE=inspect.yaml
+expect "up --wait" 0 Started "$BERTH" up --wait
+expect "inspect shows the health and its log, as Docker's" 0 '"Status": "healthy"' "$BERTH" inspect "$proj-db-1"
+expect "with each check's output" 0 '"Output": "checked\\n"' "$BERTH" inspect "$proj-db-1"
+expect "inspect of no such container fails" 1 "no such container: nosuch" "$BERTH" inspect nosuch
+expect "scale db=2 adds one" 0 "$proj-db-2  Started" "$BERTH" scale db=2
+expect "scale db=1 removes it" 0 "$proj-db-2  Removed" "$BERTH" scale db=1
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after inspect and scale"
