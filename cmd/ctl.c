@@ -105,6 +105,16 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	struct berr *err = NULL;
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
+	if (r == 0 && a == A_RESTART && pos && pos[0]) {
+		/* and what depends on them with restart: true, as docker compose restarts it */
+		_cleanup_(strv_freep) char **more = apply_restart_dependents(sel.p, pos);
+		if (more[0]) {
+			for (size_t i = 0; more[i]; i++)
+				strv_push(&pos, xstrdup(more[i]));
+			selection_free(&sel);
+			r = select_containers(g, pos, true, &sel, &err);
+		}
+	}
 	const char *root = berth_root();
 	if (r == 0 && (a == A_STOP || a == A_RESTART)) {
 		/* dependents first, each level of them at once */

@@ -477,6 +477,33 @@ static int ensure_volumes(const struct project *p, const char *root, struct plan
 static int stop_in_rounds(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
 			  int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data, struct berr **err);
 
+/* Whether service depends on dep with restart: true. */
+static bool restarts_with(const struct project *p, const char *service, const char *dep)
+{
+	struct node *d = node_map_get(node_map_get(project_service(p, service), "depends_on"), dep);
+	bool restart = false;
+	node_bool(node_map_get(d, "restart"), &restart);
+	return restart;
+}
+
+/* depends_on restart: true: a container kept as it was is restarted when
+ * up recreated what it depends on (stopped here; the waves start it). */
+static void restart_dependents(const struct project *p, const char *root, const struct planned *pl, size_t n,
+			       const struct up_opts *o)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!pl[i].same || !ctr_running(root, pl[i].name))
+			continue;
+		bool again = false;
+		for (size_t j = 0; j < n && !again; j++)
+			again = !pl[j].same && restarts_with(p, pl[i].service, pl[j].service);
+		if (!again)
+			continue;
+		progress(o->progress, o->progress_data, "Container", pl[i].name, "Restarting");
+		ctr_stop(root, pl[i].name, -1, NULL);
+	}
+}
+
 /* Replicas beyond a service's count (scale went down): stopped and
  * removed, highest numbers first, as docker compose does. */
 static int scale_down(const struct project *p, const char *root, const struct planned *pl, size_t n,
@@ -524,6 +551,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (!pl[i].same)
 			r = create_one(p, root, &pl[i], o, err);
+	if (r == 0)
+		restart_dependents(p, root, pl, n, o);
 	/* the firewall and the names follow what now exists, failed or not */
 	if (changes) {
 		struct berr *e = NULL;
@@ -732,6 +761,17 @@ int apply_stop(const struct project *p, const char *root, const struct ctr_info 
 	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err)
 {
 	return stop_in_rounds(p, root, cs, n, timeout_ms, false, false, fn, data, err);
+}
+
+char **apply_restart_dependents(const struct project *p, char *const *services)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; p->order[i]; i++)
+		for (size_t k = 0; services && services[k]; k++)
+			if (!strv_contains(services, p->order[i]) && restarts_with(p, p->order[i], services[k]) &&
+			    !strv_contains(out, p->order[i]))
+				strv_push(&out, xstrdup(p->order[i]));
+	return out;
 }
 
 int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,

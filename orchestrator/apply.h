@@ -70,6 +70,9 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
  * (so the grace periods of a level run side by side). */
 int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
 	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err);
+/* The services that depend on one of services with restart: true (to be
+ * restarted with them), not already among them. */
+char **apply_restart_dependents(const struct project *p, char *const *services);
 /* up --scale SERVICE=N: N containers of the service this time. */
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */

@@ -300,3 +300,36 @@ expect "scale db=1 removes it" 0 "$proj-db-2  Removed" "$BERTH" scale db=1
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after inspect and scale"
+
+# depends_on restart: true: the dependent restarts when its dependency is
+# recreated by up or restarted by berth restart
+cat >restart.yaml <<'YAML'
+services:
+  db:
+    image: busybox
+    command: sleep 300
+    environment: {V: "1"}
+  app:
+    image: busybox
+    command: sleep 300
+    depends_on:
+      db: {condition: service_started, restart: true}
+  other:
+    image: busybox
+    command: sleep 300
+    depends_on: [db]
+YAML
+export COMPOSE_FILE=restart.yaml
+pid_of() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-$1-1/state.json"; }
+expect "up -d" 0 Started "$BERTH" up -d
+app=$(pid_of app) other=$(pid_of other)
+sed -i 's/V: "1"/V: "2"/' restart.yaml
+expect "db recreated by up restarts app, which depends on it with restart: true" 0 "$proj-app-1  Restarting" "$BERTH" up -d
+check "app runs anew" test "$(pid_of app)" != "$app" -a -n "$(pid_of app)"
+check "other, without restart: true, is left as it was" test "$(pid_of other)" = "$other"
+app=$(pid_of app)
+expect "berth restart db restarts app too" 0 "$proj-app-1  Restarted" "$BERTH" restart db
+check "app runs anew again" test "$(pid_of app)" != "$app"
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+check_no_leaks "after restart: true"
