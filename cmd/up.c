@@ -164,6 +164,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
+	bool always_recreate_deps = false, renew_anon = false;
 	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
@@ -188,6 +189,9 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"no-attach", 0, FLAG_LIST, &no_attach, "SERVICE", "Do not show these services' logs; repeatable"},
 		{"timestamps", 0, FLAG_BOOL, &timestamps, NULL, "Show timestamps in the logs"},
 		{"yes", 'y', FLAG_BOOL, &yes, NULL, "Assume yes to prompts (berth never prompts)"},
+		{"always-recreate-deps", 0, FLAG_BOOL, &always_recreate_deps, NULL, "Recreate what the services depend on"},
+		{"renew-anon-volumes", 'V', FLAG_BOOL, &renew_anon, NULL,
+		 "Recreated containers get new anonymous volumes, not the old ones' data"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
@@ -202,8 +206,9 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
-	int r = force_recreate && no_recreate
-			? berr_set(&err, EINVAL, "--force-recreate and --no-recreate cannot go together")
+	int r = no_recreate && (force_recreate || always_recreate_deps)
+			? berr_set(&err, EINVAL, "--%s and --no-recreate cannot go together",
+				   force_recreate ? "force-recreate" : "always-recreate-deps")
 			: project_open(g, pos, false, &p, &err);
 	for (size_t i = 0; r == 0 && scales && scales[i]; i++)
 		r = apply_scale(p, scales[i], &err);
@@ -219,6 +224,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	if (r == 0) {
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
+				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
 				    .services = pos, .progress = show_progress};
 		r = apply_up(p, berth_root(), &o, &err);
 	}

@@ -115,6 +115,21 @@ static void add_wanted(const struct project *p, const char *service, bool deps, 
 		add_wanted(p, d[i], deps, out);
 }
 
+/* --always-recreate-deps: whether a service the up names (all, when it
+ * names none) depends on service. */
+static bool is_dependency(const struct project *p, const struct up_opts *o, const char *service)
+{
+	bool dep = false;
+	for (size_t i = 0; p->order[i] && !dep; i++) {
+		if (o->services && o->services[0] && !strv_contains(o->services, p->order[i]))
+			continue;
+		char **deps = check_dependencies(project_service(p, p->order[i]));
+		dep = strv_contains(deps, service);
+		strv_free(deps);
+	}
+	return dep;
+}
+
 static int plan_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
 		    const char *service, int number,
 		    struct planned *pl, struct berr **err)
@@ -146,11 +161,13 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	json_t *meta = read_meta(root, pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
-	if (o && o->force_recreate)
+	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service))))
 		pl->same = false;
 	if (o && o->no_recreate && pl->exists)
 		pl->same = true;
-	_cleanup_(strv_freep) char **anon_prev = json_strv(json_object_get(meta, "anonymous_volumes"));
+	/* -V: a recreated container gets new anonymous volumes, not the old ones' data */
+	_cleanup_(strv_freep) char **anon_prev =
+		o && o->renew_anon ? NULL : json_strv(json_object_get(meta, "anonymous_volumes"));
 	json_decref(meta);
 	pl->anon = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);

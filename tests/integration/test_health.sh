@@ -333,3 +333,28 @@ check "app runs anew again" test "$(pid_of app)" != "$app"
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after restart: true"
+
+# --always-recreate-deps and -V
+cat >deps.yaml <<'YAML'
+services:
+  db:
+    image: busybox
+    command: sleep 300
+    volumes: ["/data"]
+  app:
+    image: busybox
+    command: sleep 300
+    depends_on: [db]
+YAML
+export COMPOSE_FILE=deps.yaml
+expect "up -d" 0 Started "$BERTH" up -d
+"$BERTH" exec -T db sh -c 'echo old > /data/x'
+expect "--always-recreate-deps recreates what app depends on" 0 "$proj-db-1  Recreate" "$BERTH" up -d --always-recreate-deps app
+expect "a recreated container keeps its anonymous volume" 0 '^old$' "$BERTH" exec -T db cat /data/x
+expect "-V with --force-recreate: new anonymous volumes" 0 "$proj-db-1  Recreate" "$BERTH" up -d --force-recreate -V
+expect "so the old data is not there" 1 'No such file' "$BERTH" exec -T db cat /data/x
+expect "--always-recreate-deps and --no-recreate do not go together" 1 "cannot go together" \
+	"$BERTH" up -d --always-recreate-deps --no-recreate
+expect "down -v" 0 Removed "$BERTH" down -v -t 0
+unset COMPOSE_FILE
+check_no_leaks "after -V"
