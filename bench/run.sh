@@ -21,7 +21,10 @@ export BERTH_DNS_UPSTREAM=127.0.0.1:9 # the stacks never look up outside names
 WORK=$(mktemp -d /tmp/berth-bench-XXXXXX)
 started_dockerd=
 cleanup() {
-	for t in "${TOOLS[@]:-}"; do for s in 10 50; do timeout 300 bash -c '"$@"' cleanup down "$t" "$s" >/dev/null 2>&1; done; done
+	for t in "${TOOLS[@]:-}"; do
+		for s in 10 50; do timeout 300 bash -c '"$@"' cleanup down "$t" "$s" >/dev/null 2>&1; done
+		timeout 300 bash -c '"$@"' cleanup down_health "$t" >/dev/null 2>&1
+	done
 	# what a podman-compose stopped by the time limit may have left
 	if [[ " ${TOOLS[*]:-} " == *" podman "* ]]; then
 		for s in 10 50; do
@@ -88,6 +91,18 @@ stack() {
 }
 stack 10
 stack 50
+# 10 services, each gated on the previous one being healthy (a check every 100 ms)
+mkdir -p "$WORK/health10"
+{
+	echo "services:"
+	for i in $(seq 1 10); do
+		echo "  h$i:"
+		echo "    image: busybox:latest"
+		echo "    command: sleep 3600"
+		echo "    healthcheck: {test: [\"CMD\", \"true\"], interval: 100ms, retries: 30}"
+		[ "$i" -gt 1 ] && echo "    depends_on: {h$((i - 1)): {condition: service_healthy}}"
+	done
+} >"$WORK/health10/compose.yaml"
 printf 'services:\n  one:\n    image: busybox:latest\n  none:\n    image: busybox:latest\n    network_mode: none\n' >"$WORK/one.yaml"
 bash bench/gen-services.sh 200 >"$WORK/big.yaml" 2>/dev/null || true
 
@@ -102,6 +117,9 @@ compose() { # TOOL ARGS...
 }
 up() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 up -d); }
 down() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 down -t 1 -v); }
+# berth up --wait (every service healthy); docker-compose 1.29 has no --wait, its up -d waits for each gate
+up_health() { (cd "$WORK/health10" && if [ "$1" = berth ]; then compose berth -p benchh up -d --wait; else compose "$1" -p benchh up -d; fi); }
+down_health() { (cd "$WORK/health10" && compose "$1" -p benchh down -t 1); }
 answers() { # PORT: an HTTP answer on 127.0.0.1
 	# (braces: a redirection on exec itself would stay for the whole script)
 	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
@@ -155,7 +173,7 @@ timed() { # WORKLOAD TOOL CMD...
 	record "$w" "$t" $(($(ms_now) - a))
 }
 export WORK BERTH
-export -f compose up down run_one config_big
+export -f compose up down up_health down_health run_one config_big
 [ -x /usr/bin/docker ] && export -f docker
 pss_kib() { for p in "$@"; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
 
@@ -194,6 +212,10 @@ for round in $(seq 0 "$ROUNDS"); do
 				timed "50 services: down" "$t" down "$t" 50
 		fi
 		[ -s "$WORK/big.yaml" ] && timed "config of 200 services" "$t" config_big "$t"
+		if [ "$round" -le 3 ]; then
+			timed "10 services gated on health: up (berth: --wait)" "$t" up_health "$t"
+			down_health "$t" >/dev/null 2>&1
+		fi
 	done
 done
 
@@ -201,6 +223,7 @@ done
 stats() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) printf "%d %d %d", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
 workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: up -d" "10 services: up -d until 3 ports answer"
 	"10 services: second up -d" "10 services: down" "50 services: up -d" "50 services: down" "config of 200 services"
+	"10 services gated on health: up (berth: --wait)"
 	"memory per container, KiB PSS")
 {
 	echo "| workload | tool | median | min | max | berth ÷ tool |"

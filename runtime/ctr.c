@@ -451,8 +451,9 @@ static enum await_state await_state(const char *root, const char *name, enum ctr
 int ctr_await(const char *root, const char *name, enum ctr_await what, char **why)
 {
 	enum await_state w;
+	/* the shim records each change in state.json: a cheap read */
 	while ((w = await_state(root, name, what, why)) == AWAIT_WAITING)
-		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
 	return w == AWAIT_MET ? 0 : -1;
 }
 
@@ -504,6 +505,6 @@ int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, ch
 		}
 		if (deadline && now_ms() >= deadline)
 			return -1;
-		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
 	}
 }
