@@ -122,8 +122,8 @@ static int network_rm(int argc, char **argv)
 			status = report((berr_set(&err, ENOENT, "no such network: %s", args[i]), err));
 			continue;
 		}
-		fprintf(stderr, "berth: network %s had no readable record; its bridge %.*s is removed\n", args[i],
-			(int)strcspn(lost[0], " "), lost[0]);
+		_cleanup_free_ char *msg = net_reclaimed_msg(lost[0]);
+		fprintf(stderr, "berth: %s\n", msg);
 		printf("%s\n", args[i]);
 	}
 	struct berr *err = NULL;

@@ -480,6 +480,14 @@ char **net_reclaim(const char *root, const char *project, const char *name, stru
 	return out;
 }
 
+char *net_reclaimed_msg(const char *entry)
+{
+	const char *sp = strchr(entry, ' ');
+	return sp ? xasprintf("network %s had no readable record; its bridge %.*s is removed", sp + 1,
+			      (int)(sp - entry), entry)
+		  : xstrdup(entry);
+}
+
 int net_remove(const char *root, const char *name, struct berr **err)
 {
 	int lock;

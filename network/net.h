@@ -62,6 +62,8 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err);
  * the alias the kernel keeps with each); of project, or of network name,
  * when not NULL. Returns "BRIDGE NETWORK" for each. */
 char **net_reclaim(const char *root, const char *project, const char *name, struct berr **err);
+/* What to tell the user of one entry net_reclaim returned. */
+char *net_reclaimed_msg(const char *entry);
 /* A bridge name the kernel and nftables both take as it is: up to 15
  * bytes of letters, digits, '_', '.' and '-', not starting with '.' or '-'. */
 bool net_bridge_name_ok(const char *name);

@@ -716,13 +716,18 @@ static size_t *stop_rounds(const struct project *p, const struct ctr_info *const
 		struct node *svc = p ? project_service(p, cs[i]->service) : NULL;
 		deps[i] = svc ? check_dependencies(svc) : xcalloc(1, sizeof(char *));
 	}
-	/* the graph has no cycle (the loader refuses them): n passes settle it */
-	for (size_t pass = 0; pass < n; pass++)
+	/* the graph has no cycle (the loader refuses them): it settles, at
+	 * the latest after n passes */
+	for (bool changed = true; changed;) {
+		changed = false;
 		for (size_t d = 0; d < n; d++)
 			for (size_t c = 0; c < n; c++)
-				if (c != d && strv_contains(deps[d], cs[c]->service) && round[c] < round[d] + 1 &&
-				    !streq(cs[c]->service, cs[d]->service))
+				if (round[c] < round[d] + 1 && !streq(cs[c]->service, cs[d]->service) &&
+				    strv_contains(deps[d], cs[c]->service)) {
 					round[c] = round[d] + 1;
+					changed = true;
+				}
+	}
 	*nrounds = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (round[i] + 1 > *nrounds)
@@ -853,10 +858,9 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	 * alias the kernel keeps with each */
 	char **lost = r == 0 ? net_reclaim(root, p->name, NULL, NULL) : NULL;
 	for (size_t i = 0; lost && lost[i]; i++) {
-		const char *net = strchr(lost[i], ' ') + 1;
-		fprintf(stderr, "berth: network %s had no readable record; its bridge %.*s is removed\n", net,
-			(int)(net - 1 - lost[i]), lost[i]);
-		progress(o->progress, o->progress_data, "Network", net, "Removed");
+		_cleanup_free_ char *msg = net_reclaimed_msg(lost[i]);
+		fprintf(stderr, "berth: %s\n", msg);
+		progress(o->progress, o->progress_data, "Network", strchr(lost[i], ' ') + 1, "Removed");
 	}
 	strv_free(lost);
 	if (r == 0)

@@ -4,6 +4,8 @@ set -u
 : "${BERTH:?set BERTH to the berth binary}"
 RESULTS=${BERTH_RESULTS:-/dev/null}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Real-world compose files (shared/ beside the repository). A user's clone
+# has none: the one test that reads them (test_corpus.sh) says skip and passes.
 CORPUS=${BERTH_CORPUS:-$(cd "$REPO/../shared/corpus" 2>/dev/null && pwd || echo "$REPO/../shared/corpus")}
 WORK=$(mktemp -d /tmp/berth-it-XXXXXX)
 export BERTH_ROOT=$WORK/root

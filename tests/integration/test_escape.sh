@@ -170,7 +170,9 @@ read -t 1 line; echo "the host shell read: [\$line]"
 SH
 expect "exec -T on a terminal: the command gets no terminal at all" 0 'tiocsti ENOTTY' with_tty "bash '$WORK/sti.sh'"
 check "exec on a terminal: the command's own, from the container's devpts" grep -Eq '^ttyname /dev/pts/[0-9]+' "$WORK/out"
-check "a TIOCSTI there never reaches the host's shell" grep -Fq 'the host shell read: []' "$WORK/out"
+check "a TIOCSTI there lands in the container's own terminal (echoed back through the relay)" \
+	sh -c "grep -q 'tiocsti ok' '$WORK/out' && tr -d '\r' <'$WORK/out' | grep -qx injected"
+check "and never reaches the host's shell" grep -Fq 'the host shell read: []' "$WORK/out"
 expect "exec with a terminal sets TERM" 0 'TERM=xterm' with_tty "'$BERTH' exec plain sh -c 'echo TERM=\$TERM'"
 expect "the terminal takes the user's window size, and follows a resize" 0 '30 100.*40 120' \
 	with_tty "stty rows 30 cols 100; (sleep 1; stty rows 40 cols 120 </dev/tty) & '$BERTH' exec plain sh -c 'stty size; sleep 2; stty size' | tr -d '\r' | tr '\n' ' '"

@@ -90,4 +90,24 @@ for l in "cpus: 1e308|is more than the [0-9]+ CPUs this host has" "cpus: -1|must
 	printf 'services:\n  a:\n    image: busybox\n    %s\n' "${l%%|*}" >limit.yaml
 	expect "${l%%|*} is refused" 1 "limit.yaml:4:[0-9]+: service a: ${l%%:*}: .* ${l#*|}" "$PLAIN" -f limit.yaml -p hostile$$ up -d
 done
+# devices, device rules, healthchecks, hooks and --scale a user can get wrong
+refused() { # DESC PATTERN SERVICE-YAML-LINES...
+	local desc=$1 pattern=$2
+	shift 2
+	{ printf 'services:\n  a:\n    image: busybox\n'; printf '    %s\n' "$@"; } >bad.yaml
+	expect "$desc" 1 "$pattern" "$PLAIN" -f bad.yaml -p hostile$$ up -d
+}
+refused "a device that is not a device is refused" 'bad.yaml:4:[0-9]+: service a: devices\[0\]: /etc/passwd is not a device' \
+	'devices: ["/etc/passwd"]'
+refused "a CDI device is refused, saying berth has none" 'devices\[0\]: "vendor.com/device=gpu" is not a host path; berth has no CDI devices' \
+	'devices: ["vendor.com/device=gpu"]'
+refused "a device rule that is not one is refused with its form" 'device_cgroup_rules\[0\]: device rule "c 1:3 rwx" is not TYPE MAJOR:MINOR ACCESS' \
+	'device_cgroup_rules: ["c 1:3 rwx"]'
+refused "a healthcheck test of no known form is refused" 'healthcheck test must start with CMD, CMD-SHELL or NONE' \
+	'healthcheck: {test: ["FOO", "x"]}'
+refused "a hook without a command is refused with its line" 'bad.yaml:4:18: services.a.post_start\[0\]: the key "command" is required here' \
+	'post_start: [{user: root}]'
+printf 'services:\n  a:\n    image: busybox\n' >scale.yaml
+expect "--scale without a number is refused" 1 '\-\-scale a=x: give SERVICE=N, N from 0 to 1000' "$PLAIN" -f scale.yaml -p hostile$$ up -d --scale a=x
+expect "--scale of no such service is refused" 1 '\-\-scale nosuch=2: no such service: nosuch' "$PLAIN" -f scale.yaml -p hostile$$ up -d --scale nosuch=2
 check "and nothing was made for them" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ] && [ -z \"\$('$PLAIN' network ls -q 2>/dev/null)\" ]"
