@@ -75,6 +75,11 @@ static void stopped(void *data, const char *kind, const char *name, const char *
 		fprintf(stderr, " %s %s  %s\n", kind, name, what);
 }
 
+static void announce(void *data, const char *kind, const char *name, const char *what)
+{
+	fprintf(stderr, " %s %s  %s\n", kind, name, what);
+}
+
 static int act(struct global_opts *g, int argc, char **argv, enum action a)
 {
 	static const char *const names[] = {"start", "stop", "restart", "kill"};
@@ -126,7 +131,11 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	}
 	for (size_t i = 0; r == 0 && a != A_STOP && i < sel.n; i++) {
 		const char *name = sel.list[a == A_KILL ? sel.n - 1 - i : i].name;
-		if (a == A_START || a == A_RESTART)
+		/* made by up --no-start, or a pre_start step failed: the steps first */
+		struct up_opts uo = {.progress = announce};
+		if ((a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL))
+			r = apply_pre_start(sel.p, root, (char *const *)&name, 1, &uo, &err);
+		if (r == 0 && (a == A_START || a == A_RESTART))
 			r = ctr_start(root, name, &err);
 		pid_t pid;
 		if (r == 0 && a == A_KILL && ctr_up(root, name, &pid) && pid > 0)

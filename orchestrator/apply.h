@@ -76,6 +76,11 @@ int apply_stop(const struct project *p, const char *root, const struct ctr_info 
  * restarted with them), not already among them. */
 char **apply_restart_dependents(const struct project *p, char *const *services);
 /* up --scale SERVICE=N: N containers of the service this time. */
+/* pre_start: the steps of the named containers' services that have not run
+ * for their configuration, each in an ephemeral container run to its end;
+ * a step that fails fails the call, naming it with its last output. */
+int apply_pre_start(const struct project *p, const char *root, char *const *names, size_t n, const struct up_opts *o,
+		    struct berr **err);
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);

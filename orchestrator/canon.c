@@ -432,6 +432,21 @@ static int canon_volumes(const struct canon_ctx *c, const char *svc, struct pair
 	return 0;
 }
 
+/* pre_start steps: each command as a list, each environment a mapping. */
+static int canon_pre_start(const struct canon_ctx *c, const char *svc, struct pair *pr, struct berr **err)
+{
+	for (size_t i = 0; pr->val->kind == NODE_SEQ && i < pr->val->n; i++) {
+		struct node *step = pr->val->items[i];
+		struct pair *cmd = node_map_pair(step, "command"), *env = node_map_pair(step, "environment");
+		int r = cmd && !node_is_null(cmd->val) ? canon_command(c, svc, cmd, err) : 0;
+		if (r == 0 && env && !node_is_null(env->val))
+			r = to_mapping(c, svc, env, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	rule_fn fn;
@@ -455,6 +470,7 @@ static const struct {
 	{"labels", to_mapping},
 	{"networks", canon_networks},
 	{"ports", canon_ports},
+	{"pre_start", canon_pre_start},
 	{"secrets", canon_refs},
 	{"sysctls", to_mapping},
 	{"tmpfs", to_list},

@@ -82,10 +82,14 @@ static struct sch *compile(struct schema *s, json_t *j);
 static json_t *resolve_ref(struct schema *s, json_t *j)
 {
 	for (int guard = 0; guard < 16; guard++) {
+		/* draft 2020-12 keeps them under $defs, draft 7 under definitions */
 		const char *r = json_string_value(json_object_get(j, "$ref"));
-		if (!r || !startswith(r, "#/definitions/"))
+		const char *where = r && startswith(r, "#/$defs/") ? "$defs"
+				    : r && startswith(r, "#/definitions/") ? "definitions"
+									     : NULL;
+		if (!where)
 			return j;
-		json_t *d = json_object_get(json_object_get(s->root, "definitions"), r + 14);
+		json_t *d = json_object_get(json_object_get(s->root, where), r + strlen(where) + 3);
 		if (!d)
 			return j;
 		j = d;

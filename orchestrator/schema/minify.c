@@ -21,7 +21,7 @@ static void strip(json_t *v, int names)
 		{
 			int child_names = !names && (strcmp(k, "properties") == 0 ||
 						     strcmp(k, "patternProperties") == 0 ||
-						     strcmp(k, "definitions") == 0);
+						     strcmp(k, "$defs") == 0 || strcmp(k, "definitions") == 0);
 			strip(child, child_names);
 		}
 	} else if (json_is_array(v)) {

@@ -185,6 +185,80 @@ expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after the hooks"
 
+# pre_start: steps in their own containers, in order, before the service's
+# containers start; once for the service or per replica; not again on an
+# unchanged up or a restart; again after a change or a failure.
+mkdir -p "$WORK/app/pre" && chmod 777 "$WORK/app/pre"
+cat >prestart.yaml <<'YAML'
+services:
+  app:
+    image: busybox
+    command: sh -c 'cp /pre/log /tmp/seen; ls /own >> /tmp/seen; sleep 1000'
+    scale: 2
+    environment: {WHO: app}
+    volumes: ["./pre:/pre", "/own"]
+    pre_start:
+      - command: sh -c 'echo "once $$WHO $$EXTRA $$(id -u)" >> /pre/log; echo made > /pre/made'
+        environment: {EXTRA: extra}
+        user: "1000"
+      - command: sh -c 'echo "replica $$(cat /pre/made)" >> /pre/log; touch /own/mark'
+        per_replica: true
+      - image: hcimg:1
+        command: sh -c 'echo "other image" >> /pre/log'
+  web:
+    image: busybox
+    command: sleep 1000
+    depends_on: [app]
+YAML
+export COMPOSE_FILE=prestart.yaml
+expect "up runs the pre_start steps" 0 "$proj-app-pre_start-1  Exited" "$BERTH" up -d
+order=$(printf '%s\n' "$ERR" | grep -E "pre_start|app-[12]  Started|web-1  Started" | sed 's/ *Container //' | tr -s ' ' | tr '\n' '|')
+check "in order, once for the service, per replica where asked, before the service and its dependents start ($order)" \
+	test "$order" = "$proj-app-pre_start-1 Started|$proj-app-pre_start-1 Exited|$proj-app-1-pre_start-2 Started|$proj-app-1-pre_start-2 Exited|$proj-app-2-pre_start-2 Started|$proj-app-2-pre_start-2 Exited|$proj-app-pre_start-3 Started|$proj-app-pre_start-3 Exited|$proj-app-1 Started|$proj-app-2 Started|$proj-web-1 Started|"
+check "each step saw the service's environment with its own on top, as its user, and the steps before it" \
+	test "$(tr '\n' '|' <pre/log)" = "once app extra 1000|replica made|replica made|other image|"
+expect "a replica saw what its steps wrote, in the volumes it shares with them" 0 '^once app extra 1000 replica made replica made other image mark$' \
+	sh -c "'$BERTH' exec -T --index 2 app cat /tmp/seen | tr '\n' ' ' | sed 's/ \$//'"
+expect_quiet "the steps' containers are gone" 1 sh -c "'$BERTH' ps -a | grep pre_start"
+check "and so are their directories" test "$(ls "$BERTH_ROOT/containers" | grep -c pre_start)" = 0
+expect "an unchanged up" 0 "$proj-app-1  Running" "$BERTH" up -d
+check "does not run them again" sh -c "! printf '%s' \"\$ERR\" | grep -q pre_start && test \$(wc -l <pre/log) = 4"
+expect "a restart" 0 "$proj-app-1  Restarted" "$BERTH" restart app
+check "does not run them again either" test "$(wc -l <pre/log)" = 4
+expect "a third replica" 0 "$proj-app-3  Started" "$BERTH" up -d --scale app=3
+check "runs only the per-replica step for it" test "$(tail -n 1 pre/log)/$(wc -l <pre/log)" = "replica made/5"
+expect "back to two" 0 "$proj-app-3  Removed" "$BERTH" up -d
+check "takes the third one's anonymous volume with it" \
+	test "$(grep -l '"anonymous": true' "$BERTH_ROOT"/volumes/*/volume.json | wc -l)" = 2
+sed -i 's/EXTRA: extra/EXTRA: changed/' prestart.yaml
+expect "a changed step recreates the service" 0 "$proj-app-1  Recreate" "$BERTH" up -d
+check "and runs the steps again" test "$(grep -c 'once app changed' pre/log)" = 1
+expect "down" 0 Removed "$BERTH" down -v -t 0
+sed -i "s/echo \"other image\" >> \/pre\/log'/echo broken; exit 4'/" prestart.yaml
+: >pre/log
+expect "a failing step fails up, naming the service, the step, its code and its output" 1 \
+	"service \"app\": pre_start\[2\] \($proj-app-pre_start-3\) exited with code 4: broken" "$BERTH" up -d
+expect "the service was created but not started" 0 "$proj-app-1 .*Created" "$BERTH" ps -a
+expect_quiet "nor what depends on it" 1 sh -c "'$BERTH' ps | grep '$proj-web-1'"
+sed -i "s/echo broken; exit 4'/echo fixed >> \/pre\/log'/" prestart.yaml
+expect "after a failure, the next up runs the steps again" 0 "$proj-app-pre_start-1  Exited" "$BERTH" up -d
+check "all of them" test "$(tail -n 1 pre/log)" = fixed
+expect "down" 0 Removed "$BERTH" down -v -t 0
+: >pre/log
+expect "up --no-start runs no step" 0 "$proj-app-1  Created" "$BERTH" up --no-start
+check "(none ran)" test ! -s pre/log
+expect "start runs them before starting" 0 "$proj-app-pre_start-1  Exited" "$BERTH" start
+check "(all ran)" test "$(wc -l <pre/log)" = 4
+expect "down" 0 Removed "$BERTH" down -v -t 0
+printf 'services:\n  app:\n    image: busybox\n    pre_start:\n      - image: nosuchimage:1\n' >prebad.yaml
+expect "a step's missing image fails up, naming it" 1 'nosuchimage' "$BERTH" -f prebad.yaml up -d
+"$BERTH" -f prebad.yaml down -t 0 >/dev/null 2>&1
+printf 'services:\n  app:\n    image: busybox\n    pre_start:\n      - command: \"true\"\n        when: always\n' >prebad.yaml
+expect "an unknown key in a step is refused with its line" 1 'prebad.yaml:6:9: services.app.pre_start\[0\]: unknown key "when"' \
+	"$BERTH" -f prebad.yaml config
+unset COMPOSE_FILE
+check_no_leaks "after pre_start"
+
 # Reconcile: replicas up and down without recreating the first, the
 # recreation flags, and an image loaded again under the same tag.
 printf 'services:\n  web:\n    image: busybox\n    command: sleep 1000\n    environment: {V: "1"}\n' >scale.yaml

@@ -419,6 +419,28 @@ static void normalization(void **state)
 	project_free(p);
 }
 
+/* pre_start (the 2020-12 schema's $defs): commands become lists,
+ * environments mappings; a step's unknown key is refused with its line. */
+static void pre_start_steps(void **state)
+{
+	write_file(dir, "compose.yaml",
+		   "services:\n  web:\n    image: a\n    pre_start:\n"
+		   "      - command: sh -c 'echo hi'\n        environment: [A=1, B]\n"
+		   "      - image: other\n        per_replica: true\n");
+	struct project *p = load(&(struct opts){.name = "proj"});
+	struct node *w = svc(p, "web");
+	assert_int_equal(at(w, "pre_start[0].command")->n, 3);
+	assert_string_equal(at_str(w, "pre_start[0].command[2]"), "echo hi");
+	assert_string_equal(at_str(w, "pre_start[0].environment.A"), "1");
+	assert_true(node_is_null(at(w, "pre_start[0].environment.B")));
+	assert_string_equal(at_str(w, "pre_start[1].image"), "other");
+	project_free(p);
+	write_file(dir, "compose.yaml", "services:\n  web:\n    image: a\n    pre_start:\n      - when: always\n");
+	load_fails(&(struct opts){.name = "proj"}, "compose.yaml:5:9: services.web.pre_start[0]: unknown key \"when\"");
+	write_file(dir, "compose.yaml", "services:\n  web:\n    image: a\n    pre_start:\n      - command: 'a \"b'\n");
+	load_fails(&(struct opts){.name = "proj"}, "unclosed quote");
+}
+
 static void interpolated_values_take_the_schema_type(void **state)
 {
 	write_file(dir, "compose.yaml", "services:\n  web:\n    image: a\n    privileged: ${PRIV:-true}\n"
@@ -547,6 +569,7 @@ int main(void)
 		T(include_short_and_long),
 		T(include_conflict),
 		T(normalization),
+		T(pre_start_steps),
 		T(interpolated_values_take_the_schema_type),
 		T(validation_messages),
 		T(reference_errors),
