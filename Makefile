@@ -46,7 +46,9 @@ DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev 
 
 PEERS ?= 0
 ROUNDS ?= 7
-.PHONY: all deps check unit integration fuzz clean demo bench
+PREFIX ?= /usr/local
+UNITDIR ?= /etc/systemd/system
+.PHONY: all deps check unit integration fuzz clean demo bench install
 all: $(BUILD)/berth $(BUILD)/berth-shim
 
 $(BUILD)/berth-shim: $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
@@ -131,6 +133,20 @@ bench: deps all
 # Installs, builds and brings up examples/hello (offline, busybox-static).
 demo: deps all
 	@examples/demo.sh
+
+# berth and its shim side by side (berth runs the shim found beside it),
+# and the systemd unit that brings containers back at boot, enabled when
+# systemd runs this host and the unit goes to its own directory.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/berth $(BUILD)/berth-shim $(DESTDIR)$(PREFIX)/bin/
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/berth.service >$(DESTDIR)$(UNITDIR)/berth.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/berth.service
+	@if [ -z "$(DESTDIR)" ] && [ "$(UNITDIR)" = /etc/systemd/system ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload && systemctl enable berth.service; \
+	else \
+		echo "berth.service installed in $(DESTDIR)$(UNITDIR); enable it with: systemctl enable berth.service"; \
+	fi
 
 clean:
 	rm -rf build

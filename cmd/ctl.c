@@ -85,7 +85,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	static const char *const names[] = {"start", "stop", "restart", "kill"};
 	static const char *const summaries[] = {"Start existing containers.", "Stop running containers.",
 						"Restart containers.", "Send a signal to containers (default SIGKILL)."};
-	bool help = false;
+	bool help = false, all_projects = false;
 	const char *timeout = NULL, *signame = NULL;
 	char **pos = NULL;
 	struct flag flags[] = {
@@ -94,13 +94,24 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	};
 	if (a == A_KILL)
 		flags[0] = (struct flag){"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"};
+	if (a == A_START)
+		flags[0] = (struct flag){"all-projects", 0, FLAG_BOOL, &all_projects, NULL,
+					 "After a boot: every container of every project whose restart policy brings "
+					 "it back (what systemd runs at boot)"};
 	_cleanup_free_ char *usage = xasprintf("berth %s [OPTIONS] [SERVICE...]", names[a]);
-	size_t nflags = a == A_START ? 1 : 2;
-	const struct flag *fl = a == A_START ? flags + 1 : flags;
+	size_t nflags = 2;
+	const struct flag *fl = flags;
 	int rc = cmd_flags(names[a], fl, nflags, argc, argv, &pos, &help, usage, summaries[a]);
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
+	}
+	if (all_projects) {
+		struct berr *err = NULL;
+		int r = pos && pos[0] ? usage_error("start", "--all-projects takes no service names")
+				      : apply_start_all(berth_root(), announce, NULL, &err);
+		strv_free(pos);
+		return r < 0 ? report(err) : r;
 	}
 	int sig = signame ? signal_from_name(signame) : 9;
 	if (sig < 0) {
@@ -129,11 +140,16 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		r = apply_stop(sel.p, root, cs, sel.n, timeout_arg(timeout), a == A_STOP ? stopped : NULL, NULL, &err);
 		free(cs);
 	}
+	bool revived = false;
 	for (size_t i = 0; r == 0 && a != A_STOP && i < sel.n; i++) {
 		const char *name = sel.list[a == A_KILL ? sel.n - 1 - i : i].name;
-		/* made by up --no-start, or a pre_start step failed: the steps first */
+		/* made by up --no-start, or a pre_start step failed: the steps first;
+		 * after a reboot, its network again */
 		struct up_opts uo = {.progress = announce};
-		if ((a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL))
+		bool down = (a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL);
+		if (down && (r = net_revive(root, name, &err)) > 0)
+			revived = true;
+		if (down && r >= 0)
 			r = apply_pre_start(sel.p, root, (char *const *)&name, 1, &uo, &err);
 		if (r == 0 && (a == A_START || a == A_RESTART))
 			r = ctr_start(root, name, &err);
@@ -145,7 +161,9 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 				a == A_START ? "Started" : a == A_STOP ? "Stopped" : a == A_RESTART ? "Restarted" : "Killed");
 	}
 	/* names resolve again if the responder was killed meanwhile */
-	if (r == 0 && (a == A_START || a == A_RESTART))
+	if (r == 0 && revived)
+		r = net_sync(root, &err);
+	else if (r == 0 && (a == A_START || a == A_RESTART))
 		r = dnsctl_ensure(root, &err);
 	selection_free(&sel);
 	strv_free(pos);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../lib/buf.h"
@@ -835,6 +836,52 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 	json_decref(j);
 	close(lock);
 	return r;
+}
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+int net_revive(const char *root, const char *container, struct berr **err)
+{
+	_cleanup_free_ char *ns = net_netns_path(root, container);
+	_cleanup_free_ char *path = endpoint_path(root, container);
+	struct statfs sf;
+	if (!fs_exists(path) || (statfs(ns, &sf) == 0 && sf.f_type == NSFS_MAGIC))
+		return 0; /* no namespace of its own, or the kernel has it */
+	int lock;
+	int r = net_lock(root, &lock, err);
+	if (r < 0)
+		return r;
+	json_t *j = load(path);
+	json_t *links = json_object_get(j, "links");
+	size_t i;
+	json_t *l;
+	/* the bridges of its networks first, as their records describe them */
+	json_array_foreach(links, i, l)
+	{
+		_cleanup_free_ char *np = network_path(root, jstr(l, "network"));
+		json_t *net = r == 0 ? load(np) : NULL;
+		if (r == 0 && (!net || removing(net)))
+			r = berr_set(err, ENOENT, "network %s of %s does not exist any more; recreate the container (berth "
+						  "up --force-recreate)",
+				     jstr(l, "network"), container);
+		if (r == 0)
+			r = make_bridge(root, net, err);
+		json_decref(net);
+	}
+	if (r == 0)
+		r = netns_remove(ns, err); /* the file is left; the namespace it held is not */
+	if (r == 0)
+		r = delete_dying(root, err);
+	struct net_endpoint e = {.container = container};
+	if (r == 0 && j)
+		r = plumb(root, &e, links, err);
+	if (r < 0)
+		netns_remove(ns, NULL); /* half made: the next try starts again */
+	json_decref(j);
+	close(lock);
+	return r < 0 ? berr_prefix(err, "cannot make the network of %s again: ", container) : 1;
 }
 
 int net_ports(const char *root, const char *container, struct net_port **out, size_t *n)

@@ -53,6 +53,12 @@ struct net_endpoint {
 };
 
 int net_lock(const char *root, int *fd, struct berr **err);
+/* After a reboot the kernel has lost a container's network namespace and
+ * links, and the bridges of its networks; its records have not. Makes them
+ * again as recorded (same names, addresses, MACs). 1 when it did, 0 when
+ * they exist (or the container has no namespace of its own); the caller
+ * then runs net_sync for the firewall and the names. */
+int net_revive(const char *root, const char *container, struct berr **err);
 char *net_netns_path(const char *root, const char *container);
 
 /* Creates the network (state, bridge, address) or checks the existing one.

@@ -32,6 +32,7 @@ struct planned {
 	struct ctr_spec spec;
 	struct net_endpoint ep; /* with own_netns: its networks and ports */
 	char **anon;		/* "target=volume" of its anonymous volumes */
+	char **deps;		/* the services it depends on, for start --all-projects */
 	bool own_netns;
 	bool exists, same; /* exists already; with the same configuration */
 	bool oneoff;	   /* berth run's */
@@ -86,6 +87,8 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 			      strv_json(pl->anon));
 	if (pl->oneoff)
 		json_object_set_new(j, "oneoff", json_true());
+	if (pl->deps && pl->deps[0])
+		json_object_set_new(j, "depends_on", strv_json(pl->deps));
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	/* the complete record is synced to disk; a partial one is replaced
@@ -140,6 +143,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	*pl = (struct planned){.service = xstrdup(service), .number = number};
 	pl->name = ctrspec_name(p, service, number);
 	pl->image = xstrdup(image ? image : built);
+	pl->deps = check_dependencies(svc);
 	char hash[65];
 	int r = project_service_hash(p, service, hash, err);
 	if (r < 0)
@@ -197,6 +201,7 @@ static void planned_free(struct planned *pl, size_t n)
 		free(pl[i].image);
 		netplan_endpoint_free(&pl[i].ep);
 		strv_free(pl[i].anon);
+		strv_free(pl[i].deps);
 		spec_free(&pl[i].spec);
 	}
 	free(pl);
@@ -813,6 +818,15 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	} else if (r == 0) {
 		r = dnsctl_ensure(root, err); /* nothing changed, but the responder may have been killed */
 	}
+	/* after a reboot: the networks of what is kept, made again */
+	bool revived = false;
+	for (size_t i = 0; r == 0 && !o->no_start && i < n; i++) {
+		int v = pl[i].same && !ctr_up(root, pl[i].name, NULL) ? net_revive(root, pl[i].name, err) : 0;
+		r = v < 0 ? v : 0;
+		revived |= v > 0;
+	}
+	if (r == 0 && revived)
+		r = net_sync(root, err);
 	/* plan() keeps dependency order, so each level is a run of entries */
 	int *levels = xcalloc(n + 1, sizeof(int));
 	int top = 0;
@@ -1271,4 +1285,126 @@ int apply_scale(struct project *p, const char *arg, struct berr **err)
 	node_map_set(svc, "scale", node_new_int(n, svc->pos));
 	node_map_del(node_map_get(svc, "deploy"), "replicas");
 	return 0;
+}
+
+/* Whether a container comes back when the host does, as dockerd decides
+ * at boot: always, if it ever started; unless-stopped, unless a user
+ * stopped it; on-failure, if it did not end well (running when the host
+ * went down counts as a failure, as Docker records it with 255). */
+static bool comes_back(const struct ctr_spec *s, const struct ctr_state *st)
+{
+	if (!st->started_at)
+		return false;
+	bool was_up = st->status == ST_RUNNING || st->status == ST_RESTARTING;
+	switch (s->restart) {
+	case RESTART_ALWAYS:
+		return true;
+	case RESTART_UNLESS_STOPPED:
+		return !st->stopped_by_user;
+	case RESTART_ON_FAILURE:
+		return !st->stopped_by_user && (was_up || st->exit_code != 0);
+	default:
+		return false;
+	}
+}
+
+struct boot_entry {
+	char *name, *project, *service;
+	char **deps;
+	int level;
+};
+
+static int boot_level(struct boot_entry *v, size_t n, size_t i, int depth)
+{
+	int level = 0;
+	for (size_t d = 0; depth < 64 && v[i].deps && v[i].deps[d]; d++)
+		for (size_t k = 0; k < n; k++)
+			if (streq(v[k].project, v[i].project) && streq(v[k].service, v[i].deps[d])) {
+				int l = boot_level(v, n, k, depth + 1) + 1;
+				level = l > level ? l : level;
+			}
+	return level;
+}
+
+int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **err)
+{
+	char **names = ctr_list(root);
+	struct boot_entry *v = xcalloc(strv_len(names) + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; names[i]; i++) {
+		json_t *meta = read_meta(root, names[i]);
+		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
+		_cleanup_free_ char *path = path_join(dir, "spec.json");
+		struct ctr_spec s;
+		struct ctr_state st = {0};
+		bool back = false;
+		if (meta && !json_is_true(json_object_get(meta, "oneoff")) && !ctr_up(root, names[i], NULL) &&
+		    spec_read(path, &s, NULL) == 0) {
+			back = ctr_state(root, names[i], &st, NULL) == 0 && comes_back(&s, &st);
+			spec_free(&s);
+			state_free(&st);
+		}
+		if (back)
+			v[n++] = (struct boot_entry){xstrdup(names[i]),
+						     xstrdup(json_string_value(json_object_get(meta, "project")) ?: ""),
+						     xstrdup(json_string_value(json_object_get(meta, "service")) ?: ""),
+						     json_strv(json_object_get(meta, "depends_on")), 0};
+		json_decref(meta);
+	}
+	strv_free(names);
+	/* each project's lock, so that no up or down of it runs meanwhile */
+	char **projects = xcalloc(1, sizeof(char *));
+	int *locks = xcalloc(n + 1, sizeof(int));
+	size_t nl = 0;
+	int r = 0, top = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		v[i].level = boot_level(v, n, i, 0);
+		top = v[i].level > top ? v[i].level : top;
+		if (strv_contains(projects, v[i].project))
+			continue;
+		strv_push(&projects, xstrdup(v[i].project));
+		r = apply_lock(root, v[i].project, &locks[nl], err);
+		nl += r == 0;
+	}
+	/* the kernel state first: bridges, namespaces, then firewall and names */
+	int failed = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct berr *e = NULL;
+		if (net_revive(root, v[i].name, &e) < 0) {
+			fprintf(stderr, "berth: %s\n", e->msg);
+			free(v[i].name);
+			v[i].name = NULL; /* not started */
+			failed++;
+		}
+		berr_free(e);
+	}
+	if (r == 0 && n)
+		r = net_sync(root, err);
+	for (int l = 0; r == 0 && l <= top; l++)
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].level != l || !v[i].name)
+				continue;
+			struct berr *e = NULL;
+			if (ctr_start(root, v[i].name, &e) < 0) {
+				fprintf(stderr, "berth: cannot start %s: %s\n", v[i].name, e->msg);
+				failed++;
+			} else {
+				progress(fn, data, "Container", v[i].name, "Started");
+			}
+			berr_free(e);
+		}
+	for (size_t i = 0; i < nl; i++)
+		close(locks[i]);
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].project);
+		free(v[i].service);
+		strv_free(v[i].deps);
+	}
+	free(v);
+	free(locks);
+	strv_free(projects);
+	if (r == 0 && failed)
+		r = berr_set(err, EIO, "%d container%s did not come back (said above)", failed, failed == 1 ? "" : "s");
+	return r;
 }

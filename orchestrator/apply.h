@@ -81,6 +81,11 @@ char **apply_restart_dependents(const struct project *p, char *const *services);
  * a step that fails fails the call, naming it with its last output. */
 int apply_pre_start(const struct project *p, const char *root, char *const *names, size_t n, const struct up_opts *o,
 		    struct berr **err);
+/* After a boot: every container of the state root whose restart policy
+ * brings it back (as dockerd decides), its network made again, in
+ * dependency order within its project. Goes on past a container that
+ * fails, and then fails naming how many did. */
+int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **err);
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);

@@ -98,6 +98,17 @@ check_no_leaks() {
 	check "$what: no network state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"
 }
 
+# A free port on the host for this run (a test never assumes one).
+free_port() {
+	local p
+	for p in $(shuf -i 20000-29999 -n 50); do
+		if ! ss -Hltnu "sport = :$p" | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
 # Load the busybox test image (built once per test file).
 load_busybox() {
 	"$REPO/examples/images/build-image.sh" "$@" "$WORK/busybox.tar" >/dev/null &&

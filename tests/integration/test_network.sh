@@ -14,16 +14,6 @@ cleanup_hooks+=("[ -n \"\${upstream:-}\" ] && kill \$upstream 2>/dev/null")
 
 load_busybox -t busybox:latest --add "$NETPEER:/bin/netpeer" || not_ok "the busybox image loads"
 
-# Free ports on the host for this run (the test never assumes one).
-free_port() {
-	local p
-	for p in $(shuf -i 20000-29999 -n 50); do
-		if ! ss -Hltnu "sport = :$p" | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-}
 WEB=$(free_port)
 UDP=$(free_port)
 ALT=$(free_port)
