@@ -2,7 +2,7 @@
 CC ?= cc
 PKGS := yaml-0.1 jansson nettle libarchive libseccomp libnl-3.0 libnl-route-3.0 libnftables libnftnl libmnl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libarchive is loaded when an image is first read (runtime/archive_dl.c):
+# libarchive is loaded when an image is first read (images/archive_dl.c):
 # linked, it cost every command ~5 ms of relocations. Its headers are used.
 # Libraries that nothing else berth loads needs are linked statically: each
 # shared one costs every berth command page faults and relocations (~1 ms
@@ -26,7 +26,7 @@ BUILD ?= build
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_MAIN := runtime/shim.c
-LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
+LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
 	$(wildcard network/*.c) $(wildcard volumes/*.c)
 # The shim is a small static binary of its own (runtime/shim.c): one runs
 # per container, so it must cost little memory (see README). It is also

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "../lib/fs.h"
-#include "../runtime/image.h"
-#include "../runtime/ref.h"
+#include "../images/image.h"
+#include "../images/ref.h"
 #include "cli.h"
 #include "table.h"
 

@@ -3,7 +3,7 @@
 #ifndef BERTH_CTRSPEC_H
 #define BERTH_CTRSPEC_H
 
-#include "../runtime/imgcfg.h"
+#include "../images/imgcfg.h"
 #include "../runtime/spec.h"
 #include "../network/net.h"
 #include "node.h"

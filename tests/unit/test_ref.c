@@ -1,7 +1,7 @@
 /* Image reference parsing and normalization. */
 #include "helpers.h"
 
-#include "../../runtime/ref.h"
+#include "../../images/ref.h"
 
 static void check(const char *in, const char *full, const char *familiar)
 {
