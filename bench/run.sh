@@ -245,7 +245,7 @@ workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: u
 			echo "| $w | $t | $med $unit | $min | $max | $ratio |"
 		done
 	done
-	echo "| pull and unpack ~200 MB from a local registry | — | not measured: berth cannot pull yet | | | |"
+	echo "| pull and unpack ~200 MB from a local registry | — | not measured yet (issue 13) | | | |"
 } >"$WORK/table.md"
 cat "$WORK/table.md"
 {
