@@ -42,7 +42,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
 	libcurl4-openssl-dev libcmocka-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static \
-	clang libclang-rt-14-dev skopeo attr
+	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl
 
 PEERS ?= 0
 ROUNDS ?= 7
@@ -92,6 +92,10 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		case " $$missing " in *" docker-registry "*) \
+			: "the tests run their own registries; the system one Debian starts is not wanted"; \
+			if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1; fi ;; \
+		esac; \
 	fi
 
 # Unit tests: one cmocka binary per tests/unit/test_*.c, linked with the library.

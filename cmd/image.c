@@ -9,6 +9,7 @@
 
 #include "../lib/fs.h"
 #include "../images/image.h"
+#include "../images/pull.h"
 #include "../images/ref.h"
 #include "cli.h"
 #include "table.h"
@@ -150,6 +151,39 @@ static void collect_rows(struct store *s, struct image_row **rows, size_t *n)
 		json_decref(rec);
 	}
 	strv_free(ids);
+}
+
+static int image_pull_cmd(int argc, char **argv)
+{
+	const char *platform = NULL;
+	bool quiet = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"platform", 0, FLAG_STR, &platform, "OS/ARCH[/VARIANT]", "The platform to pull for (default: this machine's)"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image's name"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("image pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image pull [OPTIONS] NAME[:TAG|@DIGEST]",
+			   "Download an image from a registry.");
+	if (rc < 0 && strv_len(pos) != 1)
+		rc = usage_error("image pull", "image pull takes one image reference");
+	if (rc < 0 && platform && !platform_valid(platform))
+		rc = usage_error("image pull", "--platform takes OS/ARCH[/VARIANT], e.g. linux/arm64");
+	if (rc >= 0) {
+		strv_free(pos);
+		return rc;
+	}
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	struct pull_opts po = {.platform = platform, .quiet = quiet};
+	int r = store_open(berth_root(), true, &s, &err);
+	if (r == 0)
+		r = image_pull(s, pos[0], &po, NULL, &err);
+	store_close(s);
+	if (r == 0 && quiet)
+		printf("%s\n", pos[0]);
+	strv_free(pos);
+	return r < 0 ? report(err) : 0;
 }
 
 static int images_cmd(int argc, char **argv)
@@ -319,6 +353,7 @@ static int image_rm_cmd(int argc, char **argv)
 
 static const struct subcommand image_commands[] = {
 	{"load", "Load images from an archive (docker save or OCI layout)", image_load_cmd},
+	{"pull", "Download an image from a registry", image_pull_cmd},
 	{"ls", "List images", images_cmd},
 	{"inspect", "Show details of images", image_inspect_cmd},
 	{"rm", "Remove images", image_rm_cmd},

@@ -30,8 +30,11 @@ static const struct command commands[] = {
 	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect},
 	{"volume", "Manage volumes", cmd_volume},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
-	{"image", "Manage images (load, ls, inspect, rm)", cmd_image},
+	{"image", "Manage images (load, pull, ls, inspect, rm)", cmd_image},
 	{"images", "List images", cmd_images},
+	{"pull", "Pull service images", cmd_pull},
+	{"login", "Log in to a registry", cmd_login},
+	{"logout", "Log out from a registry", cmd_logout},
 	{"version", "Show the berth version", cmd_version},
 };
 

@@ -12,6 +12,7 @@
 #include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "table.h"
+#include "../orchestrator/check.h"
 #include "../orchestrator/units.h"
 #include "../runtime/ctr.h"
 #include "cli.h"
@@ -164,9 +165,9 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
-	bool always_recreate_deps = false, renew_anon = false;
+	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false;
 	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
-	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL;
+	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL, *pull = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run containers in the background"},
@@ -192,12 +193,17 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"always-recreate-deps", 0, FLAG_BOOL, &always_recreate_deps, NULL, "Recreate what the services depend on"},
 		{"renew-anon-volumes", 'V', FLAG_BOOL, &renew_anon, NULL,
 		 "Recreated containers get new anonymous volumes, not the old ones' data"},
+		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull images: always, missing, never (default: each service's pull_policy)"},
+		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
 		       "Create and start containers.");
 	_cleanup_(strv_freep) char **att = attach_to;
 	_cleanup_(strv_freep) char **natt = no_attach;
+	if (rc < 0 && pull && !streq(pull, "always") && !streq(pull, "missing") && !streq(pull, "never") &&
+	    !streq(pull, "policy"))
+		rc = usage_error("up", "--pull takes always, missing, never or policy");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -225,7 +231,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
 				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
-				    .services = pos, .progress = show_progress};
+				    .services = pos, .progress = show_progress,
+				    .pull = pull && !streq(pull, "policy") ? pull : NULL, .quiet_pull = quiet_pull};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	if (r == 0 && remove_orphans)
@@ -537,6 +544,54 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	if (detach)
 		printf("%s\n", cname);
 	return code;
+}
+
+/* berth pull [SERVICE...]: the services' images, as their pull_policy says
+ * (--policy missing or always), as docker compose pull does. */
+int cmd_pull(struct global_opts *g, int argc, char **argv)
+{
+	bool ignore = false, deps = false, quiet = false, ignore_buildable = false, help = false;
+	const char *policy = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"ignore-pull-failures", 0, FLAG_BOOL, &ignore, NULL, "Pull what can be pulled, and say what could not"},
+		{"include-deps", 0, FLAG_BOOL, &deps, NULL, "Also pull the services they depend on"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Pull without printing progress"},
+		{"policy", 0, FLAG_STR, &policy, "POLICY", "missing or always (default: each service's pull_policy)"},
+		{"ignore-buildable", 0, FLAG_BOOL, &ignore_buildable, NULL, "Skip services that have a build section"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth pull [OPTIONS] [SERVICE...]",
+			   "Pull service images.");
+	_cleanup_(strv_freep) char **names = pos;
+	if (rc < 0 && policy && !streq(policy, "missing") && !streq(policy, "always"))
+		rc = usage_error("pull", "--policy takes missing or always");
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	int r = project_open(g, names, false, &p, &err);
+	/* docker compose pull pulls every service named, and by default what
+	 * each names as image: with --policy absent, always */
+	char **want = NULL;
+	for (size_t i = 0; r == 0 && p->order[i]; i++) {
+		struct node *svc = project_service(p, p->order[i]);
+		bool named = !names || strv_contains(names, p->order[i]);
+		if (!named && deps && names)
+			for (size_t k = 0; names[k] && !named; k++) {
+				_cleanup_(strv_freep) char **d = check_dependencies(project_service(p, names[k]));
+				named = strv_contains(d, p->order[i]);
+			}
+		const char *pp = node_str(node_map_get(svc, "pull_policy"));
+		bool never = !policy && pp && (streq(pp, "never") || streq(pp, "build"));
+		if (named && !never && !(ignore_buildable && node_map_get(svc, "build")))
+			strv_push(&want, xstrdup(p->order[i]));
+	}
+	if (r == 0 && want)
+		r = apply_pull(p, berth_root(), want, policy ? policy : "always", quiet ? NULL : stderr, ignore,
+			       quiet ? NULL : show_progress, NULL, &err);
+	strv_free(want);
+	return r < 0 ? report(err) : 0;
 }
 
 /* berth scale SERVICE=N...: as up -d --scale of those services. */

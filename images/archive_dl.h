@@ -25,6 +25,7 @@
 	X(archive_read_free) \
 	X(archive_read_new) \
 	X(archive_read_next_header) \
+	X(archive_read_open) \
 	X(archive_read_open_fd) \
 	X(archive_read_open_filename) \
 	X(archive_read_support_filter_all) \
@@ -61,6 +62,7 @@ int archive_dl_load(struct berr **err);
 #define archive_read_free archive_dl.archive_read_free
 #define archive_read_new archive_dl.archive_read_new
 #define archive_read_next_header archive_dl.archive_read_next_header
+#define archive_read_open archive_dl.archive_read_open
 #define archive_read_open_fd archive_dl.archive_read_open_fd
 #define archive_read_open_filename archive_dl.archive_read_open_filename
 #define archive_read_support_filter_all archive_dl.archive_read_support_filter_all

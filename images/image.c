@@ -390,16 +390,6 @@ static int unpack_layers(struct load *l, struct image_plan *p, json_t *config, j
 	return 0;
 }
 
-static char *now_rfc3339(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 static int commit_image(struct load *l, struct image_plan *p, char ***loaded)
 {
 	json_t *config;
@@ -409,7 +399,7 @@ static int commit_image(struct load *l, struct image_plan *p, char ***loaded)
 	json_t *layers = json_array();
 	uint64_t total = 0;
 	r = unpack_layers(l, p, config, layers, &total);
-	_cleanup_free_ char *now = now_rfc3339();
+	_cleanup_free_ char *now = store_timestamp();
 	json_t *rec = json_pack("{s:s, s:o, s:I, s:s, s:s}", "id", p->config, "layers", layers, "size",
 				(json_int_t)total, "loaded", now, "created",
 				json_string_value(json_object_get(config, "created")) ?: "");

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include <time.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -316,6 +318,19 @@ int store_resolve(const struct store *s, const char *what, char **id, struct ber
 		*id = xstrdup(v);
 	json_decref(tags);
 	if (!v)
-		return berr_set(err, ENOENT, "no such image: %s (load it with: berth image load -i FILE)", what);
+		return berr_set(err, ENOENT,
+				"no such image: %s (pull it with: berth image pull, or load it with: berth image load -i "
+				"FILE)",
+				what);
 	return 0;
+}
+
+char *store_timestamp(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
 }

@@ -51,6 +51,9 @@ int store_tags(const struct store *s, json_t **tags, struct berr **err);
 int store_set_tag(struct store *s, const char *ref, const char *id, struct berr **err);
 int store_remove_tag(struct store *s, const char *ref, struct berr **err);
 
+/* Now, as image records keep times: "2026-11-26T01:02:03Z". */
+char *store_timestamp(void);
+
 /* An image id from a user's words: a reference, a full id, or an id prefix. */
 int store_resolve(const struct store *s, const char *what, char **id, struct berr **err);
 

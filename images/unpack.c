@@ -205,12 +205,10 @@ static struct archive *open_reader(const char *path, bool raw)
 }
 
 /* Extraction runs with the temporary directory as working directory: that
- * is what libarchive's SECURE_* checks are relative to. */
-static int unpack_in(struct unpack *u, const char *blob_path, int saved_cwd)
+ * is what libarchive's SECURE_* checks are relative to. Takes in. */
+static int extract(struct unpack *u, struct archive *in, int saved_cwd)
 {
-	u->in = open_reader(blob_path, false);
-	if (!u->in)
-		return berr_set(u->err, EIO, "cannot open layer %s", blob_path);
+	u->in = in;
 	u->out = archive_write_disk_new();
 	archive_write_disk_set_options(u->out, disk_flags);
 	int r = fchdir(u->root) < 0 ? berr_sys(u->err, errno, "cannot enter the unpack directory") : unpack_all(u);
@@ -221,27 +219,172 @@ static int unpack_in(struct unpack *u, const char *blob_path, int saved_cwd)
 	return r;
 }
 
-int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
-		 struct berr **err)
+/* A fresh temporary directory under tmp_parent, unpacked into by fill. */
+static int unpack_to_tmp(const char *tmp_parent, const char *name, int (*fill)(struct unpack *, int, void *),
+			 void *data, char **tmp_out, uint64_t *bytes, struct berr **err)
 {
 	if (archive_dl_load(err) < 0)
 		return -EIO;
-	_cleanup_free_ char *tmp = xasprintf("%s/layer-XXXXXX", tmp_parent);
-	if (!mkdtemp(tmp))
-		return berr_sys(err, errno, "cannot create a directory in %s", tmp_parent);
-	struct unpack u = {.blob = path_basename(blob_path), .err = err};
+	char *tmp = xasprintf("%s/layer-XXXXXX", tmp_parent);
+	if (!mkdtemp(tmp)) {
+		int e = errno;
+		free(tmp);
+		return berr_sys(err, e, "cannot create a directory in %s", tmp_parent);
+	}
+	struct unpack u = {.blob = name, .err = err};
 	_cleanup_close_ int saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	u.root = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = saved < 0 || u.root < 0 ? berr_sys(err, errno, "cannot open %s", tmp) : unpack_in(&u, blob_path, saved);
+	int r = saved < 0 || u.root < 0 ? berr_sys(err, errno, "cannot open %s", tmp) : fill(&u, saved, data);
 	if (u.root >= 0)
 		close(u.root);
 	if (r == 0 && chmod(tmp, 0755) < 0)
 		r = berr_sys(err, errno, "cannot set the mode of %s", tmp);
-	if (r == 0 && rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
-		r = berr_sys(err, errno, "cannot move the unpacked layer to %s", dest);
-	fs_remove_tree(tmp, NULL); /* failed, or another berth got there first */
-	if (r == 0 && bytes)
+	if (r < 0) {
+		fs_remove_tree(tmp, NULL);
+		free(tmp);
+		return r;
+	}
+	if (bytes)
 		*bytes = u.bytes;
+	*tmp_out = tmp;
+	return 0;
+}
+
+int layer_commit(char *tmp, const char *dest, struct berr **err)
+{
+	int r = 0;
+	if (rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		r = berr_sys(err, errno, "cannot move the unpacked layer to %s", dest);
+	layer_discard(tmp); /* failed, or another berth got there first */
+	return r;
+}
+
+void layer_discard(char *tmp)
+{
+	if (tmp && fs_exists(tmp))
+		fs_remove_tree(tmp, NULL);
+	free(tmp);
+}
+
+static int fill_from_file(struct unpack *u, int saved, void *data)
+{
+	const char *blob_path = data;
+	struct archive *in = open_reader(blob_path, false);
+	if (!in)
+		return berr_set(u->err, EIO, "cannot open layer %s", blob_path);
+	return extract(u, in, saved);
+}
+
+int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
+		 struct berr **err)
+{
+	char *tmp = NULL;
+	int r = unpack_to_tmp(tmp_parent, path_basename(blob_path), fill_from_file, (void *)blob_path, &tmp, bytes, err);
+	return r < 0 ? r : layer_commit(tmp, dest, err);
+}
+
+/* ---- a layer as it arrives ---- */
+
+/* Two readers in a chain: raw decompresses the source (any filter, or
+ * none), tar reads what raw gives; each side's bytes are digested. */
+struct chain {
+	layer_read_fn read;
+	void *ctx;
+	struct berr **err;
+	bool failed; /* the source failed: its error is in *err */
+	struct sha256 blob, plain;
+	uint64_t plain_bytes;
+	struct archive *raw;
+	char in[1 << 16], out[1 << 16];
+};
+
+static la_ssize_t from_source(struct archive *a, void *data, const void **buf)
+{
+	struct chain *c = data;
+	ssize_t n = c->read(c->ctx, c->in, sizeof(c->in), c->err);
+	if (n < 0) {
+		c->failed = true;
+		return ARCHIVE_FATAL;
+	}
+	sha256_add(&c->blob, c->in, (size_t)n);
+	*buf = c->in;
+	return n;
+}
+
+static la_ssize_t from_raw(struct archive *a, void *data, const void **buf)
+{
+	struct chain *c = data;
+	la_ssize_t n = archive_read_data(c->raw, c->out, sizeof(c->out));
+	if (n > 0) {
+		sha256_add(&c->plain, c->out, (size_t)n);
+		c->plain_bytes += (uint64_t)n;
+	}
+	*buf = c->out;
+	return n < 0 ? ARCHIVE_FATAL : n;
+}
+
+static int fill_from_chain(struct unpack *u, int saved, void *data)
+{
+	struct chain *c = data;
+	c->raw = archive_read_new();
+	archive_read_support_filter_all(c->raw);
+	archive_read_support_format_raw(c->raw);
+	struct archive_entry *e;
+	if (archive_read_open(c->raw, c, NULL, from_source, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(c->raw, &e) != ARCHIVE_OK)
+		return c->failed ? -EIO
+				 : berr_set(u->err, EIO, "layer %s cannot be read: %s", u->blob,
+					    archive_error_string(c->raw));
+	struct archive *tar = archive_read_new();
+	archive_read_support_format_tar(tar);
+	if (archive_read_open(tar, c, NULL, from_raw, NULL) != ARCHIVE_OK) {
+		int r = c->failed ? -EIO
+				  : berr_set(u->err, EIO, "layer %s is not a tar archive: %s", u->blob,
+					     archive_error_string(tar));
+		archive_read_free(tar);
+		return r;
+	}
+	int r = extract(u, tar, saved);
+	if (c->failed)
+		return -EIO; /* the source's error, not what the readers made of it */
+	/* the rest of both streams (tar's padding, what follows the compressed
+	 * data), so that both digests cover every byte */
+	while (r == 0) {
+		la_ssize_t n = archive_read_data(c->raw, c->out, sizeof(c->out));
+		if (n < 0)
+			r = c->failed ? -EIO
+				      : berr_set(u->err, EIO, "layer %s: %s", u->blob, archive_error_string(c->raw));
+		if (n <= 0)
+			break;
+		sha256_add(&c->plain, c->out, (size_t)n);
+		c->plain_bytes += (uint64_t)n;
+	}
+	while (r == 0) {
+		ssize_t n = c->read(c->ctx, c->in, sizeof(c->in), u->err);
+		if (n < 0)
+			r = -EIO;
+		if (n <= 0)
+			break;
+		sha256_add(&c->blob, c->in, (size_t)n);
+	}
+	return r;
+}
+
+int layer_unpack_stream(layer_read_fn read, void *ctx, const char *name, const char *tmp_parent, char **tmp,
+			uint64_t *bytes, char digest[72], char diff_id[72], struct berr **err)
+{
+	struct chain *c = xcalloc(1, sizeof(*c));
+	*c = (struct chain){.read = read, .ctx = ctx, .err = err};
+	sha256_begin(&c->blob);
+	sha256_begin(&c->plain);
+	int r = unpack_to_tmp(tmp_parent, name, fill_from_chain, c, tmp, bytes, err);
+	if (c->raw)
+		archive_read_free(c->raw);
+	strcpy(digest, "sha256:");
+	sha256_hex(&c->blob, digest + 7);
+	strcpy(diff_id, "sha256:");
+	sha256_hex(&c->plain, diff_id + 7);
+	free(c);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../lib/fs.h"
 #include "../lib/sha256.h"
@@ -16,6 +17,7 @@
 #include "../runtime/ctr.h"
 #include "../runtime/events.h"
 #include "../images/imgcfg.h"
+#include "../images/pull.h"
 #include "../runtime/seccomp.h"
 #include "../images/store.h"
 #include "../network/dnsctl.h"
@@ -24,6 +26,7 @@
 #include "check.h"
 #include "ctrspec.h"
 #include "netplan.h"
+#include "units.h"
 
 /* One container that up will create, with its spec ready. */
 struct planned {
@@ -788,7 +791,17 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 {
 	struct planned *pl = NULL;
 	size_t n = 0;
-	int r = plan(p, root, o, &pl, &n, err);
+	/* the images first, so that one that cannot be had stops up before anything is made */
+	_cleanup_(strv_freep) char **want = NULL;
+	if (o->services) {
+		want = xcalloc(1, sizeof(char *));
+		for (size_t i = 0; o->services[i]; i++)
+			add_wanted(p, o->services[i], !o->no_deps, &want);
+	}
+	int r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress, o->progress_data,
+			   err);
+	if (r == 0)
+		r = plan(p, root, o, &pl, &n, err);
 	if (r < 0)
 		return r;
 	r = scale_down(p, root, pl, n, o, err);
@@ -1206,6 +1219,9 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		if (r == 0) /* and their conditions, as up waits for them */
 			r = wait_conditions(p, root, o->service, o->progress, o->progress_data, err);
 	}
+	char *self[] = {(char *)o->service, NULL};
+	if (r == 0)
+		r = apply_pull(p, root, self, NULL, stderr, false, o->progress, o->progress_data, err);
 	_cleanup_free_ char *id = short_id();
 	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", p->name, o->service, id);
 	*name = cname;
@@ -1268,6 +1284,77 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		if (r == 0)
 			r = net_sync(root, err);
 	}
+	return r;
+}
+
+/* How old (ms) an image may be under daily, weekly or every_<duration>; 0 for other policies. */
+static int64_t policy_age(const char *policy)
+{
+	long long ns = 0;
+	if (streq(policy, "daily"))
+		return 86400000;
+	if (streq(policy, "weekly"))
+		return 7 * 86400000LL;
+	if (startswith(policy, "every_") && duration_parse(policy + 6, &ns) == 0 && ns > 0)
+		return ns / 1000000;
+	return 0;
+}
+
+/* Whether the store's copy of image is older than max_ms. */
+static bool pulled_before(struct store *st, const char *id, int64_t max_ms)
+{
+	json_t *rec = NULL;
+	if (store_get_image(st, id, &rec, NULL) < 0)
+		return true;
+	struct tm tm = {0};
+	const char *t = json_string_value(json_object_get(rec, "loaded"));
+	bool old = !t || !strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm) || (int64_t)timegm(&tm) * 1000 < now_ms() - max_ms;
+	json_decref(rec);
+	return old;
+}
+
+int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
+	       bool ignore_failures, progress_fn fn, void *data, struct berr **err)
+{
+	struct store *st = NULL;
+	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
+	int r = 0, failed = 0;
+	for (size_t i = 0; p->order[i] && r == 0; i++) {
+		const char *name = p->order[i];
+		if (services && !strv_contains(services, name))
+			continue;
+		struct node *svc = project_service(p, name);
+		const char *image = node_str(node_map_get(svc, "image"));
+		const char *pp = policy ? policy : node_str(node_map_get(svc, "pull_policy"));
+		pp = pp ? pp : "missing";
+		if (!image || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
+			continue;
+		if (!st && (r = store_open(root, true, &st, err)) < 0)
+			break;
+		char *id = NULL;
+		bool have = store_resolve(st, image, &id, NULL) == 0;
+		int64_t age = policy_age(pp);
+		bool want = streq(pp, "always") || !have || (age && pulled_before(st, id, age));
+		free(id);
+		if (!want)
+			continue;
+		strv_push(&done, xstrdup(image));
+		progress(fn, data, "Image", image, "Pulling");
+		struct pull_opts po = {.platform = node_str(node_map_get(svc, "platform")), .quiet = !out, .out = out};
+		struct berr *e = NULL;
+		if (image_pull(st, image, &po, NULL, &e) == 0) {
+			progress(fn, data, "Image", image, "Pulled");
+		} else if (ignore_failures) {
+			fprintf(stderr, "berth: service %s: %s\n", name, e->msg);
+			failed++;
+		} else {
+			*err = e;
+			e = NULL;
+			r = berr_prefix(err, "service %s: cannot pull %s: ", name, image);
+		}
+		berr_free(e);
+	}
+	store_close(st);
 	return r;
 }
 

@@ -3,6 +3,8 @@
 #ifndef BERTH_APPLY_H
 #define BERTH_APPLY_H
 
+#include <stdio.h>
+
 #include "project.h"
 
 struct ctr_info {
@@ -23,6 +25,8 @@ struct up_opts {
 	bool always_recreate_deps;	  /* recreate what the services depend on */
 	bool renew_anon;		  /* -V: recreated containers get new anonymous volumes */
 	char **services; /* only these (and what they depend on, unless no_deps) */
+	const char *pull; /* --pull: always, missing or never; NULL: each service's pull_policy */
+	bool quiet_pull;  /* no layer progress */
 	progress_fn progress;
 	void *progress_data;
 };
@@ -86,6 +90,14 @@ int apply_pre_start(const struct project *p, const char *root, char *const *name
  * dependency order within its project. Goes on past a container that
  * fails, and then fails naming how many did. */
 int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **err);
+/* Pulls the images the services need, as their pull_policy (or policy:
+ * always, missing, never) says: missing (the default) pulls what the store
+ * lacks, always pulls, daily/weekly/every_<duration> pull what is older
+ * than that, never and build pull nothing. services NULL: every enabled
+ * one. Layer progress goes to out (NULL: none). ignore_failures: a failed
+ * pull is said and the others go on. */
+int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
+	       bool ignore_failures, progress_fn fn, void *data, struct berr **err);
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);

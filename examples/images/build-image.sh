@@ -15,9 +15,10 @@
 #     --add SRC:DEST          copy a host file or directory into the image; repeatable
 #     --layer-dir DIR         use DIR as the whole root filesystem instead
 #     --layer-tar FILE        use FILE, as it is, as the only layer (for tests)
+#     --arch ARCH[/VARIANT]   the architecture the config names (default amd64; for tests)
 set -euo pipefail
 tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=() healthcheck=
-cmd='["sh"]' entrypoint='' workdir='' user='' layer_dir='' layer_tar=''
+cmd='["sh"]' entrypoint='' workdir='' user='' layer_dir='' layer_tar='' arch=amd64
 while [ $# -gt 1 ]; do
 	case $1 in
 	-t | --tag) tags+=("$2"); shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 1 ]; do
 	--add) adds+=("$2"); shift 2 ;;
 	--layer-dir) layer_dir=$2; shift 2 ;;
 	--layer-tar) layer_tar=$(realpath "$2"); shift 2 ;;
+	--arch) arch=$2; shift 2 ;;
 	*) echo "build-image.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -99,8 +101,10 @@ if [ ${#volumes[@]} -gt 0 ]; then
 	config+="}"
 fi
 config+="}"
-printf '{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"2026-01-01T00:00:00Z","created_by":"berth examples/images/build-image.sh"}]}' \
-	"$config" "$layer_sha" >"$work/config.json"
+variant=
+[[ $arch == */* ]] && variant=",\"variant\":\"${arch#*/}\"" && arch=${arch%%/*}
+printf '{"architecture":"%s"%s,"os":"linux","created":"2026-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"2026-01-01T00:00:00Z","created_by":"berth examples/images/build-image.sh"}]}' \
+	"$arch" "$variant" "$config" "$layer_sha" >"$work/config.json"
 config_sha=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 
 mkdir -p "$work/archive/$layer_sha"

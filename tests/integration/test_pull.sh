@@ -1,0 +1,208 @@
+#!/bin/bash
+# Pulling from registries: Debian's docker-registry (distribution 2.8) run
+# by the test on 127.0.0.1, plain and over TLS with a CA the test makes,
+# with and without htpasswd logins; images pushed into it by skopeo, an
+# independent client, from archives the test builds.
+. "$(dirname "$0")/lib.sh"
+for tool in docker-registry skopeo openssl htpasswd; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "skip: $tool is not installed (make deps installs it); the pull test did not run"
+		exit 0
+	fi
+done
+export COMPOSE_PROJECT_NAME=berthpull$$
+proj=$COMPOSE_PROJECT_NAME
+export DOCKER_CONFIG=$WORK/dockercfg
+export BERTH_CERTS_DIR=$WORK/certs.d
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 0 >/dev/null 2>&1")
+mkdir -p "$WORK/app" "$DOCKER_CONFIG" "$BERTH_CERTS_DIR"
+
+# registry NAME PORT [YAML for http: and auth:]: runs one, until the test ends
+registry() {
+	local name=$1 port=$2 extra=${3:-}
+	mkdir -p "$WORK/$name"
+	cat >"$WORK/$name.yml" <<YAML
+version: 0.1
+log: {level: info, accesslog: {disabled: false}}
+storage:
+  filesystem: {rootdirectory: $WORK/$name}
+  delete: {enabled: true}
+http:
+  addr: 127.0.0.1:$port
+$extra
+YAML
+	docker-registry serve "$WORK/$name.yml" >"$WORK/$name.log" 2>&1 &
+	cleanup_hooks+=("kill $! 2>/dev/null")
+	for _ in $(seq 100); do
+		curl -sk -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
+		curl -sk -o /dev/null "https://127.0.0.1:$port/v2/" && return 0
+		sleep 0.1
+	done
+	not_ok "the registry $name starts"
+}
+# push ARCHIVE REF [skopeo options]: an independent client puts an image in
+push() {
+	local archive=$1 ref=$2
+	shift 2
+	skopeo copy -q --dest-tls-verify=false "$@" "docker-archive:$archive" "docker://$ref" >/dev/null 2>"$WORK/skopeo.err" ||
+		not_ok "skopeo pushes $ref: $(head -c 300 "$WORK/skopeo.err")"
+}
+said() { printf '%s\n%s\n' "$OUT" "$ERR" >>"$WORK/said"; } # what berth printed, kept
+blob_gets() { grep -c "GET /v2/[^ ]*/blobs/" "$WORK/$1.log"; }
+
+PLAIN=$(free_port)
+registry plain "$PLAIN"
+R=127.0.0.1:$PLAIN
+"$REPO/examples/images/build-image.sh" -t x:1 --cmd '["echo","pulled and running"]' "$WORK/bb.tar" >/dev/null
+"$REPO/examples/images/build-image.sh" -t x:2 --add "$REPO/README.md:/README" "$WORK/bb2.tar" >/dev/null
+"$REPO/examples/images/build-image.sh" -t x:3 --arch arm64/v8 "$WORK/arm.tar" >/dev/null
+"$REPO/examples/images/build-image.sh" -t x:4 --add "$REPO/Makefile:/Makefile" "$WORK/bb3.tar" >/dev/null
+push "$WORK/bb.tar" "$R/test/busybox:1"
+
+# a plain pull, then the image runs
+expect "image pull from a registry on 127.0.0.1" 0 "Status: Downloaded newer image for $R/test/busybox:1" \
+	"$BERTH" image pull "$R/test/busybox:1"
+check "with docker's progress lines" grep -q ": Pull complete" <<<"$OUT"
+check "and the digest" grep -qE "^Digest: sha256:[0-9a-f]{64}$" <<<"$OUT"
+expect "images lists it" 0 "$R/test/busybox +1 " "$BERTH" images
+cd "$WORK/app"
+printf 'services:\n  app:\n    image: %s/test/busybox:1\n' "$R" >compose.yaml
+expect "run of the pulled image" 0 "pulled and running" "$BERTH" run --rm app
+before=$(blob_gets plain)
+expect "the same pull again" 0 "Status: Image is up to date for $R/test/busybox:1" "$BERTH" image pull "$R/test/busybox:1"
+check "says the layer is there" grep -q ": Already exists" <<<"$OUT"
+check "and fetches no blob" test "$(blob_gets plain)" = "$before"
+expect "pull -q prints only the name" 0 "^$R/test/busybox:1$" "$BERTH" image pull -q "$R/test/busybox:1"
+digest=$(sed -n 's/^Digest: //p' <<<"$(cd / && "$BERTH" image pull "$R/test/busybox:1")")
+expect "a pull by digest" 0 "Status: " "$BERTH" image pull "$R/test/busybox@$digest"
+
+# zstd and uncompressed layers (OCI manifests)
+push "$WORK/bb2.tar" "$R/test/zstd:1" -f oci --dest-compress-format zstd
+expect "a zstd layer" 0 "Status: Downloaded newer image" "$BERTH" image pull "$R/test/zstd:1"
+printf 'services:\n  app:\n    image: %s/test/zstd:1\n    command: head -n 1 /README\n' "$R" >compose.yaml
+expect "unpacked as it is" 0 "^# berth" "$BERTH" run --rm app
+expect "image rm" 0 "Deleted" "$BERTH" image rm "$R/test/zstd:1"
+push "$WORK/bb2.tar" "$R/test/plain:1" -f oci --dest-oci-accept-uncompressed-layers
+expect "an uncompressed layer" 0 "Status: Downloaded newer image" "$BERTH" image pull "$R/test/plain:1"
+printf 'services:\n  app:\n    image: %s/test/plain:1\n    command: head -n 1 /README\n' "$R" >compose.yaml
+expect "runs too" 0 "^# berth" "$BERTH" run --rm app
+
+# a multi-platform index: the host's image is picked, or the one asked for
+push "$WORK/bb.tar" "$R/test/multi:amd" -f v2s2
+push "$WORK/arm.tar" "$R/test/multi:arm" -f v2s2
+mt=application/vnd.docker.distribution.manifest.v2+json
+desc() {
+	local d s
+	d=$(curl -sI -H "Accept: $mt" "http://$R/v2/test/multi/manifests/$1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+	s=$(curl -s -H "Accept: $mt" "http://$R/v2/test/multi/manifests/$1" | wc -c)
+	printf '{"mediaType":"%s","digest":"%s","size":%s,"platform":{"os":"linux","architecture":"%s"%s}}' "$mt" "$d" "$s" "$2" "$3"
+}
+index=$(printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[%s,%s]}' \
+	"$(desc arm arm64 ',"variant":"v8"')" "$(desc amd amd64 '')")
+check "the index is pushed" curl -sf -X PUT -H "Content-Type: application/vnd.docker.distribution.manifest.list.v2+json" \
+	--data-binary "$index" "http://$R/v2/test/multi/manifests/all" -o /dev/null
+expect "a pull of the index" 0 "Status: Downloaded newer image" "$BERTH" image pull "$R/test/multi:all"
+expect "gives the host's image" 0 '"Architecture": "amd64"' "$BERTH" image inspect "$R/test/multi:all"
+expect "--platform linux/arm64 gives the other" 0 "Status: Downloaded newer image" \
+	"$BERTH" image pull --platform linux/arm64 "$R/test/multi:all"
+expect "(arm64)" 0 '"Architecture": "arm64"' "$BERTH" image inspect "$R/test/multi:all"
+expect "a platform the index lacks is refused, naming those it has" 1 \
+	"has no image for linux/s390x \(it has linux/arm64/v8, linux/amd64\)" \
+	"$BERTH" image pull --platform linux/s390x "$R/test/multi:all"
+expect "an image of another architecture pulled by tag is refused" 1 "is an image for linux/arm64, not for linux/amd64" \
+	"$BERTH" image pull "$R/test/multi:arm"
+expect "a bad --platform" 2 "OS/ARCH" "$BERTH" image pull --platform amd64 "$R/test/multi:all"
+
+# up, run and berth pull fetch what the services need, as pull_policy says
+expect "image rm" 0 "Untagged" "$BERTH" image rm "$R/test/busybox:1"
+cat >compose.yaml <<YAML
+services:
+  web:
+    image: $R/test/busybox:1
+    command: sleep 1000
+  job:
+    image: $R/test/zstd:1
+    pull_policy: never
+    profiles: [never]
+YAML
+expect "up pulls a missing image" 0 "Image $R/test/busybox:1  Pulled" "$BERTH" up -d
+expect "and starts its service" 0 "$proj-web-1 .*Up" "$BERTH" ps
+expect "up --pull always pulls again" 0 "Image $R/test/busybox:1  Pulling" "$BERTH" up -d --pull always
+check "(the layer was there)" grep -q "Already exists" <<<"$ERR"
+expect "up --pull never with the image there" 0 "$proj-web-1  Running" "$BERTH" up -d --pull never
+expect "pull_policy: never with the image missing fails, naming it" 1 "no such image.*$R/test/zstd:1|$R/test/zstd:1.*(not|no such)" \
+	"$BERTH" --profile never up -d job
+expect "berth pull" 0 "Image $R/test/busybox:1  Pulled" "$BERTH" pull
+expect "berth pull -q prints nothing" 0 '' "$BERTH" pull -q
+check "(nothing at all)" test -z "$OUT$ERR"
+cat >missing.yaml <<YAML
+services:
+  ok:
+    image: $R/test/busybox:1
+  gone:
+    image: $R/test/gone:1
+YAML
+expect "an image that cannot be pulled fails up before anything is made, with the registry's answer" 1 \
+	"service gone: cannot pull $R/test/gone:1: manifest for 1 not found in $R/test/gone" "$BERTH" -f missing.yaml -p "${proj}m" up -d
+check "(nothing was made)" sh -c "! ls '$BERTH_ROOT/containers' | grep -q '${proj}m-'"
+expect "pull --ignore-pull-failures pulls the rest and says what failed" 0 "service gone: manifest for 1 not found" \
+	"$BERTH" -f missing.yaml -p "${proj}m" pull --ignore-pull-failures
+expect "down" 0 "Removed" "$BERTH" down -t 0
+
+# errors a user meets
+expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
+expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
+port=$(free_port)
+expect "a registry that does not answer" 1 "cannot reach 127.0.0.1:$port" "$BERTH" image pull "127.0.0.1:$port/x:1"
+
+# a corrupted blob: refused, naming the layer and both digests; nothing kept
+push "$WORK/bb3.tar" "$R/test/bad:1" -f v2s2
+layer=$(curl -s -H "Accept: $mt" "http://$R/v2/test/bad/manifests/1" | grep -o '"digest":"sha256:[0-9a-f]*"' | tail -n 1 | cut -d'"' -f4)
+data="$WORK/plain/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer:7}/data"
+check "the layer's blob is in the registry's store" test -f "$data"
+printf 'garbage' | dd of="$data" bs=1 seek=2000 conv=notrunc status=none
+expect "a corrupted layer is refused, naming both digests" 1 "layer ${layer:7:12} does not match its digest: expected $layer, got sha256:" \
+	"$BERTH" image pull "$R/test/bad:1"
+expect_quiet "and no image is tagged" 1 "$BERTH" image inspect "$R/test/bad:1"
+check "nothing is left in the store's temporary directory" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/images/tmp')\" ]"
+
+# Basic logins (htpasswd), kept in config.json
+AUTHP=$(free_port)
+htpasswd -Bbc "$WORK/htpasswd" tester 's3cret-pass' >/dev/null 2>&1
+registry authed "$AUTHP" "auth:
+  htpasswd: {realm: test, path: $WORK/htpasswd}"
+A=127.0.0.1:$AUTHP
+push "$WORK/bb.tar" "$A/priv/app:1" --dest-creds 'tester:s3cret-pass'
+expect "a registry that wants a login says so" 1 "requires a login: run berth login $A" "$BERTH" image pull "$A/priv/app:1"
+said
+expect "login with a wrong password fails" 1 "refused" sh -c "echo wrong | '$BERTH' login -u tester --password-stdin $A"
+said
+expect "login --password-stdin" 0 "Login Succeeded" sh -c "echo 's3cret-pass' | '$BERTH' login -u tester --password-stdin $A"
+check "writes config.json with mode 0600" test "$(stat -c %a "$DOCKER_CONFIG/config.json")" = 600
+check "without the password in clear" sh -c "! grep -q 's3cret-pass' '$DOCKER_CONFIG/config.json'"
+said
+expect "then the pull works" 0 "Status: Downloaded newer image for $A/priv/app:1" "$BERTH" image pull "$A/priv/app:1"
+said
+expect "logout" 0 "Removing login credentials for $A" "$BERTH" logout "$A"
+said
+expect "and the login is gone" 1 "requires a login" "$BERTH" image pull "$A/priv/app:1"
+said
+check "the password never appeared in berth's output" sh -c "! grep -q 's3cret-pass' '$WORK/said'"
+
+# TLS: a CA the test makes, trusted through certs.d
+TLSP=$(free_port)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth test CA" -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$WORK/srv.key" -out "$WORK/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial -days 2 \
+	-extfile "$WORK/san.ext" -out "$WORK/srv.crt" 2>/dev/null
+registry tls "$TLSP" "  tls: {certificate: $WORK/srv.crt, key: $WORK/srv.key}"
+T=127.0.0.1:$TLSP
+push "$WORK/bb.tar" "$T/sec/app:1"
+expect "a certificate berth cannot verify is refused" 1 "cannot reach $T: .*(certificate|SSL)" "$BERTH" image pull "$T/sec/app:1"
+mkdir -p "$BERTH_CERTS_DIR/$T" && cp "$WORK/ca.crt" "$BERTH_CERTS_DIR/$T/ca.crt"
+expect "with the CA in certs.d, the pull works over TLS" 0 "Status: Downloaded newer image for $T/sec/app:1" \
+	"$BERTH" image pull "$T/sec/app:1"
+
+expect "down" 0 "" "$BERTH" down -t 0
+check_no_leaks "after the pulls"
