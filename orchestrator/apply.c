@@ -237,9 +237,17 @@ static int plan(const struct project *p, const char *root, const struct up_opts 
 		if (o->services && !strv_contains(want, p->order[i]))
 			continue;
 		int replicas = ctrspec_replicas(project_service(p, p->order[i]));
+		/* network_mode service:X lives in X's namespace: when X is made
+		 * again, so is it (as docker compose does) */
+		const char *m = node_str(node_map_get(project_service(p, p->order[i]), "network_mode"));
+		bool host_remade = false;
+		for (size_t j = 0; m && startswith(m, "service:") && j < *n; j++)
+			host_remade |= streq(pl[j].service, m + 8) && !pl[j].same;
+		struct up_opts forced = *o;
+		forced.force_recreate = true;
 		for (int k = 1; r == 0 && k <= replicas; k++) {
 			pl = xrealloc(pl, (*n + 1) * sizeof(*pl));
-			r = plan_one(p, root, st, o, p->order[i], k, NULL, &pl[(*n)++], err);
+			r = plan_one(p, root, st, host_remade ? &forced : o, p->order[i], k, NULL, &pl[(*n)++], err);
 		}
 	}
 	store_close(st);

@@ -281,6 +281,19 @@ expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
 check_no_leaks "after scaling"
 
+# network_mode service:X: made again when X is, into X's new namespace
+printf 'services:\n  host:\n    image: busybox\n    command: sleep 1000\n    environment: {V: "1"}\n  side:\n    image: busybox\n    command: sleep 1000\n    network_mode: service:host\n' >netmode.yaml
+export COMPOSE_FILE=netmode.yaml
+netns_of() { readlink "/proc/$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/$proj-$1-1/state.json")/ns/net"; }
+expect "up of a service and one in its network namespace" 0 "$proj-side-1  Started" "$BERTH" up -d
+check "side shares host's namespace" test "$(netns_of side)" = "$(netns_of host)"
+sed -i 's/V: "1"/V: "2"/' netmode.yaml
+expect "a change to host recreates side too" 0 "$proj-side-1  Recreate" "$BERTH" up -d
+check "which is in host's new namespace" test "$(netns_of side)" = "$(netns_of host)"
+expect "an unchanged up leaves both" 0 "$proj-side-1  Running" "$BERTH" up -d
+expect "down" 0 Removed "$BERTH" down -t 0
+unset COMPOSE_FILE
+
 # kill counts as a user's stop, as under Docker: restart: always does not undo it
 printf 'services:\n  web:\n    image: busybox\n    restart: always\n    command: sleep 1000\n' >kill.yaml
 export COMPOSE_FILE=kill.yaml

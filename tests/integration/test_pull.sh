@@ -153,6 +153,8 @@ expect "down" 0 "Removed" "$BERTH" down -t 0
 expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
 expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
 port=$(free_port)
+expect "an image of Docker Hub goes nowhere in the tests (lib.sh's proxy on a closed loopback port)" 1 \
+	"cannot reach registry-1.docker.io: .*127.0.0.1 port 9" "$BERTH" image pull busybox:nope
 expect "a registry that does not answer" 1 "cannot reach 127.0.0.1:$port" "$BERTH" image pull "127.0.0.1:$port/x:1"
 
 # a corrupted blob: refused, naming the layer and both digests; nothing kept

@@ -119,7 +119,7 @@ check_no_leaks "after down"
 cat >compose.yaml <<'YAML'
 services:
   fine: {image: busybox, command: sleep 300}
-  broken: {image: nosuchimage:1}
+  broken: {image: nosuchimage:1, pull_policy: never}
 YAML
 expect "an unknown image names the service" 1 'service broken: no such image: nosuchimage:1' "$BERTH" up -d
 check "and nothing was created" test -z "$("$BERTH" ps -aq)"
