@@ -33,6 +33,7 @@ struct registry {
 	bool basic;  /* the registry asked for Basic */
 	struct buf ca;	     /* the system's CAs and certs.d's, as one PEM blob */
 	char *cert, *key;    /* a client certificate from certs.d */
+	char *proxy_http, *proxy_https, *no_proxy; /* "proxies" of berth's configuration */
 	CURL *h;
 };
 
@@ -157,6 +158,15 @@ int registry_open(const char *domain, const char *repo, struct registry **out, s
 	} else {
 		strv_push(&r->bases, xasprintf("https://%s", domain));
 	}
+	/* as Docker's daemon.json has them (else libcurl's *_proxy variables apply) */
+	json_t *px = json_object_get(cfg, "proxies");
+	const char *v;
+	if ((v = json_string_value(json_object_get(px, "http-proxy"))))
+		r->proxy_http = xstrdup(v);
+	if ((v = json_string_value(json_object_get(px, "https-proxy"))))
+		r->proxy_https = xstrdup(v);
+	if ((v = json_string_value(json_object_get(px, "no-proxy"))))
+		r->no_proxy = xstrdup(v);
 	json_decref(cfg);
 	r->base = xstrdup(r->bases[0]);
 	load_certs(r);
@@ -186,6 +196,9 @@ void registry_close(struct registry *r)
 	buf_free(&r->ca);
 	free(r->cert);
 	free(r->key);
+	free(r->proxy_http);
+	free(r->proxy_https);
+	free(r->no_proxy);
 	free(r);
 }
 
@@ -247,6 +260,11 @@ static void common_opts(struct registry *r, CURL *h, bool blob)
 	if (!blob)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	const char *proxy = startswith(r->base, "https://") ? r->proxy_https : r->proxy_http;
+	if (proxy)
+		curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+	if (r->no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, r->no_proxy);
 	if (r->ca.len) {
 		struct curl_blob cb = {r->ca.s, r->ca.len, CURL_BLOB_NOCOPY};
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);

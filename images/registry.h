@@ -26,7 +26,8 @@ struct registry;
 
 /* berth's configuration file ($BERTH_CONFIG, else /etc/berth/config.json):
  * {"insecure-registries": ["host:port", "10.0.0.0/8"], "registry-mirrors":
- * ["https://mirror.example"]}, as Docker's daemon.json names them. Where
+ * ["https://mirror.example"], "proxies": {"http-proxy": URL, "https-proxy":
+ * URL, "no-proxy": "host,…"}}, as Docker's daemon.json names them. Where
  * the certificates live: $BERTH_CERTS_DIR, else /etc/docker/certs.d. */
 int registry_open(const char *domain, const char *repo, struct registry **out, struct berr **err);
 void registry_close(struct registry *r);

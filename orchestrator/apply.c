@@ -1324,9 +1324,9 @@ static bool pulled_before(struct store *st, const char *id, int64_t max_ms)
 int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
 	       bool ignore_failures, progress_fn fn, void *data, struct berr **err)
 {
-	struct store *st = NULL;
+	struct store *st = NULL, *locked = NULL; /* the lock only while pulling */
 	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
-	int r = 0, failed = 0;
+	int r = 0;
 	for (size_t i = 0; p->order[i] && r == 0; i++) {
 		const char *name = p->order[i];
 		if (services && !strv_contains(services, name))
@@ -1337,7 +1337,7 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		pp = pp ? pp : "missing";
 		if (!image || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
 			continue;
-		if (!st && (r = store_open(root, true, &st, err)) < 0)
+		if (!st && (r = store_open(root, false, &st, err)) < 0)
 			break;
 		char *id = NULL;
 		bool have = store_resolve(st, image, &id, NULL) == 0;
@@ -1347,14 +1347,15 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		if (!want)
 			continue;
 		strv_push(&done, xstrdup(image));
+		if (!locked && (r = store_open(root, true, &locked, err)) < 0)
+			break;
 		progress(fn, data, "Image", image, "Pulling");
 		struct pull_opts po = {.platform = node_str(node_map_get(svc, "platform")), .quiet = !out, .out = out};
 		struct berr *e = NULL;
-		if (image_pull(st, image, &po, NULL, &e) == 0) {
+		if (image_pull(locked, image, &po, NULL, &e) == 0) {
 			progress(fn, data, "Image", image, "Pulled");
 		} else if (ignore_failures) {
 			fprintf(stderr, "berth: service %s: %s\n", name, e->msg);
-			failed++;
 		} else {
 			*err = e;
 			e = NULL;
@@ -1362,6 +1363,7 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		}
 		berr_free(e);
 	}
+	store_close(locked);
 	store_close(st);
 	return r;
 }

@@ -8,11 +8,13 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # has none: the one test that reads them (test_corpus.sh) says skip and passes.
 CORPUS=${BERTH_CORPUS:-$(cd "$REPO/../shared/corpus" 2>/dev/null && pwd || echo "$REPO/../shared/corpus")}
 WORK=$(mktemp -d /tmp/berth-it-XXXXXX)
-# No test reaches past this host: a pull of an image from a registry that
-# is not on 127.0.0.0/8 (Docker Hub, for a name without a domain) goes to a
-# closed port here instead, without even a DNS lookup.
-export https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
-export HTTP_PROXY=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+# No test reaches past this host: berth's pulls from any registry not on
+# 127.0.0.0/8 (Docker Hub, for a name without a domain) go through a
+# "proxy" on a closed loopback port, so they fail here without even a DNS
+# lookup. Only berth's configuration says so: wget and curl in the tests
+# still reach containers directly.
+export BERTH_CONFIG=$WORK/berth-config.json
+printf '{"proxies": {"http-proxy": "http://127.0.0.1:9", "https-proxy": "http://127.0.0.1:9", "no-proxy": "127.0.0.1,localhost"}}\n' >"$BERTH_CONFIG"
 export BERTH_ROOT=$WORK/root
 cleanup_hooks=()
 on_exit() {
