@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -261,6 +262,7 @@ static int start_job(struct store *st, struct registry *r, struct job *j, struct
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return berr_sys(err, errno, "cannot pull layer %s", j->shortid);
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -268,6 +270,9 @@ static int start_job(struct store *st, struct registry *r, struct job *j, struct
 		return berr_sys(err, errno, "cannot pull layer %s", j->shortid);
 	}
 	if (pid == 0) {
+		/* a pull killed midway takes its layer fetchers with it */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
 		_exit(fetch_layer(st, r, j, p[1]) == 0 ? 0 : 1);

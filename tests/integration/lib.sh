@@ -18,6 +18,8 @@ printf '{"proxies": {"http-proxy": "http://127.0.0.1:9", "https-proxy": "http://
 export BERTH_ROOT=$WORK/root
 cleanup_hooks=()
 on_exit() {
+	# KEEP=1: the test's work directory (logs of its registries, proxies, …) is kept in /tmp/kept-work
+	[ -n "${KEEP:-}" ] && cp -r "$WORK" /tmp/kept-work
 	for h in "${cleanup_hooks[@]}"; do eval "$h"; done
 	rm -rf "$WORK"
 }

@@ -206,5 +206,89 @@ mkdir -p "$BERTH_CERTS_DIR/$T" && cp "$WORK/ca.crt" "$BERTH_CERTS_DIR/$T/ca.crt"
 expect "with the CA in certs.d, the pull works over TLS" 0 "Status: Downloaded newer image for $T/sec/app:1" \
 	"$BERTH" image pull "$T/sec/app:1"
 
+# Token auth, as Docker Hub does it: a token service the test runs signs
+# JWTs the registry checks against its certificate; pub/ is anonymous
+TOKP=$(free_port)
+REGP=$(free_port)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth token signer" -keyout "$WORK/tok.key" \
+	-out "$WORK/tok.crt" 2>/dev/null
+/usr/bin/python3 "$REPO/tests/helpers/tokenserver.py" --listen "$TOKP" --key "$WORK/tok.key" --cert "$WORK/tok.crt" \
+	--issuer berth-test --user 'tester:tok-pass' --log "$WORK/tok.log" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+registry token "$REGP" "auth:
+  token: {realm: 'http://127.0.0.1:$TOKP/token', service: berth-registry, issuer: berth-test, rootcertbundle: $WORK/tok.crt}"
+K=127.0.0.1:$REGP
+push "$WORK/bb.tar" "$K/pub/app:1" --dest-creds 'tester:tok-pass'
+push "$WORK/bb.tar" "$K/priv/app:1" --dest-creds 'tester:tok-pass'
+: >"$WORK/tok.log"
+expect "an anonymous token pulls a public repository" 0 "Status: Downloaded newer image for $K/pub/app:1" \
+	"$BERTH" image pull "$K/pub/app:1"
+check "(the token service was asked, without credentials, for that repository)" \
+	grep -q "scope=repository%3Apub%2Fapp%3Apull anonymous -> 200" "$WORK/tok.log"
+expect "a private one is denied, saying to log in" 1 "pull access denied for $K/priv/app.*berth login $K" \
+	"$BERTH" image pull "$K/priv/app:1"
+expect "login through the token service" 0 "Login Succeeded" sh -c "echo tok-pass | '$BERTH' login -u tester --password-stdin $K"
+said
+expect "then the private pull works" 0 "Status: Downloaded newer image for $K/priv/app:1" "$BERTH" image pull "$K/priv/app:1"
+said
+check "(with the credentials sent to the token service, not the password to the registry)" \
+	grep -q "priv%2Fapp%3Apull creds -> 200" "$WORK/tok.log"
+expect "logout" 0 "Removing login credentials" "$BERTH" logout "$K"
+check "the password never appeared in berth's output" sh -c "! grep -q 'tok-pass' '$WORK/said'"
+
+# a network and registries that misbehave, through tests/helpers/regproxy.py;
+# each pull into a fresh store so that the layer is fetched
+front() { # NAME [faults]: a proxy before the plain registry; its port in $FRONT
+	local name=$1
+	shift
+	FRONT=$(free_port)
+	/usr/bin/python3 "$REPO/tests/helpers/regproxy.py" --listen "$FRONT" --upstream "127.0.0.1:$PLAIN" \
+		--log "$WORK/$name.log" "$@" >"$WORK/$name.ready" &
+	cleanup_hooks+=("kill $! 2>/dev/null")
+	wait_until 10 grep -q ready "$WORK/$name.ready"
+}
+fresh() { BERTH_ROOT=$WORK/root-$1 "$BERTH" image pull "127.0.0.1:$FRONT/test/zstd:1"; }
+front cut --cut-after 300000
+expect "a connection dropped in the middle of a layer" 0 "Status: Downloaded newer image" fresh cut
+check "(it was cut)" grep -q "cut after 300000" "$WORK/cut.log"
+check "is resumed where it broke, with Range" grep -q "range=bytes=300000- .* -> 206" "$WORK/cut.log"
+front norange --cut-after 300000 --ignore-range
+expect "from a registry that ignores Range, it starts again and keeps each byte once" 0 "Status: Downloaded newer image" \
+	fresh norange
+check "(the second answer was the whole blob)" grep -q "range=bytes=300000- .* -> 200" "$WORK/norange.log"
+front busy --fail-blobs 2 --throttle 1
+expect "503s and a 429 with Retry-After are waited out" 0 "Status: Downloaded newer image" fresh busy
+check "(two 503s, one 429, then the blob)" sh -c "[ \$(grep -c ' -> 503' '$WORK/busy.log') = 2 ] && grep -q ' -> 429' '$WORK/busy.log'"
+STORE=$(free_port)
+FRONT=$(free_port)
+/usr/bin/python3 "$REPO/tests/helpers/regproxy.py" --listen "$FRONT" --upstream "$A" --log "$WORK/redir.log" \
+	--storage "$STORE" --storage-auth 'tester:s3cret-pass' >"$WORK/redir.ready" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+wait_until 10 grep -q ready "$WORK/redir.ready"
+push "$WORK/bb2.tar" "$A/priv/blob:1" --dest-creds 'tester:s3cret-pass'
+expect "login to the registry behind the redirecting front" 0 "Login Succeeded" \
+	sh -c "echo 's3cret-pass' | '$BERTH' login -u tester --password-stdin 127.0.0.1:$FRONT"
+expect "a blob redirected to storage elsewhere (as S3)" 0 "Status: Downloaded newer image" \
+	env BERTH_ROOT="$WORK/root-redir" "$BERTH" image pull "127.0.0.1:$FRONT/priv/blob:1"
+check "is fetched there" grep -q "^GET /storage/v2/priv/blob/blobs/sha256:.* -> 200" "$WORK/redir.log"
+check "without the registry's credentials" sh -c "! grep '^GET /storage/' '$WORK/redir.log' | grep -qv ' noauth '"
+check "which the registry itself got" grep -q "^GET /v2/priv/blob/manifests/1 range=- auth -> 200" "$WORK/redir.log"
+"$BERTH" logout "127.0.0.1:$FRONT" >/dev/null
+
+# kill -9 in the middle of a pull: nothing half-made, no fetcher left, the next pull finishes
+front slow --slow 100000
+BERTH_ROOT=$WORK/root-kill "$BERTH" image pull "127.0.0.1:$FRONT/test/zstd:1" >/dev/null 2>&1 &
+puller=$!
+disown "$puller"
+wait_until 10 grep -q "GET /v2/test/zstd/blobs/" "$WORK/slow.log"
+sleep 1
+kill -9 "$puller"
+wait_until 10 sh -c "! kill -0 $puller 2>/dev/null"
+check "the layer fetchers die with the pull" sh -c "! pgrep -f 'berth[ ].*image pull 127.0.0.1:$FRONT' >/dev/null"
+expect_quiet "no image is recorded" 1 env BERTH_ROOT="$WORK/root-kill" "$BERTH" image inspect "127.0.0.1:$FRONT/test/zstd:1"
+check "no layer is half in place" sh -c "[ -z \"\$(ls -A '$WORK/root-kill/images/layers' 2>/dev/null)\" ]"
+expect "the next pull finishes" 0 "Status: Downloaded newer image" env BERTH_ROOT="$WORK/root-kill" "$BERTH" image pull "$R/test/zstd:1"
+check "and sweeps what the killed one left" sh -c "[ -z \"\$(ls -A '$WORK/root-kill/images/tmp')\" ]"
+
 expect "down" 0 "" "$BERTH" down -t 0
 check_no_leaks "after the pulls"
