@@ -4,11 +4,14 @@
 
 #include "../lib/buf.h"
 #include "../lib/fs.h"
+#include "../images/pull.h"
+#include "../images/store.h"
 #include "../orchestrator/emit.h"
 #include "cli.h"
 
 struct config_opts {
 	bool quiet, services, volumes, networks, profiles, images, no_interpolate, help;
+	bool resolve_digests, lock_digests;
 	const char *hash, *output, *format;
 	char **positional;
 };
@@ -74,8 +77,53 @@ static void select_services(struct project *p, char **names)
 	strv_free(keep);
 }
 
+/* Every service's image as NAME:TAG@DIGEST (the store's record of the
+ * pull, else the registry's answer); with lock, the document becomes an
+ * override file that says only that. */
+static int pin_images(struct project *p, bool lock, struct berr **err)
+{
+	struct store *st = NULL;
+	store_open(berth_root(), false, &st, NULL);
+	struct node *services = project_services(p);
+	struct node *pins = node_new_map(p->doc->pos);
+	int r = 0;
+	for (size_t i = 0; r == 0 && services && i < services->n; i++) {
+		struct node *img = node_map_get(services->pairs[i].val, "image");
+		if (!node_str(img))
+			continue;
+		char *digest = NULL;
+		r = image_digest(st, img->str, &digest, err);
+		if (r < 0) {
+			r = berr_prefix(err, "service %s: ", services->pairs[i].key);
+			break;
+		}
+		_cleanup_free_ char *pinned = strchr(img->str, '@') ? xstrdup(img->str) : xasprintf("%s@%s", img->str, digest);
+		free(digest);
+		struct pos at = img->pos;
+		struct node *one = node_new_map(at);
+		node_map_set(one, "image", node_new_str(pinned, at));
+		node_map_set(pins, services->pairs[i].key, one);
+		node_map_set(services->pairs[i].val, "image", node_new_str(pinned, at)); /* img is freed */
+	}
+	store_close(st);
+	if (r == 0 && lock) {
+		struct node *doc = node_new_map(p->doc->pos);
+		node_map_set(doc, "services", pins);
+		node_free(p->doc);
+		p->doc = doc;
+	} else {
+		node_free(pins);
+	}
+	return r;
+}
+
 static int render(struct config_opts *o, struct project *p, struct buf *out, struct berr **err)
 {
+	if (o->resolve_digests || o->lock_digests) {
+		int r = pin_images(p, o->lock_digests, err);
+		if (r < 0)
+			return r;
+	}
 	if (o->services) {
 		for (size_t i = 0; p->order[i]; i++)
 			buf_printf(out, "%s\n", p->order[i]);
@@ -123,6 +171,9 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		{"hash", 0, FLAG_STR, &o.hash, "SERVICE|*", "Print the configuration hash of services"},
 		{"no-interpolate", 0, FLAG_BOOL, &o.no_interpolate, NULL, "Do not interpolate variables"},
 		{"format", 0, FLAG_STR, &o.format, "FORMAT", "yaml (default) or json"},
+		{"resolve-image-digests", 0, FLAG_BOOL, &o.resolve_digests, NULL, "Pin image tags to digests"},
+		{"lock-image-digests", 0, FLAG_BOOL, &o.lock_digests, NULL,
+		 "Print an override file that pins every service's image to its digest"},
 		{"output", 'o', FLAG_STR, &o.output, "FILE", "Write to FILE instead of standard output"},
 		{"help", 'h', FLAG_BOOL, &o.help, NULL, "Show this help"},
 	};

@@ -11,6 +11,7 @@
 #include "../images/image.h"
 #include "../images/pull.h"
 #include "../images/ref.h"
+#include "../runtime/ctr.h"
 #include "cli.h"
 #include "table.h"
 
@@ -186,14 +187,89 @@ static int image_pull_cmd(int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
+/* The digest an image was pulled by from repo ("<none>" when it was loaded). */
+static char *repo_digest(json_t *rec, const char *repo)
+{
+	size_t i;
+	json_t *v;
+	_cleanup_free_ char *prefix = xasprintf("%s@", repo);
+	json_array_foreach(json_object_get(rec, "repo_digests"), i, v)
+	{
+		const char *d = json_string_value(v);
+		if (d && startswith(d, prefix))
+			return xstrdup(d + strlen(prefix));
+	}
+	return xstrdup("<none>");
+}
+
+/* The lower layers of every container of the state root, as their specs name them. */
+static char **container_layers(const char *root)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	char **names = ctr_list(root);
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
+		_cleanup_free_ char *path = path_join(dir, "spec.json");
+		json_t *spec = json_load_file(path, 0, NULL);
+		size_t k;
+		json_t *l;
+		json_array_foreach(json_object_get(spec, "layers"), k, l)
+		{
+			if (json_string_value(l) && !strv_contains(out, json_string_value(l)))
+				strv_push(&out, xstrdup(json_string_value(l)));
+		}
+		json_decref(spec);
+	}
+	strv_free(names);
+	return out;
+}
+
+static int image_prune_cmd(int argc, char **argv)
+{
+	bool all = false, force = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"all", 'a', FLAG_BOOL, &all, NULL, "Remove every image no container uses, not only untagged ones"},
+		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not prompt (berth never prompts)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("image prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image prune [OPTIONS]",
+			   "Remove unused images: those without a tag (with -a, every one no container uses) and layers "
+			   "no image uses.");
+	if (rc < 0 && pos)
+		rc = usage_error("image prune", "image prune takes no arguments");
+	strv_free(pos);
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	char **lines = xcalloc(1, sizeof(char *));
+	uint64_t bytes = 0;
+	_cleanup_(strv_freep) char **used = container_layers(berth_root());
+	int r = store_open(berth_root(), true, &s, &err);
+	if (r == 0)
+		r = image_prune(s, used, all, &lines, &bytes, &err);
+	store_close(s);
+	if (lines[0])
+		printf("Deleted Images:\n");
+	print_lines(lines);
+	strv_free(lines);
+	if (r < 0)
+		return report(err);
+	_cleanup_free_ char *h = human_size(bytes);
+	printf("Total reclaimed space: %s\n", h);
+	return 0;
+}
+
 static int images_cmd(int argc, char **argv)
 {
-	bool quiet = false, help = false;
+	bool quiet = false, help = false, digests = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
+		{"digests", 0, FLAG_BOOL, &digests, NULL, "Show the digests the images were pulled by"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
@@ -214,23 +290,29 @@ static int images_cmd(int argc, char **argv)
 	json_t *arr = json_array();
 	struct table tab = {0};
 	static const char *const header[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+	static const char *const header_d[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
 	bool table = !quiet && !format;
-	if (table)
+	if (table && digests)
+		table_init(&tab, ARRAY_SIZE(header_d), header_d);
+	else if (table)
 		table_init(&tab, ARRAY_SIZE(header), header);
 	for (size_t i = 0; i < n; i++) {
 		struct image_row *r = &rows[i];
 		if (!pos || strv_contains(pos, r->repo)) {
+			_cleanup_free_ char *digest = repo_digest(r->rec, r->repo);
 			if (quiet)
 				printf("%.12s\n", r->id + 7);
 			else if (format && streq(format, "json"))
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:O}", "Repository", r->repo,
-								     "Tag", r->tag, "ID", r->id, "CreatedSince",
-								     r->created, "Size", json_object_get(r->rec, "size")));
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Repository", r->repo,
+								     "Tag", r->tag, "Digest", digest, "ID", r->id,
+								     "CreatedSince", r->created, "Size",
+								     json_object_get(r->rec, "size")));
 			else if (table) {
 				char id[13];
 				snprintf(id, sizeof(id), "%.12s", r->id + 7);
 				const char *row[] = {r->repo, r->tag, id, r->created, r->size};
-				table_add(&tab, row);
+				const char *row_d[] = {r->repo, r->tag, digest, id, r->created, r->size};
+				table_add(&tab, digests ? row_d : row);
 			}
 		}
 		free(r->repo), free(r->tag), free(r->id), free(r->created), free(r->size);
@@ -354,6 +436,7 @@ static int image_rm_cmd(int argc, char **argv)
 static const struct subcommand image_commands[] = {
 	{"load", "Load images from an archive (docker save or OCI layout)", image_load_cmd},
 	{"pull", "Download an image from a registry", image_pull_cmd},
+	{"prune", "Remove unused images", image_prune_cmd},
 	{"ls", "List images", images_cmd},
 	{"inspect", "Show details of images", image_inspect_cmd},
 	{"rm", "Remove images", image_rm_cmd},

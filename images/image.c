@@ -1,5 +1,6 @@
 #include "image.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
@@ -544,6 +545,30 @@ static int delete_image(struct store *s, const char *id, char ***lines, struct b
 	return r;
 }
 
+/* Every tag of id goes; "<word>: <tag>" lines say which. */
+static int untag_all(struct store *s, const char *id, const char *word, char ***lines, struct berr **err)
+{
+	json_t *all;
+	int r = 0;
+	if (store_tags(s, &all, NULL) < 0)
+		return 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(all, k, v)
+	{
+		if (r == 0 && streq(json_string_value(v), id) && (r = store_remove_tag(s, k, err)) == 0) {
+			struct image_ref tr;
+			if (ref_parse(k, &tr, NULL) == 0) {
+				_cleanup_free_ char *fam = ref_familiar(&tr);
+				strv_push(lines, xasprintf("%s: %s", word, fam));
+				ref_free(&tr);
+			}
+		}
+	}
+	json_decref(all);
+	return r;
+}
+
 int image_remove(struct store *s, const char *what, bool force, char ***lines, struct berr **err)
 {
 	char *id = NULL;
@@ -575,23 +600,75 @@ int image_remove(struct store *s, const char *what, bool force, char ***lines, s
 		return berr_set(err, EEXIST,
 				"image %.19s is tagged more than once; remove it by name, or use --force", id);
 	}
-	json_t *all;
-	if (store_tags(s, &all, NULL) == 0) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(all, k, v)
-		{
-			if (r == 0 && streq(json_string_value(v), id) && (r = store_remove_tag(s, k, err)) == 0) {
-				struct image_ref tr;
-				if (ref_parse(k, &tr, NULL) == 0) {
-					_cleanup_free_ char *fam = ref_familiar(&tr);
-					strv_push(lines, xasprintf("Untagged: %s", fam));
-					ref_free(&tr);
-				}
-			}
-		}
-		json_decref(all);
-	}
 	strv_free(tags);
+	r = untag_all(s, id, "Untagged", lines, err);
 	return r < 0 ? r : delete_image(s, id, lines, err);
+}
+
+/* Size on disk of a layer, as recorded when it was unpacked. */
+static uint64_t layer_bytes(const char *dir)
+{
+	_cleanup_free_ char *size_file = xasprintf("%s.size", dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	return fs_read_file(size_file, 64, &text, &len, NULL) == 0 ? strtoull(text, NULL, 10) : 0;
+}
+
+/* Whether one of the image's layers is among paths (a container's lower layers). */
+static bool layers_in(struct store *s, const char *id, char *const *paths)
+{
+	json_t *rec;
+	if (!paths || store_get_image(s, id, &rec, NULL) < 0)
+		return false;
+	bool found = false;
+	size_t k;
+	json_t *ly;
+	json_array_foreach(json_object_get(rec, "layers"), k, ly)
+	{
+		const char *diff_id = json_string_value(json_object_get(ly, "diff_id"));
+		_cleanup_free_ char *dir = diff_id && digest_valid(diff_id) ? store_layer_path(s, diff_id) : NULL;
+		found |= dir && strv_contains(paths, dir);
+	}
+	json_decref(rec);
+	return found;
+}
+
+int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***lines, uint64_t *reclaimed,
+		struct berr **err)
+{
+	*reclaimed = 0;
+	char **ids = store_list_images(s);
+	int r = 0;
+	for (size_t i = 0; r == 0 && ids[i]; i++) {
+		char **tags = image_tags(s, ids[i]);
+		bool dangling = !tags[0];
+		strv_free(tags);
+		if ((!dangling && !all) || layers_in(s, ids[i], in_use_layers))
+			continue;
+		r = untag_all(s, ids[i], "untagged", lines, err);
+		if (r == 0)
+			r = delete_image(s, ids[i], lines, err);
+	}
+	strv_free(ids);
+	/* layers no image uses: a pull killed after a layer was committed */
+	char **used = r == 0 ? in_use(s) : NULL;
+	_cleanup_free_ char *ldir = path_join(s->dir, "layers");
+	DIR *d = used ? opendir(ldir) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.' || strchr(e->d_name, '.'))
+			continue;
+		_cleanup_free_ char *diff_id = xasprintf("sha256:%s", e->d_name);
+		_cleanup_free_ char *dir = path_join(ldir, e->d_name);
+		if (strv_contains(used, diff_id) || !digest_valid(diff_id) || strv_contains(in_use_layers, dir))
+			continue;
+		_cleanup_free_ char *size = xasprintf("%s.size", dir);
+		*reclaimed += layer_bytes(dir);
+		fs_remove_tree(dir, NULL);
+		unlink(size);
+		strv_push(lines, xasprintf("deleted: %s", diff_id));
+	}
+	if (d)
+		closedir(d);
+	strv_free(used);
+	return r;
 }

@@ -16,4 +16,11 @@ char **image_tags(const struct store *s, const char *id);
  * *lines says what happened ("Untagged: x", "Deleted: sha256:..."). */
 int image_remove(struct store *s, const char *what, bool force, char ***lines, struct berr **err);
 
+/* image prune: images without a tag (all: every image), and layers no
+ * image uses; never an image or layer whose layer directory is among
+ * in_use_layers (the containers' lower layers). *lines says what went,
+ * *reclaimed the bytes of the layers that went with no image. */
+int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***lines, uint64_t *reclaimed,
+		struct berr **err);
+
 #endif

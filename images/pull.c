@@ -102,6 +102,9 @@ json_t *platform_pick(json_t *manifests, const char *platform)
 struct out {
 	FILE *f;
 	bool quiet;
+	bool tty;	/* one line per layer, redrawn in place */
+	char **lines;	/* those lines, in layer order */
+	size_t shown;	/* how many of them are on the screen */
 };
 
 static void say(struct out *o, const char *fmt, ...) _printf_(2, 3);
@@ -113,6 +116,39 @@ static void say(struct out *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(o->f, fmt, ap);
 	va_end(ap);
+	fflush(o->f);
+}
+
+/* Layer index's line: on a terminal it is rewritten where it stands (the
+ * cursor goes up to the block of layer lines and every line is drawn
+ * again), else it is printed as one more line. */
+static void layer_say(struct out *o, size_t index, const char *fmt, ...) _printf_(3, 4);
+static void layer_say(struct out *o, size_t index, const char *fmt, ...)
+{
+	if (o->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = NULL;
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text)
+		return;
+	if (!o->tty) {
+		fprintf(o->f, "%s\n", text);
+		free(text);
+		fflush(o->f);
+		return;
+	}
+	free(o->lines[index]);
+	o->lines[index] = text;
+	if (o->shown)
+		fprintf(o->f, "\033[%zuA", o->shown);
+	size_t n = 0;
+	for (; o->lines[n]; n++)
+		fprintf(o->f, "\033[2K%s\n", o->lines[n]);
+	o->shown = n;
 	fflush(o->f);
 }
 
@@ -287,7 +323,17 @@ static int start_job(struct store *st, struct registry *r, struct job *j, struct
 static void bar(struct out *o, struct job *j)
 {
 	_cleanup_free_ char *a = human(j->got), *b = j->total ? human(j->total) : NULL;
-	say(o, "%s: Downloading %s%s%s\n", j->shortid, a, b ? "/" : "", b ? b : "");
+	char meter[53] = "";
+	if (o->tty && j->total) { /* [=====>      ] as docker draws it */
+		size_t w = 50, k = (size_t)(w * (j->got > j->total ? j->total : j->got) / j->total);
+		meter[0] = '[';
+		for (size_t i = 0; i < w; i++)
+			meter[1 + i] = i < k ? '=' : i == k ? '>' : ' ';
+		meter[w + 1] = ']';
+		meter[w + 2] = '\0';
+	}
+	layer_say(o, j->index, "%s: Downloading %s%s%s%s%s", j->shortid, meter, meter[0] ? "  " : "", a, b ? "/" : "",
+		  b ? b : "");
 }
 
 /* One line the child said. */
@@ -299,17 +345,19 @@ static void heard(struct out *o, struct job *j, char *line)
 		j->got = g;
 		j->total = t ? t : j->size;
 		int64_t now = now_ms();
-		if (now - j->last_said >= 1000) { /* plain lines: one a second at most */
+		if (now - j->last_said >= (o->tty ? 100 : 1000)) { /* plain lines: one a second at most */
 			bar(o, j);
 			j->last_said = now;
 		}
 	} else if (line[0] == 'V') {
-		say(o, "%s: Verifying Checksum\n%s: Download complete\n", j->shortid, j->shortid);
+		if (!o->tty)
+			layer_say(o, j->index, "%s: Verifying Checksum", j->shortid);
+		layer_say(o, j->index, "%s: Download complete", j->shortid);
 	} else if (line[0] == 'D') {
-		say(o, "%s: Pull complete\n", j->shortid);
+		layer_say(o, j->index, "%s: Pull complete", j->shortid);
 		j->done = true;
 	} else if (line[0] == 'R') {
-		say(o, "%s: Retrying\n", j->shortid);
+		layer_say(o, j->index, "%s: Retrying", j->shortid);
 	} else if (line[0] == 'E') {
 		free(j->error);
 		j->error = xstrdup(line + 2);
@@ -360,7 +408,7 @@ static int run_jobs(struct store *st, struct registry *r, struct job *jobs, size
 			struct job *j = &jobs[next++];
 			if (j->done)
 				continue;
-			say(o, "%s: Pulling fs layer\n", j->shortid);
+			layer_say(o, j->index, "%s: Pulling fs layer", j->shortid);
 			if ((ret = start_job(st, r, j, err)) == 0)
 				running++;
 		}
@@ -534,7 +582,8 @@ static void sweep_tmp(struct store *st)
 
 int image_pull(struct store *st, const char *refs, const struct pull_opts *po, char **id, struct berr **err)
 {
-	struct out o = {po && po->out ? po->out : stdout, po && po->quiet};
+	struct out o = {po && po->out ? po->out : stdout, po && po->quiet, false, NULL, 0};
+	o.tty = !o.quiet && isatty(fileno(o.f));
 	struct image_ref ref;
 	int ret = ref_parse(refs, &ref, err);
 	if (ret < 0)
@@ -576,6 +625,11 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 	}
 	n = ret == 0 ? json_array_size(layers) : 0;
 	jobs = xcalloc(n + 1, sizeof(*jobs));
+	o.lines = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; o.tty && i < n; i++) { /* every layer has its line from the start */
+		const char *d = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
+		o.lines[i] = xasprintf("%.12s: Waiting", d && strlen(d) > 7 ? d + 7 : "?");
+	}
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		json_t *l = json_array_get(layers, i);
 		struct job *j = &jobs[i];
@@ -599,7 +653,7 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 		_cleanup_free_ char *dest = store_layer_path(st, di);
 		if (fs_exists(dest)) {
 			j->done = true;
-			say(&o, "%s: Already exists\n", j->shortid);
+			layer_say(&o, j->index, "%s: Already exists", j->shortid);
 		}
 	}
 	size_t fetched = 0;
@@ -638,8 +692,8 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 			json_t *v;
 			json_array_foreach(json_object_get(prev, "repo_digests"), i, v)
 			{
-				if (!streq(json_string_value(v), repo_digest) &&
-				    !startswith(json_string_value(v) ?: "", repo))
+				_cleanup_free_ char *mine = xasprintf("%s@", repo);
+				if (!startswith(json_string_value(v) ?: "", mine))
 					json_array_append(digests, v);
 			}
 			json_decref(prev);
@@ -662,6 +716,7 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 		if (id)
 			*id = xstrdup(cdigest);
 	}
+	strv_free(o.lines);
 	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].digest);
 		free(jobs[i].diff_id);
@@ -672,6 +727,57 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 	json_decref(config);
 	json_decref(p.manifest);
 	free(p.digest);
+	registry_close(r);
+	ref_free(&ref);
+	return ret;
+}
+
+int image_digest(struct store *st, const char *refs, char **digest, struct berr **err)
+{
+	struct image_ref ref;
+	int ret = ref_parse(refs, &ref, err);
+	if (ret < 0)
+		return ret;
+	*digest = NULL;
+	if (ref.digest) {
+		*digest = xstrdup(ref.digest);
+		ref_free(&ref);
+		return 0;
+	}
+	/* the digest it was pulled by, when it was pulled */
+	_cleanup_free_ char *full = ref_string(&ref);
+	_cleanup_free_ char *repo = ref_familiar_repo(&ref);
+	_cleanup_free_ char *prefix = xasprintf("%s@", repo);
+	char *id = NULL;
+	json_t *rec = NULL;
+	if (st && store_resolve(st, full, &id, NULL) == 0 && store_get_image(st, id, &rec, NULL) == 0) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(rec, "repo_digests"), i, v)
+		{
+			const char *d = json_string_value(v);
+			if (!*digest && d && startswith(d, prefix))
+				*digest = xstrdup(d + strlen(prefix));
+		}
+	}
+	json_decref(rec);
+	free(id);
+	/* else the registry's word */
+	struct registry *r = NULL;
+	char *body = NULL, *ct = NULL;
+	size_t len = 0;
+	if (!*digest) {
+		ret = registry_open(ref.domain, ref.path, &r, err);
+		if (ret == 0)
+			ret = registry_manifest(r, ref.tag, &body, &len, &ct, err);
+		if (ret == 0) {
+			char hex[65];
+			sha256_of(body, len, hex);
+			*digest = xasprintf("sha256:%s", hex);
+		}
+	}
+	free(body);
+	free(ct);
 	registry_close(r);
 	ref_free(&ref);
 	return ret;

@@ -21,6 +21,10 @@ struct pull_opts {
  * with its lock. */
 int image_pull(struct store *s, const char *ref, const struct pull_opts *o, char **id, struct berr **err);
 
+/* The digest of ref's manifest: its own, the one it was pulled by, or the
+ * registry's answer now (st may be NULL). */
+int image_digest(struct store *st, const char *ref, char **digest, struct berr **err);
+
 /* This machine's platform, "linux/amd64" (arm: with its variant). */
 char *platform_host(void);
 /* From an index's manifests, the one for platform: os and architecture

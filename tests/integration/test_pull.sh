@@ -149,6 +149,45 @@ expect "pull --ignore-pull-failures pulls the rest and says what failed" 0 "serv
 	"$BERTH" -f missing.yaml -p "${proj}m" pull --ignore-pull-failures
 expect "down" 0 "Removed" "$BERTH" down -t 0
 
+# digests, pinning and pruning
+expect "images --digests shows the digest it was pulled by" 0 "$R/test/busybox +1 +sha256:[0-9a-f]{64} " "$BERTH" images --digests
+expect "and a loaded image has none" 0 "^x +1 +<none> " sh -c "'$BERTH' image load -i '$WORK/bb.tar' >/dev/null; '$BERTH' images --digests"
+pulled=$(sed -n "s|^$R/test/busybox  *1  *\(sha256:[0-9a-f]*\) .*|\1|p" <<<"$OUT")
+expect "config --resolve-image-digests pins the image" 0 "image: $R/test/busybox:1@$pulled" "$BERTH" config --resolve-image-digests
+expect "config --lock-image-digests writes only the pins" 0 "^services:" "$BERTH" config --lock-image-digests
+check "(nothing else)" test "$(grep -c 'command\|networks' <<<"$OUT")" = 0
+check "(the pin)" grep -q "image: $R/test/busybox:1@$pulled" <<<"$OUT"
+printf 'services:\n  x:\n    image: %s/test/zstd:1\n' "$R" >pin.yaml
+expect "an image not in the store is pinned by the registry's answer" 0 "image: $R/test/zstd:1@sha256:" \
+	"$BERTH" -f pin.yaml config --resolve-image-digests
+printf 'services:\n  x:\n    image: %s/test/zstd:nope\n' "$R" >pin.yaml
+expect "one the registry does not have fails, naming the service" 1 "service x: manifest for nope not found" \
+	"$BERTH" -f pin.yaml config --resolve-image-digests
+cat >policy.yaml <<YAML
+services:
+  often:
+    image: $R/test/busybox:1
+    command: sleep 1000
+    pull_policy: every_1s
+  daily:
+    image: $R/test/busybox:1
+    command: sleep 1000
+    pull_policy: daily
+YAML
+expect "up with every_1s and daily policies" 0 "Started" "$BERTH" -f policy.yaml -p "${proj}p" up -d
+sleep 2
+expect "every_1s pulls again once a second has gone" 0 "Image $R/test/busybox:1  Pulling" "$BERTH" -f policy.yaml -p "${proj}p" up -d often
+expect_quiet "daily does not, the image being fresh" 1 sh -c "'$BERTH' -f policy.yaml -p '${proj}p' up -d daily 2>&1 | grep Pulling"
+"$BERTH" -f policy.yaml -p "${proj}p" down -t 0 >/dev/null 2>&1
+expect "image prune removes untagged images only" 0 "Total reclaimed space" "$BERTH" image prune -f
+"$BERTH" image pull "$R/test/plain:1" >/dev/null
+expect "up -d of the plain image" 0 "Started" sh -c "printf 'services:\n  p:\n    image: %s/test/plain:1\n    command: sleep 1000\n' '$R' >prune.yaml; '$BERTH' -f prune.yaml -p '${proj}q' up -d"
+expect "image prune -a" 0 "Total reclaimed space" "$BERTH" image prune -a -f
+expect "keeps the image a container uses" 0 "$R/test/plain +1 " "$BERTH" images
+expect_quiet "and removes those none uses" 1 sh -c "'$BERTH' images | grep '$R/test/busybox '"
+"$BERTH" -f prune.yaml -p "${proj}q" down -t 0 >/dev/null 2>&1
+expect "image prune -a then removes it too" 0 "untagged: $R/test/plain:1" "$BERTH" image prune -a -f
+
 # errors a user meets
 expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
 expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
@@ -215,6 +254,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth token signer"
 /usr/bin/python3 "$REPO/tests/helpers/tokenserver.py" --listen "$TOKP" --key "$WORK/tok.key" --cert "$WORK/tok.crt" \
 	--issuer berth-test --user 'tester:tok-pass' --log "$WORK/tok.log" &
 cleanup_hooks+=("kill $! 2>/dev/null")
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$TOKP/token"
 registry token "$REGP" "auth:
   token: {realm: 'http://127.0.0.1:$TOKP/token', service: berth-registry, issuer: berth-test, rootcertbundle: $WORK/tok.crt}"
 K=127.0.0.1:$REGP
@@ -274,6 +314,13 @@ check "is fetched there" grep -q "^GET /storage/v2/priv/blob/blobs/sha256:.* -> 
 check "without the registry's credentials" sh -c "! grep '^GET /storage/' '$WORK/redir.log' | grep -qv ' noauth '"
 check "which the registry itself got" grep -q "^GET /v2/priv/blob/manifests/1 range=- auth -> 200" "$WORK/redir.log"
 "$BERTH" logout "127.0.0.1:$FRONT" >/dev/null
+
+# on a terminal, each layer's line is redrawn in place, with docker's bar
+front bar --slow 400000
+script -qc "BERTH_ROOT='$WORK/root-bar' '$BERTH' image pull 127.0.0.1:$FRONT/test/zstd:1" /dev/null >"$WORK/bar.out" 2>&1
+check "a terminal shows the download as a bar" grep -q "Downloading \[=*>  *\]" "$WORK/bar.out"
+check "redrawn in place (cursor up, erase line)" grep -q "$(printf '\033')\[1A$(printf '\033')\[2K" "$WORK/bar.out"
+check "ending complete" grep -q "Pull complete" "$WORK/bar.out"
 
 # kill -9 in the middle of a pull: nothing half-made, no fetcher left, the next pull finishes
 front slow --slow 100000
