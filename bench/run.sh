@@ -245,7 +245,8 @@ workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: u
 			echo "| $w | $t | $med $unit | $min | $max | $ratio |"
 		done
 	done
-	echo "| pull and unpack ~200 MB from a local registry | — | not measured yet (issue 13) | | | |"
+	# pulling, measured by bench/pull.sh against docker pull and podman pull
+	bench/pull.sh "${PULL_ROUNDS:-3}" 2>"$WORK/pull.err" || echo "| pulling | — | bench/pull.sh failed: $(head -c 200 "$WORK/pull.err") | | | |"
 } >"$WORK/table.md"
 cat "$WORK/table.md"
 {

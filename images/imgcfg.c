@@ -185,13 +185,17 @@ int image_user(char **layers, const char *user, uid_t *uid, gid_t *gid, gid_t **
 	*gid = 0;
 	*groups = NULL;
 	*ngroups = 0;
-	if (!user || !user[0])
+	/* no user named: root, 0:0, also in an image without /etc/passwd (as Docker) */
+	bool unnamed = !user || !user[0];
+	if (unnamed)
 		user = "root";
 	_cleanup_free_ char *u = xstrdup(user);
 	char *g = strchr(u, ':');
 	if (g)
 		*g++ = '\0';
 	char **pw = find_entry(layers, "etc/passwd", u, numeric(u));
+	if (!pw && unnamed)
+		return 0;
 	if (!pw && !numeric(u))
 		return berr_set(err, ENOENT, "user \"%s\" is not in the image's /etc/passwd", u);
 	*uid = pw ? (uid_t)atol(pw[2]) : (uid_t)atol(u);

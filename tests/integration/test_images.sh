@@ -101,3 +101,15 @@ fi
 expect "junk is not an image archive" 1 'is not a (valid )?tar archive|neither a docker-archive' sh -c "head -c 5000 /dev/urandom | '$BERTH' image load"
 echo '{}' >manifest.json && tar -cf empty.tar manifest.json
 expect "an archive without images says so" 1 'manifest.json is not a list' "$BERTH" image load -i empty.tar
+
+# an image without /etc/passwd runs as root when no user is named, as under Docker
+mkdir -p "$WORK/nopw/bin" && cp "$(command -v busybox)" "$WORK/nopw/bin/busybox" && ln -sf busybox "$WORK/nopw/bin/sh" &&
+	ln -sf busybox "$WORK/nopw/bin/id"
+"$REPO/examples/images/build-image.sh" -t nopasswd:1 --layer-dir "$WORK/nopw" "$WORK/nopw.tar" >/dev/null &&
+	"$BERTH" image load -i "$WORK/nopw.tar" >/dev/null
+printf 'services:\n  a:\n    image: nopasswd:1\n    command: ["id", "-u"]\n  b:\n    image: nopasswd:1\n    user: root\n' >"$WORK/nopw.yaml"
+expect "an image without /etc/passwd runs as uid 0 by default" 0 '^0$' "$BERTH" -f "$WORK/nopw.yaml" -p nopw$$ run --rm a
+expect "but a user it cannot look up by name is refused" 1 'user "root" is not in the image.s /etc/passwd' \
+	"$BERTH" -f "$WORK/nopw.yaml" -p nopw$$ run --rm b
+"$BERTH" -f "$WORK/nopw.yaml" -p nopw$$ down -t 0 >/dev/null 2>&1
+check_no_leaks "after the image without /etc/passwd"
