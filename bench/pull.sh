@@ -9,6 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
+. bench/common.sh
 ROUNDS=${1:-${ROUNDS:-3}}
 BERTH=$REPO/build/berth
 WORK=$(mktemp -d /tmp/berth-pullbench-XXXXXX)
@@ -46,6 +47,8 @@ mkimage() { # OUT.tar TAG LAYERS MB_PER_LAYER
 	mkdir -p "$d"
 	for i in $(seq 1 "$n"); do
 		mkdir -p "$d/root$i/data$i"
+		# the first layer has busybox, so that containers of it can run
+		[ "$i" = 1 ] && mkdir -p "$d/root1/bin" && cp "$(command -v busybox)" "$d/root1/bin/busybox"
 		head -c $((mb * 512 * 1024)) /dev/urandom >"$d/root$i/data$i/random"
 		yes "layer $i of $tag: some text that compresses as text does, $RANDOM" | head -c $((mb * 512 * 1024)) \
 			>"$d/root$i/data$i/text"
@@ -76,18 +79,9 @@ done
 mkdir -p "$WORK/stack"
 {
 	echo "services:"
-	for i in 1 2 3; do printf '  s%d:\n    image: %s/bench/s%d:1\n    command: ["/bin/none"]\n' "$i" "$R" "$i"; done
+	for i in 1 2 3; do printf '  s%d:\n    image: %s/bench/s%d:1\n    command: ["/bin/busybox", "sleep", "3600"]\n' "$i" "$R" "$i"; done
 } >"$WORK/stack/compose.yaml"
 
-compose() {
-	local t=$1
-	shift
-	case $t in
-	berth) "$BERTH" "$@" ;;
-	docker) docker-compose "$@" ;;
-	podman) podman-compose "$@" ;;
-	esac
-}
 forget() { # TOOL: a cold store
 	case $1 in
 	berth) rm -rf "$WORK/broot" ;;
@@ -102,12 +96,11 @@ pull() {
 	podman) podman pull -q "$R/bench/big:1" ;;
 	esac
 }
-# created, not started: the images have no runnable command; what is timed is the pulls and the creation
 up_cold() {
 	case $1 in
-	berth) (cd "$WORK/stack" && BERTH_ROOT=$WORK/broot "$BERTH" -p benchpull up --no-start --quiet-pull) ;;
-	docker) (cd "$WORK/stack" && docker-compose -p benchpull up --no-start) ;;
-	podman) (cd "$WORK/stack" && podman-compose -p benchpull up --no-start) ;;
+	berth) (cd "$WORK/stack" && BERTH_ROOT=$WORK/broot "$BERTH" -p benchpull up -d --quiet-pull) ;;
+	docker) (cd "$WORK/stack" && docker-compose -p benchpull up -d) ;;
+	podman) (cd "$WORK/stack" && podman-compose -p benchpull up -d) ;;
 	esac
 }
 down_cold() {
@@ -115,10 +108,6 @@ down_cold() {
 	berth) (cd "$WORK/stack" && BERTH_ROOT=$WORK/broot "$BERTH" -p benchpull down -t 0) ;;
 	*) (cd "$WORK/stack" && compose "$1" -p benchpull down -t 0) ;;
 	esac
-}
-ms_now() {
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((t / 1000))
 }
 declare -A samples
 for round in $(seq 1 "$ROUNDS"); do
@@ -142,11 +131,10 @@ for round in $(seq 1 "$ROUNDS"); do
 		forget "$t"
 	done
 done
-stats() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) printf "%d %d %d", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
 for w in pull up; do
 	case $w in
 	pull) name="pull and unpack a 200 MB, 5-layer image from a local registry (cold store)" ;;
-	up) name="up --no-start of 3 services whose images (2 layers, 16 MB each) are not in the store" ;;
+	up) name="up -d of 3 services whose images (2 layers, 16 MB each) are not in the store" ;;
 	esac
 	read -r bmed _ _ <<<"$(echo "${samples[$w|berth]:-}" | stats)"
 	for t in "${TOOLS[@]}"; do

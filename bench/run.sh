@@ -13,6 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
+. bench/common.sh
 ROUNDS=${ROUNDS:-7}
 PEERS=${PEERS:-0}
 BERTH=$REPO/build/berth
@@ -106,15 +107,6 @@ mkdir -p "$WORK/health10"
 printf 'services:\n  one:\n    image: busybox:latest\n  none:\n    image: busybox:latest\n    network_mode: none\n' >"$WORK/one.yaml"
 bash bench/gen-services.sh 200 >"$WORK/big.yaml" 2>/dev/null || true
 
-compose() { # TOOL ARGS...
-	local t=$1
-	shift
-	case $t in
-	berth) "$BERTH" "$@" ;;
-	docker) docker-compose "$@" ;;
-	podman) podman-compose "$@" ;;
-	esac
-}
 up() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 up -d); }
 down() { (cd "$WORK/stack$2" && compose "$1" -p bench$2 down -t 1 -v); }
 # berth up --wait (every service healthy); docker-compose 1.29 has no --wait, its up -d waits for each gate
@@ -146,11 +138,6 @@ config_big() {
 	esac
 }
 
-# bash's own clock: no process per reading
-ms_now() {
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((t / 1000))
-}
 # A command that takes longer than LIMIT seconds is stopped and its workload
 # reported as not finished for that tool, and not tried again.
 LIMIT=${LIMIT:-120}
@@ -220,7 +207,6 @@ for round in $(seq 0 "$ROUNDS"); do
 done
 
 # the table
-stats() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) printf "%d %d %d", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
 workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: up -d" "10 services: up -d until 3 ports answer"
 	"10 services: second up -d" "10 services: down" "50 services: up -d" "50 services: down" "config of 200 services"
 	"10 services gated on health: up (berth: --wait)"

@@ -508,8 +508,22 @@ static int request(struct registry *r, const char *path, const char *accept, siz
 		if (x->status == 401 && !authed) {
 			authed = true;
 			int a = authenticate(r, x->challenge, err);
-			if (a < 0)
+			if (a < 0 && !r->bases[r->at + 1])
 				return a;
+			if (a == 0)
+				continue;
+			berr_free(*err);
+			*err = NULL;
+		}
+		/* a mirror that lacks it or refuses: the next, as Docker falls back to the registry */
+		if ((x->status == 404 || x->status == 401 || x->status == 403) && r->bases[r->at + 1]) {
+			free(r->base);
+			r->base = xstrdup(r->bases[++r->at]);
+			free(r->token);
+			r->token = NULL;
+			r->basic = false;
+			authed = false;
+			attempt = 0;
 			continue;
 		}
 		if ((x->status == 429 || x->status >= 500) && attempt < ATTEMPTS) {

@@ -230,6 +230,21 @@ expect "and the login is gone" 1 "requires a login" "$BERTH" image pull "$A/priv
 said
 check "the password never appeared in berth's output" sh -c "! grep -q 's3cret-pass' '$WORK/said'"
 
+# credentials written in config.json by another tool (docker login's format)
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$A" "$(printf 'tester:s3cret-pass' | base64)" >"$DOCKER_CONFIG/config.json"
+expect "credentials from config.json's auths" 0 "Status: .* for $A/priv/app:1" "$BERTH" image pull "$A/priv/app:1"
+rm -f "$DOCKER_CONFIG/config.json"
+
+# a Docker Hub mirror (berth's configuration): images come from it; what it
+# lacks falls back to Docker Hub itself (here: the closed loopback port)
+push "$WORK/bb.tar" "$R/library/mirrored:1"
+printf '{"registry-mirrors": ["http://%s"], "proxies": {"https-proxy": "http://127.0.0.1:9", "no-proxy": "127.0.0.1"}}\n' \
+	"$R" >"$WORK/mirror.json"
+expect "a Docker Hub image comes from the mirror" 0 "Status: Downloaded newer image for mirrored:1" \
+	env BERTH_CONFIG="$WORK/mirror.json" "$BERTH" image pull mirrored:1
+expect "what the mirror lacks is asked of Docker Hub" 1 "cannot reach registry-1.docker.io" \
+	env BERTH_CONFIG="$WORK/mirror.json" "$BERTH" image pull notmirrored:1
+
 # TLS: a CA the test makes, trusted through certs.d
 TLSP=$(free_port)
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth test CA" -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
