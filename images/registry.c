@@ -34,6 +34,7 @@ struct registry {
 	struct buf ca;	     /* the system's CAs and certs.d's, as one PEM blob */
 	char *cert, *key;    /* a client certificate from certs.d */
 	char *proxy_http, *proxy_https, *no_proxy; /* "proxies" of berth's configuration */
+	char *tls_error; /* why TLS failed before plain HTTP was tried */
 	CURL *h;
 };
 
@@ -199,6 +200,7 @@ void registry_close(struct registry *r)
 	free(r->proxy_http);
 	free(r->proxy_https);
 	free(r->no_proxy);
+	free(r->tls_error);
 	free(r);
 }
 
@@ -437,12 +439,14 @@ static bool transient(CURLcode c)
 /* The server does not speak TLS where plain HTTP may be used: loopback,
  * or named insecure. A certificate that does not verify is an error, also
  * there (Docker would then skip the check; berth never does). */
-static bool try_http(struct registry *r, CURLcode c)
+static bool try_http(struct registry *r, CURLcode c, const char *error)
 {
 	if (!r->may_http || !startswith(r->base, "https://"))
 		return false;
 	if (c != CURLE_SSL_CONNECT_ERROR && c != CURLE_GOT_NOTHING && c != CURLE_RECV_ERROR)
 		return false;
+	free(r->tls_error);
+	r->tls_error = xstrdup(error);
 	char *http = xasprintf("http://%s", r->base + 8);
 	free(r->base);
 	r->base = http;
@@ -489,7 +493,7 @@ static int request(struct registry *r, const char *path, const char *accept, siz
 		_cleanup_free_ char *url = xasprintf("%s/v2/%s", r->base, path);
 		exchange(r, url, accept, NULL, x);
 		if (x->code != CURLE_OK) {
-			if (try_http(r, x->code))
+			if (try_http(r, x->code, x->error))
 				continue;
 			/* a mirror that does not answer: the next, or the registry itself */
 			if (r->bases[r->at + 1] && attempt >= 2) {
@@ -502,8 +506,10 @@ static int request(struct registry *r, const char *path, const char *accept, siz
 				pause_ms(backoff(x, attempt));
 				continue;
 			}
-			return berr_set(err, EIO, "cannot reach %s: %s", registry_host(r),
-					x->overflow ? "the answer is too large" : x->error);
+			if (x->overflow)
+				return berr_set(err, EFBIG, "%s answered %s/%s with more than %zu bytes; berth refuses it",
+						registry_host(r), r->repo, path, max);
+			return berr_set(err, EIO, "cannot reach %s: %s", registry_host(r), x->error);
 		}
 		if (x->status == 401 && !authed) {
 			authed = true;
@@ -526,6 +532,9 @@ static int request(struct registry *r, const char *path, const char *accept, siz
 			attempt = 0;
 			continue;
 		}
+		/* plain HTTP to a server that does speak TLS (and refused our handshake) */
+		if (x->status == 400 && r->tls_error && startswith(r->base, "http://"))
+			return berr_set(err, EPROTO, "cannot reach %s over TLS: %s", registry_host(r) , r->tls_error);
 		if ((x->status == 429 || x->status >= 500) && attempt < ATTEMPTS) {
 			pause_ms(backoff(x, attempt));
 			continue;

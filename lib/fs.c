@@ -246,10 +246,8 @@ int fs_lock(const char *path, int *fd, struct berr **err)
 	return 0;
 }
 
-int fs_discard(const char *path, struct berr **err)
+void fs_discard_sweep(const char *parent)
 {
-	_cleanup_free_ char *parent = path_dirname(path);
-	_cleanup_free_ char *trash = xasprintf("%s/.removing-%d-%s", parent, (int)getpid(), path_basename(path));
 	/* what removals that were killed left behind, never one still running */
 	DIR *d = opendir(parent);
 	for (struct dirent *e; d && (e = readdir(d));) {
@@ -264,6 +262,13 @@ int fs_discard(const char *path, struct berr **err)
 	}
 	if (d)
 		closedir(d);
+}
+
+int fs_discard(const char *path, struct berr **err)
+{
+	_cleanup_free_ char *parent = path_dirname(path);
+	_cleanup_free_ char *trash = xasprintf("%s/.removing-%d-%s", parent, (int)getpid(), path_basename(path));
+	fs_discard_sweep(parent);
 	if (rename(path, trash) < 0)
 		return errno == ENOENT ? 0 : berr_sys(err, errno, "cannot remove %s", path);
 	return fs_remove_tree(trash, err);

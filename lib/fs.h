@@ -32,6 +32,9 @@ int fs_remove_tree(const char *path, struct berr **err);
  * of it under its name; leftovers of killed removals go too. A path that is
  * not there is not an error. */
 int fs_discard(const char *path, struct berr **err);
+/* Removes what fs_discard calls in parent that were killed midway left
+ * (.removing-PID-NAME of processes that are gone). */
+void fs_discard_sweep(const char *parent);
 /* An exclusive lock on path (created if missing), held until the fd is closed. */
 int fs_lock(const char *path, int *fd, struct berr **err);
 

@@ -1113,6 +1113,9 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	}
 	if (d)
 		closedir(d);
+	/* and removals a killed down had begun */
+	if (r == 0)
+		fs_discard_sweep(cdir);
 	/* attachments whose container is gone (a killed up or down) */
 	char **eps = r == 0 ? net_endpoints(root, p->name) : NULL;
 	for (size_t i = 0; eps && eps[i] && r == 0; i++)

@@ -15,6 +15,9 @@ whether an Authorization header came, the status sent) to --log.
                        clients to S3; it drops the client's credentials
                        and fetches with --storage-auth USER:PASS
     --slow BYTES_PER_S blob answers are sent at most this fast
+    --schema1 TAG      the manifest of TAG is an old schema 1 one
+    --huge TAG         the manifest of TAG is 5 MiB of JSON
+    --loop TAG         the manifest of TAG redirects to itself, forever
 """
 import argparse
 import base64
@@ -56,6 +59,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range", "-")
         if storage:
             path = path[len("/storage"):]
+        for tag, kind in ((args.schema1, "schema1"), (args.huge, "huge"), (args.loop, "loop")):
+            if tag and path.endswith("/manifests/" + tag):
+                if kind == "schema1":
+                    body = b'{"schemaVersion": 1, "name": "x", "tag": "%s", "fsLayers": [], "history": []}' % tag.encode()
+                    return self.reply(200, {"Content-Type": "application/vnd.docker.distribution.manifest.v1+prettyjws"},
+                                      body, path, rng, auth)
+                if kind == "huge":
+                    body = b'{"schemaVersion": 2, "pad": "' + b"x" * (5 << 20) + b'"}'
+                    return self.reply(200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+                                      body, path, rng, auth)
+                return self.reply(307, {"Location": self.path}, b"", path, rng, auth)
         if is_blob and not storage:
             with lock:
                 fail = state["failed"] < args.fail_blobs
@@ -143,6 +157,9 @@ def main():
     p.add_argument("--storage", type=int, default=0)
     p.add_argument("--storage-auth", default="")
     p.add_argument("--slow", type=int, default=0)
+    p.add_argument("--schema1", default="")
+    p.add_argument("--huge", default="")
+    p.add_argument("--loop", default="")
     args = p.parse_args()
     srv = Server(("127.0.0.1", args.listen), Handler)
     if args.storage:

@@ -85,6 +85,16 @@ for delay in 0.005 0.02 0.05 0.1; do
 	check_no_leaks "after up was killed at ${delay}s and down alone"
 done
 
+# a removal that a killed down had begun (its directory renamed out of
+# sight, half deleted) is finished by the next down, even with nothing else
+# left to remove
+sleep 0 &
+dead=$!
+wait "$dead"
+mkdir -p "$BERTH_ROOT/containers/.removing-$dead-$proj-s1-1/rootfs/etc"
+expect "down with only a begun removal left" 0 "" "$BERTH" down -t 0
+check "finishes that removal" sh -c "! ls -A '$BERTH_ROOT/containers' | grep -q removing"
+
 # what a power cut can leave of files written without fsync: empty ones
 "$BERTH" up -d >/dev/null 2>&1
 "$BERTH" stop -t 1 s2 s3 >/dev/null 2>&1

@@ -259,6 +259,25 @@ expect "a certificate berth cannot verify is refused" 1 "cannot reach $T: .*(cer
 mkdir -p "$BERTH_CERTS_DIR/$T" && cp "$WORK/ca.crt" "$BERTH_CERTS_DIR/$T/ca.crt"
 expect "with the CA in certs.d, the pull works over TLS" 0 "Status: Downloaded newer image for $T/sec/app:1" \
 	"$BERTH" image pull "$T/sec/app:1"
+# a registry that wants a client certificate: the one in certs.d
+MTLSP=$(free_port)
+openssl req -newkey rsa:2048 -nodes -subj "/CN=berth client" -keyout "$WORK/client.key" -out "$WORK/client.csr" 2>/dev/null
+openssl x509 -req -in "$WORK/client.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial -days 2 \
+	-out "$WORK/client.cert" 2>/dev/null
+registry mtls "$MTLSP" "  tls:
+    certificate: $WORK/srv.crt
+    key: $WORK/srv.key
+    clientcas: [$WORK/ca.crt]"
+M=127.0.0.1:$MTLSP
+mkdir -p "$WORK/skopeo-certs" && cp "$WORK/client.cert" "$WORK/client.key" "$WORK/ca.crt" "$WORK/skopeo-certs/"
+skopeo copy -q --dest-cert-dir "$WORK/skopeo-certs" "docker-archive:$WORK/bb.tar" "docker://$M/mtls/app:1" \
+	>/dev/null 2>"$WORK/skopeo.err" || not_ok "skopeo pushes to the registry that wants a client certificate: $(head -c 300 "$WORK/skopeo.err")"
+mkdir -p "$BERTH_CERTS_DIR/$M" && cp "$WORK/ca.crt" "$BERTH_CERTS_DIR/$M/ca.crt"
+expect "without a client certificate, the registry refuses, with TLS's own words" 1 "cannot reach $M( over TLS)?: .*(certificate|SSL|TLS)" \
+	"$BERTH" image pull "$M/mtls/app:1"
+cp "$WORK/client.cert" "$WORK/client.key" "$BERTH_CERTS_DIR/$M/"
+expect "with client.cert and client.key in certs.d, the pull works" 0 "Status: Downloaded newer image for $M/mtls/app:1" \
+	"$BERTH" image pull "$M/mtls/app:1"
 
 # Token auth, as Docker Hub does it: a token service the test runs signs
 # JWTs the registry checks against its certificate; pub/ is anonymous
@@ -336,6 +355,13 @@ script -qc "BERTH_ROOT='$WORK/root-bar' '$BERTH' image pull 127.0.0.1:$FRONT/tes
 check "a terminal shows the download as a bar" grep -q "Downloading \[=*>  *\]" "$WORK/bar.out"
 check "redrawn in place (cursor up, erase line)" grep -q "$(printf '\033')\[1A$(printf '\033')\[2K" "$WORK/bar.out"
 check "ending complete" grep -q "Pull complete" "$WORK/bar.out"
+
+# what berth refuses from a registry: schema 1, a manifest past 4 MiB, endless redirects
+front odd --schema1 old --huge big --loop loop
+expect "a schema 1 manifest is refused, saying why" 1 "image manifest v1 format \(schema 1\), which berth does not pull" \
+	"$BERTH" image pull "127.0.0.1:$FRONT/test/busybox:old"
+expect "a manifest past 4 MiB is refused" 1 "with more than 4194304 bytes; berth refuses it" "$BERTH" image pull "127.0.0.1:$FRONT/test/busybox:big"
+expect "a redirect loop ends" 1 "cannot reach 127.0.0.1:$FRONT: .*(redirect|Maximum)" "$BERTH" image pull "127.0.0.1:$FRONT/test/busybox:loop"
 
 # kill -9 in the middle of a pull: nothing half-made, no fetcher left, the next pull finishes
 front slow --slow 100000
