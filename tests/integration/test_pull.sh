@@ -188,6 +188,26 @@ expect_quiet "and removes those none uses" 1 sh -c "'$BERTH' images | grep '$R/t
 "$BERTH" -f prune.yaml -p "${proj}q" down -t 0 >/dev/null 2>&1
 expect "image prune -a then removes it too" 0 "untagged: $R/test/plain:1" "$BERTH" image prune -a -f
 
+# berth pull --include-deps and run: what they pull
+cat >deps.yaml <<YAML
+services:
+  app:
+    image: $R/test/busybox:1
+    command: echo ran
+    depends_on: [db]
+  db:
+    image: $R/test/plain:1
+    command: sleep 1000
+YAML
+"$BERTH" image rm "$R/test/busybox:1" "$R/test/plain:1" >/dev/null 2>&1
+expect "pull app pulls app's image only" 0 "Image $R/test/busybox:1  Pulled" "$BERTH" -f deps.yaml -p "${proj}d" pull app
+check "(not db's)" test "$(grep -c "test/plain" <<<"$ERR")" = 0
+expect "pull --include-deps app pulls db's too" 0 "Image $R/test/plain:1  Pulled" "$BERTH" -f deps.yaml -p "${proj}d" pull --include-deps app
+"$BERTH" image rm "$R/test/busybox:1" "$R/test/plain:1" >/dev/null 2>&1
+expect "run pulls the images of the service and of what it depends on" 0 "ran" "$BERTH" -f deps.yaml -p "${proj}d" run --rm app
+check "(both were pulled)" test "$(grep -c "Pulled" <<<"$ERR")" = 2
+"$BERTH" -f deps.yaml -p "${proj}d" down -t 0 >/dev/null 2>&1
+
 # errors a user meets
 expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
 expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
@@ -244,6 +264,27 @@ expect "a Docker Hub image comes from the mirror" 0 "Status: Downloaded newer im
 	env BERTH_CONFIG="$WORK/mirror.json" "$BERTH" image pull mirrored:1
 expect "what the mirror lacks is asked of Docker Hub" 1 "cannot reach registry-1.docker.io" \
 	env BERTH_CONFIG="$WORK/mirror.json" "$BERTH" image pull notmirrored:1
+
+# a registry on a name that is not loopback speaks plain HTTP only when
+# berth's configuration names it insecure: here the gateway of a bridge this
+# test makes
+printf 'services:\n  hold:\n    image: %s/test/busybox:1\n    command: sleep 1000\n' "$R" >gw.yaml
+expect "a network for the gateway address" 0 "Started" "$BERTH" -f gw.yaml -p "${proj}g" up -d
+GW=$(ip -4 -o addr show | grep -F "$(sed -n 's/.*"bridge": *"\([^"]*\)".*/\1/p' "$BERTH_ROOT/net/networks/${proj}g_default.json")" | awk '{print $4}' | cut -d/ -f1)
+GWP=$(free_port)
+printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/gwreg}}\nhttp: {addr: "%s:%s"}\n' "$WORK" "$GW" "$GWP" >"$WORK/gwreg.yml"
+docker-registry serve "$WORK/gwreg.yml" >"$WORK/gwreg.log" 2>&1 &
+cleanup_hooks+=("kill $! 2>/dev/null")
+wait_until 10 curl -s -o /dev/null "http://$GW:$GWP/v2/"
+push "$WORK/bb.tar" "$GW:$GWP/ins/app:1"
+printf '{"proxies": {"https-proxy": "http://127.0.0.1:9", "http-proxy": "http://127.0.0.1:9", "no-proxy": "127.0.0.1,%s"}}\n' "$GW" >"$WORK/strict.json"
+expect "plain HTTP to a registry that is not loopback is refused" 1 "cannot reach $GW:$GWP" \
+	env BERTH_CONFIG="$WORK/strict.json" "$BERTH" image pull "$GW:$GWP/ins/app:1"
+printf '{"insecure-registries": ["%s/8"], "proxies": {"https-proxy": "http://127.0.0.1:9", "http-proxy": "http://127.0.0.1:9", "no-proxy": "127.0.0.1,%s"}}\n' \
+	"$(cut -d. -f1 <<<"$GW").0.0.0" "$GW" >"$WORK/insecure.json"
+expect "unless insecure-registries names it (by network here)" 0 "Status: Downloaded newer image for $GW:$GWP/ins/app:1" \
+	env BERTH_CONFIG="$WORK/insecure.json" "$BERTH" image pull "$GW:$GWP/ins/app:1"
+"$BERTH" -f gw.yaml -p "${proj}g" down -t 0 >/dev/null 2>&1
 
 # TLS: a CA the test makes, trusted through certs.d
 TLSP=$(free_port)
