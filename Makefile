@@ -26,7 +26,7 @@ BUILD ?= build
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_MAIN := runtime/shim.c
-LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
+LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.c) $(wildcard builder/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
 	$(wildcard network/*.c) $(wildcard volumes/*.c)
 # The shim is a small static binary of its own (runtime/shim.c): one runs
 # per container, so it must cost little memory (see README). It is also

@@ -1,0 +1,33 @@
+/* libFuzzer target: the Dockerfile parser and Docker's word expansion on
+ * arbitrary text, which must never crash, leak or hang. */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../builder/dockerfile.h"
+#include "../../lib/util.h"
+
+static const char *env(void *data, const char *name)
+{
+	(void)data;
+	return name[0] == 'A' ? "a value" : name[0] == 'E' ? "" : NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dockerfile d;
+	struct berr *err = NULL;
+	if (dockerfile_parse("Dockerfile", (const char *)data, size, &d, &err) == 0) {
+		for (size_t i = 0; i < d.n; i++) {
+			char **words = NULL;
+			char *word = NULL;
+			if (df_words(d.instrs[i].rest, d.escape, env, NULL, &words, NULL) == 0)
+				strv_free(words);
+			if (df_word(d.instrs[i].rest, d.escape, env, NULL, &word, NULL) == 0)
+				free(word);
+		}
+		dockerfile_free(&d);
+	} else {
+		berr_free(err);
+	}
+	return 0;
+}
