@@ -1,9 +1,11 @@
-/* libFuzzer target: the Dockerfile parser and Docker's word expansion on
- * arbitrary text, which must never crash, leak or hang. */
+/* libFuzzer target: the Dockerfile parser, Docker's word expansion and
+ * .dockerignore patterns on arbitrary text, which must never crash, leak
+ * or hang. */
 #include <stdint.h>
 #include <string.h>
 
 #include "../../builder/dockerfile.h"
+#include "../../builder/ignore.h"
 #include "../../lib/util.h"
 
 static const char *env(void *data, const char *name)
@@ -28,6 +30,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dockerfile_free(&d);
 	} else {
 		berr_free(err);
+		err = NULL;
 	}
+	/* the same text as a .dockerignore */
+	char *text = strndup((const char *)data, size);
+	struct ignore ig;
+	if (text && ignore_parse(".dockerignore", text, &ig, &err) == 0) {
+		static const char *const paths[] = {"a", "a/b/c.go", "README.md", "node_modules/x/y", "."};
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			ignore_excludes(&ig, paths[i]);
+		ignore_free(&ig);
+	} else {
+		berr_free(err);
+	}
+	free(text);
 	return 0;
 }
