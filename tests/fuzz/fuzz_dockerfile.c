@@ -6,6 +6,7 @@
 
 #include "../../builder/dockerfile.h"
 #include "../../builder/ignore.h"
+#include "../../builder/stages.h"
 #include "../../lib/util.h"
 
 static const char *env(void *data, const char *name)
@@ -26,6 +27,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				strv_free(words);
 			if (df_word(d.instrs[i].rest, d.escape, env, NULL, &word, NULL) == 0)
 				free(word);
+		}
+		struct df_stage *st = NULL;
+		size_t n = 0;
+		char *args[] = {"A=1", NULL};
+		if (df_stages(&d, args, &st, &n, &err) == 0) {
+			bool *need = calloc(n, sizeof(bool));
+			if (need && df_needed(&d, st, n, NULL, need, NULL) == 0 && df_needed(&d, st, n, "b", need, &err) < 0)
+				berr_free(err);
+			err = NULL;
+			free(need);
+			df_stages_free(st, n);
+		} else {
+			berr_free(err);
+			err = NULL;
 		}
 		dockerfile_free(&d);
 	} else {

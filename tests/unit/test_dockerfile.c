@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include "../../builder/dockerfile.h"
+#include "../../builder/stages.h"
 
 static struct dockerfile parse_ok(const char *text)
 {
@@ -204,11 +205,75 @@ static void expansion(void **state)
 	free(out);
 }
 
+static void stages(void **state)
+{
+	struct dockerfile d = parse_ok("ARG BASE=busybox\n"
+				       "ARG TAG\n"
+				       "ARG PLAT=linux/amd64\n"
+				       "FROM --platform=$PLAT ${BASE}:${TAG:-1} AS Deps\n"
+				       "RUN echo deps\n"
+				       "FROM deps AS build\n"
+				       "RUN --mount=type=cache,target=/c --mount=type=bind,from=tools,source=/x,target=/x make\n"
+				       "COPY --from=0 /a /a\n"
+				       "FROM busybox AS unused\n"
+				       "RUN true\n"
+				       "FROM scratch\n"
+				       "COPY --from=build /out /out\n"
+				       "COPY --from=other/image:2 /b /b\n");
+	struct df_stage *s = NULL;
+	size_t n = 0;
+	struct berr *err = NULL;
+	char *args[] = {"TAG=2", "UNUSED=x", NULL};
+	assert_int_equal(df_stages(&d, args, &s, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(s[0].name, "deps"); /* names are case-insensitive, as Docker's */
+	assert_string_equal(s[0].base, "busybox:2");
+	assert_string_equal(s[0].platform, "linux/amd64");
+	assert_int_equal(s[0].base_stage, -1);
+	assert_int_equal(s[0].first, 3);
+	assert_int_equal(s[0].last, 4);
+	assert_int_equal(s[1].base_stage, 0);
+	assert_int_equal(s[1].ndeps, 1); /* deps, by name and by index: one dependency */
+	assert_string_equal(s[1].images[0], "tools"); /* a mount from an image */
+	assert_null(s[3].name);
+	assert_int_equal(s[3].ndeps, 1);
+	assert_int_equal(s[3].deps[0], 1);
+	assert_string_equal(s[3].images[0], "other/image:2");
+	bool need[4];
+	assert_int_equal(df_needed(&d, s, n, NULL, need, &err), 0);
+	assert_true(need[0] && need[1] && !need[2] && need[3]); /* only what the last stage needs */
+	assert_int_equal(df_needed(&d, s, n, "UNUSED", need, &err), 0);
+	assert_true(!need[0] && !need[1] && need[2] && !need[3]);
+	assert_true(df_needed(&d, s, n, "nope", need, &err) < 0);
+	assert_string_equal(err->msg, "Dockerfile: target stage \"nope\" could not be found");
+	berr_free(err);
+	err = NULL;
+	df_stages_free(s, n);
+	dockerfile_free(&d);
+	static const char *const bad[][2] = {
+		{"FROM a AS x\nFROM b AS X\n", "Dockerfile:2: FROM: a stage of that name exists already: X"},
+		{"FROM a AS x y\n", "Dockerfile:1: FROM: expects IMAGE [AS NAME]"},
+		{"ARG B\nFROM $B\n", "Dockerfile:2: FROM: names no image (is an ARG empty?)"},
+		{"FROM a\nCOPY --from=0 /x /y\n", "Dockerfile:2: COPY: --from names no earlier stage: 0"},
+		{"FROM a\nCOPY --from=5 /x /y\n", "Dockerfile:2: COPY: --from names no earlier stage: 5"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		d = parse_ok(bad[i][0]);
+		if (df_stages(&d, NULL, &s, &n, &err) == 0)
+			fail_msg("no error for %s", bad[i][0]);
+		if (!strstr(err->msg, bad[i][1]))
+			fail_msg("%s: %s", bad[i][0], err->msg);
+		berr_free(err);
+		err = NULL;
+		dockerfile_free(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(instructions_and_forms), cmocka_unit_test(escape_directive), cmocka_unit_test(heredocs),
-		cmocka_unit_test(errors),		  cmocka_unit_test(expansion),
+		cmocka_unit_test(errors),		  cmocka_unit_test(expansion),		cmocka_unit_test(stages),
 	};
 	return cmocka_run_group_tests_name("dockerfile", tests, NULL, NULL);
 }
