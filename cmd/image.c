@@ -81,17 +81,6 @@ static int image_load_cmd(int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-static char *human_size(uint64_t b)
-{
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)b;
-	size_t u = 0;
-	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1000;
-		u++;
-	}
-	return u == 0 ? xasprintf("%lluB", (unsigned long long)b) : xasprintf("%.3g%s", v, units[u]);
-}
 
 /* "3 days ago", as docker prints times. */
 char *human_ago(const char *rfc3339)
@@ -126,7 +115,7 @@ static void rows_add(struct image_row **rows, size_t *n, const char *repo, const
 	*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 	const char *created = json_string_value(json_object_get(rec, "created"));
 	(*rows)[(*n)++] = (struct image_row){xstrdup(repo), xstrdup(tag), xstrdup(id), human_ago(created),
-					     human_size((uint64_t)json_integer_value(json_object_get(rec, "size"))),
+					     human_bytes((uint64_t)json_integer_value(json_object_get(rec, "size"))),
 					     rec};
 }
 
@@ -256,7 +245,7 @@ static int image_prune_cmd(int argc, char **argv)
 	strv_free(lines);
 	if (r < 0)
 		return report(err);
-	_cleanup_free_ char *h = human_size(bytes);
+	_cleanup_free_ char *h = human_bytes(bytes);
 	printf("Total reclaimed space: %s\n", h);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "../lib/fs.h"
 #include "../lib/spawn.h"
 #include "../lib/util.h"
+#include "ref.h"
 
 #define HUB_KEY "https://index.docker.io/v1/"
 
@@ -111,12 +112,7 @@ void creds_free(struct creds *c)
 
 /* ---- config.json ---- */
 
-static bool is_hub(const char *host)
-{
-	return streq(host, "docker.io") || streq(host, "index.docker.io") || streq(host, "registry-1.docker.io");
-}
-
-char *auth_key(const char *domain) { return is_hub(domain) ? xstrdup(HUB_KEY) : xstrdup(domain); }
+char *auth_key(const char *domain) { return ref_is_hub(domain) ? xstrdup(HUB_KEY) : xstrdup(domain); }
 
 /* "https://host:port/v1/" -> "host:port", as Docker matches auths keys. */
 static char *key_host(const char *key)
@@ -128,7 +124,7 @@ static char *key_host(const char *key)
 static bool key_matches(const char *key, const char *domain)
 {
 	_cleanup_free_ char *host = key_host(key);
-	return streq(host, domain) || (is_hub(host) && is_hub(domain));
+	return streq(host, domain) || (ref_is_hub(host) && ref_is_hub(domain));
 }
 
 char *auth_config_path(void)

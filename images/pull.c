@@ -152,14 +152,6 @@ static void layer_say(struct out *o, size_t index, const char *fmt, ...)
 	fflush(o->f);
 }
 
-static char *human(uint64_t b)
-{
-	if (b >= 1000 * 1000)
-		return xasprintf("%.1fMB", (double)b / 1e6);
-	if (b >= 1000)
-		return xasprintf("%.1fkB", (double)b / 1e3);
-	return xasprintf("%lluB", (unsigned long long)b);
-}
 
 /* ---- one layer, in a child process ---- */
 
@@ -322,7 +314,7 @@ static int start_job(struct store *st, struct registry *r, struct job *j, struct
 
 static void bar(struct out *o, struct job *j)
 {
-	_cleanup_free_ char *a = human(j->got), *b = j->total ? human(j->total) : NULL;
+	_cleanup_free_ char *a = human_bytes(j->got), *b = j->total ? human_bytes(j->total) : NULL;
 	char meter[53] = "";
 	if (o->tty && j->total) { /* [=====>      ] as docker draws it */
 		size_t w = 50, k = (size_t)(w * (j->got > j->total ? j->total : j->got) / j->total);

@@ -158,3 +158,9 @@ char *ref_familiar_repo(const struct image_ref *r)
 }
 
 char *ref_familiar(const struct image_ref *r) { return with_suffix(ref_familiar_repo(r), r); }
+
+bool ref_is_hub(const char *domain)
+{
+	return streq(domain, default_domain) || streq(domain, "index.docker.io") ||
+	       streq(domain, "registry-1.docker.io");
+}

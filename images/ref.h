@@ -21,5 +21,7 @@ char *ref_familiar(const struct image_ref *r);
 /* The repository part alone, familiar ("busybox", "localhost:5000/x"). */
 char *ref_familiar_repo(const struct image_ref *r);
 bool digest_valid(const char *d);
+/* docker.io, index.docker.io and registry-1.docker.io: Docker Hub, by any of its names. */
+bool ref_is_hub(const char *domain);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../lib/fs.h"
 #include "../lib/util.h"
 #include "auth.h"
+#include "ref.h"
 #include "curl_dl.h"
 
 #define MANIFEST_MAX (4 << 20)
@@ -92,11 +93,6 @@ static bool named_insecure(json_t *cfg, const char *domain)
 	return false;
 }
 
-static bool is_hub(const char *d)
-{
-	return streq(d, "docker.io") || streq(d, "index.docker.io") || streq(d, "registry-1.docker.io");
-}
-
 /* The CAs: the system's bundle, and every *.crt of certs.d/<domain>; a
  * client certificate there (<name>.cert with <name>.key) as well. */
 static void load_certs(struct registry *r)
@@ -138,13 +134,13 @@ int registry_open(const char *domain, const char *repo, struct registry **out, s
 	if (curl_dl_load(err) < 0)
 		return -EIO;
 	struct registry *r = xcalloc(1, sizeof(*r));
-	r->domain = xstrdup(is_hub(domain) ? "docker.io" : domain);
+	r->domain = xstrdup(ref_is_hub(domain) ? "docker.io" : domain);
 	r->repo = xstrdup(repo);
 	r->bases = xcalloc(1, sizeof(char *));
 	json_t *cfg = berth_config();
 	_cleanup_free_ char *host = host_only(domain);
 	r->may_http = is_loopback(host) || named_insecure(cfg, domain);
-	if (is_hub(domain)) {
+	if (ref_is_hub(domain)) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(json_object_get(cfg, "registry-mirrors"), i, v)

@@ -184,3 +184,15 @@ const char *strv_env_get(char *const *env, const char *key)
 			return env[i] + n + 1;
 	return NULL;
 }
+
+char *human_bytes(uint64_t b)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	return u == 0 ? xasprintf("%lluB", (unsigned long long)b) : xasprintf("%.3g%s", v, units[u]);
+}

@@ -79,4 +79,7 @@ size_t str_distance(const char *a, const char *b);
 /* The candidate nearest to word, or NULL when none is close enough. */
 const char *str_nearest(const char *word, const char *const *candidates, size_t n);
 
+/* A size as Docker prints it: "1.98MB", "65.5kB", "512B" (powers of 1000). */
+char *human_bytes(uint64_t b);
+
 #endif

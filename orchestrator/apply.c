@@ -1338,6 +1338,13 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		const char *image = node_str(node_map_get(svc, "image"));
 		const char *pp = policy ? policy : node_str(node_map_get(svc, "pull_policy"));
 		pp = pp ? pp : "missing";
+		if (streq(pp, "build") && !strv_contains(done, name)) {
+			/* said, not silently ignored: there is no builder yet */
+			fprintf(stderr, "berth: service %s: pull_policy: build has no effect: berth does not build images yet "
+					"(its image is used as the store has it)\n",
+				name);
+			strv_push(&done, xstrdup(name));
+		}
 		if (!image || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
 			continue;
 		if (!st && (r = store_open(root, false, &st, err)) < 0)

@@ -208,6 +208,22 @@ expect "run pulls the images of the service and of what it depends on" 0 "ran" "
 check "(both were pulled)" test "$(grep -c "Pulled" <<<"$ERR")" = 2
 "$BERTH" -f deps.yaml -p "${proj}d" down -t 0 >/dev/null 2>&1
 
+printf 'services:\n  b:\n    image: %s/test/busybox:1\n    pull_policy: build\n    command: "true"\n' "$R" >build.yaml
+expect "pull_policy: build says it has no effect yet" 0 "service b: pull_policy: build has no effect" \
+	"$BERTH" -f build.yaml -p "${proj}b" up -d
+"$BERTH" -f build.yaml -p "${proj}b" down -t 0 >/dev/null 2>&1
+
+# a hostile layer served by a registry meets the same unpacker as a loaded one
+mkdir -p "$WORK/h/inner" && touch "$WORK/h/escape-file"
+(cd "$WORK/h/inner" && tar -P -cf "$WORK/dotdot-layer.tar" ../escape-file)
+"$REPO/examples/images/build-image.sh" -t hostile:1 --layer-tar "$WORK/dotdot-layer.tar" "$WORK/hostile.tar" >/dev/null
+push "$WORK/hostile.tar" "$R/test/hostile:1"
+expect "a pulled layer with a .. member is refused, naming it" 1 'member "../escape-file" has an absolute path or a ".." part' \
+	"$BERTH" image pull "$R/test/hostile:1"
+check "nothing landed outside the store" test ! -e "$BERTH_ROOT/images/escape-file"
+check "no layer or temporary directory is kept" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/images/tmp')\" ]"
+expect_quiet "and no image" 1 "$BERTH" image inspect "$R/test/hostile:1"
+
 # errors a user meets
 expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
 expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
@@ -236,6 +252,8 @@ A=127.0.0.1:$AUTHP
 push "$WORK/bb.tar" "$A/priv/app:1" --dest-creds 'tester:s3cret-pass'
 expect "a registry that wants a login says so" 1 "requires a login: run berth login $A" "$BERTH" image pull "$A/priv/app:1"
 said
+expect "login refuses a password in its arguments" 2 "takes no password in its arguments" "$BERTH" login -u tester -p 's3cret-pass' "$A"
+check "(nor saves anything)" test ! -e "$DOCKER_CONFIG/config.json"
 expect "login with a wrong password fails" 1 "refused" sh -c "echo wrong | '$BERTH' login -u tester --password-stdin $A"
 said
 expect "login --password-stdin" 0 "Login Succeeded" sh -c "echo 's3cret-pass' | '$BERTH' login -u tester --password-stdin $A"
