@@ -462,76 +462,72 @@ static int get_manifest(struct registry *r, const struct image_ref *ref, const c
 	_cleanup_free_ char *fam = ref_familiar(ref);
 	if (depth > 1)
 		return berr_set(err, EPROTO, "the manifests of %s nest too deep", fam);
-	{
-		char *body = NULL, *ct = NULL;
-		size_t len = 0;
-		int ret = registry_manifest(r, reference, &body, &len, &ct, err);
-		if (ret < 0)
-			return ret;
-		char hex[65];
-		sha256_of(body, len, hex);
-		_cleanup_free_ char *digest = xasprintf("sha256:%s", hex);
-		json_error_t je;
-		json_t *doc = json_loadb(body, len, 0, &je);
-		free(body);
-		_cleanup_free_ char *ctype = ct;
-		if (startswith(reference, "sha256:") && !streq(reference, digest)) {
-			json_decref(doc);
-			return berr_set(err, EBADMSG, "the manifest %s of %s does not match its digest (got %s)", reference,
-					fam, digest);
-		}
-		if (!doc)
-			return berr_set(err, EBADMSG, "the manifest of %s is not JSON: %s", fam, je.text);
-		if (!p->digest)
-			p->digest = xstrdup(digest);
-		const char *mt = media_type_of(doc, ctype);
-		if (streq(mt, MT_DOCKER_V1) || streq(mt, MT_DOCKER_V1_SIGNED)) {
-			json_decref(doc);
-			return berr_set(err, EPROTO, "%s is stored in the image manifest v1 format (schema 1), which "
-						     "berth does not pull (nor does Docker since 2019); push it again with a "
-						     "current tool",
-					fam);
-		}
-		if (is_index(mt)) {
-			json_t *m = platform_pick(json_object_get(doc, "manifests"), platform);
-			const char *d = json_string_value(json_object_get(m, "digest"));
-			if (!m || !d || !digest_valid(d)) {
-				struct buf have = {0};
-				size_t i;
-				json_t *x;
-				json_array_foreach(json_object_get(doc, "manifests"), i, x)
-				{
-					json_t *pl = json_object_get(x, "platform");
-					const char *os = json_string_value(json_object_get(pl, "os"));
-					const char *ar = json_string_value(json_object_get(pl, "architecture"));
-					const char *va = json_string_value(json_object_get(pl, "variant"));
-					if (os && ar && !streq(os, "unknown"))
-						buf_printf(&have, "%s%s/%s%s%s", have.len ? ", " : "", os, ar, va ? "/" : "",
-							   va ? va : "");
-				}
-				int e = berr_set(err, ENOENT, "%s has no image for %s (it has %s); use --platform or the "
-							      "service's platform: to ask for one of those",
-						 fam, platform, have.s ? have.s : "none");
-				buf_free(&have);
-				json_decref(doc);
-				return e;
-			}
-			reference = json_string_value(json_object_get(m, "digest"));
-			_cleanup_free_ char *next = xstrdup(reference);
-			json_decref(doc);
-			reference = NULL;
-			/* the platform's own manifest, by its digest */
-			struct image_ref sub = *ref;
-			sub.digest = next;
-			return get_manifest(r, &sub, platform, depth + 1, p, err);
-		}
-		if (!streq(mt, MT_OCI_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)) {
-			json_decref(doc);
-			return berr_set(err, EPROTO, "the manifest of %s has media type %s, which is not an image", fam, mt);
-		}
-		p->manifest = doc;
-		return 0;
+	char *body = NULL, *ct = NULL;
+	size_t len = 0;
+	int ret = registry_manifest(r, reference, &body, &len, &ct, err);
+	if (ret < 0)
+		return ret;
+	char hex[65];
+	sha256_of(body, len, hex);
+	_cleanup_free_ char *digest = xasprintf("sha256:%s", hex);
+	json_error_t je;
+	json_t *doc = json_loadb(body, len, 0, &je);
+	free(body);
+	_cleanup_free_ char *ctype = ct;
+	if (startswith(reference, "sha256:") && !streq(reference, digest)) {
+		json_decref(doc);
+		return berr_set(err, EBADMSG, "the manifest %s of %s does not match its digest (got %s)", reference,
+				fam, digest);
 	}
+	if (!doc)
+		return berr_set(err, EBADMSG, "the manifest of %s is not JSON: %s", fam, je.text);
+	if (!p->digest)
+		p->digest = xstrdup(digest);
+	const char *mt = media_type_of(doc, ctype);
+	if (streq(mt, MT_DOCKER_V1) || streq(mt, MT_DOCKER_V1_SIGNED)) {
+		json_decref(doc);
+		return berr_set(err, EPROTO, "%s is stored in the image manifest v1 format (schema 1), which "
+					     "berth does not pull (nor does Docker since 2019); push it again with a "
+					     "current tool",
+				fam);
+	}
+	if (is_index(mt)) {
+		json_t *m = platform_pick(json_object_get(doc, "manifests"), platform);
+		const char *d = json_string_value(json_object_get(m, "digest"));
+		if (!m || !d || !digest_valid(d)) {
+			struct buf have = {0};
+			size_t i;
+			json_t *x;
+			json_array_foreach(json_object_get(doc, "manifests"), i, x)
+			{
+				json_t *pl = json_object_get(x, "platform");
+				const char *os = json_string_value(json_object_get(pl, "os"));
+				const char *ar = json_string_value(json_object_get(pl, "architecture"));
+				const char *va = json_string_value(json_object_get(pl, "variant"));
+				if (os && ar && !streq(os, "unknown"))
+					buf_printf(&have, "%s%s/%s%s%s", have.len ? ", " : "", os, ar, va ? "/" : "",
+						   va ? va : "");
+			}
+			int e = berr_set(err, ENOENT, "%s has no image for %s (it has %s); use --platform or the "
+						      "service's platform: to ask for one of those",
+					 fam, platform, have.s ? have.s : "none");
+			buf_free(&have);
+			json_decref(doc);
+			return e;
+		}
+		_cleanup_free_ char *next = xstrdup(d);
+		json_decref(doc);
+		/* the platform's own manifest, by its digest */
+		struct image_ref sub = *ref;
+		sub.digest = next;
+		return get_manifest(r, &sub, platform, depth + 1, p, err);
+	}
+	if (!streq(mt, MT_OCI_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)) {
+		json_decref(doc);
+		return berr_set(err, EPROTO, "the manifest of %s has media type %s, which is not an image", fam, mt);
+	}
+	p->manifest = doc;
+	return 0;
 }
 
 /* The config blob: from the store, or fetched and checked against its digest. */

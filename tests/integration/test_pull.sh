@@ -224,6 +224,13 @@ check "nothing landed outside the store" test ! -e "$BERTH_ROOT/images/escape-fi
 check "no layer or temporary directory is kept" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/images/tmp')\" ]"
 expect_quiet "and no image" 1 "$BERTH" image inspect "$R/test/hostile:1"
 
+# usage errors name what to give
+expect "up --pull takes a policy it knows" 2 "--pull takes always, missing, never or policy" "$BERTH" up -d --pull sometimes
+expect "pull --policy likewise" 2 "--policy takes missing or always" "$BERTH" pull --policy never
+expect "image pull wants one reference" 2 "image pull takes one image reference" "$BERTH" image pull
+expect "image prune takes no arguments" 2 "image prune takes no arguments" "$BERTH" image prune x
+expect "logout takes one server at most" 2 "logout takes at most one server" "$BERTH" logout a b
+
 # errors a user meets
 expect "a tag that is not there" 1 "manifest for nope not found in $R/test/busybox" "$BERTH" image pull "$R/test/busybox:nope"
 expect "a repository that is not there" 1 "not found in $R/no/such" "$BERTH" image pull "$R/no/such:1"
