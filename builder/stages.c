@@ -29,7 +29,7 @@ static char *lower(const char *s)
 }
 
 /* A flag's value ("--from=x"), or NULL. */
-static const char *flag_value(const struct df_instr *ins, const char *name)
+const char *df_flag(const struct df_instr *ins, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; ins->flags[i]; i++)
@@ -39,7 +39,7 @@ static const char *flag_value(const struct df_instr *ins, const char *name)
 }
 
 /* The stage a --from= names: by name, or by index (earlier only). */
-static int stage_named(const struct df_stage *s, size_t n, const char *what)
+int df_stage_find(const struct df_stage *s, size_t n, const char *what)
 {
 	char *end = NULL;
 	long idx = strtol(what, &end, 10);
@@ -111,9 +111,9 @@ int df_stages(const struct dockerfile *d, char *const *build_args, struct df_sta
 		if (!streq(ins->cmd, "FROM")) {
 			if (k)
 				s[k - 1].last = i;
-			if (k && (streq(ins->cmd, "COPY") || streq(ins->cmd, "ADD")) && flag_value(ins, "--from")) {
-				const char *from = flag_value(ins, "--from");
-				int st = stage_named(s, k - 1, from);
+			if (k && (streq(ins->cmd, "COPY") || streq(ins->cmd, "ADD")) && df_flag(ins, "--from")) {
+				const char *from = df_flag(ins, "--from");
+				int st = df_stage_find(s, k - 1, from);
 				if (st == -2 || st == (int)k - 1)
 					r = fail(d, ins, err, "--from names no earlier stage: ", from);
 				else if (st >= 0)
@@ -125,7 +125,7 @@ int df_stages(const struct dockerfile *d, char *const *build_args, struct df_sta
 				if (!startswith(ins->flags[f], "--mount="))
 					continue;
 				_cleanup_free_ char *from = mount_from(ins->flags[f] + 8);
-				int st = from ? stage_named(s, k - 1, from) : -1;
+				int st = from ? df_stage_find(s, k - 1, from) : -1;
 				if (from && st >= 0)
 					add_dep(&s[k - 1], st);
 				else if (from)
@@ -152,13 +152,13 @@ int df_stages(const struct dockerfile *d, char *const *build_args, struct df_sta
 		}
 		if (r == 0) {
 			st->base = xstrdup(words[0]);
-			int b = stage_named(s, k, words[0]);
+			int b = df_stage_find(s, k, words[0]);
 			/* a number is an image tag's look, not a stage: FROM 0 is no stage */
 			if (b >= 0 && !isdigit((unsigned char)words[0][0])) {
 				st->base_stage = b;
 				add_dep(st, b);
 			}
-			const char *pf = flag_value(ins, "--platform");
+			const char *pf = df_flag(ins, "--platform");
 			if (pf)
 				r = df_word(pf, d->escape, arg_lookup, &a, &st->platform, err);
 		}

@@ -27,4 +27,10 @@ void df_stages_free(struct df_stage *s, size_t n);
 int df_needed(const struct dockerfile *d, const struct df_stage *s, size_t n, const char *target, bool *need,
 	      struct berr **err);
 
+/* A flag's value ("--from=x" gives "x" for "--from"), or NULL. */
+const char *df_flag(const struct df_instr *ins, const char *name);
+/* The stage --from= names: by name (any case) or index; -1 when none,
+ * -2 for an index out of range. */
+int df_stage_find(const struct df_stage *s, size_t n, const char *what);
+
 #endif

@@ -425,6 +425,7 @@ static int image_rm_cmd(int argc, char **argv)
 static const struct subcommand image_commands[] = {
 	{"load", "Load images from an archive (docker save or OCI layout)", image_load_cmd},
 	{"pull", "Download an image from a registry", image_pull_cmd},
+	{"build", "Build an image from a Dockerfile", cmd_image_build},
 	{"prune", "Remove unused images", image_prune_cmd},
 	{"ls", "List images", images_cmd},
 	{"inspect", "Show details of images", image_inspect_cmd},

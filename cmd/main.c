@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	{"image", "Manage images (load, pull, ls, inspect, rm)", cmd_image},
 	{"images", "List images", cmd_images},
 	{"pull", "Pull service images", cmd_pull},
+	{"build", "Build or rebuild services", cmd_build},
+	{"builder", "Manage the build cache (prune)", cmd_builder},
 	{"login", "Log in to a registry", cmd_login},
 	{"logout", "Log out from a registry", cmd_logout},
 	{"version", "Show the berth version", cmd_version},

@@ -165,7 +165,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
-	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false;
+	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false, build = false, no_build = false;
 	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL, *pull = NULL;
 	char **pos = NULL;
@@ -195,6 +195,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		 "Recreated containers get new anonymous volumes, not the old ones' data"},
 		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull images: always, missing, never (default: each service's pull_policy)"},
 		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
+		{"build", 0, FLAG_BOOL, &build, NULL, "Build images before starting containers"},
+		{"no-build", 0, FLAG_BOOL, &no_build, NULL, "Do not build images, even those that are missing"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
@@ -204,6 +206,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	if (rc < 0 && pull && !streq(pull, "always") && !streq(pull, "missing") && !streq(pull, "never") &&
 	    !streq(pull, "policy"))
 		rc = usage_error("up", "--pull takes always, missing, never or policy");
+	if (rc < 0 && build && no_build)
+		rc = usage_error("up", "--build and --no-build cannot go together");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -232,7 +236,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
 				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
 				    .services = pos, .progress = show_progress,
-				    .pull = pull && !streq(pull, "policy") ? pull : NULL, .quiet_pull = quiet_pull};
+				    .pull = pull && !streq(pull, "policy") ? pull : NULL, .quiet_pull = quiet_pull,
+				    .build = build, .no_build = no_build};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	if (r == 0 && remove_orphans)
@@ -496,6 +501,7 @@ int cmd_port(struct global_opts *g, int argc, char **argv)
 int cmd_run(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, rm = false, no_deps = false, service_ports = false, no_tty = false, help = false;
+	bool build = false;
 	const char *name = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
 	char **env = NULL, **pos = NULL;
 	const struct flag flags[] = {
@@ -509,6 +515,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		{"workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory"},
 		{"entrypoint", 0, FLAG_STR, &entrypoint, "CMD", "Override the entrypoint"},
 		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY (one is when stdin is a terminal)"},
+		{"build", 0, FLAG_BOOL, &build, NULL, "Build the service's image before running it"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
@@ -536,7 +543,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
 				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
 				     .tty = !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
-				     .service_ports = service_ports, .lock = &lock, .progress = show_progress};
+				     .service_ports = service_ports, .lock = &lock, .progress = show_progress,
+				     .build = build};
 		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
 	}
 	if (r < 0)

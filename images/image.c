@@ -650,10 +650,15 @@ int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***l
 			r = delete_image(s, ids[i], lines, err);
 	}
 	strv_free(ids);
-	/* layers no image uses: a pull killed after a layer was committed */
-	char **used = r == 0 ? in_use(s) : NULL;
+	return r < 0 ? r : image_prune_layers(s, in_use_layers, lines, reclaimed);
+}
+
+int image_prune_layers(struct store *s, char *const *in_use_layers, char ***lines, uint64_t *reclaimed)
+{
+	/* layers no image uses: a pull killed after a layer was committed, a build's cache */
+	char **used = in_use(s);
 	_cleanup_free_ char *ldir = path_join(s->dir, "layers");
-	DIR *d = used ? opendir(ldir) : NULL;
+	DIR *d = opendir(ldir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.' || strchr(e->d_name, '.'))
 			continue;
@@ -670,5 +675,5 @@ int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***l
 	if (d)
 		closedir(d);
 	strv_free(used);
-	return r;
+	return 0;
 }

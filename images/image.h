@@ -23,4 +23,7 @@ int image_remove(struct store *s, const char *what, bool force, char ***lines, s
 int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***lines, uint64_t *reclaimed,
 		struct berr **err);
 
+/* Removes the layers no image uses (nor a container: in_use_layers). */
+int image_prune_layers(struct store *s, char *const *in_use_layers, char ***lines, uint64_t *reclaimed);
+
 #endif

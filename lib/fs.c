@@ -273,3 +273,24 @@ int fs_discard(const char *path, struct berr **err)
 		return errno == ENOENT ? 0 : berr_sys(err, errno, "cannot remove %s", path);
 	return fs_remove_tree(trash, err);
 }
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **fs_dir_names(int dirfd)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	char **names = xcalloc(1, sizeof(char *));
+	for (struct dirent *e; (e = readdir(d));)
+		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
+			strv_push(&names, xstrdup(e->d_name));
+	closedir(d);
+	qsort(names, strv_len(names), sizeof(char *), cmp_names);
+	return names;
+}

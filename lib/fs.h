@@ -35,6 +35,9 @@ int fs_discard(const char *path, struct berr **err);
 /* Removes what fs_discard calls in parent that were killed midway left
  * (.removing-PID-NAME of processes that are gone). */
 void fs_discard_sweep(const char *parent);
+/* The names in the directory open at dirfd (which stays open), sorted
+ * bytewise, "." and ".." left out; NULL when it cannot be read. */
+char **fs_dir_names(int dirfd);
 /* An exclusive lock on path (created if missing), held until the fd is closed. */
 int fs_lock(const char *path, int *fd, struct berr **err);
 

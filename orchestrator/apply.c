@@ -25,6 +25,7 @@
 #include "../volumes/volume.h"
 #include "check.h"
 #include "ctrspec.h"
+#include "servicebuild.h"
 #include "netplan.h"
 #include "units.h"
 
@@ -806,8 +807,11 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		for (size_t i = 0; o->services[i]; i++)
 			add_wanted(p, o->services[i], !o->no_deps, &want);
 	}
-	int r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress, o->progress_data,
-			   err);
+	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
+	int r = o->no_build ? 0 : svcbuild_run(p, root, want, &bo, err);
+	if (r == 0)
+		r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress,
+			       o->progress_data, err);
 	if (r == 0)
 		r = plan(p, root, o, &pl, &n, err);
 	if (r < 0)
@@ -1231,6 +1235,9 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 			r = wait_conditions(p, root, o->service, o->progress, o->progress_data, err);
 	}
 	char *self[] = {(char *)o->service, NULL};
+	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
+	if (r == 0)
+		r = svcbuild_run(p, root, self, &bo, err);
 	if (r == 0)
 		r = apply_pull(p, root, self, NULL, stderr, false, o->progress, o->progress_data, err);
 	_cleanup_free_ char *id = short_id();
@@ -1338,14 +1345,9 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		const char *image = node_str(node_map_get(svc, "image"));
 		const char *pp = policy ? policy : node_str(node_map_get(svc, "pull_policy"));
 		pp = pp ? pp : "missing";
-		if (streq(pp, "build") && !strv_contains(done, name)) {
-			/* said, not silently ignored: there is no builder yet */
-			fprintf(stderr, "berth: service %s: pull_policy: build has no effect: berth does not build images yet "
-					"(its image is used as the store has it)\n",
-				name);
-			strv_push(&done, xstrdup(name));
-		}
-		if (!image || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
+		/* a service that builds its image is built, not pulled, unless asked */
+		bool builds = svcbuild_has(p, name) && !policy && (streq(pp, "missing") || streq(pp, "build"));
+		if (!image || builds || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
 			continue;
 		if (!st && (r = store_open(root, false, &st, err)) < 0)
 			break;

@@ -27,6 +27,7 @@ struct up_opts {
 	char **services; /* only these (and what they depend on, unless no_deps) */
 	const char *pull; /* --pull: always, missing or never; NULL: each service's pull_policy */
 	bool quiet_pull;  /* no layer progress */
+	bool build, no_build; /* build every service with build:, or none (default: those whose image is missing) */
 	progress_fn progress;
 	void *progress_data;
 };
@@ -56,6 +57,7 @@ struct run_opts {
 	char **env;		      /* KEY=VALUE (or KEY, from berth's environment) */
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
+	bool build; /* build the service's image first */
 	bool tty; /* a terminal of its own for the command, relayed to ours */
 	int rows, cols; /* our terminal's size, which the command's starts with */
 	int *lock; /* the project's lock, let go while the container runs */

@@ -715,7 +715,7 @@ static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spe
 }
 
 /* A secret's or config's content, from its top-level definition. */
-static int secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
+int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
 			  char **out, size_t *len, struct berr **err)
 {
 	const char *file = node_str(node_map_get(decl, "file"));
@@ -767,7 +767,7 @@ static int secrets(const struct project *p, const char *service, const char *cdi
 						src ? src : "?");
 			_cleanup_free_ char *content = NULL;
 			size_t len;
-			if (secret_content(p, kinds[k].kind, src, decl, &content, &len, err) < 0)
+			if (ctrspec_secret_content(p, kinds[k].kind, src, decl, &content, &len, err) < 0)
 				return berr_prefix(err, "service %s: ", service);
 			const char *t = node_str(node_map_get(it, "target"));
 			_cleanup_free_ char *target = t && t[0] == '/' ? xstrdup(t)

@@ -1,0 +1,205 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../images/imgcfg.h"
+#include "../lib/buf.h"
+#include "../lib/fs.h"
+#include "../lib/util.h"
+#include "../network/net.h"
+#include "../runtime/caps.h"
+#include "../runtime/ctr.h"
+#include "../runtime/seccomp.h"
+
+const char *const brun_stubs[] = {"/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", NULL};
+
+/* The host's resolv.conf without loopback nameservers, which another
+ * network namespace cannot reach; as Docker's default bridge has it. */
+static char *resolv_text(bool host)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct buf out = {0};
+	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) == 0) {
+		char *save = NULL;
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char word[16] = "", arg[64] = "";
+			sscanf(line, " %15s %63s", word, arg);
+			if (host || !streq(word, "nameserver") || !startswith(arg, "127."))
+				buf_printf(&out, "%s\n", line);
+		}
+	}
+	return out.s ? buf_steal(&out) : xstrdup("");
+}
+
+static int write_etc(const struct brun *b, const char *dir, uint32_t addr, struct berr **err)
+{
+	_cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
+	int r = fs_write_replace(hn, "buildkitsandbox\n", 16, 0644, err);
+	struct buf hosts = {0};
+	buf_puts(&hosts, "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (addr)
+		buf_printf(&hosts, "%u.%u.%u.%u\tbuildkitsandbox\n", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+			   addr & 255);
+	for (size_t i = 0; b->hosts && b->hosts[i]; i++)
+		buf_printf(&hosts, "%s\n", b->hosts[i]);
+	_cleanup_free_ char *hp = xasprintf("%s/hosts", dir);
+	if (r == 0)
+		r = fs_write_replace(hp, hosts.s, hosts.len, 0644, err);
+	buf_free(&hosts);
+	_cleanup_free_ char *rc = resolv_text(streq(b->network, "host"));
+	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", dir);
+	if (r == 0)
+		r = fs_write_replace(rp, rc, strlen(rc), 0644, err);
+	return r;
+}
+
+static void add_mount(struct ctr_spec *s, const struct mount_spec *m)
+{
+	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
+	s->mounts[s->nmounts++] = (struct mount_spec){.source = xstrdup(m->source),
+						      .target = xstrdup(m->target),
+						      .type = xstrdup(m->type ? m->type : "bind"),
+						      .options = m->options ? xstrdup(m->options) : NULL,
+						      .file = m->file};
+}
+
+static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, struct berr **err)
+{
+	*s = (struct ctr_spec){.id = xstrdup(b->name),
+			       .dir = xstrdup(dir),
+			       .layers = strv_copy(b->layers),
+			       .argv = strv_copy(b->argv),
+			       .env = strv_copy(b->env),
+			       .cwd = xstrdup(b->cwd && b->cwd[0] ? b->cwd : "/"),
+			       .hostname = xstrdup("buildkitsandbox"),
+			       .caps = CAPS_DOCKER_DEFAULT,
+			       .attach = true,
+			       .restart = RESTART_NO,
+			       .stop_signal = SIGKILL,
+			       .stop_grace_ms = 0};
+	s->seccomp = xasprintf("%s/seccomp.bpf", dir);
+	int r = image_user(s->layers, b->user ? b->user : "", &s->uid, &s->gid, &s->groups, &s->ngroups, err);
+	if (r < 0)
+		return berr_prefix(err, "USER %s: ", b->user ? b->user : "");
+	static const char *const etc[] = {"hostname", "hosts", "resolv.conf"};
+	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/%s", dir, etc[i]);
+		_cleanup_free_ char *dst = xasprintf("/etc/%s", etc[i]);
+		add_mount(s, &(struct mount_spec){.source = src, .target = dst, .file = true});
+	}
+	for (size_t i = 0; i < b->nmounts; i++)
+		add_mount(s, &b->mounts[i]);
+	return 0;
+}
+
+/* The build network, made the first time a step needs it. */
+static int attach(const struct brun *b, uint32_t *addr, struct berr **err)
+{
+	struct net_def d = {.name = BUILD_NETWORK, .project = BUILD_NETWORK};
+	int r = net_ensure(b->root, &d, err);
+	if (r < 0)
+		return r;
+	struct net_link link = {.network = BUILD_NETWORK};
+	link.aliases = xcalloc(1, sizeof(char *));
+	struct net_endpoint e = {.container = b->name, .project = BUILD_NETWORK, .hostname = "buildkitsandbox",
+				 .links = &link, .nlinks = 1};
+	e.dns_links = xcalloc(1, sizeof(char *));
+	r = net_attach(b->root, &e, err);
+	*addr = link.addr;
+	free(link.aliases);
+	free(e.dns_links);
+	return r < 0 ? r : net_sync(b->root, err);
+}
+
+void brun_network_release(const char *root)
+{
+	if (net_exists(root, BUILD_NETWORK) && net_remove(root, BUILD_NETWORK, NULL) == 0)
+		net_sync(root, NULL);
+}
+
+/* The command's output until it closes it. */
+static void pump(const struct brun *b, int fd)
+{
+	char buf[8192];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (b->output)
+			b->output(b->data, buf, (size_t)n);
+	}
+}
+
+static int run_it(const struct brun *b, struct ctr_spec *s, int *code, struct berr **err)
+{
+	int r = 0;
+	if (s->seccomp) {
+		_cleanup_free_ char *cache = path_join(b->root, "seccomp");
+		r = seccomp_write_bpf(NULL, s->caps, cache, s->seccomp, err);
+	}
+	int p[2] = {-1, -1};
+	if (r == 0 && pipe2(p, O_CLOEXEC) < 0)
+		r = berr_sys(err, errno, "cannot make a pipe");
+	int stdio[3] = {-1, p[1], p[1]};
+	int ready = -1;
+	if (r == 0)
+		r = ctr_start_launch(b->root, b->name, stdio, &ready, err);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (r == 0)
+		r = ctr_start_finish(b->name, ready, err);
+	if (r == 0)
+		pump(b, p[0]);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (r == 0)
+		r = ctr_wait(b->root, b->name, code, err);
+	return r;
+}
+
+int brun_step(const struct brun *b, int *code, char **upper, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(b->root, b->name);
+	struct ctr_spec s;
+	int r = make_spec(b, dir, &s, err);
+	bool own_net = !streq(b->network, "none") && !streq(b->network, "host");
+	free(s.network);
+	s.network = own_net ? net_netns_path(b->root, b->name) : xstrdup(b->network);
+	uint32_t addr = 0;
+	if (r == 0)
+		r = ctr_create(b->root, &s, err);
+	bool made = r == 0;
+	if (r == 0 && own_net)
+		r = attach(b, &addr, err);
+	if (r == 0)
+		r = write_etc(b, dir, addr, err);
+	if (r == 0)
+		r = run_it(b, &s, code, err);
+	/* what it changed goes beside the containers, the rest with the container */
+	if (r == 0) {
+		*upper = xasprintf("%s/containers/.upper-%s", b->root, b->name);
+		_cleanup_free_ char *from = path_join(dir, "upper");
+		if (rename(from, *upper) < 0) {
+			r = berr_sys(err, errno, "cannot keep what the step changed");
+			free(steal_ptr(upper));
+		}
+	}
+	struct berr *e = NULL;
+	if (made && ctr_remove(b->root, b->name, true, &e) < 0 && r == 0)
+		r = berr_set(err, e->code, "%s", e->msg);
+	berr_free(e);
+	if (own_net && net_detach(b->root, b->name, NULL) == 0)
+		net_sync(b->root, NULL);
+	spec_free(&s);
+	return r;
+}

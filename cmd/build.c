@@ -1,0 +1,135 @@
+/* berth build (services), berth image build (a context, as docker build),
+ * berth builder prune. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../builder/build.h"
+#include "../lib/util.h"
+#include "../orchestrator/servicebuild.h"
+#include "cli.h"
+
+int cmd_build(struct global_opts *g, int argc, char **argv)
+{
+	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
+	char **args = NULL, **pos = NULL;
+	const struct flag flags[] = {
+		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
+		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
+		{"build-arg", 0, FLAG_LIST, &args, "NAME=VALUE", "Set a build argument; repeatable"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing but errors"},
+		{"check", 0, FLAG_BOOL, &check, NULL, "Parse and check the Dockerfiles without building"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("build", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth build [OPTIONS] [SERVICE...]",
+			   "Build or rebuild services.");
+	_cleanup_(strv_freep) char **names = pos;
+	_cleanup_(strv_freep) char **bargs = args;
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	int r = project_open(g, names, false, &p, &err);
+	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
+				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};
+	for (size_t i = 0; r == 0 && names && names[i]; i++)
+		if (!svcbuild_has(p, names[i]))
+			fprintf(stderr, "berth: service %s has no build section; nothing to build for it\n", names[i]);
+	if (r == 0)
+		r = svcbuild_run(p, berth_root(), names, &o, &err);
+	for (size_t i = 0; r == 0 && check && o.built[i]; i++)
+		printf("%s: Dockerfile checked, no problem found\n", o.built[i]);
+	strv_free(o.built);
+	return r < 0 ? report(err) : 0;
+}
+
+/* berth image build [OPTIONS] CONTEXT: as docker build. */
+int cmd_image_build(int argc, char **argv)
+{
+	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
+	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
+	const char *file = NULL, *target = NULL, *network = NULL;
+	const struct flag flags[] = {
+		{"tag", 't', FLAG_LIST, &tags, "NAME[:TAG]", "Name the image; repeatable"},
+		{"file", 'f', FLAG_STR, &file, "FILE", "The Dockerfile (default: CONTEXT/Dockerfile)"},
+		{"build-arg", 0, FLAG_LIST, &args, "NAME=VALUE", "Set a build argument; repeatable"},
+		{"target", 0, FLAG_STR, &target, "STAGE", "Build this stage"},
+		{"label", 0, FLAG_LIST, &labels, "NAME=VALUE", "Set a label on the image; repeatable"},
+		{"network", 0, FLAG_STR, &network, "MODE", "RUN steps' network: default, none or host"},
+		{"add-host", 0, FLAG_LIST, &hosts, "NAME:ADDRESS", "Add a line to RUN steps' /etc/hosts"},
+		{"secret", 0, FLAG_LIST, &secrets, "id=ID,src=PATH", "A secret for RUN --mount=type=secret"},
+		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
+		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
+		{"check", 0, FLAG_BOOL, &check, NULL, "Parse and check the Dockerfile without building"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
+	_cleanup_(strv_freep) char **p = pos;
+	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(p) != 1)
+		return usage_error("image build", "give one build context (a directory)");
+	if (network && !streq(network, "default") && !streq(network, "none") && !streq(network, "host"))
+		return usage_error("image build", "--network takes default, none or host");
+	/* --secret id=ID,src=PATH (or source=, or type=file) as ID=PATH */
+	_cleanup_(strv_freep) char **sec = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; s && s[i]; i++) {
+		_cleanup_free_ char *copy = xstrdup(s[i]);
+		const char *id = NULL, *src = NULL;
+		char *save = NULL;
+		for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+			if (startswith(kv, "id="))
+				id = kv + 3;
+			else if (startswith(kv, "src=") || startswith(kv, "source="))
+				src = strchr(kv, '=') + 1;
+		}
+		if (!id || !src)
+			return usage_error("image build", "--secret takes id=ID,src=PATH");
+		strv_push(&sec, xasprintf("%s=%s", id, src));
+	}
+	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
+			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
+			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
+	struct berr *err = NULL;
+	_cleanup_free_ char *id = NULL;
+	int r = check ? build_check(&o, &err) : build_image(&o, &id, &err);
+	if (r < 0)
+		return report(err);
+	if (check)
+		printf("Dockerfile checked, no problem found\n");
+	else if (quiet)
+		printf("%s\n", id);
+	return 0;
+}
+
+int cmd_builder(struct global_opts *g, int argc, char **argv)
+{
+	(void)g;
+	bool force = false, all = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
+		{"all", 'a', FLAG_BOOL, &all, NULL, "The whole cache (berth's prune always takes all of it)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("builder", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth builder prune [-f]",
+			   "Remove the build cache: its records, its cache mounts, and layers only it used.");
+	_cleanup_(strv_freep) char **p = pos;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(p) != 1 || !streq(p[0], "prune"))
+		return usage_error("builder", "the only builder command is: prune");
+	struct berr *err = NULL;
+	uint64_t freed = 0;
+	_cleanup_(strv_freep) char **lines = xcalloc(1, sizeof(char *));
+	if (build_cache_prune(berth_root(), &freed, &lines, &err) < 0)
+		return report(err);
+	for (size_t i = 0; lines[i]; i++)
+		printf("%s\n", lines[i]);
+	_cleanup_free_ char *h = human_bytes(freed);
+	printf("Total reclaimed space: %s\n", h);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* A service's build: section, handed to the builder: which image it makes
+ * (image:, or <project>-<service> as docker compose names it), when it is
+ * built (missing, --build, pull_policy: build), and every build key either
+ * honoured, refused, or said to have no effect. */
+#ifndef BERTH_SERVICEBUILD_H
+#define BERTH_SERVICEBUILD_H
+
+#include <stdio.h>
+
+#include "project.h"
+
+struct svcbuild_opts {
+	bool always;	    /* build even when the image exists (build, up --build) */
+	bool no_cache, pull, quiet, check;
+	char **args;	    /* --build-arg NAME=VALUE (a bare NAME: from the environment) */
+	FILE *out;	    /* progress; NULL: none */
+	char **built;	    /* gets the services built (may be NULL) */
+};
+
+/* The image the service runs: its image:, or <project>-<service>. */
+char *svcbuild_image(const struct project *p, const char *service);
+/* Whether the service has a build: section. */
+bool svcbuild_has(const struct project *p, const char *service);
+/* Builds services (NULL: every one with build:) that need it. */
+int svcbuild_run(const struct project *p, const char *root, char *const *services, struct svcbuild_opts *o,
+		 struct berr **err);
+
+#endif

@@ -1,0 +1,234 @@
+#!/bin/bash
+# Building images as a compose user does (build: sections, berth build,
+# up building what is missing) and as docker build does (berth image
+# build), from a busybox image made by the test: stages, targets,
+# .dockerignore, ARG and ENV, heredocs, cache and secret mounts, the build
+# cache, failures, a build killed with kill -9, and what the image carries
+# into its containers.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthbuild$$
+proj=$COMPOSE_PROJECT_NAME
+cleanup_hooks+=("cd '$WORK/app' 2>/dev/null && '$BERTH' down -t 0 >/dev/null 2>&1")
+load_busybox || not_ok "the busybox image loads"
+images=$BERTH_ROOT/images
+mkdir -p "$WORK/app" && cd "$WORK/app" || exit 1
+
+# the files of an image, as a container of it sees them: run CMD in it
+in_image() { # IMAGE CMD
+	printf 'services:\n  probe: {image: %s, entrypoint: ["sh", "-c"], user: "0"}\n' "$1" >"$WORK/probe.yaml"
+	"$BERTH" -f "$WORK/probe.yaml" -p "${proj}probe" run --rm -T probe "$2"
+}
+
+# --- multi-stage, a stage as a base, COPY --from, .dockerignore ---
+mkdir -p ms/logs ms/node_modules/pkg ms/src
+echo top-secret >ms/secret.txt
+echo a >ms/logs/a.log
+echo keep >ms/logs/keep.log
+echo module >ms/node_modules/pkg/index.js
+echo main >ms/src/main.txt
+printf 'secret.txt\nlogs/*.log\n!logs/keep.log\nnode_modules\n' >ms/.dockerignore
+cat >ms/Dockerfile <<'DF'
+# syntax=docker/dockerfile:1
+ARG BASE=busybox:latest
+FROM ${BASE} AS builder
+RUN mkdir -p /out && echo built >/out/result.txt
+FROM busybox AS broken
+RUN exit 7
+FROM ${BASE} AS base
+ENV LAYER=base
+FROM base AS final
+COPY --from=builder /out /app
+COPY . /ctx/
+RUN echo "layer is $LAYER" >/app/layer.txt
+DF
+expect "a multi-stage build succeeds, skipping the stage nothing needs" 0 'naming to docker.io/library/ms:latest done' \
+	"$BERTH" image build -t ms ms
+check "the unneeded stage was not built" sh -c "! grep -q 'RUN exit 7' '$WORK/err'"
+check "the stages are named in the progress" grep -q '^#[0-9]* \[builder 2/2\] RUN mkdir' "$WORK/err"
+expect "COPY --from brings another stage's files" 0 '^built$' in_image ms 'cat /app/result.txt'
+expect "a stage used as a base keeps its ENV" 0 '^layer is base$' in_image ms 'cat /app/layer.txt'
+expect ".dockerignore leaves out files, globs and directories, but not its exceptions" 0 \
+	'^/ctx/.dockerignore /ctx/Dockerfile /ctx/logs /ctx/logs/keep.log /ctx/src /ctx/src/main.txt$' \
+	in_image ms 'find /ctx -mindepth 1 | sort | tr "\n" " " | sed "s/ $//"'
+expect "--target builds that stage" 0 'naming to docker.io/library/ms-builder' "$BERTH" image build --target builder -t ms-builder ms
+expect "the target's image lacks the later stages' files" 0 '^absent$' in_image ms-builder 'test -e /app || echo absent'
+expect "a target that no stage is named fails" 1 'target stage "nope" could not be found' "$BERTH" image build --target nope ms
+
+# --- ARG, ENV, WORKDIR, heredocs ---
+mkdir -p vars
+cat >vars/Dockerfile <<'DF'
+FROM busybox
+ARG VERSION=1.0
+ARG FLAVOUR
+ENV APP_VERSION=${VERSION} APP_HOME=/opt/app-${VERSION}
+WORKDIR $APP_HOME
+WORKDIR sub
+RUN echo "v=$VERSION f=${FLAVOUR:-plain} home=$APP_HOME pwd=$(pwd)" >/info.txt
+RUN <<EOT
+set -e
+echo "heredoc one $VERSION" >/here1.txt
+echo second line >>/here1.txt
+EOT
+RUN cat <<A >/here2.txt && cat <<B >>/here2.txt
+from a
+A
+from b
+B
+COPY <<EOF /etc/app.conf
+name = app
+EOF
+COPY <<one <<two /docs/
+first
+one
+second
+two
+DF
+expect "ARG defaults and ENV expand" 0 'naming to' "$BERTH" image build -t vars vars
+expect "RUN sees ARG and ENV, WORKDIR nests and is made" 0 '^v=1.0 f=plain home=/opt/app-1.0 pwd=/opt/app-1.0/sub$' \
+	in_image vars 'cat /info.txt'
+expect "--build-arg overrides a default and sets an unset ARG" 0 'naming to' \
+	"$BERTH" image build --build-arg VERSION=2.5 --build-arg FLAVOUR=spicy -t vars2 vars
+expect "... and RUN sees them" 0 '^v=2.5 f=spicy home=/opt/app-2.5 pwd=/opt/app-2.5/sub$' in_image vars2 'cat /info.txt'
+expect "ENV is in the image, ARG is not" 0 '^APP_VERSION=2.5 FLAVOUR=$' in_image vars2 'echo "APP_VERSION=$APP_VERSION FLAVOUR=$FLAVOUR"'
+expect "a RUN heredoc runs as a script" 0 $'^heredoc one 1.0\nsecond line$' in_image vars 'cat /here1.txt'
+expect "heredocs inside a RUN command go to the shell" 0 $'^from a\nfrom b$' in_image vars 'cat /here2.txt'
+expect "COPY <<EOF writes the file" 0 '^name = app$' in_image vars 'cat /etc/app.conf'
+expect "COPY with two heredocs writes both into the directory" 0 '^first second$' in_image vars 'echo $(cat /docs/one /docs/two)'
+
+# --- the cache ---
+run "$BERTH" image build -t vars vars
+first_id=$("$BERTH" image build -q -t vars vars)
+run "$BERTH" image build -t vars vars
+check "a rebuild of an unchanged context runs no step" sh -c "! grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' '$WORK/err' && [ \$(grep -c ' CACHED\$' '$WORK/err') -ge 5 ]"
+check "... and gives the same image" test "$("$BERTH" image build -q -t vars vars)" = "$first_id"
+echo more >ms/src/main.txt
+run "$BERTH" image build -t ms ms
+check "a changed file reruns its COPY and what follows, not what comes before" \
+	sh -c "grep -A1 'COPY \. /ctx/' '$WORK/err' | grep -q DONE && grep -A1 'RUN mkdir -p /out' '$WORK/err' | grep -q CACHED && grep -A2 'RUN echo \"layer' '$WORK/err' | grep -q DONE"
+echo another >ms/logs/a.log
+run "$BERTH" image build -t ms ms
+check "a change to an ignored file changes nothing" sh -c "grep -A1 'COPY \. /ctx/' '$WORK/err' | grep -q CACHED"
+run "$BERTH" image build --no-cache -t vars vars
+check "--no-cache runs every step again" sh -c "! grep -q CACHED '$WORK/err' && [ \$(grep -c '^#[0-9]* DONE' '$WORK/err') -ge 9 ]"
+
+# --- cache and secret mounts, network modes ---
+mkdir -p mounts
+echo s3cr3t-value >"$WORK/token.txt"
+cat >mounts/Dockerfile <<'DF'
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/app,id=appcache echo run >>/var/cache/app/log && wc -l </var/cache/app/log >/runs.txt
+RUN --mount=type=secret,id=token cp /run/secrets/token /tmp/seen && wc -c </run/secrets/token >/secret-size.txt && rm /tmp/seen
+RUN --mount=type=secret,id=token,target=/etc/tok,required=true grep -q s3cr3t /etc/tok && echo found >/found.txt
+RUN --mount=type=tmpfs,target=/scratch echo tmp >/scratch/x && test "$(cat /scratch/x)" = tmp
+RUN --network=none ls /sys/class/net | tr '\n' ' ' >/net-none.txt
+RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt
+DF
+expect "cache and secret mounts build" 0 'naming to' "$BERTH" image build --secret id=token,src="$WORK/token.txt" -t mounts mounts
+expect "a cache mount starts empty" 0 '^1$' in_image mounts 'cat /runs.txt'
+expect "a secret is readable during its step" 0 '^13 found$' in_image mounts 'echo $(cat /secret-size.txt /found.txt)'
+expect "the cache and secret mount points are not in the image" 0 '^clean$' \
+	in_image mounts 'test -e /var/cache/app/log || test -e /run/secrets || test -e /etc/tok || test -e /scratch || echo clean'
+check "the secret is in no layer" sh -c "! (cd '$images/blobs/sha256' && for f in *; do (gzip -dc \$f 2>/dev/null || cat \$f); done | grep -qa s3cr3t-value)"
+expect "--network=none gives RUN only loopback" 0 '^lo $' in_image mounts 'cat /net-none.txt'
+expect "RUN has the build network by default" 0 '^eth0 lo $' in_image mounts 'cat /net-default.txt'
+expect "the cache mount keeps its files across builds" 0 'naming to' \
+	"$BERTH" image build --no-cache --secret id=token,src="$WORK/token.txt" -t mounts mounts
+expect "... the second build saw the first one's" 0 '^2$' in_image mounts 'cat /runs.txt'
+mkdir -p needs
+printf 'FROM busybox\nRUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n' >needs/Dockerfile
+expect "a required secret that is missing fails, naming it" 1 'Dockerfile:2: RUN: --mount: secret token is required' "$BERTH" image build needs
+
+# --- compose: build:, up building what is missing, the image in its containers ---
+mkdir -p web
+cat >web/Dockerfile <<'DF'
+FROM busybox
+ARG GREETING=hello
+RUN mkdir -p /srv/www && echo "$GREETING from the build" >/srv/www/index.html && chown -R 1000:1000 /srv/www
+WORKDIR /srv/www
+USER 1000
+EXPOSE 8080/tcp
+HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD test -f /srv/www/index.html
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["sh", "-c"]
+CMD ["echo started; exec sleep 1000"]
+DF
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    build:
+      context: ./web
+      args:
+        GREETING: bonjour
+      labels:
+        org.example.role: frontend
+  tool:
+    build: ./web
+    image: example/tool:1
+    command: ["exit 0"]
+YAML
+expect "up builds the missing images and starts them" 0 "Container ${proj}-web-1 +Started" "$BERTH" up -d
+check "the build went to stderr with its steps" grep -q '\[web 3/10\] RUN mkdir' "$WORK/err"
+expect "a build-only service's image is named <project>-<service>" 0 "^${proj}-web +latest" "$BERTH" images
+expect "a service with image: gets that name" 0 '^example/tool +1 ' "$BERTH" images
+expect "the build's args reached RUN" 0 '^bonjour from the build$' "$BERTH" exec web cat /srv/www/index.html
+expect "USER is the container's user" 0 '^1000$' "$BERTH" exec web id -u
+expect "WORKDIR is its working directory" 0 '^/srv/www$' "$BERTH" exec web pwd
+check "ENTRYPOINT and CMD run it" wait_until 10 sh -c "'$BERTH' logs web | grep -q started"
+check "HEALTHCHECK makes it healthy" wait_until 15 sh -c "'$BERTH' ps | grep -q 'healthy'"
+expect "build labels are the image's" 0 '"org.example.role": "frontend"' "$BERTH" image inspect "${proj}-web"
+run "$BERTH" up -d
+check "a second up builds nothing" sh -c "! grep -q 'exporting to image' '$WORK/err'"
+expect "up --build builds again, from the cache" 0 'CACHED' "$BERTH" up -d --build
+expect "berth build SERVICE builds it" 0 'naming to docker.io/example/tool:1' "$BERTH" build tool
+expect "build -q prints nothing" 0 '^$' "$BERTH" build -q web
+expect "build --check reads the Dockerfiles without building" 0 'web: Dockerfile checked' "$BERTH" build --check
+expect "up --build and --no-build cannot go together" 2 'cannot go together' "$BERTH" up --build --no-build
+"$BERTH" down -t 0 >/dev/null 2>&1
+
+# --- failures a user can meet ---
+mkdir -p bad
+printf 'FROM busybox\nRUN echo one\nRUN echo going; echo to stderr >&2; exit 3\nRUN echo never\n' >bad/Dockerfile
+expect "a failing RUN names its line and its exit code" 1 \
+	'Dockerfile:3: RUN: process "/bin/sh -c echo going; echo to stderr >&2; exit 3" did not complete successfully: exit code: 3' \
+	"$BERTH" image build bad
+check "its output was shown" grep -q 'to stderr' "$WORK/err"
+check "the steps after it did not run" sh -c "! grep -q 'echo never' '$WORK/err'"
+printf 'FROM busybox\nFROBNICATE now\n' >bad/Dockerfile
+expect "an unknown instruction is refused with its line" 1 'Dockerfile:2: unknown instruction FROBNICATE' "$BERTH" image build bad
+printf 'FROM busybox\nCOPY missing.txt /x\n' >bad/Dockerfile
+expect "a missing COPY source is named" 1 'Dockerfile:2: COPY: "missing.txt": not found in the build context' "$BERTH" image build bad
+printf 'FROM busybox\nCOPY --frob=1 a /x\n' >bad/Dockerfile
+expect "an unknown flag is refused" 1 'Dockerfile:2: COPY: unknown flag --frob' "$BERTH" image build bad
+printf 'FROM nosuchimage:1\n' >bad/Dockerfile
+expect "a base image that cannot be had fails, naming it" 1 'Dockerfile:1: FROM: base image nosuchimage:1' "$BERTH" image build bad
+rm bad/Dockerfile
+expect "a missing Dockerfile is named" 1 'cannot read the Dockerfile: .*bad/Dockerfile' "$BERTH" image build bad
+printf 'services:\n  s:\n    build:\n      context: .\n      ssh: [default]\n' >ssh.yaml
+expect "build.ssh is refused with the file and line" 1 'ssh.yaml:5:[0-9]+: service s: build.ssh is not supported' \
+	"$BERTH" -f ssh.yaml build
+printf 'services:\n  s:\n    build:\n      context: .\n      shm_size: 128m\n' >shm.yaml
+printf 'FROM busybox\n' >Dockerfile
+expect "build.shm_size warns that it has no effect" 0 'shm.yaml:5: service s: build.shm_size has no effect' "$BERTH" -f shm.yaml build
+check "no build container is left after the failures" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
+
+# --- a build killed with kill -9 leaves nothing behind ---
+mkdir -p slow
+printf 'FROM busybox\nRUN echo started; sleep 60\n' >slow/Dockerfile
+"$BERTH" image build --no-cache slow >"$WORK/slow.log" 2>&1 &
+pid=$!
+wait_until 20 grep -q started "$WORK/slow.log"
+check "the RUN container is there while it runs" sh -c "ls '$BERTH_ROOT/containers' | grep -q ^build-$pid-"
+kill -9 $pid
+wait $pid 2>/dev/null
+check "after kill -9 the RUN container goes" wait_until 20 sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers')\" ]"
+check "... and the build's scratch space" wait_until 10 sh -c "[ ! -e '$BERTH_ROOT/build/$pid' ]"
+check "... and its network" wait_until 10 sh -c "[ ! -e '$BERTH_ROOT/net/networks/berth-build.json' ]"
+
+# --- builder prune ---
+expect "builder prune frees the cache" 0 'Total reclaimed space' "$BERTH" builder prune -f
+run "$BERTH" image build -t vars vars
+check "after it, steps run again" sh -c "! grep -q CACHED '$WORK/err' && grep -q 'exporting to image' '$WORK/err'"
+in_image vars true >/dev/null 2>&1
+
+"$BERTH" -f "$WORK/probe.yaml" -p "${proj}probe" down -t 0 >/dev/null 2>&1
+check_no_leaks "after the builds"
