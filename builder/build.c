@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../images/image.h"
+#include "../images/fetch.h"
 #include "../images/imgcfg.h"
 #include "../images/pull.h"
 #include "../images/ref.h"
@@ -488,11 +489,16 @@ static int copy_source(struct build *b, size_t si, const char *from, char ***dir
 	return r;
 }
 
-static bool is_url(const char *s) { return startswith(s, "http://") || startswith(s, "https://") || startswith(s, "git@"); }
+static bool is_url(const char *s) { return startswith(s, "http://") || startswith(s, "https://"); }
+
+static bool is_git(const char *s)
+{
+	return startswith(s, "git@") || startswith(s, "git://") || (is_url(s) && endswith(s, ".git"));
+}
 
 /* The words of COPY/ADD: sources, heredoc files, and the destination. */
-static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcopy *c, char ***srcs, char ***hn,
-		      char ***hb, char **dest, struct berr **err)
+static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcopy *c, char ***srcs, char ***urls,
+		      char ***hn, char ***hb, char **dest, struct berr **err)
 {
 	_cleanup_(strv_freep) char **w = NULL;
 	int r = ins->exec_form ? (w = strv_copy(ins->argv), 0)
@@ -503,6 +509,7 @@ static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcop
 	if (n < 2)
 		return berr_set(err, EINVAL, "needs a source and a destination");
 	*srcs = xcalloc(1, sizeof(char *));
+	*urls = xcalloc(1, sizeof(char *));
 	*hn = xcalloc(1, sizeof(char *));
 	*hb = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i + 1 < n; i++) {
@@ -515,9 +522,14 @@ static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcop
 		if (h) {
 			strv_push(hn, xstrdup(h->name));
 			strv_push(hb, xstrdup(h->body));
-		} else if (is_url(w[i])) {
-			return berr_set(err, ENOTSUP, "%s: sources from URLs and git are not supported yet by berth",
+		} else if (is_git(w[i])) {
+			return berr_set(err, ENOTSUP, "%s: git sources are not supported by berth; clone it into the "
+						      "build context",
 					w[i]);
+		} else if (is_url(w[i]) && !streq(ins->cmd, "ADD")) {
+			return berr_set(err, EINVAL, "%s: COPY cannot take a URL; use ADD", w[i]);
+		} else if (is_url(w[i])) {
+			strv_push(urls, xstrdup(w[i]));
 		} else {
 			strv_push(srcs, xstrdup(w[i]));
 		}
@@ -551,6 +563,43 @@ static int copy_owner(struct bcopy *c, char **lower, const struct copy_flags *f,
 	return 0;
 }
 
+/* ADD URL…: each fetched into a directory of the build's, named as the
+ * URL's last path part, mode 0600 and the server's Last-Modified, as
+ * Docker does; checked against --checksum. */
+static int fetch_urls(struct build *b, char *const *urls, const char *checksum, char **dir, char ***names,
+		      struct berr **err)
+{
+	if (checksum && strv_len(urls) != 1)
+		return berr_set(err, EINVAL, "--checksum takes one URL");
+	if (checksum && (!startswith(checksum, "sha256:") || strlen(checksum) != 71))
+		return berr_set(err, EINVAL, "--checksum=%s: give sha256:<64 hex digits>", checksum);
+	*dir = xasprintf("%s/url-%d", b->work, ++b->nrun);
+	*names = xcalloc(1, sizeof(char *));
+	int r = fs_mkdir_p(*dir, 0700, err);
+	for (size_t i = 0; r == 0 && urls[i]; i++) {
+		const char *path = strstr(urls[i], "://") + 3;
+		path += strcspn(path, "/");
+		_cleanup_free_ char *clean = xstrndup(path, strcspn(path, "?#"));
+		const char *base = strrchr(clean, '/') ? strrchr(clean, '/') + 1 : clean;
+		_cleanup_free_ char *name = xstrdup(base[0] && !streq(base, "..") && !streq(base, ".") ? base : "download");
+		_cleanup_free_ char *file = xasprintf("%s/%s", *dir, name);
+		_cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		time_t mtime = 0;
+		char digest[72];
+		r = fd < 0 ? berr_sys(err, errno, "cannot write %s", file)
+			   : http_fetch(urls[i], fd, 8ULL << 30, &mtime, digest, err);
+		if (r == 0 && checksum && !streq(checksum, digest))
+			r = berr_set(err, EBADMSG, "%s: checksum mismatch: it is %s, --checksum says %s", urls[i], digest,
+				     checksum);
+		if (r == 0 && mtime) {
+			struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+			futimens(fd, ts);
+		}
+		strv_push(names, steal_ptr(&name));
+	}
+	return r;
+}
+
 static char *copy_by(const struct df_instr *ins, char *const *srcs, char *const *hn, const char *dest)
 {
 	struct buf by = {0};
@@ -569,15 +618,20 @@ static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct
 		     struct berr **err)
 {
 	struct copy_flags f;
-	_cleanup_(strv_freep) char **srcs = NULL, **hn = NULL, **hb = NULL, **lower = NULL, **from = NULL;
-	_cleanup_free_ char *dest = NULL, *from_key = NULL, *by = NULL;
+	_cleanup_(strv_freep) char **srcs = NULL, **urls = NULL, **hn = NULL, **hb = NULL, **lower = NULL,
+			      **from = NULL, **fetched = NULL;
+	_cleanup_free_ char *dest = NULL, *from_key = NULL, *by = NULL, *url_dir = NULL;
 	struct bcopy c = {.what = ins->cmd, .add = streq(ins->cmd, "ADD")};
 	struct ignore ex = {0};
 	int r = copy_flags(ss, ins, &f, err);
 	if (r == 0)
-		r = copy_words(ss, ins, &c, &srcs, &hn, &hb, &dest, err);
-	if (r == 0 && f.checksum)
-		r = berr_set(err, ENOTSUP, "--checksum is for sources from URLs, which berth does not fetch yet");
+		r = copy_words(ss, ins, &c, &srcs, &urls, &hn, &hb, &dest, err);
+	if (r == 0 && f.checksum && !urls[0])
+		r = berr_set(err, EINVAL, "--checksum is for sources from URLs");
+	if (r == 0 && urls[0] && (srcs[0] || hn[0] || f.from))
+		r = berr_set(err, ENOTSUP, "berth takes URLs in an ADD of their own, without other sources");
+	if (r == 0 && urls[0])
+		r = fetch_urls(b, urls, f.checksum, &url_dir, &fetched, err);
 	lower = lower_of(b, ss);
 	if (r == 0)
 		r = copy_owner(&c, lower, &f, err);
@@ -593,13 +647,14 @@ static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct
 	}
 	char hex[65] = "";
 	if (r == 0 && !f.from)
-		r = bcopy_hash(b->context, &b->ig, &ex, srcs, hex, err);
+		r = url_dir ? bcopy_hash(url_dir, NULL, NULL, fetched, hex, err)
+			    : bcopy_hash(b->context, &b->ig, &ex, srcs, hex, err);
 	if (r < 0) {
 		copy_flags_free(&f);
 		ignore_free(&ex);
 		return r;
 	}
-	by = copy_by(ins, srcs, hn, dest);
+	by = copy_by(ins, urls[0] ? urls : srcs, hn, dest);
 	struct buf text = {0};
 	buf_printf(&text, "%s\ninputs %s%s\n", by, f.from ? from_key : hex, c.dest_dir ? " dir" : "");
 	for (size_t i = 0; hb[i]; i++)
@@ -616,11 +671,12 @@ static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct
 		_cleanup_free_ char *work = step_dir(b);
 		c.layers = lower;
 		c.work = work;
-		c.src_dir = f.from ? NULL : b->context;
+		c.src_dir = f.from ? NULL : url_dir ? url_dir : b->context;
 		c.src_layers = from;
-		c.ig = &b->ig;
+		c.ig = url_dir ? NULL : &b->ig;
 		c.ex = &ex;
-		c.srcs = srcs;
+		c.srcs = url_dir ? fetched : srcs;
+		c.add = c.add && !url_dir; /* a fetched archive stays as it is, as Docker leaves it */
 		c.here_names = hn;
 		c.here_bodies = hb;
 		c.dest = dest;
@@ -972,6 +1028,7 @@ static int run_onbuild(struct build *b, size_t si, struct sstate *ss, const char
 	if (!json_is_array(ob) || !json_array_size(ob))
 		return 0;
 	struct buf text = {0};
+	buf_puts(&text, "FROM scratch\n"); /* the triggers are read as the rest of a stage */
 	size_t i;
 	json_t *v;
 	json_array_foreach(ob, i, v)
@@ -981,8 +1038,8 @@ static int run_onbuild(struct build *b, size_t si, struct sstate *ss, const char
 	_cleanup_free_ char *name = xasprintf("%s (ONBUILD of the base image)", b->df.name);
 	int r = dockerfile_parse(name, text.s, text.len, &d, err);
 	buf_free(&text);
-	for (size_t k = 0; r == 0 && k < d.n; k++) {
-		_cleanup_free_ char *step = xasprintf("%s ONBUILD %zu/%zu", label, k + 1, d.n);
+	for (size_t k = 1; r == 0 && k < d.n; k++) {
+		_cleanup_free_ char *step = xasprintf("%s%sONBUILD %zu/%zu", label, label[0] ? " " : "", k, d.n - 1);
 		r = run_instr(b, si, ss, &d.instrs[k], step, err);
 	}
 	dockerfile_free(&d);

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "../builder/build.h"
+#include "../images/push.h"
+#include "../orchestrator/check.h"
+#include "../orchestrator/node.h"
 #include "../lib/util.h"
 #include "../orchestrator/servicebuild.h"
 #include "cli.h"
@@ -132,4 +135,51 @@ int cmd_builder(struct global_opts *g, int argc, char **argv)
 	_cleanup_free_ char *h = human_bytes(freed);
 	printf("Total reclaimed space: %s\n", h);
 	return 0;
+}
+
+/* berth push [SERVICE...]: each service's image: to its registry. */
+int cmd_push(struct global_opts *g, int argc, char **argv)
+{
+	bool ignore = false, quiet = false, deps = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"ignore-push-failures", 0, FLAG_BOOL, &ignore, NULL, "Push what can be pushed, and say what could not"},
+		{"include-deps", 0, FLAG_BOOL, &deps, NULL, "Also push the services they depend on"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("push", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth push [OPTIONS] [SERVICE...]",
+			   "Push service images.");
+	_cleanup_(strv_freep) char **names = pos;
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	int r = project_open(g, names, false, &p, &err);
+	struct store *s = NULL;
+	if (r == 0)
+		r = store_open(berth_root(), true, &s, &err);
+	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; r == 0 && p->order[i]; i++) {
+		const char *name = p->order[i];
+		bool named = !names || strv_contains(names, name);
+		for (size_t k = 0; !named && deps && names[k]; k++) {
+			_cleanup_(strv_freep) char **d = check_dependencies(project_service(p, names[k]));
+			named = strv_contains(d, name);
+		}
+		const char *image = node_str(node_map_get(project_service(p, name), "image"));
+		if (!named || !image || strv_contains(done, image))
+			continue;
+		strv_push(&done, xstrdup(image));
+		struct push_opts po = {.quiet = quiet, .out = stderr};
+		r = image_push(s, image, &po, NULL, &err);
+		if (r < 0 && ignore) {
+			fprintf(stderr, "berth: service %s: %s\n", name, err->msg);
+			berr_free(err);
+			err = NULL;
+			r = 0;
+		}
+	}
+	store_close(s);
+	return r < 0 ? report(err) : 0;
 }

@@ -104,6 +104,7 @@ int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_pull(struct global_opts *g, int argc, char **argv);
 int cmd_build(struct global_opts *g, int argc, char **argv);
+int cmd_push(struct global_opts *g, int argc, char **argv);
 int cmd_builder(struct global_opts *g, int argc, char **argv);
 int cmd_image_build(int argc, char **argv);
 int cmd_login(struct global_opts *g, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "../lib/fs.h"
 #include "../images/image.h"
 #include "../images/pull.h"
+#include "../images/push.h"
 #include "../images/ref.h"
 #include "../runtime/ctr.h"
 #include "cli.h"
@@ -173,6 +174,31 @@ static int image_pull_cmd(int argc, char **argv)
 	if (r == 0 && quiet)
 		printf("%s\n", pos[0]);
 	strv_free(pos);
+	return r < 0 ? report(err) : 0;
+}
+
+static int image_push_cmd(int argc, char **argv)
+{
+	bool quiet = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("image push", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image push [OPTIONS] NAME[:TAG]",
+			   "Upload an image to a registry.");
+	_cleanup_(strv_freep) char **p = pos;
+	if (rc < 0 && strv_len(p) != 1)
+		rc = usage_error("image push", "image push takes one image reference");
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	struct store *s = NULL;
+	struct push_opts po = {.quiet = quiet};
+	int r = store_open(berth_root(), true, &s, &err);
+	if (r == 0)
+		r = image_push(s, p[0], &po, NULL, &err);
+	store_close(s);
 	return r < 0 ? report(err) : 0;
 }
 
@@ -425,6 +451,7 @@ static int image_rm_cmd(int argc, char **argv)
 static const struct subcommand image_commands[] = {
 	{"load", "Load images from an archive (docker save or OCI layout)", image_load_cmd},
 	{"pull", "Download an image from a registry", image_pull_cmd},
+	{"push", "Upload an image to a registry", image_push_cmd},
 	{"build", "Build an image from a Dockerfile", cmd_image_build},
 	{"prune", "Remove unused images", image_prune_cmd},
 	{"ls", "List images", images_cmd},

@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{"images", "List images", cmd_images},
 	{"pull", "Pull service images", cmd_pull},
 	{"build", "Build or rebuild services", cmd_build},
+	{"push", "Push service images", cmd_push},
 	{"builder", "Manage the build cache (prune)", cmd_builder},
 	{"login", "Log in to a registry", cmd_login},
 	{"logout", "Log out from a registry", cmd_logout},

@@ -157,7 +157,7 @@ static void layer_say(struct out *o, size_t index, const char *fmt, ...)
 
 struct job {
 	size_t index;
-	char *digest, *diff_id;
+	char *digest, *diff_id, *media_type;
 	char shortid[13];
 	uint64_t size;
 	pid_t pid;
@@ -636,6 +636,7 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 		}
 		j->digest = xstrdup(d);
 		j->diff_id = xstrdup(di);
+		j->media_type = xstrdup(mt ? mt : "application/vnd.oci.image.layer.v1.tar+gzip");
 		snprintf(j->shortid, sizeof(j->shortid), "%.12s", d + 7);
 		j->size = (uint64_t)json_integer_value(json_object_get(l, "size"));
 		_cleanup_free_ char *dest = store_layer_path(st, di);
@@ -653,7 +654,10 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 	json_t *lrec = json_array();
 	uint64_t total = 0;
 	for (size_t i = 0; ret == 0 && i < n; i++) {
-		json_array_append_new(lrec, json_pack("{s:s, s:s}", "digest", jobs[i].digest, "diff_id", jobs[i].diff_id));
+		/* the blob is not kept: its size and type are, for a push of an image built on it */
+		json_array_append_new(lrec, json_pack("{s:s, s:s, s:I, s:s}", "digest", jobs[i].digest, "diff_id",
+						      jobs[i].diff_id, "size", (json_int_t)jobs[i].size, "mediaType",
+						      jobs[i].media_type ? jobs[i].media_type : ""));
 		_cleanup_free_ char *dest = store_layer_path(st, jobs[i].diff_id);
 		_cleanup_free_ char *size_file = xasprintf("%s.size", dest);
 		_cleanup_free_ char *text = NULL;
@@ -708,6 +712,7 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].digest);
 		free(jobs[i].diff_id);
+		free(jobs[i].media_type);
 		free(jobs[i].error);
 		buf_free(&jobs[i].in);
 	}

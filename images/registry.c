@@ -30,7 +30,8 @@ struct registry {
 	struct creds creds;
 	bool have_creds;
 	bool creds_read;
-	char *token; /* a Bearer token for repository:repo:pull */
+	char *token; /* a Bearer token for repository:repo:pull (and push) */
+	bool push;   /* tokens are asked for push too */
 	bool basic;  /* the registry asked for Basic */
 	struct buf ca;	     /* the system's CAs and certs.d's, as one PEM blob */
 	char *cert, *key;    /* a client certificate from certs.d */
@@ -47,6 +48,21 @@ static json_t *berth_config(void)
 {
 	const char *p = getenv("BERTH_CONFIG");
 	return json_load_file(p && p[0] ? p : "/etc/berth/config.json", 0, NULL);
+}
+
+void registry_proxies(char **http, char **https, char **no_proxy)
+{
+	/* as Docker's daemon.json has them (else libcurl's *_proxy variables apply) */
+	json_t *cfg = berth_config();
+	json_t *px = json_object_get(cfg, "proxies");
+	const char *v;
+	if ((v = json_string_value(json_object_get(px, "http-proxy"))))
+		*http = xstrdup(v);
+	if ((v = json_string_value(json_object_get(px, "https-proxy"))))
+		*https = xstrdup(v);
+	if ((v = json_string_value(json_object_get(px, "no-proxy"))))
+		*no_proxy = xstrdup(v);
+	json_decref(cfg);
 }
 
 static bool is_loopback(const char *host)
@@ -155,16 +171,8 @@ int registry_open(const char *domain, const char *repo, struct registry **out, s
 	} else {
 		strv_push(&r->bases, xasprintf("https://%s", domain));
 	}
-	/* as Docker's daemon.json has them (else libcurl's *_proxy variables apply) */
-	json_t *px = json_object_get(cfg, "proxies");
-	const char *v;
-	if ((v = json_string_value(json_object_get(px, "http-proxy"))))
-		r->proxy_http = xstrdup(v);
-	if ((v = json_string_value(json_object_get(px, "https-proxy"))))
-		r->proxy_https = xstrdup(v);
-	if ((v = json_string_value(json_object_get(px, "no-proxy"))))
-		r->no_proxy = xstrdup(v);
 	json_decref(cfg);
+	registry_proxies(&r->proxy_http, &r->proxy_https, &r->no_proxy);
 	r->base = xstrdup(r->bases[0]);
 	load_certs(r);
 	r->h = curl_easy_init();
@@ -207,8 +215,19 @@ struct resp {
 	struct buf body;
 	size_t max;
 	bool overflow;
-	char *content_type, *challenge, *retry_after, *error;
+	char *content_type, *challenge, *retry_after, *error, *location;
 	CURLcode code;
+};
+
+/* What a request sends besides GET: a method, and a body from memory or
+ * from a file (read from its start at each attempt). */
+struct send {
+	const char *method; /* "HEAD", "POST", "PUT" */
+	const char *type;   /* Content-Type */
+	const char *data;
+	size_t len;
+	int fd; /* > 0: the body is this file, of size bytes */
+	uint64_t size;
 };
 
 static void resp_free(struct resp *x)
@@ -218,6 +237,7 @@ static void resp_free(struct resp *x)
 	free(x->challenge);
 	free(x->retry_after);
 	free(x->error);
+	free(x->location);
 	*x = (struct resp){0};
 }
 
@@ -281,20 +301,52 @@ static void common_opts(struct registry *r, CURL *h, bool blob)
 	}
 }
 
-static void exchange(struct registry *r, const char *url, const char *accept, const char *post, struct resp *x)
+static size_t from_fd(char *data, size_t size, size_t n, void *user)
+{
+	ssize_t got = read(*(int *)user, data, size * n);
+	return got < 0 ? CURL_READFUNC_ABORT : (size_t)got;
+}
+
+/* The request's method and body (s may be NULL: GET). */
+static void sending(CURL *h, const struct send *s, struct curl_slist **hdrs)
+{
+	if (!s)
+		return;
+	if (streq(s->method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	else if (s->fd > 0) {
+		lseek(s->fd, 0, SEEK_SET);
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, from_fd);
+		curl_easy_setopt(h, CURLOPT_READDATA, &s->fd);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->size);
+	} else {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, s->data ? s->data : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->len);
+	}
+	if (!streq(s->method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, s->method);
+	if (s->type) {
+		_cleanup_free_ char *t = xasprintf("Content-Type: %s", s->type);
+		*hdrs = curl_slist_append(*hdrs, t);
+	}
+}
+
+static void exchange_send(struct registry *r, const char *url, const char *accept, const struct send *s,
+			  struct resp *x)
 {
 	CURL *h = r->h;
 	curl_easy_reset(h);
-	common_opts(r, h, false);
+	common_opts(r, h, s && s->fd > 0);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	struct curl_slist *hdrs = NULL;
 	if (accept) {
 		_cleanup_free_ char *a = xasprintf("Accept: %s", accept);
 		hdrs = curl_slist_append(hdrs, a);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	}
-	if (post)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+	sending(h, s, &hdrs);
+	if (hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -304,10 +356,17 @@ static void exchange(struct registry *r, const char *url, const char *accept, co
 	x->content_type = header_of(h, "Content-Type");
 	x->challenge = header_of(h, "WWW-Authenticate");
 	x->retry_after = header_of(h, "Retry-After");
+	x->location = header_of(h, "Location");
 	if (x->code != CURLE_OK)
 		x->error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(x->code));
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
+}
+
+static void exchange(struct registry *r, const char *url, const char *accept, const char *post, struct resp *x)
+{
+	struct send s = {.method = "POST", .data = post, .len = post ? strlen(post) : 0};
+	exchange_send(r, url, accept, post ? &s : NULL, x);
 }
 
 /* ---- authentication ---- */
@@ -345,7 +404,8 @@ static int fetch_token(struct registry *r, const struct challenge *c, struct ber
 	struct buf url = {0}, form = {0};
 	buf_printf(&url, "%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?");
 	/* no repository (berth login): a token for the account alone */
-	_cleanup_free_ char *scope = r->repo[0] ? xasprintf("repository:%s:pull", r->repo) : NULL;
+	_cleanup_free_ char *scope = r->repo[0] ? xasprintf("repository:%s:pull%s", r->repo, r->push ? ",push" : "")
+						: NULL;
 	if (c->service) {
 		buf_puts(&url, "service=");
 		append_escaped(&url, c->service);
@@ -479,15 +539,16 @@ static char *registry_words(const struct resp *x)
 	return out;
 }
 
-static int request(struct registry *r, const char *path, const char *accept, size_t max, struct resp *x,
-		   struct berr **err)
+/* path: under /v2/, or a whole URL (an upload's Location) */
+static int request_send(struct registry *r, const char *path, const char *accept, const struct send *s, size_t max,
+			struct resp *x, struct berr **err)
 {
 	bool authed = false;
 	for (int attempt = 1;; attempt++) {
 		resp_free(x);
 		x->max = max;
-		_cleanup_free_ char *url = xasprintf("%s/v2/%s", r->base, path);
-		exchange(r, url, accept, NULL, x);
+		_cleanup_free_ char *url = strstr(path, "://") ? xstrdup(path) : xasprintf("%s/v2/%s", r->base, path);
+		exchange_send(r, url, accept, s, x);
 		if (x->code != CURLE_OK) {
 			if (try_http(r, x->code, x->error))
 				continue;
@@ -539,13 +600,20 @@ static int request(struct registry *r, const char *path, const char *accept, siz
 	}
 }
 
+static int request(struct registry *r, const char *path, const char *accept, size_t max, struct resp *x,
+		   struct berr **err)
+{
+	return request_send(r, path, accept, NULL, max, x, err);
+}
+
 static int status_error(struct registry *r, const struct resp *x, const char *what, struct berr **err)
 {
 	_cleanup_free_ char *words = registry_words(x);
 	if (x->status == 401 || x->status == 403)
-		return berr_set(err, EACCES, "pull access denied for %s/%s, the repository does not exist or needs "
+		return berr_set(err, EACCES, "%s access denied for %s/%s, the repository does not exist or needs "
 					     "a login (berth login %s)%s%s",
-				r->domain, r->repo, r->domain, words ? ": " : "", words ? words : "");
+				r->push ? "push" : "pull", r->domain, r->repo, r->domain, words ? ": " : "",
+				words ? words : "");
 	if (x->status == 404)
 		return berr_set(err, ENOENT, "%s not found in %s/%s%s%s", what, r->domain, r->repo, words ? ": " : "",
 				words ? words : "");
@@ -600,6 +668,73 @@ int registry_check_login(struct registry *r, const struct creds *c, struct berr 
 		ret = berr_set(err, EACCES, "%s refused the credentials (HTTP 401)", r->domain);
 	else if (ret == 0 && x.status != 200)
 		ret = berr_set(err, EIO, "%s answered HTTP %ld to /v2/", r->domain, x.status);
+	resp_free(&x);
+	return ret;
+}
+
+/* ---- pushing ---- */
+
+void registry_want_push(struct registry *r)
+{
+	r->push = true;
+	free(r->token);
+	r->token = NULL;
+}
+
+int registry_blob_exists(struct registry *r, const char *digest, bool *exists, struct berr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/blobs/%s", r->repo, digest);
+	struct resp x = {0};
+	struct send s = {.method = "HEAD"};
+	int ret = request_send(r, path, NULL, &s, 1 << 16, &x, err);
+	*exists = ret == 0 && x.status == 200;
+	if (ret == 0 && x.status != 200 && x.status != 404)
+		ret = status_error(r, &x, digest, err);
+	resp_free(&x);
+	return ret;
+}
+
+/* Where an upload goes next: its Location, made whole. */
+static char *upload_url(struct registry *r, const char *location)
+{
+	if (strstr(location, "://"))
+		return xstrdup(location);
+	return xasprintf("%s%s%s", r->base, location[0] == '/' ? "" : "/", location);
+}
+
+int registry_blob_upload(struct registry *r, const char *digest, int fd, uint64_t size, struct berr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/blobs/uploads/", r->repo);
+	struct resp x = {0};
+	struct send post = {.method = "POST"};
+	int ret = request_send(r, path, NULL, &post, 1 << 16, &x, err);
+	if (ret == 0 && (x.status != 202 || !x.location))
+		ret = status_error(r, &x, "an upload", err);
+	if (ret < 0) {
+		resp_free(&x);
+		return ret;
+	}
+	/* one monolithic PUT of the whole blob, its digest in the query */
+	_cleanup_free_ char *base = upload_url(r, x.location);
+	_cleanup_free_ char *url = xasprintf("%s%sdigest=%s", base, strchr(base, '?') ? "&" : "?", digest);
+	struct send put = {.method = "PUT", .type = "application/octet-stream", .fd = fd, .size = size};
+	ret = request_send(r, url, NULL, &put, 1 << 16, &x, err);
+	if (ret == 0 && x.status != 201)
+		ret = status_error(r, &x, digest, err);
+	resp_free(&x);
+	return ret;
+}
+
+int registry_put_manifest(struct registry *r, const char *reference, const char *body, size_t len,
+			  const char *media_type, struct berr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/manifests/%s", r->repo, reference);
+	struct resp x = {0};
+	struct send put = {.method = "PUT", .type = media_type, .data = body, .len = len};
+	int ret = request_send(r, path, NULL, &put, 1 << 16, &x, err);
+	_cleanup_free_ char *what = xasprintf("manifest %s", reference);
+	if (ret == 0 && x.status != 201)
+		ret = status_error(r, &x, what, err);
 	resp_free(&x);
 	return ret;
 }

@@ -31,6 +31,8 @@ struct registry;
  * the certificates live: $BERTH_CERTS_DIR, else /etc/docker/certs.d. */
 int registry_open(const char *domain, const char *repo, struct registry **out, struct berr **err);
 void registry_close(struct registry *r);
+/* The proxies of berth's configuration (each NULL when not given). */
+void registry_proxies(char **http, char **https, char **no_proxy);
 /* The host berth talks to ("registry-1.docker.io" for docker.io). */
 const char *registry_host(const struct registry *r);
 
@@ -49,6 +51,15 @@ ssize_t blob_stream_read(struct blob_stream *s, void *buf, size_t n, struct berr
 /* Bytes so far and the size the registry announced (0 unknown). */
 void blob_stream_progress(const struct blob_stream *s, uint64_t *done, uint64_t *total);
 void blob_stream_close(struct blob_stream *s);
+
+/* Pushing: tokens are asked for pull and push from now on. */
+void registry_want_push(struct registry *r);
+/* Whether the repository has the blob (HEAD). */
+int registry_blob_exists(struct registry *r, const char *digest, bool *exists, struct berr **err);
+/* Uploads the blob (size bytes read from fd, from its start) in one PUT. */
+int registry_blob_upload(struct registry *r, const char *digest, int fd, uint64_t size, struct berr **err);
+int registry_put_manifest(struct registry *r, const char *reference, const char *body, size_t len,
+			  const char *media_type, struct berr **err);
 
 /* Whether these credentials work (berth login): GET /v2/ and, for a token
  * service, a token without a repository's scope. */

@@ -224,9 +224,18 @@ int svcbuild_run(const struct project *p, const char *root, char *const *service
 	int r = 0;
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
 		const char *name = p->order[i];
-		if ((services && !strv_contains(services, name)) || !svcbuild_has(p, name))
+		struct node *pp_node = node_map_get(project_service(p, name), "pull_policy");
+		const char *pp = node_str(pp_node);
+		if (services && !strv_contains(services, name))
 			continue;
-		const char *pp = node_str(node_map_get(project_service(p, name), "pull_policy"));
+		if (streq(pp, "build") && !svcbuild_has(p, name)) {
+			r = node_err(err, pp_node, "service %s: pull_policy: build, but it has no build section to build "
+						   "its image from",
+				     name);
+			break;
+		}
+		if (!svcbuild_has(p, name))
+			continue;
 		bool want = o->always || o->check || streq(pp, "build");
 		if (!want) {
 			_cleanup_free_ char *image = svcbuild_image(p, name);

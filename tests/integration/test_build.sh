@@ -138,6 +138,36 @@ mkdir -p needs
 printf 'FROM busybox\nRUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n' >needs/Dockerfile
 expect "a required secret that is missing fails, naming it" 1 'Dockerfile:2: RUN: --mount: secret token is required' "$BERTH" image build needs
 
+# --- ADD: local archives, URLs, checksums; ONBUILD ---
+mkdir -p adds/tree/sub
+echo in-archive >adds/tree/sub/file.txt
+tar -C adds/tree -czf adds/bundle.tar.gz .
+echo served >"$WORK/served.txt"
+HTTP=$(free_port)
+(cd "$WORK" && exec python3 -m http.server --bind 127.0.0.1 "$HTTP" >"$WORK/http.log" 2>&1) &
+cleanup_hooks+=("kill $! 2>/dev/null")
+wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$HTTP/served.txt" || not_ok "the test's HTTP server starts"
+sum=$(sha256sum "$WORK/served.txt" | cut -d' ' -f1)
+cat >adds/Dockerfile <<DF
+FROM busybox
+ADD bundle.tar.gz /unpacked/
+ADD --checksum=sha256:$sum http://127.0.0.1:$HTTP/served.txt /fetched/
+ONBUILD RUN echo triggered >/onbuild.txt
+ONBUILD COPY marker.txt /marker.txt
+DF
+expect "ADD extracts a local archive and fetches a URL" 0 'naming to' "$BERTH" image build -t adds adds
+expect "the archive's files are unpacked in place" 0 '^in-archive$' in_image adds 'cat /unpacked/sub/file.txt'
+expect "the fetched file is there, mode 0600 as Docker makes it" 0 '^served 600$' \
+	in_image adds 'echo $(cat /fetched/served.txt) $(stat -c %a /fetched/served.txt)'
+expect "ONBUILD is stored, not run, in the image that declares it" 0 '^not run$' in_image adds 'test -e /onbuild.txt || echo not run'
+sed -i "s/sha256:$sum/sha256:$(printf '0%.0s' $(seq 64))/" adds/Dockerfile
+expect "a wrong --checksum fails, naming both sums" 1 "checksum mismatch: it is sha256:$sum" "$BERTH" image build adds
+mkdir -p child && echo marked >child/marker.txt && printf 'FROM adds\nRUN cat /onbuild.txt\n' >child/Dockerfile
+expect "ONBUILD triggers run in a build FROM that image" 0 'triggered' "$BERTH" image build -t child child
+expect "... COPY among them, from the child's context" 0 '^marked$' in_image child 'cat /marker.txt'
+printf 'FROM busybox\nCOPY http://127.0.0.1:%s/served.txt /x\n' "$HTTP" >child/Dockerfile
+expect "COPY refuses a URL" 1 'COPY: http://127.0.0.1:[0-9]+/served.txt: COPY cannot take a URL; use ADD' "$BERTH" image build child
+
 # --- compose: build:, up building what is missing, the image in its containers ---
 mkdir -p web
 cat >web/Dockerfile <<'DF'
@@ -223,6 +253,36 @@ wait $pid 2>/dev/null
 check "after kill -9 the RUN container goes" wait_until 20 sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers')\" ]"
 check "... and the build's scratch space" wait_until 10 sh -c "[ ! -e '$BERTH_ROOT/build/$pid' ]"
 check "... and its network" wait_until 10 sh -c "[ ! -e '$BERTH_ROOT/net/networks/berth-build.json' ]"
+
+# --- push to a registry, and pull back the same image ---
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+	REG=$(free_port)
+	mkdir -p "$WORK/registry"
+	printf 'version: 0.1\nlog: {level: info}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: 127.0.0.1:%s\n' \
+		"$WORK/registry" "$REG" >"$WORK/registry.yml"
+	docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+	cleanup_hooks+=("kill $! 2>/dev/null")
+	wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$REG/v2/" || not_ok "the registry starts"
+	built=$("$BERTH" image build -q -t "127.0.0.1:$REG/team/vars:1" vars)
+	expect "image push uploads every layer and the manifest" 0 '^1: digest: sha256:[0-9a-f]{64} size: [0-9]+$' \
+		"$BERTH" image push "127.0.0.1:$REG/team/vars:1"
+	pushed=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]*\) .*/\1/p' <<<"$OUT")
+	expect "a second push finds every layer there" 0 'Layer already exists' "$BERTH" image push "127.0.0.1:$REG/team/vars:1"
+	check "skopeo, another client, reads what berth pushed" \
+		sh -c "skopeo inspect --tls-verify=false docker://127.0.0.1:$REG/team/vars:1 | grep -q '\"Digest\": \"$pushed\"'"
+	"$BERTH" image rm "127.0.0.1:$REG/team/vars:1" >/dev/null
+	expect "pulling it back works" 0 'Downloaded newer image|Image is up to date' "$BERTH" image pull "127.0.0.1:$REG/team/vars:1"
+	check "... and gives the very same image (same id)" \
+		test "$("$BERTH" image inspect "127.0.0.1:$REG/team/vars:1" | sed -n 's/.*"Id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)" = "$built"
+	expect "the pulled image runs as built" 0 '^heredoc one 1.0$' in_image "127.0.0.1:$REG/team/vars:1" 'head -1 /here1.txt'
+	printf 'services:\n  app:\n    build: ./vars\n    image: 127.0.0.1:%s/team/app:2\n  local:\n    image: busybox\n' "$REG" >push.yaml
+	"$BERTH" -f push.yaml build -q app
+	expect "push SERVICE pushes the service's image" 0 '2: digest: sha256:' "$BERTH" -f push.yaml push app
+	expect "push of an image that is not there fails, naming it" 1 'push 127.0.0.1:[0-9]+/team/none:1: no such image' \
+		"$BERTH" image push "127.0.0.1:$REG/team/none:1"
+else
+	not_ok "docker-registry and skopeo are installed (make deps installs them)"
+fi
 
 # --- builder prune ---
 expect "builder prune frees the cache" 0 'Total reclaimed space' "$BERTH" builder prune -f

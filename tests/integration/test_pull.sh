@@ -209,8 +209,8 @@ check "(both were pulled)" test "$(grep -c "Pulled" <<<"$ERR")" = 2
 "$BERTH" -f deps.yaml -p "${proj}d" down -t 0 >/dev/null 2>&1
 
 printf 'services:\n  b:\n    image: %s/test/busybox:1\n    pull_policy: build\n    command: "true"\n' "$R" >build.yaml
-expect "pull_policy: build says it has no effect yet" 0 "service b: pull_policy: build has no effect" \
-	"$BERTH" -f build.yaml -p "${proj}b" up -d
+expect "pull_policy: build without a build section is refused, with its line" 1 \
+	"build.yaml:4:[0-9]+: service b: pull_policy: build, but it has no build section" "$BERTH" -f build.yaml -p "${proj}b" up -d
 "$BERTH" -f build.yaml -p "${proj}b" down -t 0 >/dev/null 2>&1
 
 # a hostile layer served by a registry meets the same unpacker as a loaded one
