@@ -1426,6 +1426,10 @@ int build_image(const struct build_opts *o, char **id, struct berr **err)
 	_cleanup_free_ char *prefix = xasprintf("build-%d-", (int)getpid());
 	b.work = xasprintf("%s/build/%d", o->root, (int)getpid());
 	b.empty = xasprintf("%s/empty", b.work);
+	/* steps leave setuid files there: the state root's other users never reach in */
+	_cleanup_free_ char *bdir = xasprintf("%s/build", o->root);
+	if (r == 0 && (r = fs_mkdir_p(bdir, 0700, err)) == 0 && chmod(bdir, 0700) < 0)
+		r = berr_sys(err, errno, "cannot set the mode of %s", bdir);
 	if (r == 0 && fs_exists(b.work))
 		r = fs_remove_tree(b.work, err);
 	if (r == 0)

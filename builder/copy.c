@@ -88,7 +88,7 @@ static void glob_walk(const struct tree *t, const char *rel, char **comps, char 
 	if (!has_meta(comps[0])) {
 		_cleanup_free_ char *next = join_rel(rel, comps[0]);
 		struct stat st;
-		int fd = open_in(t, next, O_PATH, comps[1] != NULL);
+		int fd = open_in(t, next, O_PATH, true); /* a source that is a symlink is followed, in the tree */
 		bool there = fd >= 0 && fstat(fd, &st) == 0;
 		if (fd >= 0)
 			close(fd);
@@ -211,8 +211,10 @@ static int fail(struct job *j, const char *what, const char *path)
 	return berr_sys(j->err, errno, "%s %s: cannot %s", j->c->what, path, what);
 }
 
-/* mkdir -p inside the chroot; the directories it makes get the owner. */
-static int make_dirs(struct job *j, const char *path)
+/* mkdir -p inside the chroot; the directories it makes get the owner. A
+ * symlink on the way whose target is missing gets its target made, as
+ * BuildKit's MkdirAll does (inside the chroot, so inside the image). */
+static int make_dirs_depth(struct job *j, const char *path, int depth)
 {
 	_cleanup_free_ char *p = path_clean(path);
 	size_t len = strlen(p);
@@ -226,6 +228,17 @@ static int make_dirs(struct job *j, const char *path)
 				return fail(j, "change the owner of", p);
 		} else if (errno != EEXIST) {
 			return fail(j, "create the directory", p);
+		} else if (!fs_is_dir(p)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(p, target, sizeof(target) - 1);
+			if (n <= 0 || depth > 40)
+				return errno = ENOTDIR, fail(j, "create the directory", p);
+			target[n] = '\0';
+			_cleanup_free_ char *parent = path_dirname(p);
+			_cleanup_free_ char *to = path_join(parent, target);
+			int r = make_dirs_depth(j, to, depth + 1);
+			if (r < 0)
+				return r;
 		}
 		p[i] = c;
 	}
@@ -234,6 +247,8 @@ static int make_dirs(struct job *j, const char *path)
 	errno = ENOTDIR;
 	return fail(j, "create the directory", p);
 }
+
+static int make_dirs(struct job *j, const char *path) { return make_dirs_depth(j, path, 0); }
 
 static void set_meta(struct job *j, const char *dst, const struct stat *st)
 {

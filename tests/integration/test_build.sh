@@ -284,6 +284,62 @@ else
 	not_ok "docker-registry and skopeo are installed (make deps installs them)"
 fi
 
+# --- as an attacker: a hostile context, base image or archive, and RUN itself ---
+mkdir -p evil/dir
+echo host-only-secret >"$WORK/host-secret.txt"
+ln -s "$WORK/host-secret.txt" evil/abs-link
+ln -s ../../../../../../../../../.. evil/up-link
+ln -s "$WORK/host-secret.txt" evil/dir/inner-link
+echo fine >evil/file.txt
+hostdir=$WORK/escape-target
+printf 'FROM busybox\nCOPY abs-link /x\n' >evil/Dockerfile
+expect "COPY of a context symlink to a host file finds nothing (it resolves inside the context)" 1 \
+	'"abs-link": not found in the build context' "$BERTH" image build evil
+printf 'FROM busybox\nCOPY up-link/%s /x\n' "${WORK#/}/host-secret.txt" >evil/Dockerfile
+expect "COPY through a symlink climbing out of the context finds nothing" 1 'not found in the build context' \
+	"$BERTH" image build evil
+printf 'FROM busybox\nRUN --mount=type=bind,source=up-link,target=/m ls /m >/ls.txt\n' >evil/Dockerfile
+expect "a bind mount of such a symlink gets the context's root, not the host's" 0 'naming to' "$BERTH" image build -t evil-bind evil
+expect "... whose files are the context's" 0 'Dockerfile' in_image evil-bind 'cat /ls.txt'
+check "... and not the host's" sh -c "! '$BERTH' -f '$WORK/probe.yaml' -p '${proj}probe' run --rm -T probe 'cat /ls.txt' | grep -qx etc"
+printf 'FROM busybox\nCOPY dir/ /d/\n' >evil/Dockerfile
+expect "a symlink inside a copied directory is copied as a symlink" 0 'naming to' "$BERTH" image build -t evil-inner evil
+expect "... which in a container does not reach the host's file" 0 '^link no-host-data$' \
+	in_image evil-inner 'test -L /d/inner-link && echo link $(cat /d/inner-link 2>/dev/null || echo no-host-data)'
+cat >evil/Dockerfile <<DF
+FROM busybox
+RUN ln -s $hostdir /abs-evil && ln -s ../../../../../../../..$hostdir /rel-evil
+COPY file.txt /abs-evil/pwned
+COPY file.txt /rel-evil/pwned2
+WORKDIR /abs-evil/made-by-workdir
+DF
+expect "COPY into an image's symlinks to host paths builds" 0 'naming to' "$BERTH" image build -t evil-dest evil
+check "nothing was written on the host through them" sh -c "[ ! -e '$hostdir' ]"
+expect "the files went into the image, where the links point inside it" 0 '^fine fine dir$' \
+	in_image evil-dest "echo \$(cat $hostdir/pwned $hostdir/pwned2) \$(test -d $hostdir/made-by-workdir && echo dir)"
+mkdir -p "$WORK/tarsrc/in" && echo out >"$WORK/tarsrc/escaped.txt"
+(cd "$WORK/tarsrc/in" && tar -P -cf "$WORK/app/evil/dotdot.tar" ../escaped.txt)
+printf 'FROM busybox\nADD dotdot.tar /x/\n' >evil/Dockerfile
+expect "ADD of an archive with a .. member is refused" 1 'ADD dotdot.tar: cannot extract it' "$BERTH" image build evil
+check "nothing landed beside the target" sh -c "[ ! -e '$BERTH_ROOT/escaped.txt' ] && ! find '$BERTH_ROOT' -name escaped.txt | grep -q ."
+cat >evil/Dockerfile <<'DF'
+FROM busybox
+RUN grep CapEff /proc/self/status >/caps.txt; mount -t tmpfs none /mnt 2>/dev/null && echo mounted >/mount.txt; ls /proc | grep -c '^[0-9]' >/procs.txt; cp /bin/busybox /suid && chmod 4755 /suid
+DF
+expect "RUN runs, as an attacker would write it" 0 'naming to' "$BERTH" image build -t evil-run evil
+expect "RUN has Docker's default capabilities, no more" 0 '^CapEff:.00000000a80425fb$' in_image evil-run 'cat /caps.txt'
+expect "RUN cannot mount" 0 '^no mount$' in_image evil-run 'test -e /mount.txt || echo no mount'
+expect "RUN sees only its own processes" 0 '^[1-3]$' in_image evil-run 'cat /procs.txt'
+other() { setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
+chmod 755 "$WORK"
+check "the build directory under the state root is 0700" test "$(stat -c %a "$BERTH_ROOT/build")" = 700
+suid=$(find "$images/layers" -name suid -perm -4000 | head -1)
+check "the setuid file a RUN made is in its layer" test -n "$suid"
+expect "another host user cannot run it" 126 'Permission denied' other sh -c "exec '$suid' id"
+expect "another host user cannot build (nor read the store)" 1 'Permission denied' other "$BERTH" image build evil
+check "... and made nothing" sh -c "[ -z \"\$(find '$BERTH_ROOT' -user 4242)\" ]"
+chmod 700 "$WORK"
+
 # --- builder prune ---
 expect "builder prune frees the cache" 0 'Total reclaimed space' "$BERTH" builder prune -f
 run "$BERTH" image build -t vars vars
