@@ -54,6 +54,7 @@ struct build {
 	char *context; /* absolute */
 	struct sstate *ss;
 	char **meta;	 /* ARGs before FROM, and the platform's */
+	char **args;	 /* the platform's ARGs, then --build-arg over them */
 	char *platform;	 /* linux/amd64 */
 	char *created;
 	char *work;	 /* <root>/build/<pid>: scratch space, gone at the end */
@@ -1061,7 +1062,7 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 	struct df_stage *sg = &b->stages[si];
 	struct sstate *ss = &b->ss[si];
 	ss->s.escape = b->df.escape;
-	ss->s.build_args = b->o->args;
+	ss->s.build_args = b->args;
 	ss->s.meta = b->meta;
 	size_t total = sg->last - sg->first + 1;
 	_cleanup_free_ char *label = stage_label(b, si);
@@ -1272,22 +1273,46 @@ static int read_ignore(struct build *b, struct berr **err)
 
 static const char *meta_lookup(void *data, const char *name) { return strv_env_get(*(char ***)data, name); }
 
-/* The ARGs before the first FROM, --build-arg over their defaults, and
- * the platform's, which need no declaration there. */
-static int read_meta(struct build *b, struct berr **err)
+/* NAME=VALUE into a list, in place of NAME's earlier value. */
+static void kv_set(char ***v, const char *name, const char *value)
 {
-	b->meta = xcalloc(1, sizeof(char *));
+	size_t n = strlen(name);
+	for (size_t i = 0; (*v)[i]; i++)
+		if (!strncmp((*v)[i], name, n) && (*v)[i][n] == '=') {
+			free((*v)[i]);
+			(*v)[i] = xasprintf("%s=%s", name, value);
+			return;
+		}
+	strv_push(v, xasprintf("%s=%s", name, value));
+}
+
+/* The build's own args, with BuildKit's platform ARGs (TARGETPLATFORM,
+ * BUILDARCH, …) where it does not set them: they need no declaration
+ * before FROM. */
+static void platform_args(struct build *b)
+{
+	b->args = strv_copy(b->o->args ? b->o->args : (char *[]){NULL});
 	const char *slash = strchr(b->platform, '/');
 	_cleanup_free_ char *os = xstrndup(b->platform, (size_t)(slash - b->platform));
 	_cleanup_free_ char *arch = xstrndup(slash + 1, strcspn(slash + 1, "/"));
 	const char *variant = strchr(slash + 1, '/');
 	static const char *const kinds[] = {"TARGET", "BUILD"};
 	for (size_t k = 0; k < 2; k++) {
-		strv_push(&b->meta, xasprintf("%sPLATFORM=%s", kinds[k], b->platform));
-		strv_push(&b->meta, xasprintf("%sOS=%s", kinds[k], os));
-		strv_push(&b->meta, xasprintf("%sARCH=%s", kinds[k], arch));
-		strv_push(&b->meta, xasprintf("%sVARIANT=%s", kinds[k], variant ? variant + 1 : ""));
+		const char *parts[][2] = {{"PLATFORM", b->platform}, {"OS", os}, {"ARCH", arch},
+					  {"VARIANT", variant ? variant + 1 : ""}};
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+			_cleanup_free_ char *name = xasprintf("%s%s", kinds[k], parts[i][0]);
+			if (!strv_env_get(b->args, name))
+				strv_push(&b->args, xasprintf("%s=%s", name, parts[i][1]));
+		}
 	}
+}
+
+/* The ARGs before the first FROM, --build-arg over their defaults, and
+ * the platform's. */
+static int read_meta(struct build *b, struct berr **err)
+{
+	b->meta = strv_copy(b->args);
 	for (size_t i = 0; i < b->df.n && !streq(b->df.instrs[i].cmd, "FROM"); i++) {
 		if (!streq(b->df.instrs[i].cmd, "ARG"))
 			continue;
@@ -1300,7 +1325,7 @@ static int read_meta(struct build *b, struct berr **err)
 			_cleanup_free_ char *name = eq ? xstrndup(w[k], (size_t)(eq - w[k])) : xstrdup(w[k]);
 			const char *v = strv_env_get(b->o->args, name);
 			if (v || eq)
-				strv_push(&b->meta, xasprintf("%s=%s", name, v ? v : eq + 1));
+				kv_set(&b->meta, name, v ? v : eq + 1);
 		}
 	}
 	return 0;
@@ -1312,16 +1337,16 @@ static int prepare(struct build *b, struct berr **err)
 	if (!fs_is_dir(b->context))
 		return berr_set(err, ENOENT, "the build context %s is not a directory", b->context);
 	b->platform = platform_host();
+	platform_args(b);
 	int r = read_dockerfile(b, err);
 	if (r == 0)
 		r = read_ignore(b, err);
 	if (r == 0)
-		r = df_stages(&b->df, b->o->args, &b->stages, &b->nstages, err);
+		r = df_stages(&b->df, b->args, &b->stages, &b->nstages, err);
 	if (r == 0)
 		r = read_meta(b, err);
 	for (size_t i = 0; r == 0 && i < b->nstages; i++)
-		if (b->stages[i].platform && !streq(b->stages[i].platform, b->platform) &&
-		    !strstr(b->stages[i].platform, "$"))
+		if (b->stages[i].platform && !streq(b->stages[i].platform, b->platform))
 			r = berr_set(err, ENOTSUP, "%s:%d: FROM: --platform=%s: berth builds for this machine's "
 						   "platform (%s) only",
 				     b->df.name, b->df.instrs[b->stages[i].first].line, b->stages[i].platform,
@@ -1385,6 +1410,7 @@ static void build_free(struct build *b)
 	dockerfile_free(&b->df);
 	ignore_free(&b->ig);
 	strv_free(b->meta);
+	strv_free(b->args);
 	free(b->context);
 	free(b->platform);
 	free(b->created);

@@ -78,10 +78,30 @@ static int fail(const struct dockerfile *d, const struct df_instr *ins, struct b
 	return berr_set(err, EINVAL, "%s:%d: %s: %s%s", d->name, ins->line, ins->cmd, what, detail ? detail : "");
 }
 
+/* BuildKit's platform ARGs, which FROM lines see without a declaration. */
+static bool automatic(const char *kv)
+{
+	static const char *const names[] = {"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+					    "BUILDPLATFORM",  "BUILDOS",  "BUILDARCH",	"BUILDVARIANT"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (startswith(kv, names[i]) && kv[strlen(names[i])] == '=')
+			return true;
+	return false;
+}
+
 int df_stages(const struct dockerfile *d, char *const *build_args, struct df_stage **out, size_t *n,
 	      struct berr **err)
 {
 	struct args a = {xcalloc(1, sizeof(char *)), xcalloc(1, sizeof(char *))};
+	for (size_t i = 0; build_args && build_args[i]; i++) {
+		if (!automatic(build_args[i]))
+			continue;
+		size_t nl = strcspn(build_args[i], "=");
+		strv_push(&a.names, xstrndup(build_args[i], nl));
+		a.values = xrealloc(a.values, (strv_len(a.names) + 1) * sizeof(char *));
+		a.values[strv_len(a.names) - 1] = xstrdup(build_args[i] + nl + 1);
+		a.values[strv_len(a.names)] = NULL;
+	}
 	struct df_stage *s = NULL;
 	size_t k = 0;
 	int r = 0;

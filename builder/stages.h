@@ -18,7 +18,9 @@ struct df_stage {
 	char **images;	     /* images it copies or mounts from that are no stage */
 };
 
-/* build_args: "NAME=VALUE" (--build-arg, build: args). */
+/* build_args: "NAME=VALUE" (--build-arg, build: args); among them
+ * BuildKit's platform ARGs (TARGETPLATFORM, BUILDARCH, …), which FROM
+ * lines see without a declaration. */
 int df_stages(const struct dockerfile *d, char *const *build_args, struct df_stage **out, size_t *n,
 	      struct berr **err);
 void df_stages_free(struct df_stage *s, size_t n);

@@ -84,6 +84,19 @@ second
 two
 DF
 expect "ARG defaults and ENV expand" 0 'naming to' "$BERTH" image build -t vars vars
+mkdir -p plat
+cat >plat/Dockerfile <<'DF'
+FROM --platform=$BUILDPLATFORM busybox AS build
+ARG TARGETARCH
+ARG TARGETPLATFORM
+RUN echo "$TARGETPLATFORM $TARGETARCH" >/plat.txt
+FROM --platform=$TARGETPLATFORM busybox
+COPY --from=build /plat.txt /
+DF
+expect "FROM --platform=\$BUILDPLATFORM and the platform ARGs work for this machine" 0 'naming to' "$BERTH" image build -t plat plat
+expect "... and a stage sees the ARGs it declares" 0 "^linux/$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/') " in_image plat 'cat /plat.txt'
+printf 'FROM --platform=linux/s390x busybox\n' >plat/Dockerfile
+expect "another platform is refused by name" 1 'Dockerfile:1: FROM: --platform=linux/s390x: berth builds for this machine' "$BERTH" image build plat
 expect "RUN sees ARG and ENV, WORKDIR nests and is made" 0 '^v=1.0 f=plain home=/opt/app-1.0 pwd=/opt/app-1.0/sub$' \
 	in_image vars 'cat /info.txt'
 expect "--build-arg overrides a default and sets an unset ARG" 0 'naming to' \
