@@ -233,6 +233,8 @@ workloads=("run --rm true (bridge)" "run --rm true (no network)" "10 services: u
 	done
 	# pulling, measured by bench/pull.sh against docker pull and podman pull
 	bench/pull.sh "${PULL_ROUNDS:-3}" 2>"$WORK/pull.err" || echo "| pulling | — | bench/pull.sh failed: $(head -c 200 "$WORK/pull.err") | | | |"
+	# building, measured by bench/build.sh against docker build (classic) and podman build
+	bench/build.sh "${BUILD_ROUNDS:-5}" 2>"$WORK/build.err" || echo "| building | — | bench/build.sh failed: $(head -c 200 "$WORK/build.err") | | | |"
 } >"$WORK/table.md"
 cat "$WORK/table.md"
 {
