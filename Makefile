@@ -48,7 +48,7 @@ PEERS ?= 0
 ROUNDS ?= 7
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system
-.PHONY: all deps check unit integration fuzz clean demo bench install
+.PHONY: all deps check unit integration fuzz clean demo demo-real bench install
 all: $(BUILD)/berth $(BUILD)/berth-shim
 
 $(BUILD)/berth-shim: $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
@@ -137,6 +137,11 @@ bench: deps all
 # Installs, builds and brings up examples/hello (offline, busybox-static).
 demo: deps all
 	@examples/demo.sh
+
+# The second example: images built FROM scratch on mmdebstrap root
+# filesystems (fetched from Debian's archive the first time).
+demo-real: deps all
+	@examples/demo-real.sh
 
 # berth and its shim side by side (berth runs the shim found beside it),
 # and the systemd unit that brings containers back at boot, enabled when
