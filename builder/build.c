@@ -53,6 +53,7 @@ struct build {
 	struct ignore ig;
 	char *context; /* absolute */
 	struct sstate *ss;
+	char **lines;	 /* the Dockerfile's text, for what a failure shows */
 	char **meta;	 /* ARGs before FROM, and the platform's */
 	char **args;	 /* the platform's ARGs, then --build-arg over them */
 	char *platform;	 /* linux/amd64 */
@@ -929,6 +930,32 @@ static char *run_by(char *const *argv)
 	return buf_steal(&by);
 }
 
+/* A RUN that failed, as BuildKit tells it: the step with its last lines
+ * of output, the Dockerfile around its line, then the error (which
+ * carries those lines itself when no progress was shown). */
+static int run_failed(struct build *b, const struct df_instr *ins, const char *step, const char *cmd, int code,
+		      int v, struct berr **err)
+{
+	struct buf tail = {0};
+	for (size_t i = 0; i < b->ntail; i++)
+		buf_printf(&tail, "%s%s", i ? "\n" : "", b->tail[i]);
+	int r = berr_set(err, EIO, "process \"%s\" did not complete successfully: exit code: %d%s%s", cmd, code,
+			 b->o->quiet && tail.len ? "; its last output:\n" : "", b->o->quiet && tail.s ? tail.s : "");
+	if (!b->o->quiet) {
+		_cleanup_free_ char *shown = instr_text(ins);
+		fprintf(b->out, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v,
+			(*err)->msg, step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
+		for (size_t i = 0; b->lines && b->lines[i]; i++)
+			if ((int)i + 1 >= ins->line - 2 && (int)i + 1 <= ins->line + 2)
+				fprintf(b->out, " %3zu | %s %s\n", i + 1, (int)i + 1 == ins->line ? ">>>" : "   ",
+					b->lines[i]);
+		fprintf(b->out, "--------------------\n");
+		fflush(b->out);
+	}
+	buf_free(&tail);
+	return r;
+}
+
 static int step_run(struct build *b, struct sstate *ss, const struct df_instr *ins, const char *step,
 		    struct berr **err)
 {
@@ -978,12 +1005,8 @@ static int step_run(struct build *b, struct sstate *ss, const struct df_instr *i
 		r = brun_step(&run, &code, &upper, err);
 	output_flush(b);
 	b->used_network |= streq(network, "default");
-	if (r == 0 && code != 0) {
-		_cleanup_free_ char *cmd = xstrdup(by + 4);
-		r = berr_set(err, EIO, "process \"%s\" did not complete successfully: exit code: %d", cmd, code);
-		if (!b->o->quiet)
-			fprintf(b->out, "#%d ERROR: %s\n\n", v, (*err)->msg);
-	}
+	if (r == 0 && code != 0)
+		r = run_failed(b, ins, step, by + 4, code, v, err);
 	if (upper && r == 0) {
 		char **stubs = strv_copy((char **)brun_stubs);
 		for (size_t i = 0; rm.stubs[i]; i++)
@@ -1243,15 +1266,25 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 static int read_dockerfile(struct build *b, struct berr **err)
 {
 	const struct build_opts *o = b->o;
-	if (o->dockerfile_inline)
-		return dockerfile_parse("Dockerfile", o->dockerfile_inline, strlen(o->dockerfile_inline), &b->df, err);
 	const char *rel = o->dockerfile ? o->dockerfile : "Dockerfile";
 	_cleanup_free_ char *path = path_join(b->context, rel);
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	int r = fs_read_file(path, 8u << 20, &text, &len, err);
-	if (r < 0)
+	if (o->dockerfile_inline) {
+		rel = "Dockerfile";
+		text = xstrdup(o->dockerfile_inline);
+		len = strlen(text);
+	} else if (fs_read_file(path, 8u << 20, &text, &len, err) < 0) {
 		return berr_prefix(err, "cannot read the Dockerfile: ");
+	}
+	b->lines = xcalloc(1, sizeof(char *));
+	for (char *s = text, *nl; s < text + len; s = nl + 1) {
+		nl = memchr(s, '\n', (size_t)(text + len - s));
+		if (!nl)
+			nl = text + len;
+		size_t n = (size_t)(nl - s);
+		strv_push(&b->lines, xstrndup(s, n && s[n - 1] == '\r' ? n - 1 : n));
+	}
 	return dockerfile_parse(rel, text, len, &b->df, err);
 }
 
@@ -1410,6 +1443,7 @@ static void build_free(struct build *b)
 	dockerfile_free(&b->df);
 	ignore_free(&b->ig);
 	strv_free(b->meta);
+	strv_free(b->lines);
 	strv_free(b->args);
 	free(b->context);
 	free(b->platform);

@@ -235,6 +235,9 @@ expect "a failing RUN names its line and its exit code" 1 \
 	'Dockerfile:3: RUN: process "/bin/sh -c echo going; echo to stderr >&2; exit 3" did not complete successfully: exit code: 3' \
 	"$BERTH" image build bad
 check "its output was shown" grep -q 'to stderr' "$WORK/err"
+check "the Dockerfile around the failing line was shown" grep -q '^   3 | >>> RUN echo going' "$WORK/err"
+expect "with -q the error carries the step's last output" 1 'exit code: 3; its last output:' "$BERTH" image build -q bad
+check "(the output itself)" grep -q '^to stderr$' "$WORK/err"
 check "the steps after it did not run" sh -c "! grep -q 'echo never' '$WORK/err'"
 printf 'FROM busybox\nFROBNICATE now\n' >bad/Dockerfile
 expect "an unknown instruction is refused with its line" 1 'Dockerfile:2: unknown instruction FROBNICATE' "$BERTH" image build bad
