@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -60,7 +62,9 @@ struct build {
 	char *created;
 	char *work;	 /* <root>/build/<pid>: scratch space, gone at the end */
 	char *empty;	 /* an empty directory: the lower layer of scratch */
-	int vertex, nrun;
+	int *vertex;	 /* shared with the processes that build stages side by side */
+	int nrun;
+	char *prefix;	 /* of the build's container names: build-<pid>- */
 	int64_t t0;
 	FILE *out;
 	bool used_network;
@@ -74,31 +78,43 @@ struct build {
 
 /* --- progress, as BuildKit's plain output --- */
 
+/* One line, written at once: stages built side by side share the output. */
+static void say(struct build *b, const char *fmt, ...) _printf_(2, 3);
+static void say(struct build *b, const char *fmt, ...)
+{
+	if (b->o->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = NULL;
+	if (vasprintf(&line, fmt, ap) >= 0) {
+		fwrite(line, 1, strlen(line), b->out);
+		fflush(b->out);
+	}
+	free(line);
+	va_end(ap);
+}
+
 static int vstart(struct build *b, const char *fmt, ...) _printf_(2, 3);
 static int vstart(struct build *b, const char *fmt, ...)
 {
-	int v = ++b->vertex;
-	if (b->o->quiet)
-		return v;
+	int v = __atomic_add_fetch(b->vertex, 1, __ATOMIC_SEQ_CST);
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(b->out, "#%d ", v);
-	vfprintf(b->out, fmt, ap);
-	fputc('\n', b->out);
+	char *what = NULL;
+	if (vasprintf(&what, fmt, ap) >= 0)
+		say(b, "#%d %s\n", v, what);
+	free(what);
 	va_end(ap);
-	fflush(b->out);
 	return v;
 }
 
 static void vdone(struct build *b, int v, int64_t t0, bool cached)
 {
-	if (b->o->quiet)
-		return;
 	if (cached)
-		fprintf(b->out, "#%d CACHED\n\n", v);
+		say(b, "#%d CACHED\n\n", v);
 	else
-		fprintf(b->out, "#%d DONE %.1fs\n\n", v, (double)(now_ms() - t0) / 1000.0);
-	fflush(b->out);
+		say(b, "#%d DONE %.1fs\n\n", v, (double)(now_ms() - t0) / 1000.0);
 }
 
 static void tail_add(struct build *b, const char *line, size_t n)
@@ -114,8 +130,7 @@ static void tail_add(struct build *b, const char *line, size_t n)
 static void out_line(struct build *b, const char *line, size_t n)
 {
 	tail_add(b, line, n);
-	if (!b->o->quiet)
-		fprintf(b->out, "#%d %.3f %.*s\n", b->cur_vertex, (double)(now_ms() - b->cur_t0) / 1000.0, (int)n, line);
+	say(b, "#%d %.3f %.*s\n", b->cur_vertex, (double)(now_ms() - b->cur_t0) / 1000.0, (int)n, line);
 }
 
 static void on_output(void *data, const char *text, size_t len)
@@ -361,7 +376,9 @@ static int step_config(struct build *b, struct sstate *ss, const struct df_instr
 	return 0;
 }
 
-static char *step_dir(struct build *b) { return xasprintf("%s/step-%d", b->work, ++b->nrun); }
+/* Names of a step's scratch space and container: this process's own,
+ * under the build's prefix (a killed build's guard finds them by it). */
+static char *step_dir(struct build *b) { return xasprintf("%s/step-%d-%d", b->work, (int)getpid(), ++b->nrun); }
 
 /* A copy (or WORKDIR's mkdir) done, and its changes the stage's layer. */
 static int copy_commit(struct build *b, struct sstate *ss, const struct bcopy *c, const char *by, int v, int64_t t0,
@@ -575,7 +592,7 @@ static int fetch_urls(struct build *b, char *const *urls, const char *checksum, 
 		return berr_set(err, EINVAL, "--checksum takes one URL");
 	if (checksum && (!startswith(checksum, "sha256:") || strlen(checksum) != 71))
 		return berr_set(err, EINVAL, "--checksum=%s: give sha256:<64 hex digits>", checksum);
-	*dir = xasprintf("%s/url-%d", b->work, ++b->nrun);
+	*dir = xasprintf("%s/url-%d-%d", b->work, (int)getpid(), ++b->nrun);
 	*names = xcalloc(1, sizeof(char *));
 	int r = fs_mkdir_p(*dir, 0700, err);
 	for (size_t i = 0; r == 0 && urls[i]; i++) {
@@ -941,17 +958,15 @@ static int run_failed(struct build *b, const struct df_instr *ins, const char *s
 		buf_printf(&tail, "%s%s", i ? "\n" : "", b->tail[i]);
 	int r = berr_set(err, EIO, "process \"%s\" did not complete successfully: exit code: %d%s%s", cmd, code,
 			 b->o->quiet && tail.len ? "; its last output:\n" : "", b->o->quiet && tail.s ? tail.s : "");
-	if (!b->o->quiet) {
-		_cleanup_free_ char *shown = instr_text(ins);
-		fprintf(b->out, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v,
-			(*err)->msg, step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
-		for (size_t i = 0; b->lines && b->lines[i]; i++)
-			if ((int)i + 1 >= ins->line - 2 && (int)i + 1 <= ins->line + 2)
-				fprintf(b->out, " %3zu | %s %s\n", i + 1, (int)i + 1 == ins->line ? ">>>" : "   ",
-					b->lines[i]);
-		fprintf(b->out, "--------------------\n");
-		fflush(b->out);
-	}
+	_cleanup_free_ char *shown = instr_text(ins);
+	struct buf o = {0};
+	buf_printf(&o, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v,
+		   (*err)->msg, step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
+	for (size_t i = 0; b->lines && b->lines[i]; i++)
+		if ((int)i + 1 >= ins->line - 2 && (int)i + 1 <= ins->line + 2)
+			buf_printf(&o, " %3zu | %s %s\n", i + 1, (int)i + 1 == ins->line ? ">>>" : "   ", b->lines[i]);
+	say(b, "%s--------------------\n", o.s);
+	buf_free(&o);
 	buf_free(&tail);
 	return r;
 }
@@ -983,7 +998,7 @@ static int step_run(struct build *b, struct sstate *ss, const struct df_instr *i
 		run_mounts_free(&rm);
 		return 0;
 	}
-	_cleanup_free_ char *name = xasprintf("build-%d-%d", (int)getpid(), ++b->nrun);
+	_cleanup_free_ char *name = xasprintf("%s%d-%d", b->prefix, (int)getpid(), ++b->nrun);
 	const char *cwd = json_string_value(json_object_get(ss->s.cfg, "WorkingDir"));
 	struct brun run = {.root = b->o->root, .name = name, .layers = lower, .argv = argv, .env = env,
 			   .cwd = cwd, .user = json_string_value(json_object_get(ss->s.cfg, "User")),
@@ -1171,7 +1186,7 @@ static int tag_all(struct build *b, const char *id, struct berr **err)
 		if (r < 0)
 			return r;
 		if (!b->o->quiet)
-			fprintf(b->out, "#%d naming to %s done\n", b->vertex, full);
+			say(b, "#%d naming to %s done\n", *b->vertex, full);
 	}
 	return 0;
 }
@@ -1205,8 +1220,7 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 	buf_free(&k);
 	char id[72];
 	if (export_cached(b, key, id)) {
-		if (!b->o->quiet)
-			fprintf(b->out, "#%d writing image %s done\n", v, id);
+		say(b, "#%d writing image %s done\n", v, id);
 		int r = tag_all(b, id, err);
 		if (r == 0)
 			vdone(b, v, t0, false);
@@ -1246,8 +1260,8 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 		json_decref(rec);
 	}
 	json_decref(prev);
-	if (r == 0 && !b->o->quiet)
-		fprintf(b->out, "#%d writing image %s done\n", v, id);
+	if (r == 0)
+		say(b, "#%d writing image %s done\n", v, id);
 	if (r == 0) {
 		json_t *entry = json_pack("{s:s}", "image", id);
 		cache_put(b, key, entry);
@@ -1450,8 +1464,125 @@ static void build_free(struct build *b)
 	free(b->created);
 	free(b->work);
 	free(b->empty);
+	free(b->prefix);
 	buf_free(&b->partial);
 	tail_clear(b);
+}
+
+/* --- stages side by side --- */
+
+#define STAGES_AT_ONCE 4
+
+static char *stage_file(struct build *b, size_t i) { return xasprintf("%s/stage-%zu.json", b->work, i); }
+
+/* What a process that built stage i hands back: its result, or its error. */
+static void stage_save(struct build *b, size_t i, int r, struct berr *e)
+{
+	struct sstate *ss = &b->ss[i];
+	json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", e ? e->msg : "the stage failed", "code", e ? e->code : EIO)
+			  : json_pack("{s:O, s:O, s:O, s:s, s:s?}", "cfg", ss->s.cfg, "history", ss->s.history, "layers",
+				      ss->s.layers, "key", ss->key, "author", ss->s.author);
+	_cleanup_free_ char *path = stage_file(b, i);
+	char *text = json_dumps(j, JSON_COMPACT);
+	fs_write_replace(path, text, strlen(text), 0600, NULL);
+	free(text);
+	json_decref(j);
+}
+
+static int stage_load(struct build *b, size_t i, struct berr **err)
+{
+	_cleanup_free_ char *path = stage_file(b, i);
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *msg = json_string_value(json_object_get(j, "error"));
+	const char *key = json_string_value(json_object_get(j, "key"));
+	int r = 0;
+	if (msg || !key || strlen(key) != 64) {
+		int code = (int)json_integer_value(json_object_get(j, "code"));
+		r = berr_set(err, code > 0 ? code : EIO, "%s", msg ? msg : "the stage's build ended without a result");
+	} else {
+		struct sstate *ss = &b->ss[i];
+		ss->s.cfg = json_incref(json_object_get(j, "cfg"));
+		ss->s.history = json_incref(json_object_get(j, "history"));
+		ss->s.layers = json_incref(json_object_get(j, "layers"));
+		const char *author = json_string_value(json_object_get(j, "author"));
+		ss->s.author = author ? xstrdup(author) : NULL;
+		memcpy(ss->key, key, 65);
+		ss->built = true;
+	}
+	json_decref(j);
+	return r;
+}
+
+static bool stage_ready(struct build *b, size_t i, const bool *done)
+{
+	for (size_t k = 0; k < b->stages[i].ndeps; k++)
+		if (!done[b->stages[i].deps[k]])
+			return false;
+	return true;
+}
+
+static pid_t stage_fork(struct build *b, size_t i)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct berr *e = NULL;
+	int r = build_stage(b, i, &e);
+	stage_save(b, i, r, e);
+	_exit(r < 0);
+}
+
+/* The stages in need, each once the stages it needs are built: one alone
+ * in this process, several at once each in a process of its own. */
+static int build_stages(struct build *b, const bool *need, struct berr **err)
+{
+	size_t n = b->nstages, left = 0, running = 0;
+	bool *done = xcalloc(n, sizeof(bool));
+	pid_t *pids = xcalloc(n, sizeof(pid_t));
+	for (size_t i = 0; i < n; i++)
+		left += need[i];
+	int r = 0;
+	while (r == 0 && left) {
+		size_t ready[STAGES_AT_ONCE], nready = 0;
+		for (size_t i = 0; i < n && running + nready < STAGES_AT_ONCE; i++)
+			if (need[i] && !done[i] && !pids[i] && stage_ready(b, i, done))
+				ready[nready++] = i;
+		if (nready == 1 && !running) {
+			r = build_stage(b, ready[0], err);
+			done[ready[0]] = true;
+			left--;
+			continue;
+		}
+		for (size_t k = 0; k < nready; k++) {
+			pids[ready[k]] = stage_fork(b, ready[k]);
+			running += pids[ready[k]] > 0;
+			if (pids[ready[k]] < 0)
+				r = berr_sys(err, errno, "cannot fork to build a stage");
+		}
+		int status;
+		pid_t pid = running ? waitpid(-1, &status, 0) : -1;
+		for (size_t i = 0; pid > 0 && i < n; i++)
+			if (pids[i] == pid) {
+				pids[i] = 0;
+				running--;
+				done[i] = true;
+				left--;
+				if (r == 0)
+					r = stage_load(b, i, err);
+			}
+		if (pid < 0 && errno != EINTR && r == 0)
+			r = berr_set(err, EIO, "the stages cannot all be built: they wait on each other");
+	}
+	for (size_t i = 0; i < n; i++) /* after a failure, the others stop where they are */
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+	free(done);
+	free(pids);
+	return r;
 }
 
 static int build_all(struct build *b, char **id, struct berr **err)
@@ -1459,9 +1590,8 @@ static int build_all(struct build *b, char **id, struct berr **err)
 	bool *need = xcalloc(b->nstages + 1, sizeof(bool));
 	int r = df_needed(&b->df, b->stages, b->nstages, b->o->target, need, err);
 	b->ss = xcalloc(b->nstages + 1, sizeof(*b->ss));
-	for (size_t i = 0; r == 0 && i < b->nstages; i++)
-		if (need[i])
-			r = build_stage(b, i, err);
+	if (r == 0)
+		r = build_stages(b, need, err);
 	size_t last = b->nstages - 1;
 	while (r == 0 && !need[last])
 		last--;
@@ -1471,41 +1601,57 @@ static int build_all(struct build *b, char **id, struct berr **err)
 	return r;
 }
 
-int build_image(const struct build_opts *o, char **id, struct berr **err)
+/* The build's scratch space, <root>/build/<pid>; the build directory is
+ * 0700: steps leave setuid files there, which the state root's other
+ * users must never reach. */
+static int make_work(struct build *b, struct berr **err)
 {
-	struct build b = {.o = o, .out = o->out ? o->out : stderr, .t0 = now_ms()};
-	int r = prepare(&b, err);
-	if (r < 0) {
-		build_free(&b);
-		return r;
-	}
-	b.created = store_timestamp();
-	int v = vstart(&b, "[internal] load build definition from %s", b.df.name);
-	vdone(&b, v, b.t0, false);
-	r = store_open(o->root, true, &b.st, err);
-	_cleanup_free_ char *prefix = xasprintf("build-%d-", (int)getpid());
-	b.work = xasprintf("%s/build/%d", o->root, (int)getpid());
-	b.empty = xasprintf("%s/empty", b.work);
-	/* steps leave setuid files there: the state root's other users never reach in */
-	_cleanup_free_ char *bdir = xasprintf("%s/build", o->root);
-	if (r == 0 && (r = fs_mkdir_p(bdir, 0700, err)) == 0 && chmod(bdir, 0700) < 0)
+	b->work = xasprintf("%s/build/%d", b->o->root, (int)getpid());
+	b->empty = xasprintf("%s/empty", b->work);
+	_cleanup_free_ char *bdir = xasprintf("%s/build", b->o->root);
+	int r = fs_mkdir_p(bdir, 0700, err);
+	if (r == 0 && chmod(bdir, 0700) < 0)
 		r = berr_sys(err, errno, "cannot set the mode of %s", bdir);
-	if (r == 0 && fs_exists(b.work))
-		r = fs_remove_tree(b.work, err);
+	if (r == 0 && fs_exists(b->work))
+		r = fs_remove_tree(b->work, err);
+	return r < 0 ? r : fs_mkdir_p(b->empty, 0755, err);
+}
+
+static int run_build(struct build *b, char **id, struct berr **err)
+{
+	b->created = store_timestamp();
+	int v = vstart(b, "[internal] load build definition from %s", b->df.name);
+	vdone(b, v, b->t0, false);
+	int r = store_open(b->o->root, true, &b->st, err);
 	if (r == 0)
-		r = fs_mkdir_p(b.empty, 0755, err);
+		r = make_work(b, err);
 	int gfd = -1;
-	pid_t guard = r == 0 ? guard_start(o->root, prefix, b.work, &gfd) : -1;
+	pid_t guard = r == 0 ? guard_start(b->o->root, b->prefix, b->work, &gfd) : -1;
 	if (r == 0)
-		r = build_all(&b, id, err);
+		r = build_all(b, id, err);
 	if (gfd >= 0)
 		close(gfd);
 	if (guard > 0)
 		while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
 			;
-	else if (fs_exists(b.work))
-		fs_remove_tree(b.work, NULL);
-	store_close(b.st);
+	else if (b->work && fs_exists(b->work))
+		fs_remove_tree(b->work, NULL);
+	store_close(b->st);
+	return r;
+}
+
+int build_image(const struct build_opts *o, char **id, struct berr **err)
+{
+	struct build b = {.o = o, .out = o->out ? o->out : stderr, .t0 = now_ms()};
+	b.vertex = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b.vertex == MAP_FAILED)
+		return berr_sys(err, errno, "cannot map the build's progress counter");
+	*b.vertex = 0;
+	b.prefix = xasprintf("build-%d-", (int)getpid());
+	int r = prepare(&b, err);
+	if (r == 0)
+		r = run_build(&b, id, err);
+	munmap(b.vertex, sizeof(int));
 	build_free(&b);
 	return r;
 }

@@ -54,6 +54,25 @@ expect "--target builds that stage" 0 'naming to docker.io/library/ms-builder' "
 expect "the target's image lacks the later stages' files" 0 '^absent$' in_image ms-builder 'test -e /app || echo absent'
 expect "a target that no stage is named fails" 1 'target stage "nope" could not be found' "$BERTH" image build --target nope ms
 
+# --- independent stages are built at the same time ---
+mkdir -p par
+cat >par/Dockerfile <<'DF'
+FROM busybox AS left
+ARG RUN
+RUN --mount=type=cache,target=/sync,id=sync-$RUN touch /sync/left && for i in $(seq 150); do [ -e /sync/right ] && echo met >/left.txt && exit 0; sleep 0.1; done; exit 1
+FROM busybox AS right
+ARG RUN
+RUN --mount=type=cache,target=/sync,id=sync-$RUN touch /sync/right && for i in $(seq 150); do [ -e /sync/left ] && echo met >/right.txt && exit 0; sleep 0.1; done; exit 1
+FROM busybox
+COPY --from=left /left.txt /
+COPY --from=right /right.txt /
+DF
+expect "two stages that wait for each other both finish: they ran at the same time" 0 'naming to' \
+	"$BERTH" image build --build-arg RUN=$$ -t par par
+expect "... and the last stage has both results" 0 '^met met$' in_image par 'echo $(cat /left.txt /right.txt)'
+check "each step had a number of its own in the progress" \
+	sh -c "[ \$(grep -Eo '^#[0-9]+ \[' '$WORK/err' | sort | uniq -d | wc -l) -eq 0 ]"
+
 # --- ARG, ENV, WORKDIR, heredocs ---
 mkdir -p vars
 cat >vars/Dockerfile <<'DF'
