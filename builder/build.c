@@ -484,28 +484,70 @@ static int copy_flags(struct sstate *ss, const struct df_instr *ins, struct copy
 	return 0;
 }
 
-/* The sources of a COPY --from: a stage built before, or an image. */
-static int copy_source(struct build *b, size_t si, const char *from, char ***dirs, char **key, struct berr **err)
+/* Where a step's files come from: a directory (the build context, a
+ * named context, fetched URLs), or the layers of a stage or an image. */
+struct bsource {
+	char *dir;
+	const struct ignore *ig; /* the context's .dockerignore */
+	char **layers;		 /* top first */
+	char *key;		 /* a stage's cache key or an image's id; NULL: hash dir's files */
+};
+
+static void bsource_free(struct bsource *s)
 {
-	int k = df_stage_find(b->stages, si, from);
-	if (k >= 0) {
-		if (!b->ss[k].built)
-			return berr_set(err, EINVAL, "--from=%s: that stage is not built", from);
-		*dirs = layer_dirs(b, b->ss[k].s.layers);
-		*key = xstrdup(b->ss[k].key);
-		return 0;
-	}
+	free(s->dir);
+	strv_free(s->layers);
+	free(s->key);
+	*s = (struct bsource){0};
+}
+
+/* A named context (--build-context, build: additional_contexts). */
+static const char *named_context(struct build *b, const char *name)
+{
+	return strv_env_get(b->o->contexts, name);
+}
+
+static int image_source(struct build *b, const char *ref, struct bsource *s, struct berr **err)
+{
 	_cleanup_free_ char *id = NULL;
-	int r = base_image(b, from, &id, err);
+	int r = base_image(b, ref, &id, err);
 	struct sstate img = {0};
 	if (r == 0)
 		r = from_image(b, &img, id, err);
 	if (r == 0) {
-		*dirs = layer_dirs(b, img.s.layers);
-		*key = xstrdup(id);
+		s->layers = layer_dirs(b, img.s.layers);
+		s->key = steal_ptr(&id);
 	}
 	sstate_free(&img);
 	return r;
+}
+
+/* --from=NAME: an earlier stage, a named context, or an image (none: the
+ * build context), as BuildKit looks them up. */
+static int source_of(struct build *b, size_t si, const char *from, struct bsource *s, struct berr **err)
+{
+	*s = (struct bsource){0};
+	if (!from) {
+		s->dir = xstrdup(b->context);
+		s->ig = &b->ig;
+		return 0;
+	}
+	int k = df_stage_find(b->stages, si, from);
+	if (k >= 0) {
+		if (!b->ss[k].built)
+			return berr_set(err, EINVAL, "--from=%s: that stage is not built", from);
+		s->layers = layer_dirs(b, b->ss[k].s.layers);
+		s->key = xstrdup(b->ss[k].key);
+		return 0;
+	}
+	const char *named = named_context(b, from);
+	if (named && startswith(named, "docker-image://"))
+		return image_source(b, named + 15, s, err);
+	if (named) {
+		s->dir = xstrdup(named);
+		return 0;
+	}
+	return image_source(b, from, s, err);
 }
 
 static bool is_url(const char *s) { return startswith(s, "http://") || startswith(s, "https://"); }
@@ -633,51 +675,77 @@ static char *copy_by(const struct df_instr *ins, char *const *srcs, char *const 
 	return buf_steal(&by);
 }
 
+/* A COPY or ADD, as its words and flags say it. */
+struct copy_step {
+	struct copy_flags f;
+	struct bcopy c;
+	struct bsource src;
+	struct ignore ex;
+	char **srcs, **urls, **hn, **hb, **lower;
+	char *dest;
+};
+
+static void copy_step_free(struct copy_step *cs)
+{
+	copy_flags_free(&cs->f);
+	bsource_free(&cs->src);
+	ignore_free(&cs->ex);
+	strv_free(cs->srcs);
+	strv_free(cs->urls);
+	strv_free(cs->hn);
+	strv_free(cs->hb);
+	strv_free(cs->lower);
+	free(cs->dest);
+}
+
+static int copy_prepare(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
+			struct copy_step *cs, struct berr **err)
+{
+	cs->c = (struct bcopy){.what = ins->cmd, .add = streq(ins->cmd, "ADD")};
+	int r = copy_flags(ss, ins, &cs->f, err);
+	if (r == 0)
+		r = copy_words(ss, ins, &cs->c, &cs->srcs, &cs->urls, &cs->hn, &cs->hb, &cs->dest, err);
+	if (r == 0 && cs->f.checksum && !cs->urls[0])
+		r = berr_set(err, EINVAL, "--checksum is for sources from URLs");
+	if (r == 0 && cs->urls[0] && (cs->srcs[0] || cs->hn[0] || cs->f.from))
+		r = berr_set(err, ENOTSUP, "berth takes URLs in an ADD of their own, without other sources");
+	if (r == 0 && cs->urls[0]) {
+		strv_free(cs->srcs);
+		r = fetch_urls(b, cs->urls, cs->f.checksum, &cs->src.dir, &cs->srcs, err);
+		cs->c.add = false; /* a fetched archive stays as it is, as Docker leaves it */
+	} else if (r == 0) {
+		r = source_of(b, si, cs->f.from, &cs->src, err);
+	}
+	cs->lower = lower_of(b, ss);
+	if (r == 0)
+		r = copy_owner(&cs->c, cs->lower, &cs->f, err);
+	struct buf t = {0};
+	for (size_t i = 0; cs->f.excludes && cs->f.excludes[i]; i++)
+		buf_printf(&t, "%s\n", cs->f.excludes[i]);
+	if (r == 0)
+		r = ignore_parse("--exclude", t.s ? t.s : "", &cs->ex, err);
+	buf_free(&t);
+	return r;
+}
+
 static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
 		     struct berr **err)
 {
-	struct copy_flags f;
-	_cleanup_(strv_freep) char **srcs = NULL, **urls = NULL, **hn = NULL, **hb = NULL, **lower = NULL,
-			      **from = NULL, **fetched = NULL;
-	_cleanup_free_ char *dest = NULL, *from_key = NULL, *by = NULL, *url_dir = NULL;
-	struct bcopy c = {.what = ins->cmd, .add = streq(ins->cmd, "ADD")};
-	struct ignore ex = {0};
-	int r = copy_flags(ss, ins, &f, err);
-	if (r == 0)
-		r = copy_words(ss, ins, &c, &srcs, &urls, &hn, &hb, &dest, err);
-	if (r == 0 && f.checksum && !urls[0])
-		r = berr_set(err, EINVAL, "--checksum is for sources from URLs");
-	if (r == 0 && urls[0] && (srcs[0] || hn[0] || f.from))
-		r = berr_set(err, ENOTSUP, "berth takes URLs in an ADD of their own, without other sources");
-	if (r == 0 && urls[0])
-		r = fetch_urls(b, urls, f.checksum, &url_dir, &fetched, err);
-	lower = lower_of(b, ss);
-	if (r == 0)
-		r = copy_owner(&c, lower, &f, err);
-	if (r == 0 && f.from)
-		r = copy_source(b, si, f.from, &from, &from_key, err);
-	_cleanup_free_ char *exclude_text = NULL;
-	if (r == 0) {
-		struct buf t = {0};
-		for (size_t i = 0; f.excludes[i]; i++)
-			buf_printf(&t, "%s\n", f.excludes[i]);
-		exclude_text = t.s ? buf_steal(&t) : xstrdup("");
-		r = ignore_parse("--exclude", exclude_text, &ex, err);
-	}
+	struct copy_step cs = {0};
+	_cleanup_free_ char *by = NULL;
+	int r = copy_prepare(b, si, ss, ins, &cs, err);
 	char hex[65] = "";
-	if (r == 0 && !f.from)
-		r = url_dir ? bcopy_hash(url_dir, NULL, NULL, fetched, hex, err)
-			    : bcopy_hash(b->context, &b->ig, &ex, srcs, hex, err);
+	if (r == 0 && !cs.src.key)
+		r = bcopy_hash(cs.src.dir, cs.src.ig, &cs.ex, cs.srcs, hex, err);
 	if (r < 0) {
-		copy_flags_free(&f);
-		ignore_free(&ex);
+		copy_step_free(&cs);
 		return r;
 	}
-	by = copy_by(ins, urls[0] ? urls : srcs, hn, dest);
+	by = copy_by(ins, cs.urls[0] ? cs.urls : cs.srcs, cs.hn, cs.dest);
 	struct buf text = {0};
-	buf_printf(&text, "%s\ninputs %s%s\n", by, f.from ? from_key : hex, c.dest_dir ? " dir" : "");
-	for (size_t i = 0; hb[i]; i++)
-		buf_printf(&text, "heredoc %zu %s\n", strlen(hb[i]), hb[i]);
+	buf_printf(&text, "%s\ninputs %s%s\n", by, cs.src.key ? cs.src.key : hex, cs.c.dest_dir ? " dir" : "");
+	for (size_t i = 0; cs.hb[i]; i++)
+		buf_printf(&text, "heredoc %zu %s\n", strlen(cs.hb[i]), cs.hb[i]);
 	key_next(ss->key, ss->key, text.s);
 	buf_free(&text);
 	int64_t t0 = now_ms();
@@ -688,22 +756,21 @@ static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct
 		vdone(b, v, t0, true);
 	} else {
 		_cleanup_free_ char *work = step_dir(b);
-		c.layers = lower;
-		c.work = work;
-		c.src_dir = f.from ? NULL : url_dir ? url_dir : b->context;
-		c.src_layers = from;
-		c.ig = url_dir ? NULL : &b->ig;
-		c.ex = &ex;
-		c.srcs = url_dir ? fetched : srcs;
-		c.add = c.add && !url_dir; /* a fetched archive stays as it is, as Docker leaves it */
-		c.here_names = hn;
-		c.here_bodies = hb;
-		c.dest = dest;
-		c.parents = f.parents;
-		r = copy_commit(b, ss, &c, hist, v, t0, err);
+		struct bcopy *c = &cs.c;
+		c->layers = cs.lower;
+		c->work = work;
+		c->src_dir = cs.src.dir;
+		c->src_layers = cs.src.layers;
+		c->ig = cs.src.ig;
+		c->ex = &cs.ex;
+		c->srcs = cs.srcs;
+		c->here_names = cs.hn;
+		c->here_bodies = cs.hb;
+		c->dest = cs.dest;
+		c->parents = cs.f.parents;
+		r = copy_commit(b, ss, c, hist, v, t0, err);
 	}
-	copy_flags_free(&f);
-	ignore_free(&ex);
+	copy_step_free(&cs);
 	return r;
 }
 
@@ -820,13 +887,13 @@ static int cache_mount(struct build *b, struct run_mounts *rm, const struct moun
 }
 
 /* A path of the context as the host sees it, never outside the context. */
-static int context_path(struct build *b, const char *rel, char **out, struct berr **err)
+static int path_in(const char *dir, const char *rel, char **out, struct berr **err)
 {
-	_cleanup_close_ int root = open(b->context, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	_cleanup_close_ int fd = root < 0 ? -1 : (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof(how));
 	if (fd < 0)
-		return berr_sys(err, errno, "--mount: source %s in the build context", rel);
+		return berr_sys(err, errno, "--mount: source %s in %s", rel, dir);
 	char proc[64], real[PATH_MAX];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(proc, real, sizeof(real) - 1);
@@ -837,7 +904,72 @@ static int context_path(struct build *b, const char *rel, char **out, struct ber
 	return 0;
 }
 
-static int one_mount(struct build *b, struct run_mounts *rm, char *spec, struct berr **err)
+/* An overlay of dirs (top first) at target, inside the step's container:
+ * read-only, or with an upper directory of the build's that goes with it. */
+static int overlay_mount(struct build *b, struct run_mounts *rm, char *const *dirs, const char *target, bool rw,
+			 struct berr **err)
+{
+	struct buf o = {0};
+	buf_puts(&o, "lowerdir=");
+	for (size_t i = 0; dirs[i]; i++) {
+		if (strpbrk(dirs[i], ",:"))
+			return buf_free(&o), berr_set(err, EINVAL, "--mount: %s has a ',' or ':', which an overlay cannot name",
+						     dirs[i]);
+		buf_printf(&o, "%s%s", i ? ":" : "", dirs[i]);
+	}
+	if (rw) {
+		_cleanup_free_ char *scratch = step_dir(b);
+		_cleanup_free_ char *up = xasprintf("%s/upper", scratch);
+		_cleanup_free_ char *wk = xasprintf("%s/work", scratch);
+		int r = fs_mkdir_p(up, 0755, err);
+		if (r == 0)
+			r = fs_mkdir_p(wk, 0700, err);
+		if (r < 0)
+			return buf_free(&o), r;
+		buf_printf(&o, ",upperdir=%s,workdir=%s", up, wk);
+	} else {
+		buf_puts(&o, ",ro");
+	}
+	mount_add(rm, "overlay", target, "overlay", o.s, false);
+	buf_free(&o);
+	return 0;
+}
+
+/* type=bind: source (default: the root) of the build context, a stage, a
+ * named context or an image (from=); read-only, or rw with the writes
+ * thrown away after the step, as BuildKit does. */
+static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const struct mount_fields *f,
+		      struct berr **err)
+{
+	struct bsource src;
+	int r = source_of(b, si, f->from, &src, err);
+	if (r < 0)
+		return r;
+	const char *s = f->source ? f->source : "";
+	while (*s == '/')
+		s++;
+	_cleanup_free_ char *rel = path_clean(s[0] ? s : ".");
+	char **dirs = NULL;
+	bool file = false;
+	if (src.dir) {
+		dirs = xcalloc(2, sizeof(char *));
+		r = path_in(src.dir, streq(rel, ".") ? "" : rel, &dirs[0], err);
+		file = r == 0 && !fs_is_dir(dirs[0]);
+	} else if (blayer_subdirs(src.layers, rel, &dirs, &file) < 0) {
+		r = berr_set(err, ENOENT, "--mount: source %s is not in %s", f->source ? f->source : "/", f->from);
+	}
+	if (r == 0 && file && f->rw)
+		r = berr_set(err, ENOTSUP, "--mount: rw of a single file (%s) is not supported by berth", rel);
+	else if (r == 0 && (file || (!f->rw && strv_len(dirs) == 1)))
+		mount_add(rm, dirs[0], f->target, "bind", "ro", file);
+	else if (r == 0)
+		r = overlay_mount(b, rm, dirs, f->target, f->rw, err);
+	strv_free(dirs);
+	bsource_free(&src);
+	return r;
+}
+
+static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *spec, struct berr **err)
 {
 	struct mount_fields f;
 	int r = mount_fields(spec, &f, err);
@@ -866,29 +998,14 @@ static int one_mount(struct build *b, struct run_mounts *rm, char *spec, struct 
 			mount_add(rm, path, target, "bind", "ro", true);
 		return 0;
 	}
-	if (streq(f.type, "bind")) {
-		if (f.from)
-			return berr_set(err, ENOTSUP, "--mount: type=bind,from=%s is not supported yet by berth", f.from);
-		if (f.rw)
-			return berr_set(err, ENOTSUP, "--mount: type=bind,rw is not supported yet by berth (it mounts "
-						      "the context read-only)");
-		_cleanup_free_ char *rel = NULL;
-		const char *s = f.source ? f.source : "";
-		while (*s == '/')
-			s++;
-		rel = path_clean(s[0] ? s : ".");
-		_cleanup_free_ char *real = NULL;
-		r = context_path(b, streq(rel, ".") ? "" : rel, &real, err);
-		if (r == 0)
-			mount_add(rm, real, f.target, "bind", "ro", !fs_is_dir(real));
-		return r;
-	}
+	if (streq(f.type, "bind"))
+		return bind_mount(b, si, rm, &f, err);
 	return berr_set(err, ENOTSUP, "--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)",
 			f.type);
 }
 
-static int run_flags(struct build *b, struct sstate *ss, const struct df_instr *ins, struct run_mounts *rm,
-		     const char **network, struct berr **err)
+static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
+		     struct run_mounts *rm, const char **network, struct berr **err)
 {
 	rm->stubs = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; ins->flags[i]; i++) {
@@ -899,7 +1016,7 @@ static int run_flags(struct build *b, struct sstate *ss, const struct df_instr *
 		if (r < 0)
 			return r;
 		if (startswith(fl, "--mount=")) {
-			r = one_mount(b, rm, v, err);
+			r = one_mount(b, si, rm, v, err);
 		} else if (startswith(fl, "--network=")) {
 			if (!streq(v, "default") && !streq(v, "none") && !streq(v, "host"))
 				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);
@@ -971,12 +1088,12 @@ static int run_failed(struct build *b, const struct df_instr *ins, const char *s
 	return r;
 }
 
-static int step_run(struct build *b, struct sstate *ss, const struct df_instr *ins, const char *step,
+static int step_run(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
 		    struct berr **err)
 {
 	struct run_mounts rm = {0};
 	const char *network = b->o->network && b->o->network[0] ? b->o->network : "default";
-	int r = run_flags(b, ss, ins, &rm, &network, err);
+	int r = run_flags(b, si, ss, ins, &rm, &network, err);
 	_cleanup_(strv_freep) char **argv = run_argv(ss, ins);
 	_cleanup_(strv_freep) char **env = bstage_run_env(&ss->s);
 	_cleanup_(strv_freep) char **lower = lower_of(b, ss);
@@ -1050,7 +1167,7 @@ static int run_instr(struct build *b, size_t si, struct sstate *ss, const struct
 {
 	int r;
 	if (streq(ins->cmd, "RUN"))
-		r = step_run(b, ss, ins, step, err);
+		r = step_run(b, si, ss, ins, step, err);
 	else if (streq(ins->cmd, "COPY") || streq(ins->cmd, "ADD"))
 		r = step_copy(b, si, ss, ins, step, err);
 	else if (streq(ins->cmd, "WORKDIR"))
@@ -1116,10 +1233,16 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 		ss->s.history = json_array();
 		ss->s.layers = json_array();
 		key_next(ss->key, "scratch", "");
+	} else if (named_context(b, sg->base) && !startswith(named_context(b, sg->base), "docker-image://")) {
+		r = berr_set(err, ENOTSUP, "%s is a named context of a directory; berth builds FROM images and stages "
+					   "only (give it as docker-image://REF)",
+			     sg->base);
 	} else {
+		const char *named = named_context(b, sg->base);
+		const char *ref = named ? named + 15 : sg->base;
 		_cleanup_free_ char *id = NULL;
-		r = base_image(b, sg->base, &id, err);
-		int v = r == 0 ? vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, sg->base) : 0;
+		r = base_image(b, ref, &id, err);
+		int v = r == 0 ? vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, ref) : 0;
 		if (r == 0)
 			r = from_image(b, ss, id, err);
 		if (r == 0)

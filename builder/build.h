@@ -24,6 +24,7 @@ struct build_opts {
 	const char *network; /* RUN's default: "default", "none", "host" */
 	char **hosts;	     /* extra_hosts: "NAME=ADDRESS" or "NAME:ADDRESS" */
 	char **secrets;	     /* ID=PATH, for RUN --mount=type=secret */
+	char **contexts;     /* named contexts, NAME=DIR or NAME=docker-image://REF */
 	const char *title;   /* a service's name, before its progress lines */
 	FILE *out;	     /* progress; NULL: stderr */
 };

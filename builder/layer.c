@@ -58,6 +58,61 @@ int blayer_lstat(char *const *layers, const char *path, struct stat *st)
 	return -ENOENT;
 }
 
+/* Layer l's part in path: 1 it has path (a directory, *opaque when it hides
+ * what is below; or a file, *file), 0 it has none, -1 it hides path. */
+static int layer_part(const char *l, const char *path, bool *opaque, bool *file)
+{
+	struct buf cur = {0};
+	buf_puts(&cur, l);
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	int r = 1;
+	*opaque = *file = false;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		buf_printf(&cur, "/%s", c);
+		bool last = !save || !*save;
+		struct stat st;
+		if (lstat(cur.s, &st) < 0) {
+			r = *opaque ? -1 : 0; /* an opaque directory above it hides the layers below */
+			break;
+		}
+		if (is_whiteout(&st) || (!last && !S_ISDIR(st.st_mode))) {
+			r = -1;
+			break;
+		}
+		*opaque |= S_ISDIR(st.st_mode) && is_opaque(cur.s);
+		*file = last && !S_ISDIR(st.st_mode);
+	}
+	buf_free(&cur);
+	return r;
+}
+
+int blayer_subdirs(char *const *layers, const char *path, char ***out, bool *file)
+{
+	*out = xcalloc(1, sizeof(char *));
+	*file = false;
+	_cleanup_free_ char *rel = path_clean(path[0] == '/' ? path + 1 : path);
+	bool root = !rel[0] || streq(rel, ".");
+	for (size_t l = 0; layers && layers[l]; l++) {
+		bool opaque = false, is_file = false;
+		int part = root ? 1 : layer_part(layers[l], rel, &opaque, &is_file);
+		if (part < 0)
+			break;
+		if (part == 0)
+			continue;
+		if (is_file && (*out)[0])
+			break; /* a directory above hides it */
+		strv_push(out, root ? xstrdup(layers[l]) : xasprintf("%s/%s", layers[l], rel));
+		if (is_file) {
+			*file = true;
+			break;
+		}
+		if (opaque)
+			break;
+	}
+	return (*out)[0] ? 0 : -ENOENT;
+}
+
 static bool dir_empty(const char *path)
 {
 	DIR *d = opendir(path);

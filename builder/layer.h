@@ -26,6 +26,12 @@ int blayer_commit(struct store *st, const char *upper, struct blayer *out, bool 
  * directories are not followed. 0, or -ENOENT. */
 int blayer_lstat(char *const *layers, const char *path, struct stat *st);
 
+/* The directories that make up path in the image of layers (top first),
+ * for an overlay of just that part: each layer's path/ that is not hidden
+ * by a whiteout or an opaque directory above it. A path that is a file
+ * gives the one file (*file set). -ENOENT when the image has no path. */
+int blayer_subdirs(char *const *layers, const char *path, char ***out, bool *file);
+
 /* Removes from upper the mount points a step's container made there
  * (stubs: paths from the root) when they are still empty and the image
  * has no such path, and the directories made only to hold them. */

@@ -6,6 +6,7 @@
 
 #include "../builder/build.h"
 #include "../images/push.h"
+#include "../lib/fs.h"
 #include "../orchestrator/check.h"
 #include "../orchestrator/node.h"
 #include "../lib/util.h"
@@ -51,6 +52,7 @@ int cmd_image_build(int argc, char **argv)
 {
 	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
 	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
+	char **contexts = NULL;
 	const char *file = NULL, *target = NULL, *network = NULL;
 	const struct flag flags[] = {
 		{"tag", 't', FLAG_LIST, &tags, "NAME[:TAG]", "Name the image; repeatable"},
@@ -61,6 +63,7 @@ int cmd_image_build(int argc, char **argv)
 		{"network", 0, FLAG_STR, &network, "MODE", "RUN steps' network: default, none or host"},
 		{"add-host", 0, FLAG_LIST, &hosts, "NAME:ADDRESS", "Add a line to RUN steps' /etc/hosts"},
 		{"secret", 0, FLAG_LIST, &secrets, "id=ID,src=PATH", "A secret for RUN --mount=type=secret"},
+		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF", "A named context; repeatable"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
@@ -70,7 +73,7 @@ int cmd_image_build(int argc, char **argv)
 	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
-	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts;
+	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
 	if (rc >= 0)
 		return rc;
 	if (strv_len(p) != 1)
@@ -93,7 +96,17 @@ int cmd_image_build(int argc, char **argv)
 			return usage_error("image build", "--secret takes id=ID,src=PATH");
 		strv_push(&sec, xasprintf("%s=%s", id, src));
 	}
+	/* a named context's directory, absolute */
+	_cleanup_(strv_freep) char **ctx = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; c && c[i]; i++) {
+		char *eq = strchr(c[i], '=');
+		if (!eq || eq == c[i])
+			return usage_error("image build", "--build-context takes NAME=DIR or NAME=docker-image://REF");
+		_cleanup_free_ char *dir = strstr(eq + 1, "://") ? NULL : path_absolute(eq + 1);
+		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
+	}
 	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
+			       .contexts = ctx,
 			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;

@@ -114,7 +114,7 @@ static const struct keyrule rules[] = {
 	{"provenance", 2, "berth writes no attestations"},
 	{"sbom", 2, "berth writes no attestations"},
 	{"ssh", 1, "SSH agent forwarding into RUN is not implemented; use a secret instead"},
-	{"additional_contexts", 1, "only the build context is available to COPY"},
+	{"additional_contexts", 0, NULL},
 	{"privileged", 1, "build steps always run unprivileged"},
 	{"entitlements", 1, "build steps always run unprivileged"},
 };
@@ -155,15 +155,71 @@ static int check_values(const struct node *b, const char *service, const char *p
 	return 0;
 }
 
-static int build_one(const struct project *p, const char *root, const char *service, struct svcbuild_opts *o,
-		     struct berr **err)
+struct run {
+	const struct project *p;
+	const char *root;
+	struct svcbuild_opts *o;
+	struct store *st;
+	char **done, **doing; /* services built (or found) in this run, and those being built */
+};
+
+static int build_service(struct run *x, const char *name, struct berr **err);
+
+/* additional_contexts, as NAME=VALUE: a directory (relative to the
+ * project directory), docker-image://REF, or service:NAME, the image
+ * built for that service (built first). */
+static int named_contexts(struct run *x, const char *service, const struct node *ac, char ***out,
+			  struct berr **err)
 {
+	*out = xcalloc(1, sizeof(char *));
+	_cleanup_(strv_freep) char **kv = ac && ac->kind == NODE_MAP ? node_kv(ac) : seq_strs(ac);
+	for (size_t i = 0; kv[i]; i++) {
+		char *eq = strchr(kv[i], '=');
+		if (!eq || eq == kv[i])
+			return node_err(err, ac, "service %s: build.additional_contexts: \"%s\" is not NAME=VALUE", service,
+					kv[i]);
+		*eq = '\0';
+		const char *v = eq + 1;
+		if (startswith(v, "service:")) {
+			if (!project_service(x->p, v + 8))
+				return node_err(err, ac, "service %s: build.additional_contexts: %s names no service",
+						service, v);
+			int r = build_service(x, v + 8, err);
+			if (r < 0)
+				return r;
+			_cleanup_free_ char *image = svcbuild_image(x->p, v + 8);
+			strv_push(out, xasprintf("%s=docker-image://%s", kv[i], image));
+		} else if (startswith(v, "docker-image://")) {
+			strv_push(out, xasprintf("%s=%s", kv[i], v));
+		} else if (strstr(v, "://") || startswith(v, "git@")) {
+			return node_err(err, ac, "service %s: build.additional_contexts: %s: berth takes directories, "
+						 "docker-image:// and service: contexts only",
+					service, v);
+		} else {
+			_cleanup_free_ char *dir = path_join(x->p->workdir, v);
+			if (!fs_is_dir(dir))
+				return node_err(err, ac, "service %s: build.additional_contexts: %s is not a directory",
+						service, dir);
+			strv_push(out, xasprintf("%s=%s", kv[i], dir));
+		}
+	}
+	return 0;
+}
+
+static int build_one(struct run *x, const char *service, struct berr **err)
+{
+	const struct project *p = x->p;
+	const char *root = x->root;
+	struct svcbuild_opts *o = x->o;
 	struct node *svc = project_service(p, service);
 	struct node *b = node_map_get(svc, "build");
+	_cleanup_(strv_freep) char **contexts = NULL;
 	int r = check_keys(b, service, err);
 	_cleanup_free_ char *platform = platform_host();
 	if (r == 0)
 		r = check_values(b, service, platform, err);
+	if (r == 0)
+		r = named_contexts(x, service, node_map_get(b, "additional_contexts"), &contexts, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *image = svcbuild_image(p, service);
@@ -202,6 +258,7 @@ static int build_one(const struct project *p, const char *root, const char *serv
 				.network = node_str(node_map_get(b, "network")),
 				.hosts = hosts,
 				.secrets = secrets,
+				.contexts = contexts,
 				.title = service,
 				.out = o->out};
 	if (r == 0 && o->check)
@@ -217,37 +274,53 @@ static int build_one(const struct project *p, const char *root, const char *serv
 	return 0;
 }
 
+/* One service, once per run: built when asked to, when its pull_policy
+ * is build, or when its image is missing. */
+static int build_service(struct run *x, const char *name, struct berr **err)
+{
+	if (strv_contains(x->doing, name))
+		return berr_set(err, ELOOP, "service %s: build.additional_contexts: its images need each other", name);
+	if (strv_contains(x->done, name))
+		return 0;
+	struct node *pp_node = node_map_get(project_service(x->p, name), "pull_policy");
+	const char *pp = node_str(pp_node);
+	if (streq(pp, "build") && !svcbuild_has(x->p, name))
+		return node_err(err, pp_node, "service %s: pull_policy: build, but it has no build section to build its "
+					      "image from",
+				name);
+	strv_push(&x->done, xstrdup(name));
+	if (!svcbuild_has(x->p, name))
+		return 0;
+	bool want = x->o->always || x->o->check || streq(pp, "build");
+	if (!want) {
+		_cleanup_free_ char *image = svcbuild_image(x->p, name);
+		char *id = NULL;
+		int r = x->st ? 0 : store_open(x->root, false, &x->st, err);
+		if (r < 0)
+			return r;
+		want = store_resolve(x->st, image, &id, NULL) < 0;
+		free(id);
+	}
+	if (!want)
+		return 0;
+	strv_push(&x->doing, xstrdup(name));
+	int r = build_one(x, name, err);
+	free(x->doing[strv_len(x->doing) - 1]);
+	x->doing[strv_len(x->doing) - 1] = NULL;
+	return r;
+}
+
 int svcbuild_run(const struct project *p, const char *root, char *const *services, struct svcbuild_opts *o,
 		 struct berr **err)
 {
-	struct store *st = NULL;
+	struct run x = {.p = p, .root = root, .o = o, .done = xcalloc(1, sizeof(char *)),
+			.doing = xcalloc(1, sizeof(char *))};
 	int r = 0;
-	for (size_t i = 0; r == 0 && p->order[i]; i++) {
-		const char *name = p->order[i];
-		struct node *pp_node = node_map_get(project_service(p, name), "pull_policy");
-		const char *pp = node_str(pp_node);
-		if (services && !strv_contains(services, name))
-			continue;
-		if (streq(pp, "build") && !svcbuild_has(p, name)) {
-			r = node_err(err, pp_node, "service %s: pull_policy: build, but it has no build section to build "
-						   "its image from",
-				     name);
-			break;
-		}
-		if (!svcbuild_has(p, name))
-			continue;
-		bool want = o->always || o->check || streq(pp, "build");
-		if (!want) {
-			_cleanup_free_ char *image = svcbuild_image(p, name);
-			char *id = NULL;
-			if (!st && (r = store_open(root, false, &st, err)) < 0)
-				break;
-			want = store_resolve(st, image, &id, NULL) < 0;
-			free(id);
-		}
-		if (want)
-			r = build_one(p, root, name, o, err);
-	}
-	store_close(st);
+	for (size_t i = 0; r == 0 && p->order[i]; i++)
+		if (!services || strv_contains(services, p->order[i]))
+			r = build_service(&x, p->order[i], err);
+	store_close(x.st);
+	strv_free(x.done);
+	strv_free(x.doing);
 	return r;
 }

@@ -128,6 +128,20 @@ expect "COPY <<EOF writes the file" 0 '^name = app$' in_image vars 'cat /etc/app
 expect "COPY with two heredocs writes both into the directory" 0 '^first second$' in_image vars 'echo $(cat /docs/one /docs/two)'
 
 # --- the cache ---
+# how the last build's step whose line has TEXT ended: DONE, CACHED or ERROR
+# (stages built side by side interleave their lines; a step's own are #N)
+step_end() {
+	local n
+	n=$(grep -F "$1" "$WORK/err" | grep -Eo '^#[0-9]+' | head -1)
+	grep -E "^$n (DONE|CACHED|ERROR)" "$WORK/err" | head -1 | awk '{print $2}'
+}
+# ended TEXT HOW [TEXT HOW...]: each of those steps ended so
+ended() {
+	while [ $# -ge 2 ]; do
+		[ "$(step_end "$1")" = "$2" ] || return 1
+		shift 2
+	done
+}
 run "$BERTH" image build -t vars vars
 first_id=$("$BERTH" image build -q -t vars vars)
 run "$BERTH" image build -t vars vars
@@ -136,10 +150,10 @@ check "... and gives the same image" test "$("$BERTH" image build -q -t vars var
 echo more >ms/src/main.txt
 run "$BERTH" image build -t ms ms
 check "a changed file reruns its COPY and what follows, not what comes before" \
-	sh -c "grep -A1 'COPY \. /ctx/' '$WORK/err' | grep -q DONE && grep -A1 'RUN mkdir -p /out' '$WORK/err' | grep -q CACHED && grep -A2 'RUN echo \"layer' '$WORK/err' | grep -q DONE"
+	ended 'COPY . /ctx/' DONE 'RUN mkdir -p /out' CACHED 'RUN echo "layer' DONE
 echo another >ms/logs/a.log
 run "$BERTH" image build -t ms ms
-check "a change to an ignored file changes nothing" sh -c "grep -A1 'COPY \. /ctx/' '$WORK/err' | grep -q CACHED"
+check "a change to an ignored file changes nothing" ended 'COPY . /ctx/' CACHED
 run "$BERTH" image build --no-cache -t vars vars
 check "--no-cache runs every step again" sh -c "! grep -q CACHED '$WORK/err' && [ \$(grep -c '^#[0-9]* DONE' '$WORK/err') -ge 9 ]"
 
@@ -199,6 +213,65 @@ expect "ONBUILD triggers run in a build FROM that image" 0 'triggered' "$BERTH" 
 expect "... COPY among them, from the child's context" 0 '^marked$' in_image child 'cat /marker.txt'
 printf 'FROM busybox\nCOPY http://127.0.0.1:%s/served.txt /x\n' "$HTTP" >child/Dockerfile
 expect "COPY refuses a URL" 1 'COPY: http://127.0.0.1:[0-9]+/served.txt: COPY cannot take a URL; use ADD' "$BERTH" image build child
+
+# --- bind mounts from stages and images, rw binds, named contexts ---
+mkdir -p binds extra
+echo from-extra >extra/extra.txt
+echo ctx-file >binds/ctx.txt
+cat >binds/Dockerfile <<'DF'
+FROM busybox AS tools
+RUN mkdir -p /out && echo one >/out/one.txt
+RUN echo two >/out/two.txt && rm /out/one.txt
+FROM busybox
+RUN --mount=type=bind,from=tools,source=/out,target=/t ls /t | tr '\n' ' ' >/from-stage.txt
+RUN --mount=type=bind,from=busybox,source=/bin,target=/b test -e /b/busybox && echo image-bin >/from-image.txt
+RUN --mount=type=bind,rw,target=/ctx echo scribble >/ctx/ctx.txt && cat /ctx/ctx.txt >/rw.txt
+RUN --mount=type=bind,target=/ctx cat /ctx/ctx.txt >/after.txt
+RUN --mount=type=bind,from=extra,target=/e cat /e/extra.txt >/named.txt
+COPY --from=extra extra.txt /copied-extra.txt
+COPY --from=base /bin/busybox /copied-busybox
+DF
+expect "bind mounts from a stage, an image and named contexts build" 0 'naming to' \
+	"$BERTH" image build --build-context extra=./extra --build-context base=docker-image://busybox:latest -t binds binds
+expect "a stage's directory is its merged view (a deletion in a later layer included)" 0 '^two.txt $' \
+	in_image binds 'cat /from-stage.txt'
+expect "an image's directory is mounted" 0 '^image-bin$' in_image binds 'cat /from-image.txt'
+expect "an rw bind takes writes during its step" 0 '^scribble$' in_image binds 'cat /rw.txt'
+check "... and throws them away: the context is unchanged" test "$(cat binds/ctx.txt)" = ctx-file
+expect "... also for the next step" 0 '^ctx-file$' in_image binds 'cat /after.txt'
+expect "a named context of a directory mounts and copies" 0 '^from-extra from-extra$' \
+	in_image binds 'echo $(cat /named.txt /copied-extra.txt)'
+expect "a docker-image:// named context is copied from" 0 '^yes$' in_image binds 'test -x /copied-busybox && echo yes'
+printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/nope,target=/n true\n' >binds/Dockerfile
+expect "a bind source that is not there is named" 1 'Dockerfile:2: RUN: --mount: source /nope is not in busybox' "$BERTH" image build binds
+mkdir -p svcs
+printf 'FROM busybox\nRUN echo base-layer >/base.txt\n' >svcs/Dockerfile.base
+printf 'FROM base\nRUN cat /base.txt >/seen.txt\n' >svcs/Dockerfile.app
+cat >svcs/compose.yaml <<'YAML'
+services:
+  app:
+    build:
+      context: .
+      dockerfile: Dockerfile.app
+      additional_contexts:
+        base: service:base
+  base:
+    build:
+      context: .
+      dockerfile: Dockerfile.base
+YAML
+expect "build.additional_contexts service: builds that service first and uses its image" 0 'naming to docker.io/library/svcs-app' \
+	"$BERTH" -f svcs/compose.yaml -p svcs build app
+expect "... as the base" 0 '^base-layer$' in_image svcs-app 'cat /seen.txt'
+cat >svcs/compose.yaml <<'YAML'
+services:
+  a:
+    build: {context: ., dockerfile: Dockerfile.app, additional_contexts: {base: "service:b"}}
+  b:
+    build: {context: ., dockerfile: Dockerfile.app, additional_contexts: {base: "service:a"}}
+YAML
+expect "services whose images need each other are refused" 1 'their images need each other|its images need each other' \
+	"$BERTH" -f svcs/compose.yaml -p svcs build
 
 # --- compose: build:, up building what is missing, the image in its containers ---
 mkdir -p web
