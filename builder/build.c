@@ -1064,6 +1064,26 @@ static char *run_by(char *const *argv)
 	return buf_steal(&by);
 }
 
+/* --ulimit / build: ulimits, NAME=SOFT[:HARD], as RUN's limits. */
+static int run_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, struct berr **err)
+{
+	*n = strv_len(ulimits);
+	*out = xcalloc(*n + 1, sizeof(**out));
+	for (size_t i = 0; i < *n; i++) {
+		const char *u = ulimits[i], *eq = strchr(u, '=');
+		char *end = NULL;
+		long long soft = eq ? strtoll(eq + 1, &end, 10) : -1, hard = soft;
+		if (end && *end == ':')
+			hard = strtoll(end + 1, &end, 10);
+		(*out)[i].name = eq ? xstrndup(u, (size_t)(eq - u)) : xstrdup(u);
+		if (!eq || eq == u || !end || *end || soft < 0 || hard < soft)
+			return berr_set(err, EINVAL, "ulimit %s: give NAME=SOFT[:HARD], soft not above hard", u);
+		(*out)[i].soft = soft;
+		(*out)[i].hard = hard;
+	}
+	return 0;
+}
+
 /* A RUN that failed, as BuildKit tells it: the step with its last lines
  * of output, the Dockerfile around its line, then the error (which
  * carries those lines itself when no progress was shown). */
@@ -1128,6 +1148,11 @@ static int step_run(struct build *b, size_t si, struct sstate *ss, const struct 
 			strv_push(&hosts, xasprintf("%s\t%.*s", h + k + 1, (int)k, h));
 	}
 	run.hosts = hosts;
+	run.shm_size = b->o->shm_size;
+	struct rlimit_spec *limits = NULL;
+	if (r == 0)
+		r = run_limits(b->o->ulimits, &limits, &run.nrlimits, err);
+	run.rlimits = limits;
 	int code = 0;
 	_cleanup_free_ char *upper = NULL;
 	b->cur_vertex = v;
@@ -1150,6 +1175,9 @@ static int step_run(struct build *b, size_t si, struct sstate *ss, const struct 
 		fs_remove_tree(upper, NULL);
 	}
 	run_mounts_free(&rm);
+	for (size_t i = 0; i < run.nrlimits; i++)
+		free(limits[i].name);
+	free(limits);
 	if (r == 0)
 		vdone(b, v, t0, false);
 	return r;

@@ -25,6 +25,8 @@ struct build_opts {
 	char **hosts;	     /* extra_hosts: "NAME=ADDRESS" or "NAME:ADDRESS" */
 	char **secrets;	     /* ID=PATH, for RUN --mount=type=secret */
 	char **contexts;     /* named contexts, NAME=DIR or NAME=docker-image://REF */
+	int64_t shm_size;    /* RUN's /dev/shm in bytes; 0: 64 MiB */
+	char **ulimits;	     /* RUN's limits: NAME=SOFT[:HARD] */
 	const char *title;   /* a service's name, before its progress lines */
 	FILE *out;	     /* progress; NULL: stderr */
 };

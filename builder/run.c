@@ -86,6 +86,11 @@ static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, 
 			       .stop_signal = SIGKILL,
 			       .stop_grace_ms = 0};
 	s->seccomp = xasprintf("%s/seccomp.bpf", dir);
+	s->shm_size = b->shm_size;
+	s->rlimits = xcalloc(b->nrlimits + 1, sizeof(*s->rlimits));
+	for (size_t i = 0; i < b->nrlimits; i++)
+		s->rlimits[s->nrlimits++] = (struct rlimit_spec){xstrdup(b->rlimits[i].name), b->rlimits[i].soft,
+								 b->rlimits[i].hard};
 	int r = image_user(s->layers, b->user ? b->user : "", &s->uid, &s->gid, &s->groups, &s->ngroups, err);
 	if (r < 0)
 		return berr_prefix(err, "USER %s: ", b->user ? b->user : "");

@@ -24,6 +24,8 @@ struct brun {
 	struct mount_spec *mounts;
 	size_t nmounts;
 	int64_t shm_size; /* 0: Docker's 64 MiB */
+	struct rlimit_spec *rlimits;
+	size_t nrlimits;
 	/* the command's output, as it comes */
 	void (*output)(void *data, const char *text, size_t len);
 	void *data;

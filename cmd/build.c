@@ -7,6 +7,7 @@
 #include "../builder/build.h"
 #include "../images/push.h"
 #include "../lib/fs.h"
+#include "../orchestrator/units.h"
 #include "../orchestrator/check.h"
 #include "../orchestrator/node.h"
 #include "../lib/util.h"
@@ -52,7 +53,8 @@ int cmd_image_build(int argc, char **argv)
 {
 	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
 	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
-	char **contexts = NULL;
+	char **contexts = NULL, **ulimits = NULL;
+	const char *shm = NULL;
 	const char *file = NULL, *target = NULL, *network = NULL;
 	const struct flag flags[] = {
 		{"tag", 't', FLAG_LIST, &tags, "NAME[:TAG]", "Name the image; repeatable"},
@@ -64,6 +66,8 @@ int cmd_image_build(int argc, char **argv)
 		{"add-host", 0, FLAG_LIST, &hosts, "NAME:ADDRESS", "Add a line to RUN steps' /etc/hosts"},
 		{"secret", 0, FLAG_LIST, &secrets, "id=ID,src=PATH", "A secret for RUN --mount=type=secret"},
 		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF", "A named context; repeatable"},
+		{"shm-size", 0, FLAG_STR, &shm, "SIZE", "RUN steps' /dev/shm (default 64m)"},
+		{"ulimit", 0, FLAG_LIST, &ulimits, "NAME=SOFT[:HARD]", "A limit of RUN steps; repeatable"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
@@ -74,6 +78,10 @@ int cmd_image_build(int argc, char **argv)
 			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
+	_cleanup_(strv_freep) char **u = ulimits;
+	long long shm_bytes = 0;
+	if (rc < 0 && shm && (bytes_parse(shm, &shm_bytes) < 0 || shm_bytes <= 0))
+		rc = usage_error("image build", "--shm-size takes a size, like 128m");
 	if (rc >= 0)
 		return rc;
 	if (strv_len(p) != 1)
@@ -106,7 +114,7 @@ int cmd_image_build(int argc, char **argv)
 		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
 	}
 	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
-			       .contexts = ctx,
+			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u,
 			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;

@@ -990,6 +990,7 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_user(c, svc, s, err);
 	if (r == 0)
 		r = set_ulimits(svc, s);
+	s->shm_size = bytes_of(node_map_get(svc, "shm_size"));
 	if (r == 0)
 		r = check_limits(svc, c->service, err);
 	set_cgroup(svc, &s->cgroup);

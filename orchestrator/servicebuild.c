@@ -13,6 +13,7 @@
 #include "ctrspec.h"
 #include "env.h"
 #include "node.h"
+#include "units.h"
 
 char *svcbuild_image(const struct project *p, const char *service)
 {
@@ -86,6 +87,32 @@ static int build_secrets(const struct project *p, const char *service, const str
 	return 0;
 }
 
+/* build.ulimits as the builder takes them: NAME=SOFT:HARD. */
+static char **ulimit_strs(const struct node *u)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; u && u->kind == NODE_MAP && i < u->n; i++) {
+		long long soft = 0, hard = 0;
+		struct node *v = u->pairs[i].val;
+		if (v->kind == NODE_MAP) {
+			node_int(node_map_get(v, "soft"), &soft);
+			node_int(node_map_get(v, "hard"), &hard);
+		} else if (node_int(v, &soft) == 0) {
+			hard = soft;
+		}
+		strv_push(&out, xasprintf("%s=%lld:%lld", u->pairs[i].key, soft, hard));
+	}
+	return out;
+}
+
+static long long bytes_of(const struct node *n)
+{
+	long long b = 0;
+	if (n && node_int(n, &b) < 0 && node_str(n))
+		bytes_parse(n->str, &b);
+	return b;
+}
+
 struct keyrule {
 	const char *key;
 	int kind; /* 0 honoured, 1 refused, 2 no effect */
@@ -106,8 +133,8 @@ static const struct keyrule rules[] = {
 	{"pull", 0, NULL},
 	{"secrets", 0, NULL},
 	{"platforms", 0, NULL},
-	{"shm_size", 2, "berth's build containers have Docker's 64 MiB /dev/shm"},
-	{"ulimits", 2, "berth's build containers keep berth's own limits"},
+	{"shm_size", 0, NULL},
+	{"ulimits", 0, NULL},
 	{"cache_from", 2, "berth keeps its own build cache, which every build uses"},
 	{"cache_to", 2, "berth keeps its own build cache"},
 	{"isolation", 2, "it is for Windows containers"},
@@ -235,6 +262,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 	strv_push(&tags, xstrdup(image));
 	_cleanup_(strv_freep) char **labels = map_kv(node_map_get(b, "labels"));
 	_cleanup_(strv_freep) char **hosts = seq_strs(node_map_get(b, "extra_hosts"));
+	_cleanup_(strv_freep) char **ulimits = ulimit_strs(node_map_get(b, "ulimits"));
 	_cleanup_(strv_freep) char **secrets = NULL;
 	_cleanup_free_ char *sdir = xasprintf("%s/build/secrets-%d", root, (int)getpid());
 	r = build_secrets(p, service, node_map_get(b, "secrets"), sdir, &secrets, err);
@@ -259,6 +287,8 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 				.hosts = hosts,
 				.secrets = secrets,
 				.contexts = contexts,
+				.shm_size = bytes_of(node_map_get(b, "shm_size")),
+				.ulimits = ulimits,
 				.title = service,
 				.out = o->out};
 	if (r == 0 && o->check)

@@ -208,9 +208,10 @@ static int make_dev(int root, const struct ctr_spec *s, struct berr **err)
 	if (r == 0)
 		r = mount_at(root, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 			     "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
+	char shm[64];
+	snprintf(shm, sizeof(shm), "mode=1777,size=%lld", s->shm_size > 0 ? (long long)s->shm_size : 64LL << 20);
 	if (r == 0)
-		r = mount_at(root, "/dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			     "mode=1777,size=65536k", err);
+		r = mount_at(root, "/dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, err);
 	if (r == 0)
 		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 	return r;

@@ -90,6 +90,7 @@ struct ctr_spec {
 	int restart_max; /* on-failure:N; 0 = unlimited */
 	int stop_signal;
 	int64_t stop_grace_ms;
+	int64_t shm_size;     /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
 	int64_t log_max_size; /* bytes; 0 = no rotation */
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */

@@ -167,9 +167,12 @@ RUN --mount=type=secret,id=token cp /run/secrets/token /tmp/seen && wc -c </run/
 RUN --mount=type=secret,id=token,target=/etc/tok,required=true grep -q s3cr3t /etc/tok && echo found >/found.txt
 RUN --mount=type=tmpfs,target=/scratch echo tmp >/scratch/x && test "$(cat /scratch/x)" = tmp
 RUN --network=none ls /sys/class/net | tr '\n' ' ' >/net-none.txt
+RUN echo $(df -k /dev/shm | tail -1 | awk '{print $2}') $(ulimit -n) >/limits.txt
 RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt
 DF
-expect "cache and secret mounts build" 0 'naming to' "$BERTH" image build --secret id=token,src="$WORK/token.txt" -t mounts mounts
+expect "cache and secret mounts build" 0 'naming to' \
+	"$BERTH" image build --secret id=token,src="$WORK/token.txt" --shm-size 96m --ulimit nofile=1234:2048 -t mounts mounts
+expect "--shm-size and --ulimit reach RUN" 0 '^98304 1234$' in_image mounts 'cat /limits.txt'
 expect "a cache mount starts empty" 0 '^1$' in_image mounts 'cat /runs.txt'
 expect "a secret is readable during its step" 0 '^13 found$' in_image mounts 'echo $(cat /secret-size.txt /found.txt)'
 expect "the cache and secret mount points are not in the image" 0 '^clean$' \
@@ -179,6 +182,7 @@ expect "--network=none gives RUN only loopback" 0 '^lo $' in_image mounts 'cat /
 expect "RUN has the build network by default" 0 '^eth0 lo $' in_image mounts 'cat /net-default.txt'
 expect "the cache mount keeps its files across builds" 0 'naming to' \
 	"$BERTH" image build --no-cache --secret id=token,src="$WORK/token.txt" -t mounts mounts
+expect "without them, RUN has Docker's 64 MiB /dev/shm" 0 '^65536 ' in_image mounts 'cat /limits.txt'
 expect "... the second build saw the first one's" 0 '^2$' in_image mounts 'cat /runs.txt'
 mkdir -p needs
 printf 'FROM busybox\nRUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n' >needs/Dockerfile
@@ -278,7 +282,7 @@ mkdir -p web
 cat >web/Dockerfile <<'DF'
 FROM busybox
 ARG GREETING=hello
-RUN mkdir -p /srv/www && echo "$GREETING from the build" >/srv/www/index.html && chown -R 1000:1000 /srv/www
+RUN mkdir -p /srv/www && echo "$GREETING from the build" >/srv/www/index.html && chown -R 1000:1000 /srv/www && echo $(df -k /dev/shm | tail -1 | awk '{print $2}') $(ulimit -n) >/limits.txt
 WORKDIR /srv/www
 USER 1000
 EXPOSE 8080/tcp
@@ -296,16 +300,25 @@ services:
         GREETING: bonjour
       labels:
         org.example.role: frontend
+      shm_size: 80m
+      ulimits:
+        nofile: {soft: 3000, hard: 4000}
   tool:
     build: ./web
     image: example/tool:1
     command: ["exit 0"]
+  tool-shm:
+    image: busybox
+    shm_size: 48m
+    command: sleep 1000
 YAML
 expect "up builds the missing images and starts them" 0 "Container ${proj}-web-1 +Started" "$BERTH" up -d
 check "the build went to stderr with its steps" grep -q '\[web 3/10\] RUN mkdir' "$WORK/err"
 expect "a build-only service's image is named <project>-<service>" 0 "^${proj}-web +latest" "$BERTH" images
 expect "a service with image: gets that name" 0 '^example/tool +1 ' "$BERTH" images
 expect "the build's args reached RUN" 0 '^bonjour from the build$' "$BERTH" exec web cat /srv/www/index.html
+expect "build.shm_size and build.ulimits reached RUN" 0 '^81920 3000$' "$BERTH" exec web cat /limits.txt
+expect "a service's shm_size sizes its /dev/shm" 0 '^49152$' "$BERTH" exec tool-shm sh -c "df -k /dev/shm | tail -1 | awk '{print \$2}'"
 expect "USER is the container's user" 0 '^1000$' "$BERTH" exec web id -u
 expect "WORKDIR is its working directory" 0 '^/srv/www$' "$BERTH" exec web pwd
 check "ENTRYPOINT and CMD run it" wait_until 10 sh -c "'$BERTH' logs web | grep -q started"
@@ -344,9 +357,11 @@ expect "a missing Dockerfile is named" 1 'cannot read the Dockerfile: .*bad/Dock
 printf 'services:\n  s:\n    build:\n      context: .\n      ssh: [default]\n' >ssh.yaml
 expect "build.ssh is refused with the file and line" 1 'ssh.yaml:5:[0-9]+: service s: build.ssh is not supported' \
 	"$BERTH" -f ssh.yaml build
-printf 'services:\n  s:\n    build:\n      context: .\n      shm_size: 128m\n' >shm.yaml
+printf 'services:\n  s:\n    build:\n      context: .\n      cache_from: [example/cache:1]\n' >cf.yaml
 printf 'FROM busybox\n' >Dockerfile
-expect "build.shm_size warns that it has no effect" 0 'shm.yaml:5: service s: build.shm_size has no effect' "$BERTH" -f shm.yaml build
+expect "build.cache_from warns that it has no effect" 0 'cf.yaml:5: service s: build.cache_from has no effect' "$BERTH" -f cf.yaml build
+printf 'services:\n  s:\n    build:\n      context: .\n      frobnicate: yes\n' >unknown.yaml
+expect "an unknown build key is refused with its line" 1 'unknown.yaml:5:[0-9]+: ' "$BERTH" -f unknown.yaml build
 check "no build container is left after the failures" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
 
 # --- a build killed with kill -9 leaves nothing behind ---
