@@ -38,49 +38,12 @@
 #include "layer.h"
 #include "run.h"
 #include "stages.h"
-
-/* A stage while it is built: its config, its layers and its cache key. */
-struct sstate {
-	struct bstage s;
-	char key[65];
-	bool built;
-};
-
-struct build {
-	const struct build_opts *o;
-	struct store *st;
-	struct dockerfile df;
-	struct df_stage *stages;
-	size_t nstages;
-	struct ignore ig;
-	char *context; /* absolute */
-	struct sstate *ss;
-	char **lines;	 /* the Dockerfile's text, for what a failure shows */
-	char **meta;	 /* ARGs before FROM, and the platform's */
-	char **args;	 /* the platform's ARGs, then --build-arg over them */
-	char *platform;	 /* linux/amd64 */
-	char *created;
-	char *work;	 /* <root>/build/<pid>: scratch space, gone at the end */
-	char *empty;	 /* an empty directory: the lower layer of scratch */
-	int *vertex;	 /* shared with the processes that build stages side by side */
-	int nrun;
-	char *prefix;	 /* of the build's container names: build-<pid>- */
-	int64_t t0;
-	FILE *out;
-	bool used_network;
-	/* the current step, for RUN's output */
-	int cur_vertex;
-	int64_t cur_t0;
-	struct buf partial;
-	char *tail[10];
-	size_t ntail;
-};
+#include "step.h"
 
 /* --- progress, as BuildKit's plain output --- */
 
 /* One line, written at once: stages built side by side share the output. */
-static void say(struct build *b, const char *fmt, ...) _printf_(2, 3);
-static void say(struct build *b, const char *fmt, ...)
+void build_say(struct build *b, const char *fmt, ...)
 {
 	if (b->o->quiet)
 		return;
@@ -95,26 +58,25 @@ static void say(struct build *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int vstart(struct build *b, const char *fmt, ...) _printf_(2, 3);
-static int vstart(struct build *b, const char *fmt, ...)
+int build_vstart(struct build *b, const char *fmt, ...)
 {
 	int v = __atomic_add_fetch(b->vertex, 1, __ATOMIC_SEQ_CST);
 	va_list ap;
 	va_start(ap, fmt);
 	char *what = NULL;
 	if (vasprintf(&what, fmt, ap) >= 0)
-		say(b, "#%d %s\n", v, what);
+		build_say(b, "#%d %s\n", v, what);
 	free(what);
 	va_end(ap);
 	return v;
 }
 
-static void vdone(struct build *b, int v, int64_t t0, bool cached)
+void build_vdone(struct build *b, int v, int64_t t0, bool cached)
 {
 	if (cached)
-		say(b, "#%d CACHED\n\n", v);
+		build_say(b, "#%d CACHED\n\n", v);
 	else
-		say(b, "#%d DONE %.1fs\n\n", v, (double)(now_ms() - t0) / 1000.0);
+		build_say(b, "#%d DONE %.1fs\n\n", v, (double)(now_ms() - t0) / 1000.0);
 }
 
 static void tail_add(struct build *b, const char *line, size_t n)
@@ -130,10 +92,10 @@ static void tail_add(struct build *b, const char *line, size_t n)
 static void out_line(struct build *b, const char *line, size_t n)
 {
 	tail_add(b, line, n);
-	say(b, "#%d %.3f %.*s\n", b->cur_vertex, (double)(now_ms() - b->cur_t0) / 1000.0, (int)n, line);
+	build_say(b, "#%d %.3f %.*s\n", b->cur_vertex, (double)(now_ms() - b->cur_t0) / 1000.0, (int)n, line);
 }
 
-static void on_output(void *data, const char *text, size_t len)
+void build_output(void *data, const char *text, size_t len)
 {
 	struct build *b = data;
 	buf_add(&b->partial, text, len);
@@ -150,14 +112,14 @@ static void on_output(void *data, const char *text, size_t len)
 		fflush(b->out);
 }
 
-static void output_flush(struct build *b)
+void build_output_flush(struct build *b)
 {
 	if (b->partial.len)
 		out_line(b, b->partial.s, b->partial.len);
 	b->partial.len = 0;
 }
 
-static void tail_clear(struct build *b)
+void build_tail_clear(struct build *b)
 {
 	for (size_t i = 0; i < b->ntail; i++)
 		free(b->tail[i]);
@@ -168,7 +130,7 @@ static void tail_clear(struct build *b)
 
 static char *cache_path(struct build *b, const char *key) { return xasprintf("%s/buildcache/%s.json", b->st->dir, key); }
 
-static void key_next(char key[65], const char *prev, const char *text)
+void build_key(char key[65], const char *prev, const char *text)
 {
 	struct sha256 h;
 	sha256_begin(&h);
@@ -214,7 +176,7 @@ static void cache_put(struct build *b, const char *key, json_t *entry)
 
 /* --- stage state --- */
 
-static char **layer_dirs(struct build *b, json_t *layers)
+char **build_layer_dirs(struct build *b, json_t *layers)
 {
 	size_t n = json_array_size(layers);
 	char **dirs = xcalloc(n + 1, sizeof(char *));
@@ -225,15 +187,15 @@ static char **layer_dirs(struct build *b, json_t *layers)
 }
 
 /* The lower layers of a step: the stage's, or one empty directory. */
-static char **lower_of(struct build *b, struct sstate *ss)
+char **build_lower(struct build *b, struct sstate *ss)
 {
-	char **dirs = layer_dirs(b, ss->s.layers);
+	char **dirs = build_layer_dirs(b, ss->s.layers);
 	if (!dirs[0])
 		strv_push(&dirs, xstrdup(b->empty));
 	return dirs;
 }
 
-static void history_add(struct sstate *ss, const char *by, bool empty, const char *created)
+void build_history(struct sstate *ss, const char *by, bool empty, const char *created)
 {
 	json_t *h = json_pack("{s:s, s:s, s:s}", "created", created, "created_by", by, "comment",
 			      "buildkit.dockerfile.v0");
@@ -258,7 +220,7 @@ static int base_image(struct build *b, const char *name, char **id, struct berr 
 	if (!b->o->pull && store_resolve(b->st, name, id, NULL) == 0)
 		return 0;
 	struct pull_opts po = {.quiet = true, .out = b->out};
-	int v = vstart(b, "[internal] load metadata for %s", name);
+	int v = build_vstart(b, "[internal] load metadata for %s", name);
 	int64_t t0 = now_ms();
 	int r = image_pull(b->st, name, &po, id, err);
 	if (r < 0 && !b->o->pull)
@@ -270,7 +232,7 @@ static int base_image(struct build *b, const char *name, char **id, struct berr 
 		r = 0;
 	}
 	if (r == 0)
-		vdone(b, v, t0, false);
+		build_vdone(b, v, t0, false);
 	return r < 0 ? berr_prefix(err, "base image %s: ", name) : 0;
 }
 
@@ -293,7 +255,7 @@ static int from_image(struct build *b, struct sstate *ss, const char *id, struct
 			json_decref(ss->s.layers);
 			ss->s.layers = json_array();
 		}
-		key_next(ss->key, "image", id);
+		build_key(ss->key, "image", id);
 	}
 	json_decref(cfg);
 	json_decref(rec);
@@ -311,7 +273,7 @@ static void from_stage(struct sstate *ss, const struct sstate *base)
 
 /* --- steps that change files --- */
 
-static int step_commit(struct build *b, struct sstate *ss, const char *key, const char *upper, const char *by,
+int build_commit(struct build *b, struct sstate *ss, const char *key, const char *upper, const char *by,
 		       struct berr **err)
 {
 	struct blayer l;
@@ -322,14 +284,14 @@ static int step_commit(struct build *b, struct sstate *ss, const char *key, cons
 	json_t *layer = empty ? json_null() : json_pack("{s:s, s:s}", "digest", l.digest, "diff_id", l.diff_id);
 	if (!empty)
 		json_array_append(ss->s.layers, layer);
-	history_add(ss, by, empty, b->created);
+	build_history(ss, by, empty, b->created);
 	json_t *entry = json_pack("{s:o, s:s}", "layer", layer, "created", b->created);
 	cache_put(b, key, entry);
 	json_decref(entry);
 	return 0;
 }
 
-static bool step_cached(struct build *b, struct sstate *ss, const char *key, const char *by)
+bool build_cached(struct build *b, struct sstate *ss, const char *key, const char *by)
 {
 	json_t *c = cache_get(b, key);
 	if (!c)
@@ -341,14 +303,27 @@ static bool step_cached(struct build *b, struct sstate *ss, const char *key, con
 							      json_string_value(json_object_get(layer, "digest")),
 							      "diff_id",
 							      json_string_value(json_object_get(layer, "diff_id"))));
-	history_add(ss, by, empty, json_string_value(json_object_get(c, "created")) ?: b->created);
+	build_history(ss, by, empty, json_string_value(json_object_get(c, "created")) ?: b->created);
 	json_decref(c);
 	return true;
 }
 
+int build_step_begin(struct build *b, struct sstate *ss, const struct df_instr *ins, const char *step,
+		     const char *key_text, const char *hist, bool try_cache, int64_t *t0, bool *cached)
+{
+	build_key(ss->key, ss->key, key_text);
+	*t0 = now_ms();
+	_cleanup_free_ char *shown = build_instr_text(ins);
+	int v = build_vstart(b, "[%s] %s", step, shown);
+	*cached = try_cache && build_cached(b, ss, ss->key, hist);
+	if (*cached)
+		build_vdone(b, v, *t0, true);
+	return v;
+}
+
 /* The instruction as the Dockerfile has it, for progress lines; a
  * heredoc shown by its first line, as BuildKit shows it. */
-static char *instr_text(const struct df_instr *ins)
+char *build_instr_text(const struct df_instr *ins)
 {
 	struct buf t = {0};
 	buf_puts(&t, ins->cmd);
@@ -370,130 +345,18 @@ static int step_config(struct build *b, struct sstate *ss, const struct df_instr
 	int r = bconfig_apply(&ss->s, ins, &by, err);
 	if (r < 0)
 		return r;
-	key_next(ss->key, ss->key, by);
+	build_key(ss->key, ss->key, by);
 	if (!streq(ins->cmd, "ARG"))
-		history_add(ss, by, true, b->created);
+		build_history(ss, by, true, b->created);
 	return 0;
 }
 
 /* Names of a step's scratch space and container: this process's own,
  * under the build's prefix (a killed build's guard finds them by it). */
-static char *step_dir(struct build *b) { return xasprintf("%s/step-%d-%d", b->work, (int)getpid(), ++b->nrun); }
+char *build_scratch(struct build *b) { return xasprintf("%s/step-%d-%d", b->work, (int)getpid(), ++b->nrun); }
 
-/* A copy (or WORKDIR's mkdir) done, and its changes the stage's layer. */
-static int copy_commit(struct build *b, struct sstate *ss, const struct bcopy *c, const char *by, int v, int64_t t0,
-		       struct berr **err)
-{
-	_cleanup_free_ char *upper = NULL;
-	int r = bcopy_run(c, &upper, err);
-	if (r == 0)
-		r = step_commit(b, ss, ss->key, upper, by, err);
-	if (r == 0)
-		vdone(b, v, t0, false);
-	return r;
-}
 
-static int step_workdir(struct build *b, struct sstate *ss, const struct df_instr *ins, const char *step,
-			struct berr **err)
-{
-	_cleanup_free_ char *w = NULL;
-	int r = df_word(ins->rest, ss->s.escape, bstage_lookup, &ss->s, &w, err);
-	if (r < 0)
-		return r;
-	const char *cur = json_string_value(json_object_get(ss->s.cfg, "WorkingDir"));
-	_cleanup_free_ char *path = path_join(cur && cur[0] ? cur : "/", w);
-	json_object_set_new(ss->s.cfg, "WorkingDir", json_string(path));
-	const char *user = json_string_value(json_object_get(ss->s.cfg, "User"));
-	_cleanup_free_ char *by = xasprintf("WORKDIR %s", path);
-	_cleanup_free_ char *text = xasprintf("%s\nuser %s", by, user ? user : "");
-	key_next(ss->key, ss->key, text);
-	_cleanup_(strv_freep) char **lower = lower_of(b, ss);
-	struct stat st;
-	if (blayer_lstat(lower, path + 1, &st) == 0 && S_ISDIR(st.st_mode)) {
-		history_add(ss, by, true, b->created);
-		return 0;
-	}
-	int64_t t0 = now_ms();
-	_cleanup_free_ char *shown = instr_text(ins);
-	int v = vstart(b, "[%s] %s", step, shown);
-	if (step_cached(b, ss, ss->key, by)) {
-		vdone(b, v, t0, true);
-		return 0;
-	}
-	_cleanup_free_ char *work = step_dir(b);
-	struct bcopy c = {.layers = lower, .work = work, .dest = path, .mkdir_only = true, .what = "WORKDIR"};
-	gid_t *groups = NULL;
-	size_t ng = 0;
-	c.chown = user && user[0] && image_user(lower, user, &c.uid, &c.gid, &groups, &ng, NULL) == 0;
-	free(groups);
-	return copy_commit(b, ss, &c, by, v, t0, err);
-}
-
-/* --- COPY and ADD --- */
-
-struct copy_flags {
-	char *from, *chown, *chmod, *checksum;
-	bool parents;
-	char **excludes;
-};
-
-static void copy_flags_free(struct copy_flags *f)
-{
-	free(f->from);
-	free(f->chown);
-	free(f->chmod);
-	free(f->checksum);
-	strv_free(f->excludes);
-}
-
-static bool flag_bool(const char *v) { return !v || streq(v, "true") || streq(v, "1"); }
-
-static int copy_flags(struct sstate *ss, const struct df_instr *ins, struct copy_flags *f, struct berr **err)
-{
-	*f = (struct copy_flags){.excludes = xcalloc(1, sizeof(char *))};
-	bool add = streq(ins->cmd, "ADD");
-	for (size_t i = 0; ins->flags[i]; i++) {
-		const char *fl = ins->flags[i], *eq = strchr(fl, '=');
-		_cleanup_free_ char *name = eq ? xstrndup(fl, (size_t)(eq - fl)) : xstrdup(fl);
-		char *v = NULL;
-		if (eq) {
-			int r = df_word(eq + 1, ss->s.escape, bstage_lookup, &ss->s, &v, err);
-			if (r < 0)
-				return r;
-		}
-		char **slot = streq(name, "--from")	 ? &f->from
-			      : streq(name, "--chown")	 ? &f->chown
-			      : streq(name, "--chmod")	 ? &f->chmod
-			      : streq(name, "--checksum") && add ? &f->checksum
-							 : NULL;
-		if (slot && v) {
-			free(*slot);
-			*slot = v;
-		} else if (streq(name, "--exclude") && v) {
-			strv_push(&f->excludes, v);
-		} else if (streq(name, "--parents")) {
-			f->parents = flag_bool(v);
-			free(v);
-		} else if (streq(name, "--link")) {
-			free(v); /* layers are independent of each other here anyway */
-		} else {
-			free(v);
-			return berr_set(err, EINVAL, "unknown flag %s", name);
-		}
-	}
-	return 0;
-}
-
-/* Where a step's files come from: a directory (the build context, a
- * named context, fetched URLs), or the layers of a stage or an image. */
-struct bsource {
-	char *dir;
-	const struct ignore *ig; /* the context's .dockerignore */
-	char **layers;		 /* top first */
-	char *key;		 /* a stage's cache key or an image's id; NULL: hash dir's files */
-};
-
-static void bsource_free(struct bsource *s)
+void build_source_free(struct bsource *s)
 {
 	free(s->dir);
 	strv_free(s->layers);
@@ -515,7 +378,7 @@ static int image_source(struct build *b, const char *ref, struct bsource *s, str
 	if (r == 0)
 		r = from_image(b, &img, id, err);
 	if (r == 0) {
-		s->layers = layer_dirs(b, img.s.layers);
+		s->layers = build_layer_dirs(b, img.s.layers);
 		s->key = steal_ptr(&id);
 	}
 	sstate_free(&img);
@@ -524,7 +387,7 @@ static int image_source(struct build *b, const char *ref, struct bsource *s, str
 
 /* --from=NAME: an earlier stage, a named context, or an image (none: the
  * build context), as BuildKit looks them up. */
-static int source_of(struct build *b, size_t si, const char *from, struct bsource *s, struct berr **err)
+int build_source(struct build *b, size_t si, const char *from, struct bsource *s, struct berr **err)
 {
 	*s = (struct bsource){0};
 	if (!from) {
@@ -536,7 +399,7 @@ static int source_of(struct build *b, size_t si, const char *from, struct bsourc
 	if (k >= 0) {
 		if (!b->ss[k].built)
 			return berr_set(err, EINVAL, "--from=%s: that stage is not built", from);
-		s->layers = layer_dirs(b, b->ss[k].s.layers);
+		s->layers = build_layer_dirs(b, b->ss[k].s.layers);
 		s->key = xstrdup(b->ss[k].key);
 		return 0;
 	}
@@ -548,639 +411,6 @@ static int source_of(struct build *b, size_t si, const char *from, struct bsourc
 		return 0;
 	}
 	return image_source(b, from, s, err);
-}
-
-static bool is_url(const char *s) { return startswith(s, "http://") || startswith(s, "https://"); }
-
-static bool is_git(const char *s)
-{
-	return startswith(s, "git@") || startswith(s, "git://") || (is_url(s) && endswith(s, ".git"));
-}
-
-/* The words of COPY/ADD: sources, heredoc files, and the destination. */
-static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcopy *c, char ***srcs, char ***urls,
-		      char ***hn, char ***hb, char **dest, struct berr **err)
-{
-	_cleanup_(strv_freep) char **w = NULL;
-	int r = ins->exec_form ? (w = strv_copy(ins->argv), 0)
-			       : df_words(ins->rest, ss->s.escape, bstage_lookup, &ss->s, &w, err);
-	if (r < 0)
-		return r;
-	size_t n = strv_len(w);
-	if (n < 2)
-		return berr_set(err, EINVAL, "needs a source and a destination");
-	*srcs = xcalloc(1, sizeof(char *));
-	*urls = xcalloc(1, sizeof(char *));
-	*hn = xcalloc(1, sizeof(char *));
-	*hb = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; i + 1 < n; i++) {
-		const struct df_heredoc *h = NULL;
-		for (size_t k = 0; startswith(w[i], "<<") && k < ins->nheredocs; k++) {
-			const char *nm = w[i] + 2 + (w[i][2] == '-');
-			if (streq(nm, ins->heredocs[k].name))
-				h = &ins->heredocs[k];
-		}
-		if (h) {
-			strv_push(hn, xstrdup(h->name));
-			strv_push(hb, xstrdup(h->body));
-		} else if (is_git(w[i])) {
-			return berr_set(err, ENOTSUP, "%s: git sources are not supported by berth; clone it into the "
-						      "build context",
-					w[i]);
-		} else if (is_url(w[i]) && !streq(ins->cmd, "ADD")) {
-			return berr_set(err, EINVAL, "%s: COPY cannot take a URL; use ADD", w[i]);
-		} else if (is_url(w[i])) {
-			strv_push(urls, xstrdup(w[i]));
-		} else {
-			strv_push(srcs, xstrdup(w[i]));
-		}
-	}
-	const char *d = w[n - 1];
-	const char *cur = json_string_value(json_object_get(ss->s.cfg, "WorkingDir"));
-	*dest = path_join(cur && cur[0] ? cur : "/", d);
-	c->dest_dir = endswith(d, "/") || streq(d, ".") || endswith(d, "/.");
-	return 0;
-}
-
-static int copy_owner(struct bcopy *c, char **lower, const struct copy_flags *f, struct berr **err)
-{
-	if (f->chown) {
-		gid_t *groups = NULL;
-		size_t ng = 0;
-		int r = image_user(lower, f->chown, &c->uid, &c->gid, &groups, &ng, err);
-		free(groups);
-		if (r < 0)
-			return berr_prefix(err, "--chown=%s: ", f->chown);
-		c->chown = true;
-	}
-	if (f->chmod) {
-		char *end = NULL;
-		long m = strtol(f->chmod, &end, 8);
-		if (!f->chmod[0] || *end || m < 0 || m > 07777)
-			return berr_set(err, EINVAL, "--chmod=%s: give the mode in octal, as 0644", f->chmod);
-		c->chmod = true;
-		c->mode = (mode_t)m;
-	}
-	return 0;
-}
-
-/* ADD URL…: each fetched into a directory of the build's, named as the
- * URL's last path part, mode 0600 and the server's Last-Modified, as
- * Docker does; checked against --checksum. */
-static int fetch_urls(struct build *b, char *const *urls, const char *checksum, char **dir, char ***names,
-		      struct berr **err)
-{
-	if (checksum && strv_len(urls) != 1)
-		return berr_set(err, EINVAL, "--checksum takes one URL");
-	if (checksum && (!startswith(checksum, "sha256:") || strlen(checksum) != 71))
-		return berr_set(err, EINVAL, "--checksum=%s: give sha256:<64 hex digits>", checksum);
-	*dir = xasprintf("%s/url-%d-%d", b->work, (int)getpid(), ++b->nrun);
-	*names = xcalloc(1, sizeof(char *));
-	int r = fs_mkdir_p(*dir, 0700, err);
-	for (size_t i = 0; r == 0 && urls[i]; i++) {
-		const char *path = strstr(urls[i], "://") + 3;
-		path += strcspn(path, "/");
-		_cleanup_free_ char *clean = xstrndup(path, strcspn(path, "?#"));
-		const char *base = strrchr(clean, '/') ? strrchr(clean, '/') + 1 : clean;
-		_cleanup_free_ char *name = xstrdup(base[0] && !streq(base, "..") && !streq(base, ".") ? base : "download");
-		_cleanup_free_ char *file = xasprintf("%s/%s", *dir, name);
-		_cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		time_t mtime = 0;
-		char digest[72];
-		r = fd < 0 ? berr_sys(err, errno, "cannot write %s", file)
-			   : http_fetch(urls[i], fd, 8ULL << 30, &mtime, digest, err);
-		if (r == 0 && checksum && !streq(checksum, digest))
-			r = berr_set(err, EBADMSG, "%s: checksum mismatch: it is %s, --checksum says %s", urls[i], digest,
-				     checksum);
-		if (r == 0 && mtime) {
-			struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
-			futimens(fd, ts);
-		}
-		strv_push(names, steal_ptr(&name));
-	}
-	return r;
-}
-
-static char *copy_by(const struct df_instr *ins, char *const *srcs, char *const *hn, const char *dest)
-{
-	struct buf by = {0};
-	buf_puts(&by, ins->cmd);
-	for (size_t i = 0; ins->flags[i]; i++)
-		buf_printf(&by, " %s", ins->flags[i]);
-	for (size_t i = 0; srcs[i]; i++)
-		buf_printf(&by, " %s", srcs[i]);
-	for (size_t i = 0; hn[i]; i++)
-		buf_printf(&by, " <<%s", hn[i]);
-	buf_printf(&by, " %s", dest);
-	return buf_steal(&by);
-}
-
-/* A COPY or ADD, as its words and flags say it. */
-struct copy_step {
-	struct copy_flags f;
-	struct bcopy c;
-	struct bsource src;
-	struct ignore ex;
-	char **srcs, **urls, **hn, **hb, **lower;
-	char *dest;
-};
-
-static void copy_step_free(struct copy_step *cs)
-{
-	copy_flags_free(&cs->f);
-	bsource_free(&cs->src);
-	ignore_free(&cs->ex);
-	strv_free(cs->srcs);
-	strv_free(cs->urls);
-	strv_free(cs->hn);
-	strv_free(cs->hb);
-	strv_free(cs->lower);
-	free(cs->dest);
-}
-
-static int copy_prepare(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
-			struct copy_step *cs, struct berr **err)
-{
-	cs->c = (struct bcopy){.what = ins->cmd, .add = streq(ins->cmd, "ADD")};
-	int r = copy_flags(ss, ins, &cs->f, err);
-	if (r == 0)
-		r = copy_words(ss, ins, &cs->c, &cs->srcs, &cs->urls, &cs->hn, &cs->hb, &cs->dest, err);
-	if (r == 0 && cs->f.checksum && !cs->urls[0])
-		r = berr_set(err, EINVAL, "--checksum is for sources from URLs");
-	if (r == 0 && cs->urls[0] && (cs->srcs[0] || cs->hn[0] || cs->f.from))
-		r = berr_set(err, ENOTSUP, "berth takes URLs in an ADD of their own, without other sources");
-	if (r == 0 && cs->urls[0]) {
-		strv_free(cs->srcs);
-		r = fetch_urls(b, cs->urls, cs->f.checksum, &cs->src.dir, &cs->srcs, err);
-		cs->c.add = false; /* a fetched archive stays as it is, as Docker leaves it */
-	} else if (r == 0) {
-		r = source_of(b, si, cs->f.from, &cs->src, err);
-	}
-	cs->lower = lower_of(b, ss);
-	if (r == 0)
-		r = copy_owner(&cs->c, cs->lower, &cs->f, err);
-	struct buf t = {0};
-	for (size_t i = 0; cs->f.excludes && cs->f.excludes[i]; i++)
-		buf_printf(&t, "%s\n", cs->f.excludes[i]);
-	if (r == 0)
-		r = ignore_parse("--exclude", t.s ? t.s : "", &cs->ex, err);
-	buf_free(&t);
-	return r;
-}
-
-static int step_copy(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
-		     struct berr **err)
-{
-	struct copy_step cs = {0};
-	_cleanup_free_ char *by = NULL;
-	int r = copy_prepare(b, si, ss, ins, &cs, err);
-	char hex[65] = "";
-	if (r == 0 && !cs.src.key)
-		r = bcopy_hash(cs.src.dir, cs.src.ig, &cs.ex, cs.srcs, hex, err);
-	if (r < 0) {
-		copy_step_free(&cs);
-		return r;
-	}
-	by = copy_by(ins, cs.urls[0] ? cs.urls : cs.srcs, cs.hn, cs.dest);
-	struct buf text = {0};
-	buf_printf(&text, "%s\ninputs %s%s\n", by, cs.src.key ? cs.src.key : hex, cs.c.dest_dir ? " dir" : "");
-	for (size_t i = 0; cs.hb[i]; i++)
-		buf_printf(&text, "heredoc %zu %s\n", strlen(cs.hb[i]), cs.hb[i]);
-	key_next(ss->key, ss->key, text.s);
-	buf_free(&text);
-	int64_t t0 = now_ms();
-	_cleanup_free_ char *shown = instr_text(ins);
-	int v = vstart(b, "[%s] %s", step, shown);
-	_cleanup_free_ char *hist = xasprintf("%s # buildkit", by);
-	if (step_cached(b, ss, ss->key, hist)) {
-		vdone(b, v, t0, true);
-	} else {
-		_cleanup_free_ char *work = step_dir(b);
-		struct bcopy *c = &cs.c;
-		c->layers = cs.lower;
-		c->work = work;
-		c->src_dir = cs.src.dir;
-		c->src_layers = cs.src.layers;
-		c->ig = cs.src.ig;
-		c->ex = &cs.ex;
-		c->srcs = cs.srcs;
-		c->here_names = cs.hn;
-		c->here_bodies = cs.hb;
-		c->dest = cs.dest;
-		c->parents = cs.f.parents;
-		r = copy_commit(b, ss, c, hist, v, t0, err);
-	}
-	copy_step_free(&cs);
-	return r;
-}
-
-/* --- RUN --- */
-
-struct run_mounts {
-	struct mount_spec *m;
-	size_t n;
-	char **stubs;
-	int *locks;
-	size_t nlocks;
-};
-
-static void run_mounts_free(struct run_mounts *rm)
-{
-	for (size_t i = 0; i < rm->n; i++) {
-		free(rm->m[i].source);
-		free(rm->m[i].target);
-		free(rm->m[i].type);
-		free(rm->m[i].options);
-	}
-	free(rm->m);
-	strv_free(rm->stubs);
-	for (size_t i = 0; i < rm->nlocks; i++)
-		close(rm->locks[i]);
-	free(rm->locks);
-}
-
-static void mount_add(struct run_mounts *rm, const char *src, const char *target, const char *type,
-		      const char *opts, bool file)
-{
-	rm->m = xrealloc(rm->m, (rm->n + 1) * sizeof(*rm->m));
-	rm->m[rm->n++] = (struct mount_spec){.source = src ? xstrdup(src) : NULL, .target = xstrdup(target),
-					     .type = xstrdup(type), .options = opts ? xstrdup(opts) : NULL,
-					     .file = file};
-	strv_push(&rm->stubs, xstrdup(target));
-}
-
-/* The fields of one --mount=, "type=cache,target=/x,…". */
-struct mount_fields {
-	const char *type, *target, *source, *from, *id, *sharing, *mode, *uid, *gid, *size, *required;
-	bool ro, rw;
-};
-
-static int mount_fields(char *spec, struct mount_fields *f, struct berr **err)
-{
-	*f = (struct mount_fields){.type = "bind"};
-	static const struct {
-		const char *name;
-		size_t off;
-	} keys[] = {
-		{"type", offsetof(struct mount_fields, type)},	 {"target", offsetof(struct mount_fields, target)},
-		{"dst", offsetof(struct mount_fields, target)},	 {"destination", offsetof(struct mount_fields, target)},
-		{"source", offsetof(struct mount_fields, source)}, {"src", offsetof(struct mount_fields, source)},
-		{"from", offsetof(struct mount_fields, from)},	 {"id", offsetof(struct mount_fields, id)},
-		{"sharing", offsetof(struct mount_fields, sharing)}, {"mode", offsetof(struct mount_fields, mode)},
-		{"uid", offsetof(struct mount_fields, uid)},	 {"gid", offsetof(struct mount_fields, gid)},
-		{"size", offsetof(struct mount_fields, size)},	 {"required", offsetof(struct mount_fields, required)},
-	};
-	char *save = NULL;
-	for (char *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-		if (eq)
-			*eq = '\0';
-		const char *v = eq ? eq + 1 : NULL;
-		if (streq(kv, "ro") || streq(kv, "readonly")) {
-			f->ro = flag_bool(v);
-			continue;
-		}
-		if (streq(kv, "rw") || streq(kv, "readwrite")) {
-			f->rw = flag_bool(v);
-			continue;
-		}
-		if (streq(kv, "required") && !v)
-			v = "true";
-		size_t k = 0;
-		while (k < ARRAY_SIZE(keys) && !streq(keys[k].name, kv))
-			k++;
-		if (k == ARRAY_SIZE(keys) || !v)
-			return berr_set(err, EINVAL, "--mount: unknown or empty field \"%s\"", kv);
-		*(const char **)((char *)f + keys[k].off) = v;
-	}
-	return 0;
-}
-
-static int cache_mount(struct build *b, struct run_mounts *rm, const struct mount_fields *f, struct berr **err)
-{
-	char hex[65];
-	const char *id = f->id ? f->id : f->target;
-	sha256_of(id, strlen(id), hex);
-	_cleanup_free_ char *dir = xasprintf("%s/build/cache-mounts/%s", b->o->root, hex);
-	if (!fs_is_dir(dir)) {
-		int r = fs_mkdir_p(dir, 0755, err);
-		long mode = f->mode ? strtol(f->mode, NULL, 8) : 0755;
-		if (r == 0 && (chown(dir, f->uid ? (uid_t)atol(f->uid) : 0, f->gid ? (gid_t)atol(f->gid) : 0) < 0 ||
-			       chmod(dir, (mode_t)mode) < 0))
-			r = berr_sys(err, errno, "cannot prepare the cache mount %s", id);
-		if (r < 0)
-			return r;
-	}
-	if (streq(f->sharing, "locked")) {
-		_cleanup_free_ char *lock = xasprintf("%s.lock", dir);
-		int fd;
-		int r = fs_lock(lock, &fd, err);
-		if (r < 0)
-			return r;
-		rm->locks = xrealloc(rm->locks, (rm->nlocks + 1) * sizeof(int));
-		rm->locks[rm->nlocks++] = fd;
-	} else if (f->sharing && !streq(f->sharing, "shared") && !streq(f->sharing, "private")) {
-		return berr_set(err, EINVAL, "--mount: sharing=%s: use shared, private or locked", f->sharing);
-	}
-	mount_add(rm, dir, f->target, "bind", f->ro ? "ro" : NULL, false);
-	return 0;
-}
-
-/* A path of the context as the host sees it, never outside the context. */
-static int path_in(const char *dir, const char *rel, char **out, struct berr **err)
-{
-	_cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	_cleanup_close_ int fd = root < 0 ? -1 : (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof(how));
-	if (fd < 0)
-		return berr_sys(err, errno, "--mount: source %s in %s", rel, dir);
-	char proc[64], real[PATH_MAX];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(proc, real, sizeof(real) - 1);
-	if (n < 0)
-		return berr_sys(err, errno, "--mount: source %s", rel);
-	real[n] = '\0';
-	*out = xstrdup(real);
-	return 0;
-}
-
-/* An overlay of dirs (top first) at target, inside the step's container:
- * read-only, or with an upper directory of the build's that goes with it. */
-static int overlay_mount(struct build *b, struct run_mounts *rm, char *const *dirs, const char *target, bool rw,
-			 struct berr **err)
-{
-	struct buf o = {0};
-	buf_puts(&o, "lowerdir=");
-	for (size_t i = 0; dirs[i]; i++) {
-		if (strpbrk(dirs[i], ",:"))
-			return buf_free(&o), berr_set(err, EINVAL, "--mount: %s has a ',' or ':', which an overlay cannot name",
-						     dirs[i]);
-		buf_printf(&o, "%s%s", i ? ":" : "", dirs[i]);
-	}
-	if (rw) {
-		_cleanup_free_ char *scratch = step_dir(b);
-		_cleanup_free_ char *up = xasprintf("%s/upper", scratch);
-		_cleanup_free_ char *wk = xasprintf("%s/work", scratch);
-		int r = fs_mkdir_p(up, 0755, err);
-		if (r == 0)
-			r = fs_mkdir_p(wk, 0700, err);
-		if (r < 0)
-			return buf_free(&o), r;
-		buf_printf(&o, ",upperdir=%s,workdir=%s", up, wk);
-	} else {
-		buf_puts(&o, ",ro");
-	}
-	mount_add(rm, "overlay", target, "overlay", o.s, false);
-	buf_free(&o);
-	return 0;
-}
-
-/* type=bind: source (default: the root) of the build context, a stage, a
- * named context or an image (from=); read-only, or rw with the writes
- * thrown away after the step, as BuildKit does. */
-static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const struct mount_fields *f,
-		      struct berr **err)
-{
-	struct bsource src;
-	int r = source_of(b, si, f->from, &src, err);
-	if (r < 0)
-		return r;
-	const char *s = f->source ? f->source : "";
-	while (*s == '/')
-		s++;
-	_cleanup_free_ char *rel = path_clean(s[0] ? s : ".");
-	char **dirs = NULL;
-	bool file = false;
-	if (src.dir) {
-		dirs = xcalloc(2, sizeof(char *));
-		r = path_in(src.dir, streq(rel, ".") ? "" : rel, &dirs[0], err);
-		file = r == 0 && !fs_is_dir(dirs[0]);
-	} else if (blayer_subdirs(src.layers, rel, &dirs, &file) < 0) {
-		r = berr_set(err, ENOENT, "--mount: source %s is not in %s", f->source ? f->source : "/", f->from);
-	}
-	if (r == 0 && file && f->rw)
-		r = berr_set(err, ENOTSUP, "--mount: rw of a single file (%s) is not supported by berth", rel);
-	else if (r == 0 && (file || (!f->rw && strv_len(dirs) == 1)))
-		mount_add(rm, dirs[0], f->target, "bind", "ro", file);
-	else if (r == 0)
-		r = overlay_mount(b, rm, dirs, f->target, f->rw, err);
-	strv_free(dirs);
-	bsource_free(&src);
-	return r;
-}
-
-static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *spec, struct berr **err)
-{
-	struct mount_fields f;
-	int r = mount_fields(spec, &f, err);
-	if (r < 0)
-		return r;
-	if (!f.target && !streq(f.type, "secret"))
-		return berr_set(err, EINVAL, "--mount: type=%s needs a target", f.type);
-	if (f.target && f.target[0] != '/')
-		return berr_set(err, EINVAL, "--mount: target %s must be an absolute path", f.target);
-	if (streq(f.type, "cache"))
-		return cache_mount(b, rm, &f, err);
-	if (streq(f.type, "tmpfs")) {
-		_cleanup_free_ char *o = f.size ? xasprintf("size=%s", f.size) : NULL;
-		mount_add(rm, "tmpfs", f.target, "tmpfs", o, false);
-		return 0;
-	}
-	if (streq(f.type, "secret")) {
-		const char *id = f.id ? f.id : f.target ? path_basename(f.target) : NULL;
-		if (!id)
-			return berr_set(err, EINVAL, "--mount: type=secret needs an id or a target");
-		const char *path = strv_env_get(b->o->secrets, id);
-		_cleanup_free_ char *target = f.target ? xstrdup(f.target) : xasprintf("/run/secrets/%s", id);
-		if (!path && flag_bool(f.required) && f.required)
-			return berr_set(err, ENOENT, "--mount: secret %s is required, and the build has no such secret", id);
-		if (path)
-			mount_add(rm, path, target, "bind", "ro", true);
-		return 0;
-	}
-	if (streq(f.type, "bind"))
-		return bind_mount(b, si, rm, &f, err);
-	return berr_set(err, ENOTSUP, "--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)",
-			f.type);
-}
-
-static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
-		     struct run_mounts *rm, const char **network, struct berr **err)
-{
-	rm->stubs = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; ins->flags[i]; i++) {
-		const char *fl = ins->flags[i];
-		_cleanup_free_ char *v = NULL;
-		const char *eq = strchr(fl, '=');
-		int r = eq ? df_word(eq + 1, ss->s.escape, bstage_lookup, &ss->s, &v, err) : 0;
-		if (r < 0)
-			return r;
-		if (startswith(fl, "--mount=")) {
-			r = one_mount(b, si, rm, v, err);
-		} else if (startswith(fl, "--network=")) {
-			if (!streq(v, "default") && !streq(v, "none") && !streq(v, "host"))
-				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);
-			*network = streq(v, "none") ? "none" : streq(v, "host") ? "host" : *network;
-		} else if (startswith(fl, "--security=")) {
-			r = streq(v, "sandbox") ? 0
-						: berr_set(err, EPERM, "--security=%s: berth runs build steps sandboxed only",
-							   v);
-		} else {
-			r = berr_set(err, EINVAL, "unknown flag %s", fl);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* The command: exec form as it is; shell form through SHELL, a lone
- * heredoc as the script itself, other heredocs left to the shell. */
-static char **run_argv(struct sstate *ss, const struct df_instr *ins)
-{
-	if (ins->exec_form)
-		return strv_copy(ins->argv);
-	char **argv = bstage_shell(ss->s.cfg ? &ss->s : &ss->s);
-	const char *r = ins->rest;
-	bool lone = ins->nheredocs == 1 && startswith(r, "<<") && !strpbrk(r, " \t");
-	struct buf script = {0};
-	if (lone) {
-		buf_puts(&script, ins->heredocs[0].body);
-	} else {
-		buf_puts(&script, r);
-		for (size_t i = 0; i < ins->nheredocs; i++)
-			buf_printf(&script, "\n%s%s", ins->heredocs[i].body, ins->heredocs[i].name);
-	}
-	strv_push(&argv, buf_steal(&script));
-	return argv;
-}
-
-static char *run_by(char *const *argv)
-{
-	struct buf by = {0};
-	buf_puts(&by, "RUN");
-	for (size_t i = 0; argv[i]; i++)
-		buf_printf(&by, " %s", argv[i]);
-	return buf_steal(&by);
-}
-
-/* --ulimit / build: ulimits, NAME=SOFT[:HARD], as RUN's limits. */
-static int run_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, struct berr **err)
-{
-	*n = strv_len(ulimits);
-	*out = xcalloc(*n + 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++) {
-		const char *u = ulimits[i], *eq = strchr(u, '=');
-		char *end = NULL;
-		long long soft = eq ? strtoll(eq + 1, &end, 10) : -1, hard = soft;
-		if (end && *end == ':')
-			hard = strtoll(end + 1, &end, 10);
-		(*out)[i].name = eq ? xstrndup(u, (size_t)(eq - u)) : xstrdup(u);
-		if (!eq || eq == u || !end || *end || soft < 0 || hard < soft)
-			return berr_set(err, EINVAL, "ulimit %s: give NAME=SOFT[:HARD], soft not above hard", u);
-		(*out)[i].soft = soft;
-		(*out)[i].hard = hard;
-	}
-	return 0;
-}
-
-/* A RUN that failed, as BuildKit tells it: the step with its last lines
- * of output, the Dockerfile around its line, then the error (which
- * carries those lines itself when no progress was shown). */
-static int run_failed(struct build *b, const struct df_instr *ins, const char *step, const char *cmd, int code,
-		      int v, struct berr **err)
-{
-	struct buf tail = {0};
-	for (size_t i = 0; i < b->ntail; i++)
-		buf_printf(&tail, "%s%s", i ? "\n" : "", b->tail[i]);
-	int r = berr_set(err, EIO, "process \"%s\" did not complete successfully: exit code: %d%s%s", cmd, code,
-			 b->o->quiet && tail.len ? "; its last output:\n" : "", b->o->quiet && tail.s ? tail.s : "");
-	_cleanup_free_ char *shown = instr_text(ins);
-	struct buf o = {0};
-	buf_printf(&o, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v,
-		   (*err)->msg, step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
-	for (size_t i = 0; b->lines && b->lines[i]; i++)
-		if ((int)i + 1 >= ins->line - 2 && (int)i + 1 <= ins->line + 2)
-			buf_printf(&o, " %3zu | %s %s\n", i + 1, (int)i + 1 == ins->line ? ">>>" : "   ", b->lines[i]);
-	say(b, "%s--------------------\n", o.s);
-	buf_free(&o);
-	buf_free(&tail);
-	return r;
-}
-
-static int step_run(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
-		    struct berr **err)
-{
-	struct run_mounts rm = {0};
-	const char *network = b->o->network && b->o->network[0] ? b->o->network : "default";
-	int r = run_flags(b, si, ss, ins, &rm, &network, err);
-	_cleanup_(strv_freep) char **argv = run_argv(ss, ins);
-	_cleanup_(strv_freep) char **env = bstage_run_env(&ss->s);
-	_cleanup_(strv_freep) char **lower = lower_of(b, ss);
-	_cleanup_free_ char *by = run_by(argv);
-	struct buf text = {0};
-	buf_printf(&text, "%s\n", by);
-	for (size_t i = 0; ins->flags[i]; i++)
-		buf_printf(&text, "flag %s\n", ins->flags[i]);
-	for (size_t i = 0; env[i]; i++)
-		buf_printf(&text, "env %s\n", env[i]);
-	key_next(ss->key, ss->key, text.s);
-	buf_free(&text);
-	int64_t t0 = now_ms();
-	_cleanup_free_ char *shown = instr_text(ins);
-	int v = vstart(b, "[%s] %s", step, shown);
-	_cleanup_free_ char *hist = xasprintf("%s # buildkit", by);
-	if (r == 0 && step_cached(b, ss, ss->key, hist)) {
-		vdone(b, v, t0, true);
-		run_mounts_free(&rm);
-		return 0;
-	}
-	_cleanup_free_ char *name = xasprintf("%s%d-%d", b->prefix, (int)getpid(), ++b->nrun);
-	const char *cwd = json_string_value(json_object_get(ss->s.cfg, "WorkingDir"));
-	struct brun run = {.root = b->o->root, .name = name, .layers = lower, .argv = argv, .env = env,
-			   .cwd = cwd, .user = json_string_value(json_object_get(ss->s.cfg, "User")),
-			   .network = network, .mounts = rm.m, .nmounts = rm.n, .output = on_output, .data = b};
-	_cleanup_(strv_freep) char **hosts = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; b->o->hosts && b->o->hosts[i]; i++) {
-		const char *h = b->o->hosts[i];
-		size_t k = strcspn(h, "=:");
-		if (h[k])
-			strv_push(&hosts, xasprintf("%s\t%.*s", h + k + 1, (int)k, h));
-	}
-	run.hosts = hosts;
-	run.shm_size = b->o->shm_size;
-	struct rlimit_spec *limits = NULL;
-	if (r == 0)
-		r = run_limits(b->o->ulimits, &limits, &run.nrlimits, err);
-	run.rlimits = limits;
-	int code = 0;
-	_cleanup_free_ char *upper = NULL;
-	b->cur_vertex = v;
-	b->cur_t0 = t0;
-	tail_clear(b);
-	if (r == 0)
-		r = brun_step(&run, &code, &upper, err);
-	output_flush(b);
-	b->used_network |= streq(network, "default");
-	if (r == 0 && code != 0)
-		r = run_failed(b, ins, step, by + 4, code, v, err);
-	if (upper && r == 0) {
-		char **stubs = strv_copy((char **)brun_stubs);
-		for (size_t i = 0; rm.stubs[i]; i++)
-			strv_push(&stubs, xstrdup(rm.stubs[i]));
-		blayer_drop_stubs(upper, lower, stubs);
-		strv_free(stubs);
-		r = step_commit(b, ss, ss->key, upper, hist, err);
-	} else if (upper) {
-		fs_remove_tree(upper, NULL);
-	}
-	run_mounts_free(&rm);
-	for (size_t i = 0; i < run.nrlimits; i++)
-		free(limits[i].name);
-	free(limits);
-	if (r == 0)
-		vdone(b, v, t0, false);
-	return r;
 }
 
 /* --- the stages --- */
@@ -1195,11 +425,11 @@ static int run_instr(struct build *b, size_t si, struct sstate *ss, const struct
 {
 	int r;
 	if (streq(ins->cmd, "RUN"))
-		r = step_run(b, si, ss, ins, step, err);
+		r = build_step_run(b, si, ss, ins, step, err);
 	else if (streq(ins->cmd, "COPY") || streq(ins->cmd, "ADD"))
-		r = step_copy(b, si, ss, ins, step, err);
+		r = build_step_copy(b, si, ss, ins, step, err);
 	else if (streq(ins->cmd, "WORKDIR"))
-		r = step_workdir(b, ss, ins, step, err);
+		r = build_step_workdir(b, ss, ins, step, err);
 	else
 		r = step_config(b, ss, ins, err);
 	return r < 0 ? instr_err(b, ins, err) : 0;
@@ -1254,13 +484,13 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 	int r = 0;
 	if (sg->base_stage >= 0) {
 		from_stage(ss, &b->ss[sg->base_stage]);
-		int v = vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, sg->base);
-		vdone(b, v, t0, true);
+		int v = build_vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, sg->base);
+		build_vdone(b, v, t0, true);
 	} else if (streq(sg->base, "scratch")) {
 		ss->s.cfg = json_object();
 		ss->s.history = json_array();
 		ss->s.layers = json_array();
-		key_next(ss->key, "scratch", "");
+		build_key(ss->key, "scratch", "");
 	} else if (named_context(b, sg->base) && !startswith(named_context(b, sg->base), "docker-image://")) {
 		r = berr_set(err, ENOTSUP, "%s is a named context of a directory; berth builds FROM images and stages "
 					   "only (give it as docker-image://REF)",
@@ -1270,11 +500,11 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 		const char *ref = named ? named + 15 : sg->base;
 		_cleanup_free_ char *id = NULL;
 		r = base_image(b, ref, &id, err);
-		int v = r == 0 ? vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, ref) : 0;
+		int v = r == 0 ? build_vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, ref) : 0;
 		if (r == 0)
 			r = from_image(b, ss, id, err);
 		if (r == 0)
-			vdone(b, v, t0, false);
+			build_vdone(b, v, t0, false);
 	}
 	if (r < 0)
 		return berr_prefix(err, "%s:%d: FROM: ", b->df.name, b->df.instrs[sg->first].line);
@@ -1337,7 +567,7 @@ static int tag_all(struct build *b, const char *id, struct berr **err)
 		if (r < 0)
 			return r;
 		if (!b->o->quiet)
-			say(b, "#%d naming to %s done\n", *b->vertex, full);
+			build_say(b, "#%d naming to %s done\n", *b->vertex, full);
 	}
 	return 0;
 }
@@ -1360,21 +590,21 @@ static bool export_cached(struct build *b, const char *key, char id[72])
 
 static int export(struct build *b, struct sstate *ss, char **id_out, struct berr **err)
 {
-	int v = vstart(b, "exporting to image");
+	int v = build_vstart(b, "exporting to image");
 	int64_t t0 = now_ms();
 	struct buf k = {0};
 	buf_printf(&k, "export %s\n", b->platform);
 	for (size_t i = 0; b->o->labels && b->o->labels[i]; i++)
 		buf_printf(&k, "label %s\n", b->o->labels[i]);
 	char key[65];
-	key_next(key, ss->key, k.s);
+	build_key(key, ss->key, k.s);
 	buf_free(&k);
 	char id[72];
 	if (export_cached(b, key, id)) {
-		say(b, "#%d writing image %s done\n", v, id);
+		build_say(b, "#%d writing image %s done\n", v, id);
 		int r = tag_all(b, id, err);
 		if (r == 0)
-			vdone(b, v, t0, false);
+			build_vdone(b, v, t0, false);
 		if (r == 0 && id_out)
 			*id_out = xstrdup(id);
 		return r;
@@ -1412,7 +642,7 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 	}
 	json_decref(prev);
 	if (r == 0)
-		say(b, "#%d writing image %s done\n", v, id);
+		build_say(b, "#%d writing image %s done\n", v, id);
 	if (r == 0) {
 		json_t *entry = json_pack("{s:s}", "image", id);
 		cache_put(b, key, entry);
@@ -1420,7 +650,7 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 		r = tag_all(b, id, err);
 	}
 	if (r == 0)
-		vdone(b, v, t0, false);
+		build_vdone(b, v, t0, false);
 	if (r == 0 && id_out)
 		*id_out = xstrdup(id);
 	return r;
@@ -1617,7 +847,7 @@ static void build_free(struct build *b)
 	free(b->empty);
 	free(b->prefix);
 	buf_free(&b->partial);
-	tail_clear(b);
+	build_tail_clear(b);
 }
 
 /* --- stages side by side --- */
@@ -1771,8 +1001,8 @@ static int make_work(struct build *b, struct berr **err)
 static int run_build(struct build *b, char **id, struct berr **err)
 {
 	b->created = store_timestamp();
-	int v = vstart(b, "[internal] load build definition from %s", b->df.name);
-	vdone(b, v, b->t0, false);
+	int v = build_vstart(b, "[internal] load build definition from %s", b->df.name);
+	build_vdone(b, v, b->t0, false);
 	int r = store_open(b->o->root, true, &b->st, err);
 	if (r == 0)
 		r = make_work(b, err);

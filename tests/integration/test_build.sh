@@ -333,6 +333,72 @@ expect "build --check reads the Dockerfiles without building" 0 'web: Dockerfile
 expect "up --build and --no-build cannot go together" 2 'cannot go together' "$BERTH" up --build --no-build
 "$BERTH" down -t 0 >/dev/null 2>&1
 
+# --- the other build: keys, as docker compose takes them ---
+mkdir -p keys
+echo compose-secret >"$WORK/compose-secret.txt"
+cat >keys/Dockerfile <<'DF'
+FROM busybox AS first
+RUN echo first >/stage.txt
+FROM busybox AS second
+ARG FROM_CLI=unset
+RUN --mount=type=secret,id=api_key wc -c </run/secrets/api_key >/secret-seen.txt && grep -c host-alias /etc/hosts >/hosts.txt && ls /sys/class/net | tr '\n' ' ' >/net.txt && echo "$FROM_CLI" >/cli.txt && cat /proc/sys/kernel/random/uuid >/stamp.txt
+DF
+cat >keys.yaml <<'YAML'
+services:
+  keyed:
+    build:
+      context: ./keys
+      target: second
+      tags: ["example/keyed:extra"]
+      network: none
+      extra_hosts: ["host-alias=10.1.2.3"]
+      secrets: [api_key]
+      platforms: ["linux/amd64"]
+      no_cache: false
+    image: example/keyed:1
+  inline:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox
+        RUN echo inline >/inline.txt
+    pull_policy: build
+    command: cat /inline.txt
+secrets:
+  api_key:
+    file: ./compose-secret.txt
+YAML
+cp "$WORK/compose-secret.txt" .
+expect "build: target, tags, network, extra_hosts, secrets and platforms build" 0 'naming to docker.io/example/keyed:extra' \
+	"$BERTH" -f keys.yaml build --build-arg FROM_CLI=given keyed
+expect "... the target's stage, not the last" 0 '^absent$' in_image example/keyed:1 'test -e /stage.txt && echo present || echo absent'
+expect "... with the secret, the extra host, no network and the --build-arg" 0 '^15 1 lo given$' \
+	in_image example/keyed:extra 'echo $(cat /secret-seen.txt /hosts.txt /net.txt) $(cat /cli.txt)'
+check "the secret's file is in no layer" sh -c "! (cd '$images/blobs/sha256' && for f in *; do (gzip -dc \$f 2>/dev/null || cat \$f); done | grep -qa compose-secret)"
+stamp=$(in_image example/keyed:1 'cat /stamp.txt')
+"$BERTH" -f keys.yaml build --no-cache --build-arg FROM_CLI=given keyed >/dev/null 2>&1
+check "build --no-cache runs the steps again" test "$(in_image example/keyed:1 'cat /stamp.txt')" != "$stamp"
+expect "dockerfile_inline builds" 0 'naming to' "$BERTH" -f keys.yaml -p inl build inline
+expect "pull_policy: build builds at every up" 0 'exporting to image' "$BERTH" -f keys.yaml -p inl up -d inline
+expect "... and its image runs" 0 'inline' "$BERTH" -f keys.yaml -p inl logs inline
+run "$BERTH" -f keys.yaml -p inl up -d inline
+check "... also the second time" grep -q 'exporting to image' "$WORK/err"
+expect "run --build builds before running" 0 'inline' "$BERTH" -f keys.yaml -p inl run --rm --build -T inline
+check "(it built)" grep -q 'exporting to image' "$WORK/err"
+"$BERTH" -f keys.yaml -p inl down -t 0 >/dev/null 2>&1
+printf 'services:\n  p:\n    build:\n      context: ./keys\n      platforms: ["linux/s390x"]\n' >plat.yaml
+expect "build.platforms other than this machine's is refused with its line" 1 'plat.yaml:5:[0-9]+: service p: build.platforms: berth builds for this machine' \
+	"$BERTH" -f plat.yaml build
+
+# deletions in a layer are whiteouts, and stay so through a registry
+mkdir -p wh
+printf 'FROM busybox\nRUN rm /etc/group && rm -rf /home && mkdir -p /home/fresh\n' >wh/Dockerfile
+expect "a build that deletes files" 0 'naming to' "$BERTH" image build -t wh wh
+expect "a deleted file is gone in the image, a replaced directory holds only its new content" 0 '^no-group fresh$' \
+	in_image wh 'echo $(test -e /etc/group || echo no-group) $(ls /home)'
+blob=$(find "$images/blobs/sha256" -newer wh/Dockerfile -type f | while read -r f; do gzip -dc "$f" 2>/dev/null | tar -t 2>/dev/null | grep -q '\.wh\.' && echo "$f"; done | head -1)
+check "its layer has the .wh. files Docker writes" sh -c "gzip -dc '$blob' | tar -t | grep -qx 'etc/.wh.group' && gzip -dc '$blob' | tar -t | grep -qx 'home/.wh..wh..opq'"
+
 # --- failures a user can meet ---
 mkdir -p bad
 printf 'FROM busybox\nRUN echo one\nRUN echo going; echo to stderr >&2; exit 3\nRUN echo never\n' >bad/Dockerfile
@@ -398,6 +464,12 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
 	check "... and gives the very same image (same id)" \
 		test "$("$BERTH" image inspect "127.0.0.1:$REG/team/vars:1" | sed -n 's/.*"Id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)" = "$built"
 	expect "the pulled image runs as built" 0 '^heredoc one 1.0$' in_image "127.0.0.1:$REG/team/vars:1" 'head -1 /here1.txt'
+	"$BERTH" image build -q -t "127.0.0.1:$REG/team/wh:1" wh >/dev/null
+	"$BERTH" image push -q "127.0.0.1:$REG/team/wh:1" >/dev/null
+	"$BERTH" image rm "127.0.0.1:$REG/team/wh:1" wh >/dev/null 2>&1
+	"$BERTH" image pull -q "127.0.0.1:$REG/team/wh:1" >/dev/null
+	expect "whiteouts survive a push and a pull" 0 '^no-group fresh$' \
+		in_image "127.0.0.1:$REG/team/wh:1" 'echo $(test -e /etc/group || echo no-group) $(ls /home)'
 	printf 'services:\n  app:\n    build: ./vars\n    image: 127.0.0.1:%s/team/app:2\n  local:\n    image: busybox\n' "$REG" >push.yaml
 	"$BERTH" -f push.yaml build -q app
 	expect "push SERVICE pushes the service's image" 0 '2: digest: sha256:' "$BERTH" -f push.yaml push app
