@@ -27,6 +27,7 @@ struct build_opts {
 	char **contexts;     /* named contexts, NAME=DIR or NAME=docker-image://REF */
 	int64_t shm_size;    /* RUN's /dev/shm in bytes; 0: 64 MiB */
 	char **ulimits;	     /* RUN's limits: NAME=SOFT[:HARD] */
+	bool privileged;     /* RUN --security=insecure is allowed */
 	const char *title;   /* a service's name, before its progress lines */
 	FILE *out;	     /* progress; NULL: stderr */
 };

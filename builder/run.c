@@ -16,6 +16,7 @@
 #include "../network/net.h"
 #include "../runtime/caps.h"
 #include "../runtime/ctr.h"
+#include "../runtime/devices.h"
 #include "../runtime/seccomp.h"
 
 const char *const brun_stubs[] = {"/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", NULL};
@@ -85,7 +86,17 @@ static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, 
 			       .restart = RESTART_NO,
 			       .stop_signal = SIGKILL,
 			       .stop_grace_ms = 0};
-	s->seccomp = xasprintf("%s/seccomp.bpf", dir);
+	s->seccomp = b->privileged ? NULL : xasprintf("%s/seccomp.bpf", dir);
+	s->privileged = b->privileged;
+	if (b->privileged)
+		s->caps = CAPS_ALL;
+	/* the devices cgroup as Docker's default container has it: a RUN that
+	 * makes a node of a host disk (it may mknod) cannot open it */
+	s->cgroup.devices = xcalloc(1, sizeof(char *));
+	if (b->privileged)
+		strv_push(&s->cgroup.devices, xstrdup("a *:* rwm"));
+	for (size_t i = 0; !b->privileged && dev_docker_default[i]; i++)
+		strv_push(&s->cgroup.devices, xstrdup(dev_docker_default[i]));
 	s->shm_size = b->shm_size;
 	s->rlimits = xcalloc(b->nrlimits + 1, sizeof(*s->rlimits));
 	for (size_t i = 0; i < b->nrlimits; i++)

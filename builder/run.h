@@ -24,6 +24,7 @@ struct brun {
 	struct mount_spec *mounts;
 	size_t nmounts;
 	int64_t shm_size; /* 0: Docker's 64 MiB */
+	bool privileged;  /* RUN --security=insecure: every capability, no seccomp, the host's devices */
 	struct rlimit_spec *rlimits;
 	size_t nrlimits;
 	/* the command's output, as it comes */

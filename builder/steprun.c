@@ -248,7 +248,7 @@ static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *sp
 }
 
 static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
-		     struct run_mounts *rm, const char **network, struct berr **err)
+		     struct run_mounts *rm, const char **network, bool *insecure, struct berr **err)
 {
 	rm->stubs = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; ins->flags[i]; i++) {
@@ -265,9 +265,13 @@ static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct
 				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);
 			*network = streq(v, "none") ? "none" : streq(v, "host") ? "host" : *network;
 		} else if (startswith(fl, "--security=")) {
-			r = streq(v, "sandbox") ? 0
-						: berr_set(err, EPERM, "--security=%s: berth runs build steps sandboxed only",
-							   v);
+			/* as BuildKit: insecure only where the build allows it (build: privileged) */
+			*insecure = streq(v, "insecure");
+			if (!streq(v, "sandbox") && !streq(v, "insecure"))
+				r = berr_set(err, EINVAL, "--security=%s: use sandbox or insecure", v);
+			else if (*insecure && !b->o->privileged)
+				r = berr_set(err, EPERM, "--security=insecure: the build does not allow it (build: "
+							 "privileged: true, or image build --allow security.insecure)");
 		} else {
 			r = berr_set(err, EINVAL, "unknown flag %s", fl);
 		}
@@ -356,7 +360,8 @@ int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct d
 {
 	struct run_mounts rm = {0};
 	const char *network = b->o->network && b->o->network[0] ? b->o->network : "default";
-	int r = run_flags(b, si, ss, ins, &rm, &network, err);
+	bool insecure = false;
+	int r = run_flags(b, si, ss, ins, &rm, &network, &insecure, err);
 	_cleanup_(strv_freep) char **argv = run_argv(ss, ins);
 	_cleanup_(strv_freep) char **env = bstage_run_env(&ss->s);
 	_cleanup_(strv_freep) char **lower = build_lower(b, ss);
@@ -389,6 +394,7 @@ int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct d
 			strv_push(&hosts, xasprintf("%s\t%.*s", h + k + 1, (int)k, h));
 	}
 	run.hosts = hosts;
+	run.privileged = insecure;
 	run.shm_size = b->o->shm_size;
 	struct rlimit_spec *limits = NULL;
 	if (r == 0)

@@ -53,7 +53,7 @@ int cmd_image_build(int argc, char **argv)
 {
 	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
 	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
-	char **contexts = NULL, **ulimits = NULL;
+	char **contexts = NULL, **ulimits = NULL, **allow = NULL;
 	const char *shm = NULL;
 	const char *file = NULL, *target = NULL, *network = NULL;
 	const struct flag flags[] = {
@@ -68,6 +68,7 @@ int cmd_image_build(int argc, char **argv)
 		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF", "A named context; repeatable"},
 		{"shm-size", 0, FLAG_STR, &shm, "SIZE", "RUN steps' /dev/shm (default 64m)"},
 		{"ulimit", 0, FLAG_LIST, &ulimits, "NAME=SOFT[:HARD]", "A limit of RUN steps; repeatable"},
+		{"allow", 0, FLAG_LIST, &allow, "security.insecure", "Let RUN --security=insecure run privileged"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
@@ -78,7 +79,10 @@ int cmd_image_build(int argc, char **argv)
 			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
-	_cleanup_(strv_freep) char **u = ulimits;
+	_cleanup_(strv_freep) char **u = ulimits, **al = allow;
+	for (size_t i = 0; rc < 0 && al && al[i]; i++)
+		if (!streq(al[i], "security.insecure"))
+			rc = usage_error("image build", "--allow takes security.insecure");
 	long long shm_bytes = 0;
 	if (rc < 0 && shm && (bytes_parse(shm, &shm_bytes) < 0 || shm_bytes <= 0))
 		rc = usage_error("image build", "--shm-size takes a size, like 128m");
@@ -114,7 +118,7 @@ int cmd_image_build(int argc, char **argv)
 		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
 	}
 	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
-			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u,
+			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .privileged = al && al[0],
 			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;

@@ -113,6 +113,20 @@ static long long bytes_of(const struct node *n)
 	return b;
 }
 
+/* build.privileged: true, or entitlements: [security.insecure]: RUN
+ * --security=insecure is allowed (as docker compose allows it). */
+static bool privileged(const struct node *b)
+{
+	bool v = false;
+	if (node_bool(node_map_get(b, "privileged"), &v) == 0 && v)
+		return true;
+	struct node *e = node_map_get(b, "entitlements");
+	for (size_t i = 0; e && e->kind == NODE_SEQ && i < e->n; i++)
+		if (streq(node_str(e->items[i]), "security.insecure"))
+			return true;
+	return false;
+}
+
 struct keyrule {
 	const char *key;
 	int kind; /* 0 honoured, 1 refused, 2 no effect */
@@ -142,8 +156,8 @@ static const struct keyrule rules[] = {
 	{"sbom", 2, "berth writes no attestations"},
 	{"ssh", 1, "SSH agent forwarding into RUN is not implemented; use a secret instead"},
 	{"additional_contexts", 0, NULL},
-	{"privileged", 1, "build steps always run unprivileged"},
-	{"entitlements", 1, "build steps always run unprivileged"},
+	{"privileged", 0, NULL},
+	{"entitlements", 0, NULL},
 };
 
 static int check_keys(const struct node *b, const char *service, struct berr **err)
@@ -289,6 +303,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 				.contexts = contexts,
 				.shm_size = bytes_of(node_map_get(b, "shm_size")),
 				.ulimits = ulimits,
+				.privileged = privileged(b),
 				.title = service,
 				.out = o->out};
 	if (r == 0 && o->check)

@@ -520,11 +520,20 @@ check "nothing landed beside the target" sh -c "[ ! -e '$BERTH_ROOT/escaped.txt'
 cat >evil/Dockerfile <<'DF'
 FROM busybox
 RUN grep CapEff /proc/self/status >/caps.txt; mount -t tmpfs none /mnt 2>/dev/null && echo mounted >/mount.txt; ls /proc | grep -c '^[0-9]' >/procs.txt; cp /bin/busybox /suid && chmod 4755 /suid
+RUN mknod /tmp/mem c 1 1 && (head -c 1 /tmp/mem >/dev/null 2>&1 && echo read >/mem.txt || echo denied >/mem.txt); mknod /tmp/null2 c 1 3 && echo fine >/tmp/null2 && echo null-ok >/null.txt; rm -f /tmp/mem /tmp/null2
 DF
 expect "RUN runs, as an attacker would write it" 0 'naming to' "$BERTH" image build -t evil-run evil
 expect "RUN has Docker's default capabilities, no more" 0 '^CapEff:.00000000a80425fb$' in_image evil-run 'cat /caps.txt'
 expect "RUN cannot mount" 0 '^no mount$' in_image evil-run 'test -e /mount.txt || echo no mount'
 expect "RUN sees only its own processes" 0 '^[1-3]$' in_image evil-run 'cat /procs.txt'
+expect "RUN may make device nodes but not open the host's memory through one (Docker's device rules)" 0 '^denied null-ok$' \
+	in_image evil-run 'echo $(cat /mem.txt /null.txt)'
+printf 'FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status >/caps.txt\n' >evil/Dockerfile
+expect "RUN --security=insecure is refused unless the build allows it" 1 'security=insecure: the build does not allow it' \
+	"$BERTH" image build evil
+expect "... and allowed, it runs with every capability" 0 'naming to' "$BERTH" image build --allow security.insecure -t evil-insecure evil
+expect "... (all that berth itself has)" 0 "^CapEff:.$(awk '/CapBnd/ {print $2}' /proc/self/status)\$" \
+	in_image evil-insecure 'cat /caps.txt'
 other() { setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
 chmod 755 "$WORK"
 check "the build directory under the state root is 0700" test "$(stat -c %a "$BERTH_ROOT/build")" = 700
