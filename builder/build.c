@@ -36,6 +36,7 @@
 #include "dockerfile.h"
 #include "ignore.h"
 #include "layer.h"
+#include "lint.h"
 #include "run.h"
 #include "stages.h"
 #include "step.h"
@@ -1037,13 +1038,15 @@ int build_image(const struct build_opts *o, char **id, struct berr **err)
 	return r;
 }
 
-int build_check(const struct build_opts *o, struct berr **err)
+int build_check(const struct build_opts *o, char ***warnings, struct berr **err)
 {
 	struct build b = {.o = o};
 	int r = prepare(&b, err);
 	bool *need = xcalloc(b.nstages + 1, sizeof(bool));
 	if (r == 0)
 		r = df_needed(&b.df, b.stages, b.nstages, o->target, need, err);
+	if (r == 0 && warnings)
+		*warnings = df_lint(&b.df);
 	free(need);
 	build_free(&b);
 	return r;

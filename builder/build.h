@@ -36,8 +36,9 @@ struct build_opts {
 int build_image(const struct build_opts *o, char **id, struct berr **err);
 
 /* Parses the Dockerfile and its stages and checks what can be checked
- * without running anything (build --check). */
-int build_check(const struct build_opts *o, struct berr **err);
+ * without running anything (build --check); *warnings (may be NULL) gets
+ * BuildKit's checks that failed, "Dockerfile:LINE: Rule: what". */
+int build_check(const struct build_opts *o, char ***warnings, struct berr **err);
 
 /* Frees the build cache: its records, and the layers only it used.
  * *freed: the bytes of those layers. */

@@ -14,6 +14,19 @@
 #include "../orchestrator/servicebuild.h"
 #include "cli.h"
 
+/* What --check found, as docker build --check says it; 1 when anything. */
+static int check_report(char *const *warnings)
+{
+	size_t n = strv_len(warnings);
+	for (size_t i = 0; i < n; i++)
+		printf("WARNING: %s\n", warnings[i]);
+	if (!n)
+		printf("Check complete, no warnings found.\n");
+	else
+		printf("Check complete, %zu warning%s found!\n", n, n == 1 ? " has been" : "s have been");
+	return n ? 1 : 0;
+}
+
 int cmd_build(struct global_opts *g, int argc, char **argv)
 {
 	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
@@ -36,16 +49,17 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 	_cleanup_(project_freep) struct project *p = NULL;
 	int r = project_open(g, names, false, &p, &err);
 	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
+				  .warnings = xcalloc(1, sizeof(char *)),
 				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};
 	for (size_t i = 0; r == 0 && names && names[i]; i++)
 		if (!svcbuild_has(p, names[i]))
 			fprintf(stderr, "berth: service %s has no build section; nothing to build for it\n", names[i]);
 	if (r == 0)
 		r = svcbuild_run(p, berth_root(), names, &o, &err);
-	for (size_t i = 0; r == 0 && check && o.built[i]; i++)
-		printf("%s: Dockerfile checked, no problem found\n", o.built[i]);
 	strv_free(o.built);
-	return r < 0 ? report(err) : 0;
+	int rc2 = r < 0 ? report(err) : check ? check_report(o.warnings) : 0;
+	strv_free(o.warnings);
+	return rc2;
 }
 
 /* berth image build [OPTIONS] CONTEXT: as docker build. */
@@ -123,12 +137,13 @@ int cmd_image_build(int argc, char **argv)
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;
 	_cleanup_free_ char *id = NULL;
-	int r = check ? build_check(&o, &err) : build_image(&o, &id, &err);
+	_cleanup_(strv_freep) char **warnings = NULL;
+	int r = check ? build_check(&o, &warnings, &err) : build_image(&o, &id, &err);
 	if (r < 0)
 		return report(err);
 	if (check)
-		printf("Dockerfile checked, no problem found\n");
-	else if (quiet)
+		return check_report(warnings);
+	if (quiet)
 		printf("%s\n", id);
 	return 0;
 }

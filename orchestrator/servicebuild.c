@@ -306,9 +306,13 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 				.privileged = privileged(b),
 				.title = service,
 				.out = o->out};
+	char **found = NULL;
 	if (r == 0 && o->check)
-		r = build_check(&bo, err);
-	else if (r == 0)
+		r = build_check(&bo, &found, err);
+	for (size_t i = 0; found && found[i]; i++)
+		strv_push(&o->warnings, xasprintf("service %s: %s", service, found[i]));
+	strv_free(found);
+	if (r == 0 && !o->check)
 		r = build_image(&bo, NULL, err);
 	if (fs_exists(sdir))
 		fs_remove_tree(sdir, NULL);

@@ -15,6 +15,7 @@ struct svcbuild_opts {
 	char **args;	    /* --build-arg NAME=VALUE (a bare NAME: from the environment) */
 	FILE *out;	    /* progress; NULL: none */
 	char **built;	    /* gets the services built (may be NULL) */
+	char **warnings;    /* check: gets "SERVICE: Dockerfile:LINE: Rule: what" */
 };
 
 /* The image the service runs: its image:, or <project>-<service>. */

@@ -329,7 +329,11 @@ check "a second up builds nothing" sh -c "! grep -q 'exporting to image' '$WORK/
 expect "up --build builds again, from the cache" 0 'CACHED' "$BERTH" up -d --build
 expect "berth build SERVICE builds it" 0 'naming to docker.io/example/tool:1' "$BERTH" build tool
 expect "build -q prints nothing" 0 '^$' "$BERTH" build -q web
-expect "build --check reads the Dockerfiles without building" 0 'web: Dockerfile checked' "$BERTH" build --check
+expect "build --check reads the Dockerfiles without building" 0 'Check complete, no warnings found' "$BERTH" build --check
+printf 'FROM busybox AS Base\nMAINTAINER me\nCMD echo hi\n' >"$WORK/lint.Dockerfile"
+expect "image build --check names what BuildKit's checks find, and exits 1" 1 \
+	'Dockerfile:3: JSONArgsRecommended: JSON arguments recommended for CMD' "$BERTH" image build --check -f "$WORK/lint.Dockerfile" .
+check "(each of them)" sh -c "grep -q 'StageNameCasing' '$WORK/out' && grep -q 'MaintainerDeprecated' '$WORK/out' && grep -q 'Check complete, 3 warnings have been found' '$WORK/out'"
 expect "up --build and --no-build cannot go together" 2 'cannot go together' "$BERTH" up --build --no-build
 "$BERTH" down -t 0 >/dev/null 2>&1
 
