@@ -210,6 +210,7 @@ static void sstate_free(struct sstate *ss)
 	json_decref(ss->s.cfg);
 	json_decref(ss->s.history);
 	json_decref(ss->s.layers);
+	json_decref(ss->steps);
 	free(ss->s.author);
 	strv_free(ss->s.args);
 	memset(ss, 0, sizeof(*ss));
@@ -257,6 +258,7 @@ static int from_image(struct build *b, struct sstate *ss, const char *id, struct
 			ss->s.layers = json_array();
 		}
 		build_key(ss->key, "image", id);
+		ss->steps = json_array();
 	}
 	json_decref(cfg);
 	json_decref(rec);
@@ -269,6 +271,7 @@ static void from_stage(struct sstate *ss, const struct sstate *base)
 	ss->s.history = json_deep_copy(base->s.history);
 	ss->s.layers = json_deep_copy(base->s.layers);
 	ss->s.author = base->s.author ? xstrdup(base->s.author) : NULL;
+	ss->steps = json_deep_copy(base->steps);
 	memcpy(ss->key, base->key, sizeof(ss->key));
 }
 
@@ -288,7 +291,8 @@ int build_commit(struct build *b, struct sstate *ss, const char *key, const char
 	build_history(ss, by, empty, b->created);
 	json_t *entry = json_pack("{s:o, s:s}", "layer", layer, "created", b->created);
 	cache_put(b, key, entry);
-	json_decref(entry);
+	json_object_set_new(entry, "key", json_string(key));
+	json_array_append_new(ss->steps, entry);
 	return 0;
 }
 
@@ -305,7 +309,8 @@ bool build_cached(struct build *b, struct sstate *ss, const char *key, const cha
 							      "diff_id",
 							      json_string_value(json_object_get(layer, "diff_id"))));
 	build_history(ss, by, empty, json_string_value(json_object_get(c, "created")) ?: b->created);
-	json_decref(c);
+	json_object_set_new(c, "key", json_string(key));
+	json_array_append_new(ss->steps, c);
 	return true;
 }
 
@@ -491,6 +496,7 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 		ss->s.cfg = json_object();
 		ss->s.history = json_array();
 		ss->s.layers = json_array();
+		ss->steps = json_array();
 		build_key(ss->key, "scratch", "");
 	} else if (named_context(b, sg->base) && !startswith(named_context(b, sg->base), "docker-image://")) {
 		r = berr_set(err, ENOTSUP, "%s is a named context of a directory; berth builds FROM images and stages "
@@ -589,6 +595,85 @@ static bool export_cached(struct build *b, const char *key, char id[72])
 	return ok;
 }
 
+static uint64_t layers_size(struct build *b, json_t *layers)
+{
+	uint64_t size = 0;
+	size_t i;
+	json_t *l;
+	json_array_foreach(layers, i, l)
+	{
+		_cleanup_free_ char *dir = store_layer_path(b->st, json_string_value(json_object_get(l, "diff_id")));
+		_cleanup_free_ char *sf = xasprintf("%s.size", dir);
+		_cleanup_free_ char *t = NULL;
+		size_t len;
+		if (fs_read_file(sf, 64, &t, &len, NULL) == 0)
+			size += strtoull(t, NULL, 10);
+	}
+	return size;
+}
+
+/* The image's config as a blob, and its record: with the steps' cache
+ * keys, which a build with cache_from of this image takes up. */
+static int write_image(struct build *b, struct sstate *ss, const char *key, char id[72], struct berr **err)
+{
+	json_t *img = image_json(b, ss);
+	char *text = json_dumps(img, JSON_COMPACT);
+	json_decref(img);
+	struct blob_writer *w = NULL;
+	int r = blob_writer_open(b->st, &w, err);
+	if (r == 0)
+		r = blob_writer_write(w, text, strlen(text), err);
+	if (r == 0)
+		r = blob_writer_commit(w, NULL, id, NULL, NULL, err);
+	else if (w)
+		blob_writer_abort(w);
+	free(text);
+	json_t *prev = NULL;
+	if (r == 0 && store_get_image(b->st, id, &prev, NULL) < 0) {
+		json_t *rec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[], s:O, s:s}", "id", id, "layers", ss->s.layers,
+					"size", (json_int_t)layers_size(b, ss->s.layers), "loaded", b->created, "created",
+					b->created, "repo_digests", "build_cache", ss->steps, "build_key", key);
+		r = store_put_image(b->st, id, rec, err);
+		json_decref(rec);
+	}
+	json_decref(prev);
+	return r;
+}
+
+/* cache_from: the steps of images built here before (their records keep
+ * the steps' keys) go into the cache, where it lacks them. */
+static void seed_cache(struct build *b)
+{
+	for (size_t i = 0; b->o->cache_from && b->o->cache_from[i]; i++) {
+		const char *ref = b->o->cache_from[i];
+		_cleanup_free_ char *id = NULL;
+		json_t *rec = NULL;
+		int v = build_vstart(b, "importing cache from %s", ref);
+		if (store_resolve(b->st, ref, &id, NULL) < 0 || store_get_image(b->st, id, &rec, NULL) < 0) {
+			build_say(b, "#%d WARN: no local image %s to take a cache from\n\n", v, ref);
+			continue;
+		}
+		size_t k;
+		json_t *step;
+		json_array_foreach(json_object_get(rec, "build_cache"), k, step)
+		{
+			const char *key = json_string_value(json_object_get(step, "key"));
+			_cleanup_free_ char *path = key && strlen(key) == 64 ? cache_path(b, key) : NULL;
+			if (path && !fs_exists(path))
+				cache_put(b, key, step);
+		}
+		const char *key = json_string_value(json_object_get(rec, "build_key"));
+		_cleanup_free_ char *path = key && strlen(key) == 64 ? cache_path(b, key) : NULL;
+		if (path && !fs_exists(path)) {
+			json_t *entry = json_pack("{s:s}", "image", id);
+			cache_put(b, key, entry);
+			json_decref(entry);
+		}
+		json_decref(rec);
+		build_vdone(b, v, now_ms(), false);
+	}
+}
+
 static int export(struct build *b, struct sstate *ss, char **id_out, struct berr **err)
 {
 	int v = build_vstart(b, "exporting to image");
@@ -610,38 +695,7 @@ static int export(struct build *b, struct sstate *ss, char **id_out, struct berr
 			*id_out = xstrdup(id);
 		return r;
 	}
-	json_t *img = image_json(b, ss);
-	char *text = json_dumps(img, JSON_COMPACT);
-	json_decref(img);
-	struct blob_writer *w = NULL;
-	int r = blob_writer_open(b->st, &w, err);
-	if (r == 0)
-		r = blob_writer_write(w, text, strlen(text), err);
-	if (r == 0)
-		r = blob_writer_commit(w, NULL, id, NULL, NULL, err);
-	else if (w)
-		blob_writer_abort(w);
-	free(text);
-	uint64_t size = 0;
-	size_t i;
-	json_t *l;
-	json_array_foreach(ss->s.layers, i, l)
-	{
-		_cleanup_free_ char *dir = store_layer_path(b->st, json_string_value(json_object_get(l, "diff_id")));
-		_cleanup_free_ char *sf = xasprintf("%s.size", dir);
-		_cleanup_free_ char *t = NULL;
-		size_t len;
-		if (fs_read_file(sf, 64, &t, &len, NULL) == 0)
-			size += strtoull(t, NULL, 10);
-	}
-	json_t *prev = NULL;
-	if (r == 0 && store_get_image(b->st, id, &prev, NULL) < 0) {
-		json_t *rec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[]}", "id", id, "layers", ss->s.layers, "size",
-					(json_int_t)size, "loaded", b->created, "created", b->created, "repo_digests");
-		r = store_put_image(b->st, id, rec, err);
-		json_decref(rec);
-	}
-	json_decref(prev);
+	int r = write_image(b, ss, key, id, err);
 	if (r == 0)
 		build_say(b, "#%d writing image %s done\n", v, id);
 	if (r == 0) {
@@ -862,8 +916,8 @@ static void stage_save(struct build *b, size_t i, int r, struct berr *e)
 {
 	struct sstate *ss = &b->ss[i];
 	json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", e ? e->msg : "the stage failed", "code", e ? e->code : EIO)
-			  : json_pack("{s:O, s:O, s:O, s:s, s:s?}", "cfg", ss->s.cfg, "history", ss->s.history, "layers",
-				      ss->s.layers, "key", ss->key, "author", ss->s.author);
+			  : json_pack("{s:O, s:O, s:O, s:O, s:s, s:s?}", "cfg", ss->s.cfg, "history", ss->s.history,
+				      "layers", ss->s.layers, "steps", ss->steps, "key", ss->key, "author", ss->s.author);
 	_cleanup_free_ char *path = stage_file(b, i);
 	char *text = json_dumps(j, JSON_COMPACT);
 	fs_write_replace(path, text, strlen(text), 0600, NULL);
@@ -886,6 +940,7 @@ static int stage_load(struct build *b, size_t i, struct berr **err)
 		ss->s.cfg = json_incref(json_object_get(j, "cfg"));
 		ss->s.history = json_incref(json_object_get(j, "history"));
 		ss->s.layers = json_incref(json_object_get(j, "layers"));
+		ss->steps = json_incref(json_object_get(j, "steps"));
 		const char *author = json_string_value(json_object_get(j, "author"));
 		ss->s.author = author ? xstrdup(author) : NULL;
 		memcpy(ss->key, key, 65);
@@ -972,6 +1027,7 @@ static int build_all(struct build *b, char **id, struct berr **err)
 	bool *need = xcalloc(b->nstages + 1, sizeof(bool));
 	int r = df_needed(&b->df, b->stages, b->nstages, b->o->target, need, err);
 	b->ss = xcalloc(b->nstages + 1, sizeof(*b->ss));
+	seed_cache(b);
 	if (r == 0)
 		r = build_stages(b, need, err);
 	size_t last = b->nstages - 1;

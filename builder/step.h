@@ -21,6 +21,7 @@
 struct sstate {
 	struct bstage s;
 	char key[65];
+	json_t *steps; /* [{key, layer, created}] of the steps that changed files: what cache_from seeds */
 	bool built;
 };
 

@@ -67,7 +67,7 @@ int cmd_image_build(int argc, char **argv)
 {
 	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
 	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
-	char **contexts = NULL, **ulimits = NULL, **allow = NULL;
+	char **contexts = NULL, **ulimits = NULL, **allow = NULL, **cache_from = NULL;
 	const char *shm = NULL;
 	const char *file = NULL, *target = NULL, *network = NULL;
 	const struct flag flags[] = {
@@ -83,6 +83,7 @@ int cmd_image_build(int argc, char **argv)
 		{"shm-size", 0, FLAG_STR, &shm, "SIZE", "RUN steps' /dev/shm (default 64m)"},
 		{"ulimit", 0, FLAG_LIST, &ulimits, "NAME=SOFT[:HARD]", "A limit of RUN steps; repeatable"},
 		{"allow", 0, FLAG_LIST, &allow, "security.insecure", "Let RUN --security=insecure run privileged"},
+		{"cache-from", 0, FLAG_LIST, &cache_from, "IMAGE", "Take cached steps from an image built here; repeatable"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
@@ -93,7 +94,7 @@ int cmd_image_build(int argc, char **argv)
 			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
-	_cleanup_(strv_freep) char **u = ulimits, **al = allow;
+	_cleanup_(strv_freep) char **u = ulimits, **al = allow, **cf = cache_from;
 	for (size_t i = 0; rc < 0 && al && al[i]; i++)
 		if (!streq(al[i], "security.insecure"))
 			rc = usage_error("image build", "--allow takes security.insecure");
@@ -132,7 +133,7 @@ int cmd_image_build(int argc, char **argv)
 		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
 	}
 	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
-			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .privileged = al && al[0],
+			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .privileged = al && al[0], .cache_from = cf,
 			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;

@@ -679,7 +679,12 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 		_cleanup_free_ char *now = store_timestamp();
 		json_t *prev = NULL;
 		json_t *digests = json_array();
+		json_t *kept = json_object(); /* what a build here recorded of this very image */
 		if (store_get_image(st, cdigest, &prev, NULL) == 0) {
+			static const char *const keep[] = {"build_cache", "build_key"};
+			for (size_t k = 0; k < ARRAY_SIZE(keep); k++)
+				if (json_object_get(prev, keep[k]))
+					json_object_set(kept, keep[k], json_object_get(prev, keep[k]));
 			size_t i;
 			json_t *v;
 			json_array_foreach(json_object_get(prev, "repo_digests"), i, v)
@@ -696,6 +701,8 @@ int image_pull(struct store *st, const char *refs, const struct pull_opts *po, c
 					json_string_value(json_object_get(config, "created")) ?: "", "repo_digests",
 					digests);
 		lrec = NULL;
+		json_object_update(rec, kept);
+		json_decref(kept);
 		ret = store_put_image(st, cdigest, rec, err);
 		json_decref(rec);
 		if (ret == 0 && !ref.digest)

@@ -87,6 +87,25 @@ static int build_secrets(const struct project *p, const char *service, const str
 	return 0;
 }
 
+/* build.cache_from: images (REF, or type=registry,ref=REF as buildx
+ * writes them); another kind of cache has no effect here, said once. */
+static char **cache_refs(const struct node *b, const char *service)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	struct node *cf = node_map_get(b, "cache_from");
+	for (size_t i = 0; cf && cf->kind == NODE_SEQ && i < cf->n; i++) {
+		const char *s = node_str(cf->items[i]);
+		if (!s)
+			continue;
+		const char *ref = strstr(s, "ref=");
+		if (!strchr(s, '=') || (startswith(s, "type=registry") && ref))
+			strv_push(&out, xstrndup(ref ? ref + 4 : s, strcspn(ref ? ref + 4 : s, ",")));
+		else
+			warn_at(cf->items[i], service, "cache_from", "berth takes its cache from images only");
+	}
+	return out;
+}
+
 /* build.ulimits as the builder takes them: NAME=SOFT:HARD. */
 static char **ulimit_strs(const struct node *u)
 {
@@ -149,7 +168,7 @@ static const struct keyrule rules[] = {
 	{"platforms", 0, NULL},
 	{"shm_size", 0, NULL},
 	{"ulimits", 0, NULL},
-	{"cache_from", 2, "berth keeps its own build cache, which every build uses"},
+	{"cache_from", 0, NULL},
 	{"cache_to", 2, "berth keeps its own build cache"},
 	{"isolation", 2, "it is for Windows containers"},
 	{"provenance", 2, "berth writes no attestations"},
@@ -277,6 +296,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 	_cleanup_(strv_freep) char **labels = map_kv(node_map_get(b, "labels"));
 	_cleanup_(strv_freep) char **hosts = seq_strs(node_map_get(b, "extra_hosts"));
 	_cleanup_(strv_freep) char **ulimits = ulimit_strs(node_map_get(b, "ulimits"));
+	_cleanup_(strv_freep) char **cache_from = cache_refs(b, service);
 	_cleanup_(strv_freep) char **secrets = NULL;
 	_cleanup_free_ char *sdir = xasprintf("%s/build/secrets-%d", root, (int)getpid());
 	r = build_secrets(p, service, node_map_get(b, "secrets"), sdir, &secrets, err);
@@ -304,6 +324,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 				.shm_size = bytes_of(node_map_get(b, "shm_size")),
 				.ulimits = ulimits,
 				.privileged = privileged(b),
+				.cache_from = cache_from,
 				.title = service,
 				.out = o->out};
 	char **found = NULL;

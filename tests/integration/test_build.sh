@@ -427,9 +427,10 @@ expect "a missing Dockerfile is named" 1 'cannot read the Dockerfile: .*bad/Dock
 printf 'services:\n  s:\n    build:\n      context: .\n      ssh: [default]\n' >ssh.yaml
 expect "build.ssh is refused with the file and line" 1 'ssh.yaml:5:[0-9]+: service s: build.ssh is not supported' \
 	"$BERTH" -f ssh.yaml build
-printf 'services:\n  s:\n    build:\n      context: .\n      cache_from: [example/cache:1]\n' >cf.yaml
+printf 'services:\n  s:\n    build:\n      context: .\n      cache_from: ["type=local,src=/tmp/cache"]\n' >cf.yaml
 printf 'FROM busybox\n' >Dockerfile
-expect "build.cache_from warns that it has no effect" 0 'cf.yaml:5: service s: build.cache_from has no effect' "$BERTH" -f cf.yaml build
+expect "build.cache_from of another kind than an image warns that it has no effect" 0 \
+	'cf.yaml:5: service s: build.cache_from has no effect: berth takes its cache from images only' "$BERTH" -f cf.yaml build
 printf 'services:\n  s:\n    build:\n      context: .\n      frobnicate: yes\n' >unknown.yaml
 expect "an unknown build key is refused with its line" 1 'unknown.yaml:5:[0-9]+: ' "$BERTH" -f unknown.yaml build
 check "no build container is left after the failures" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
@@ -549,9 +550,17 @@ check "... and made nothing" sh -c "[ -z \"\$(find '$BERTH_ROOT' -user 4242)\" ]
 chmod 700 "$WORK"
 
 # --- builder prune ---
+vars_id=$("$BERTH" image build -q -t vars vars)
 expect "builder prune frees the cache" 0 'Total reclaimed space' "$BERTH" builder prune -f
+expect "--cache-from an image built here takes its steps up again" 0 'importing cache from vars' \
+	"$BERTH" image build --cache-from vars -t vars-again vars
+check "... every step is CACHED" sh -c "[ \$(grep -c ' CACHED\$' '$WORK/err') -ge 5 ] && ! grep -Eq '^#[0-9]+ [0-9]+\.[0-9]+ ' '$WORK/err'"
+check "... and the image is the same" test "$("$BERTH" image build -q -t vars-again vars)" = "$vars_id"
+expect "a cache_from image that is not here is said, and the build goes on" 0 'WARN: no local image nothere' \
+	"$BERTH" image build --cache-from nothere -t vars vars
+"$BERTH" builder prune -f >/dev/null
 run "$BERTH" image build -t vars vars
-check "after it, steps run again" sh -c "! grep -q CACHED '$WORK/err' && grep -q 'exporting to image' '$WORK/err'"
+check "after a prune, steps run again" sh -c "! grep -q CACHED '$WORK/err' && grep -q 'exporting to image' '$WORK/err'"
 in_image vars true >/dev/null 2>&1
 
 "$BERTH" -f "$WORK/probe.yaml" -p "${proj}probe" down -t 0 >/dev/null 2>&1
