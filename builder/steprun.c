@@ -212,7 +212,10 @@ static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const s
 	return r;
 }
 
-static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *spec, struct berr **err)
+/* One --mount=…; a relative target is under the working directory, as
+ * BuildKit has it (--mount=type=bind,target=. mounts the context there). */
+static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mounts *rm, char *spec,
+		     struct berr **err)
 {
 	struct mount_fields f;
 	int r = mount_fields(spec, &f, err);
@@ -220,8 +223,8 @@ static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *sp
 		return r;
 	if (!f.target && !streq(f.type, "secret"))
 		return berr_set(err, EINVAL, "--mount: type=%s needs a target", f.type);
-	if (f.target && f.target[0] != '/')
-		return berr_set(err, EINVAL, "--mount: target %s must be an absolute path", f.target);
+	_cleanup_free_ char *target = f.target ? path_join(cwd && cwd[0] ? cwd : "/", f.target) : NULL;
+	f.target = target;
 	if (streq(f.type, "cache"))
 		return cache_mount(b, rm, &f, err);
 	if (streq(f.type, "tmpfs")) {
@@ -234,11 +237,11 @@ static int one_mount(struct build *b, size_t si, struct run_mounts *rm, char *sp
 		if (!id)
 			return berr_set(err, EINVAL, "--mount: type=secret needs an id or a target");
 		const char *path = strv_env_get(b->o->secrets, id);
-		_cleanup_free_ char *target = f.target ? xstrdup(f.target) : xasprintf("/run/secrets/%s", id);
+		_cleanup_free_ char *at = f.target ? xstrdup(f.target) : xasprintf("/run/secrets/%s", id);
 		if (!path && build_flag_bool(f.required) && f.required)
 			return berr_set(err, ENOENT, "--mount: secret %s is required, and the build has no such secret", id);
 		if (path)
-			mount_add(rm, path, target, "bind", "ro", true);
+			mount_add(rm, path, at, "bind", "ro", true);
 		return 0;
 	}
 	if (streq(f.type, "bind"))
@@ -259,7 +262,7 @@ static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct
 		if (r < 0)
 			return r;
 		if (startswith(fl, "--mount=")) {
-			r = one_mount(b, si, rm, v, err);
+			r = one_mount(b, si, json_string_value(json_object_get(ss->s.cfg, "WorkingDir")), rm, v, err);
 		} else if (startswith(fl, "--network=")) {
 			if (!streq(v, "default") && !streq(v, "none") && !streq(v, "host"))
 				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);

@@ -234,6 +234,8 @@ RUN --mount=type=bind,target=/ctx cat /ctx/ctx.txt >/after.txt
 RUN --mount=type=bind,from=extra,target=/e cat /e/extra.txt >/named.txt
 COPY --from=extra extra.txt /copied-extra.txt
 COPY --from=base /bin/busybox /copied-busybox
+WORKDIR /w
+RUN --mount=type=bind,target=. cat ctx.txt >/rel.txt
 DF
 expect "bind mounts from a stage, an image and named contexts build" 0 'naming to' \
 	"$BERTH" image build --build-context extra=./extra --build-context base=docker-image://busybox:latest -t binds binds
@@ -246,6 +248,7 @@ expect "... also for the next step" 0 '^ctx-file$' in_image binds 'cat /after.tx
 expect "a named context of a directory mounts and copies" 0 '^from-extra from-extra$' \
 	in_image binds 'echo $(cat /named.txt /copied-extra.txt)'
 expect "a docker-image:// named context is copied from" 0 '^yes$' in_image binds 'test -x /copied-busybox && echo yes'
+expect "a relative mount target is under WORKDIR, as BuildKit has it" 0 '^ctx-file$' in_image binds 'cat /rel.txt'
 printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/nope,target=/n true\n' >binds/Dockerfile
 expect "a bind source that is not there is named" 1 'Dockerfile:2: RUN: --mount: source /nope is not in busybox' "$BERTH" image build binds
 mkdir -p svcs
