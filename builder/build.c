@@ -493,7 +493,9 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 		int v = build_vstart(b, "[%s%s1/%zu] FROM %s", label, sp, total, sg->base);
 		build_vdone(b, v, t0, true);
 	} else if (streq(sg->base, "scratch")) {
-		ss->s.cfg = json_object();
+		/* BuildKit gives an image from scratch the default PATH */
+		ss->s.cfg = json_pack("{s:[s]}", "Env",
+				      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 		ss->s.history = json_array();
 		ss->s.layers = json_array();
 		ss->steps = json_array();
