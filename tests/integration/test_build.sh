@@ -169,6 +169,7 @@ RUN --mount=type=tmpfs,target=/scratch echo tmp >/scratch/x && test "$(cat /scra
 RUN --network=none ls /sys/class/net | tr '\n' ' ' >/net-none.txt
 RUN echo $(df -k /dev/shm | tail -1 | awk '{print $2}') $(ulimit -n) >/limits.txt
 RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt
+RUN --network=host ls /sys/class/net | tr '\n' ' ' >/net-host.txt
 DF
 expect "cache and secret mounts build" 0 'naming to' \
 	"$BERTH" image build --secret id=token,src="$WORK/token.txt" --shm-size 96m --ulimit nofile=1234:2048 -t mounts mounts
@@ -180,6 +181,8 @@ expect "the cache and secret mount points are not in the image" 0 '^clean$' \
 check "the secret is in no layer" sh -c "! (cd '$images/blobs/sha256' && for f in *; do (gzip -dc \$f 2>/dev/null || cat \$f); done | grep -qa s3cr3t-value)"
 expect "--network=none gives RUN only loopback" 0 '^lo $' in_image mounts 'cat /net-none.txt'
 expect "RUN has the build network by default" 0 '^eth0 lo $' in_image mounts 'cat /net-default.txt'
+expect "--network=host gives RUN the host's interfaces (the build bridge among them)" 0 '(^| )berth-[0-9a-f]+ ' \
+	in_image mounts 'cat /net-host.txt'
 expect "the cache mount keeps its files across builds" 0 'naming to' \
 	"$BERTH" image build --no-cache --secret id=token,src="$WORK/token.txt" -t mounts mounts
 expect "without them, RUN has Docker's 64 MiB /dev/shm" 0 '^65536 ' in_image mounts 'cat /limits.txt'
@@ -478,6 +481,17 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
 	"$BERTH" image pull -q "127.0.0.1:$REG/team/wh:1" >/dev/null
 	expect "whiteouts survive a push and a pull" 0 '^no-group fresh$' \
 		in_image "127.0.0.1:$REG/team/wh:1" 'echo $(test -e /etc/group || echo no-group) $(ls /home)'
+	# --pull takes the registry's base image, not the store's
+	"$REPO/examples/images/build-image.sh" -t base:old --add "$WORK/token.txt:/marker" "$WORK/old.tar" >/dev/null
+	"$REPO/examples/images/build-image.sh" -t base:new --add "$WORK/compose-secret.txt:/marker" "$WORK/new.tar" >/dev/null
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$WORK/old.tar" "docker://127.0.0.1:$REG/team/base:1" >/dev/null
+	mkdir -p pulls && printf 'FROM 127.0.0.1:%s/team/base:1\nRUN cat /marker >/seen.txt\n' "$REG" >pulls/Dockerfile
+	"$BERTH" image build -q -t pulls pulls >/dev/null
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$WORK/new.tar" "docker://127.0.0.1:$REG/team/base:1" >/dev/null
+	"$BERTH" image build -q -t pulls pulls >/dev/null
+	expect "without --pull, the base image is the one the store has" 0 's3cr3t-value' in_image pulls 'cat /seen.txt'
+	"$BERTH" image build -q --pull -t pulls pulls >/dev/null
+	expect "with --pull, it is the registry's" 0 'compose-secret' in_image pulls 'cat /seen.txt'
 	printf 'services:\n  app:\n    build: ./vars\n    image: 127.0.0.1:%s/team/app:2\n  local:\n    image: busybox\n' "$REG" >push.yaml
 	"$BERTH" -f push.yaml build -q app
 	expect "push SERVICE pushes the service's image" 0 '2: digest: sha256:' "$BERTH" -f push.yaml push app
@@ -551,6 +565,15 @@ expect "another host user cannot run it" 126 'Permission denied' other sh -c "ex
 expect "another host user cannot build (nor read the store)" 1 'Permission denied' other "$BERTH" image build evil
 check "... and made nothing" sh -c "[ -z \"\$(find '$BERTH_ROOT' -user 4242)\" ]"
 chmod 700 "$WORK"
+
+# --- Ctrl-C (SIGINT) in the middle of a step: the same ---
+"$BERTH" image build --no-cache slow >"$WORK/slow.log" 2>&1 &
+pid=$!
+wait_until 20 grep -q started "$WORK/slow.log"
+kill -INT $pid
+wait $pid 2>/dev/null
+check "after SIGINT the RUN container goes" wait_until 20 sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers')\" ]"
+check "... and the build's scratch space" wait_until 10 sh -c "[ ! -e '$BERTH_ROOT/build/$pid' ]"
 
 # --- builder prune ---
 vars_id=$("$BERTH" image build -q -t vars vars)
