@@ -105,13 +105,5 @@ for w in cold again; do
 	cold) name="build a 5-stage Dockerfile, no cache (context 400 kB + 20 MB ignored)" ;;
 	again) name="build it again, nothing changed" ;;
 	esac
-	read -r bmed _ _ <<<"$(echo "${samples[$w|berth]:-}" | stats)"
-	for t in "${TOOLS[@]}"; do
-		s=${samples[$w|$t]:-}
-		[ -n "$s" ] || continue
-		read -r med min max <<<"$(echo "$s" | stats)"
-		ratio=—
-		[ "$t" != berth ] && [ -n "${bmed:-}" ] && [ "$med" -gt 0 ] && ratio=$(awk -v a="$bmed" -v b="$med" 'BEGIN {printf "%.3f", a / b}')
-		echo "| $name | $t | $med ms | $min | $max | $ratio |"
-	done
+	rows "$w" "$name"
 done

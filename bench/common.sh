@@ -18,3 +18,19 @@ ms_now() {
 
 # "median min max" of the numbers on stdin
 stats() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) printf "%d %d %d", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
+
+# rows WORKLOAD NAME: the Markdown rows of a workload, a row a tool, from
+# the caller's samples[WORKLOAD|TOOL] ("ms ms ...") and TOOLS, with
+# berth's median over each tool's
+rows() {
+	local w=$1 name=$2 t s med min max ratio bmed
+	read -r bmed _ _ <<<"$(echo "${samples[$w|berth]:-}" | stats)"
+	for t in "${TOOLS[@]}"; do
+		s=${samples[$w|$t]:-}
+		[ -n "$s" ] || continue
+		read -r med min max <<<"$(echo "$s" | stats)"
+		ratio=—
+		[ "$t" != berth ] && [ -n "${bmed:-}" ] && [ "$med" -gt 0 ] && ratio=$(awk -v a="$bmed" -v b="$med" 'BEGIN {printf "%.3f", a / b}')
+		echo "| $name | $t | $med ms | $min | $max | $ratio |"
+	done
+}

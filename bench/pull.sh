@@ -136,13 +136,5 @@ for w in pull up; do
 	pull) name="pull and unpack a 200 MB, 5-layer image from a local registry (cold store)" ;;
 	up) name="up -d of 3 services whose images (2 layers, 16 MB each) are not in the store" ;;
 	esac
-	read -r bmed _ _ <<<"$(echo "${samples[$w|berth]:-}" | stats)"
-	for t in "${TOOLS[@]}"; do
-		s=${samples[$w|$t]:-}
-		[ -n "$s" ] || continue
-		read -r med min max <<<"$(echo "$s" | stats)"
-		ratio=—
-		[ "$t" != berth ] && [ -n "${bmed:-}" ] && ratio=$(awk -v a="$bmed" -v b="$med" 'BEGIN {printf "%.3f", a / b}')
-		echo "| $name | $t | $med ms | $min | $max | $ratio |"
-	done
+	rows "$w" "$name"
 done

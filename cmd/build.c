@@ -203,11 +203,7 @@ int cmd_push(struct global_opts *g, int argc, char **argv)
 	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
 		const char *name = p->order[i];
-		bool named = !names || strv_contains(names, name);
-		for (size_t k = 0; !named && deps && names[k]; k++) {
-			_cleanup_(strv_freep) char **d = check_dependencies(project_service(p, names[k]));
-			named = strv_contains(d, name);
-		}
+		bool named = service_named(p, names, deps, name);
 		const char *image = node_str(node_map_get(project_service(p, name), "image"));
 		if (!named || !image || strv_contains(done, image))
 			continue;

@@ -103,6 +103,9 @@ int cmd_volume(struct global_opts *g, int argc, char **argv);
 int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_images(struct global_opts *g, int argc, char **argv);
 int cmd_pull(struct global_opts *g, int argc, char **argv);
+/* Whether service is among names (NULL: all), or (deps) one they depend on:
+ * the selection of pull and push with --include-deps. */
+bool service_named(const struct project *p, char *const *names, bool deps, const char *service);
 int cmd_build(struct global_opts *g, int argc, char **argv);
 int cmd_push(struct global_opts *g, int argc, char **argv);
 int cmd_builder(struct global_opts *g, int argc, char **argv);

@@ -554,6 +554,16 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	return code;
 }
 
+bool service_named(const struct project *p, char *const *names, bool deps, const char *service)
+{
+	bool named = !names || strv_contains(names, service);
+	for (size_t k = 0; !named && deps && names[k]; k++) {
+		_cleanup_(strv_freep) char **d = check_dependencies(project_service(p, names[k]));
+		named = strv_contains(d, service);
+	}
+	return named;
+}
+
 /* berth pull [SERVICE...]: the services' images, as their pull_policy says
  * (--policy missing or always), as docker compose pull does. */
 int cmd_pull(struct global_opts *g, int argc, char **argv)
@@ -584,12 +594,7 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 	char **want = NULL;
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
 		struct node *svc = project_service(p, p->order[i]);
-		bool named = !names || strv_contains(names, p->order[i]);
-		if (!named && deps && names)
-			for (size_t k = 0; names[k] && !named; k++) {
-				_cleanup_(strv_freep) char **d = check_dependencies(project_service(p, names[k]));
-				named = strv_contains(d, p->order[i]);
-			}
+		bool named = service_named(p, names, deps, p->order[i]);
 		const char *pp = node_str(node_map_get(svc, "pull_policy"));
 		bool never = !policy && pp && (streq(pp, "never") || streq(pp, "build"));
 		if (named && !never && !(ignore_buildable && node_map_get(svc, "build")))

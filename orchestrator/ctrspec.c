@@ -187,18 +187,23 @@ static int security_opts(struct node *svc, const char *service, const char *dir,
 	return 0;
 }
 
+void ctrspec_ulimit(const struct node *v, long long *soft, long long *hard)
+{
+	*soft = *hard = 0;
+	if (v->kind == NODE_MAP) {
+		node_int(node_map_get(v, "soft"), soft);
+		node_int(node_map_get(v, "hard"), hard);
+	} else if (node_int(v, soft) == 0) {
+		*hard = *soft;
+	}
+}
+
 static int set_ulimits(struct node *svc, struct ctr_spec *s)
 {
 	struct node *u = node_map_get(svc, "ulimits");
 	for (size_t i = 0; u && u->kind == NODE_MAP && i < u->n; i++) {
-		long long soft = 0, hard = 0;
-		struct node *v = u->pairs[i].val;
-		if (v->kind == NODE_MAP) {
-			node_int(node_map_get(v, "soft"), &soft);
-			node_int(node_map_get(v, "hard"), &hard);
-		} else if (node_int(v, &soft) == 0) {
-			hard = soft;
-		}
+		long long soft, hard;
+		ctrspec_ulimit(u->pairs[i].val, &soft, &hard);
 		s->rlimits = xrealloc(s->rlimits, (s->nrlimits + 1) * sizeof(*s->rlimits));
 		s->rlimits[s->nrlimits++] = (struct rlimit_spec){xstrdup(u->pairs[i].key), soft, hard};
 	}

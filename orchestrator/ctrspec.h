@@ -39,6 +39,8 @@ char *ctrspec_name(const struct project *p, const char *service, int number);
 /* How many containers the service runs (scale, deploy.replicas; default 1). */
 int ctrspec_replicas(struct node *svc);
 
+/* One entry of ulimits: a number (soft and hard) or {soft, hard}. */
+void ctrspec_ulimit(const struct node *v, long long *soft, long long *hard);
 /* The content of a declared secret or config (decl): its file, its
  * environment variable, or its content. kind: "secret" or "config". */
 int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,

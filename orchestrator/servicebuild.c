@@ -111,14 +111,8 @@ static char **ulimit_strs(const struct node *u)
 {
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; u && u->kind == NODE_MAP && i < u->n; i++) {
-		long long soft = 0, hard = 0;
-		struct node *v = u->pairs[i].val;
-		if (v->kind == NODE_MAP) {
-			node_int(node_map_get(v, "soft"), &soft);
-			node_int(node_map_get(v, "hard"), &hard);
-		} else if (node_int(v, &soft) == 0) {
-			hard = soft;
-		}
+		long long soft, hard;
+		ctrspec_ulimit(u->pairs[i].val, &soft, &hard);
 		strv_push(&out, xasprintf("%s=%lld:%lld", u->pairs[i].key, soft, hard));
 	}
 	return out;
