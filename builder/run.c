@@ -21,26 +21,34 @@
 
 const char *const brun_stubs[] = {"/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", NULL};
 
-/* The host's resolv.conf without loopback nameservers, which another
- * network namespace cannot reach; as Docker's default bridge has it. */
-static char *resolv_text(bool host)
+/* RUN's resolv.conf: on the build network, berth's DNS responder on its
+ * gateway (which asks the host's resolvers, loopback stubs included),
+ * then the host's search domains and options; with the host's network,
+ * the host's file; without a network, the host's less what only the
+ * host's loopback can reach. */
+static char *resolv_text(bool host, uint32_t gateway)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	struct buf out = {0};
+	if (gateway)
+		buf_printf(&out, "nameserver %u.%u.%u.%u\n", gateway >> 24, (gateway >> 16) & 255, (gateway >> 8) & 255,
+			   gateway & 255);
 	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) == 0) {
 		char *save = NULL;
 		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char word[16] = "", arg[64] = "";
 			sscanf(line, " %15s %63s", word, arg);
-			if (host || !streq(word, "nameserver") || !startswith(arg, "127."))
+			/* the host's nameservers only where RUN can reach them */
+			bool ns = streq(word, "nameserver");
+			if (host || !ns || (!gateway && !startswith(arg, "127.")))
 				buf_printf(&out, "%s\n", line);
 		}
 	}
 	return out.s ? buf_steal(&out) : xstrdup("");
 }
 
-static int write_etc(const struct brun *b, const char *dir, uint32_t addr, struct berr **err)
+static int write_etc(const struct brun *b, const char *dir, uint32_t addr, uint32_t gateway, struct berr **err)
 {
 	_cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
 	int r = fs_write_replace(hn, "buildkitsandbox\n", 16, 0644, err);
@@ -55,7 +63,7 @@ static int write_etc(const struct brun *b, const char *dir, uint32_t addr, struc
 	if (r == 0)
 		r = fs_write_replace(hp, hosts.s, hosts.len, 0644, err);
 	buf_free(&hosts);
-	_cleanup_free_ char *rc = resolv_text(streq(b->network, "host"));
+	_cleanup_free_ char *rc = resolv_text(streq(b->network, "host"), gateway);
 	_cleanup_free_ char *rp = xasprintf("%s/resolv.conf", dir);
 	if (r == 0)
 		r = fs_write_replace(rp, rc, strlen(rc), 0644, err);
@@ -117,7 +125,7 @@ static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, 
 }
 
 /* The build network, made the first time a step needs it. */
-static int attach(const struct brun *b, uint32_t *addr, struct berr **err)
+static int attach(const struct brun *b, uint32_t *addr, uint32_t *gateway, struct berr **err)
 {
 	struct net_def d = {.name = BUILD_NETWORK, .project = BUILD_NETWORK};
 	int r = net_ensure(b->root, &d, err);
@@ -130,6 +138,7 @@ static int attach(const struct brun *b, uint32_t *addr, struct berr **err)
 	e.dns_links = xcalloc(1, sizeof(char *));
 	r = net_attach(b->root, &e, err);
 	*addr = link.addr;
+	*gateway = link.gateway;
 	free(link.aliases);
 	free(e.dns_links);
 	return r < 0 ? r : net_sync(b->root, err);
@@ -191,14 +200,14 @@ int brun_step(const struct brun *b, int *code, char **upper, struct berr **err)
 	bool own_net = !streq(b->network, "none") && !streq(b->network, "host");
 	free(s.network);
 	s.network = own_net ? net_netns_path(b->root, b->name) : xstrdup(b->network);
-	uint32_t addr = 0;
+	uint32_t addr = 0, gateway = 0;
 	if (r == 0)
 		r = ctr_create(b->root, &s, err);
 	bool made = r == 0;
 	if (r == 0 && own_net)
-		r = attach(b, &addr, err);
+		r = attach(b, &addr, &gateway, err);
 	if (r == 0)
-		r = write_etc(b, dir, addr, err);
+		r = write_etc(b, dir, addr, gateway, err);
 	if (r == 0)
 		r = run_it(b, &s, code, err);
 	/* what it changed goes beside the containers, the rest with the container */

@@ -168,7 +168,7 @@ RUN --mount=type=secret,id=token,target=/etc/tok,required=true grep -q s3cr3t /e
 RUN --mount=type=tmpfs,target=/scratch echo tmp >/scratch/x && test "$(cat /scratch/x)" = tmp
 RUN --network=none ls /sys/class/net | tr '\n' ' ' >/net-none.txt
 RUN echo $(df -k /dev/shm | tail -1 | awk '{print $2}') $(ulimit -n) >/limits.txt
-RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt
+RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt && grep nameserver /etc/resolv.conf | head -1 >/resolv.txt && ip route | awk '/default/ {print $3}' >/gateway.txt
 RUN --network=host ls /sys/class/net | tr '\n' ' ' >/net-host.txt
 DF
 expect "cache and secret mounts build" 0 'naming to' \
@@ -181,6 +181,8 @@ expect "the cache and secret mount points are not in the image" 0 '^clean$' \
 check "the secret is in no layer" sh -c "! (cd '$images/blobs/sha256' && for f in *; do (gzip -dc \$f 2>/dev/null || cat \$f); done | grep -qa s3cr3t-value)"
 expect "--network=none gives RUN only loopback" 0 '^lo $' in_image mounts 'cat /net-none.txt'
 expect "RUN has the build network by default" 0 '^eth0 lo $' in_image mounts 'cat /net-default.txt'
+expect "... and asks berth's DNS responder on its gateway for names" 0 '^same$' \
+	in_image mounts 'test "$(cat /resolv.txt)" = "nameserver $(cat /gateway.txt)" && echo same'
 expect "--network=host gives RUN the host's interfaces (the build bridge among them)" 0 '(^| )berth-[0-9a-f]+ ' \
 	in_image mounts 'cat /net-host.txt'
 expect "the cache mount keeps its files across builds" 0 'naming to' \
