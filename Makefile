@@ -48,7 +48,7 @@ PEERS ?= 0
 ROUNDS ?= 7
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system
-.PHONY: all deps check unit integration fuzz clean demo demo-real bench install
+.PHONY: all deps check unit integration fuzz clean demo demo-real bench install docs
 all: $(BUILD)/berth $(BUILD)/berth-shim
 
 $(BUILD)/berth-shim: $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
@@ -137,6 +137,10 @@ bench: deps all
 # Installs, builds and brings up examples/hello (offline, busybox-static).
 demo: deps all
 	@examples/demo.sh
+
+# docs/compose-keys.md, from the table of orchestrator/keys.c.
+docs: unit
+	@BERTH_WRITE_DOCS=1 $(SANBUILD)/tests/test_keys >/dev/null
 
 # The second example: images built FROM scratch on mmdebstrap root
 # filesystems (fetched from Debian's archive the first time).

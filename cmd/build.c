@@ -9,6 +9,7 @@
 #include "../lib/fs.h"
 #include "../orchestrator/units.h"
 #include "../orchestrator/check.h"
+#include "../orchestrator/keys.h"
 #include "../orchestrator/node.h"
 #include "../lib/util.h"
 #include "../orchestrator/servicebuild.h"
@@ -48,6 +49,8 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	int r = project_open(g, names, false, &p, &err);
+	if (r == 0)
+		r = keys_check(p, true, stderr, &err);
 	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
 				  .warnings = xcalloc(1, sizeof(char *)),
 				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};

@@ -7,6 +7,7 @@
 #include "../images/pull.h"
 #include "../images/store.h"
 #include "../orchestrator/emit.h"
+#include "../orchestrator/keys.h"
 #include "cli.h"
 
 struct config_opts {
@@ -193,6 +194,9 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		int r = project_open(g, o.positional, o.no_interpolate, &p, &err);
 		if (r == 0 && o.positional)
 			select_services(p, o.positional);
+		/* what has no effect here, or what up would refuse, is said on stderr */
+		if (r == 0)
+			r = keys_check(p, false, stderr, &err);
 		if (r == 0 && !o.quiet)
 			r = render(&o, p, &out, &err);
 		if (r == 0 && !o.quiet && o.output)

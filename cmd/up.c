@@ -15,6 +15,7 @@
 #include "../orchestrator/check.h"
 #include "../orchestrator/units.h"
 #include "../runtime/ctr.h"
+#include "../orchestrator/keys.h"
 #include "cli.h"
 #include "logs.h"
 
@@ -220,6 +221,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 			? berr_set(&err, EINVAL, "--%s and --no-recreate cannot go together",
 				   force_recreate ? "force-recreate" : "always-recreate-deps")
 			: project_open(g, pos, false, &p, &err);
+	if (r == 0)
+		r = keys_check(p, true, stderr, &err);
 	for (size_t i = 0; r == 0 && scales && scales[i]; i++)
 		r = apply_scale(p, scales[i], &err);
 	strv_free(scales);
@@ -531,6 +534,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	_cleanup_close_ int lock = -1;
 	char *service[] = {args[0], NULL};
 	int r = project_open(g, service, false, &p, &err);
+	if (r == 0)
+		r = keys_check(p, true, stderr, &err);
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	_cleanup_free_ char *cname = NULL;

@@ -140,59 +140,6 @@ static bool privileged(const struct node *b)
 	return false;
 }
 
-struct keyrule {
-	const char *key;
-	int kind; /* 0 honoured, 1 refused, 2 no effect */
-	const char *why;
-};
-
-static const struct keyrule rules[] = {
-	{"context", 0, NULL},
-	{"dockerfile", 0, NULL},
-	{"dockerfile_inline", 0, NULL},
-	{"args", 0, NULL},
-	{"target", 0, NULL},
-	{"labels", 0, NULL},
-	{"tags", 0, NULL},
-	{"network", 0, NULL},
-	{"extra_hosts", 0, NULL},
-	{"no_cache", 0, NULL},
-	{"pull", 0, NULL},
-	{"secrets", 0, NULL},
-	{"platforms", 0, NULL},
-	{"shm_size", 0, NULL},
-	{"ulimits", 0, NULL},
-	{"cache_from", 0, NULL},
-	{"cache_to", 2, "berth keeps its own build cache"},
-	{"isolation", 2, "it is for Windows containers"},
-	{"provenance", 2, "berth writes no attestations"},
-	{"sbom", 2, "berth writes no attestations"},
-	{"ssh", 1, "SSH agent forwarding into RUN is not implemented; use a secret instead"},
-	{"additional_contexts", 0, NULL},
-	{"privileged", 0, NULL},
-	{"entitlements", 0, NULL},
-};
-
-static int check_keys(const struct node *b, const char *service, struct berr **err)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		const char *k = b->pairs[i].key;
-		size_t r = 0;
-		while (r < ARRAY_SIZE(rules) && !streq(rules[r].key, k))
-			r++;
-		if (r == ARRAY_SIZE(rules)) {
-			if (startswith(k, "x-"))
-				continue;
-			return refuse(b->pairs[i].val, service, k, "it is not a key berth knows", err);
-		}
-		if (rules[r].kind == 1)
-			return refuse(b->pairs[i].val, service, k, rules[r].why, err);
-		if (rules[r].kind == 2)
-			warn_at(b->pairs[i].val, service, k, rules[r].why);
-	}
-	return 0;
-}
-
 static int check_values(const struct node *b, const char *service, const char *platform, struct berr **err)
 {
 	const char *net = node_str(node_map_get(b, "network"));
@@ -268,7 +215,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 	struct node *svc = project_service(p, service);
 	struct node *b = node_map_get(svc, "build");
 	_cleanup_(strv_freep) char **contexts = NULL;
-	int r = check_keys(b, service, err);
+	int r = 0; /* its keys are checked with the project's (keys_check) */
 	_cleanup_free_ char *platform = platform_host();
 	if (r == 0)
 		r = check_values(b, service, platform, err);

@@ -433,7 +433,7 @@ expect "a base image that cannot be had fails, naming it" 1 'Dockerfile:1: FROM:
 rm bad/Dockerfile
 expect "a missing Dockerfile is named" 1 'cannot read the Dockerfile: .*bad/Dockerfile' "$BERTH" image build bad
 printf 'services:\n  s:\n    build:\n      context: .\n      ssh: [default]\n' >ssh.yaml
-expect "build.ssh is refused with the file and line" 1 'ssh.yaml:5:[0-9]+: service s: build.ssh is not supported' \
+expect "build.ssh is refused with the file and line" 1 'ssh.yaml:5:[0-9]+: services.s.build.ssh is not supported by berth' \
 	"$BERTH" -f ssh.yaml build
 printf 'services:\n  s:\n    build:\n      context: .\n      cache_from: ["type=local,src=/tmp/cache"]\n' >cf.yaml
 printf 'FROM busybox\n' >Dockerfile

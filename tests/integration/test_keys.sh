@@ -1,0 +1,61 @@
+#!/bin/bash
+# Every compose key honoured, refused or said to have no effect — never
+# silently ignored (docs/compose-keys.md, orchestrator/keys.c): up refuses
+# what berth cannot do, naming the file, the line and why, and makes
+# nothing; config says it and goes on; a key meaningless here is warned
+# about once.
+. "$(dirname "$0")/lib.sh"
+export COMPOSE_PROJECT_NAME=berthkeys$$
+cleanup_hooks+=("cd '$WORK' && '$BERTH' down -t 0 >/dev/null 2>&1")
+load_busybox || not_ok "the busybox image loads"
+cd "$WORK" || exit 1
+
+refused() { # KEY-YAML MESSAGE [TOP-LEVEL-YAML]: a service with it is refused by up, run and named by config
+	printf 'services:\n  s:\n    image: busybox\n    command: sleep 100\n%s\n%s\n' "$1" "${3:-}" >compose.yaml
+	expect "up refuses $2" 1 "compose.yaml:[45]:[0-9]+: services.s.$2" "$BERTH" up -d
+	check "(and made nothing for it)" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
+	expect "run refuses $2 too" 1 "services.s.$2" "$BERTH" run --rm s true
+	expect "config says up would refuse $2, and prints the model" 0 "up refuses it" "$BERTH" config
+	check "(the model on stdout)" grep -q '^services:' "$WORK/out"
+}
+refused '    gpus: all' 'gpus is not supported by berth: berth has no GPU support'
+refused '    cpu_count: 2' 'cpu_count is not supported by berth: it is for Windows containers'
+refused '    userns_mode: host' 'userns_mode is not supported by berth: user namespaces are not implemented'
+refused '    runtime: io.containerd.wasmedge.v1' 'runtime "io.containerd.wasmedge.v1" is not supported by berth'
+refused '    platform: wasi/wasm' 'platform "wasi/wasm" is not supported by berth'
+refused '    logging: {driver: syslog}' 'logging.driver "syslog" is not supported by berth'
+refused '    cgroup: host' 'cgroup "host" is not supported by berth'
+refused '    use_api_socket: true' 'use_api_socket is not supported by berth: there is no Docker API socket'
+refused '    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}' \
+	'deploy.resources.reservations.devices is not supported by berth: berth has no GPU'
+refused '    volumes: [{type: volume, source: data, target: /d, volume: {subpath: sub}}]' \
+	'volumes\[0\].volume.subpath is not supported by berth' 'volumes: {data: {}}'
+
+printf 'services:\n  s:\n    image: busybox\n    command: sleep 100\n    secrets: [k]\nsecrets:\n  k: {external: true}\n' >compose.yaml
+expect "an external secret is refused, naming it" 1 'secrets.k.external "true" is not supported by berth' "$BERTH" up -d
+
+# keys meaningless here: warned about once each, and up goes on
+cat >compose.yaml <<'YAML'
+services:
+  a:
+    image: busybox
+    command: sleep 100
+    isolation: default
+    deploy: {placement: {constraints: ["node.role==manager"]}}
+  b:
+    image: busybox
+    command: sleep 100
+    isolation: default
+    ports: [{target: 80, host_ip: 127.0.0.1, name: web, app_protocol: http}]
+    environment: {gpus: "a variable, not a key", runtime: x}
+    x-anything: {gpus: all}
+YAML
+expect "up goes on past keys with no effect here" 0 'Container berthkeys[0-9]+-a-1 +Started' "$BERTH" up -d
+check "each is said, with its file and line" sh -c "grep -q 'compose.yaml:5: services.a.isolation has no effect: it is for Windows containers' '$WORK/err' &&
+	grep -q 'compose.yaml:6: services.a.deploy.placement has no effect' '$WORK/err' &&
+	grep -q 'services.b.ports\[0\].name has no effect' '$WORK/err'"
+check "once per key, not per service" test "$(grep -c 'isolation has no effect' "$WORK/err")" = 1
+check "environment variables and x- extensions are not keys" sh -c "! grep -Eq 'gpus|runtime|x-anything' '$WORK/err'"
+expect "config says the same" 0 'isolation has no effect' "$BERTH" config -q
+"$BERTH" down -t 0 >/dev/null 2>&1
+check_no_leaks "after the keys"
