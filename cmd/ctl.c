@@ -344,6 +344,14 @@ static char *inspect_container(const char *root, const char *name)
 	}
 	_cleanup_free_ char *nm = xasprintf("/%s", name);
 	json_t *j = json_pack("[{s:s, s:o, s:i}]", "Name", nm, "State", state, "RestartCount", st.restart_count);
+	json_t *meta = apply_meta(root, name);
+	json_t *labels = json_object_get(meta, "labels"), *ann = json_object_get(meta, "annotations");
+	json_object_set_new(json_array_get(j, 0), "Config",
+			    json_pack("{s:o, s:s}", "Labels", json_is_object(labels) ? json_incref(labels) : json_object(),
+				      "Image", json_string_value(json_object_get(meta, "image")) ?: ""));
+	json_object_set_new(json_array_get(j, 0), "HostConfig",
+			    json_pack("{s:o}", "Annotations", json_is_object(ann) ? json_incref(ann) : json_object()));
+	json_decref(meta);
 	state_free(&st);
 	char *text = json_dumps(j, JSON_INDENT(4));
 	json_decref(j);

@@ -25,6 +25,7 @@
 #include "../volumes/volume.h"
 #include "check.h"
 #include "ctrspec.h"
+#include "dotenv.h"
 #include "servicebuild.h"
 #include "netplan.h"
 #include "units.h"
@@ -64,18 +65,84 @@ static bool has_record(const char *containers, const char *name)
 	return stat(meta, &st) == 0 && st.st_size > 0;
 }
 
-static json_t *read_meta(const char *root, const char *name)
+json_t *apply_meta(const char *root, const char *name)
 {
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *path = path_join(dir, "compose.json");
 	return json_load_file(path, 0, NULL);
 }
 
+static json_t *read_meta(const char *root, const char *name) { return apply_meta(root, name); }
+
+/* depends_on as docker compose labels it: "db:service_healthy:false,…". */
+static char *depends_label(struct node *svc)
+{
+	struct buf b = {0};
+	struct node *d = node_map_get(svc, "depends_on");
+	for (size_t i = 0; d && d->kind == NODE_MAP && i < d->n; i++) {
+		const char *cond = node_str(node_map_get(d->pairs[i].val, "condition"));
+		bool restart = false;
+		node_bool(node_map_get(d->pairs[i].val, "restart"), &restart);
+		buf_printf(&b, "%s%s:%s:%s", b.len ? "," : "", d->pairs[i].key, cond ? cond : "service_started",
+			   restart ? "true" : "false");
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+/* The container's labels as docker compose sets them: its label_file
+ * files, its labels over them, and com.docker.compose.* for the tools
+ * that read them. A label file that cannot be read is an error. */
+static int container_labels(const struct project *p, const struct planned *pl, json_t **out, struct berr **err)
+{
+	struct node *svc = project_service(p, pl->service);
+	json_t *l = json_object();
+	struct node *files = node_map_get(svc, "label_file");
+	for (size_t i = 0; files && files->kind == NODE_SEQ && i < files->n; i++) {
+		struct env e = {0};
+		int r = node_str(files->items[i]) ? dotenv_read(files->items[i]->str, NULL, NULL, false, &e, err) : 0;
+		for (size_t k = 0; r == 0 && k < e.n; k++)
+			json_object_set_new(l, e.keys[k], json_string(e.vals[k]));
+		env_free(&e);
+		if (r < 0) {
+			json_decref(l);
+			return berr_prefix(err, "service %s: label_file: ", pl->service);
+		}
+	}
+	struct node *labels = node_map_get(svc, "labels");
+	for (size_t i = 0; labels && labels->kind == NODE_MAP && i < labels->n; i++)
+		json_object_set_new(l, labels->pairs[i].key, json_string(node_str(labels->pairs[i].val) ?: ""));
+	_cleanup_free_ char *number = xasprintf("%d", pl->number);
+	_cleanup_free_ char *deps = depends_label(svc);
+	struct buf files_csv = {0};
+	for (size_t i = 0; p->files && p->files[i]; i++)
+		buf_printf(&files_csv, "%s%s", i ? "," : "", p->files[i]);
+	const char *kv[][2] = {{"com.docker.compose.project", p->name},
+			       {"com.docker.compose.service", pl->service},
+			       {"com.docker.compose.container-number", number},
+			       {"com.docker.compose.oneoff", pl->oneoff ? "True" : "False"},
+			       {"com.docker.compose.config-hash", pl->hash ? pl->hash : ""},
+			       {"com.docker.compose.depends_on", deps},
+			       {"com.docker.compose.image", pl->image},
+			       {"com.docker.compose.project.working_dir", p->workdir ? p->workdir : ""},
+			       {"com.docker.compose.project.config_files", files_csv.s ? files_csv.s : ""}};
+	for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
+		json_object_set_new(l, kv[i][0], json_string(kv[i][1]));
+	buf_free(&files_csv);
+	*out = l;
+	return 0;
+}
+
 /* The container's record: what down and ps find it by. Written before
  * anything is made for the container (partial, without the config hash,
  * so that the next up makes it again) and again once it is complete. */
-static int write_meta(const char *root, struct planned *pl, const char *project, bool partial, struct berr **err)
+static int write_meta(const struct project *proj, const char *root, struct planned *pl, bool partial,
+		      struct berr **err)
 {
+	const char *project = proj->name;
+	json_t *labels = NULL;
+	int lr = container_labels(proj, pl, &labels, err);
+	if (lr < 0)
+		return lr;
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *path = path_join(dir, "compose.json");
 	int r = fs_mkdir_p(dir, 0700, err);
@@ -93,6 +160,12 @@ static int write_meta(const char *root, struct planned *pl, const char *project,
 		json_object_set_new(j, "oneoff", json_true());
 	if (pl->deps && pl->deps[0])
 		json_object_set_new(j, "depends_on", strv_json(pl->deps));
+	json_object_set_new(j, "labels", labels);
+	struct node *ann = node_map_get(project_service(proj, pl->service), "annotations");
+	if (ann && ann->kind == NODE_MAP) {
+		_cleanup_(strv_freep) char **kv = node_kv(ann);
+		json_object_set_new(j, "annotations", kv_json(kv));
+	}
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	/* the complete record is synced to disk; a partial one is replaced
@@ -184,7 +257,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
 			      .hostname = host, .image = &ic, .init_path = shim, .root = root,
 			      .anon_prev = anon_prev, .anon_out = &pl->anon};
-	r = pl->exists ? 0 : write_meta(root, pl, p->name, true, err);
+	r = pl->exists ? 0 : write_meta(p, root, pl, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
 	if (r == 0 && !pl->same && pl->spec.seccomp_profile && seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
@@ -330,7 +403,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 			return r;
 	}
 	/* the record first: down finds whatever a killed up made after it */
-	int r = write_meta(root, pl, p->name, true, err);
+	int r = write_meta(p, root, pl, true, err);
 	if (r == 0)
 		r = add_volumes_from(p, root, pl, err);
 	if (r == 0)
@@ -346,7 +419,7 @@ static int create_one(const struct project *p, const char *root, struct planned 
 		r = seccomp_write_bpf(pl->spec.seccomp_profile, pl->spec.caps, cache, pl->spec.seccomp, err);
 	}
 	if (r == 0)
-		r = write_meta(root, pl, p->name, false, err);
+		r = write_meta(p, root, pl, false, err);
 	if (r < 0) {
 		_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 		fs_remove_tree(dir, NULL);

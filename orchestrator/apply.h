@@ -3,6 +3,7 @@
 #ifndef BERTH_APPLY_H
 #define BERTH_APPLY_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "project.h"
@@ -103,5 +104,7 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
+/* A container's compose record (compose.json: project, service, labels, …), or NULL. */
+json_t *apply_meta(const char *root, const char *name);
 
 #endif

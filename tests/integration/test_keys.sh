@@ -58,4 +58,29 @@ check "once per key, not per service" test "$(grep -c 'isolation has no effect' 
 check "environment variables and x- extensions are not keys" sh -c "! grep -Eq 'gpus|runtime|x-anything' '$WORK/err'"
 expect "config says the same" 0 'isolation has no effect' "$BERTH" config -q
 "$BERTH" down -t 0 >/dev/null 2>&1
+
+# labels, label_file and annotations are the container's, with docker compose's own labels
+printf 'from.file=yes\nshared=from-file\n' >labels.env
+cat >compose.yaml <<'YAML'
+services:
+  db:
+    image: busybox
+    command: sleep 100
+  web:
+    image: busybox
+    command: sleep 100
+    depends_on: [db]
+    label_file: ./labels.env
+    labels: {shared: from-labels, org.example.tier: front}
+    annotations: {org.example.note: kept}
+YAML
+expect "up with labels" 0 'Started' "$BERTH" up -d
+run "$BERTH" inspect "${COMPOSE_PROJECT_NAME}-web-1"
+for want in '"from.file": "yes"' '"shared": "from-labels"' '"org.example.tier": "front"' \
+	"\"com.docker.compose.project\": \"$COMPOSE_PROJECT_NAME\"" '"com.docker.compose.service": "web"' \
+	'"com.docker.compose.container-number": "1"' '"com.docker.compose.oneoff": "False"' \
+	'"com.docker.compose.depends_on": "db:service_started:false"' '"org.example.note": "kept"'; do
+	check "inspect shows $want" grep -qF "$want" "$WORK/out"
+done
+"$BERTH" down -t 0 >/dev/null 2>&1
 check_no_leaks "after the keys"
