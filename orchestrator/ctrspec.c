@@ -878,11 +878,14 @@ int ctrspec_write_files(const struct project *p, const char *service, const stru
 	struct buf hosts = {0};
 	buf_printf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	struct node *eh = node_map_get(svc, "extra_hosts");
+	/* host-gateway: the host as the container reaches it, its first network's gateway (the host's own
+	 * addresses with the host's network), as Docker's host-gateway is the host on its bridge */
+	_cleanup_free_ char *gw = e && e->nlinks ? ip_format(e->links[0].gateway) : xstrdup("127.0.0.1");
 	for (size_t i = 0; eh && eh->kind == NODE_SEQ && i < eh->n; i++) {
 		const char *x = node_str(eh->items[i]);
 		const char *eq = x ? strchr(x, '=') : NULL;
 		if (eq)
-			buf_printf(&hosts, "%s\t%.*s\n", eq + 1, (int)(eq - x), x);
+			buf_printf(&hosts, "%s\t%.*s\n", streq(eq + 1, "host-gateway") ? gw : eq + 1, (int)(eq - x), x);
 	}
 	_cleanup_free_ char *self = e && e->nlinks ? ip_format(e->links[0].addr) : xstrdup("127.0.1.1");
 	if (s->domainname)
@@ -945,10 +948,24 @@ static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec 
 	struct node *ga = node_map_get(svc, "group_add");
 	for (size_t i = 0; ga && ga->kind == NODE_SEQ && i < ga->n; i++) {
 		long long g;
-		if (node_int(ga->items[i], &g) == 0) {
-			s->groups = xrealloc(s->groups, (s->ngroups + 1) * sizeof(gid_t));
-			s->groups[s->ngroups++] = (gid_t)g;
+		if (node_int(ga->items[i], &g) < 0) {
+			/* a group name, looked up in the image's /etc/group as Docker does */
+			uid_t u;
+			gid_t gid, *more = NULL;
+			size_t nmore = 0;
+			_cleanup_free_ char *who = xasprintf("0:%s", node_str(ga->items[i]) ?: "");
+			struct berr *e = NULL;
+			int r = image_user(c->image->layers, who, &u, &gid, &more, &nmore, &e);
+			free(more);
+			berr_free(e);
+			if (r < 0)
+				return node_err(err, ga->items[i], "service %s: group_add: group \"%s\" is not in the image's "
+								    "/etc/group",
+						c->service, node_str(ga->items[i]) ?: "");
+			g = gid;
 		}
+		s->groups = xrealloc(s->groups, (s->ngroups + 1) * sizeof(gid_t));
+		s->groups[s->ngroups++] = (gid_t)g;
 	}
 	return 0;
 }
@@ -966,8 +983,21 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 					     "service sets no command",
 				c->service);
 	const char *hostname = node_str(node_map_get(svc, "hostname"));
-	s->hostname = xstrdup(hostname ? hostname : c->hostname);
 	const char *domain = node_str(node_map_get(svc, "domainname"));
+	struct node *uts = node_map_get(svc, "uts");
+	if (streq(node_str(uts), "host")) {
+		/* the host's UTS namespace: its name, which the container does not set */
+		if (hostname || domain)
+			return node_err(err, uts, "service %s: uts: host takes the host's name; hostname and "
+						  "domainname cannot go with it",
+					c->service);
+		char host[256] = "";
+		gethostname(host, sizeof(host) - 1);
+		s->uts = xstrdup("host");
+		s->hostname = xstrdup(host);
+	} else {
+		s->hostname = xstrdup(hostname ? hostname : c->hostname);
+	}
 	s->domainname = domain ? xstrdup(domain) : NULL;
 	s->env = build_env(svc, c->image, s->hostname);
 	const char *wd = node_str(node_map_get(svc, "working_dir"));

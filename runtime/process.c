@@ -149,9 +149,10 @@ static int enter_namespaces(const struct ctr_spec *s, struct berr **err)
 
 static int set_identity_and_dir(const struct ctr_spec *s, struct berr **err)
 {
-	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+	bool own_uts = !streq(s->uts, "host"); /* the host's names are never set from a container */
+	if (own_uts && s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return berr_sys(err, errno, "cannot set the hostname");
-	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+	if (own_uts && s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return berr_sys(err, errno, "cannot set the domain name");
 	int r = process_set_rlimits(s, err);
 	const char *cwd = s->cwd && s->cwd[0] ? s->cwd : "/";

@@ -83,4 +83,29 @@ for want in '"from.file": "yes"' '"shared": "from-labels"' '"org.example.tier": 
 	check "inspect shows $want" grep -qF "$want" "$WORK/out"
 done
 "$BERTH" down -t 0 >/dev/null 2>&1
+
+# keys that were taken and ignored, now honoured
+cat >compose.yaml <<'YAML'
+services:
+  k:
+    image: busybox
+    command: sleep 100
+    uts: host
+    group_add: [wheel, "100", nogroup]
+    extra_hosts: ["host.docker.internal:host-gateway", "plain:10.9.8.7"]
+YAML
+expect "up with uts, group_add by name and host-gateway" 0 'Started' "$BERTH" up -d
+expect "uts: host gives the host's name" 0 "^$(hostname)\$" "$BERTH" exec k hostname
+expect "group_add resolves names in the image's /etc/group" 0 '^0 10 100 65534$|groups=0\(root\),10\(wheel\),100\(users\),65534\(nogroup\)' \
+	"$BERTH" exec k sh -c 'id -G | tr " " "\n" | sort -n | tr "\n" " " | sed "s/ $//"'
+gw=$("$BERTH" exec k sh -c "ip route | awk '/default/ {print \$3}'")
+expect "host-gateway is the network's gateway, the host on the bridge" 0 "^$gw\s+host.docker.internal$" \
+	"$BERTH" exec k grep host.docker.internal /etc/hosts
+expect "... and other extra_hosts stay as written" 0 '^10.9.8.7\s+plain$' "$BERTH" exec k grep plain /etc/hosts
+"$BERTH" down -t 0 >/dev/null 2>&1
+printf 'services:\n  k:\n    image: busybox\n    uts: host\n    hostname: mine\n' >compose.yaml
+expect "uts: host with a hostname is refused, as Docker refuses it" 1 'uts: host takes the host.s name' "$BERTH" up -d
+printf 'services:\n  k:\n    image: busybox\n    group_add: [nosuchgroup]\n' >compose.yaml
+expect "a group name the image lacks is named" 1 'group_add: group "nosuchgroup" is not in the image' "$BERTH" up -d
+"$BERTH" down -t 0 >/dev/null 2>&1
 check_no_leaks "after the keys"
