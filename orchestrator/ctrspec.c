@@ -1026,6 +1026,12 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	if (r == 0)
 		r = set_ulimits(svc, s);
 	s->shm_size = bytes_of(node_map_get(svc, "shm_size"));
+	struct node *oom = node_map_get(svc, "oom_score_adj");
+	long long adj = 0;
+	if (r == 0 && oom && !node_is_null(oom) && (node_int(oom, &adj) < 0 || adj < -1000 || adj > 1000))
+		r = node_err(err, oom, "service %s: oom_score_adj must be a number from -1000 to 1000", c->service);
+	s->oom_score_set = oom && !node_is_null(oom);
+	s->oom_score_adj = (int)adj;
 	if (r == 0)
 		r = check_limits(svc, c->service, err);
 	set_cgroup(svc, &s->cgroup);

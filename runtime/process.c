@@ -154,6 +154,18 @@ static int set_identity_and_dir(const struct ctr_spec *s, struct berr **err)
 		return berr_sys(err, errno, "cannot set the hostname");
 	if (own_uts && s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return berr_sys(err, errno, "cannot set the domain name");
+	if (s->oom_score_set) {
+		char v[16];
+		int n = snprintf(v, sizeof(v), "%d", s->oom_score_adj);
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, v, (size_t)n) != n) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return berr_sys(err, e, "cannot set oom_score_adj to %d", s->oom_score_adj);
+		}
+		close(fd);
+	}
 	int r = process_set_rlimits(s, err);
 	const char *cwd = s->cwd && s->cwd[0] ? s->cwd : "/";
 	if (r == 0 && fs_mkdir_p(cwd, 0755, err) < 0)

@@ -147,6 +147,7 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "stop_signal", json_integer(s->stop_signal));
 	json_object_set_new(j, "stop_grace_ms", json_integer(s->stop_grace_ms));
 	json_object_set_new(j, "shm_size", json_integer(s->shm_size));
+	json_object_set_new(j, "oom_score_adj", s->oom_score_set ? json_integer(s->oom_score_adj) : json_null());
 	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
 	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
 	json_object_set_new(j, "init_path", opt_str(s->init_path));
@@ -258,6 +259,8 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->stop_signal = (int)get_int(j, "stop_signal");
 	s->stop_grace_ms = get_int(j, "stop_grace_ms");
 	s->shm_size = get_int(j, "shm_size");
+	s->oom_score_set = json_is_integer(json_object_get(j, "oom_score_adj"));
+	s->oom_score_adj = (int)get_int(j, "oom_score_adj");
 	s->log_max_size = get_int(j, "log_max_size");
 	s->log_max_files = (int)get_int(j, "log_max_files");
 	s->init_path = get_str(j, "init_path");

@@ -91,6 +91,8 @@ struct ctr_spec {
 	int stop_signal;
 	int64_t stop_grace_ms;
 	int64_t shm_size;     /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
+	bool oom_score_set;   /* oom_score_adj given: written before the command runs */
+	int oom_score_adj;
 	int64_t log_max_size; /* bytes; 0 = no rotation */
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */

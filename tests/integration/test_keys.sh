@@ -93,6 +93,7 @@ services:
     uts: host
     group_add: [wheel, "100", nogroup]
     extra_hosts: ["host.docker.internal:host-gateway", "plain:10.9.8.7"]
+    oom_score_adj: 500
 YAML
 expect "up with uts, group_add by name and host-gateway" 0 'Started' "$BERTH" up -d
 expect "uts: host gives the host's name" 0 "^$(hostname)\$" "$BERTH" exec k hostname
@@ -102,9 +103,12 @@ gw=$("$BERTH" exec k sh -c "ip route | awk '/default/ {print \$3}'")
 expect "host-gateway is the network's gateway, the host on the bridge" 0 "^$gw\s+host.docker.internal$" \
 	"$BERTH" exec k grep host.docker.internal /etc/hosts
 expect "... and other extra_hosts stay as written" 0 '^10.9.8.7\s+plain$' "$BERTH" exec k grep plain /etc/hosts
+expect "oom_score_adj is the container's" 0 '^500$' "$BERTH" exec k cat /proc/1/oom_score_adj
 "$BERTH" down -t 0 >/dev/null 2>&1
 printf 'services:\n  k:\n    image: busybox\n    uts: host\n    hostname: mine\n' >compose.yaml
 expect "uts: host with a hostname is refused, as Docker refuses it" 1 'uts: host takes the host.s name' "$BERTH" up -d
+printf 'services:\n  k:\n    image: busybox\n    oom_score_adj: 5000\n' >compose.yaml
+expect "an oom_score_adj out of range is named, with its line" 1 'compose.yaml:4:[0-9]+: services.k.oom_score_adj: 5000 is above the maximum of 1000' "$BERTH" up -d
 printf 'services:\n  k:\n    image: busybox\n    group_add: [nosuchgroup]\n' >compose.yaml
 expect "a group name the image lacks is named" 1 'group_add: group "nosuchgroup" is not in the image' "$BERTH" up -d
 "$BERTH" down -t 0 >/dev/null 2>&1
