@@ -327,7 +327,12 @@ int cmd_logs(struct global_opts *g, int argc, char **argv)
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
 	size_t k = 0;
 	for (size_t j = 0; j < n; j++) {
-		if (pos && !strv_contains(pos, list[j].service)) {
+		json_t *meta = apply_meta(berth_root(), list[j].name);
+		bool none = streq(json_string_value(json_object_get(meta, "log_driver")), "none");
+		json_decref(meta);
+		if (none && (!pos || strv_contains(pos, list[j].service)))
+			fprintf(stderr, "berth: %s: its logging driver is none; no logs are kept\n", list[j].name);
+		if ((pos && !strv_contains(pos, list[j].service)) || none) {
 			free(list[j].name), free(list[j].service), free(list[j].image), free(list[j].hash);
 			strv_free(list[j].argv);
 			continue;

@@ -161,6 +161,8 @@ static int write_meta(const struct project *proj, const char *root, struct plann
 	if (pl->deps && pl->deps[0])
 		json_object_set_new(j, "depends_on", strv_json(pl->deps));
 	json_object_set_new(j, "labels", labels);
+	if (pl->spec.log_none)
+		json_object_set_new(j, "log_driver", json_string("none"));
 	struct node *ann = node_map_get(project_service(proj, pl->service), "annotations");
 	if (ann && ann->kind == NODE_MAP) {
 		_cleanup_(strv_freep) char **kv = node_kv(ann);

@@ -556,6 +556,7 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 				service, max_size);
 	s->log_max_size = b;
 	s->log_max_files = max_file ? atoi(max_file) : 1;
+	s->log_none = streq(node_str(node_map_get(node_map_get(svc, "logging"), "driver")), "none");
 	return 0;
 }
 

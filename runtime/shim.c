@@ -65,7 +65,8 @@ struct shim {
 static void log_open(struct log *l, const struct ctr_spec *s)
 {
 	l->path = xasprintf("%s/%s-json.log", s->dir, s->id);
-	l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	/* logging driver none: the output is read and dropped, no file is kept */
+	l->fd = s->log_none ? -1 : open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	struct stat st;
 	l->size = l->fd >= 0 && fstat(l->fd, &st) == 0 ? st.st_size : 0;
 	l->max_size = s->log_max_size;

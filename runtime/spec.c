@@ -149,6 +149,7 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "shm_size", json_integer(s->shm_size));
 	json_object_set_new(j, "oom_score_adj", s->oom_score_set ? json_integer(s->oom_score_adj) : json_null());
 	json_object_set_new(j, "log_max_size", json_integer(s->log_max_size));
+	json_object_set_new(j, "log_none", json_boolean(s->log_none));
 	json_object_set_new(j, "log_max_files", json_integer(s->log_max_files));
 	json_object_set_new(j, "init_path", opt_str(s->init_path));
 	json_object_set_new(j, "tty_rows", json_integer(s->tty_rows));
@@ -262,6 +263,7 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->oom_score_set = json_is_integer(json_object_get(j, "oom_score_adj"));
 	s->oom_score_adj = (int)get_int(j, "oom_score_adj");
 	s->log_max_size = get_int(j, "log_max_size");
+	s->log_none = json_is_true(json_object_get(j, "log_none"));
 	s->log_max_files = (int)get_int(j, "log_max_files");
 	s->init_path = get_str(j, "init_path");
 	s->tty_rows = (int)get_int(j, "tty_rows");

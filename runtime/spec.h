@@ -94,6 +94,7 @@ struct ctr_spec {
 	bool oom_score_set;   /* oom_score_adj given: written before the command runs */
 	int oom_score_adj;
 	int64_t log_max_size; /* bytes; 0 = no rotation */
+	bool log_none;	      /* logging driver none: the output goes nowhere */
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */
 	struct health_spec health;

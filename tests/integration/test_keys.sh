@@ -94,6 +94,10 @@ services:
     group_add: [wheel, "100", nogroup]
     extra_hosts: ["host.docker.internal:host-gateway", "plain:10.9.8.7"]
     oom_score_adj: 500
+  quiet:
+    image: busybox
+    command: sh -c 'echo said; sleep 100'
+    logging: {driver: none}
 YAML
 expect "up with uts, group_add by name and host-gateway" 0 'Started' "$BERTH" up -d
 expect "uts: host gives the host's name" 0 "^$(hostname)\$" "$BERTH" exec k hostname
@@ -104,6 +108,9 @@ expect "host-gateway is the network's gateway, the host on the bridge" 0 "^$gw\s
 	"$BERTH" exec k grep host.docker.internal /etc/hosts
 expect "... and other extra_hosts stay as written" 0 '^10.9.8.7\s+plain$' "$BERTH" exec k grep plain /etc/hosts
 expect "oom_score_adj is the container's" 0 '^500$' "$BERTH" exec k cat /proc/1/oom_score_adj
+expect "logging driver none: logs says no logs are kept" 0 'quiet-1: its logging driver is none; no logs are kept' "$BERTH" logs quiet
+check "... prints none of its output" sh -c "! grep -q said '$WORK/out'"
+check "... and no log file is written" sh -c "! ls '$BERTH_ROOT'/containers/*quiet-1/*json.log 2>/dev/null | grep -q ."
 "$BERTH" down -t 0 >/dev/null 2>&1
 printf 'services:\n  k:\n    image: busybox\n    uts: host\n    hostname: mine\n' >compose.yaml
 expect "uts: host with a hostname is refused, as Docker refuses it" 1 'uts: host takes the host.s name' "$BERTH" up -d
