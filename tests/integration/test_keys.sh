@@ -25,6 +25,8 @@ refused '    runtime: io.containerd.wasmedge.v1' 'runtime "io.containerd.wasmedg
 refused '    platform: wasi/wasm' 'platform "wasi/wasm" is not supported by berth'
 refused '    logging: {driver: syslog}' 'logging.driver "syslog" is not supported by berth'
 refused '    cgroup: host' 'cgroup "host" is not supported by berth'
+refused '    ipc: "container:other"' 'ipc "container:other" is not supported by berth: host, private or shareable'
+refused '    pid: "container:other"' 'pid "container:other" is not supported by berth'
 refused '    use_api_socket: true' 'use_api_socket is not supported by berth: there is no Docker API socket'
 refused '    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}' \
 	'deploy.resources.reservations.devices is not supported by berth: berth has no GPU'
