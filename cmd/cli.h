@@ -88,6 +88,7 @@ int cmd_config(struct global_opts *g, int argc, char **argv);
 int cmd_up(struct global_opts *g, int argc, char **argv);
 int cmd_down(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_ls(struct global_opts *g, int argc, char **argv);
 int cmd_network(struct global_opts *g, int argc, char **argv);
 int cmd_port(struct global_opts *g, int argc, char **argv);
 int cmd_run(struct global_opts *g, int argc, char **argv);

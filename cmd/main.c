@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{"down", "Stop and remove containers", cmd_down},
 	{"network", "Manage networks", cmd_network},
 	{"ps", "List containers", cmd_ps},
+	{"ls", "List running compose projects", cmd_ls},
 	{"port", "Print the host address of a published port", cmd_port},
 	{"logs", "View output from containers", cmd_logs},
 	{"start", "Start existing containers", cmd_start},

@@ -1,0 +1,31 @@
+#!/bin/bash
+# The docker compose commands beyond up and down, as a user runs them:
+# berth ls lists the projects on the host.
+. "$(dirname "$0")/lib.sh"
+a=berthclia$$
+b=berthclib$$
+cleanup_hooks+=("cd '$WORK/a' && '$BERTH' -p $a down -t 0 >/dev/null 2>&1; cd '$WORK/b' && '$BERTH' -p $b down -t 0 >/dev/null 2>&1")
+load_busybox || not_ok "the busybox image loads"
+mkdir -p "$WORK/a" "$WORK/b"
+printf 'services:\n  one: {image: busybox, command: sleep 100}\n  two: {image: busybox, command: sleep 100}\n  done: {image: busybox, command: "true"}\n' >"$WORK/a/compose.yaml"
+printf 'services:\n  gone: {image: busybox, command: "true"}\n' >"$WORK/b/compose.yaml"
+(cd "$WORK/a" && "$BERTH" -p "$a" up -d >/dev/null 2>&1)
+(cd "$WORK/b" && "$BERTH" -p "$b" up -d >/dev/null 2>&1)
+wait_until 10 sh -c "'$BERTH' -p $b ps -a | grep -q Exited"
+wait_until 10 sh -c "'$BERTH' -p $a ps -a | grep -q Exited"
+
+expect "ls lists running projects, their states and compose files" 0 \
+	"^$a +running\\(2\\), exited\\(1\\) +$WORK/a/compose.yaml\$" "$BERTH" ls
+check "... with docker compose's header" grep -Eq '^NAME +STATUS +CONFIG FILES$' "$WORK/out"
+check "... and not a project whose containers all stopped" sh -c "! grep -q '^$b ' '$WORK/out'"
+expect "ls -a lists stopped projects too" 0 "^$b +exited\\(1\\) +$WORK/b/compose.yaml\$" "$BERTH" ls -a
+expect "ls -q prints names only" 0 "^$a\$" "$BERTH" ls -q --filter "name=$a"
+expect "ls --format json" 0 "^\\[\\{\"Name\": ?\"$a\", ?\"Status\": ?\"running\\(2\\), exited\\(1\\)\", ?\"ConfigFiles\": ?\"$WORK/a/compose.yaml\"\\}\\]\$" \
+	"$BERTH" ls --format json --filter "name=$a"
+expect "ls --filter takes name= only" 2 'filter takes name=NAME' "$BERTH" ls --filter status=running
+expect "ls --format takes table or json" 2 'format takes table or json' "$BERTH" ls --format yaml
+
+(cd "$WORK/a" && "$BERTH" -p "$a" down -t 0 >/dev/null 2>&1)
+(cd "$WORK/b" && "$BERTH" -p "$b" down -t 0 >/dev/null 2>&1)
+expect_quiet "after down, ls -a has neither" 0 sh -c "'$BERTH' ls -a -q | grep -E '^($a|$b)\$'; true"
+check_no_leaks "after ls"
