@@ -28,4 +28,19 @@ expect "ls --format takes table or json" 2 'format takes table or json' "$BERTH"
 (cd "$WORK/a" && "$BERTH" -p "$a" down -t 0 >/dev/null 2>&1)
 (cd "$WORK/b" && "$BERTH" -p "$b" down -t 0 >/dev/null 2>&1)
 expect_quiet "after down, ls -a has neither" 0 sh -c "'$BERTH' ls -a -q | grep -E '^($a|$b)\$'; true"
+
+# down --rmi: local takes the images built for services without image:, all every service's
+c=berthclic$$
+mkdir -p "$WORK/c/ctx" && printf 'FROM busybox\nRUN echo built >/built\n' >"$WORK/c/ctx/Dockerfile"
+printf 'services:\n  built: {build: ./ctx, command: sleep 100}\n  named: {build: ./ctx, image: example/rmi:1, command: sleep 100}\n' >"$WORK/c/compose.yaml"
+cleanup_hooks+=("cd '$WORK/c' && '$BERTH' -p $c down -t 0 >/dev/null 2>&1")
+cd "$WORK/c" || exit 1
+"$BERTH" -p "$c" up -d >/dev/null 2>&1
+expect "down --rmi local removes the built image named after the service" 0 "Image $c-built +Removed" "$BERTH" -p "$c" down -t 0 --rmi local
+check "... and keeps the one the file names" sh -c "'$BERTH' images | grep -q '^example/rmi '"
+"$BERTH" -p "$c" up -d >/dev/null 2>&1
+expect "down --rmi all removes both" 0 "Image example/rmi:1 +Removed" "$BERTH" -p "$c" down -t 0 --rmi all
+check "... (none of them is left)" sh -c "! '$BERTH' images | grep -Eq '^(example/rmi|$c-built) '"
+expect "down --rmi takes local or all" 2 'rmi takes local or all' "$BERTH" -p "$c" down --rmi some
+cd "$WORK" || exit 1
 check_no_leaks "after ls"
