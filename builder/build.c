@@ -823,7 +823,15 @@ static int prepare(struct build *b, struct berr **err)
 		return berr_set(err, ENOENT, "the build context %s is not a directory", b->context);
 	b->platform = platform_host();
 	platform_args(b);
-	int r = read_dockerfile(b, err);
+	/* the limits are checked before anything runs, also when no RUN needs them */
+	struct rlimit_spec *limits = NULL;
+	size_t nlimits = 0;
+	int r = build_limits(b->o->ulimits, &limits, &nlimits, err);
+	for (size_t i = 0; i < nlimits; i++)
+		free(limits[i].name);
+	free(limits);
+	if (r == 0)
+		r = read_dockerfile(b, err);
 	if (r == 0)
 		r = read_ignore(b, err);
 	if (r == 0)
@@ -1123,20 +1131,8 @@ int build_cache_prune(const char *root, uint64_t *freed, char ***lines, struct b
 		r = fs_discard(cache, err);
 	if (r == 0 && fs_exists(mounts))
 		r = fs_discard(mounts, err);
-	/* the layers of running containers stay, even when no image has them */
-	char **used = xcalloc(1, sizeof(char *));
-	char **names = ctr_list(root);
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
-		_cleanup_free_ char *path = path_join(dir, "spec.json");
-		struct ctr_spec s;
-		if (spec_read(path, &s, NULL) < 0)
-			continue;
-		for (size_t k = 0; s.layers && s.layers[k]; k++)
-			strv_push(&used, xstrdup(s.layers[k]));
-		spec_free(&s);
-	}
-	strv_free(names);
+	/* the layers of containers stay, even when no image has them */
+	char **used = ctr_layers_in_use(root);
 	if (r == 0)
 		r = image_prune_layers(st, used, lines, freed);
 	strv_free(used);

@@ -13,6 +13,7 @@
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/util.h"
+#include "../network/hostnet.h"
 #include "../network/net.h"
 #include "../runtime/caps.h"
 #include "../runtime/ctr.h"
@@ -28,23 +29,12 @@ const char *const brun_stubs[] = {"/proc", "/dev", "/sys", "/etc/hostname", "/et
  * host's loopback can reach. */
 static char *resolv_text(bool host, uint32_t gateway)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len;
 	struct buf out = {0};
 	if (gateway)
 		buf_printf(&out, "nameserver %u.%u.%u.%u\n", gateway >> 24, (gateway >> 16) & 255, (gateway >> 8) & 255,
 			   gateway & 255);
-	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) == 0) {
-		char *save = NULL;
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char word[16] = "", arg[64] = "";
-			sscanf(line, " %15s %63s", word, arg);
-			/* the host's nameservers only where RUN can reach them */
-			bool ns = streq(word, "nameserver");
-			if (host || !ns || (!gateway && !startswith(arg, "127.")))
-				buf_printf(&out, "%s\n", line);
-		}
-	}
+	/* the host's nameservers only where RUN can reach them */
+	hostnet_resolv(&out, !gateway, host, true, true);
 	return out.s ? buf_steal(&out) : xstrdup("");
 }
 

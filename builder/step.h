@@ -101,6 +101,9 @@ char *build_scratch(struct build *b);
 /* --from=NAME (NULL: the build context): a stage, a named context or an image. */
 int build_source(struct build *b, size_t si, const char *from, struct bsource *s, struct berr **err);
 void build_source_free(struct bsource *s);
+/* --ulimit / build: ulimits (NAME=SOFT[:HARD]) as rlimits; an error names a bad one. */
+struct rlimit_spec;
+int build_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, struct berr **err);
 /* A flag's boolean value: absent or "true" or "1". */
 bool build_flag_bool(const char *v);
 

@@ -221,6 +221,13 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 	int r = mount_fields(spec, &f, err);
 	if (r < 0)
 		return r;
+	static const char *const types[] = {"cache", "bind", "tmpfs", "secret"};
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		known |= streq(f.type, types[i]);
+	if (!known)
+		return berr_set(err, ENOTSUP, "--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)",
+				f.type);
 	if (!f.target && !streq(f.type, "secret"))
 		return berr_set(err, EINVAL, "--mount: type=%s needs a target", f.type);
 	_cleanup_free_ char *target = f.target ? path_join(cwd && cwd[0] ? cwd : "/", f.target) : NULL;
@@ -244,10 +251,7 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 			mount_add(rm, path, at, "bind", "ro", true);
 		return 0;
 	}
-	if (streq(f.type, "bind"))
-		return bind_mount(b, si, rm, &f, err);
-	return berr_set(err, ENOTSUP, "--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)",
-			f.type);
+	return bind_mount(b, si, rm, &f, err);
 }
 
 static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
@@ -315,7 +319,7 @@ static char *run_by(char *const *argv)
 }
 
 /* --ulimit / build: ulimits, NAME=SOFT[:HARD], as RUN's limits. */
-static int run_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, struct berr **err)
+int build_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, struct berr **err)
 {
 	*n = strv_len(ulimits);
 	*out = xcalloc(*n + 1, sizeof(**out));
@@ -401,7 +405,7 @@ int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct d
 	run.shm_size = b->o->shm_size;
 	struct rlimit_spec *limits = NULL;
 	if (r == 0)
-		r = run_limits(b->o->ulimits, &limits, &run.nrlimits, err);
+		r = build_limits(b->o->ulimits, &limits, &run.nrlimits, err);
 	run.rlimits = limits;
 	int code = 0;
 	_cleanup_free_ char *upper = NULL;

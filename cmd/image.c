@@ -217,27 +217,6 @@ static char *repo_digest(json_t *rec, const char *repo)
 	return xstrdup("<none>");
 }
 
-/* The lower layers of every container of the state root, as their specs name them. */
-static char **container_layers(const char *root)
-{
-	char **out = xcalloc(1, sizeof(char *));
-	char **names = ctr_list(root);
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
-		_cleanup_free_ char *path = path_join(dir, "spec.json");
-		json_t *spec = json_load_file(path, 0, NULL);
-		size_t k;
-		json_t *l;
-		json_array_foreach(json_object_get(spec, "layers"), k, l)
-		{
-			if (json_string_value(l) && !strv_contains(out, json_string_value(l)))
-				strv_push(&out, xstrdup(json_string_value(l)));
-		}
-		json_decref(spec);
-	}
-	strv_free(names);
-	return out;
-}
 
 static int image_prune_cmd(int argc, char **argv)
 {
@@ -260,7 +239,7 @@ static int image_prune_cmd(int argc, char **argv)
 	struct store *s = NULL;
 	char **lines = xcalloc(1, sizeof(char *));
 	uint64_t bytes = 0;
-	_cleanup_(strv_freep) char **used = container_layers(berth_root());
+	_cleanup_(strv_freep) char **used = ctr_layers_in_use(berth_root());
 	int r = store_open(berth_root(), true, &s, &err);
 	if (r == 0)
 		r = image_prune(s, used, all, &lines, &bytes, &err);
@@ -437,9 +416,10 @@ static int image_rm_cmd(int argc, char **argv)
 	struct berr *err = NULL;
 	struct store *s = NULL;
 	int r = store_open(berth_root(), true, &s, &err);
+	_cleanup_(strv_freep) char **used = ctr_layers_in_use(berth_root());
 	for (size_t i = 0; r == 0 && pos[i]; i++) {
 		char **lines = xcalloc(1, sizeof(char *));
-		r = image_remove(s, pos[i], force, &lines, &err);
+		r = image_remove(s, pos[i], force, used, &lines, &err);
 		print_lines(lines);
 		strv_free(lines);
 	}

@@ -100,7 +100,12 @@ static int attach(const struct project *p, const char *root, const struct attach
 	struct ctr_info *list = xcalloc(n + 1, sizeof(*list));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool want = !all[i].oneoff && (!o->attach || strv_contains(o->attach, all[i].service)) &&
+		/* attach: false leaves a service out, unless --attach names it */
+		bool off = false;
+		struct node *an = node_map_get(project_service(p, all[i].service), "attach");
+		off = an && node_bool(an, &off) == 0 && !off;
+		bool want = !all[i].oneoff &&
+			    (o->attach ? strv_contains(o->attach, all[i].service) : !off) &&
 			    !(o->no_attach && strv_contains(o->no_attach, all[i].service));
 		if (want)
 			list[k++] = all[i];
@@ -278,6 +283,7 @@ static void remove_images(const struct project *p, bool all)
 		return;
 	}
 	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
+	_cleanup_(strv_freep) char **used = ctr_layers_in_use(berth_root());
 	for (size_t i = 0; p->order && p->order[i]; i++) {
 		struct node *svc = project_service(p, p->order[i]);
 		bool named = node_str(node_map_get(svc, "image")) != NULL;
@@ -288,7 +294,7 @@ static void remove_images(const struct project *p, bool all)
 		free(id);
 		strv_push(&done, xstrdup(image));
 		char **lines = xcalloc(1, sizeof(char *));
-		if (image_remove(s, image, false, &lines, &err) == 0) {
+		if (image_remove(s, image, false, used, &lines, &err) == 0) {
 			show_progress(NULL, "Image", image, "Removed");
 		} else {
 			fprintf(stderr, "berth: image %s: %s\n", image, err->msg);
@@ -676,6 +682,8 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 	_cleanup_close_ int lock = -1;
 	char **services = xcalloc(1, sizeof(char *));
 	int r = project_open(g, NULL, false, &p, &err);
+	if (r == 0)
+		r = keys_check(p, true, stderr, &err);
 	for (size_t i = 0; r == 0 && args[i]; i++) {
 		r = apply_scale(p, args[i], &err);
 		if (r == 0)

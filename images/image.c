@@ -569,51 +569,6 @@ static int untag_all(struct store *s, const char *id, const char *word, char ***
 	return r;
 }
 
-int image_remove(struct store *s, const char *what, bool force, char ***lines, struct berr **err)
-{
-	char *id = NULL;
-	int r = store_resolve(s, what, &id, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *idp = id;
-	char **tags = image_tags(s, id);
-	struct image_ref ref;
-	bool by_name = ref_parse(what, &ref, NULL) == 0 && strv_len(tags) > 0;
-	if (by_name) {
-		_cleanup_free_ char *full = ref_string(&ref);
-		_cleanup_free_ char *fam = ref_familiar(&ref);
-		ref_free(&ref);
-		json_t *all = NULL;
-		bool tagged = store_tags(s, &all, NULL) == 0 && streq(json_string_value(json_object_get(all, full)), id);
-		json_decref(all);
-		if (tagged) {
-			r = store_remove_tag(s, full, err);
-			if (r == 0)
-				strv_push(lines, xasprintf("Untagged: %s", fam));
-			size_t left = strv_len(tags) - 1;
-			strv_free(tags);
-			return r < 0 || left > 0 ? r : delete_image(s, id, lines, err);
-		}
-	}
-	if (strv_len(tags) > 1 && !force) {
-		strv_free(tags);
-		return berr_set(err, EEXIST,
-				"image %.19s is tagged more than once; remove it by name, or use --force", id);
-	}
-	strv_free(tags);
-	r = untag_all(s, id, "Untagged", lines, err);
-	return r < 0 ? r : delete_image(s, id, lines, err);
-}
-
-/* Size on disk of a layer, as recorded when it was unpacked. */
-static uint64_t layer_bytes(const char *dir)
-{
-	_cleanup_free_ char *size_file = xasprintf("%s.size", dir);
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	return fs_read_file(size_file, 64, &text, &len, NULL) == 0 ? strtoull(text, NULL, 10) : 0;
-}
-
 /* Whether one of the image's layers is among paths (a container's lower layers). */
 static bool layers_in(struct store *s, const char *id, char *const *paths)
 {
@@ -632,6 +587,60 @@ static bool layers_in(struct store *s, const char *id, char *const *paths)
 	json_decref(rec);
 	return found;
 }
+
+int image_remove(struct store *s, const char *what, bool force, char *const *in_use_layers, char ***lines,
+		 struct berr **err)
+{
+	char *id = NULL;
+	int r = store_resolve(s, what, &id, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *idp = id;
+	bool used = layers_in(s, id, in_use_layers);
+	char **tags = image_tags(s, id);
+	if (used && !force && strv_len(tags) <= 1) {
+		strv_free(tags);
+		return berr_set(err, EBUSY, "image %s is used by a container; remove the container first (berth down, "
+					    "berth rm), or untag it with --force",
+				what);
+	}
+	struct image_ref ref;
+	bool by_name = ref_parse(what, &ref, NULL) == 0 && strv_len(tags) > 0;
+	if (by_name) {
+		_cleanup_free_ char *full = ref_string(&ref);
+		_cleanup_free_ char *fam = ref_familiar(&ref);
+		ref_free(&ref);
+		json_t *all = NULL;
+		bool tagged = store_tags(s, &all, NULL) == 0 && streq(json_string_value(json_object_get(all, full)), id);
+		json_decref(all);
+		if (tagged) {
+			r = store_remove_tag(s, full, err);
+			if (r == 0)
+				strv_push(lines, xasprintf("Untagged: %s", fam));
+			size_t left = strv_len(tags) - 1;
+			strv_free(tags);
+			return r < 0 || left > 0 || (used && force) ? r : delete_image(s, id, lines, err);
+		}
+	}
+	if (strv_len(tags) > 1 && !force) {
+		strv_free(tags);
+		return berr_set(err, EEXIST,
+				"image %.19s is tagged more than once; remove it by name, or use --force", id);
+	}
+	strv_free(tags);
+	r = untag_all(s, id, "Untagged", lines, err);
+	return r < 0 || used ? r : delete_image(s, id, lines, err);
+}
+
+/* Size on disk of a layer, as recorded when it was unpacked. */
+static uint64_t layer_bytes(const char *dir)
+{
+	_cleanup_free_ char *size_file = xasprintf("%s.size", dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	return fs_read_file(size_file, 64, &text, &len, NULL) == 0 ? strtoull(text, NULL, 10) : 0;
+}
+
 
 int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***lines, uint64_t *reclaimed,
 		struct berr **err)

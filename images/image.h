@@ -13,8 +13,12 @@ int image_load(struct store *s, int fd, const char *source, char ***loaded, stru
 /* The familiar references ("busybox:latest") that point at id, sorted. */
 char **image_tags(const struct store *s, const char *id);
 /* Remove a tag, or an image by id; layers and blobs no image uses go too.
- * *lines says what happened ("Untagged: x", "Deleted: sha256:..."). */
-int image_remove(struct store *s, const char *what, bool force, char ***lines, struct berr **err);
+ * *lines says what happened ("Untagged: x", "Deleted: sha256:..."). An
+ * image whose layers are among in_use_layers (containers') is never
+ * deleted: its last tag is refused, or with force only untagged, as
+ * docker rmi does. */
+int image_remove(struct store *s, const char *what, bool force, char *const *in_use_layers, char ***lines,
+		 struct berr **err);
 
 /* image prune: images without a tag (all: every image), and layers no
  * image uses; never an image or layer whose layer directory is among

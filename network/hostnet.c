@@ -4,6 +4,10 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include <stdio.h>
+
+#include "../lib/buf.h"
+#include "../lib/fs.h"
 
 struct collect {
 	struct cidr *v;
@@ -53,4 +57,22 @@ int hostnet_used(struct cidr **out, size_t *n, struct berr **err)
 	*out = c.v;
 	*n = c.n;
 	return 0;
+}
+
+void hostnet_resolv(struct buf *out, bool nameservers, bool loopback, bool search, bool options)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char word[16] = "", arg[64] = "";
+		sscanf(line, " %15s %63s", word, arg);
+		bool keep = (streq(word, "nameserver") && nameservers && (loopback || !startswith(arg, "127."))) ||
+			    ((streq(word, "search") || streq(word, "domain")) && search) ||
+			    (streq(word, "options") && options);
+		if (keep)
+			buf_printf(out, "%s\n", line);
+	}
 }

@@ -9,4 +9,10 @@
  * destination except the default route. */
 int hostnet_used(struct cidr **out, size_t *n, struct berr **err);
 
+struct buf;
+/* The host's /etc/resolv.conf lines a container may take: its nameservers
+ * (loopback ones only with loopback: a stub another network namespace
+ * cannot reach), its search and domain lines, its options. */
+void hostnet_resolv(struct buf *out, bool nameservers, bool loopback, bool search, bool options);
+
 #endif

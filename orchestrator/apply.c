@@ -72,8 +72,6 @@ json_t *apply_meta(const char *root, const char *name)
 	return json_load_file(path, 0, NULL);
 }
 
-static json_t *read_meta(const char *root, const char *name) { return apply_meta(root, name); }
-
 /* depends_on as docker compose labels it: "db:service_healthy:false,…". */
 static char *depends_label(struct node *svc)
 {
@@ -241,7 +239,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	r = image_config_load(st, id, &ic, err);
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", service);
-	json_t *meta = read_meta(root, anon_from ? anon_from : pl->name);
+	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
 	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service))))
@@ -586,7 +584,7 @@ static int ensure_volumes(const struct project *p, const char *root, struct plan
 /* A flag in a container's record (pre_start_done). */
 static void mark_meta(const char *root, const char *name, const char *key)
 {
-	json_t *meta = read_meta(root, name);
+	json_t *meta = apply_meta(root, name);
 	if (!meta)
 		return;
 	json_object_set_new(meta, key, json_true());
@@ -754,7 +752,7 @@ static int pre_start_service(const struct project *p, const char *root, const ch
 	int replicas = ctrspec_replicas(project_service(p, service));
 	for (int k = 1; k <= replicas && !service_done; k++) {
 		_cleanup_free_ char *other = ctrspec_name(p, service, k);
-		json_t *m = read_meta(root, other);
+		json_t *m = apply_meta(root, other);
 		service_done = json_is_true(json_object_get(m, "pre_start_done")) &&
 			       streq(json_string_value(json_object_get(m, "config_hash")), hash);
 		json_decref(m);
@@ -785,7 +783,7 @@ int apply_pre_start(const struct project *p, const char *root, char *const *name
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (seen[i])
 			continue;
-		json_t *meta = read_meta(root, names[i]);
+		json_t *meta = apply_meta(root, names[i]);
 		_cleanup_free_ char *service = xstrdup(json_string_value(json_object_get(meta, "service")) ?: "");
 		_cleanup_free_ char *hash = xstrdup(json_string_value(json_object_get(meta, "config_hash")) ?: "");
 		json_decref(meta);
@@ -795,7 +793,7 @@ int apply_pre_start(const struct project *p, const char *root, char *const *name
 		/* this service's containers that have not had their steps */
 		size_t k = 0;
 		for (size_t j = i; j < n; j++) {
-			json_t *m = read_meta(root, names[j]);
+			json_t *m = apply_meta(root, names[j]);
 			if (streq(json_string_value(json_object_get(m, "service")), service)) {
 				seen[j] = true;
 				if (!json_is_true(json_object_get(m, "pre_start_done")) &&
@@ -993,7 +991,7 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 	for (size_t pass = 0; pass <= nsvc; pass++) {
 		size_t start = *n;
 		for (size_t i = 0; names[i]; i++) {
-			json_t *m = read_meta(root, names[i]);
+			json_t *m = apply_meta(root, names[i]);
 			const char *proj = json_string_value(json_object_get(m, "project"));
 			const char *svc = json_string_value(json_object_get(m, "service"));
 			bool match = proj && svc && streq(proj, p->name) &&
@@ -1042,7 +1040,7 @@ void ctr_info_free(struct ctr_info *c, size_t n)
 
 int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err)
 {
-	json_t *meta = volumes ? read_meta(root, name) : NULL;
+	json_t *meta = volumes ? apply_meta(root, name) : NULL;
 	_cleanup_(strv_freep) char **anon = json_strv(json_object_get(meta, "anonymous_volumes"));
 	json_decref(meta);
 	int r = ctr_remove(root, name, true, err);
@@ -1516,7 +1514,7 @@ int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **
 	struct boot_entry *v = xcalloc(strv_len(names) + 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; names[i]; i++) {
-		json_t *meta = read_meta(root, names[i]);
+		json_t *meta = apply_meta(root, names[i]);
 		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
 		_cleanup_free_ char *path = path_join(dir, "spec.json");
 		struct ctr_spec s;

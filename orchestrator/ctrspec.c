@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../lib/buf.h"
+#include "../network/hostnet.h"
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
@@ -812,32 +813,13 @@ static void etc_mounts(const struct spec_ctx *c, struct ctr_spec *s)
 	}
 }
 
-/* The host's resolv.conf as a container sees it: nameservers on loopback
- * (a local stub) cannot be reached from another network namespace. */
-static void host_resolv(struct buf *out, bool keep_nameservers, bool keep_search, bool keep_options)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	if (fs_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) < 0)
-		return;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char word[16] = "", arg[64] = "";
-		sscanf(line, " %15s %63s", word, arg);
-		bool keep = (streq(word, "nameserver") && keep_nameservers && !startswith(arg, "127.")) ||
-			    ((streq(word, "search") || streq(word, "domain")) && keep_search) ||
-			    (streq(word, "options") && keep_options);
-		if (keep)
-			buf_printf(out, "%s\n", line);
-	}
-}
 
 static void resolv_conf(struct node *svc, const struct ctr_spec *s, const struct net_endpoint *e, struct buf *out)
 {
 	struct node *dns = node_map_get(svc, "dns"), *search = node_map_get(svc, "dns_search");
 	struct node *opts = node_map_get(svc, "dns_opt");
 	if (streq(s->network, "host") && !dns && !search && !opts) {
-		host_resolv(out, true, true, true);
+		hostnet_resolv(out, true, false, true, true);
 		return;
 	}
 	for (size_t i = 0; dns && dns->kind == NODE_SEQ && i < dns->n; i++)
@@ -853,7 +835,7 @@ static void resolv_conf(struct node *svc, const struct ctr_spec *s, const struct
 			buf_printf(out, " %s", node_str(search->items[i]) ?: "");
 		buf_putc(out, '\n');
 	}
-	host_resolv(out, !dns && !(e && e->nlinks), !search, false);
+	hostnet_resolv(out, !dns && !(e && e->nlinks), false, !search, false);
 	/* names are tried as they are first, so that "db" never goes to the
 	 * host's search domains upstream; as Docker does */
 	bool ndots = false;

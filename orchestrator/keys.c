@@ -30,7 +30,8 @@ const struct key_rule key_rules[] = {
 	/* services */
 	{"services.*", H, false, "", NULL},
 	{"services.*.annotations", H, true, "stored, shown by inspect as HostConfig.Annotations (test_keys.sh)", NULL},
-	{"services.*.attach", W, true, "berth's up attaches to every service's logs", NULL},
+	{"services.*.attach", H, true, "false: up does not show its logs, unless --attach names it (test_keys.sh)",
+	 NULL},
 	{"services.*.blkio_config", R, true, "block I/O weights and throttles are not implemented", NULL},
 	{"services.*.build", H, false, "berth's builder (test_build.sh)", NULL},
 	{"services.*.build.additional_contexts", H, true, "directories, docker-image:// and service: (test_build.sh)",

@@ -389,6 +389,25 @@ char **ctr_list(const char *root)
 	return names;
 }
 
+char **ctr_layers_in_use(const char *root)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	char **names = ctr_list(root);
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
+		_cleanup_free_ char *path = path_join(dir, "spec.json");
+		struct ctr_spec s;
+		if (spec_read(path, &s, NULL) < 0)
+			continue;
+		for (size_t k = 0; s.layers && s.layers[k]; k++)
+			if (!strv_contains(out, s.layers[k]))
+				strv_push(&out, xstrdup(s.layers[k]));
+		spec_free(&s);
+	}
+	strv_free(names);
+	return out;
+}
+
 int ctr_wait(const char *root, const char *name, int *exit_code, struct berr **err)
 {
 	struct ctr_state st;

@@ -59,5 +59,8 @@ bool ctr_running(const char *root, const char *name);
 bool ctr_up(const char *root, const char *name, pid_t *pid);
 /* Names of every container in the state root. */
 char **ctr_list(const char *root);
+/* The image layer directories the containers of the state root are made
+ * of (what no image removal or prune may take from under them). */
+char **ctr_layers_in_use(const char *root);
 
 #endif

@@ -23,7 +23,6 @@ import argparse
 import base64
 import http.client
 import http.server
-import socketserver
 import sys
 import threading
 import time
@@ -139,11 +138,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         log("%s %s range=%s %s -> %d" % (self.command, self.path, rng, auth, status))
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     global args
     p = argparse.ArgumentParser()
@@ -161,9 +155,9 @@ def main():
     p.add_argument("--huge", default="")
     p.add_argument("--loop", default="")
     args = p.parse_args()
-    srv = Server(("127.0.0.1", args.listen), Handler)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.listen), Handler)
     if args.storage:
-        store = Server(("127.0.0.1", args.storage), Handler)
+        store = http.server.ThreadingHTTPServer(("127.0.0.1", args.storage), Handler)
         threading.Thread(target=store.serve_forever, daemon=True).start()
     sys.stdout.write("ready\n")
     sys.stdout.flush()

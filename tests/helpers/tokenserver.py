@@ -14,7 +14,6 @@ import base64
 import http.server
 import json
 import os
-import socketserver
 import subprocess
 import time
 import urllib.parse
@@ -75,11 +74,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write("%s %s -> %d\n" % (urllib.parse.urlparse(self.path).query, what, status))
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     global args
     p = argparse.ArgumentParser()
@@ -87,7 +81,7 @@ def main():
         p.add_argument(a, required=True)
     p.add_argument("--listen", type=int, required=True)
     args = p.parse_args()
-    Server(("127.0.0.1", args.listen), Handler).serve_forever()
+    http.server.ThreadingHTTPServer(("127.0.0.1", args.listen), Handler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -222,6 +222,18 @@ expect "ONBUILD triggers run in a build FROM that image" 0 'triggered' "$BERTH" 
 expect "... COPY among them, from the child's context" 0 '^marked$' in_image child 'cat /marker.txt'
 printf 'FROM busybox\nCOPY http://127.0.0.1:%s/served.txt /x\n' "$HTTP" >child/Dockerfile
 expect "COPY refuses a URL" 1 'COPY: http://127.0.0.1:[0-9]+/served.txt: COPY cannot take a URL; use ADD' "$BERTH" image build child
+printf 'FROM busybox\nADD http://127.0.0.1:%s/missing.txt /x\n' "$HTTP" >child/Dockerfile
+expect "ADD of a URL that answers 404 fails, naming it" 1 'Dockerfile:2: ADD: cannot fetch http://127.0.0.1:[0-9]+/missing.txt' "$BERTH" image build child
+printf 'FROM busybox\nADD --checksum=sha256:%s marker.txt /x\n' "$sum" >child/Dockerfile
+expect "--checksum without a URL is refused" 1 'checksum is for sources from URLs' "$BERTH" image build child
+printf 'FROM busybox\nADD http://127.0.0.1:%s/served.txt marker.txt /x/\n' "$HTTP" >child/Dockerfile
+expect "a URL with other sources is refused" 1 'URLs in an ADD of their own' "$BERTH" image build child
+printf 'FROM busybox\nADD https://example.invalid/repo.git /src\n' >child/Dockerfile
+expect "a git source is refused, saying what to do" 1 'git sources are not supported by berth; clone it into the build context' "$BERTH" image build child
+mkdir -p "$WORK/dotdot" && echo dotdot >"$WORK/dotdot/index.html"
+printf 'FROM busybox\nADD http://127.0.0.1:%s/.. /fetched/\n' "$HTTP" >child/Dockerfile
+expect "ADD of a URL whose last part is .. writes a file named download, inside the image" 0 'naming to' "$BERTH" image build -t urlname child
+expect "(there)" 0 '^/fetched/download$' in_image urlname 'ls -d /fetched/*'
 
 # --- bind mounts from stages and images, rw binds, named contexts ---
 mkdir -p binds extra
@@ -336,7 +348,8 @@ run "$BERTH" up -d
 check "a second up builds nothing" sh -c "! grep -q 'exporting to image' '$WORK/err'"
 expect "up --build builds again, from the cache" 0 'CACHED' "$BERTH" up -d --build
 expect "berth build SERVICE builds it" 0 'naming to docker.io/example/tool:1' "$BERTH" build tool
-expect "build -q prints nothing" 0 '^$' "$BERTH" build -q web
+run "$BERTH" build -q web
+check "build -q prints nothing, on either stream" test "$RC" = 0 -a -z "$OUT" -a -z "$ERR"
 expect "build --check reads the Dockerfiles without building" 0 'Check complete, no warnings found' "$BERTH" build --check
 printf 'FROM busybox AS Base\nMAINTAINER me\nCMD echo hi\n' >"$WORK/lint.Dockerfile"
 expect "image build --check names what BuildKit's checks find, and exits 1" 1 \
@@ -428,6 +441,26 @@ printf 'FROM busybox\nCOPY missing.txt /x\n' >bad/Dockerfile
 expect "a missing COPY source is named" 1 'Dockerfile:2: COPY: "missing.txt": not found in the build context' "$BERTH" image build bad
 printf 'FROM busybox\nCOPY --frob=1 a /x\n' >bad/Dockerfile
 expect "an unknown flag is refused" 1 'Dockerfile:2: COPY: unknown flag --frob' "$BERTH" image build bad
+echo a >bad/a && echo b >bad/b
+printf 'FROM busybox\nCOPY a b /dest\n' >bad/Dockerfile
+expect "several sources to a destination that is no directory are refused" 1 'destination must be a directory and end with a /' "$BERTH" image build bad
+for flag in '--security=bogus:use sandbox or insecure' '--network=bogus:use default, none or host' \
+	'--mount=type=ssh:type=ssh is not supported by berth' '--mount=type=cache:type=cache needs a target' \
+	'--mount=type=bind,target=/m,colour=blue:unknown or empty field "colour"'; do
+	printf 'FROM busybox\nRUN %s true\n' "${flag%%:*}" >bad/Dockerfile
+	expect "RUN ${flag%%:*} is refused, saying why" 1 "Dockerfile:2: RUN: .*${flag#*:}" "$BERTH" image build bad
+done
+printf 'FROM busybox\n' >bad/Dockerfile
+expect "--ulimit takes NAME=SOFT[:HARD]" 1 'ulimit nofile: give NAME=SOFT' "$BERTH" image build --ulimit nofile bad
+printf 'FROM busybox\nRUN true\n' >bad/Dockerfile
+expect "a soft limit above the hard one is refused" 1 'ulimit nofile=9:1: give NAME=SOFT\[:HARD\], soft not above hard' "$BERTH" image build --no-cache --ulimit nofile=9:1 bad
+expect "--shm-size takes a size" 2 'shm-size takes a size' "$BERTH" image build --shm-size lots bad
+expect "--build-context takes NAME=VALUE" 2 'build-context takes NAME=DIR' "$BERTH" image build --build-context nothing bad
+expect "builder takes prune only" 2 'the only builder command is: prune' "$BERTH" builder rebuild
+printf 'services:\n  s:\n    build:\n      context: ./bad\n      additional_contexts: {more: ./nowhere}\n' >ac.yaml
+expect "an additional context that is no directory is named" 1 'ac.yaml:5:[0-9]+: service s: build.additional_contexts: .*/nowhere is not a directory' "$BERTH" -f ac.yaml build
+printf 'services:\n  s:\n    build:\n      context: ./bad\n      additional_contexts: {src: "https://example.invalid/x.git"}\n' >ac.yaml
+expect "an additional context from git is refused" 1 'berth takes directories, docker-image:// and service: contexts only' "$BERTH" -f ac.yaml build
 printf 'FROM nosuchimage:1\n' >bad/Dockerfile
 expect "a base image that cannot be had fails, naming it" 1 'Dockerfile:1: FROM: base image nosuchimage:1' "$BERTH" image build bad
 rm bad/Dockerfile
@@ -521,6 +554,9 @@ printf 'FROM busybox\nRUN --mount=type=bind,source=up-link,target=/m ls /m >/ls.
 expect "a bind mount of such a symlink gets the context's root, not the host's" 0 'naming to' "$BERTH" image build -t evil-bind evil
 expect "... whose files are the context's" 0 'Dockerfile' in_image evil-bind 'cat /ls.txt'
 check "... and not the host's" sh -c "! '$BERTH' -f '$WORK/probe.yaml' -p '${proj}probe' run --rm -T probe 'cat /ls.txt' | grep -qx etc"
+printf 'FROM busybox\nRUN --mount=type=bind,source=../../../../../../etc,target=/m ls /m >/ls-up.txt\n' >evil/Dockerfile
+expect "a bind source that climbs with .. stays in the context (there is no etc there)" 1 'source ../../../../../../etc in .*: No such file' \
+	"$BERTH" image build evil
 printf 'FROM busybox\nCOPY dir/ /d/\n' >evil/Dockerfile
 expect "a symlink inside a copied directory is copied as a symlink" 0 'naming to' "$BERTH" image build -t evil-inner evil
 expect "... which in a container does not reach the host's file" 0 '^link no-host-data$' \

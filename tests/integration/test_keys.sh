@@ -86,6 +86,13 @@ for want in '"from.file": "yes"' '"shared": "from-labels"' '"org.example.tier": 
 done
 "$BERTH" down -t 0 >/dev/null 2>&1
 
+# attach: false keeps a service's logs out of an attached up
+printf 'services:\n  shown: {image: busybox, command: sh -c "sleep 1; echo from-shown"}\n  hidden: {image: busybox, attach: false, command: sh -c "sleep 1; echo from-hidden"}\n' >compose.yaml
+expect "attached up shows the services that attach" 0 'from-shown' timeout 60 "$BERTH" up
+check "... and not one with attach: false" sh -c "! grep -q from-hidden '$WORK/out' '$WORK/err'"
+expect "--attach names it back" 0 'from-hidden' timeout 60 "$BERTH" up --force-recreate --attach hidden
+"$BERTH" down -t 0 >/dev/null 2>&1
+
 # keys that were taken and ignored, now honoured
 cat >compose.yaml <<'YAML'
 services:
@@ -103,6 +110,10 @@ services:
 YAML
 expect "up with uts, group_add by name and host-gateway" 0 'Started' "$BERTH" up -d
 expect "uts: host gives the host's name" 0 "^$(hostname)\$" "$BERTH" exec k hostname
+before=$(hostname)
+expect "... which the container cannot change (no CAP_SYS_ADMIN)" 1 'hostname: sethostname: Operation not permitted' \
+	"$BERTH" exec k hostname evil-name
+check "(the host's name is as it was)" test "$(hostname)" = "$before"
 expect "group_add resolves names in the image's /etc/group" 0 '^0 10 100 65534$|groups=0\(root\),10\(wheel\),100\(users\),65534\(nogroup\)' \
 	"$BERTH" exec k sh -c 'id -G | tr " " "\n" | sort -n | tr "\n" " " | sed "s/ $//"'
 gw=$("$BERTH" exec k sh -c "ip route | awk '/default/ {print \$3}'")
@@ -116,6 +127,9 @@ check "... and no log file is written" sh -c "! ls '$BERTH_ROOT'/containers/*qui
 "$BERTH" down -t 0 >/dev/null 2>&1
 printf 'services:\n  k:\n    image: busybox\n    uts: host\n    hostname: mine\n' >compose.yaml
 expect "uts: host with a hostname is refused, as Docker refuses it" 1 'uts: host takes the host.s name' "$BERTH" up -d
+printf 'services:\n  k:\n    image: busybox\n    label_file: ./nothere.env\n' >compose.yaml
+expect "a label_file that is not there is named" 1 'service k: label_file: .*nothere.env' "$BERTH" up -d
+check "(and nothing is left of the container)" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
 printf 'services:\n  k:\n    image: busybox\n    oom_score_adj: 5000\n' >compose.yaml
 expect "an oom_score_adj out of range is named, with its line" 1 'compose.yaml:4:[0-9]+: services.k.oom_score_adj: 5000 is above the maximum of 1000' "$BERTH" up -d
 printf 'services:\n  k:\n    image: busybox\n    group_add: [nosuchgroup]\n' >compose.yaml
