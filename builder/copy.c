@@ -20,6 +20,7 @@
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/sha256.h"
+#include "../lib/spawn.h"
 #include "../lib/util.h"
 
 /* A source tree: its root, and what of it is left out. */
@@ -501,8 +502,9 @@ static int mount_layers(char *const *layers, const char *upper, const char *work
 }
 
 /* The child: the stage at work/rootfs, the sources opened, then chrooted. */
-static int child(const struct bcopy *c, struct berr **err)
+static int child(void *arg, struct berr **err)
 {
+	const struct bcopy *c = arg;
 	_cleanup_free_ char *empty = xasprintf("%s/empty", c->work);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", c->work);
 	_cleanup_free_ char *wdir = xasprintf("%s/work", c->work);
@@ -540,39 +542,8 @@ int bcopy_run(const struct bcopy *c, char **upper, struct berr **err)
 			return r;
 	}
 	int r = archive_dl_load(err);
-	int p[2];
-	if (r < 0 || pipe2(p, O_CLOEXEC) < 0)
-		return r < 0 ? r : berr_sys(err, errno, "cannot make a pipe");
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return berr_sys(err, errno, "cannot fork");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		struct berr *e = NULL;
-		if (child(c, &e) < 0) {
-			ssize_t w = write(p[1], e->msg, strlen(e->msg));
-			(void)w;
-			_exit(1);
-		}
-		_exit(0);
-	}
-	close(p[1]);
-	struct buf msg = {0};
-	char buf[1024];
-	for (ssize_t n; (n = read(p[0], buf, sizeof(buf))) > 0;)
-		buf_add(&msg, buf, (size_t)n);
-	close(p[0]);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		r = berr_set(err, EIO, "%s", msg.s ? msg.s : "the copy failed");
-	buf_free(&msg);
+	if (r == 0)
+		r = fork_call(child, (void *)c, err);
 	if (r == 0)
 		*upper = xasprintf("%s/upper", c->work);
 	return r;

@@ -78,6 +78,8 @@ int project_open(struct global_opts *g, char **services, bool no_interpolate, st
 /* The same for down and ps: a project named by -p or COMPOSE_PROJECT_NAME
  * opens without its compose file (no services), as in docker compose. */
 int project_open_named(struct global_opts *g, struct project **out, struct berr **err);
+/* The same, and each of names must be a service of it (ps, stats). */
+int project_open_listing(struct global_opts *g, char *const *names, struct project **out, struct berr **err);
 
 /* The state root: BERTH_ROOT, else /var/lib/berth. */
 const char *berth_root(void);
@@ -86,6 +88,10 @@ char *human_ago(const char *rfc3339);
 
 int cmd_config(struct global_opts *g, int argc, char **argv);
 int cmd_up(struct global_opts *g, int argc, char **argv);
+int cmd_create(struct global_opts *g, int argc, char **argv);
+int cmd_wait(struct global_opts *g, int argc, char **argv);
+int cmd_stats(struct global_opts *g, int argc, char **argv);
+int cmd_cp(struct global_opts *g, int argc, char **argv);
 int cmd_down(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
 int cmd_ls(struct global_opts *g, int argc, char **argv);
@@ -97,6 +103,8 @@ int cmd_start(struct global_opts *g, int argc, char **argv);
 int cmd_stop(struct global_opts *g, int argc, char **argv);
 int cmd_restart(struct global_opts *g, int argc, char **argv);
 int cmd_kill(struct global_opts *g, int argc, char **argv);
+int cmd_pause(struct global_opts *g, int argc, char **argv);
+int cmd_unpause(struct global_opts *g, int argc, char **argv);
 int cmd_rm(struct global_opts *g, int argc, char **argv);
 int cmd_exec(struct global_opts *g, int argc, char **argv);
 int cmd_top(struct global_opts *g, int argc, char **argv);

@@ -2,6 +2,7 @@
  * project's existing containers. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ static int64_t timeout_arg(const char *t)
 	return duration_parse(t, &ns) == 0 ? ns / 1000000 : atoll(t) * 1000;
 }
 
-enum action { A_START, A_STOP, A_RESTART, A_KILL };
+enum action { A_START, A_STOP, A_RESTART, A_KILL, A_PAUSE, A_UNPAUSE };
 
 static void stopped(void *data, const char *kind, const char *name, const char *what)
 {
@@ -82,9 +83,14 @@ static void announce(void *data, const char *kind, const char *name, const char 
 
 static int act(struct global_opts *g, int argc, char **argv, enum action a)
 {
-	static const char *const names[] = {"start", "stop", "restart", "kill"};
-	static const char *const summaries[] = {"Start existing containers.", "Stop running containers.",
-						"Restart containers.", "Send a signal to containers (default SIGKILL)."};
+	static const char *const names[] = {"start", "stop", "restart", "kill", "pause", "unpause"};
+	static const char *const summaries[] = {"Start existing containers.",
+						"Stop running containers.",
+						"Restart containers.",
+						"Send a signal to containers (default SIGKILL).",
+						"Pause services: every process of their containers frozen.",
+						"Unpause services."};
+	static const char *const done[] = {"Started", "Stopped", "Restarted", "Killed", "Paused", "Unpaused"};
 	bool help = false, all_projects = false;
 	const char *timeout = NULL, *signame = NULL;
 	char **pos = NULL;
@@ -99,7 +105,9 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 					 "After a boot: every container of every project whose restart policy brings "
 					 "it back (what systemd runs at boot)"};
 	_cleanup_free_ char *usage = xasprintf("berth %s [OPTIONS] [SERVICE...]", names[a]);
-	size_t nflags = 2;
+	size_t nflags = a == A_PAUSE || a == A_UNPAUSE ? 1 : 2;
+	if (nflags == 1)
+		flags[0] = flags[1];
 	const struct flag *fl = flags;
 	int rc = cmd_flags(names[a], fl, nflags, argc, argv, &pos, &help, usage, summaries[a]);
 	if (rc >= 0) {
@@ -143,6 +151,14 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	bool revived = false;
 	for (size_t i = 0; r == 0 && a != A_STOP && i < sel.n; i++) {
 		const char *name = sel.list[a == A_KILL ? sel.n - 1 - i : i].name;
+		if (a == A_PAUSE || a == A_UNPAUSE) { /* only the running ones, or the paused ones */
+			struct ctr_state st;
+			bool skip = ctr_state(root, name, &st, NULL) < 0 || st.status != ST_RUNNING ||
+				    st.paused == (a == A_PAUSE);
+			state_free(&st);
+			if (skip)
+				continue;
+		}
 		/* made by up --no-start, or a pre_start step failed: the steps first;
 		 * after a reboot, its network again */
 		struct up_opts uo = {.progress = announce};
@@ -156,9 +172,10 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		pid_t pid;
 		if (r == 0 && a == A_KILL && ctr_up(root, name, &pid) && pid > 0)
 			r = ctr_kill(root, name, sig, &err);
+		if (r == 0 && (a == A_PAUSE || a == A_UNPAUSE))
+			r = ctr_pause(root, name, a == A_PAUSE, &err);
 		if (r == 0)
-			fprintf(stderr, " Container %s  %s\n", name,
-				a == A_START ? "Started" : a == A_STOP ? "Stopped" : a == A_RESTART ? "Restarted" : "Killed");
+			fprintf(stderr, " Container %s  %s\n", name, done[a]);
 	}
 	/* names resolve again if the responder was killed meanwhile */
 	if (r == 0 && revived)
@@ -174,6 +191,8 @@ int cmd_start(struct global_opts *g, int argc, char **argv) { return act(g, argc
 int cmd_stop(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_STOP); }
 int cmd_restart(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_RESTART); }
 int cmd_kill(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_KILL); }
+int cmd_pause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_PAUSE); }
+int cmd_unpause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_UNPAUSE); }
 
 int cmd_rm(struct global_opts *g, int argc, char **argv)
 {
@@ -214,11 +233,13 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 
 int cmd_exec(struct global_opts *g, int argc, char **argv)
 {
-	bool no_tty = false, detach = false, privileged = false, help = false;
+	bool no_tty = false, detach = false, privileged = false, help = false, interactive = true, tty = true;
 	const char *user = NULL, *workdir = NULL, *index = NULL;
 	char **env = NULL;
 	const struct flag flags[] = {
 		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY"},
+		{"interactive", 'i', FLAG_BOOL, &interactive, NULL, "Keep stdin open (the default; --interactive=false: none)"},
+		{"tty", 't', FLAG_BOOL, &tty, NULL, "Allocate a TTY when stdin is one (the default)"},
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run the command in the background"},
 		{"privileged", 0, FLAG_BOOL, &privileged, NULL, "Give the command every capability"},
 		{"user", 'u', FLAG_STR, &user, "USER", "Run as this user"},
@@ -255,8 +276,19 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 			name = sel.list[k].name;
 	if (r == 0 && !name)
 		r = berr_set(&err, ENOENT, "service %s has no container number %d", argv[i], want);
+	struct ctr_state st = {0};
+	if (r == 0 && ctr_state(berth_root(), name, &st, NULL) == 0 && st.paused)
+		r = berr_set(&err, EBUSY, "container %s is paused; unpause it first (berth unpause %s)", name, argv[i]);
+	state_free(&st);
+	_cleanup_close_ int devnull = -1;
+	if (r == 0 && !interactive) { /* no stdin for the command: /dev/null */
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
+			r = berr_sys(&err, errno, "cannot open /dev/null");
+	}
 	struct exec_opts o = {.argv = argv + i + 1, .env = env, .user = user, .workdir = workdir,
-			      .privileged = privileged, .detach = detach, .tty = !no_tty && isatty(STDIN_FILENO)};
+			      .privileged = privileged, .detach = detach,
+			      .tty = tty && !no_tty && isatty(STDIN_FILENO)};
 	if (r == 0)
 		r = ctr_exec(berth_root(), name, &o, &status, &err);
 	selection_free(&sel);
@@ -362,4 +394,61 @@ int cmd_inspect(struct global_opts *g, int argc, char **argv)
 {
 	(void)g;
 	return inspect_each("", "container", inspect_container, argc, argv);
+}
+
+/* berth wait SERVICE...: until their containers have stopped; the exit
+ * code of the first to stop. --down-project: the project goes down as
+ * soon as one stops, as docker compose wait --down-project does. */
+int cmd_wait(struct global_opts *g, int argc, char **argv)
+{
+	bool down = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"down-project", 0, FLAG_BOOL, &down, NULL, "Take the project down when the first container stops"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("wait", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth wait SERVICE [SERVICE...]",
+			   "Block until the containers of the services stop; exit with the first one's code.");
+	_cleanup_(strv_freep) char **names = pos;
+	if (rc >= 0)
+		return rc;
+	if (!names || !names[0])
+		return usage_error("wait", "give the services to wait for");
+	struct berr *err = NULL;
+	struct selection sel;
+	int r = select_containers(g, names, false, &sel, &err);
+	if (r == 0 && sel.n == 0)
+		r = berr_set(&err, ENOENT, "no containers of %s to wait for", names[0]);
+	const char *root = berth_root();
+	int code = -1;
+	bool *done = xcalloc(sel.n + 1, sizeof(bool));
+	for (size_t left = sel.n; r == 0 && left > 0;) {
+		for (size_t i = 0; i < sel.n; i++) {
+			if (done[i] || ctr_running(root, sel.list[i].name))
+				continue;
+			done[i] = true;
+			left--;
+			struct ctr_state st;
+			if (code < 0 && ctr_state(root, sel.list[i].name, &st, NULL) == 0) {
+				code = st.exit_code < 0 ? 255 : st.exit_code;
+				state_free(&st);
+			}
+		}
+		if (left > 0 && down && code >= 0)
+			break;
+		if (left > 0)
+			nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	}
+	free(done);
+	if (r == 0 && down) {
+		int lock = -1;
+		r = apply_lock(root, sel.p->name, &lock, &err);
+		struct down_opts o = {.timeout_ms = -1, .progress = announce};
+		if (r == 0)
+			r = apply_down(sel.p, root, &o, &err);
+		if (lock >= 0)
+			close(lock);
+	}
+	selection_free(&sel);
+	return r < 0 ? report(err) : code < 0 ? 0 : code;
 }

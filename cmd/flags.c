@@ -49,9 +49,11 @@ static int take_value(const struct flag *f, const char *inline_value, int argc, 
 		      struct berr **err)
 {
 	if (f->kind == FLAG_BOOL) {
-		if (inline_value)
-			return berr_set(err, EINVAL, "flag --%s does not take a value", f->name);
-		store(f, NULL);
+		/* --flag=true or --flag=false, as Go's flags take them */
+		bool on = !inline_value || streq(inline_value, "true") || streq(inline_value, "1");
+		if (inline_value && !on && !streq(inline_value, "false") && !streq(inline_value, "0"))
+			return berr_set(err, EINVAL, "flag --%s takes true or false, not %s", f->name, inline_value);
+		*(bool *)f->dst = on;
 		return 0;
 	}
 	if (inline_value) {

@@ -14,6 +14,8 @@
 #include "../images/ref.h"
 #include "../runtime/ctr.h"
 #include "cli.h"
+#include "../orchestrator/apply.h"
+#include "format.h"
 #include "table.h"
 
 /* The state root, made 0700 the first time it is asked for: containers'
@@ -445,4 +447,106 @@ int cmd_image(struct global_opts *g, int argc, char **argv)
 	return subcommand_run("image", "Manage images.", image_commands, ARRAY_SIZE(image_commands), argc, argv);
 }
 
-int cmd_images(struct global_opts *g, int argc, char **argv) { return images_cmd(argc, argv); }
+static const char *const project_image_fields[] = {"ID", "ContainerName", "Repository", "Tag", "Platform",
+						   "Size", "Created", "LastTagTime", NULL};
+
+/* berth images [SERVICE...]: the images the project's containers were
+ * made from, one row per container, as docker compose images lists them. */
+int cmd_images(struct global_opts *g, int argc, char **argv)
+{
+	bool quiet = false, help = false;
+	const char *format = NULL;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
+		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default), json or a template such as '{{.Repository}}'"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth images [OPTIONS] [SERVICE...]",
+			   "List the images the project's containers use (berth image ls lists every image).");
+	_cleanup_(strv_freep) char **names = pos;
+	struct berr *err = NULL;
+	struct format fmt;
+	if (rc < 0)
+		rc = format_flag("images", format, project_image_fields, &fmt);
+	if (rc >= 0)
+		return rc;
+	_cleanup_(project_freep) struct project *p = NULL;
+	struct store *s = NULL;
+	int r = project_open_named(g, &p, &err);
+	if (r == 0)
+		r = store_open(berth_root(), false, &s, &err);
+	if (r < 0) {
+		format_free(&fmt);
+		return report(err);
+	}
+	size_t n = 0;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	json_t *rows = json_array();
+	_cleanup_(strv_freep) char **seen = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		char *id = NULL;
+		json_t *rec = NULL;
+		if ((names && !strv_contains(names, list[i].service)) || store_resolve(s, list[i].image, &id, NULL) < 0)
+			continue;
+		if (store_get_image(s, id, &rec, NULL) == 0) {
+			struct image_ref ref;
+			bool parsed = ref_parse(list[i].image, &ref, NULL) == 0;
+			_cleanup_free_ char *repo = parsed ? ref_familiar_repo(&ref) : xstrdup(list[i].image);
+			const char *created = json_string_value(json_object_get(rec, "created"));
+			_cleanup_free_ char *ago = human_ago(created);
+			_cleanup_free_ char *size = human_bytes((uint64_t)json_integer_value(json_object_get(rec, "size")));
+			_cleanup_free_ char *platform = xasprintf("%s/%s", json_string_value(json_object_get(rec, "os")) ?: "linux",
+								  json_string_value(json_object_get(rec, "architecture")) ?: "amd64");
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "ID", id,
+							      "ContainerName", list[i].name, "Repository", repo, "Tag",
+							      parsed && ref.tag ? ref.tag : parsed && ref.digest ? "<none>" : "latest",
+							      "Platform", platform, "Size", size, "Created", ago, "SizeBytes",
+							      (json_int_t)json_integer_value(json_object_get(rec, "size")),
+							      "LastTagTime", created ? created : ""));
+			if (parsed)
+				ref_free(&ref);
+			json_decref(rec);
+		}
+		free(id);
+	}
+	ctr_info_free(list, n);
+	store_close(s);
+	size_t i;
+	json_t *row;
+	if (quiet) {
+		json_array_foreach(rows, i, row) {
+			const char *id = json_string_value(json_object_get(row, "ID"));
+			if (!strv_contains(seen, id)) {
+				printf("%s\n", id);
+				strv_push(&seen, xstrdup(id));
+			}
+		}
+	} else if (fmt.kind == FORMAT_TABLE) {
+		struct table tab;
+		static const char *const header[] = {"CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE ID", "SIZE", "CREATED"};
+		table_init(&tab, ARRAY_SIZE(header), header);
+		json_array_foreach(rows, i, row) {
+			char id[13];
+			snprintf(id, sizeof(id), "%.12s", json_string_value(json_object_get(row, "ID")) + 7);
+			const char *cells[] = {json_string_value(json_object_get(row, "ContainerName")),
+					       json_string_value(json_object_get(row, "Repository")),
+					       json_string_value(json_object_get(row, "Tag")),
+					       json_string_value(json_object_get(row, "Platform")), id,
+					       json_string_value(json_object_get(row, "Size")),
+					       json_string_value(json_object_get(row, "Created"))};
+			table_add(&tab, cells);
+		}
+		table_print(&tab);
+	} else if (fmt.kind == FORMAT_JSON) {
+		/* docker compose images --format json prints one array */
+		char *t = json_dumps(rows, JSON_COMPACT);
+		printf("%s\n", t);
+		free(t);
+	} else {
+		format_print(&fmt, rows);
+	}
+	json_decref(rows);
+	format_free(&fmt);
+	return 0;
+}

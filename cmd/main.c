@@ -2,6 +2,7 @@
  * hands the rest to one command. */
 #include <malloc.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
 
@@ -13,6 +14,8 @@ extern char **environ;
 static const struct command commands[] = {
 	{"up", "Create and start containers", cmd_up},
 	{"down", "Stop and remove containers", cmd_down},
+	{"create", "Create containers for services", cmd_create},
+	{"wait", "Block until containers of services stop", cmd_wait},
 	{"network", "Manage networks", cmd_network},
 	{"ps", "List containers", cmd_ps},
 	{"ls", "List running compose projects", cmd_ls},
@@ -22,10 +25,14 @@ static const struct command commands[] = {
 	{"stop", "Stop running containers", cmd_stop},
 	{"restart", "Restart containers", cmd_restart},
 	{"kill", "Send a signal to containers", cmd_kill},
+	{"pause", "Pause services", cmd_pause},
+	{"unpause", "Unpause services", cmd_unpause},
 	{"run", "Run a one-off command of a service", cmd_run},
 	{"rm", "Remove stopped containers", cmd_rm},
 	{"exec", "Run a command in a running container", cmd_exec},
+	{"cp", "Copy files between a service container and the host", cmd_cp},
 	{"top", "Display the running processes", cmd_top},
+	{"stats", "Display a live stream of the containers' resource usage", cmd_stats},
 	{"events", "Receive real time events from containers", cmd_events},
 	{"scale", "Scale services", cmd_scale},
 	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect},
@@ -165,6 +172,15 @@ int project_open(struct global_opts *go, char **services, bool no_interpolate, s
 int project_open_named(struct global_opts *go, struct project **out, struct berr **err)
 {
 	return open_project(go, NULL, false, true, out, err);
+}
+
+int project_open_listing(struct global_opts *go, char *const *names, struct project **out, struct berr **err)
+{
+	int r = open_project(go, NULL, false, true, out, err);
+	for (size_t i = 0; r == 0 && names && names[i]; i++)
+		if ((*out)->order && !project_service(*out, names[i]))
+			r = berr_set(err, ENOENT, "no such service: %s", names[i]);
+	return r;
 }
 
 static void global_free(void)

@@ -343,154 +343,6 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-static char *ago_ms(int64_t ms, bool suffix)
-{
-	int64_t d = (now_ms() - ms) / 1000;
-	const char *unit = "second";
-	int64_t n = d;
-	if (d >= 86400 * 2)
-		n = d / 86400, unit = "day";
-	else if (d >= 3600 * 2)
-		n = d / 3600, unit = "hour";
-	else if (d >= 120)
-		n = d / 60, unit = "minute";
-	if (d < 1)
-		return xstrdup(suffix ? "Less than a second ago" : "Less than a second");
-	return xasprintf("%lld %s%s%s", (long long)n, unit, n == 1 ? "" : "s", suffix ? " ago" : "");
-}
-
-/* "Up 3 seconds", "Exited (1) 2 seconds ago", as Docker words it. */
-static char *status_text(const struct ctr_state *st)
-{
-	_cleanup_free_ char *up = st->started_at ? ago_ms(st->started_at, false) : NULL;
-	_cleanup_free_ char *ended = st->finished_at ? ago_ms(st->finished_at, true) : NULL;
-	switch (st->status) {
-	case ST_RUNNING:
-		return xasprintf("Up %s%s%s", up ? up : "", st->unmonitored ? " (unmonitored: its shim died)" : "",
-				 st->health == HEALTH_STARTING    ? " (health: starting)"
-				 : st->health == HEALTH_HEALTHY	  ? " (healthy)"
-				 : st->health == HEALTH_UNHEALTHY ? " (unhealthy)"
-								  : "");
-	case ST_RESTARTING:
-		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
-	case ST_EXITED:
-		if (st->exit_code == EXIT_UNKNOWN)
-			return xasprintf("Exited (unknown) %s", ended ? ended : "");
-		return xasprintf("Exited (%d) %s", st->exit_code, ended ? ended : "");
-	default:
-		return xstrdup("Created");
-	}
-}
-
-/* As docker compose ps --format json has them. */
-static json_t *publishers(const struct net_port *p, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *ip = ip_format(p[i].host_ip);
-		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s}", "URL", ip, "TargetPort", p[i].ctr_port,
-						   "PublishedPort", p[i].host_port, "Protocol", p[i].udp ? "udp" : "tcp"));
-	}
-	return a;
-}
-
-int cmd_ps(struct global_opts *g, int argc, char **argv)
-{
-	bool all = false, quiet = false, services = false, help = false;
-	const char *format = NULL;
-	char **status = NULL, **pos = NULL;
-	const struct flag flags[] = {
-		{"all", 'a', FLAG_BOOL, &all, NULL, "Show stopped containers too"},
-		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show names"},
-		{"services", 0, FLAG_BOOL, &services, NULL, "Show service names"},
-		{"status", 0, FLAG_LIST, &status, "STATUS", "Only containers in this state (running, exited, ...)"},
-		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
-	};
-	int rc = cmd_flags("ps", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth ps [OPTIONS] [SERVICE...]",
-		       "List containers.");
-	if (rc >= 0) {
-		strv_free(pos);
-		strv_free(status);
-		return rc;
-	}
-	struct berr *err = NULL;
-	_cleanup_(project_freep) struct project *p = NULL;
-	if (project_open_named(g, &p, &err) < 0) {
-		strv_free(pos);
-		strv_free(status);
-		return report(err);
-	}
-	size_t n;
-	struct ctr_info *list = apply_list(p, berth_root(), &n);
-	json_t *arr = json_array();
-	bool table = !quiet && !services && !(format && streq(format, "json"));
-	struct table tab = {0};
-	static const char *const header[] = {"NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"};
-	if (table)
-		table_init(&tab, ARRAY_SIZE(header), header);
-	char **seen = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		struct ctr_state st;
-		if (ctr_state(berth_root(), list[i].name, &st, NULL) < 0)
-			continue;
-		const char *sname = ctr_status_name(st.status);
-		bool running = st.status == ST_RUNNING || st.status == ST_RESTARTING;
-		bool show = (status ? strv_contains(status, sname) : (all || running)) &&
-			    (!pos || strv_contains(pos, list[i].service));
-		if (show) {
-			_cleanup_free_ char *stext = status_text(&st);
-			_cleanup_free_ char *created = ago_ms(list[i].created_ms, true);
-			struct net_port *ports = NULL;
-			size_t np = 0;
-			net_ports(berth_root(), list[i].name, &ports, &np);
-			_cleanup_free_ char *ptext = net_ports_format(ports, np);
-			struct buf cmd = {0};
-			for (size_t k = 0; list[i].argv[k]; k++)
-				buf_printf(&cmd, "%s%s", k ? " " : "", list[i].argv[k]);
-			if (quiet)
-				printf("%s\n", list[i].name);
-			else if (services && !strv_contains(seen, list[i].service)) {
-				printf("%s\n", list[i].service);
-				strv_push(&seen, xstrdup(list[i].service));
-			} else if (!services && format && streq(format, "json"))
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
-								     "Name", list[i].name, "Image", list[i].image,
-								     "Command", cmd.s ? cmd.s : "", "Service",
-								     list[i].service, "State", sname, "Health",
-								     st.health == HEALTH_NONE || st.status != ST_RUNNING
-									     ? ""
-									     : health_status_name(st.health),
-								     "Status", stext, "ExitCode", st.exit_code,
-								     "Project", p->name, "Publishers",
-								     publishers(ports, np)));
-			else if (table) {
-				/* quoted and cut at 20 columns, as docker ps shows a command */
-				_cleanup_free_ char *cut = table_cut(cmd.s ? cmd.s : "", 20);
-				_cleanup_free_ char *shown = xasprintf("\"%s\"", cut);
-				const char *row[] = {list[i].name, list[i].image, shown, list[i].service, created, stext, ptext};
-				table_add(&tab, row);
-			}
-			buf_free(&cmd);
-			free(ports);
-		}
-		state_free(&st);
-	}
-	if (table)
-		table_print(&tab);
-	if (format && streq(format, "json") && !quiet && !services) {
-		char *t = json_dumps(arr, JSON_COMPACT);
-		printf("%s\n", t);
-		free(t);
-	}
-	json_decref(arr);
-	strv_free(seen);
-	ctr_info_free(list, n);
-	strv_free(pos);
-	strv_free(status);
-	return 0;
-}
-
 int cmd_port(struct global_opts *g, int argc, char **argv)
 {
 	const char *proto = "tcp", *index = "1";
@@ -697,4 +549,39 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 	}
 	strv_free(services);
 	return r < 0 ? report(err) : 0;
+}
+
+/* berth create: up --no-start, with create's own flags only. */
+int cmd_create(struct global_opts *g, int argc, char **argv)
+{
+	bool b = false, help = false;
+	const char *s = NULL;
+	char **l = NULL, **pos = NULL;
+	const struct flag flags[] = {
+		{"build", 0, FLAG_BOOL, &b, NULL, "Build images before creating containers"},
+		{"no-build", 0, FLAG_BOOL, &b, NULL, "Do not build images, even those that are missing"},
+		{"force-recreate", 0, FLAG_BOOL, &b, NULL, "Recreate containers even if nothing changed"},
+		{"no-recreate", 0, FLAG_BOOL, &b, NULL, "Do not recreate containers that exist"},
+		{"pull", 0, FLAG_STR, &s, "POLICY", "Pull images: always, missing, never"},
+		{"quiet-pull", 0, FLAG_BOOL, &b, NULL, "Pull without printing progress"},
+		{"remove-orphans", 0, FLAG_BOOL, &b, NULL, "Remove containers of services no longer in the file"},
+		{"scale", 0, FLAG_LIST, &l, "SERVICE=N", "N containers of SERVICE; repeatable"},
+		{"yes", 'y', FLAG_BOOL, &b, NULL, "Assume yes to prompts (berth never prompts)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth create [OPTIONS] [SERVICE...]", "Create containers for services, without starting them.");
+	strv_free(l);
+	strv_free(pos);
+	if (rc >= 0)
+		return rc;
+	/* the flags are up's: up runs them with --no-start */
+	char **up = xcalloc((size_t)argc + 2, sizeof(char *));
+	up[0] = "up";
+	up[1] = "--no-start";
+	for (int i = 1; i < argc; i++)
+		up[i + 1] = argv[i];
+	rc = cmd_up(g, argc + 1, up);
+	free(up);
+	return rc;
 }

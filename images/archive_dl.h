@@ -60,6 +60,7 @@
 	X(archive_write_header) \
 	X(archive_write_new) \
 	X(archive_write_open) \
+	X(archive_write_open_fd) \
 	X(archive_write_set_bytes_in_last_block) \
 	X(archive_write_set_bytes_per_block) \
 	X(archive_write_set_format_pax_restricted) \
@@ -118,6 +119,7 @@ int archive_dl_load(struct berr **err);
 #define archive_write_data archive_dl.archive_write_data
 #define archive_write_data_block archive_dl.archive_write_data_block
 #define archive_write_disk_new archive_dl.archive_write_disk_new
+#define archive_write_open_fd archive_dl.archive_write_open_fd
 #define archive_write_disk_set_options archive_dl.archive_write_disk_set_options
 #define archive_write_finish_entry archive_dl.archive_write_finish_entry
 #define archive_write_free archive_dl.archive_write_free

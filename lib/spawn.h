@@ -6,6 +6,8 @@
 #define BERTH_SPAWN_H
 
 #include <stdbool.h>
+
+#include "err.h"
 #include <sys/types.h>
 
 /* Runs path with argv in a session of its own, fd `pass` as fd 3, and
@@ -17,5 +19,10 @@ int spawn_detached(const char *path, char *const argv[], int pass, const int std
 /* Runs path with argv, fds[i] as its fd i (-1: /dev/null for 0-2, none
  * above), in a new session when asked. 0 or an errno value. */
 int spawn_fds(const char *path, char *const argv[], const int *fds, int nfds, bool new_session, pid_t *pid);
+
+/* Runs fn(arg) in a forked child (killed should berth die) and waits for
+ * it: for work in another root or mount namespace that berth itself must
+ * not enter. The child's error comes back as the call's. */
+int fork_call(int (*fn)(void *arg, struct berr **err), void *arg, struct berr **err);
 
 #endif

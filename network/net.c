@@ -884,6 +884,12 @@ int net_revive(const char *root, const char *container, struct berr **err)
 	return r < 0 ? berr_prefix(err, "cannot make the network of %s again: ", container) : 1;
 }
 
+json_t *net_endpoint_record(const char *root, const char *container)
+{
+	_cleanup_free_ char *path = endpoint_path(root, container);
+	return load(path);
+}
+
 int net_ports(const char *root, const char *container, struct net_port **out, size_t *n)
 {
 	_cleanup_free_ char *path = endpoint_path(root, container);

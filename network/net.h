@@ -9,6 +9,7 @@
 #ifndef BERTH_NET_H
 #define BERTH_NET_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "../lib/err.h"
@@ -106,6 +107,9 @@ int net_sync(const char *root, struct berr **err);
 
 /* A container's published ports as attached (ephemeral ports resolved). */
 int net_ports(const char *root, const char *container, struct net_port **out, size_t *n);
+/* The container's attachment record (links: network, ip, gateway, mac,
+ * veth, aliases; ports), or NULL when it has none. */
+json_t *net_endpoint_record(const char *root, const char *container);
 /* "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" */
 char *net_ports_format(const struct net_port *p, size_t n);
 

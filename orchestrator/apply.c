@@ -150,7 +150,21 @@ static int write_meta(const struct project *proj, const char *root, struct plann
 	json_t *argv = json_array();
 	for (size_t i = pl->spec.init ? 2 : 0; pl->spec.argv && pl->spec.argv[i]; i++)
 		json_array_append_new(argv, json_string(pl->spec.argv[i]));
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:I, s:o}", "project", project, "service",
+	/* its id, as docker's: 64 random hex digits, kept across rewrites of the record */
+	json_t *old = apply_meta(root, pl->name);
+	const char *old_id = json_string_value(json_object_get(old, "id"));
+	char id[65];
+	if (old_id && strlen(old_id) == 64) {
+		memcpy(id, old_id, sizeof(id));
+	} else {
+		unsigned char b[32];
+		if (getrandom(b, sizeof(b), 0) != sizeof(b))
+			memset(b, 0, sizeof(b));
+		for (size_t i = 0; i < sizeof(b); i++)
+			snprintf(id + 2 * i, 3, "%02x", b[i]);
+	}
+	json_decref(old);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:I, s:o}", "id", id, "project", project, "service",
 			      pl->service, "number", pl->number, "config_hash", partial ? "" : pl->hash, "image",
 			      pl->image, "command", argv, "created_ms", (json_int_t)now_ms(), "anonymous_volumes",
 			      strv_json(pl->anon));
@@ -981,6 +995,17 @@ static char **recorded(const char *root)
 	return names;
 }
 
+/* The record's id; one made before records had ids: a hash of the name. */
+static char *meta_id(json_t *m, const char *name)
+{
+	const char *id = json_string_value(json_object_get(m, "id"));
+	if (id)
+		return xstrdup(id);
+	char hex[65];
+	sha256_of(name, strlen(name), hex);
+	return xstrdup(hex);
+}
+
 struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n)
 {
 	char **names = recorded(root);
@@ -1003,6 +1028,7 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 				for (size_t k = 0; k < json_array_size(argv); k++)
 					a[k] = xstrdup(json_string_value(json_array_get(argv, k)) ?: "");
 				out[(*n)++] = (struct ctr_info){
+					meta_id(m, names[i]),
 					xstrdup(names[i]),
 					xstrdup(svc),
 					xstrdup(json_string_value(json_object_get(m, "image")) ?: ""),
@@ -1024,6 +1050,7 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 
 void ctr_info_clear(struct ctr_info *c)
 {
+	free(c->id);
 	free(c->name);
 	free(c->service);
 	free(c->image);

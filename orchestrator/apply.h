@@ -9,6 +9,7 @@
 #include "project.h"
 
 struct ctr_info {
+	char *id; /* 64 hex digits, as docker's container ids */
 	char *name, *service, *image, *hash;
 	int number;
 	char **argv;

@@ -154,3 +154,135 @@ int cgroup_write_int(const char *dir, const char *file, long long v, struct berr
 	snprintf(buf, sizeof(buf), "%lld", v);
 	return cgroup_write(dir, file, buf, err);
 }
+
+/* The directory that freezes the container: the v2 cgroup, or v1's freezer one. */
+static char *freezer_dir(const char *id)
+{
+	char **paths = cgroup_paths(id);
+	char *dir = NULL;
+	for (size_t i = 0; paths[i] && !dir; i++)
+		if (cgroup_is_v2() || strstr(paths[i], "/freezer/"))
+			dir = xstrdup(paths[i]);
+	strv_free(paths);
+	return dir;
+}
+
+bool cgroup_frozen(const char *id)
+{
+	_cleanup_free_ char *dir = freezer_dir(id);
+	if (!dir)
+		return false;
+	_cleanup_free_ char *f = path_join(dir, cgroup_is_v2() ? "cgroup.freeze" : "freezer.state");
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (fs_read_file(f, 256, &text, &len, NULL) < 0)
+		return false;
+	/* v1 says FREEZING while it is on its way, which is paused all the same */
+	return cgroup_is_v2() ? text[0] == '1' : !startswith(text, "THAWED");
+}
+
+int cgroup_freeze(const char *id, bool freeze, struct berr **err)
+{
+	_cleanup_free_ char *dir = freezer_dir(id);
+	if (!dir || !fs_is_dir(dir))
+		return berr_set(err, ENOENT, "no cgroup freezer for %s", id);
+	bool v2 = cgroup_is_v2();
+	int r = v2 ? cgroup_write(dir, "cgroup.freeze", freeze ? "1" : "0", err)
+		   : cgroup_write(dir, "freezer.state", freeze ? "FROZEN" : "THAWED", err);
+	/* until every task got there (a task in a system call can take a moment), at most 5 s */
+	_cleanup_free_ char *f = path_join(dir, v2 ? "cgroup.events" : "freezer.state");
+	for (int t = 0; r == 0 && t < 500; t++) {
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if (fs_read_file(f, 4096, &text, &len, NULL) < 0)
+			break;
+		bool there = v2 ? (strstr(text, freeze ? "frozen 1" : "frozen 0") != NULL)
+				: startswith(text, freeze ? "FROZEN" : "THAWED");
+		if (there)
+			return 0;
+		if (!v2 && freeze && startswith(text, "THAWED")) /* v1 asks again until it holds */
+			cgroup_write(dir, "freezer.state", "FROZEN", NULL);
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	return r < 0 ? r : berr_set(err, ETIMEDOUT, "%s did not %s within 5 s", id, freeze ? "freeze" : "thaw");
+}
+
+/* The directory of one controller: v2's single one, or v1's <ctrl>/berth/<id>. */
+static char *controller_dir(const char *id, const char *ctrl)
+{
+	if (cgroup_is_v2())
+		return xasprintf("/sys/fs/cgroup/berth/%s", id);
+	return xasprintf("/sys/fs/cgroup/%s/berth/%s", ctrl, id);
+}
+
+/* The number after "key " in a "key value" file (memory.stat, cpu.stat), or -1. */
+static int64_t keyed(const char *dir, const char *file, const char *key)
+{
+	_cleanup_free_ char *p = path_join(dir, file), *text = NULL;
+	size_t len, klen = strlen(key);
+	if (fs_read_file(p, 1 << 20, &text, &len, NULL) < 0)
+		return -1;
+	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return atoll(line + klen + 1);
+	return -1;
+}
+
+/* A file holding one number; "max" and a missing file are -1. */
+static int64_t number(const char *dir, const char *file)
+{
+	_cleanup_free_ char *p = path_join(dir, file), *text = NULL;
+	size_t len;
+	if (fs_read_file(p, 4096, &text, &len, NULL) < 0 || startswith(text, "max"))
+		return -1;
+	return atoll(text);
+}
+
+/* Read and write bytes of blkio.throttle.io_service_bytes (v1) or io.stat (v2). */
+static void block_io(const char *dir, bool v2, int64_t *rd, int64_t *wr)
+{
+	_cleanup_free_ char *p = path_join(dir, v2 ? "io.stat" : "blkio.throttle.io_service_bytes"), *text = NULL;
+	size_t len;
+	*rd = *wr = 0;
+	if (fs_read_file(p, 1 << 20, &text, &len, NULL) < 0)
+		return;
+	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (v2) {
+			const char *r = strstr(line, "rbytes="), *w = strstr(line, "wbytes="), *end = strchr(line, '\n');
+			if (r && (!end || r < end))
+				*rd += atoll(r + 7);
+			if (w && (!end || w < end))
+				*wr += atoll(w + 7);
+			continue;
+		}
+		unsigned maj, min;
+		char op[16];
+		long long v;
+		if (sscanf(line, "%u:%u %15s %lld", &maj, &min, op, &v) == 4) {
+			if (streq(op, "Read"))
+				*rd += v;
+			else if (streq(op, "Write"))
+				*wr += v;
+		}
+	}
+}
+
+int cgroup_stats(const char *id, struct cgroup_stats *s)
+{
+	bool v2 = cgroup_is_v2();
+	*s = (struct cgroup_stats){0};
+	_cleanup_free_ char *mem = controller_dir(id, "memory"), *cpu = controller_dir(id, "cpuacct"),
+			    *pids = controller_dir(id, "pids"), *blk = controller_dir(id, "blkio");
+	if (!fs_is_dir(mem))
+		return -ENOENT;
+	/* memory as docker counts it: usage without the inactive page cache */
+	int64_t usage = number(mem, v2 ? "memory.current" : "memory.usage_in_bytes");
+	int64_t inactive = keyed(mem, "memory.stat", v2 ? "inactive_file" : "total_inactive_file");
+	s->memory = usage > 0 ? usage - (inactive > 0 && inactive < usage ? inactive : 0) : 0;
+	s->memory_limit = number(mem, v2 ? "memory.max" : "memory.limit_in_bytes");
+	int64_t cpu_us = v2 ? keyed(cpu, "cpu.stat", "usage_usec") : number(cpu, "cpuacct.usage") / 1000;
+	s->cpu_ns = cpu_us > 0 ? cpu_us * 1000 : 0;
+	s->pids = number(pids, "pids.current");
+	block_io(blk, v2, &s->block_read, &s->block_write);
+	return 0;
+}

@@ -19,6 +19,19 @@ bool cgroup_empty(const char *id);
 int cgroup_remove(const char *id, struct berr **err);
 /* Whether the kernel killed something for memory (v1 memory.oom_control, v2 memory.events). */
 bool cgroup_oom_killed(const char *id);
+/* What the container uses, as docker stats shows it. */
+struct cgroup_stats {
+	int64_t memory;	      /* bytes, without the inactive page cache */
+	int64_t memory_limit; /* bytes; -1: none (or beyond the host's memory) */
+	int64_t cpu_ns;	      /* CPU time used so far */
+	int64_t pids;
+	int64_t block_read, block_write; /* bytes */
+};
+int cgroup_stats(const char *id, struct cgroup_stats *s);
+/* Pause or resume every process in it (v2 cgroup.freeze, v1 freezer),
+ * waiting until the kernel says it is so. */
+int cgroup_freeze(const char *id, bool freeze, struct berr **err);
+bool cgroup_frozen(const char *id);
 /* Paths of the cgroup directories, for tests and leak checks. */
 char **cgroup_paths(const char *id);
 

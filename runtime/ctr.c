@@ -76,6 +76,13 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 	return spec_write(s, path, err);
 }
 
+/* A paused container resumes so that the signal just sent can end it. */
+static void thaw(const char *name)
+{
+	if (cgroup_frozen(name))
+		cgroup_freeze(name, false, NULL);
+}
+
 static bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
 
 /* Until the cgroup is empty, at most ms. */
@@ -141,6 +148,7 @@ int ctr_state(const char *root, const char *name, struct ctr_state *st, struct b
 		return r;
 	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir))
 		shim_lost(dir, name, st);
+	st->paused = st->status == ST_RUNNING && cgroup_frozen(name);
 	return 0;
 }
 
@@ -272,6 +280,7 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	spec_stop(dir, &timeout_ms, &sig);
 	out->timeout_ms = timeout_ms;
 	if (running && orphan) {
+		thaw(name);
 		/* its shim is gone: the stop signal and the grace period all the same */
 		if (init > 0)
 			kill(init, sig);
@@ -289,6 +298,7 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	/* the shim stops it within timeout_ms, queued with the signal */
 	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
 		kill(shim, SIGTERM);
+	thaw(name);
 	return 0;
 }
 
@@ -352,11 +362,30 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 	state_free(&st);
 	_cleanup_free_ char *attrs = xasprintf("\"signal\":\"%d\"", sig);
 	events_add(root, name, "kill", attrs);
-	if (shim > 0 && sigqueue(shim, SIGUSR1, (union sigval){.sival_int = sig}) == 0)
-		return 0;
-	if (kill(pid, sig) < 0)
-		return berr_sys(err, errno, "cannot signal container %s", name);
-	return 0;
+	int r = 0;
+	if (!(shim > 0 && sigqueue(shim, SIGUSR1, (union sigval){.sival_int = sig}) == 0) && kill(pid, sig) < 0)
+		r = berr_sys(err, errno, "cannot signal container %s", name);
+	/* a paused container killed ends (Docker's kill); other signals wait for unpause */
+	if (r == 0 && sig == SIGKILL)
+		thaw(name);
+	return r;
+}
+
+int ctr_pause(const char *root, const char *name, bool pause, struct berr **err)
+{
+	struct ctr_state st;
+	if (ctr_state(root, name, &st, err) < 0)
+		return -EIO;
+	bool running = st.status == ST_RUNNING, paused = st.paused;
+	state_free(&st);
+	if (!running)
+		return berr_set(err, EINVAL, "container %s is not running", name);
+	if (paused == pause)
+		return berr_set(err, EINVAL, "container %s is %s", name, pause ? "already paused" : "not paused");
+	int r = cgroup_freeze(name, pause, err);
+	if (r == 0)
+		events_add(root, name, pause ? "pause" : "unpause", NULL);
+	return r;
 }
 
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err)

@@ -47,6 +47,8 @@ int ctr_await(const char *root, const char *name, enum ctr_await what, char **wh
  * *why (malloc'd) naming one that is not. */
 int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, char **why);
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err);
+/* berth pause / unpause: freeze or thaw every process of a running container. */
+int ctr_pause(const char *root, const char *name, bool pause, struct berr **err);
 /* Remove a stopped container (force: stop it first). */
 int ctr_remove(const char *root, const char *name, bool force, struct berr **err);
 /* State, with a shim that died unseen reported as exited. */

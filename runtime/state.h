@@ -30,6 +30,7 @@ struct ctr_state {
 	bool oom_killed;
 	bool stopped_by_user;
 	bool unmonitored; /* read, not recorded: running, but its shim died */
+	bool paused;	  /* read, not recorded: running, its cgroup frozen (berth pause) */
 	enum health_status health;
 	int failing_streak;
 	struct health_result log[HEALTH_LOG]; /* oldest first */

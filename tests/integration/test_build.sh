@@ -334,8 +334,8 @@ services:
 YAML
 expect "up builds the missing images and starts them" 0 "Container ${proj}-web-1 +Started" "$BERTH" up -d
 check "the build went to stderr with its steps" grep -q '\[web 3/10\] RUN mkdir' "$WORK/err"
-expect "a build-only service's image is named <project>-<service>" 0 "^${proj}-web +latest" "$BERTH" images
-expect "a service with image: gets that name" 0 '^example/tool +1 ' "$BERTH" images
+expect "a build-only service's image is named <project>-<service>" 0 "^${proj}-web +latest" "$BERTH" image ls
+expect "a service with image: gets that name" 0 '^example/tool +1 ' "$BERTH" image ls
 expect "the build's args reached RUN" 0 '^bonjour from the build$' "$BERTH" exec web cat /srv/www/index.html
 expect "build.shm_size and build.ulimits reached RUN" 0 '^81920 3000$' "$BERTH" exec web cat /limits.txt
 expect "a service's shm_size sizes its /dev/shm" 0 '^49152$' "$BERTH" exec tool-shm sh -c "df -k /dev/shm | tail -1 | awk '{print \$2}'"

@@ -37,10 +37,10 @@ cleanup_hooks+=("cd '$WORK/c' && '$BERTH' -p $c down -t 0 >/dev/null 2>&1")
 cd "$WORK/c" || exit 1
 "$BERTH" -p "$c" up -d >/dev/null 2>&1
 expect "down --rmi local removes the built image named after the service" 0 "Image $c-built +Removed" "$BERTH" -p "$c" down -t 0 --rmi local
-check "... and keeps the one the file names" sh -c "'$BERTH' images | grep -q '^example/rmi '"
+check "... and keeps the one the file names" sh -c "'$BERTH' image ls | grep -q '^example/rmi '"
 "$BERTH" -p "$c" up -d >/dev/null 2>&1
 expect "down --rmi all removes both" 0 "Image example/rmi:1 +Removed" "$BERTH" -p "$c" down -t 0 --rmi all
-check "... (none of them is left)" sh -c "! '$BERTH' images | grep -Eq '^(example/rmi|$c-built) '"
+check "... (none of them is left)" sh -c "! '$BERTH' image ls | grep -Eq '^(example/rmi|$c-built) '"
 expect "down --rmi takes local or all" 2 'rmi takes local or all' "$BERTH" -p "$c" down --rmi some
 # an image another project's container uses is kept
 "$BERTH" -p "$c" up -d >/dev/null 2>&1
@@ -50,7 +50,7 @@ cleanup_hooks+=("'$BERTH' -f '$WORK/other.yaml' -p ${c}o down -t 0 >/dev/null 2>
 expect "down --rmi all says an image in use by another container, and goes on" 0 \
 	'image example/rmi:1: image example/rmi:1 is used by a container; remove the container first' "$BERTH" -p "$c" down -t 0 --rmi all
 check "... the other project's container still runs" sh -c "'$BERTH' -f '$WORK/other.yaml' -p ${c}o ps | grep -q Up"
-check "... and its image is still there" sh -c "'$BERTH' images | grep -q '^example/rmi '"
+check "... and its image is still there" sh -c "'$BERTH' image ls | grep -q '^example/rmi '"
 expect "image rm of an image a container uses is refused" 1 'is used by a container' "$BERTH" image rm example/rmi:1
 expect "image rm --force only untags it" 0 'Untagged: example/rmi:1' "$BERTH" image rm --force example/rmi:1
 check "... and the container keeps running on its layers" sh -c "'$BERTH' -f '$WORK/other.yaml' -p ${c}o exec other ls /bin/sh >/dev/null"

@@ -101,6 +101,6 @@ expect "logs without --since show the line" 0 'talking' "$BERTH" logs talker
 expect_quiet "logs --since in the future show nothing" 0 "$BERTH" logs --since 2099-01-01T00:00:00Z talker
 printf 'services:\n  base: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}\n' >compose.yaml
 "$BERTH" down -t 1 >/dev/null 2>&1
-expect "down without --remove-orphans keeps orphans" 0 "^$proj-app-1$" "$BERTH" ps -a -q
+expect "down without --remove-orphans keeps orphans" 0 "^$proj-app-1$" "$BERTH" ps -a --format "{{.Name}}"
 expect "down --remove-orphans removes them" 0 "$proj-app-1  Removed" "$BERTH" down -t 1 --remove-orphans
 check_no_leaks "after removing orphans"

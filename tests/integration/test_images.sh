@@ -9,8 +9,8 @@ images=$BERTH_ROOT/images
 
 "$BUILD" -t busybox:latest -t example/app:1 --cmd '["echo","hello"]' --env GREETING=hi --workdir /srv bb.tar >/dev/null
 expect "a docker-archive loads and names every tag" 0 $'Loaded image: busybox:latest\nLoaded image: example/app:1' "$BERTH" image load -i bb.tar
-expect "images lists it" 0 'busybox +latest +[0-9a-f]{12} ' "$BERTH" images
-expect "images -q prints ids" 0 '^[0-9a-f]{12}$' "$BERTH" images -q busybox
+expect "images lists it" 0 'busybox +latest +[0-9a-f]{12} ' "$BERTH" image ls
+expect "images -q prints ids" 0 '^[0-9a-f]{12}$' "$BERTH" image ls -q busybox
 expect "image inspect shows the config" 0 '"Cmd": \[' "$BERTH" image inspect busybox
 run "$BERTH" image inspect example/app:1
 check "inspect shows env and workdir" grep -q '"WorkingDir": "/srv"' "$WORK/out"
@@ -26,7 +26,7 @@ if command -v skopeo >/dev/null; then
 	skopeo copy -q --dest-compress docker-archive:bb.tar oci-archive:ocigz.tar:localhost:5000/team/bb:gz
 	expect "an OCI archive from skopeo loads" 0 'Loaded image: busybox:oci' "$BERTH" image load -i oci.tar
 	expect "a gzip-compressed OCI archive loads" 0 'Loaded image: localhost:5000/team/bb:gz' "$BERTH" image load -i ocigz.tar
-	expect "registry hosts show in images" 0 'localhost:5000/team/bb +gz' "$BERTH" images
+	expect "registry hosts show in images" 0 'localhost:5000/team/bb +gz' "$BERTH" image ls
 	check "a layer shared by images is unpacked once" test "$(ls -d "$images"/layers/*/ | wc -l)" -eq 1
 else
 	not_ok "skopeo is installed (make deps installs it)"
@@ -34,7 +34,7 @@ fi
 
 expect "removing one of several tags untags" 0 '^Untagged: example/app:1$' "$BERTH" image rm example/app:1
 expect "removing a missing image says so" 1 'no such image: nothere' "$BERTH" image rm nothere
-expect "an id with several tags needs --force" 1 'tagged more than once' "$BERTH" image rm "$("$BERTH" images -q busybox | head -1)"
+expect "an id with several tags needs --force" 1 'tagged more than once' "$BERTH" image rm "$("$BERTH" image ls -q busybox | head -1)"
 "$BERTH" image rm busybox:oci localhost:5000/team/bb:gz >/dev/null
 check "the layer stays while busybox:latest uses it" test "$(ls -d "$images"/layers/*/ | wc -l)" -eq 1
 expect "removing the last tag deletes the image" 0 'Deleted: sha256:' "$BERTH" image rm busybox

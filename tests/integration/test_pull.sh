@@ -64,7 +64,7 @@ expect "image pull from a registry on 127.0.0.1" 0 "Status: Downloaded newer ima
 	"$BERTH" image pull "$R/test/busybox:1"
 check "with docker's progress lines" grep -q ": Pull complete" <<<"$OUT"
 check "and the digest" grep -qE "^Digest: sha256:[0-9a-f]{64}$" <<<"$OUT"
-expect "images lists it" 0 "$R/test/busybox +1 " "$BERTH" images
+expect "images lists it" 0 "$R/test/busybox +1 " "$BERTH" image ls
 cd "$WORK/app"
 printf 'services:\n  app:\n    image: %s/test/busybox:1\n' "$R" >compose.yaml
 expect "run of the pulled image" 0 "pulled and running" "$BERTH" run --rm app
@@ -150,8 +150,8 @@ expect "pull --ignore-pull-failures pulls the rest and says what failed" 0 "serv
 expect "down" 0 "Removed" "$BERTH" down -t 0
 
 # digests, pinning and pruning
-expect "images --digests shows the digest it was pulled by" 0 "$R/test/busybox +1 +sha256:[0-9a-f]{64} " "$BERTH" images --digests
-expect "and a loaded image has none" 0 "^x +1 +<none> " sh -c "'$BERTH' image load -i '$WORK/bb.tar' >/dev/null; '$BERTH' images --digests"
+expect "images --digests shows the digest it was pulled by" 0 "$R/test/busybox +1 +sha256:[0-9a-f]{64} " "$BERTH" image ls --digests
+expect "and a loaded image has none" 0 "^x +1 +<none> " sh -c "'$BERTH' image load -i '$WORK/bb.tar' >/dev/null; '$BERTH' image ls --digests"
 pulled=$(sed -n "s|^$R/test/busybox  *1  *\(sha256:[0-9a-f]*\) .*|\1|p" <<<"$OUT")
 expect "config --resolve-image-digests pins the image" 0 "image: $R/test/busybox:1@$pulled" "$BERTH" config --resolve-image-digests
 expect "config --lock-image-digests writes only the pins" 0 "^services:" "$BERTH" config --lock-image-digests
@@ -183,8 +183,8 @@ expect "image prune removes untagged images only" 0 "Total reclaimed space" "$BE
 "$BERTH" image pull "$R/test/plain:1" >/dev/null
 expect "up -d of the plain image" 0 "Started" sh -c "printf 'services:\n  p:\n    image: %s/test/plain:1\n    command: sleep 1000\n' '$R' >prune.yaml; '$BERTH' -f prune.yaml -p '${proj}q' up -d"
 expect "image prune -a" 0 "Total reclaimed space" "$BERTH" image prune -a -f
-expect "keeps the image a container uses" 0 "$R/test/plain +1 " "$BERTH" images
-expect_quiet "and removes those none uses" 1 sh -c "'$BERTH' images | grep '$R/test/busybox '"
+expect "keeps the image a container uses" 0 "$R/test/plain +1 " "$BERTH" image ls
+expect_quiet "and removes those none uses" 1 sh -c "'$BERTH' image ls | grep '$R/test/busybox '"
 "$BERTH" -f prune.yaml -p "${proj}q" down -t 0 >/dev/null 2>&1
 expect "image prune -a then removes it too" 0 "untagged: $R/test/plain:1" "$BERTH" image prune -a -f
 

@@ -1,0 +1,130 @@
+#!/bin/bash
+# The docker compose commands berth gained for the whole CLI: pause and
+# unpause, create, wait, images (the project's), stats, cp (both ways,
+# running and stopped, and as an attacker inside the container would try
+# it), ps with ids, filters and templates, and run under a terminal.
+. "$(dirname "$0")/lib.sh"
+proj=berthcmds$$
+cleanup_hooks+=("cd '$WORK' && '$BERTH' -p $proj down -v -t 0 >/dev/null 2>&1")
+load_busybox || not_ok "the busybox image loads"
+cd "$WORK" || exit 1
+export COMPOSE_PROJECT_NAME=$proj
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    command: sh -c 'while true; do date +%s%N >/tmp/tick; sleep 0.1; done'
+    labels: {tier: front}
+    volumes: [data:/data, ro:/ro:ro]
+  job:
+    image: busybox
+    command: sh -c 'sleep 1; exit 3'
+volumes: {data: {}, ro: {}}
+YAML
+
+# create: containers made, nothing started
+expect "create makes the containers" 0 "Container $proj-web-1 +Created" "$BERTH" create
+expect "... and starts none" 0 "^$proj-web-1 +busybox .* Created" "$BERTH" ps -a
+expect "create takes only its own flags" 2 'unknown flag: --detach' "$BERTH" create --detach
+"$BERTH" start >/dev/null 2>&1
+
+# ps: ids, filters, templates
+expect "ps -q prints 64-hex container ids" 0 '^[0-9a-f]{64}$' "$BERTH" ps -q web
+expect "ps --filter label= finds the labelled service" 0 "^$proj-web-1\$" "$BERTH" ps --filter label=tier=front --format '{{.Name}}'
+expect_quiet "ps --filter label= with another value finds none" 0 "$BERTH" ps --filter label=tier=back --format '{{.Name}}'
+expect "ps --format json is one object per line" 0 "^\\{\"Command\":.*\"Name\":\"$proj-web-1\".*\"State\":\"running\"" "$BERTH" ps --format json web
+expect "ps --format table TEMPLATE has a header" 0 $'^NAME +RUNNING FOR\n' "$BERTH" ps --format 'table {{.Name}}\t{{.RunningFor}}' web
+expect "ps --format with an unknown field is refused" 2 'no field Nope' "$BERTH" ps --format '{{.Nope}}'
+expect "ps --format with an unknown action is refused" 2 'range' "$BERTH" ps --format '{{range .Labels}}{{end}}'
+expect "ps --filter takes status= and label= only" 2 'filter takes status=STATE or label' "$BERTH" ps --filter name=x
+expect "a --flag=false is taken as Go takes it" 0 "^$proj-web-1\$" "$BERTH" ps --orphans=false --format '{{.Name}}' web
+
+# pause / unpause
+expect "pause freezes the service" 0 "Container $proj-web-1 +Paused" "$BERTH" pause web
+expect "ps shows it paused" 0 "Up .* \\(Paused\\)" "$BERTH" ps web
+expect "ps --status paused finds it" 0 "^$proj-web-1\$" "$BERTH" ps --status paused --format '{{.Name}}'
+tick() { "$BERTH" cp web:/tmp/tick - 2>/dev/null | tar xO 2>/dev/null || echo none; }
+t1=$(tick)
+sleep 0.5
+t2=$(tick)
+check "... and nothing in it runs" test "$t1" = "$t2" -a "$t1" != none
+expect "exec into a paused container is refused" 1 'is paused; unpause it first' "$BERTH" exec web true
+expect "unpause resumes it" 0 "Container $proj-web-1 +Unpaused" "$BERTH" unpause web
+sleep 0.3
+t3=$(tick)
+check "... and it runs again" test "$t3" != "$t2"
+"$BERTH" pause web >/dev/null 2>&1
+expect "a paused container stops" 0 "Container $proj-web-1 +Stopped" "$BERTH" stop -t 1 web
+"$BERTH" start web >/dev/null 2>&1
+
+# images: the project's
+expect "images lists the project's containers' images" 0 "^$proj-web-1 +busybox +latest +linux/" "$BERTH" images
+expect "images -q prints their ids" 0 '^sha256:[0-9a-f]{64}$' "$BERTH" images -q
+
+# stats
+expect "stats --no-stream shows the running containers' use" 0 "$proj-web-1 +[0-9.]+% +[0-9.]+[KMG]?i?B / " "$BERTH" stats --no-stream
+expect "stats --format json" 0 "\"MemUsage\":\"[0-9.]+[KMG]?i?B / [0-9.]+[KMG]iB\".*\"Name\":\"$proj-web-1\".*\"PIDs\":\"[1-9]" "$BERTH" stats --no-stream --format json web
+expect "stats takes templates" 0 "^$proj-web-1 [1-9]" "$BERTH" stats --no-stream --format '{{.Name}} {{.PIDs}}' web
+
+# cp, both ways
+mkdir -p h/dir/sub && echo one >h/file && echo two >h/dir/sub/f && chown 1234:55 h/dir/sub/f
+expect_quiet "cp a file into a container" 0 "$BERTH" cp h/file web:/tmp/
+expect "... it is there" 0 '^one$' "$BERTH" exec web cat /tmp/file
+"$BERTH" cp h/dir web:/tmp/newdir >/dev/null 2>&1
+expect "cp a directory to a new name; owners become root's" 0 ' 0 +0 .* f$' "$BERTH" exec web ls -ln /tmp/newdir/sub
+"$BERTH" cp -a h/dir web:/data/ >/dev/null 2>&1
+expect "cp -a into a volume keeps the owners" 0 ' 1234 +55 .* f$' "$BERTH" exec web ls -ln /data/dir/sub
+expect "cp into a read-only volume fails" 1 '/ro/ is on a read-only filesystem' "$BERTH" cp h/file web:/ro/
+"$BERTH" exec web sh -c 'mkdir -p /x/y && echo inside >/x/y/z && ln -s /etc/passwd /x/link' >/dev/null
+expect_quiet "cp a directory out" 0 "$BERTH" cp web:/x h/out
+check "... with its files and its symlink as a symlink" sh -c "test \"\$(cat h/out/y/z)\" = inside && test \"\$(readlink h/out/link)\" = /etc/passwd"
+"$BERTH" cp web:/x/. h/contents >/dev/null 2>&1
+check "cp SRC/. copies the contents" sh -c "test -f h/contents/y/z -a -L h/contents/link -a ! -e h/contents/x"
+"$BERTH" cp -L web:/x/link h/passwd >/dev/null 2>&1
+check "cp -L follows the link inside the container (busybox's passwd, not the host's)" grep -q '^root:x:0:0:root:/root:/bin/sh$' h/passwd
+expect "cp SRC - writes a tar stream" 0 '^x/y/z$' sh -c "'$BERTH' cp web:/x - | tar t"
+"$BERTH" exec web mkdir /tmp/fromtar >/dev/null
+tar -C h -cf - file | "$BERTH" cp - web:/tmp/fromtar >/dev/null 2>&1
+expect "cp - DEST extracts a tar stream" 0 '^one$' "$BERTH" exec web cat /tmp/fromtar/file
+expect "a missing source is named" 1 '/nonexistent: No such file or directory' "$BERTH" cp web:/nonexistent h/
+expect "cp needs one side in a service" 2 'one side must be SERVICE:PATH' "$BERTH" cp h/file h/file2
+"$BERTH" stop -t 0 web >/dev/null 2>&1
+expect_quiet "cp into a stopped container" 0 "$BERTH" cp h/file web:/stopped-file
+"$BERTH" cp web:/data/dir/sub/f h/fromvol >/dev/null 2>&1
+check "cp out of a stopped container's volume" grep -qx two h/fromvol
+check "... leaving no mount behind" sh -c "! grep -q '$BERTH_ROOT/containers/$proj-web-1' /proc/mounts"
+"$BERTH" start web >/dev/null 2>&1
+expect "what went into the stopped container is there once it runs" 0 '^one$' "$BERTH" exec web cat /stopped-file
+
+# cp as an attacker in the container would have it: symlinks pointing at
+# the host's / or /etc, and /proc's magic links, all stay inside
+"$BERTH" exec web sh -c 'ln -s / /tmp/rootlink; ln -s /proc/1/root /tmp/proclink; ln -s /etc /tmp/etclink' >/dev/null
+echo pwned >h/pwned
+"$BERTH" cp h/pwned web:/tmp/rootlink/etc/ >/dev/null 2>&1
+check "cp into a symlink to / writes the container's /etc, not the host's" sh -c "test ! -e /etc/pwned && '$BERTH' exec web test -f /etc/pwned"
+"$BERTH" cp h/pwned web:/tmp/etclink/pwned2 >/dev/null 2>&1
+check "... likewise through a symlink to /etc" sh -c "test ! -e /etc/pwned2"
+"$BERTH" cp h/pwned web:/tmp/proclink/pwned3 >/dev/null 2>&1
+check "... and through /proc/1/root" sh -c "test ! -e /pwned3"
+"$BERTH" cp -L web:/tmp/etclink/hostname h/hn >/dev/null 2>&1
+check "cp out through a symlink to /etc reads the container's file" sh -c "! cmp -s h/hn /etc/hostname"
+"$BERTH" exec web sh -c 'mkdir -p /esc && ln -s /etc/shadow /esc/shadow' >/dev/null
+"$BERTH" cp web:/esc h/esc >/dev/null 2>&1
+check "a symlink copied out stays a symlink (berth never reads the host file it names)" sh -c "test -L h/esc/shadow && test \"\$(readlink h/esc/shadow)\" = /etc/shadow"
+expect "an unprivileged host user cannot cp out of a container" 1 '' su nobody -s /bin/sh -c "BERTH_ROOT='$BERTH_ROOT' '$BERTH' -p $proj -f '$WORK/compose.yaml' cp web:/x/y/z /tmp/berth-cp-$$ 2>&1; test -e /tmp/berth-cp-$$ && echo leaked"
+rm -f /tmp/berth-cp-$$
+
+# wait: the first container's exit code; --down-project takes it all down
+expect "wait gives the exit code of the service's container" 3 '' "$BERTH" wait job
+"$BERTH" restart job >/dev/null 2>&1
+expect "wait --down-project takes the project down after the first stops" 3 "Container $proj-web-1 +Removed" "$BERTH" wait --down-project job web
+expect_quiet "... nothing is left" 0 "$BERTH" ps -aq
+expect "wait needs a service" 2 'give the services' "$BERTH" wait
+
+# run under a terminal: interactive
+expect "run --rm SERVICE sh under a terminal is interactive" 3 'hello-42' \
+	sh -c "(printf 'tty; echo hello-\$((6*7)); exit 3\\n'; sleep 3) | script -qec \"'$BERTH' run --rm web sh\" /dev/null"
+check "... the shell had a terminal" grep -q '^/dev/pts/' "$WORK/out"
+expect "run -T gives it none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' run --rm -T web tty\" /dev/null"
+"$BERTH" down -v -t 0 >/dev/null 2>&1
+check_no_leaks "after the commands"
