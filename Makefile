@@ -42,7 +42,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
 	libcurl4-openssl-dev libcmocka-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static \
-	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl python3
+	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl python3 jq
 
 PEERS ?= 0
 ROUNDS ?= 7

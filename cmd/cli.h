@@ -28,9 +28,26 @@ struct global_opts {
 	char **env_files;
 	char **profiles;
 	const char *log_level;
+	const char *progress; /* auto, tty, plain, quiet, json */
+	const char *ansi;     /* never, always, auto */
+	const char *parallel; /* at most N containers started or stopped at once */
+	bool dry_run, compatibility, all_resources, verbose;
 	bool help;
 	bool version;
 };
+
+/* The progress lines of every command (" Container NAME  Started"), as
+ * --progress says: plain lines (auto, tty, plain), none (quiet) or one
+ * JSON object per line (json); each starts "DRY-RUN MODE - " under
+ * --dry-run. A progress_fn (data unused). */
+void cli_progress(void *data, const char *kind, const char *name, const char *what);
+/* Whether to colour output: --ansi always, never, or auto (a terminal). */
+bool cli_color(void);
+/* --dry-run was given. */
+bool cli_dry_run(void);
+/* A command that would change something and cannot say what under
+ * --dry-run: refuse it (exit code 2), or -1 to go on. */
+int cli_no_dry_run(const char *cmd);
 
 struct command {
 	const char *name;
@@ -89,6 +106,9 @@ char *human_ago(const char *rfc3339);
 int cmd_config(struct global_opts *g, int argc, char **argv);
 int cmd_up(struct global_opts *g, int argc, char **argv);
 int cmd_create(struct global_opts *g, int argc, char **argv);
+/* up --wait, start --wait: the services' containers (all: NULL) running
+ * and healthy or done, within timeout (seconds or a duration; NULL: none). */
+int wait_services_ready(const struct project *p, char **services, const char *timeout, struct berr **err);
 int cmd_wait(struct global_opts *g, int argc, char **argv);
 int cmd_stats(struct global_opts *g, int argc, char **argv);
 int cmd_cp(struct global_opts *g, int argc, char **argv);

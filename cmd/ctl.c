@@ -73,12 +73,7 @@ enum action { A_START, A_STOP, A_RESTART, A_KILL, A_PAUSE, A_UNPAUSE };
 static void stopped(void *data, const char *kind, const char *name, const char *what)
 {
 	if (streq(what, "Stopped"))
-		fprintf(stderr, " %s %s  %s\n", kind, name, what);
-}
-
-static void announce(void *data, const char *kind, const char *name, const char *what)
-{
-	fprintf(stderr, " %s %s  %s\n", kind, name, what);
+		cli_progress(data, kind, name, what);
 }
 
 static int act(struct global_opts *g, int argc, char **argv, enum action a)
@@ -91,25 +86,34 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 						"Pause services: every process of their containers frozen.",
 						"Unpause services."};
 	static const char *const done[] = {"Started", "Stopped", "Restarted", "Killed", "Paused", "Unpaused"};
-	bool help = false, all_projects = false;
-	const char *timeout = NULL, *signame = NULL;
+	bool help = false, all_projects = false, no_deps = false, remove_orphans = false, wait = false;
+	const char *timeout = NULL, *signame = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
-	struct flag flags[] = {
-		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	const struct {
+		unsigned on; /* the actions that take it */
+		struct flag f;
+	} known[] = {
+		{1u << A_STOP | 1u << A_RESTART, {"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"}},
+		{1u << A_KILL, {"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"}},
+		{1u << A_KILL,
+		 {"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"}},
+		{1u << A_START,
+		 {"all-projects", 0, FLAG_BOOL, &all_projects, NULL,
+		  "After a boot: every container of every project whose restart policy brings it back (what systemd "
+		  "runs at boot)"}},
+		{1u << A_START, {"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for the services to be running and healthy"}},
+		{1u << A_START, {"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"}},
+		{1u << A_RESTART,
+		 {"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not restart the services that depend on them"}},
+		{~0u, {"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}},
 	};
-	if (a == A_KILL)
-		flags[0] = (struct flag){"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"};
-	if (a == A_START)
-		flags[0] = (struct flag){"all-projects", 0, FLAG_BOOL, &all_projects, NULL,
-					 "After a boot: every container of every project whose restart policy brings "
-					 "it back (what systemd runs at boot)"};
+	struct flag flags[ARRAY_SIZE(known)];
+	size_t nflags = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (known[i].on & (1u << a))
+			flags[nflags++] = known[i].f;
 	_cleanup_free_ char *usage = xasprintf("berth %s [OPTIONS] [SERVICE...]", names[a]);
-	size_t nflags = a == A_PAUSE || a == A_UNPAUSE ? 1 : 2;
-	if (nflags == 1)
-		flags[0] = flags[1];
-	const struct flag *fl = flags;
-	int rc = cmd_flags(names[a], fl, nflags, argc, argv, &pos, &help, usage, summaries[a]);
+	int rc = cmd_flags(names[a], flags, nflags, argc, argv, &pos, &help, usage, summaries[a]);
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -117,7 +121,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	if (all_projects) {
 		struct berr *err = NULL;
 		int r = pos && pos[0] ? usage_error("start", "--all-projects takes no service names")
-				      : apply_start_all(berth_root(), announce, NULL, &err);
+				      : apply_start_all(berth_root(), cli_progress, NULL, &err);
 		strv_free(pos);
 		return r < 0 ? report(err) : r;
 	}
@@ -129,7 +133,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	struct berr *err = NULL;
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
-	if (r == 0 && a == A_RESTART && pos && pos[0]) {
+	if (r == 0 && a == A_RESTART && pos && pos[0] && !no_deps) {
 		/* and what depends on them with restart: true, as docker compose restarts it */
 		_cleanup_(strv_freep) char **more = apply_restart_dependents(sel.p, pos);
 		if (more[0]) {
@@ -140,6 +144,17 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		}
 	}
 	const char *root = berth_root();
+	for (size_t i = 0; r == 0 && cli_dry_run() && i < sel.n; i++) {
+		/* what would be done, to which container; nothing is */
+		bool running = ctr_running(root, sel.list[i].name);
+		if ((a == A_STOP || a == A_KILL || a == A_PAUSE) == running || a == A_RESTART || a == A_UNPAUSE)
+			cli_progress(NULL, "Container", sel.list[i].name, done[a]);
+	}
+	if (r == 0 && cli_dry_run()) {
+		selection_free(&sel);
+		strv_free(pos);
+		return 0;
+	}
 	if (r == 0 && (a == A_STOP || a == A_RESTART)) {
 		/* dependents first, each level of them at once */
 		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
@@ -161,7 +176,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		}
 		/* made by up --no-start, or a pre_start step failed: the steps first;
 		 * after a reboot, its network again */
-		struct up_opts uo = {.progress = announce};
+		struct up_opts uo = {.progress = cli_progress};
 		bool down = (a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL);
 		if (down && (r = net_revive(root, name, &err)) > 0)
 			revived = true;
@@ -175,13 +190,17 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		if (r == 0 && (a == A_PAUSE || a == A_UNPAUSE))
 			r = ctr_pause(root, name, a == A_PAUSE, &err);
 		if (r == 0)
-			fprintf(stderr, " Container %s  %s\n", name, done[a]);
+			cli_progress(NULL, "Container", name, done[a]);
 	}
 	/* names resolve again if the responder was killed meanwhile */
 	if (r == 0 && revived)
 		r = net_sync(root, &err);
 	else if (r == 0 && (a == A_START || a == A_RESTART))
 		r = dnsctl_ensure(root, &err);
+	if (r == 0 && remove_orphans)
+		r = apply_remove_orphans(sel.p, root, -1, cli_progress, NULL, &err);
+	if (r == 0 && wait)
+		r = wait_services_ready(sel.p, pos, wait_timeout, &err);
 	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
@@ -217,9 +236,13 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 	for (size_t i = 0; r == 0 && i < sel.n; i++) {
 		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)
 			continue; /* docker compose rm leaves running containers alone */
+		if (cli_dry_run()) {
+			cli_progress(NULL, "Container", sel.list[i].name, "Removed");
+			continue;
+		}
 		r = apply_remove_container(berth_root(), sel.list[i].name, volumes, &err);
 		if (r == 0)
-			fprintf(stderr, " Container %s  Removed\n", sel.list[i].name);
+			cli_progress(NULL, "Container", sel.list[i].name, "Removed");
 		removed = true;
 	}
 	if (removed) {
@@ -339,63 +362,6 @@ int cmd_top(struct global_opts *g, int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-static json_t *rfc3339(int64_t ms)
-{
-	if (ms <= 0)
-		return json_string("0001-01-01T00:00:00Z");
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[40];
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	char out[64];
-	snprintf(out, sizeof(out), "%s.%03dZ", buf, (int)(ms % 1000));
-	return json_string(out);
-}
-
-/* A container's state, shaped like Docker's inspect (State, State.Health). */
-static char *inspect_container(const char *root, const char *name)
-{
-	struct ctr_state st;
-	if (!ctr_exists(root, name) || ctr_state(root, name, &st, NULL) < 0)
-		return NULL;
-	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o, s:s}", "Status",
-				  ctr_status_name(st.status), "Running", st.status == ST_RUNNING, "Restarting",
-				  st.status == ST_RESTARTING, "Dead", st.status == ST_DEAD, "Pid", (int)st.pid, "ExitCode",
-				  st.exit_code, "OOMKilled", st.oom_killed, "StartedAt", rfc3339(st.started_at), "FinishedAt",
-				  rfc3339(st.finished_at), "Error", st.error ? json_string(st.error) : json_string(""),
-				  "BerthShim", st.unmonitored ? "dead" : "alive");
-	if (st.health != HEALTH_NONE) {
-		json_t *log = json_array();
-		for (size_t i = 0; i < st.nlog; i++)
-			json_array_append_new(log, json_pack("{s:o, s:o, s:i, s:s}", "Start", rfc3339(st.log[i].start), "End",
-							     rfc3339(st.log[i].end), "ExitCode", st.log[i].exit_code,
-							     "Output", st.log[i].output ? st.log[i].output : ""));
-		json_object_set_new(state, "Health", json_pack("{s:s, s:i, s:o}", "Status", health_status_name(st.health),
-							      "FailingStreak", st.failing_streak, "Log", log));
-	}
-	_cleanup_free_ char *nm = xasprintf("/%s", name);
-	json_t *j = json_pack("[{s:s, s:o, s:i}]", "Name", nm, "State", state, "RestartCount", st.restart_count);
-	json_t *meta = apply_meta(root, name);
-	json_t *labels = json_object_get(meta, "labels"), *ann = json_object_get(meta, "annotations");
-	json_object_set_new(json_array_get(j, 0), "Config",
-			    json_pack("{s:o, s:s}", "Labels", json_is_object(labels) ? json_incref(labels) : json_object(),
-				      "Image", json_string_value(json_object_get(meta, "image")) ?: ""));
-	json_object_set_new(json_array_get(j, 0), "HostConfig",
-			    json_pack("{s:o}", "Annotations", json_is_object(ann) ? json_incref(ann) : json_object()));
-	json_decref(meta);
-	state_free(&st);
-	char *text = json_dumps(j, JSON_INDENT(4));
-	json_decref(j);
-	return text;
-}
-
-int cmd_inspect(struct global_opts *g, int argc, char **argv)
-{
-	(void)g;
-	return inspect_each("", "container", inspect_container, argc, argv);
-}
-
 /* berth wait SERVICE...: until their containers have stopped; the exit
  * code of the first to stop. --down-project: the project goes down as
  * soon as one stops, as docker compose wait --down-project does. */
@@ -443,7 +409,7 @@ int cmd_wait(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && down) {
 		int lock = -1;
 		r = apply_lock(root, sel.p->name, &lock, &err);
-		struct down_opts o = {.timeout_ms = -1, .progress = announce};
+		struct down_opts o = {.timeout_ms = -1, .progress = cli_progress};
 		if (r == 0)
 			r = apply_down(sel.p, root, &o, &err);
 		if (lock >= 0)

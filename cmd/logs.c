@@ -292,7 +292,7 @@ static bool all_stopped(void *data)
 int cmd_logs(struct global_opts *g, int argc, char **argv)
 {
 	bool follow = false, timestamps = false, no_color = false, no_prefix = false, help = false;
-	const char *tail = NULL, *since = NULL, *until = NULL;
+	const char *tail = NULL, *since = NULL, *until = NULL, *index = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"follow", 'f', FLAG_BOOL, &follow, NULL, "Follow log output"},
@@ -302,6 +302,7 @@ int cmd_logs(struct global_opts *g, int argc, char **argv)
 		{"until", 0, FLAG_STR, &until, "TIME", "Only lines before TIME"},
 		{"no-color", 0, FLAG_BOOL, &no_color, NULL, "Monochrome output"},
 		{"no-log-prefix", 0, FLAG_BOOL, &no_prefix, NULL, "Do not print the container name"},
+		{"index", 0, FLAG_STR, &index, "N", "Only the service's container number N"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int i = 1;
@@ -332,14 +333,13 @@ int cmd_logs(struct global_opts *g, int argc, char **argv)
 		json_decref(meta);
 		if (none && (!pos || strv_contains(pos, list[j].service)))
 			fprintf(stderr, "berth: %s: its logging driver is none; no logs are kept\n", list[j].name);
-		if ((pos && !strv_contains(pos, list[j].service)) || none) {
-			free(list[j].name), free(list[j].service), free(list[j].image), free(list[j].hash);
-			strv_free(list[j].argv);
+		if ((pos && !strv_contains(pos, list[j].service)) || none || (index && list[j].number != atoi(index))) {
+			ctr_info_clear(&list[j]);
 			continue;
 		}
 		list[k++] = list[j];
 	}
-	struct log_view *lv = log_view_new(list, k, !no_prefix, !no_color && isatty(1), timestamps);
+	struct log_view *lv = log_view_new(list, k, !no_prefix, !no_color && cli_color(), timestamps);
 	lv->since = log_time_arg(since);
 	lv->until = log_time_arg(until);
 	long t = tail && !streq(tail, "all") ? atol(tail) : -1;

@@ -3,10 +3,13 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <sys/mman.h>
 
 #include "../lib/log.h"
+#include "../images/pull.h"
+#include "../orchestrator/apply.h"
 #include "cli.h"
 
 extern char **environ;
@@ -58,9 +61,55 @@ static const struct flag global_flags[] = {
 	{"env-file", 0, FLAG_LIST, &g.env_files, "FILE", "Environment file instead of .env (repeatable)"},
 	{"profile", 0, FLAG_LIST, &g.profiles, "NAME", "Enable a profile (repeatable)"},
 	{"log-level", 0, FLAG_STR, &g.log_level, "LEVEL", "debug, info, warn or error"},
+	{"verbose", 0, FLAG_BOOL, &g.verbose, NULL, "Show more output (log level debug)"},
+	{"progress", 0, FLAG_STR, &g.progress, "TYPE", "Progress output: auto, tty, plain, quiet or json"},
+	{"ansi", 0, FLAG_STR, &g.ansi, "WHEN", "Control characters (colours): never, always or auto"},
+	{"parallel", 0, FLAG_STR, &g.parallel, "N", "At most N containers started or stopped at once (-1: no limit)"},
+	{"dry-run", 0, FLAG_BOOL, &g.dry_run, NULL, "Say what would be done, and do nothing"},
+	{"compatibility", 0, FLAG_BOOL, &g.compatibility, NULL, "Name containers as docker-compose v1 did (project_service_1)"},
+	{"all-resources", 0, FLAG_BOOL, &g.all_resources, NULL, "Include resources no service uses (networks, volumes)"},
 	{"help", 'h', FLAG_BOOL, &g.help, NULL, "Show this help"},
 	{"version", 'v', FLAG_BOOL, &g.version, NULL, "Show the berth version"},
 };
+
+void cli_progress(void *data, const char *kind, const char *name, const char *what)
+{
+	(void)data;
+	const char *mode = g.progress ? g.progress : "auto";
+	if (streq(mode, "quiet"))
+		return;
+	if (streq(mode, "json")) {
+		_cleanup_free_ char *id = xasprintf("%s %s", kind, name);
+		json_t *j = json_pack("{s:s, s:s}", "id", id, "status", what);
+		if (g.dry_run)
+			json_object_set_new(j, "dry-run", json_true());
+		char *t = json_dumps(j, JSON_COMPACT);
+		fprintf(stderr, "%s\n", t);
+		free(t);
+		json_decref(j);
+		return;
+	}
+	fprintf(stderr, "%s %s %s  %s\n", g.dry_run ? "DRY-RUN MODE - " : "", kind, name, what);
+}
+
+bool cli_color(void)
+{
+	if (g.ansi && streq(g.ansi, "always"))
+		return true;
+	if (g.ansi && streq(g.ansi, "never"))
+		return false;
+	return isatty(STDOUT_FILENO);
+}
+
+bool cli_dry_run(void) { return g.dry_run; }
+
+int cli_no_dry_run(const char *cmd)
+{
+	if (!g.dry_run)
+		return -1;
+	_cleanup_free_ char *msg = xasprintf("--dry-run is not supported by berth %s yet: it would run for real", cmd);
+	return usage_error(cmd, msg);
+}
 
 static void usage(FILE *out)
 {
@@ -150,6 +199,7 @@ static int open_project(struct global_opts *go, char **services, bool no_interpo
 			struct project **out, struct berr **err)
 {
 	struct project_opts o = {
+		.compatibility = go->compatibility,
 		.files = go->files,
 		.name = go->project_name,
 		.project_dir = go->project_dir,
@@ -190,9 +240,32 @@ static void global_free(void)
 	strv_free(g.profiles);
 }
 
+/* --dry-run: the commands that say what they would do, those that change
+ * nothing anyway, and the read-only subcommands of the groups; any other
+ * is refused rather than run for real. */
+static bool dry_run_ok(int argc, char **argv, int i)
+{
+	static const char *const fine[] = {"up",  "down", "create", "start",  "stop",	  "restart", "kill",
+					   "rm",  "pause", "unpause", "ps",    "ls",	  "logs",    "top",
+					   "events", "config", "images", "port", "stats", "version", "inspect", NULL};
+	static const char *const groups[] = {"volume", "network", "image", "builder", NULL};
+	static const char *const reading[] = {"ls", "list", "inspect", NULL};
+	if (strv_contains((char **)fine, argv[i]))
+		return true;
+	const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+	return strv_contains((char **)groups, argv[i]) && (!sub || sub[0] == '-' || strv_contains((char **)reading, sub));
+}
+
 static int dispatch(int argc, char **argv, int i)
 {
 	const char *name = argv[i];
+	if (g.dry_run && !dry_run_ok(argc, argv, i)) {
+		bool known = false;
+		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+			known |= streq(commands[k].name, name);
+		if (known)
+			return cli_no_dry_run(name);
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
 		if (streq(commands[k].name, name))
 			return commands[k].run(&g, argc - i, argv + i);
@@ -244,6 +317,13 @@ int main(int argc, char **argv)
 		berr_free(err);
 	} else if (g.log_level && log_parse_level(g.log_level, &level) < 0) {
 		rc = usage_error(NULL, "--log-level takes debug, info, warn or error");
+	} else if (g.progress && !strv_contains((char *[]){"auto", "tty", "plain", "quiet", "json", NULL}, g.progress)) {
+		rc = usage_error(NULL, "--progress takes auto, tty, plain, quiet or json");
+	} else if (g.ansi && !strv_contains((char *[]){"never", "always", "auto", NULL}, g.ansi)) {
+		rc = usage_error(NULL, "--ansi takes never, always or auto");
+	} else if (g.parallel && (!g.parallel[0] || strspn(g.parallel + (g.parallel[0] == '-'), "0123456789") !=
+							   strlen(g.parallel + (g.parallel[0] == '-')))) {
+		rc = usage_error(NULL, "--parallel takes a number");
 	} else if (g.version) {
 		rc = cmd_version(&g, 1, argv);
 	} else if (g.help || i >= argc) {
@@ -252,6 +332,17 @@ int main(int argc, char **argv)
 	} else {
 		if (g.log_level)
 			log_set_level(level);
+		if (g.verbose)
+			log_set_level(LOG_DEBUG);
+		/* COMPOSE_PARALLEL_LIMIT and COMPOSE_COMPATIBILITY say the same, as for docker compose */
+		const char *par = g.parallel ? g.parallel : getenv("COMPOSE_PARALLEL_LIMIT");
+		if (par)
+			apply_parallel(atoi(par));
+		bool plain = (g.progress && !streq(g.progress, "auto") && !streq(g.progress, "tty")) ||
+			     (g.ansi && streq(g.ansi, "never"));
+		pull_plain_progress(plain);
+		const char *compat = getenv("COMPOSE_COMPATIBILITY");
+		g.compatibility |= compat && (streq(compat, "true") || streq(compat, "1"));
 		rc = dispatch(argc, argv, i);
 	}
 	global_free();

@@ -131,12 +131,11 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 	buf_printf(&vols, "%zu", nlocal);
 	const char *state = st->paused ? "paused" : ctr_status_name(st->status);
 	json_t *row = json_pack(
-		"{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}",
-		"Command", quoted, "CreatedAt", at, "Health",
-		st->health == HEALTH_NONE || st->status != ST_RUNNING ? "" : health_status_name(st->health), "ExitCode",
-		st->exit_code, "ID", c->id, "Image", c->image, "Labels", labels.s ? labels.s : "", "LocalVolumes", vols.s,
+		"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s}",
+		"Command", quoted, "CreatedAt", at, "ExitCode", st->exit_code, "Health",
+		st->health == HEALTH_NONE || st->status != ST_RUNNING ? "" : health_status_name(st->health), "ID", c->id, "Image", c->image, "Labels", labels.s ? labels.s : "", "LocalVolumes", vols.s,
 		"Mounts", mounts.s ? mounts.s : "", "Name", c->name, "Names", c->name, "Networks", nets.s ? nets.s : "",
-		"Ports", ptext, "Publishers", publishers(ports, np), "Project", project, "RunningFor", ago, "Service",
+		"Ports", ptext, "Project", project, "Publishers", publishers(ports, np), "RunningFor", ago, "Service",
 		c->service, "Size", "0B", "State", state, "Status", stext);
 	json_object_set(row, "LabelsMap", json_is_object(lmap) ? lmap : json_object());
 	json_decref(meta);

@@ -1,5 +1,6 @@
 /* berth up, down, ps, start, stop, rm. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,11 +23,6 @@
 #include "cli.h"
 #include "logs.h"
 
-static void show_progress(void *data, const char *kind, const char *name, const char *what)
-{
-	(void)data;
-	fprintf(stderr, " %s %s  %s\n", kind, name, what);
-}
 
 
 static int64_t timeout_ms(const char *t)
@@ -148,7 +144,7 @@ static int attach(const struct project *p, const char *root, const struct attach
 }
 
 /* up --wait: the selected services' containers running and healthy, or done. */
-static int wait_ready(const struct project *p, char **services, const char *timeout, struct berr **err)
+int wait_services_ready(const struct project *p, char **services, const char *timeout, struct berr **err)
 {
 	size_t n;
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
@@ -167,6 +163,17 @@ static int wait_ready(const struct project *p, char **services, const char *time
 	free(why);
 	strv_free(names);
 	return r;
+}
+
+/* --dry-run --remove-orphans: the containers that would go. */
+static void dry_orphans(const struct project *p)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	for (size_t i = 0; i < n; i++)
+		if (!project_service(p, list[i].service))
+			cli_progress(NULL, "Container", list[i].name, "Removed");
+	ctr_info_free(list, n);
 }
 
 int cmd_up(struct global_opts *g, int argc, char **argv)
@@ -246,21 +253,27 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
 				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
-				    .services = pos, .progress = show_progress,
-				    .pull = pull && !streq(pull, "policy") ? pull : NULL, .quiet_pull = quiet_pull,
-				    .build = build, .no_build = no_build};
+				    .services = pos, .progress = cli_progress,
+				    .pull = pull && !streq(pull, "policy") ? pull : NULL,
+				    .quiet_pull = quiet_pull || (g->progress && streq(g->progress, "quiet")),
+				    .build = build, .no_build = no_build, .all_resources = g->all_resources,
+				    .dry_run = cli_dry_run()};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
-	if (r == 0 && remove_orphans)
-		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), show_progress, NULL, &err);
+	if (r == 0 && remove_orphans && cli_dry_run())
+		dry_orphans(p);
+	else if (r == 0 && remove_orphans)
+		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), cli_progress, NULL, &err);
+	if (cli_dry_run())
+		detach = true, wait = false;
 	if (r == 0 && wait && !no_start) {
 		detach = true;
-		r = wait_ready(p, pos, wait_timeout, &err);
+		r = wait_services_ready(p, pos, wait_timeout, &err);
 	}
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);
 		lock = -1;
-		struct attach_opts ao = {.prefix = !no_prefix, .color = !no_color && isatty(1), .timestamps = timestamps,
+		struct attach_opts ao = {.prefix = !no_prefix, .color = !no_color && cli_color(), .timestamps = timestamps,
 					 .abort_on_exit = abort_on_exit, .abort_on_failure = abort_on_failure,
 					 .exit_from = exit_from, .attach = att, .no_attach = natt,
 					 .timeout = timeout_ms(timeout)};
@@ -293,9 +306,13 @@ static void remove_images(const struct project *p, bool all)
 			continue;
 		free(id);
 		strv_push(&done, xstrdup(image));
+		if (cli_dry_run()) {
+			cli_progress(NULL, "Image", image, "Removed");
+			continue;
+		}
 		char **lines = xcalloc(1, sizeof(char *));
 		if (image_remove(s, image, false, used, &lines, &err) == 0) {
-			show_progress(NULL, "Image", image, "Removed");
+			cli_progress(NULL, "Image", image, "Removed");
 		} else {
 			fprintf(stderr, "berth: image %s: %s\n", image, err->msg);
 			berr_free(err);
@@ -335,7 +352,7 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	/* without its file, every container of the project goes */
 	struct down_opts o = {.remove_orphans = remove_orphans || (p && !p->files[0]), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
-			      .progress = show_progress};
+			      .progress = cli_progress, .dry_run = cli_dry_run()};
 	if (r == 0)
 		r = apply_down(p, berth_root(), &o, &err);
 	if (r == 0 && rmi)
@@ -405,9 +422,11 @@ int cmd_port(struct global_opts *g, int argc, char **argv)
 int cmd_run(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, rm = false, no_deps = false, service_ports = false, no_tty = false, help = false;
-	bool build = false;
-	const char *name = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL;
-	char **env = NULL, **pos = NULL;
+	bool build = false, interactive = true, tty = true, publish_all = false, use_aliases = false;
+	bool remove_orphans = false, quiet = false, quiet_pull = false;
+	const char *name = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL, *pull = NULL;
+	char **env = NULL, **pos = NULL, **publish = NULL, **volumes = NULL, **labels = NULL, **cap_add = NULL;
+	char **cap_drop = NULL, **env_files = NULL;
 	const struct flag flags[] = {
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run in the background; print the container's name"},
 		{"rm", 0, FLAG_BOOL, &rm, NULL, "Remove the container when it exits"},
@@ -419,17 +438,45 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		{"workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory"},
 		{"entrypoint", 0, FLAG_STR, &entrypoint, "CMD", "Override the entrypoint"},
 		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY (one is when stdin is a terminal)"},
+		{"tty", 't', FLAG_BOOL, &tty, NULL, "Allocate a TTY when stdin is one (the default)"},
+		{"interactive", 'i', FLAG_BOOL, &interactive, NULL, "Keep stdin open (the default; --interactive=false: none)"},
 		{"build", 0, FLAG_BOOL, &build, NULL, "Build the service's image before running it"},
+		{"publish", 'p', FLAG_LIST, &publish, "[IP:]HOST:CONTAINER", "Publish a port; repeatable"},
+		{"publish-all", 'P', FLAG_BOOL, &publish_all, NULL, "Publish every port of the service on ephemeral host ports"},
+		{"volume", 'v', FLAG_LIST, &volumes, "SOURCE:TARGET[:MODE]", "Mount a volume or bind; repeatable"},
+		{"label", 'l', FLAG_LIST, &labels, "KEY=VALUE", "Add a label; repeatable"},
+		{"cap-add", 0, FLAG_LIST, &cap_add, "CAP", "Add a capability; repeatable"},
+		{"cap-drop", 0, FLAG_LIST, &cap_drop, "CAP", "Drop a capability; repeatable"},
+		{"env-from-file", 0, FLAG_LIST, &env_files, "FILE", "Set environment variables from a file; repeatable"},
+		{"use-aliases", 0, FLAG_BOOL, &use_aliases, NULL, "Answer to the service's name and network aliases"},
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"},
+		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull the image: always, missing, never (default: its pull_policy)"},
+		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
+		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing but the command's own output"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 				"berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command of a service.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **envs = env;
+	_cleanup_(strv_freep) char **pub = publish;
+	_cleanup_(strv_freep) char **vols = volumes;
+	_cleanup_(strv_freep) char **labs = labels;
+	_cleanup_(strv_freep) char **cadd = cap_add;
+	_cleanup_(strv_freep) char **cdrop = cap_drop;
+	_cleanup_(strv_freep) char **efiles = env_files;
+	if (rc < 0 && pull && !streq(pull, "always") && !streq(pull, "missing") && !streq(pull, "never"))
+		rc = usage_error("run", "--pull takes always, missing or never");
 	if (rc >= 0)
 		return rc;
 	if (strv_len(args) < 1)
 		return usage_error("run", "give the service to run");
+	_cleanup_close_ int devnull = -1;
+	if (!interactive) { /* no stdin for the command */
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+	}
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
@@ -439,6 +486,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		r = keys_check(p, true, stderr, &err);
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
+	if (r == 0 && remove_orphans)
+		r = apply_remove_orphans(p, berth_root(), -1, quiet ? NULL : cli_progress, NULL, &err);
 	_cleanup_free_ char *cname = NULL;
 	char *ep[] = {(char *)entrypoint, NULL};
 	int code = 0;
@@ -448,9 +497,11 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		struct run_opts o = {.service = args[0], .command = args[1] ? args + 1 : NULL,
 				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
 				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
-				     .tty = !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
-				     .service_ports = service_ports, .lock = &lock, .progress = show_progress,
-				     .build = build};
+				     .tty = tty && !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
+				     .service_ports = service_ports, .lock = &lock, .progress = quiet ? NULL : cli_progress,
+				     .build = build, .publish = pub, .volumes = vols, .labels = labs, .cap_add = cadd,
+				     .cap_drop = cdrop, .env_files = efiles, .publish_all = publish_all,
+				     .use_aliases = use_aliases, .quiet_pull = quiet || quiet_pull, .pull = pull};
 		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
 	}
 	if (r < 0)
@@ -508,7 +559,7 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 	}
 	if (r == 0 && want)
 		r = apply_pull(p, berth_root(), want, policy ? policy : "always", quiet ? NULL : stderr, ignore,
-			       quiet ? NULL : show_progress, NULL, &err);
+			       quiet ? NULL : cli_progress, NULL, &err);
 	strv_free(want);
 	return r < 0 ? report(err) : 0;
 }
@@ -544,7 +595,7 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {
-		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services, .progress = show_progress};
+		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services, .progress = cli_progress};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	strv_free(services);

@@ -17,6 +17,10 @@ struct pull_opts {
 	FILE *out;	      /* progress; NULL: stdout */
 };
 
+/* --progress plain|json|quiet, --ansi never: no bars redrawn in place,
+ * even on a terminal. */
+void pull_plain_progress(bool plain);
+
 /* Pulls ref; *id (may be NULL) gets the image id. The store must be open
  * with its lock. */
 int image_pull(struct store *s, const char *ref, const struct pull_opts *o, char **id, struct berr **err);

@@ -821,6 +821,8 @@ int net_attach(const char *root, struct net_endpoint *e, struct berr **err)
 			      e->project ? e->project : "", "service", e->service ? e->service : "", "hostname",
 			      e->hostname ? e->hostname : "", "links", links, "ports", ports, "dns_links",
 			      strv_json(e->dns_links));
+	if (e->no_service_name)
+		json_object_set_new(j, "service_name", json_false());
 	_cleanup_free_ char *path = endpoint_path(root, e->container);
 	if (r == 0)
 		r = save(path, j, false, err);
@@ -963,7 +965,8 @@ static void endpoint_records(struct buf *rec, json_t *ep, const struct netinfo *
 				_cleanup_free_ char *mine = ip_format(jip(ml, "ip")), *g = ip_format(nets[n].gateway);
 				buf_printf(rec, "member %s %s\n", mine, g);
 			}
-			add_record(rec, nets[n].gateway, jstr(ep, "service"), ip);
+			if (!json_is_false(json_object_get(ep, "service_name")))
+				add_record(rec, nets[n].gateway, jstr(ep, "service"), ip);
 			add_record(rec, nets[n].gateway, jstr(ep, "container"), ip);
 			add_record(rec, nets[n].gateway, jstr(ep, "hostname"), ip);
 			json_array_foreach(json_object_get(l, "aliases"), k, a)
@@ -985,7 +988,9 @@ static void link_records(struct buf *rec, json_t *ep, json_t **eps, size_t ne)
 		_cleanup_free_ char *target = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s ? s : "");
 		const char *alias = colon ? colon + 1 : target;
 		for (size_t e = 0; e < ne; e++) {
-			if (!streq(jstr(eps[e], "service"), target) && !streq(jstr(eps[e], "container"), target))
+			bool by_service = streq(jstr(eps[e], "service"), target) &&
+					  !json_is_false(json_object_get(eps[e], "service_name"));
+			if (!by_service && !streq(jstr(eps[e], "container"), target))
 				continue;
 			if (streq(jstr(eps[e], "service"), target) && !streq(jstr(eps[e], "project"), jstr(ep, "project")))
 				continue;

@@ -51,6 +51,7 @@ struct net_endpoint {
 	struct net_port *ports;
 	size_t nports;
 	char **dns_links; /* links/external_links, "target:alias" */
+	bool no_service_name; /* a one-off (berth run without --use-aliases): its name only, as Docker's */
 };
 
 int net_lock(const char *root, int *fd, struct berr **err);

@@ -1,4 +1,6 @@
 #include "apply.h"
+#include "canon.h"
+#include "normalize.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -271,7 +273,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
 			      .hostname = host, .image = &ic, .init_path = shim, .root = root,
 			      .anon_prev = anon_prev, .anon_out = &pl->anon};
-	r = pl->exists ? 0 : write_meta(p, root, pl, true, err);
+	r = pl->exists || (o && o->dry_run) ? 0 : write_meta(p, root, pl, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
 	if (r == 0 && !pl->same && pl->spec.seccomp_profile && seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
@@ -495,7 +497,14 @@ static int wait_conditions(const struct project *p, const char *root, const char
 }
 
 /* Start one wave: every shim first, then every verdict. */
-static int start_wave(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+static int parallel_max; /* --parallel: at most this many at once; <= 0: no limit */
+
+void apply_parallel(int n) { parallel_max = n; }
+
+/* How many of n to take on at once. */
+static size_t chunk_of(size_t n) { return parallel_max > 0 && (size_t)parallel_max < n ? (size_t)parallel_max : n; }
+
+static int start_some(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
 {
 	int *ready = xcalloc(n + 1, sizeof(int));
 	int r = 0;
@@ -524,6 +533,14 @@ static int start_wave(const char *root, struct planned *pl, size_t n, const stru
 		progress(o->progress, o->progress_data, "Container", pl[i].name, "Started");
 	}
 	free(ready);
+	return r;
+}
+
+static int start_wave(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+{
+	int r = 0;
+	for (size_t base = 0, c = chunk_of(n); r == 0 && base < n; base += c)
+		r = start_some(root, pl + base, n - base < c ? n - base : c, o, err);
 	return r;
 }
 
@@ -580,6 +597,24 @@ static int ensure_volume(const struct project *p, const char *root, const char *
 	int r = vol_ensure(root, &d, err);
 	if (r > 0 && decl)
 		progress(o->progress, o->progress_data, "Volume", name, "Created");
+	return r < 0 ? r : 0;
+}
+
+/* --all-resources: every network and volume the file declares, used or not. */
+static int ensure_declared(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
+{
+	struct net_def *defs = NULL;
+	size_t nd = 0;
+	int r = netplan_defs_declared(p, &defs, &nd, err);
+	for (size_t i = 0; r >= 0 && i < nd; i++)
+		if ((r = net_ensure(root, &defs[i], err)) > 0)
+			progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
+	netplan_defs_free(defs, nd);
+	struct node *vols = node_map_get(p->doc, "volumes");
+	for (size_t i = 0; r >= 0 && vols && i < vols->n; i++) {
+		const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
+		r = name ? ensure_volume(p, root, name, o, err) : 0;
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -883,6 +918,72 @@ static int scale_down(const struct project *p, const char *root, const struct pl
 	return r;
 }
 
+/* up --dry-run: what up would build, pull, create, recreate and start,
+ * said as its progress; nothing is made. */
+static int dry_up(const struct project *p, const char *root, const struct up_opts *o, char **want, struct berr **err)
+{
+	struct store *st = NULL;
+	int r = store_open(root, false, &st, err);
+	char **ready = xcalloc(1, sizeof(char *)), **missing = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; r == 0 && p->order[i]; i++) {
+		const char *name = p->order[i];
+		if (want && !strv_contains(want, name))
+			continue;
+		_cleanup_free_ char *image = svcbuild_image(p, name), *id = NULL;
+		bool have = store_resolve(st, image, &id, NULL) == 0;
+		bool builds = svcbuild_has(p, name) && !o->no_build && (o->build || !have);
+		const char *pp = o->pull ? o->pull : node_str(node_map_get(project_service(p, name), "pull_policy"));
+		bool pulls = !builds && (!have || (pp && streq(pp, "always"))) && !(pp && streq(pp, "never"));
+		if (builds || pulls)
+			progress(o->progress, o->progress_data, "Image", image, builds ? "Built" : "Pulled");
+		strv_push(builds || !have ? &missing : &ready, xstrdup(name));
+	}
+	store_close(st);
+	struct up_opts only = *o;
+	only.services = ready;
+	only.no_deps = true;
+	struct planned *pl = NULL;
+	size_t n = 0;
+	if (r == 0 && ready[0])
+		r = plan(p, root, &only, &pl, &n, err);
+	struct net_def *defs = NULL;
+	size_t nd = 0;
+	if (r == 0)
+		r = o->all_resources ? netplan_defs_declared(p, &defs, &nd, err) : netplan_defs(p, want, &defs, &nd, err);
+	for (size_t i = 0; r == 0 && i < nd; i++)
+		if (!net_exists(root, defs[i].name) && !defs[i].external)
+			progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
+	netplan_defs_free(defs, nd);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		bool exists = pl[i].exists;
+		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++) {
+			const char *v = pl[i].spec.mounts[k].volume;
+			if (v && !vol_exists(root, v))
+				progress(o->progress, o->progress_data, "Volume", v, "Created");
+		}
+		if (!pl[i].same)
+			progress(o->progress, o->progress_data, "Container", pl[i].name, exists ? "Recreated" : "Created");
+		if (!o->no_start)
+			progress(o->progress, o->progress_data, "Container", pl[i].name,
+				 pl[i].same && ctr_up(root, pl[i].name, NULL) ? "Running" : "Started");
+	}
+	/* what waits for its image: its containers by name only */
+	for (size_t i = 0; r == 0 && missing[i]; i++) {
+		int replicas = ctrspec_replicas(project_service(p, missing[i]));
+		for (int k = 1; k <= replicas; k++) {
+			_cleanup_free_ char *cname = ctrspec_name(p, missing[i], k);
+			progress(o->progress, o->progress_data, "Container", cname,
+				 ctr_exists(root, cname) ? "Recreated" : "Created");
+			if (!o->no_start)
+				progress(o->progress, o->progress_data, "Container", cname, "Started");
+		}
+	}
+	planned_free(pl, n);
+	strv_free(ready);
+	strv_free(missing);
+	return r;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -893,6 +994,18 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		want = xcalloc(1, sizeof(char *));
 		for (size_t i = 0; o->services[i]; i++)
 			add_wanted(p, o->services[i], !o->no_deps, &want);
+	}
+	if (o->dry_run) {
+		char **all = want;
+		if (!all) {
+			all = xcalloc(1, sizeof(char *));
+			for (size_t i = 0; p->order[i]; i++)
+				strv_push(&all, xstrdup(p->order[i]));
+		}
+		int r = dry_up(p, root, o, all, err);
+		if (all != want)
+			strv_free(all);
+		return r;
 	}
 	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
 	int r = o->no_build ? 0 : svcbuild_run(p, root, want, &bo, err);
@@ -913,6 +1026,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		r = ensure_networks(p, root, pl, n, o, err);
 	if (r == 0 && changes)
 		r = ensure_volumes(p, root, pl, n, o, err);
+	if (r == 0 && o->all_resources)
+		r = ensure_declared(p, root, o, err);
 	if (r < 0)
 		discard_new(root, pl, n);
 	for (size_t i = 0; r == 0 && i < n; i++)
@@ -1130,29 +1245,43 @@ static int stop_in_rounds(const struct project *p, const char *root, const struc
 	struct ctr_stopping *st = xcalloc(n + 1, sizeof(*st));
 	bool *up = xcalloc(n + 1, sizeof(bool));
 	int r = 0;
+	size_t *idx = xcalloc(n + 1, sizeof(size_t));
 	for (size_t k = 0; k <= nrounds && r == 0; k++) {
-		for (size_t i = 0; i < n && r == 0; i++) {
-			if (round[i] != k || !(up[i] = ctr_running(root, cs[i]->name)))
-				continue;
-			progress(fn, data, "Container", cs[i]->name, "Stopping");
-			r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &st[i], err);
-		}
-		for (size_t i = 0; i < n && r == 0 && remove && k > 0; i++) {
-			if (round[i] != k - 1)
-				continue;
-			r = apply_remove_container(root, cs[i]->name, volumes, err);
-			if (r == 0)
-				progress(fn, data, "Container", cs[i]->name, "Removed");
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (round[i] != k || !up[i])
-				continue;
-			ctr_stop_end(&st[i]);
-			events_add(root, cs[i]->name, "stop", NULL);
-			if (r == 0)
-				progress(fn, data, "Container", cs[i]->name, "Stopped");
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (round[i] == k)
+				idx[m++] = i;
+		/* the round's stops, --parallel at a time; the last round's removals while the first wait */
+		bool removed = false;
+		for (size_t base = 0, c = chunk_of(m); r == 0 && (base < m || !removed); base += c ? c : 1) {
+			size_t end = base + c < m ? base + c : m;
+			for (size_t j = base; j < end && r == 0; j++) {
+				size_t i = idx[j];
+				if (!(up[i] = ctr_running(root, cs[i]->name)))
+					continue;
+				progress(fn, data, "Container", cs[i]->name, "Stopping");
+				r = ctr_stop_begin(root, cs[i]->name, timeout_ms, &st[i], err);
+			}
+			for (size_t i = 0; i < n && r == 0 && remove && k > 0 && !removed; i++) {
+				if (round[i] != k - 1)
+					continue;
+				r = apply_remove_container(root, cs[i]->name, volumes, err);
+				if (r == 0)
+					progress(fn, data, "Container", cs[i]->name, "Removed");
+			}
+			removed = true;
+			for (size_t j = base; j < end; j++) {
+				size_t i = idx[j];
+				if (!up[i])
+					continue;
+				ctr_stop_end(&st[i]);
+				events_add(root, cs[i]->name, "stop", NULL);
+				if (r == 0)
+					progress(fn, data, "Container", cs[i]->name, "Stopped");
+			}
 		}
 	}
+	free(idx);
 	free(st);
 	free(up);
 	free(round);
@@ -1204,6 +1333,25 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	for (size_t i = n; i > 0; i--)
 		if (o->remove_orphans || project_service(p, list[i - 1].service))
 			order[k++] = &list[i - 1];
+	if (o->dry_run) {
+		/* what down would stop and remove, said; nothing is touched */
+		for (size_t i = 0; i < k; i++) {
+			if (ctr_running(root, order[i]->name))
+				progress(o->progress, o->progress_data, "Container", order[i]->name, "Stopped");
+			progress(o->progress, o->progress_data, "Container", order[i]->name, "Removed");
+		}
+		char **nets = net_list(root, p->name);
+		for (size_t i = 0; nets && nets[i]; i++)
+			progress(o->progress, o->progress_data, "Network", nets[i], "Removed");
+		strv_free(nets);
+		char **vols = o->volumes ? vol_list(root, p->name) : NULL;
+		for (size_t i = 0; vols && vols[i]; i++)
+			progress(o->progress, o->progress_data, "Volume", vols[i], "Removed");
+		strv_free(vols);
+		free(order);
+		ctr_info_free(list, n);
+		return 0;
+	}
 	int r = stop_in_rounds(p, root, order, k, o->timeout_ms, true, o->volumes, o->progress, o->progress_data, err);
 	free(order);
 	/* directories a killed up made for this project's containers before
@@ -1285,7 +1433,49 @@ static struct node *str_seq(char *const *v, struct pos at)
 
 /* The service as run sees it: another command, name and environment, no
  * published ports (unless asked), no restart policy. */
-static void run_service(struct project *p, const struct run_opts *o, const char *name)
+/* run's -p, -v, -l, --cap-add, --cap-drop and --env-from-file: a service
+ * fragment in short syntax, made long and normalized as the file's own
+ * keys are, then added to the service. */
+static int run_fragment(struct project *p, const struct run_opts *o, struct node *svc, struct berr **err)
+{
+	struct pos at = svc->pos;
+	_cleanup_(node_freep) struct node *f = node_new_map(at);
+	const struct {
+		const char *key;
+		char **vals;
+	} lists[] = {{"ports", o->publish},	{"volumes", o->volumes},   {"labels", o->labels},
+		     {"cap_add", o->cap_add},	{"cap_drop", o->cap_drop}, {"env_file", o->env_files}};
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (lists[i].vals && lists[i].vals[0])
+			node_map_set(f, lists[i].key, str_seq(lists[i].vals, at));
+	if (!f->n)
+		return 0;
+	struct canon_ctx cc = {.workdir = p->workdir, .home = getenv("HOME")};
+	struct normalize_ctx nc = {.project = p->name, .env = &p->env, .workdir = p->workdir};
+	int r = canon_service(f, o->service, &cc, err);
+	if (r == 0)
+		r = normalize_service(f, o->service, &nc, err);
+	if (r < 0)
+		return berr_prefix(err, "berth run: ");
+	for (size_t i = 0; i < f->n; i++) {
+		const char *key = f->pairs[i].key;
+		struct node *add = f->pairs[i].val, *have = node_map_get(svc, key);
+		if (add->kind == NODE_SEQ && (!have || have->kind != NODE_SEQ)) {
+			have = node_new_seq(at);
+			node_map_set(svc, key, have);
+		} else if (add->kind == NODE_MAP && (!have || have->kind != NODE_MAP)) {
+			have = node_new_map(at);
+			node_map_set(svc, key, have);
+		}
+		for (size_t k = 0; add->kind == NODE_SEQ && k < add->n; k++)
+			node_seq_push(have, node_clone(add->items[k]));
+		for (size_t k = 0; add->kind == NODE_MAP && k < add->n; k++)
+			node_map_set(have, add->pairs[k].key, node_clone(add->pairs[k].val));
+	}
+	return 0;
+}
+
+static int run_service(struct project *p, const struct run_opts *o, const char *name, struct berr **err)
 {
 	struct node *svc = project_service(p, o->service);
 	struct pos at = svc->pos;
@@ -1298,12 +1488,39 @@ static void run_service(struct project *p, const struct run_opts *o, const char 
 	node_map_set(svc, "tty", node_new_bool(o->tty && !o->detach, at));
 	node_map_del(svc, "deploy");
 	node_map_del(svc, "scale");
-	if (!o->service_ports)
+	struct node *ports = node_map_get(svc, "ports");
+	if (o->publish_all && ports && ports->kind == NODE_SEQ) {
+		/* -P: each port of the service on an ephemeral host port */
+		for (size_t i = 0; i < ports->n; i++) {
+			node_map_del(ports->items[i], "published");
+			node_map_del(ports->items[i], "host_ip");
+		}
+	} else if (!o->service_ports) {
 		node_map_del(svc, "ports");
+	}
+	struct node *expose = node_map_get(svc, "expose");
+	for (size_t i = 0; o->publish_all && expose && expose->kind == NODE_SEQ && i < expose->n; i++) {
+		const char *e = node_str(expose->items[i]);
+		if (!e)
+			continue;
+		ports = node_map_get(svc, "ports");
+		if (!ports || ports->kind != NODE_SEQ) {
+			ports = node_new_seq(at);
+			node_map_set(svc, "ports", ports);
+		}
+		struct node *pm = node_new_map(at);
+		node_map_set(pm, "target", node_new_int(atoll(e), at));
+		node_map_set(pm, "protocol", node_new_str(strchr(e, '/') ? strchr(e, '/') + 1 : "tcp", at));
+		node_map_set(pm, "mode", node_new_str("ingress", at));
+		node_seq_push(ports, pm);
+	}
 	if (o->user)
 		node_map_set(svc, "user", node_new_str(o->user, at));
 	if (o->workdir)
 		node_map_set(svc, "working_dir", node_new_str(o->workdir, at));
+	int r = run_fragment(p, o, svc, err);
+	if (r < 0)
+		return r;
 	struct node *env = node_map_get(svc, "environment");
 	if (!env || env->kind != NODE_MAP) {
 		env = node_new_map(at);
@@ -1315,6 +1532,7 @@ static void run_service(struct project *p, const struct run_opts *o, const char 
 		const char *v = eq ? eq + 1 : getenv(k);
 		node_map_set(env, k, v ? node_new_str(v, at) : node_new_null(at));
 	}
+	return 0;
 }
 
 int apply_run(struct project *p, const char *root, const struct run_opts *o, char **name, int *exit_code,
@@ -1339,9 +1557,11 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r == 0)
 		r = svcbuild_run(p, root, self, &bo, err);
 	if (r == 0)
-		r = apply_pull(p, root, self, NULL, stderr, false, o->progress, o->progress_data, err);
+		r = apply_pull(p, root, self, o->pull, o->quiet_pull ? NULL : stderr, false,
+			       o->quiet_pull ? NULL : o->progress, o->progress_data, err);
 	_cleanup_free_ char *id = short_id();
-	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", p->name, o->service, id);
+	char sep = p->sep ? p->sep : '-';
+	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s%c%s%crun%c%s", p->name, sep, o->service, sep, sep, id);
 	*name = cname;
 	if (r == 0 && ctr_exists(root, cname))
 		r = berr_set(err, EEXIST, "a container named %s exists already; remove it (berth rm) or give another "
@@ -1349,13 +1569,20 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 			     cname);
 	if (r < 0)
 		return r;
-	run_service(p, o, cname);
+	r = run_service(p, o, cname, err);
 	struct store *st = NULL;
 	struct planned *pl = xcalloc(1, sizeof(*pl));
-	r = store_open(root, false, &st, err);
+	if (r == 0)
+		r = store_open(root, false, &st, err);
 	if (r == 0)
 		r = plan_one(p, root, st, NULL, o->service, 1, NULL, pl, err);
 	store_close(st);
+	/* a one-off answers to its own name, not the service's, unless --use-aliases */
+	pl->ep.no_service_name = !o->use_aliases;
+	for (size_t i = 0; !o->use_aliases && i < pl->ep.nlinks; i++) {
+		strv_free(pl->ep.links[i].aliases);
+		pl->ep.links[i].aliases = xcalloc(1, sizeof(char *));
+	}
 	pl->spec.attach = !o->detach;
 	pl->oneoff = true;
 	pl->spec.tty_rows = o->rows;

@@ -30,12 +30,15 @@ struct up_opts {
 	const char *pull; /* --pull: always, missing or never; NULL: each service's pull_policy */
 	bool quiet_pull;  /* no layer progress */
 	bool build, no_build; /* build every service with build:, or none (default: those whose image is missing) */
+	bool all_resources; /* every network and volume the file declares, used or not */
+	bool dry_run;	    /* say what would be done (progress), do nothing */
 	progress_fn progress;
 	void *progress_data;
 };
 
 struct down_opts {
 	bool remove_orphans, volumes;
+	bool dry_run; /* say what would go, remove nothing */
 	int64_t timeout_ms; /* < 0: each container's stop_grace_period */
 	progress_fn progress;
 	void *progress_data;
@@ -60,6 +63,11 @@ struct run_opts {
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
 	bool build; /* build the service's image first */
+	char **publish, **volumes, **labels, **cap_add, **cap_drop, **env_files; /* -p, -v, -l, ... (short syntax) */
+	bool publish_all; /* -P: the service's ports and expose, each on an ephemeral host port */
+	bool use_aliases; /* the service's name and aliases in DNS, as its containers have */
+	bool quiet_pull;
+	const char *pull; /* always, missing, never; NULL: the service's pull_policy */
 	bool tty; /* a terminal of its own for the command, relayed to ours */
 	int rows, cols; /* our terminal's size, which the command's starts with */
 	int *lock; /* the project's lock, let go while the container runs */
@@ -103,6 +111,8 @@ int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **
 int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
 	       bool ignore_failures, progress_fn fn, void *data, struct berr **err);
 int apply_scale(struct project *p, const char *arg, struct berr **err);
+/* --parallel N: at most N containers started or stopped at once (<= 0: no limit). */
+void apply_parallel(int n);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 /* A container's compose record (compose.json: project, service, labels, …), or NULL. */

@@ -105,7 +105,8 @@ int ctrspec_caps(struct node *svc, const char *service, uint64_t *caps, struct b
 char *ctrspec_name(const struct project *p, const char *service, int number)
 {
 	const char *fixed = node_str(node_map_get(project_service(p, service), "container_name"));
-	return fixed ? xstrdup(fixed) : xasprintf("%s-%s-%d", p->name, service, number);
+	char sep = p->sep ? p->sep : '-';
+	return fixed ? xstrdup(fixed) : xasprintf("%s%c%s%c%d", p->name, sep, service, sep, number);
 }
 
 int ctrspec_replicas(struct node *svc)

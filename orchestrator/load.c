@@ -594,6 +594,7 @@ static int finish(struct loader *l, struct project *p, struct berr **err)
 int project_load(const struct project_opts *o, struct project **out, struct berr **err)
 {
 	_cleanup_(project_freep) struct project *p = xcalloc(1, sizeof(*p));
+	p->sep = o->compatibility ? '_' : '-';
 	struct loader l = {.o = o};
 	_cleanup_free_ char *cwd = path_absolute(".");
 	/* .env of the working (or project) directory may name COMPOSE_FILE */

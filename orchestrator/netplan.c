@@ -101,13 +101,14 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	return 0;
 }
 
-int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n, struct berr **err)
+static int defs(const struct project *p, char *const *services, bool all, struct net_def **out, size_t *n,
+		struct berr **err)
 {
 	struct node *nets = node_map_get(p->doc, "networks");
 	*out = xcalloc((nets ? nets->n : 0) + 1, sizeof(**out));
 	*n = 0;
 	for (size_t i = 0; nets && i < nets->n; i++) {
-		if (!uses(p, services, nets->pairs[i].key))
+		if (!all && !uses(p, services, nets->pairs[i].key))
 			continue;
 		int r = def_from(p, nets->pairs[i].key, nets->pairs[i].val, &(*out)[*n], err);
 		(*n)++;
@@ -119,6 +120,16 @@ int netplan_defs(const struct project *p, char *const *services, struct net_def 
 		}
 	}
 	return 0;
+}
+
+int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n, struct berr **err)
+{
+	return defs(p, services, false, out, n, err);
+}
+
+int netplan_defs_declared(const struct project *p, struct net_def **out, size_t *n, struct berr **err)
+{
+	return defs(p, NULL, true, out, n, err);
 }
 
 void netplan_defs_free(struct net_def *d, size_t n)

@@ -16,6 +16,8 @@ char *netplan_netns(const struct project *p, const char *root, const char *servi
 /* The networks used by the services in `services` (NULL: all). */
 int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n,
 		 struct berr **err);
+/* Every network the file declares, used or not (--all-resources). */
+int netplan_defs_declared(const struct project *p, struct net_def **out, size_t *n, struct berr **err);
 void netplan_defs_free(struct net_def *d, size_t n);
 
 int netplan_endpoint(const struct project *p, const char *service, const char *container, const char *hostname,

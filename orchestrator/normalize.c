@@ -372,7 +372,7 @@ static void normalize_extra_hosts(struct node *svc)
 	node_replace(h, seq);
 }
 
-static int normalize_service(struct node *svc, const char *name, const struct normalize_ctx *c, struct berr **err)
+int normalize_service(struct node *svc, const char *name, const struct normalize_ctx *c, struct berr **err)
 {
 	_cleanup_free_ char *where = xasprintf("services.%s", name);
 	node_map_del(svc, "extends");

@@ -13,5 +13,8 @@ struct normalize_ctx {
 };
 
 int normalize_document(struct node *doc, const struct normalize_ctx *c, struct berr **err);
+/* One service (or a fragment of one, e.g. berth run's -p and -v), already
+ * in long syntax (canon_service). */
+int normalize_service(struct node *svc, const char *name, const struct normalize_ctx *c, struct berr **err);
 
 #endif

@@ -18,6 +18,7 @@ struct project_opts {
 	 * COMPOSE_PROJECT_NAME is opened without one (files empty, no
 	 * services), as docker compose does for down and ps */
 	bool file_optional;
+	bool compatibility; /* docker-compose v1's container names: project_service_1 */
 	char *const *environ; /* the process environment */
 };
 
@@ -30,6 +31,7 @@ struct project {
 	char **all_profiles; /* every profile some service names, sorted */
 	struct node *doc;    /* the normalized model (services, networks, volumes, ...) */
 	char **order;	     /* enabled services, dependencies first */
+	char sep;	     /* in container names: '-', or '_' (--compatibility) */
 };
 
 int project_load(const struct project_opts *o, struct project **out, struct berr **err);

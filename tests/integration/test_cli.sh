@@ -56,4 +56,39 @@ expect "image rm --force only untags it" 0 'Untagged: example/rmi:1' "$BERTH" im
 check "... and the container keeps running on its layers" sh -c "'$BERTH' -f '$WORK/other.yaml' -p ${c}o exec other ls /bin/sh >/dev/null"
 "$BERTH" -f "$WORK/other.yaml" -p "${c}o" down -t 0 >/dev/null 2>&1
 cd "$WORK" || exit 1
+# the global flags
+d=berthclid$$
+mkdir -p "$WORK/d" && cd "$WORK/d" || exit 1
+cleanup_hooks+=("cd '$WORK/d' && '$BERTH' -p $d down -v -t 0 >/dev/null 2>&1; '$BERTH' --compatibility -p ${d}c down -v -t 0 >/dev/null 2>&1")
+printf 'services:\n  a: {image: busybox, command: sh -c "echo hello; sleep 100", volumes: [v:/v]}\n  b: {image: busybox, command: sleep 100, depends_on: [a]}\nvolumes: {v: {}, spare: {}}\nnetworks: {unused: {}}\n' >compose.yaml
+expect "up --dry-run says what it would make" 0 "^DRY-RUN MODE -  Container $d-a-1  Created\$" "$BERTH" -p $d --dry-run up -d
+check "... its network and volume too" sh -c "grep -q 'DRY-RUN MODE -  Network ${d}_default  Created' '$WORK/err' && grep -q 'DRY-RUN MODE -  Volume ${d}_v  Created' '$WORK/err'"
+check "... and makes nothing: no container" test -z "$("$BERTH" -p $d ps -aq)"
+check "... no network, no volume" sh -c "! '$BERTH' network ls | grep -q ${d}_default && ! '$BERTH' volume ls | grep -q ${d}_v"
+expect "--progress json gives one object per line" 0 "^\\{\"id\":\"Container $d-a-1\",\"status\":\"Started\"\\}\$" "$BERTH" -p $d --progress json up -d
+expect "stop --dry-run says it" 0 "^DRY-RUN MODE -  Container $d-b-1  Stopped\$" "$BERTH" -p $d --dry-run stop
+check "... and stops nothing" test "$("$BERTH" -p $d ps -q | wc -l)" -eq 2
+expect "down --dry-run says what would go" 0 "^DRY-RUN MODE -  Network ${d}_default  Removed\$" "$BERTH" -p $d --dry-run down -v
+check "... volumes with -v" grep -q "DRY-RUN MODE -  Volume ${d}_v  Removed" "$WORK/err"
+check "... and removes nothing" sh -c "test \"\$('$BERTH' -p $d ps -q | wc -l)\" -eq 2 && '$BERTH' volume ls | grep -q ${d}_v"
+expect "a command that cannot say what it would do refuses --dry-run" 2 'dry-run is not supported by berth run' "$BERTH" -p $d --dry-run run a true
+expect "... as do a group's changing subcommands" 2 'dry-run is not supported by berth volume' "$BERTH" --dry-run volume rm ${d}_v
+expect "... while reading ones run" 0 "${d}_v" "$BERTH" --dry-run volume ls
+run "$BERTH" -p $d --progress quiet restart a
+check "--progress quiet prints no progress" test "$RC" -eq 0 -a -z "$ERR"
+expect "--ansi always colours logs off a terminal" 0 $'\033\\[' "$BERTH" -p $d --ansi always logs a
+check "--ansi never does not" sh -c "'$BERTH' -p $d --ansi never logs a | grep -q hello && ! '$BERTH' -p $d --ansi never logs a | grep -qF \"\$(printf '\\033')\""
+expect "--progress takes auto, tty, plain, quiet or json" 2 'progress takes auto, tty, plain, quiet or json' "$BERTH" --progress fancy ps
+expect "--ansi takes never, always or auto" 2 'ansi takes never, always or auto' "$BERTH" --ansi sometimes ps
+expect "--parallel takes a number" 2 'parallel takes a number' "$BERTH" --parallel x ps
+expect "--parallel 1 starts one at a time" 0 "Container $d-b-1  Started" "$BERTH" -p $d --parallel 1 up -d --force-recreate
+expect "--verbose is accepted" 0 "$d-a-1" "$BERTH" -p $d --verbose ps
+"$BERTH" -p $d down -t 0 >/dev/null 2>&1
+expect "--all-resources makes networks and volumes no service uses" 0 "Network ${d}_unused  Created" "$BERTH" -p $d --all-resources up -d
+check "... the unused volume too" sh -c "'$BERTH' volume ls | grep -q ${d}_spare"
+"$BERTH" -p $d down -v -t 0 >/dev/null 2>&1
+expect "--compatibility names containers as docker-compose v1" 0 "Container ${d}c_a_1  Started" "$BERTH" --compatibility -p ${d}c up -d
+expect "... and finds them again" 0 "^${d}c_a_1\$" "$BERTH" --compatibility -p ${d}c ps --format '{{.Name}}' a
+"$BERTH" --compatibility -p ${d}c down -v -t 0 >/dev/null 2>&1
+cd "$WORK" || exit 1
 check_no_leaks "after ls"

@@ -19,6 +19,10 @@ services:
   job:
     image: busybox
     command: sh -c 'sleep 1; exit 3'
+  exp:
+    image: busybox
+    command: sleep 100
+    expose: ["80"]
 volumes: {data: {}, ro: {}}
 YAML
 
@@ -65,6 +69,15 @@ expect "images -q prints their ids" 0 '^sha256:[0-9a-f]{64}$' "$BERTH" images -q
 expect "stats --no-stream shows the running containers' use" 0 "$proj-web-1 +[0-9.]+% +[0-9.]+[KMG]?i?B / " "$BERTH" stats --no-stream
 expect "stats --format json" 0 "\"MemUsage\":\"[0-9.]+[KMG]?i?B / [0-9.]+[KMG]iB\".*\"Name\":\"$proj-web-1\".*\"PIDs\":\"[1-9]" "$BERTH" stats --no-stream --format json web
 expect "stats takes templates" 0 "^$proj-web-1 [1-9]" "$BERTH" stats --no-stream --format '{{.Name}} {{.PIDs}}' web
+
+# inspect: docker's shape
+"$BERTH" inspect "$proj-web-1" >inspect.json 2>/dev/null
+id=$("$BERTH" ps -q web)
+check "inspect gives the container's id" test "$(jq -r '.[0].Id' inspect.json)" = "$id"
+check "... State, Config.Labels, HostConfig, NetworkSettings, Mounts" test "$(jq -r '.[0] | [.State.Status, .State.Paused, .Config.Labels.tier, .HostConfig.RestartPolicy.Name, (.NetworkSettings.Networks | keys[0]), (.Mounts[] | select(.Destination == "/ro") | .RW)] | join(" ")' inspect.json)" = "running false front no ${proj}_default false"
+check "... the container's address on its network" sh -c "jq -r '.[0].NetworkSettings.Networks[].IPAddress' inspect.json | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\$'"
+expect "inspect takes an id prefix, as docker does" 0 "\"Name\": \"/$proj-web-1\"" "$BERTH" inspect "${id:0:12}"
+expect "an unknown id is said" 1 'no such container' "$BERTH" inspect 0000000000ff
 
 # cp, both ways
 mkdir -p h/dir/sub && echo one >h/file && echo two >h/dir/sub/f && chown 1234:55 h/dir/sub/f
@@ -126,5 +139,43 @@ expect "run --rm SERVICE sh under a terminal is interactive" 3 'hello-42' \
 	sh -c "(printf 'tty; echo hello-\$((6*7)); exit 3\\n'; sleep 3) | script -qec \"'$BERTH' run --rm web sh\" /dev/null"
 check "... the shell had a terminal" grep -q '^/dev/pts/' "$WORK/out"
 expect "run -T gives it none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' run --rm -T web tty\" /dev/null"
+
+# run's flags as docker compose run has them
+port=$(free_port)
+mkdir -p bind www && echo bound >bind/f && echo served >www/index.html && printf 'FROM_FILE=yes\n' >run.env
+expect "run -v, --env-from-file, -e, --cap-drop, --cap-add" 0 \
+	$'^bound\ntouch: /bind/x: Read-only file system\nyes 1\nchown: /tmp: Operation not permitted\nCapEff:\t00000000a80435fa$' \
+	"$BERTH" run --rm -T -v "$WORK/bind:/bind:ro" -v data:/vol --cap-drop CHOWN --cap-add NET_ADMIN --env-from-file run.env \
+	-e FROM_FLAG=1 web sh -c 'cat /bind/f; touch /bind/x 2>&1; echo $FROM_FILE $FROM_FLAG; chown 1 /tmp 2>&1; grep CapEff /proc/self/status'
+"$BERTH" run -d --name "$proj-served" -p "127.0.0.1:$port:80" -v "$WORK/www:/www" -l team=ops web httpd -f -p 80 -h /www >/dev/null 2>&1
+check "run -p publishes the port" wait_until 10 sh -c "wget -qO- http://127.0.0.1:$port/ | grep -q served"
+expect "run -l labels the container" 0 "^$proj-served\$" "$BERTH" ps --filter label=team=ops --format '{{.Name}}'
+expect "a one-off answers to its own name, not the service's" 0 'bad address' "$BERTH" run --rm -T web sh -c "ping -c1 -W1 web 2>&1; true"
+"$BERTH" run -d --name "$proj-aliased" --use-aliases web sleep 30 >/dev/null 2>&1
+expect "run --use-aliases: it answers to the service's name" 0 'bytes from' "$BERTH" run --rm -T web ping -c1 -W2 web
+expect "run -P publishes the service's ports and expose on ephemeral ones" 0 "^$proj-pall 0\\.0\\.0\\.0:[0-9]+->80/tcp\$" sh -c \
+	"'$BERTH' run -d --name $proj-pall -P exp sleep 30 >/dev/null 2>&1; '$BERTH' ps -a --format '{{.Name}} {{.Ports}}' exp"
+expect "run --pull takes always, missing or never" 2 'pull takes always' "$BERTH" run --pull sometimes web true
+expect_quiet "run -q prints only the command's output" 0 sh -c "'$BERTH' run --rm -q -T web true"
+expect "run --remove-orphans removes a service the file lost" 0 "Container $proj-gone-1 +Removed" sh -c \
+	"printf 'services:\n  gone: {image: busybox, command: sleep 30}\n' >gone.yaml; '$BERTH' -f compose.yaml -f gone.yaml up -d gone >/dev/null 2>&1; '$BERTH' run --rm -T --remove-orphans job true"
+
+# start --wait, restart --no-deps, kill --remove-orphans, logs --index
+"$BERTH" down -t 0 >/dev/null 2>&1
+cat >deps.yaml <<'YAML'
+services:
+  db: {image: busybox, command: sleep 100, healthcheck: {test: ["CMD", "true"], interval: 1s, start_period: 0s}}
+  app: {image: busybox, command: sh -c 'echo started-$$(cat /proc/sys/kernel/random/uuid); sleep 100', depends_on: {db: {condition: service_started, restart: true}}, scale: 2}
+YAML
+"$BERTH" -f deps.yaml create >/dev/null 2>&1
+expect "start --wait waits for healthy" 0 "Container $proj-db-1 +Started" "$BERTH" -f deps.yaml start --wait --wait-timeout 20
+expect "... and db is healthy once it returns" 0 'healthy' "$BERTH" -f deps.yaml ps db
+expect "restart --no-deps leaves the dependents" 0 "Container $proj-db-1 +Restarted" "$BERTH" -f deps.yaml restart --no-deps db
+check "... (app was not restarted)" sh -c "! grep -q 'app-1' '$WORK/err'"
+expect "logs --index shows that replica only" 0 "^$proj-app-2 +\\| started-" "$BERTH" -f deps.yaml logs --index 2 app
+check "... and not the other" sh -c "! grep -q 'app-1' '$WORK/out'"
+"$BERTH" -f deps.yaml -f gone.yaml up -d gone >/dev/null 2>&1
+expect "kill --remove-orphans" 0 "Container $proj-gone-1 +Removed" "$BERTH" -f deps.yaml kill --remove-orphans
+"$BERTH" -f deps.yaml down -t 0 >/dev/null 2>&1
 "$BERTH" down -v -t 0 >/dev/null 2>&1
 check_no_leaks "after the commands"

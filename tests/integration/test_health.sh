@@ -47,7 +47,7 @@ check "db is healthy before migrate starts, migrate has exited before app starts
 	test "$order" = " Container $proj-db-1  Healthy| Container $proj-migrate-1  Started| Container $proj-migrate-1  Exited| Container $proj-app-1  Started|"
 expect "app saw what migrate wrote" 0 'migrated' "$BERTH" logs app
 expect "ps shows db healthy" 0 "$proj-db-1 .*Up .*\(healthy\)" "$BERTH" ps
-expect "ps --format json has Health" 0 "\"Name\":\"$proj-db-1\"[^}]*\"Health\":\"healthy\"" "$BERTH" ps --format json
+expect "ps --format json has Health" 0 "\"Health\":\"healthy\".*\"Name\":\"$proj-db-1\"" "$BERTH" ps --format json
 check "the state keeps the checks' results, failing ones first" \
 	sh -c "grep -q '\"exit_code\":1' '$BERTH_ROOT/containers/$proj-db-1/state.json' && grep -q '\"exit_code\":0' '$BERTH_ROOT/containers/$proj-db-1/state.json'"
 expect "down" 0 Removed "$BERTH" down -v -t 0
