@@ -112,6 +112,8 @@ int wait_services_ready(const struct project *p, char **services, const char *ti
 int cmd_wait(struct global_opts *g, int argc, char **argv);
 int cmd_stats(struct global_opts *g, int argc, char **argv);
 int cmd_cp(struct global_opts *g, int argc, char **argv);
+int cmd_attach(struct global_opts *g, int argc, char **argv);
+int cmd_watch(struct global_opts *g, int argc, char **argv);
 int cmd_down(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
 int cmd_ls(struct global_opts *g, int argc, char **argv);

@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	{"rm", "Remove stopped containers", cmd_rm},
 	{"exec", "Run a command in a running container", cmd_exec},
 	{"cp", "Copy files between a service container and the host", cmd_cp},
+	{"attach", "Attach local standard input, output, and error streams to a service's running container", cmd_attach},
+	{"watch", "Watch the build context and develop.watch paths; sync, restart or rebuild on changes", cmd_watch},
 	{"top", "Display the running processes", cmd_top},
 	{"stats", "Display a live stream of the containers' resource usage", cmd_stats},
 	{"events", "Receive real time events from containers", cmd_events},

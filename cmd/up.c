@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "../lib/buf.h"
@@ -18,6 +20,7 @@
 #include "../runtime/ctr.h"
 #include "../orchestrator/keys.h"
 #include "../orchestrator/servicebuild.h"
+#include "../orchestrator/watch.h"
 #include "../images/image.h"
 #include "../images/store.h"
 #include "cli.h"
@@ -41,6 +44,8 @@ struct attach_opts {
 	bool prefix, color, timestamps, abort_on_exit, abort_on_failure;
 	const char *exit_from;
 	char **attach, **no_attach; /* services whose logs to show, or not */
+	char **services;	    /* up SERVICE...: only those are attached (NULL: all) */
+	bool attach_deps;	    /* --attach-dependencies: what they depend on too */
 	int64_t timeout;
 };
 static void on_interrupt(int sig)
@@ -100,8 +105,10 @@ static int attach(const struct project *p, const char *root, const struct attach
 		bool off = false;
 		struct node *an = node_map_get(project_service(p, all[i].service), "attach");
 		off = an && node_bool(an, &off) == 0 && !off;
-		bool want = !all[i].oneoff &&
-			    (o->attach ? strv_contains(o->attach, all[i].service) : !off) &&
+		/* up SERVICE attaches to SERVICE, its dependencies only when asked; never to an orphan */
+		bool named = !o->services || !o->services[0] || o->attach_deps || strv_contains(o->services, all[i].service);
+		bool want = !all[i].oneoff && project_service(p, all[i].service) &&
+			    (o->attach ? strv_contains(o->attach, all[i].service) : !off && named) &&
 			    !(o->no_attach && strv_contains(o->no_attach, all[i].service));
 		if (want)
 			list[k++] = all[i];
@@ -165,6 +172,34 @@ int wait_services_ready(const struct project *p, char **services, const char *ti
 	return r;
 }
 
+static volatile sig_atomic_t watch_stop;
+static void on_watch_signal(int sig) { watch_stop = sig; }
+
+/* up --watch: the watch in a child process while up shows the logs; the
+ * child ends with up. */
+static pid_t start_watcher(const struct project *p, char **services)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	struct sigaction sa = {.sa_handler = on_watch_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGINT, SIG_IGN); /* Ctrl-C is up's; up then ends the watch */
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0)
+		dup2(null, STDIN_FILENO);
+	struct berr *err = NULL;
+	struct watch_opts wo = {.services = services, .stop = &watch_stop, .progress = cli_progress};
+	if (watch_run(p, berth_root(), &wo, &err) < 0) {
+		fprintf(stderr, "berth: watch: %s\n", err->msg);
+		berr_free(err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
 /* --dry-run --remove-orphans: the containers that would go. */
 static void dry_orphans(const struct project *p)
 {
@@ -182,6 +217,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
 	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false, build = false, no_build = false;
+	bool watch = false, attach_deps = false;
 	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL, *pull = NULL;
 	char **pos = NULL;
@@ -213,6 +249,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
 		{"build", 0, FLAG_BOOL, &build, NULL, "Build images before starting containers"},
 		{"no-build", 0, FLAG_BOOL, &no_build, NULL, "Do not build images, even those that are missing"},
+		{"watch", 'w', FLAG_BOOL, &watch, NULL, "Follow develop.watch while attached (as berth watch)"},
+		{"attach-dependencies", 0, FLAG_BOOL, &attach_deps, NULL, "Attach to the services' dependencies too"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
@@ -224,6 +262,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		rc = usage_error("up", "--pull takes always, missing, never or policy");
 	if (rc < 0 && build && no_build)
 		rc = usage_error("up", "--build and --no-build cannot go together");
+	if (rc < 0 && watch && (detach || wait))
+		rc = usage_error("up", "--watch follows the files while attached: not with -d or --wait");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -270,14 +310,22 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		detach = true;
 		r = wait_services_ready(p, pos, wait_timeout, &err);
 	}
+	pid_t watcher = 0;
 	if (lock >= 0 && !detach && r == 0 && !no_start) {
 		close(lock);
 		lock = -1;
+		if (watch)
+			watcher = start_watcher(p, pos);
 		struct attach_opts ao = {.prefix = !no_prefix, .color = !no_color && cli_color(), .timestamps = timestamps,
 					 .abort_on_exit = abort_on_exit, .abort_on_failure = abort_on_failure,
 					 .exit_from = exit_from, .attach = att, .no_attach = natt,
-					 .timeout = timeout_ms(timeout)};
+					 .timeout = timeout_ms(timeout), .services = pos, .attach_deps = attach_deps};
 		rc = attach(p, berth_root(), &ao, began);
+	}
+	if (watcher > 0) {
+		kill(watcher, SIGTERM);
+		while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	strv_free(pos);
 	return r < 0 ? report(err) : rc;
@@ -635,4 +683,43 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 	rc = cmd_up(g, argc + 1, up);
 	free(up);
 	return rc;
+}
+
+/* berth watch [SERVICE...]: up (unless --no-up), then the services'
+ * develop.watch rules until Ctrl-C. */
+int cmd_watch(struct global_opts *g, int argc, char **argv)
+{
+	bool no_up = false, prune = false, quiet = false, help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"no-up", 0, FLAG_BOOL, &no_up, NULL, "Do not build and start the services first"},
+		{"prune", 0, FLAG_BOOL, &prune, NULL, "Remove dangling images after a rebuild"},
+		{"quiet", 0, FLAG_BOOL, &quiet, NULL, "Hide the build output"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("watch", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth watch [OPTIONS] [SERVICE...]",
+			   "Watch the build contexts and paths of develop.watch; sync, restart or rebuild on changes.");
+	_cleanup_(strv_freep) char **names = pos;
+	if (rc >= 0)
+		return rc;
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	int r = project_open(g, names, false, &p, &err);
+	if (r == 0)
+		r = keys_check(p, true, stderr, &err);
+	if (r == 0 && !no_up) {
+		_cleanup_close_ int lock = -1;
+		r = apply_lock(berth_root(), p->name, &lock, &err);
+		struct up_opts o = {.services = names, .progress = cli_progress};
+		if (r == 0)
+			r = apply_up(p, berth_root(), &o, &err);
+	}
+	struct sigaction sa = {.sa_handler = on_watch_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct watch_opts wo = {.services = names, .quiet = quiet, .prune = prune, .stop = &watch_stop,
+				.progress = cli_progress};
+	if (r == 0)
+		r = watch_run(p, berth_root(), &wo, &err);
+	return r < 0 ? report(err) : 0;
 }

@@ -34,7 +34,7 @@ static void postrouting(struct buf *b, const struct nat_bridge *br, size_t nb)
 		buf_printf(b, "\t\toifname \"%s\" ip saddr ", br[i].name);
 		cidr_put(b, br[i].subnet);
 		buf_puts(b, " ct status dnat masquerade\n");
-		if (br[i].internal)
+		if (br[i].internal || br[i].no_masquerade)
 			continue;
 		buf_puts(b, "\t\tip saddr ");
 		cidr_put(b, br[i].subnet);
@@ -75,8 +75,29 @@ char *nat_ruleset(const char *table, const struct nat_bridge *br, size_t nb, con
 	struct buf b = {0};
 	/* create-then-delete makes the delete valid whether the table exists or not */
 	buf_printf(&b, "table ip %s {\n}\ndelete table ip %s\n", table, table);
+	buf_printf(&b, "table bridge %s {\n}\ndelete table bridge %s\n", table, table);
 	if (nb == 0)
 		return buf_steal(&b);
+	/* enable_icc=false: frames from one port of such a bridge to another are
+	 * dropped where the bridge forwards them (no br_netfilter needed; by
+	 * port name, as not every kernel has meta ibrname); the gateway, and
+	 * so the host and published ports, stay reachable */
+	bool icc_rules = false;
+	for (size_t i = 0; i < nb; i++)
+		icc_rules |= br[i].no_icc && br[i].ports && br[i].ports[0];
+	if (icc_rules) {
+		buf_printf(&b, "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", table);
+		for (size_t i = 0; i < nb; i++) {
+			if (!br[i].no_icc || !br[i].ports || !br[i].ports[0])
+				continue;
+			struct buf set = {0};
+			for (size_t k = 0; br[i].ports[k]; k++)
+				buf_printf(&set, "%s\"%s\"", k ? ", " : "", br[i].ports[k]);
+			buf_printf(&b, "\t\tiifname { %s } oifname { %s } drop\n", set.s, set.s);
+			buf_free(&set);
+		}
+		buf_puts(&b, "\t}\n}\n");
+	}
 	buf_printf(&b, "table ip %s {\n", table);
 	buf_puts(&b, "\tset bridges {\n\t\ttype ifname\n\t\telements = { ");
 	for (size_t i = 0; i < nb; i++)
@@ -280,7 +301,17 @@ int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const c
 		buf_puts(&all, script);
 		if (cache)
 			unlink(cache);
-		if (nft_run_cmd_from_buffer(ctx, all.s) != 0) {
+		int ran = nft_run_cmd_from_buffer(ctx, all.s);
+		/* a kernel without the bridge family: without the bridge table
+		 * (only enable_icc=false needs it, and then it is said) */
+		_cleanup_free_ char *prelude = xasprintf("table bridge %s {\n}\ndelete table bridge %s\n", table, table);
+		_cleanup_free_ char *rules = xasprintf("table bridge %s {\n\tchain", table);
+		char *at = ran != 0 && !strstr(all.s, rules) ? strstr(all.s, prelude) : NULL;
+		if (at) {
+			memmove(at, at + strlen(prelude), strlen(at + strlen(prelude)) + 1);
+			ran = nft_run_cmd_from_buffer(ctx, all.s);
+		}
+		if (ran != 0) {
 			const char *msg = nft_ctx_get_error_buffer(ctx);
 			r = berr_set(err, EIO, "cannot update berth's nftables table: %s",
 				     msg && *msg ? msg : "unknown error");

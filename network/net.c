@@ -369,6 +369,10 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 			      "project", d->project ? d->project : "", "bridge", bridge, "subnet", s, "ip_range", rg,
 			      "internal", d->internal, "mtu", d->mtu, "labels", kv_json(d->labels), "endpoints", json_object(),
 			      "created_ms", (json_int_t)now_ms());
+	if (d->no_icc)
+		json_object_set_new(j, "icc", json_false());
+	if (d->no_masquerade)
+		json_object_set_new(j, "masquerade", json_false());
 	set_ip(j, "gateway", gw);
 	return j;
 }
@@ -1046,7 +1050,10 @@ int net_sync(const char *root, struct berr **err)
 			nets[k].name = xstrdup(names[i]);
 			nets[k].bridge = xstrdup(jstr(j, "bridge"));
 			nets[k].internal = json_is_true(json_object_get(j, "internal"));
-			br[k] = (struct nat_bridge){nets[k].bridge, nets[k].subnet, nets[k].internal};
+			br[k] = (struct nat_bridge){.name = nets[k].bridge, .subnet = nets[k].subnet,
+						    .internal = nets[k].internal,
+						    .no_icc = json_is_false(json_object_get(j, "icc")),
+						    .no_masquerade = json_is_false(json_object_get(j, "masquerade"))};
 			k++;
 		}
 		json_decref(j);
@@ -1086,10 +1093,25 @@ int net_sync(const char *root, struct berr **err)
 	}
 	for (size_t i = 0; i < ne; i++)
 		link_records(&rec, eps[i], eps, ne);
+	/* the ports of bridges whose containers must not reach each other */
+	for (size_t b = 0; b < nn; b++) {
+		if (!br[b].no_icc)
+			continue;
+		br[b].ports = xcalloc(1, sizeof(char *));
+		for (size_t i = 0; i < ne; i++) {
+			size_t x;
+			json_t *l;
+			json_array_foreach(json_object_get(eps[i], "links"), x, l)
+				if (streq(jstr(l, "network"), nets[b].name) && jstr(l, "veth"))
+					strv_push(&br[b].ports, xstrdup(jstr(l, "veth")));
+		}
+	}
 	_cleanup_free_ char *table = nat_table(root);
 	char *script = nat_ruleset(table, br, nn, ports, np);
 	_cleanup_free_ char *cache = sub(root, "nft.applied");
 	r = nat_apply(table, br, nn, script, cache, err);
+	for (size_t b = 0; b < nn; b++)
+		strv_free(br[b].ports);
 	free(script);
 	if (r == 0)
 		r = dnsctl_update(root, rec.s ? rec.s : "", nn > 0, err);

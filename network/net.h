@@ -22,6 +22,8 @@ struct net_def {
 	int mtu;	      /* com.docker.network.driver.mtu, 0: the kernel's */
 	const char *subnet, *ip_range, *gateway; /* NULL: picked */
 	bool internal, external;
+	bool no_icc;	     /* com.docker.network.bridge.enable_icc=false: containers do not reach each other */
+	bool no_masquerade;  /* com.docker.network.bridge.enable_ip_masquerade=false: no NAT going out */
 	char **labels; /* key=value */
 };
 

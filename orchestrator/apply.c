@@ -402,7 +402,8 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 			*n = (struct mount_spec){xstrdup(m->source), xstrdup(m->target), m->type ? xstrdup(m->type) : NULL,
 						 ro && !was_ro ? (m->options ? xasprintf("ro,%s", m->options) : xstrdup("ro"))
 							       : (m->options ? xstrdup(m->options) : NULL),
-						 m->file, m->volume ? xstrdup(m->volume) : NULL, false};
+						 m->file, m->volume ? xstrdup(m->volume) : NULL, false,
+						 m->subpath ? xstrdup(m->subpath) : NULL};
 		}
 		spec_free(&other);
 	}

@@ -307,6 +307,89 @@ static int check_limits(struct node *svc, const char *service, struct berr **err
 	return 0;
 }
 
+/* mem_swappiness and oom_kill_disable: cgroup v1 files; on v2 there are
+ * none, and berth says so (Docker drops them with a warning too). */
+static int set_memory_extras(struct node *svc, const char *service, struct cgroup_spec *c, struct berr **err)
+{
+	struct node *sw = node_map_get(svc, "mem_swappiness"), *ok = node_map_get(svc, "oom_kill_disable");
+	long long v = -1;
+	if (sw && !node_is_null(sw) && (node_int(sw, &v) < 0 || v < 0 || v > 100))
+		return node_err(err, sw, "service %s: mem_swappiness must be a number from 0 to 100", service);
+	bool off = false;
+	if (ok && !node_is_null(ok))
+		node_bool(ok, &off);
+	bool v2 = fs_exists("/sys/fs/cgroup/cgroup.controllers");
+	if (v2 && (v >= 0 || off))
+		fprintf(stderr, "berth: service %s: %s has no effect on cgroup v2 (this host's); it is ignored, as "
+				"Docker ignores it\n",
+			service, v >= 0 ? "mem_swappiness" : "oom_kill_disable");
+	c->swappiness_set = !v2 && v >= 0;
+	c->swappiness = (int)(v < 0 ? 0 : v);
+	c->oom_kill_disable = !v2 && off;
+	return 0;
+}
+
+/* The MAJ:MIN of a block device path. */
+static int block_dev(struct node *at, const char *service, const char *path, char out[32], struct berr **err)
+{
+	struct stat st;
+	if (!path || stat(path, &st) < 0)
+		return node_err(err, at, "service %s: blkio_config: no such device: %s", service, path ? path : "(none)");
+	if (!S_ISBLK(st.st_mode))
+		return node_err(err, at, "service %s: blkio_config: %s is not a block device", service, path);
+	snprintf(out, 32, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+/* blkio_config as cgroup rules (see cgroup_spec.blkio). */
+static int set_blkio(struct node *svc, const char *service, struct cgroup_spec *c, struct berr **err)
+{
+	struct node *b = node_map_get(svc, "blkio_config");
+	if (!b || b->kind != NODE_MAP)
+		return 0;
+	char **rules = xcalloc(1, sizeof(char *));
+	long long w = 0;
+	struct node *wn = node_map_get(b, "weight");
+	int r = 0;
+	if (wn && (node_int(wn, &w) < 0 || w < 10 || w > 1000))
+		r = node_err(err, wn, "service %s: blkio_config.weight must be from 10 to 1000", service);
+	/* weights need a scheduler that has them (CFQ, or BFQ loaded); Docker drops them otherwise */
+	bool weights = fs_exists("/sys/fs/cgroup/cgroup.controllers") || fs_exists("/sys/fs/cgroup/blkio/blkio.weight") ||
+		       fs_exists("/sys/module/bfq");
+	if (r == 0 && wn && !weights)
+		fprintf(stderr, "berth: service %s: blkio_config weights have no effect here: the kernel has no CFQ or "
+				"BFQ weights (as Docker, berth ignores them)\n", service);
+	if (r == 0 && wn && weights)
+		strv_push(&rules, xasprintf("weight %lld", w));
+	static const struct {
+		const char *key, *rule, *value;
+		bool bytes;
+	} lists[] = {{"weight_device", "weight_device", "weight", false}, {"device_read_bps", "read_bps", "rate", true},
+		     {"device_write_bps", "write_bps", "rate", true},	   {"device_read_iops", "read_iops", "rate", false},
+		     {"device_write_iops", "write_iops", "rate", false}};
+	for (size_t k = 0; r == 0 && k < ARRAY_SIZE(lists); k++) {
+		struct node *l = node_map_get(b, lists[k].key);
+		for (size_t i = 0; r == 0 && l && l->kind == NODE_SEQ && i < l->n; i++) {
+			struct node *it = l->items[i], *vn = node_map_get(it, lists[k].value);
+			char dev[32];
+			long long v = 0;
+			r = block_dev(it, service, node_str(node_map_get(it, "path")), dev, err);
+			bool good = vn && (node_int(vn, &v) == 0 || (lists[k].bytes && node_str(vn) && bytes_parse(vn->str, &v) == 0));
+			if (r == 0 && (!good || v <= 0))
+				r = node_err(err, it, "service %s: blkio_config.%s[%zu].%s must be a positive %s", service,
+					     lists[k].key, i, lists[k].value, lists[k].bytes ? "size (1mb, 1048576)" : "number");
+			if (r == 0 && (k > 0 || weights))
+				strv_push(&rules, xasprintf("%s %s %lld", lists[k].rule, dev, v));
+		}
+	}
+	if (r < 0 || !rules[0]) {
+		strv_free(rules);
+		return r;
+	}
+	c->blkio = rules;
+	return 0;
+}
+
 static void set_cgroup(struct node *svc, struct cgroup_spec *c)
 {
 	struct node *limits = node_map_get(node_map_get(node_map_get(svc, "deploy"), "resources"), "limits");
@@ -473,6 +556,30 @@ static int set_health(struct node *svc, const char *service, const struct image_
 	return 0;
 }
 
+int ctrspec_hook(struct node *h, const char *service, const char *what, struct hook_spec *out, struct berr **err)
+{
+	struct node *cmd = node_map_get(h, "command");
+	char **argv = node_is_str(cmd) ? shell_split(cmd->str) : node_strv(cmd);
+	if (!argv || !argv[0]) {
+		strv_free(argv);
+		return node_err(err, h, "service %s: %s has no command", service, what);
+	}
+	char **env = xcalloc(1, sizeof(char *));
+	struct node *e = node_map_get(h, "environment");
+	for (size_t k = 0; e && e->kind == NODE_MAP && k < e->n; k++)
+		strv_push(&env, xasprintf("%s=%s", e->pairs[k].key, node_str(e->pairs[k].val) ?: ""));
+	for (size_t k = 0; e && e->kind == NODE_SEQ && k < e->n; k++)
+		if (node_str(e->items[k]))
+			strv_push(&env, xstrdup(e->items[k]->str));
+	bool privileged = false;
+	struct node *pv = node_map_get(h, "privileged");
+	if (node_bool(pv, &privileged) < 0 && node_str(pv))
+		privileged = streq(pv->str, "true");
+	const char *user = node_str(node_map_get(h, "user")), *wd = node_str(node_map_get(h, "working_dir"));
+	*out = (struct hook_spec){argv, env, user ? xstrdup(user) : NULL, wd ? xstrdup(wd) : NULL, privileged};
+	return 0;
+}
+
 /* post_start, pre_stop: commands the shim runs in the container. */
 static int set_hooks(struct node *svc, const char *service, const char *key, struct hook_spec **out, size_t *n,
 		     struct berr **err)
@@ -481,27 +588,13 @@ static int set_hooks(struct node *svc, const char *service, const char *key, str
 	*n = 0;
 	*out = NULL;
 	for (size_t i = 0; list && list->kind == NODE_SEQ && i < list->n; i++) {
-		struct node *h = list->items[i], *cmd = node_map_get(h, "command");
-		char **argv = node_is_str(cmd) ? shell_split(cmd->str) : node_strv(cmd);
-		if (!argv || !argv[0]) {
-			strv_free(argv);
-			return node_err(err, h, "service %s: %s[%zu] has no command", service, key, i);
-		}
-		char **env = xcalloc(1, sizeof(char *));
-		struct node *e = node_map_get(h, "environment");
-		for (size_t k = 0; e && e->kind == NODE_MAP && k < e->n; k++)
-			strv_push(&env, xasprintf("%s=%s", e->pairs[k].key, node_str(e->pairs[k].val) ?: ""));
-		for (size_t k = 0; e && e->kind == NODE_SEQ && k < e->n; k++)
-			if (node_str(e->items[k]))
-				strv_push(&env, xstrdup(e->items[k]->str));
-		bool privileged = false;
-		struct node *pv = node_map_get(h, "privileged");
-		if (node_bool(pv, &privileged) < 0 && node_str(pv))
-			privileged = streq(pv->str, "true");
-		const char *user = node_str(node_map_get(h, "user")), *wd = node_str(node_map_get(h, "working_dir"));
+		_cleanup_free_ char *what = xasprintf("%s[%zu]", key, i);
+		struct hook_spec h;
+		int r = ctrspec_hook(list->items[i], service, what, &h, err);
+		if (r < 0)
+			return r;
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		(*out)[(*n)++] = (struct hook_spec){argv, env, user ? xstrdup(user) : NULL, wd ? xstrdup(wd) : NULL,
-						    privileged};
+		(*out)[(*n)++] = h;
 	}
 	return 0;
 }
@@ -568,7 +661,7 @@ static struct mount_spec *add_mount(struct ctr_spec *s, const char *source, cons
 	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
 	struct mount_spec *m = &s->mounts[s->nmounts++];
 	*m = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target), type ? xstrdup(type) : NULL,
-				 options ? xstrdup(options) : NULL, file, NULL, false};
+				 options ? xstrdup(options) : NULL, file, NULL, false, NULL};
 	return m;
 }
 
@@ -617,6 +710,12 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 {
 	bool nocopy = false;
 	node_bool(node_map_get(node_map_get(v, "volume"), "nocopy"), &nocopy);
+	struct node *subn = node_map_get(node_map_get(v, "volume"), "subpath");
+	const char *subpath = node_str(subn);
+	if (subpath && (!subpath[0] || subpath[0] == '/' || streq(subpath, "..") || startswith(subpath, "../") ||
+			strstr(subpath, "/../") || (strlen(subpath) >= 3 && streq(subpath + strlen(subpath) - 3, "/.."))))
+		return node_err(err, subn, "service %s: volume subpath %s must be a relative path inside the volume, "
+					   "without ..", c->service, subpath);
 	_cleanup_free_ char *anon = NULL;
 	const char *name;
 	char **opts = NULL;
@@ -654,10 +753,16 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", c->service);
 	_cleanup_free_ char *mo = join_opts(ro ? "ro" : NULL, o, NULL);
+	if (subpath && type) {
+		free(src), free(type), free(o);
+		return node_err(err, subn, "service %s: volume %s is mounted by each container (driver_opts type); a "
+					   "subpath of it is not supported", c->service, name);
+	}
 	struct mount_spec *m = add_mount(s, src, target, type ? type : "bind", mo, false);
 	m->volume = xstrdup(name);
-	/* content of the image goes into a new, empty volume, as Docker does */
-	m->copyup = !nocopy && !type;
+	m->subpath = subpath ? xstrdup(subpath) : NULL;
+	/* content of the image goes into a new, empty volume, as Docker does (not into a subpath) */
+	m->copyup = !nocopy && !type && !subpath;
 	free(src);
 	free(type);
 	free(o);
@@ -1019,6 +1124,10 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	if (r == 0)
 		r = check_limits(svc, c->service, err);
 	set_cgroup(svc, &s->cgroup);
+	if (r == 0)
+		r = set_memory_extras(svc, c->service, &s->cgroup, err);
+	if (r == 0)
+		r = set_blkio(svc, c->service, &s->cgroup, err);
 	if (r == 0)
 		r = set_devices(svc, c->service, s, err);
 	if (r == 0)

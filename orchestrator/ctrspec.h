@@ -46,4 +46,8 @@ void ctrspec_ulimit(const struct node *v, long long *soft, long long *hard);
 int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
 			   char **out, size_t *len, struct berr **err);
 
+/* One hook (post_start, pre_stop, develop.watch exec) from its node: its
+ * command, environment, user, working_dir, privileged. what names it in errors. */
+int ctrspec_hook(struct node *h, const char *service, const char *what, struct hook_spec *out, struct berr **err);
+
 #endif

@@ -69,6 +69,35 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	node_bool(node_map_get(n, "internal"), &d->internal);
 	node_bool(node_map_get(n, "external"), &d->external);
 	struct node *opts = node_map_get(n, "driver_opts");
+	/* each option is honoured or refused by name: none is passed over */
+	static const char *const known[] = {"com.docker.network.bridge.name", "com.docker.network.driver.mtu",
+					    "com.docker.network.bridge.enable_icc",
+					    "com.docker.network.bridge.enable_ip_masquerade",
+					    "com.docker.network.bridge.host_binding_ipv4", NULL};
+	for (size_t i = 0; opts && opts->kind == NODE_MAP && i < opts->n; i++)
+		if (!strv_contains((char **)known, opts->pairs[i].key))
+			return node_err(err, opts->pairs[i].val,
+					"network %s: driver_opts %s is not supported here (berth takes "
+					"com.docker.network.bridge.name, .enable_icc, .enable_ip_masquerade, "
+					".host_binding_ipv4 and com.docker.network.driver.mtu)",
+					key, opts->pairs[i].key);
+	static const char *const flags[] = {"com.docker.network.bridge.enable_icc",
+					    "com.docker.network.bridge.enable_ip_masquerade"};
+	bool *dst[] = {&d->no_icc, &d->no_masquerade};
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct node *f = node_map_get(opts, flags[i]);
+		bool on = true;
+		if (f && node_bool(f, &on) < 0 && !(node_str(f) && (streq(f->str, "true") || streq(f->str, "false"))))
+			return node_err(err, f, "network %s: %s takes true or false", key, flags[i]);
+		if (f && node_str(f))
+			on = !streq(f->str, "false");
+		*dst[i] = !on;
+	}
+	const char *hb = node_str(node_map_get(opts, "com.docker.network.bridge.host_binding_ipv4"));
+	uint32_t hbip;
+	if (hb && ip_parse(hb, &hbip) < 0)
+		return node_err(err, node_map_get(opts, "com.docker.network.bridge.host_binding_ipv4"),
+				"network %s: host_binding_ipv4 %s is not an IPv4 address", key, hb);
 	d->bridge = node_str(node_map_get(opts, "com.docker.network.bridge.name"));
 	if (d->bridge && !net_bridge_name_ok(d->bridge))
 		return node_err(err, node_map_get(opts, "com.docker.network.bridge.name"),
@@ -153,7 +182,32 @@ static int ranked_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static int add_ports(struct node *svc, const char *service, struct net_endpoint *e, struct berr **err)
+/* com.docker.network.bridge.host_binding_ipv4 of the network ports lead to
+ * (the first one that is not internal): the default host address. */
+static uint32_t host_binding(const struct project *p, const struct net_endpoint *e)
+{
+	struct node *top = node_map_get(p->doc, "networks");
+	for (size_t i = 0; i < e->nlinks; i++)
+		for (size_t k = 0; top && k < top->n; k++) {
+			struct node *n = top->pairs[k].val;
+			if (!streq(node_str(node_map_get(n, "name")) ?: "", e->links[i].network))
+				continue;
+			bool internal = false;
+			node_bool(node_map_get(n, "internal"), &internal);
+			if (internal)
+				break;
+			uint32_t ip = 0;
+			const char *hb = node_str(node_map_get(node_map_get(n, "driver_opts"),
+								"com.docker.network.bridge.host_binding_ipv4"));
+			if (hb)
+				ip_parse(hb, &ip);
+			return ip;
+		}
+	return 0;
+}
+
+static int add_ports(struct node *svc, const char *service, struct net_endpoint *e, uint32_t binding,
+		     struct berr **err)
 {
 	struct node *ports = node_map_get(svc, "ports");
 	e->ports = xcalloc((ports ? ports->n : 0) + 1, sizeof(*e->ports));
@@ -170,6 +224,7 @@ static int add_ports(struct node *svc, const char *service, struct net_endpoint 
 			return node_err(err, it, "service %s: protocol %s is not supported; use tcp or udp", service, proto);
 		pt.udp = streq(proto, "udp");
 		const char *ip = node_str(node_map_get(it, "host_ip"));
+		pt.host_ip = binding;
 		if (ip && ip[0] && ip_parse(ip, &pt.host_ip) < 0)
 			return node_err(err, it, "service %s: host_ip %s: %s", service, ip,
 					strchr(ip, ':') ? "IPv6 is not supported yet; publish on an IPv4 address"
@@ -237,7 +292,7 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 			if (node_str(links->items[i]))
 				strv_push(&e->dns_links, xstrdup(links->items[i]->str));
 	}
-	return add_ports(svc, service, e, err);
+	return add_ports(svc, service, e, host_binding(p, e), err);
 }
 
 void netplan_endpoint_free(struct net_endpoint *e)

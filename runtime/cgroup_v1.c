@@ -47,9 +47,31 @@ static int cpuset_inherit(const char *dir, struct berr **err)
 	return 0;
 }
 
+/* blkio_config on v1: weights through blkio.weight (CFQ) or blkio.bfq.weight
+ * (BFQ), whichever the kernel has; throttles through blkio.throttle.*. */
+static int blkio_v1(const char *dir, char *const *rules, struct berr **err)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && rules && rules[i]; i++) {
+		char kind[32], rest[96];
+		if (sscanf(rules[i], "%31s %95[^\n]", kind, rest) != 2)
+			continue;
+		bool weight = startswith(kind, "weight");
+		_cleanup_free_ char *cfq = xasprintf("%s/blkio.%s", dir, kind);
+		const char *file = weight ? (fs_exists(cfq) ? kind : NULL) : NULL;
+		_cleanup_free_ char *bfq = weight && !file ? xasprintf("bfq.%s", kind) : NULL;
+		_cleanup_free_ char *throttle = !weight ? xasprintf("throttle.%s_device", kind) : NULL;
+		_cleanup_free_ char *name = xasprintf("blkio.%s", file ? file : bfq ? bfq : throttle);
+		r = cgroup_write(dir, name, rest, err);
+	}
+	return r;
+}
+
 static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c, struct berr **err)
 {
 	int r = 0;
+	if (streq(ctrl, "blkio"))
+		return blkio_v1(dir, c->blkio, err);
 	if (streq(ctrl, "memory")) {
 		if (c->memory > 0)
 			r = cgroup_write_int(dir, "memory.limit_in_bytes", c->memory, err);
@@ -58,6 +80,10 @@ static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c,
 			r = cgroup_write_int(dir, "memory.memsw.limit_in_bytes", c->memory_swap, err);
 		if (r == 0 && c->memory_reservation > 0)
 			r = cgroup_write_int(dir, "memory.soft_limit_in_bytes", c->memory_reservation, err);
+		if (r == 0 && c->swappiness_set)
+			r = cgroup_write_int(dir, "memory.swappiness", c->swappiness, err);
+		if (r == 0 && c->oom_kill_disable)
+			r = cgroup_write_int(dir, "memory.oom_control", 1, err);
 	} else if (streq(ctrl, "cpu")) {
 		if (c->cpu_shares > 0)
 			r = cgroup_write_int(dir, "cpu.shares", c->cpu_shares, err);
@@ -87,7 +113,10 @@ static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c,
 static bool needed(const char *ctrl, const struct cgroup_spec *c)
 {
 	if (streq(ctrl, "memory"))
-		return c->memory > 0 || c->memory_reservation > 0 || c->memory_swap > 0;
+		return c->memory > 0 || c->memory_reservation > 0 || c->memory_swap > 0 || c->swappiness_set ||
+		       c->oom_kill_disable;
+	if (streq(ctrl, "blkio"))
+		return c->blkio != NULL;
 	if (streq(ctrl, "cpu"))
 		return c->cpu_shares > 0 || c->cpu_quota > 0;
 	if (streq(ctrl, "pids"))

@@ -72,5 +72,24 @@ int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **
 		r = cgroup_write(dir, "cpuset.cpus", c->cpuset, err);
 	if (r == 0 && c->devices)
 		r = cgroup_v2_devices(dir, c->devices, err);
+	/* blkio_config: io.weight and io.max (swappiness and oom_kill_disable have
+	 * no v2 file: berth said so when it made the spec) */
+	for (size_t i = 0; r == 0 && c->blkio && c->blkio[i]; i++) {
+		char kind[32], dev[32];
+		long long v;
+		if (sscanf(c->blkio[i], "weight %lld", &v) == 1) {
+			_cleanup_free_ char *w = xasprintf("default %lld", v);
+			r = cgroup_write(dir, "io.weight", w, err);
+		} else if (sscanf(c->blkio[i], "%31s %31s %lld", kind, dev, &v) == 3) {
+			static const char *const keys[][2] = {{"weight_device", ""}, {"read_bps", "rbps"}, {"write_bps", "wbps"},
+							      {"read_iops", "riops"}, {"write_iops", "wiops"}};
+			for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+				if (!streq(kind, keys[k][0]))
+					continue;
+				_cleanup_free_ char *line = k ? xasprintf("%s %s=%lld", dev, keys[k][1], v) : xasprintf("%s %lld", dev, v);
+				r = cgroup_write(dir, k ? "io.max" : "io.weight", line, err);
+			}
+		}
+	}
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "../lib/fs.h"
 #include "../lib/spawn.h"
 #include "ctr.h"
+#include "rootfs.h"
 #include "spec.h"
 
 /* ---- writing a tree as tar, through file descriptors only ---- */
@@ -94,6 +95,25 @@ static int add_entry(struct archive *a, int dirfd, const char *name, const char 
 	return r;
 }
 
+/* A tar stream (pax) to out; *r set when it cannot be opened. */
+static struct archive *tar_begin(int out, int *r, struct berr **err)
+{
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open_fd(a, out) != ARCHIVE_OK)
+		*r = berr_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
+	return a;
+}
+
+static int tar_end(struct archive *a, int r, struct berr **err)
+{
+	if (archive_write_close(a) != ARCHIVE_OK && r == 0)
+		r = berr_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
+	archive_write_free(a);
+	return r;
+}
+
 int cp_tar_write(const char *path, bool follow, int out, struct berr **err)
 {
 	int r = archive_dl_load(err);
@@ -108,24 +128,36 @@ int cp_tar_write(const char *path, bool follow, int out, struct berr **err)
 	contents = contents || streq(trimmed, "/");
 	_cleanup_free_ char *dir = contents ? xstrdup(trimmed) : path_dirname(trimmed);
 	_cleanup_free_ char *base = contents ? xstrdup(".") : xstrdup(path_basename(trimmed));
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return berr_sys(err, errno, "cannot open %s", dir);
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open_fd(a, out) != ARCHIVE_OK)
-		r = berr_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
+	struct archive *a = tar_begin(out, &r, err);
 	struct stat st;
 	if (r == 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		r = berr_sys(err, errno, "%s", path);
 	if (r == 0)
 		r = add_entry(a, dfd, base, base, follow || streq(base, "."), err);
-	if (archive_write_close(a) != ARCHIVE_OK && r == 0)
-		r = berr_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
-	archive_write_free(a);
-	close(dfd);
-	return r;
+	return tar_end(a, r, err);
+}
+
+int cp_tar_write_paths(const char *dir, char *const *rels, char *const *names, int out, struct berr **err)
+{
+	int r = archive_dl_load(err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berr_sys(err, errno, "cannot open %s", dir);
+	struct archive *a = tar_begin(out, &r, err);
+	for (size_t i = 0; r == 0 && rels && rels[i]; i++) {
+		_cleanup_free_ char *parent = path_dirname(rels[i]);
+		_cleanup_close_ int pfd = openat(dfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (pfd < 0 || fstatat(pfd, path_basename(rels[i]), &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile: its removal is synced instead */
+		r = add_entry(a, pfd, path_basename(rels[i]), names[i], false, err);
+	}
+	return tar_end(a, r, err);
 }
 
 /* ---- extracting, into the current root ---- */
@@ -242,12 +274,16 @@ static int mount_stopped(const char *dir, const struct ctr_spec *s, struct berr 
 		int t = (int)syscall(SYS_openat2, rootfd, m->target, &how, sizeof(how));
 		if (t < 0)
 			continue; /* made when it starts; nothing there to copy yet */
-		char at[64];
+		char at[64], from[64];
 		snprintf(at, sizeof(at), "/proc/self/fd/%d", t);
 		bool ro = m->options && (strstr(m->options, "ro,") == m->options || streq(m->options, "ro") ||
 					 strstr(m->options, ",ro"));
-		if (mount(m->source, at, NULL, MS_BIND | MS_REC, NULL) == 0 && ro)
+		int sub = m->subpath ? rootfs_subpath_open(m, NULL) : -1;
+		snprintf(from, sizeof(from), "/proc/self/fd/%d", sub);
+		if ((!m->subpath || sub >= 0) && mount(m->subpath ? from : m->source, at, NULL, MS_BIND | MS_REC, NULL) == 0 && ro)
 			mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+		if (sub >= 0)
+			close(sub);
 		close(t);
 	}
 	if (rootfd >= 0)

@@ -11,6 +11,10 @@
  * gives the directory's contents, named "."): follow the path's own last
  * symlink (docker cp -L); owners are kept in the headers. */
 int cp_tar_write(const char *path, bool follow, int out, struct berr **err);
+/* A tar of the paths rels (relative to dir; a directory with what it
+ * holds), each under its name of names: what berth watch syncs. A path
+ * gone meanwhile is left out. */
+int cp_tar_write_paths(const char *dir, char *const *rels, char *const *names, int out, struct berr **err);
 /* Extract the tar on in at dest as docker cp places it: into dest when it
  * is a directory, as dest when it is not there (its parent must be);
  * raw: the stream's entries as they are, into the directory dest (cp -).

@@ -298,6 +298,18 @@ static int check_target(int root, const struct mount_spec *m, struct berr **err)
 			fs.f_type == PROC_SUPER_MAGIC ? "/proc" : "/sys");
 }
 
+int rootfs_subpath_open(const struct mount_spec *m, struct berr **err)
+{
+	_cleanup_close_ int vol = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = vol < 0 ? -1 : (int)syscall(SYS_openat2, vol, m->subpath, &how, sizeof(how));
+	if (fd < 0)
+		return berr_sys(err, errno, "volume %s has no subpath %s (or a symlink on its way)",
+				m->volume ? m->volume : m->source, m->subpath);
+	return fd;
+}
+
 static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 {
 	for (size_t i = 0; i < s->nmounts; i++) {
@@ -310,7 +322,20 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 		const char *type = m->type && !streq(m->type, "bind") ? m->type : NULL;
 		if (!type)
 			flags |= MS_BIND | MS_REC;
-		int r = mount_at(root, m->target, m->file, m->source, type, flags, data, err);
+		/* a volume's subpath: opened beneath the volume without following any
+		 * symlink (a container that has the volume may have put one there),
+		 * and mounted from that handle, so nothing swapped in later counts */
+		_cleanup_close_ int sub = -1;
+		char subproc[64];
+		bool file = m->file;
+		if (m->subpath) {
+			struct stat st;
+			if ((sub = rootfs_subpath_open(m, err)) < 0 || fstat(sub, &st) < 0)
+				return -ENOENT;
+			file = !S_ISDIR(st.st_mode);
+			snprintf(subproc, sizeof(subproc), "/proc/self/fd/%d", sub);
+		}
+		int r = mount_at(root, m->target, file, m->subpath ? subproc : m->source, type, flags, data, err);
 		if (r < 0)
 			return r;
 		if (prop) {

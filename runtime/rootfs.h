@@ -12,5 +12,8 @@ int rootfs_setup(const struct ctr_spec *s, struct berr **err);
 /* Bind the container's terminal (a path in its own devpts) onto
  * /dev/console; called inside the new root. */
 int rootfs_console(const char *slave, struct berr **err);
+/* A volume mount's subpath, opened (O_PATH) beneath the volume's root
+ * without following any symlink or magic link: what to mount from. */
+int rootfs_subpath_open(const struct mount_spec *m, struct berr **err);
 
 #endif

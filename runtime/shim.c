@@ -48,6 +48,7 @@ struct log {
 };
 
 #define DNS_WATCH_S 5 /* how often a shim checks that the DNS responder runs */
+#define ATTACH_MAX 8  /* berth attach clients at once */
 
 struct shim {
 	struct ctr_spec s;
@@ -60,6 +61,8 @@ struct shim {
 	bool stopping, running;
 	bool stopping_hooks_done; /* pre_stop ran already (a second stop request) */
 	int64_t backoff_ms;
+	int attach_fd;		     /* listening on <dir>/attach.sock, or -1 */
+	int clients[ATTACH_MAX];     /* berth attach: output goes to each, input to the container */
 };
 
 static void log_open(struct log *l, const struct ctr_spec *s)
@@ -306,12 +309,85 @@ static bool should_restart(struct shim *sh)
 	}
 }
 
+/* ---- berth attach: a socket in the container's directory (0700, root's) ----
+ * To a client: frames of [stream (0 stdout, 1 stderr), length (4 bytes, big
+ * endian), data]. From a client: bytes for the container's stdin (its
+ * terminal with tty, its stdin pipe with stdin_open; else dropped). A
+ * client that does not keep up is dropped: it never holds the container. */
+static void attach_listen(struct shim *sh)
+{
+	for (int i = 0; i < ATTACH_MAX; i++)
+		sh->clients[i] = -1;
+	_cleanup_free_ char *path = xasprintf("%s/attach.sock", sh->s.dir);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	sh->attach_fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	sh->attach_fd = fd;
+}
+
+static void attach_drop(struct shim *sh, int i)
+{
+	close(sh->clients[i]);
+	sh->clients[i] = -1;
+}
+
+static void attach_accept(struct shim *sh)
+{
+	int fd = accept4(sh->attach_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	for (int i = 0; fd >= 0 && i < ATTACH_MAX; i++)
+		if (sh->clients[i] < 0) {
+			sh->clients[i] = fd;
+			return;
+		}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void attach_send(struct shim *sh, int stream, const char *data, size_t n)
+{
+	unsigned char head[5] = {(unsigned char)stream, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+				 (unsigned char)(n >> 8), (unsigned char)n};
+	for (int i = 0; i < ATTACH_MAX; i++) {
+		if (sh->clients[i] < 0)
+			continue;
+		struct iovec iov[2] = {{head, sizeof(head)}, {(void *)data, n}};
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+		if (sendmsg(sh->clients[i], &m, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(n + sizeof(head)))
+			attach_drop(sh, i);
+	}
+}
+
+static void attach_input(struct shim *sh, int i)
+{
+	char buf[4096];
+	ssize_t n = read(sh->clients[i], buf, sizeof(buf));
+	if (n <= 0) {
+		attach_drop(sh, i);
+		return;
+	}
+	int to = sh->s.tty ? sh->p.out_fd : sh->p.in_fd;
+	if (to >= 0 && sh->running && write(to, buf, (size_t)n) < 0) {
+		/* the container closed its stdin: what the client types goes nowhere */
+	}
+}
+
 static bool pump(struct shim *sh, int stream, int fd)
 {
 	char buf[16384];
 	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n > 0)
+	if (n > 0) {
 		log_data(&sh->log, stream, buf, (size_t)n);
+		attach_send(sh, stream, buf, (size_t)n);
+	}
 	return n > 0;
 }
 
@@ -493,13 +569,22 @@ static void watch_dns(struct shim *sh)
 static void loop(struct shim *sh)
 {
 	for (;;) {
-		struct pollfd fds[7] = {{sh->sigfd, POLLIN, 0},	  {sh->timerfd, POLLIN, 0},
-					{sh->dnsfd, POLLIN, 0},	  {sh->health.timer, POLLIN, 0},
-					{sh->health.out, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
-					{sh->p.err_fd, POLLIN, 0}};
+		struct pollfd fds[7 + 1 + ATTACH_MAX] = {{sh->sigfd, POLLIN, 0},   {sh->timerfd, POLLIN, 0},
+							{sh->dnsfd, POLLIN, 0},	  {sh->health.timer, POLLIN, 0},
+							{sh->health.out, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
+							{sh->p.err_fd, POLLIN, 0},   {sh->attach_fd, POLLIN, 0}};
+		for (int i = 0; i < ATTACH_MAX; i++)
+			fds[8 + i] = (struct pollfd){sh->clients[i], POLLIN, 0};
 		int nfds = sh->running ? 7 : 5;
-		if (poll(fds, (nfds_t)nfds, -1) < 0 && errno != EINTR)
+		if (!sh->running) /* the attach socket and clients still count */
+			fds[5].fd = fds[6].fd = -1;
+		if (poll(fds, ARRAY_SIZE(fds), -1) < 0 && errno != EINTR)
 			break;
+		if (fds[7].revents & POLLIN)
+			attach_accept(sh);
+		for (int i = 0; i < ATTACH_MAX; i++)
+			if (fds[8 + i].fd >= 0 && sh->clients[i] == fds[8 + i].fd && (fds[8 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				attach_input(sh, i);
 		if (fds[2].revents & POLLIN)
 			watch_dns(sh);
 		if (fds[3].revents & POLLIN)
@@ -562,6 +647,7 @@ static int shim_main(const char *dir, int ready_fd)
 	sh.st.shim_pid = getpid();
 	sh.st.stopped_by_user = false;
 	log_open(&sh.log, &sh.s);
+	attach_listen(&sh);
 	if (cgroup_create(sh.s.id, &sh.s.cgroup, &e) < 0) {
 		sh.st.status = ST_EXITED;
 		sh.st.exit_code = 125;
@@ -579,6 +665,10 @@ static int shim_main(const char *dir, int ready_fd)
 	cgroup_remove(sh.s.id, NULL);
 	sh.st.shim_pid = 0;
 	save_state(&sh);
+	if (sh.attach_fd >= 0) { /* attached clients see the end once the state says how it ended */
+		_cleanup_free_ char *sock = xasprintf("%s/attach.sock", dir);
+		unlink(sock);
+	}
 	if (sh.log.fd >= 0)
 		close(sh.log.fd);
 	free(sh.log.path);

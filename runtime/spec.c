@@ -66,10 +66,10 @@ static json_t *mounts_json(const struct ctr_spec *s)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
-		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b}", "source",
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b, s:o}", "source",
 						   opt_str(m->source), "target", m->target, "type", opt_str(m->type),
 						   "options", opt_str(m->options), "file", m->file, "volume",
-						   opt_str(m->volume), "copyup", m->copyup));
+						   opt_str(m->volume), "copyup", m->copyup, "subpath", opt_str(m->subpath)));
 	}
 	return a;
 }
@@ -85,11 +85,13 @@ static json_t *rlimits_json(const struct ctr_spec *s)
 
 static json_t *cgroup_json(const struct cgroup_spec *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "memory", (json_int_t)c->memory,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:i, s:b, s:o}", "memory", (json_int_t)c->memory,
 			 "memory_swap", (json_int_t)c->memory_swap, "memory_reservation",
 			 (json_int_t)c->memory_reservation, "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota",
 			 (json_int_t)c->cpu_quota, "cpu_period", (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset),
-			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null());
+			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null(),
+			 "swappiness", c->swappiness_set ? c->swappiness : -1, "oom_kill_disable", c->oom_kill_disable, "blkio",
+			 c->blkio ? strv_json(c->blkio) : json_null());
 }
 
 static json_t *devices_json(const struct ctr_spec *s)
@@ -178,7 +180,7 @@ static void read_mounts(json_t *a, struct ctr_spec *s)
 	json_t *m;
 	json_array_foreach(a, i, m) s->mounts[i] = (struct mount_spec){
 		get_str(m, "source"), get_str(m, "target"), get_str(m, "type"), get_str(m, "options"),
-		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup")};
+		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup"), get_str(m, "subpath")};
 }
 
 static void read_rlimits(json_t *a, struct ctr_spec *s)
@@ -195,7 +197,9 @@ static void read_cgroup(json_t *c, struct cgroup_spec *g)
 {
 	*g = (struct cgroup_spec){get_int(c, "memory"),	    get_int(c, "memory_swap"), get_int(c, "memory_reservation"),
 				  get_int(c, "cpu_shares"), get_int(c, "cpu_quota"),   get_int(c, "cpu_period"),
-				  get_str(c, "cpuset"),	    get_int(c, "pids"),		get_json_strv(c, "devices")};
+				  get_str(c, "cpuset"),	    get_int(c, "pids"),		get_json_strv(c, "devices"),
+				  get_int(c, "swappiness") >= 0 && json_object_get(c, "swappiness"),
+				  (int)get_int(c, "swappiness"), get_bool(c, "oom_kill_disable"), get_json_strv(c, "blkio")};
 }
 
 static void read_devices(json_t *a, struct ctr_spec *s)
@@ -305,6 +309,7 @@ void spec_free(struct ctr_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].options);
 		free(s->mounts[i].volume);
+		free(s->mounts[i].subpath);
 	}
 	free(s->mounts);
 	for (size_t i = 0; i < s->ndevices; i++)
@@ -316,6 +321,7 @@ void spec_free(struct ctr_spec *s)
 	free(s->uts);
 	free(s->cgroup.cpuset);
 	strv_free(s->cgroup.devices);
+	strv_free(s->cgroup.blkio);
 	free(s->init_path);
 	strv_free(s->health.test);
 	free_hooks(s->post_start, s->npost_start);

@@ -14,6 +14,7 @@ struct mount_spec {
 	bool file;				/* bind of a single file */
 	char *volume;				/* the named volume it mounts, or NULL */
 	bool copyup;				/* an empty volume first gets what the image has at target */
+	char *subpath; /* a volume's subdirectory (or file) mounted instead of its root; no symlink on the way */
 };
 
 struct rlimit_spec {
@@ -32,6 +33,12 @@ struct cgroup_spec {
 	char *cpuset;
 	int64_t pids; /* 0 = no limit, -1 unlimited */
 	char **devices; /* devices cgroup allow rules ("c 1:3 rwm"), all else denied; NULL = not restricted */
+	bool swappiness_set; /* mem_swappiness given (v1 only) */
+	int swappiness;	     /* 0-100 */
+	bool oom_kill_disable; /* v1 only */
+	/* block I/O (blkio_config): "weight N", "weight_device MAJ:MIN N",
+	 * "read_bps MAJ:MIN N", "write_bps …", "read_iops …", "write_iops …" */
+	char **blkio;
 };
 
 /* A device node made in the container's /dev (devices:). */

@@ -110,7 +110,7 @@ check_no_leaks() {
 	done
 	check "$what: no berth link left$([ "$links" = "$LINKS_BEFORE" ] || echo " (left: $(comm -13 <(echo "$LINKS_BEFORE") <(echo "$links") | tr '\n' ' '))")" \
 		test "$links" = "$LINKS_BEFORE"
-	check "$what: no nftables table left" sh -c "! nft list tables 2>/dev/null | grep -qx 'table ip $(nft_table)'"
+	check "$what: no nftables table left" sh -c "! nft list tables 2>/dev/null | grep -qxE 'table (ip|bridge) $(nft_table)'"
 	check "$what: no DNS responder left" sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
 	check "$what: no network state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"
 }

@@ -127,6 +127,101 @@ check "a symlink copied out stays a symlink (berth never reads the host file it 
 expect "an unprivileged host user cannot cp out of a container" 1 '' su nobody -s /bin/sh -c "BERTH_ROOT='$BERTH_ROOT' '$BERTH' -p $proj -f '$WORK/compose.yaml' cp web:/x/y/z /tmp/berth-cp-$$ 2>&1; test -e /tmp/berth-cp-$$ && echo leaked"
 rm -f /tmp/berth-cp-$$
 
+# attach: input and output joined to a running container's, through its shim
+cat >attach.yaml <<'YAML'
+services:
+  echo:
+    image: busybox
+    stdin_open: true
+    init: true
+    command: sh -c 'while read l; do [ "$$l" = quit ] && exit 7; echo "got $$l"; echo "err $$l" >&2; done'
+  term:
+    image: busybox
+    stdin_open: true
+    tty: true
+    command: sh
+YAML
+"$BERTH" -f attach.yaml up -d echo term >/dev/null 2>&1
+expect "attach joins stdin and stdout to the container's" 7 '^got hello$' sh -c "(printf 'hello\\n'; sleep 1; printf 'quit\\n') | '$BERTH' -f attach.yaml attach echo"
+check "... and its stderr to berth's stderr" grep -qx 'err hello' "$WORK/err"
+"$BERTH" -f attach.yaml up -d echo >/dev/null 2>&1
+expect "the detach keys detach, leaving it running" 0 'read escape sequence' sh -c "printf 'one\\nab' | '$BERTH' -f attach.yaml attach --detach-keys a,b echo"
+expect "... it still runs" 0 "$proj-echo-1 .*Up" "$BERTH" -f attach.yaml ps echo
+sleep 10 | "$BERTH" -f attach.yaml attach echo >/dev/null 2>&1 &
+apid=$!
+sleep 1
+kill -TERM "$apid"
+wait "$apid"
+check "a signal to attach goes on to the container (sig-proxy): it ends with 143" test $? -eq 143
+expect "attach under a terminal to a tty container is interactive" 3 'hi-2' \
+	sh -c "(sleep 1; printf 'echo hi-\$((1+1)); exit 3\\r'; sleep 2) | script -qec \"'$BERTH' -f attach.yaml attach term\" /dev/null"
+expect "attach to a service with no running container says so" 1 'has no running container number 1' "$BERTH" -f attach.yaml attach echo
+expect "--detach-keys are checked" 2 'detach-keys takes keys' "$BERTH" -f attach.yaml attach --detach-keys ctrl-longname echo
+"$BERTH" -f attach.yaml down -t 0 >/dev/null 2>&1
+
+# watch: develop.watch with inotify (sync, sync+exec, restart, rebuild; initial_sync, ignore)
+mkdir -p wsrc/skip wsrc/conf wrestart wctx && echo v1 >wsrc/a.txt && echo keep >wsrc/pre.txt
+printf 'FROM busybox\nCOPY stamp /stamp\n' >wctx/Dockerfile && echo build1 >wctx/stamp
+cat >watch.yaml <<'YAML'
+services:
+  syncer:
+    image: busybox
+    command: sleep 300
+    develop:
+      watch:
+        - {path: ./wsrc, action: sync, target: /app, initial_sync: true, ignore: [skip/]}
+        - {path: ./wsrc/conf, action: sync+exec, target: /conf, exec: {command: "touch /tmp/reloaded"}}
+  restarter:
+    image: busybox
+    command: sleep 300
+    develop:
+      watch:
+        - {path: ./wrestart, action: restart}
+  rebuilt:
+    build: ./wctx
+    command: sleep 300
+    develop:
+      watch:
+        - {path: ./wctx, action: rebuild}
+YAML
+"$BERTH" -f watch.yaml watch >watch.log 2>&1 &
+wpid=$!
+cleanup_hooks+=("kill $wpid 2>/dev/null")
+check "watch builds, starts and watches" wait_until 60 grep -q 'Watch enabled' watch.log
+expect "initial_sync puts the files in the container" 0 '^keep$' "$BERTH" -f watch.yaml exec -T syncer cat /app/pre.txt
+echo v2 >wsrc/a.txt && mkdir -p wsrc/new/deep && echo n >wsrc/new/deep/f && echo x >wsrc/skip/x
+check "a changed file and a new directory are synced" wait_until 10 "$BERTH" -f watch.yaml exec -T syncer test -e /app/new/deep/f
+expect "... with their content" 0 '^v2$' "$BERTH" -f watch.yaml exec -T syncer cat /app/a.txt
+expect_quiet "an ignored directory is not" 0 "$BERTH" -f watch.yaml exec -T syncer sh -c 'ls /app | grep skip; true'
+rm wsrc/pre.txt
+check "a removed file is removed in the container" wait_until 10 "$BERTH" -f watch.yaml exec -T syncer test ! -e /app/pre.txt
+echo c >wsrc/conf/c
+check "sync+exec syncs, then runs the command" wait_until 10 "$BERTH" -f watch.yaml exec -T syncer test -e /tmp/reloaded -a -e /conf/c
+started=$("$BERTH" -f watch.yaml inspect "$proj-restarter-1" | jq -r '.[0].State.StartedAt')
+touch wrestart/x
+check "restart restarts the container" wait_until 10 sh -c "test \"\$('$BERTH' -f watch.yaml inspect $proj-restarter-1 | jq -r '.[0].State.StartedAt')\" != '$started'"
+echo build2 >wctx/stamp
+check "rebuild builds the image again and recreates the service" wait_until 60 sh -c "'$BERTH' -f watch.yaml exec -T rebuilt cat /stamp | grep -qx build2"
+check "watch says what it does" grep -q 'Syncing service "syncer" after' watch.log
+kill -INT "$wpid"
+wait "$wpid"
+check "Ctrl-C ends watch, leaving the services running" test $? -eq 0 -a "$("$BERTH" -f watch.yaml ps -q syncer restarter rebuilt | wc -l)" -eq 3
+"$BERTH" -f watch.yaml up --watch syncer >upwatch.log 2>&1 &
+upid=$!
+check "up --watch attaches and watches" wait_until 30 grep -q 'Watch enabled' upwatch.log
+echo v3 >wsrc/a.txt
+check "... and syncs" wait_until 10 sh -c "'$BERTH' -f watch.yaml exec -T syncer cat /app/a.txt | grep -qx v3"
+kill -INT "$upid"
+wait "$upid"
+check "Ctrl-C stops what up --watch started, and its watcher" sh -c "'$BERTH' -f watch.yaml ps -a | grep -q '$proj-syncer-1 .*Exited' && ! pgrep -f 'watch.yaml up --watc[h]' >/dev/null"
+check "... and not the services it did not attach to (up SERVICE)" sh -c "'$BERTH' -f watch.yaml ps restarter | grep -q '$proj-restarter-1 .*Up'"
+expect "up --watch is not for -d" 2 'watch follows the files while attached' "$BERTH" -f watch.yaml up -d --watch
+printf 'services:\n  plain: {image: busybox, command: sleep 1}\n' >nowatch.yaml
+expect "watch without develop.watch says so" 1 'none of the selected services is configured for watch' "$BERTH" -f nowatch.yaml watch --no-up
+printf 'services:\n  s:\n    image: busybox\n    develop: {watch: [{path: ./wsrc, action: sync}]}\n' >badwatch.yaml
+expect "a sync rule without target is refused" 1 'badwatch.yaml:4:.*needs a target' "$BERTH" -f badwatch.yaml watch --no-up
+"$BERTH" -f watch.yaml down -t 0 --rmi local >/dev/null 2>&1
+
 # wait: the first container's exit code; --down-project takes it all down
 expect "wait gives the exit code of the service's container" 3 '' "$BERTH" wait job
 "$BERTH" restart job >/dev/null 2>&1

@@ -99,4 +99,39 @@ check "Ctrl-C on an attached up stops the stack gracefully" wait_until 15 sh -c 
 check "it said so" grep -q 'Gracefully stopping' "$WORK/attached"
 expect "the container is stopped" 0 "$proj-sleeper-1 .*Exited" "$BERTH" ps -a
 expect "down" 0 Removed "$BERTH" down -t 1
+# mem_swappiness, oom_kill_disable and blkio_config, seen in the container's cgroup (v1 files)
+dev=
+for b in /sys/block/*; do
+	case ${b##*/} in loop* | ram* | zram*) ;; *) [ -b "/dev/${b##*/}" ] && dev=/dev/${b##*/} && break ;; esac
+done
+if [ "$cgv1" = yes ] && [ -n "$dev" ]; then
+	majmin=$(printf '%d:%d' "0x$(stat -Lc %t "$dev")" "0x$(stat -Lc %T "$dev")")
+	cat >compose.yaml <<YAML
+services:
+  io:
+    image: busybox
+    mem_swappiness: 7
+    oom_kill_disable: true
+    blkio_config:
+      device_read_bps: [{path: $dev, rate: 1mb}]
+      device_write_iops: [{path: $dev, rate: 30}]
+    command: sh -c 'cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device; sleep 100'
+YAML
+	"$BERTH" up -d >/dev/null 2>&1
+	wait_until 5 sh -c "'$BERTH' logs io | grep -q '$majmin 30'"
+	run "$BERTH" logs --no-log-prefix io
+	check "mem_swappiness is the cgroup's" grep -qx 7 "$WORK/out"
+	check "oom_kill_disable turns the OOM killer off" grep -qx 'oom_kill_disable 1' "$WORK/out"
+	check "blkio_config device_read_bps throttles reads" grep -qx "$majmin 1048576" "$WORK/out"
+	check "blkio_config device_write_iops throttles writes" grep -qx "$majmin 30" "$WORK/out"
+	"$BERTH" down -t 0 >/dev/null 2>&1
+else
+	echo "skip: mem_swappiness, oom_kill_disable and blkio throttles are checked on cgroup v1 with a block device"
+fi
+printf 'services:\n  io: {image: busybox, blkio_config: {device_read_bps: [{path: /dev/null, rate: 1mb}]}}\n' >compose.yaml
+expect "a blkio_config path that is no block device is refused" 1 'compose.yaml:2:.*blkio_config: /dev/null is not a block device' "$BERTH" up -d
+printf 'services:\n  io: {image: busybox, blkio_config: {weight: 5}}\n' >compose.yaml
+expect "a blkio weight out of range is refused" 1 'blkio_config.weight must be from 10 to 1000' "$BERTH" up -d
+printf 'services:\n  io: {image: busybox, mem_swappiness: 101}\n' >compose.yaml
+expect "mem_swappiness out of range is refused" 1 'mem_swappiness must be a number from 0 to 100' "$BERTH" up -d
 check_no_leaks "after down"

@@ -120,6 +120,43 @@ check_no_leaks "after down"
 
 # 50 up/down cycles leave the host's links, nftables rules and open files as they were
 printf 'services:\n  a: {image: busybox, init: true, command: sleep 300, ports: ["80"]}\n  b: {image: busybox, init: true, command: sleep 300}\n' >compose.yaml
+# a network's bridge options: enable_icc, enable_ip_masquerade, host_binding_ipv4; any other is refused
+port=$(free_port)
+cat >bridgeopts.yaml <<YAML
+services:
+  a: {image: busybox, init: true, command: sleep 300, networks: [iso]}
+  b:
+    image: busybox
+    init: true
+    command: sh -c 'mkdir -p /www && echo served >/www/index.html && httpd -f -p 80 -h /www'
+    networks: [iso]
+    ports: ["$port:80"]
+  c: {image: busybox, init: true, command: sleep 300, networks: [nonat]}
+networks:
+  iso:
+    driver_opts:
+      com.docker.network.bridge.enable_icc: "false"
+      com.docker.network.bridge.host_binding_ipv4: "127.0.0.1"
+  nonat:
+    driver_opts: {com.docker.network.bridge.enable_ip_masquerade: "false"}
+YAML
+expect "up with bridge options" 0 Started "$BERTH" -f bridgeopts.yaml up -d
+bip=$("$BERTH" -f bridgeopts.yaml inspect "$proj-b-1" | jq -r '.[0].NetworkSettings.Networks[].IPAddress')
+gw=$("$BERTH" -f bridgeopts.yaml inspect "$proj-b-1" | jq -r '.[0].NetworkSettings.Networks[].Gateway')
+expect "enable_icc=false: a cannot reach b on their network" 0 'unreachable' "$BERTH" -f bridgeopts.yaml exec -T a sh -c "wget -T 2 -qO- http://$bip/ 2>&1 >/dev/null && echo reachable || echo unreachable"
+expect "... but still reaches the gateway" 0 'bytes from' "$BERTH" -f bridgeopts.yaml exec -T a ping -c1 -W2 "$gw"
+check "host_binding_ipv4: the port answers on 127.0.0.1" wait_until 10 sh -c "wget -T 2 -qO- http://127.0.0.1:$port/ | grep -q served"
+expect "... and is published on that address only" 0 "^127\\.0\\.0\\.1:$port->80/tcp\$" "$BERTH" -f bridgeopts.yaml ps --format '{{.Ports}}' b
+check "enable_ip_masquerade=false: no masquerade rule for its subnet" sh -c "
+	sub=\$(jq -r .subnet '$BERTH_ROOT/net/networks/${proj}_nonat.json'); isub=\$(jq -r .subnet '$BERTH_ROOT/net/networks/${proj}_iso.json')
+	nft list table ip $(nft_table) | grep -q \"ip saddr \$isub .* masquerade\" && ! nft list table ip $(nft_table) | grep \"ip saddr \$sub \" | grep -v 'ct status dnat' | grep -q masquerade"
+"$BERTH" -f bridgeopts.yaml down -t 0 >/dev/null 2>&1
+check "down leaves no bridge-family table" sh -c "! nft list tables | grep -qx 'table bridge $(nft_table)'"
+printf 'services:\n  a: {image: busybox, networks: [n]}\nnetworks:\n  n: {driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: routed}}\n' >badopt.yaml
+expect "an unknown bridge option is refused by name" 1 'badopt.yaml:4:.*driver_opts com.docker.network.bridge.gateway_mode_ipv4 is not supported' "$BERTH" -f badopt.yaml up -d
+printf 'services:\n  a: {image: busybox, networks: [n]}\nnetworks:\n  n: {driver_opts: {com.docker.network.bridge.enable_icc: "maybe"}}\n' >badopt.yaml
+expect "enable_icc takes true or false" 1 'enable_icc takes true or false' "$BERTH" -f badopt.yaml up -d
+
 links_before=$(ip -o link | wc -l)
 rules_before=$(nft list ruleset | wc -l)
 # open descriptors of every process on the machine

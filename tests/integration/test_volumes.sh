@@ -276,3 +276,41 @@ check "only the named one" test "$("$BERTH" volume inspect "${proj}ivn_named" | 
 expect "down -v removes the image's volume" 0 Removed "$BERTH" down -v -t 0
 check "no volume left after it" test -z "$("$BERTH" volume ls -q)"
 check_no_leaks "after the image volume's project is down"
+
+# A volume's subpath: that subdirectory (or file) mounted instead of the
+# volume's root; never through a symlink a container left in the volume.
+mkdir -p "$WORK/subpath" && cd "$WORK/subpath" || exit 1
+export COMPOSE_PROJECT_NAME=${proj}sp
+cleanup_hooks+=("cd '$WORK/subpath' && COMPOSE_PROJECT_NAME=${proj}sp '$BERTH' down -v -t 0 >/dev/null 2>&1")
+cat >compose.yaml <<'YAML'
+services:
+  fill:
+    image: busybox
+    command: sh -c 'mkdir -p /v/sub && echo deep >/v/sub/f && echo top >/v/top && ln -sf /etc /v/link && ln -sf sub /v/rel'
+    volumes: [data:/v]
+  reader:
+    image: busybox
+    command: sleep 300
+    volumes:
+      - {type: volume, source: data, target: /mnt, volume: {subpath: sub}}
+      - {type: volume, source: data, target: /one, volume: {subpath: sub/f}}
+volumes: {data: {}}
+YAML
+"$BERTH" run --rm -T fill >/dev/null 2>&1
+expect "up with a volume subpath" 0 Started "$BERTH" up -d reader
+expect "the subdirectory is what is mounted" 0 '^deep$' "$BERTH" exec -T reader cat /mnt/f
+expect_quiet "... not the volume's root" 0 "$BERTH" exec -T reader sh -c 'ls /mnt | grep -x top; true'
+expect "a subpath may be a file" 0 '^deep$' "$BERTH" exec -T reader cat /one
+for bad in link link/passwd rel; do
+	printf 'services:\n  evil:\n    image: busybox\n    command: sleep 300\n    volumes: [{type: volume, source: data, target: /x, volume: {subpath: %s}}]\nvolumes: {data: {}}\n' "$bad" >evil.yaml
+	expect "a subpath through a symlink in the volume ($bad) is refused" 1 "has no subpath $bad \\(or a symlink on its way\\)" \
+		"$BERTH" -f evil.yaml up -d
+	"$BERTH" -f evil.yaml down -t 0 >/dev/null 2>&1
+done
+for bad in ../escape /abs; do
+	printf 'services:\n  evil:\n    image: busybox\n    volumes: [{type: volume, source: data, target: /x, volume: {subpath: "%s"}}]\nvolumes: {data: {}}\n' "$bad" >evil.yaml
+	expect "a subpath $bad is refused before anything is made" 1 'must be a relative path inside the volume, without \.\.' \
+		"$BERTH" -f evil.yaml up -d
+done
+"$BERTH" down -v -t 0 >/dev/null 2>&1
+check_no_leaks "after the subpath project"
