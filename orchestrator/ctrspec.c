@@ -580,6 +580,27 @@ int ctrspec_hook(struct node *h, const char *service, const char *what, struct h
 	return 0;
 }
 
+/* ipc, pid: host, private, shareable, or another container's, written
+ * "container:NAME" for the runtime (service:X is X's first container). */
+static int join_ns(const struct spec_ctx *c, struct node *svc, const char *key, char **out, struct berr **err)
+{
+	struct node *n = node_map_get(svc, key);
+	const char *v = node_str(n);
+	*out = NULL;
+	if (!v)
+		return 0;
+	const char *name = NULL;
+	_cleanup_free_ char *made = NULL;
+	if (startswith(v, "service:"))
+		name = made = ctrspec_name(c->project, v + 8, 1);
+	else if (startswith(v, "container:"))
+		name = v + 10;
+	if (name && (!name[0] || strchr(name, '/') || streq(name, ".") || streq(name, "..")))
+		return node_err(err, n, "service %s: %s: %s names no container", c->service, key, v);
+	*out = name ? xasprintf("container:%s", name) : xstrdup(v);
+	return 0;
+}
+
 /* post_start, pre_stop: commands the shim runs in the container. */
 static int set_hooks(struct node *svc, const char *service, const char *key, struct hook_spec **out, size_t *n,
 		     struct berr **err)
@@ -1143,9 +1164,10 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	s->network = netplan_netns(c->project, c->root, c->service, c->name);
 	if (r == 0)
 		r = set_sysctls(svc, c->service, s, err);
-	const char *ipc = node_str(node_map_get(svc, "ipc")), *pid = node_str(node_map_get(svc, "pid"));
-	s->ipc = ipc ? xstrdup(ipc) : NULL;
-	s->pid_ns = pid ? xstrdup(pid) : NULL;
+	if (r == 0)
+		r = join_ns(c, svc, "ipc", &s->ipc, err);
+	if (r == 0)
+		r = join_ns(c, svc, "pid", &s->pid_ns, err);
 	if (r == 0)
 		r = set_mounts(c, svc, s, err);
 	if (r == 0)

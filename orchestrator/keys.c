@@ -136,9 +136,9 @@ const struct key_rule key_rules[] = {
 	{"services.*.hostname", H, true, "", NULL},
 	{"services.*.image", H, true, "", NULL},
 	{"services.*.init", H, true, "test_up.sh", NULL},
-	{"services.*.ipc", H, true, "host, private or shareable; joining another container's (service:, container:) "
-				    "is not implemented",
-	 "host|private|shareable"},
+	{"services.*.ipc", H, true, "host, private, shareable, or another container's (service:, container:; its "
+				    "/dev/shm too) (test_cmds.sh)",
+	 "host|private|shareable|service:*|container:*"},
 	{"services.*.isolation", W, true, "it is for Windows containers", NULL},
 	{"services.*.label_file", H, true, "read under labels (test_keys.sh)", NULL},
 	{"services.*.labels", H, true, "stored with com.docker.compose.* labels, shown by inspect (test_keys.sh)",
@@ -171,8 +171,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.oom_kill_disable", H, true, "test_limits.sh; cgroup v1 (on v2 a warning: it has no file there)", NULL},
 	{"services.*.oom_score_adj", H, true, "written to the container's /proc/self/oom_score_adj (test_keys.sh)",
 	 NULL},
-	{"services.*.pid", H, true, "host; joining another container's (service:, container:) is not implemented",
-	 "host|private"},
+	{"services.*.pid", H, true, "host, or another container's (service:, container:) (test_cmds.sh)",
+	 "host|private|service:*|container:*"},
 	{"services.*.pids_limit", H, true, "test_limits.sh", NULL},
 	{"services.*.platform", H, true, "this machine's platform only (pull picks it); others are refused",
 	 "$platform"},
@@ -345,9 +345,11 @@ static bool value_ok(struct walk *w, const struct key_rule *rule, const struct n
 		return streq(s, w->platform);
 	_cleanup_free_ char *copy = xstrdup(rule->values);
 	char *save = NULL;
-	for (char *a = strtok_r(copy, "|", &save); a; a = strtok_r(NULL, "|", &save))
-		if (streq(a, s))
+	for (char *a = strtok_r(copy, "|", &save); a; a = strtok_r(NULL, "|", &save)) {
+		size_t n = strlen(a);
+		if (streq(a, s) || (n > 1 && a[n - 1] == '*' && strncmp(a, s, n - 1) == 0)) /* "service:*": a prefix */
 			return true;
+	}
 	return false;
 }
 

@@ -1,4 +1,5 @@
 #include "process.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ struct child {
 	int out, err; /* write ends of stdout and stderr */
 	int in;	      /* read end of stdin, or -1 for /dev/null */
 	int console;  /* tty: the socket the terminal's master goes back over, or -1 */
+	int ipc_ns;   /* ipc container:NAME: that container's IPC namespace, or -1 */
 };
 
 /* In the child: tell the parent what failed, with Docker's exit code, and exit. */
@@ -133,10 +135,12 @@ static int load_seccomp(const struct child *c, struct berr **err)
 	return 0;
 }
 
-static int enter_namespaces(const struct ctr_spec *s, struct berr **err)
+static int enter_namespaces(const struct ctr_spec *s, int ipc_ns, struct berr **err)
 {
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return berr_sys(err, errno, "cannot create a cgroup namespace");
+	if (ipc_ns >= 0 && setns(ipc_ns, CLONE_NEWIPC) < 0)
+		return berr_sys(err, errno, "cannot join the IPC namespace of %s", s->ipc + 10);
 	if (s->network && s->network[0] == '/') {
 		_cleanup_close_ int fd = open(s->network, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
@@ -221,7 +225,7 @@ static int child_main(void *arg)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	if (enter_namespaces(s, &e) < 0 || rootfs_setup(s, &e) < 0 ||
+	if (enter_namespaces(s, c->ipc_ns, &e) < 0 || rootfs_setup(s, &e) < 0 ||
 	    (c->console >= 0 && make_console(c, &e) < 0) || set_identity_and_dir(s, &e) < 0)
 		die(c, 125, e);
 	int code = 127;
@@ -248,9 +252,10 @@ static int clone_flags(const struct ctr_spec *s)
 	int f = CLONE_NEWNS | SIGCHLD;
 	if (!streq(s->uts, "host"))
 		f |= CLONE_NEWUTS;
-	if (!streq(s->ipc, "host"))
+	/* container:NAME joins that one's namespace instead (process_start) */
+	if (!streq(s->ipc, "host") && !(s->ipc && startswith(s->ipc, "container:")))
 		f |= CLONE_NEWIPC;
-	if (!streq(s->pid_ns, "host"))
+	if (!streq(s->pid_ns, "host") && !(s->pid_ns && startswith(s->pid_ns, "container:")))
 		f |= CLONE_NEWPID;
 	if (!s->network || streq(s->network, "none"))
 		f |= CLONE_NEWNET;
@@ -310,12 +315,42 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 		return berr_sys(err, e, "cannot create pipes for %s", s->id);
 	}
 	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1], .in = in[0],
-			  .console = console[1]};
+			  .console = console[1], .ipc_ns = -1};
+	/* ipc or pid container:NAME: that container's namespaces, while it runs
+	 * (pid: ours become the namespace of what we start from now on) */
+	int joined = 0;
+	const char *how[] = {s->ipc, s->pid_ns}, *kind[] = {"ipc", "pid"};
+	for (int k = 0; k < 2 && joined == 0; k++) {
+		if (!how[k] || !startswith(how[k], "container:"))
+			continue;
+		pid_t peer = state_peer_pid(s->dir, how[k]);
+		_cleanup_free_ char *ns = xasprintf("/proc/%d/ns/%s", (int)peer, kind[k]);
+		int fd = peer > 0 ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			joined = berr_set(err, ESRCH, "cannot join the %s namespace of %s: it is not running", kind[k],
+					  how[k] + 10);
+		} else if (k == 0) {
+			c.ipc_ns = fd;
+		} else {
+			if (setns(fd, CLONE_NEWPID) < 0)
+				joined = berr_sys(err, errno, "cannot join the pid namespace of %s", how[k] + 10);
+			close(fd);
+		}
+	}
+	if (joined < 0) {
+		int *fds[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1],
+			      &console[0], &console[1], &c.ipc_ns};
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			close_fd(fds[i]);
+		*exit_code = 125;
+		return joined;
+	}
 	int *all[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1],
 		      &console[0], &console[1]};
 	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
 		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 			close_fd(all[i]);
+		close_fd(&c.ipc_ns);
 		return -EIO;
 	}
 	size_t stack_size = 256 * 1024;
@@ -324,6 +359,7 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 	int saved = errno;
 	free(stack); /* the child has its own copy of this memory */
 	free(c.bpf);
+	close_fd(&c.ipc_ns);
 	close_fd(&go[0]);
 	close_fd(&report[1]);
 	close_fd(&out[1]);

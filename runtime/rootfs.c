@@ -5,7 +5,10 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/statfs.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -14,8 +17,10 @@
 #include <unistd.h>
 
 #include "../lib/buf.h"
+#include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "../volumes/copyup.h"
+#include "state.h"
 
 /* Docker's masked and read-only /proc and /sys paths (moby oci/defaults.go). */
 static const char *const masked[] = {
@@ -152,6 +157,38 @@ static int mount_at(int root, const char *target, bool file, const char *source,
 	return set_flags_at(root, target, flags, flags & MS_REC, err);
 }
 
+/* The /dev/shm of the container whose init is pid, onto ours: a mount of
+ * another mount namespace cannot be bound directly, so a helper joins that
+ * namespace, clones the mount (open_tree) and hands the detached copy
+ * back, which is then moved into place. */
+static int peer_shm(int root, pid_t pid, struct berr **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return berr_sys(err, errno, "cannot share /dev/shm");
+	pid_t h = fork();
+	if (h == 0) {
+		close(sv[0]);
+		char ns[64];
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+		int nfd = open(ns, O_RDONLY | O_CLOEXEC);
+		int fd = nfd >= 0 && setns(nfd, CLONE_NEWNS) == 0 ? open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) : -1;
+		_exit(fd >= 0 && fd_send(sv[1], fd) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	int fd = h > 0 ? fd_recv(sv[0]) : -1;
+	close(sv[0]);
+	while (h > 0 && waitpid(h, NULL, 0) < 0 && errno == EINTR)
+		;
+	_cleanup_close_ int target = make_target(root, "/dev/shm", false);
+	int r = 0;
+	if (fd < 0 || target < 0 || move_mount(fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = berr_sys(err, fd < 0 ? ESRCH : errno, "cannot share the /dev/shm of the container it joins");
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static int overlay(const struct ctr_spec *s, const char *rootfs, struct berr **err)
 {
 	struct buf o = {0};
@@ -210,7 +247,11 @@ static int make_dev(int root, const struct ctr_spec *s, struct berr **err)
 			     "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
 	char shm[64];
 	snprintf(shm, sizeof(shm), "mode=1777,size=%lld", s->shm_size > 0 ? (long long)s->shm_size : 64LL << 20);
-	if (r == 0)
+	/* ipc container:NAME: that container's /dev/shm too, as Docker shares it */
+	pid_t peer = s->ipc && startswith(s->ipc, "container:") ? state_peer_pid(s->dir, s->ipc) : -1;
+	if (r == 0 && peer > 0)
+		r = peer_shm(root, peer, err);
+	else if (r == 0)
 		r = mount_at(root, "/dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, err);
 	if (r == 0)
 		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);

@@ -112,3 +112,18 @@ void state_free(struct ctr_state *st)
 		free(st->log[i].output);
 	st->nlog = 0;
 }
+
+pid_t state_peer_pid(const char *dir, const char *how)
+{
+	const char *name = how && startswith(how, "container:") ? how + 10 : NULL;
+	if (!name || !name[0] || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+		return -1;
+	_cleanup_free_ char *parent = path_dirname(dir);
+	_cleanup_free_ char *peer = path_join(parent, name);
+	struct ctr_state st;
+	if (state_read(peer, &st, NULL) < 0)
+		return -1;
+	pid_t pid = st.status == ST_RUNNING && st.pid > 0 ? st.pid : -1;
+	state_free(&st);
+	return pid;
+}

@@ -49,5 +49,8 @@ int state_write(const char *dir, const struct ctr_state *st, struct berr **err);
 /* A missing state file reads as created. */
 int state_read(const char *dir, struct ctr_state *st, struct berr **err);
 void state_free(struct ctr_state *st);
+/* ipc or pid "container:NAME" (NAME a container of the same state root as
+ * the one in dir): that container's init pid while it runs, else -1. */
+pid_t state_peer_pid(const char *dir, const char *how);
 
 #endif

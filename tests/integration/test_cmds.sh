@@ -222,6 +222,29 @@ printf 'services:\n  s:\n    image: busybox\n    develop: {watch: [{path: ./wsrc
 expect "a sync rule without target is refused" 1 'badwatch.yaml:4:.*needs a target' "$BERTH" -f badwatch.yaml watch --no-up
 "$BERTH" -f watch.yaml down -t 0 --rmi local >/dev/null 2>&1
 
+# ipc and pid of another container (service: and container:), as Docker joins them
+cat >ns.yaml <<'YAML'
+services:
+  main:
+    image: busybox
+    ipc: shareable
+    command: sh -c 'echo main-shm >/dev/shm/mark; exec sleep 300'
+  side:
+    image: busybox
+    ipc: service:main
+    pid: service:main
+    command: sleep 301
+YAML
+expect "ipc and pid service: start after the service they join" 0 "Container $proj-side-1 +Started" "$BERTH" -f ns.yaml up -d main side
+check "ipc service: is the same IPC namespace" test "$("$BERTH" -f ns.yaml exec -T side readlink /proc/1/ns/ipc)" = "$("$BERTH" -f ns.yaml exec -T main readlink /proc/1/ns/ipc)"
+expect "... with the same /dev/shm" 0 '^main-shm$' "$BERTH" -f ns.yaml exec -T side cat /dev/shm/mark
+expect "pid service: sees the other container's processes" 0 'sleep 300' "$BERTH" -f ns.yaml exec -T side ps
+"$BERTH" -f ns.yaml stop -t 0 main side >/dev/null 2>&1
+expect "joining a container that is not running is refused" 1 "cannot join the (ipc|pid) namespace of $proj-main-1: it is not running" "$BERTH" -f ns.yaml start side
+printf 'services:\n  s: {image: busybox, ipc: "container:../x"}\n' >badns.yaml
+expect "a container: name with a slash is refused" 1 'names no container' "$BERTH" -f badns.yaml up -d
+"$BERTH" -f ns.yaml down -t 0 >/dev/null 2>&1
+
 # wait: the first container's exit code; --down-project takes it all down
 expect "wait gives the exit code of the service's container" 3 '' "$BERTH" wait job
 "$BERTH" restart job >/dev/null 2>&1

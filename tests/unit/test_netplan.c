@@ -163,11 +163,12 @@ static void ruleset(void **state)
 	struct cidr a, b;
 	assert_int_equal(cidr_parse("172.18.0.0/16", &a), 0);
 	assert_int_equal(cidr_parse("10.9.0.0/24", &b), 0);
-	struct nat_bridge br[] = {{"berth-aa", a, false}, {"berth-bb", b, true}};
+	struct nat_bridge br[] = {{.name = "berth-aa", .subnet = a}, {.name = "berth-bb", .subnet = b, .internal = true}};
 	struct nat_port pt[] = {{0, 8080, 80, false, 0xac120002}, {0x7f000001, 53, 5353, true, 0xac120003}};
 	char *s = nat_ruleset("berth_x", br, 2, pt, 2);
 	const char *want[] = {
-		"table ip berth_x {\n}\ndelete table ip berth_x\ntable ip berth_x {\n",
+		"table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table bridge berth_x\n"
+		"table ip berth_x {\n",
 		"fib daddr type local jump ports",
 		"\t\ttcp dport 8080 dnat to 172.18.0.2:80\n",
 		"\t\tip daddr 127.0.0.1 udp dport 53 dnat to 172.18.0.3:5353\n",
@@ -186,7 +187,23 @@ static void ruleset(void **state)
 	assert_null(strstr(s, "ip saddr 10.9.0.0/24 oifname != \"berth-bb\" masquerade"));
 	free(s);
 	s = nat_ruleset("berth_x", NULL, 0, NULL, 0);
-	assert_string_equal(s, "table ip berth_x {\n}\ndelete table ip berth_x\n");
+	assert_string_equal(s, "table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table "
+			       "bridge berth_x\n");
+	free(s);
+	/* enable_icc=false: the bridge's ports do not reach each other; enable_ip_masquerade=false: no NAT out */
+	char *ports[] = {"berthv1", "berthv2", NULL};
+	struct nat_bridge iso[] = {{.name = "berth-cc", .subnet = a, .no_icc = true, .no_masquerade = true, .ports = ports}};
+	s = nat_ruleset("berth_x", iso, 1, NULL, 0);
+	assert_non_null(strstr(s, "table bridge berth_x {\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
+				  "policy accept;\n\t\tiifname { \"berthv1\", \"berthv2\" } oifname { \"berthv1\", "
+				  "\"berthv2\" } drop\n"));
+	assert_null(strstr(s, "ip saddr 172.18.0.0/16 oifname != \"berth-cc\" masquerade"));
+	assert_non_null(strstr(s, "oifname \"berth-cc\" ip saddr 172.18.0.0/16 ct status dnat masquerade"));
+	free(s);
+	/* no ports yet: no bridge chain */
+	iso[0].ports = NULL;
+	s = nat_ruleset("berth_x", iso, 1, NULL, 0);
+	assert_null(strstr(s, "chain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tiifname {"));
 	free(s);
 	s = nat_table("/var/lib/berth");
 	assert_string_equal(s, "berth");
