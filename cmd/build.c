@@ -51,7 +51,7 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 	int r = project_open(g, names, false, &p, &err);
 	if (r == 0)
 		r = keys_check(p, true, stderr, &err);
-	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
+	struct svcbuild_opts o = {.progress = cli_progress, .always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
 				  .warnings = xcalloc(1, sizeof(char *)),
 				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};
 	for (size_t i = 0; r == 0 && names && names[i]; i++)
@@ -211,6 +211,10 @@ int cmd_push(struct global_opts *g, int argc, char **argv)
 		if (!named || !image || strv_contains(done, image))
 			continue;
 		strv_push(&done, xstrdup(image));
+		if (cli_dry_run()) {
+			cli_progress(NULL, "Image", image, "Pushed");
+			continue;
+		}
 		struct push_opts po = {.quiet = quiet, .out = stderr};
 		r = image_push(s, image, &po, NULL, &err);
 		if (r < 0 && ignore) {

@@ -117,7 +117,11 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 	int r = k ? 0 : berr_set(&err, ENOENT, "service %s has no container%s%s", svc, index ? " number " : "", index ? index : "");
 	struct host_job hj = {.path = from ? dst : src, .follow = follow, .keep_owner = archive};
 	const char *root = berth_root();
-	for (size_t i = 0; r == 0 && i < k; i++) {
+	for (size_t i = 0; r == 0 && cli_dry_run() && i < k; i++) {
+		_cleanup_free_ char *what = from ? xasprintf("%s:%s to %s", names[i], cpath, dst) : xasprintf("%s to %s:%s", src, names[i], dpath);
+		cli_progress(NULL, "Copy", what, "Copied");
+	}
+	for (size_t i = 0; r == 0 && !cli_dry_run() && i < k; i++) {
 		int fd = -1;
 		pid_t pid = 0;
 		if (from && streq(dst, "-")) {

@@ -247,9 +247,10 @@ static void global_free(void)
  * is refused rather than run for real. */
 static bool dry_run_ok(int argc, char **argv, int i)
 {
-	static const char *const fine[] = {"up",  "down", "create", "start",  "stop",	  "restart", "kill",
-					   "rm",  "pause", "unpause", "ps",    "ls",	  "logs",    "top",
-					   "events", "config", "images", "port", "stats", "version", "inspect", NULL};
+	static const char *const fine[] = {"up",     "down",   "create", "start", "stop",   "restart", "kill",
+					   "rm",     "pause",  "unpause", "pull", "build",  "push",    "run",
+					   "scale",  "cp",     "ps",      "ls",   "logs",   "top",     "events",
+					   "config", "images", "port",    "stats", "version", "inspect", NULL};
 	static const char *const groups[] = {"volume", "network", "image", "builder", NULL};
 	static const char *const reading[] = {"ls", "list", "inspect", NULL};
 	if (strv_contains((char **)fine, argv[i]))
@@ -343,6 +344,7 @@ int main(int argc, char **argv)
 		bool plain = (g.progress && !streq(g.progress, "auto") && !streq(g.progress, "tty")) ||
 			     (g.ansi && streq(g.ansi, "never"));
 		pull_plain_progress(plain);
+		apply_dry_run(g.dry_run);
 		const char *compat = getenv("COMPOSE_COMPATIBILITY");
 		g.compatibility |= compat && (streq(compat, "true") || streq(compat, "1"));
 		rc = dispatch(argc, argv, i);

@@ -643,7 +643,8 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {
-		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services, .progress = cli_progress};
+		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services, .progress = cli_progress,
+				    .dry_run = cli_dry_run()};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	strv_free(services);

@@ -1,33 +1,40 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "format.h"
 
 int cmd_version(struct global_opts *g, int argc, char **argv)
 {
 	bool short_ = false, help = false;
 	const char *format = NULL;
+	char **pos = NULL;
 	const struct flag flags[] = {
 		{"short", 0, FLAG_BOOL, &short_, NULL, "Print only the version number"},
-		{"format", 'f', FLAG_STR, &format, "FORMAT", "pretty or json"},
+		{"format", 'f', FLAG_STR, &format, "FORMAT", "pretty (default), json or a template such as '{{.Version}}'"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int i = 1;
-	struct berr *err = NULL;
-	if (flags_parse(flags, ARRAY_SIZE(flags), argc, argv, &i, false, NULL, &err) < 0) {
-		int rc = usage_error("version", err->msg);
-		berr_free(err);
+	static const char *const fields[] = {"Version", NULL};
+	int rc = cmd_flags("version", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth version [OPTIONS]",
+			   "Show the berth version.");
+	_cleanup_(strv_freep) char **args = pos;
+	struct format fmt = {0};
+	if (rc < 0 && args && args[0])
+		rc = usage_error("version", "version takes no arguments");
+	if (rc < 0)
+		rc = format_flag("version", format && streq(format, "pretty") ? NULL : format, fields, &fmt);
+	if (rc >= 0)
 		return rc;
-	}
-	if (help) {
-		printf("Usage: berth version [OPTIONS]\n\nShow the berth version.\n\nOptions:\n");
-		flags_usage(stdout, flags, ARRAY_SIZE(flags));
-		return 0;
-	}
-	if (short_)
+	if (short_) {
 		printf("%s\n", BERTH_VERSION);
-	else if (format && streq(format, "json"))
+	} else if (fmt.kind == FORMAT_JSON) {
 		printf("{\"version\":\"%s\"}\n", BERTH_VERSION);
-	else
+	} else if (fmt.kind == FORMAT_TEMPLATE) {
+		json_t *rows = json_pack("[{s:s}]", "Version", BERTH_VERSION);
+		format_print(&fmt, rows);
+		json_decref(rows);
+	} else {
 		printf("berth version %s\n", BERTH_VERSION);
+	}
+	format_free(&fmt);
 	return 0;
 }

@@ -373,6 +373,8 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 		json_object_set_new(j, "icc", json_false());
 	if (d->no_masquerade)
 		json_object_set_new(j, "masquerade", json_false());
+	if (d->reserved && d->reserved[0])
+		json_object_set_new(j, "reserved", strv_json(d->reserved));
 	set_ip(j, "gateway", gw);
 	return j;
 }
@@ -692,6 +694,13 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 			if (r == 0 && ip_parse(json_string_value(v), &ip) == 0)
 				ipam_claim(&m, ip, NULL);
 		}
+		size_t x;
+		json_array_foreach(json_object_get(net, "reserved"), x, v)
+		{
+			uint32_t ip;
+			if (r == 0 && ip_parse(json_string_value(v), &ip) == 0)
+				ipam_claim(&m, ip, NULL); /* aux_addresses: the host's, never a container's */
+		}
 		uint32_t ip = 0;
 		if (r == 0 && l->ip) {
 			if (ip_parse(l->ip, &ip) < 0)
@@ -726,6 +735,10 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 					       strv_json(l->aliases));
 			set_ip(jl, "ip", ip);
 			set_ip(jl, "gateway", gw);
+			if (l->ifname)
+				json_object_set_new(jl, "ifname", json_string(l->ifname));
+			if (l->gw_priority)
+				json_object_set_new(jl, "gw_priority", json_integer(l->gw_priority));
 			json_array_append_new(links, jl);
 		}
 		json_decref(net);
@@ -782,9 +795,15 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 	_cleanup_close_ int nsfd = r == 0 ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
 	if (r == 0 && nsfd < 0)
 		r = berr_sys(err, errno, "cannot open %s", ns);
-	bool routed = false;
-	size_t i;
+	/* the default route: the network with the highest gw_priority that is
+	 * not internal, the first of them on a tie */
+	size_t i, gw = SIZE_MAX;
 	json_t *l;
+	json_array_foreach(links, i, l)
+		if (!json_is_true(json_object_get(l, "internal")) &&
+		    (gw == SIZE_MAX || json_integer_value(json_object_get(l, "gw_priority")) >
+					    json_integer_value(json_object_get(json_array_get(links, gw), "gw_priority"))))
+			gw = i;
 	json_array_foreach(links, i, l)
 	{
 		if (r < 0)
@@ -792,15 +811,14 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 		uint8_t mac[6];
 		parse_mac(jstr(l, "mac"), mac);
 		char ifname[16];
-		snprintf(ifname, sizeof(ifname), "eth%u", (unsigned)(i & 0xffff));
+		snprintf(ifname, sizeof(ifname), "%s", jstr(l, "ifname") ? jstr(l, "ifname") : "");
+		if (!ifname[0])
+			snprintf(ifname, sizeof(ifname), "eth%u", (unsigned)(i & 0xffff));
 		r = link_veth_add(host, jstr(l, "veth"), jstr(l, "bridge"), nsfd, ifname, mac,
 				  (int)json_integer_value(json_object_get(l, "mtu")), err);
-		/* the default route goes through the first network that has one */
-		bool route = !routed && !json_is_true(json_object_get(l, "internal"));
 		if (r == 0)
 			r = link_configure(inner, ifname, jip(l, "ip"), (int)json_integer_value(json_object_get(l, "prefix")),
-					   route ? jip(l, "gateway") : 0, err);
-		routed |= route;
+					   i == gw ? jip(l, "gateway") : 0, err);
 	}
 	link_close(inner);
 	link_close(host);

@@ -24,6 +24,7 @@ struct net_def {
 	bool internal, external;
 	bool no_icc;	     /* com.docker.network.bridge.enable_icc=false: containers do not reach each other */
 	bool no_masquerade;  /* com.docker.network.bridge.enable_ip_masquerade=false: no NAT going out */
+	char **reserved;     /* ipam aux_addresses: never handed out */
 	char **labels; /* key=value */
 };
 
@@ -33,6 +34,8 @@ struct net_link {
 	char **aliases;	 /* names on this network besides service and container name */
 	const char *ip;	 /* ipv4_address, or NULL */
 	const char *mac; /* mac_address, or NULL */
+	const char *ifname; /* interface_name, or NULL: eth0, eth1, … in order */
+	long long gw_priority; /* the highest (of those not internal) gives the default route */
 	/* filled by net_attach */
 	uint32_t addr, gateway;
 	int prefix;

@@ -499,6 +499,10 @@ static int wait_conditions(const struct project *p, const char *root, const char
 
 /* Start one wave: every shim first, then every verdict. */
 static int parallel_max; /* --parallel: at most this many at once; <= 0: no limit */
+static bool dry;	  /* --dry-run: pulls, builds and one-offs said, not done */
+
+void apply_dry_run(bool on) { dry = on; }
+bool apply_is_dry(void) { return dry; }
 
 void apply_parallel(int n) { parallel_max = n; }
 
@@ -1554,7 +1558,8 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 			r = wait_conditions(p, root, o->service, o->progress, o->progress_data, err);
 	}
 	char *self[] = {(char *)o->service, NULL};
-	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
+	struct svcbuild_opts bo = {.always = o->build, .out = stderr, .progress = o->progress,
+				   .progress_data = o->progress_data};
 	if (r == 0)
 		r = svcbuild_run(p, root, self, &bo, err);
 	if (r == 0)
@@ -1571,6 +1576,11 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r < 0)
 		return r;
 	r = run_service(p, o, cname, err);
+	if (r == 0 && dry) { /* the one-off, said; nothing made */
+		progress(o->progress, o->progress_data, "Container", cname, "Created");
+		progress(o->progress, o->progress_data, "Container", cname, "Started");
+		return 0;
+	}
 	struct store *st = NULL;
 	struct planned *pl = xcalloc(1, sizeof(*pl));
 	if (r == 0)
@@ -1687,6 +1697,10 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		if (!want)
 			continue;
 		strv_push(&done, xstrdup(image));
+		if (dry) {
+			progress(fn, data, "Image", image, "Pulled");
+			continue;
+		}
 		if (!locked && (r = store_open(root, true, &locked, err)) < 0)
 			break;
 		progress(fn, data, "Image", image, "Pulling");

@@ -113,6 +113,10 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 int apply_scale(struct project *p, const char *arg, struct berr **err);
 /* --parallel N: at most N containers started or stopped at once (<= 0: no limit). */
 void apply_parallel(int n);
+/* --dry-run: apply_pull, svcbuild_run and apply_run say what they would
+ * do, with their progress, and do nothing (up and down take dry_run). */
+void apply_dry_run(bool on);
+bool apply_is_dry(void);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 /* A container's compose record (compose.json: project, service, labels, …), or NULL. */

@@ -16,7 +16,9 @@
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
+#include "../runtime/ctr.h"
 #include "../runtime/devices.h"
+#include "../runtime/rootfs.h"
 #include "../network/ipam.h"
 #include "../volumes/volume.h"
 #include "env.h"
@@ -597,6 +599,8 @@ static int join_ns(const struct spec_ctx *c, struct node *svc, const char *key, 
 		name = v + 10;
 	if (name && (!name[0] || strchr(name, '/') || streq(name, ".") || streq(name, "..")))
 		return node_err(err, n, "service %s: %s: %s names no container", c->service, key, v);
+	if (name && !made && !ctr_exists(c->root, name))
+		return node_err(err, n, "service %s: %s: no such container: %s", c->service, key, name);
 	*out = name ? xasprintf("container:%s", name) : xstrdup(v);
 	return 0;
 }
@@ -664,6 +668,24 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 		duration_parse(grace, &ns);
 	s->stop_grace_ms = ns / 1000000;
 	struct node *opts = node_map_get(node_map_get(svc, "logging"), "options");
+	const char *driver = node_str(node_map_get(node_map_get(svc, "logging"), "driver"));
+	/* each option as its driver takes it: honoured, said to have no effect, or refused */
+	static const char *const kept[] = {"max-size", "max-file", NULL};
+	static const char *const moot[] = {"compress", "labels", "labels-regex", "env", "env-regex", "tag", NULL};
+	for (size_t i = 0; opts && opts->kind == NODE_MAP && i < opts->n; i++) {
+		const char *k = opts->pairs[i].key;
+		bool none = driver && streq(driver, "none");
+		if (!none && strv_contains((char **)kept, k))
+			continue;
+		if (!none && strv_contains((char **)moot, k)) {
+			fprintf(stderr, "berth: service %s: logging option %s has no effect here (berth keeps the log as "
+					"it is, uncompressed, without extra attributes)\n",
+				service, k);
+			continue;
+		}
+		return node_err(err, opts->pairs[i].val, "service %s: logging option %s is not one the %s driver takes%s",
+				service, k, driver ? driver : "json-file", none ? " (none takes no options)" : "");
+	}
 	const char *max_size = node_str(node_map_get(opts, "max-size"));
 	const char *max_file = node_str(node_map_get(opts, "max-file"));
 	long long b = 0;
@@ -671,6 +693,9 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 		return node_err(err, node_map_get(opts, "max-size"), "service %s: logging max-size \"%s\" is not a size",
 				service, max_size);
 	s->log_max_size = b;
+	if (max_file && (atoi(max_file) < 1 || strspn(max_file, "0123456789") != strlen(max_file)))
+		return node_err(err, node_map_get(opts, "max-file"), "service %s: logging max-file \"%s\" must be a number of 1 or more",
+				service, max_file);
 	s->log_max_files = max_file ? atoi(max_file) : 1;
 	s->log_none = streq(node_str(node_map_get(node_map_get(svc, "logging"), "driver")), "none");
 	return 0;
@@ -779,6 +804,15 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 		return node_err(err, subn, "service %s: volume %s is mounted by each container (driver_opts type); a "
 					   "subpath of it is not supported", c->service, name);
 	}
+	/* the subpath must be there before anything is made (the shim opens it again, safely, at each start) */
+	struct mount_spec probe = {.source = src, .volume = (char *)name, .subpath = (char *)subpath};
+	int sfd = subpath ? rootfs_subpath_open(&probe, err) : -1;
+	if (subpath && sfd < 0) {
+		free(src), free(type), free(o);
+		return berr_prefix(err, "service %s: ", c->service);
+	}
+	if (sfd >= 0)
+		close(sfd);
 	struct mount_spec *m = add_mount(s, src, target, type ? type : "bind", mo, false);
 	m->volume = xstrdup(name);
 	m->subpath = subpath ? xstrdup(subpath) : NULL;
@@ -1164,6 +1198,7 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	s->network = netplan_netns(c->project, c->root, c->service, c->name);
 	if (r == 0)
 		r = set_sysctls(svc, c->service, s, err);
+	s->cgroupns_host = streq(node_str(node_map_get(svc, "cgroup")), "host");
 	if (r == 0)
 		r = join_ns(c, svc, "ipc", &s->ipc, err);
 	if (r == 0)

@@ -124,6 +124,18 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 			d->subnet = s;
 			d->ip_range = node_str(node_map_get(cfg->items[i], "ip_range"));
 			d->gateway = node_str(node_map_get(cfg->items[i], "gateway"));
+			struct node *aux = node_map_get(cfg->items[i], "aux_addresses");
+			for (size_t k = 0; aux && aux->kind == NODE_MAP && k < aux->n; k++) {
+				const char *a = node_str(aux->pairs[k].val);
+				uint32_t ip;
+				if (!a || ip_parse(a, &ip) < 0 || (s && !cidr_contains(c, ip)))
+					return node_err(err, aux->pairs[k].val,
+							"network %s: aux_addresses %s: %s is not an IPv4 address of the subnet",
+							key, aux->pairs[k].key, a ? a : "(none)");
+				if (!d->reserved)
+					d->reserved = xcalloc(1, sizeof(char *));
+				strv_push(&d->reserved, xstrdup(a));
+			}
 		}
 	}
 	d->labels = node_kv(node_map_get(n, "labels"));
@@ -163,8 +175,10 @@ int netplan_defs_declared(const struct project *p, struct net_def **out, size_t 
 
 void netplan_defs_free(struct net_def *d, size_t n)
 {
-	for (size_t i = 0; d && i < n; i++)
+	for (size_t i = 0; d && i < n; i++) {
 		strv_free(d[i].labels);
+		strv_free(d[i].reserved);
+	}
 	free(d);
 }
 
@@ -275,6 +289,8 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 			if (node_str(al->items[k]))
 				strv_push(&l->aliases, xstrdup(al->items[k]->str));
 		l->ip = node_str(node_map_get(rk[i].cfg, "ipv4_address"));
+		l->ifname = node_str(node_map_get(rk[i].cfg, "interface_name"));
+		node_int(node_map_get(rk[i].cfg, "gw_priority"), &l->gw_priority);
 		l->mac = node_str(node_map_get(rk[i].cfg, "mac_address"));
 		if (i == 0 && !l->mac)
 			l->mac = node_str(node_map_get(svc, "mac_address"));
@@ -285,6 +301,22 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 		}
 	}
 	free(rk);
+	/* interface_name: a name for the kernel, none twice, none another link gets by its place */
+	for (size_t i = 0; i < e->nlinks; i++) {
+		const char *n = e->links[i].ifname;
+		if (!n)
+			continue;
+		bool clash = streq(n, "lo") || !net_bridge_name_ok(n);
+		for (size_t k = 0; k < e->nlinks && !clash; k++) {
+			char auto_name[32];
+			snprintf(auto_name, sizeof(auto_name), "eth%u", (unsigned)(k & 0xffff));
+			clash = k != i && (streq(e->links[k].ifname ? e->links[k].ifname : auto_name, n));
+		}
+		if (clash)
+			return berr_set(err, EINVAL, "service %s: network %s: interface_name %s cannot be used (up to 15 "
+						     "letters, digits, '_', '.', '-'; not lo; not another interface's name)",
+					service, e->links[i].network, n);
+	}
 	static const char *const link_keys[] = {"links", "external_links"};
 	for (size_t k = 0; k < ARRAY_SIZE(link_keys); k++) {
 		struct node *links = node_map_get(svc, link_keys[k]);

@@ -1,4 +1,5 @@
 #include "servicebuild.h"
+#include "apply.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -314,6 +315,12 @@ static int build_service(struct run *x, const char *name, struct berr **err)
 	}
 	if (!want)
 		return 0;
+	if (apply_is_dry()) {
+		_cleanup_free_ char *image = svcbuild_image(x->p, name);
+		if (x->o->progress)
+			x->o->progress(x->o->progress_data, "Image", image, "Built");
+		return 0;
+	}
 	strv_push(&x->doing, xstrdup(name));
 	int r = build_one(x, name, err);
 	free(x->doing[strv_len(x->doing) - 1]);

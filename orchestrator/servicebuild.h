@@ -16,6 +16,9 @@ struct svcbuild_opts {
 	FILE *out;	    /* progress; NULL: none */
 	char **built;	    /* gets the services built (may be NULL) */
 	char **warnings;    /* check: gets "SERVICE: Dockerfile:LINE: Rule: what" */
+	/* under --dry-run (apply_is_dry): "Image NAME Built" for each it would build, and nothing built */
+	void (*progress)(void *data, const char *kind, const char *name, const char *what);
+	void *progress_data;
 };
 
 /* The image the service runs: its image:, or <project>-<service>. */

@@ -137,7 +137,7 @@ static int load_seccomp(const struct child *c, struct berr **err)
 
 static int enter_namespaces(const struct ctr_spec *s, int ipc_ns, struct berr **err)
 {
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (!s->cgroupns_host && unshare(CLONE_NEWCGROUP) < 0)
 		return berr_sys(err, errno, "cannot create a cgroup namespace");
 	if (ipc_ns >= 0 && setns(ipc_ns, CLONE_NEWIPC) < 0)
 		return berr_sys(err, errno, "cannot join the IPC namespace of %s", s->ipc + 10);

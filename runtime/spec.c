@@ -131,6 +131,8 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "no_new_privs", json_boolean(s->no_new_privs));
 	json_object_set_new(j, "tty", json_boolean(s->tty));
 	json_object_set_new(j, "stdin_open", json_boolean(s->stdin_open));
+	if (s->cgroupns_host)
+		json_object_set_new(j, "cgroupns_host", json_true());
 	json_object_set_new(j, "init", json_boolean(s->init));
 	json_object_set_new(j, "attach", json_boolean(s->attach));
 	json_object_set_new(j, "seccomp", opt_str(s->seccomp));
@@ -246,6 +248,7 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->no_new_privs = get_bool(j, "no_new_privs");
 	s->tty = get_bool(j, "tty");
 	s->stdin_open = get_bool(j, "stdin_open");
+	s->cgroupns_host = get_bool(j, "cgroupns_host");
 	s->init = get_bool(j, "init");
 	s->attach = get_bool(j, "attach");
 	s->seccomp = get_str(j, "seccomp");

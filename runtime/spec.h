@@ -92,6 +92,7 @@ struct ctr_spec {
 	size_t ndevices;
 	char *network; /* "none" (lo only), "host", or a netns path to join */
 	char *ipc, *pid_ns, *uts;
+	bool cgroupns_host; /* cgroup: host (Docker's cgroupns=host): no cgroup namespace of its own */
 	struct cgroup_spec cgroup;
 	enum restart_policy restart;
 	int restart_max; /* on-failure:N; 0 = unlimited */

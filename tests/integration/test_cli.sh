@@ -71,7 +71,19 @@ check "... and stops nothing" test "$("$BERTH" -p $d ps -q | wc -l)" -eq 2
 expect "down --dry-run says what would go" 0 "^DRY-RUN MODE -  Network ${d}_default  Removed\$" "$BERTH" -p $d --dry-run down -v
 check "... volumes with -v" grep -q "DRY-RUN MODE -  Volume ${d}_v  Removed" "$WORK/err"
 check "... and removes nothing" sh -c "test \"\$('$BERTH' -p $d ps -q | wc -l)\" -eq 2 && '$BERTH' volume ls | grep -q ${d}_v"
-expect "a command that cannot say what it would do refuses --dry-run" 2 'dry-run is not supported by berth run' "$BERTH" -p $d --dry-run run a true
+expect "a command that cannot say what it would do refuses --dry-run" 2 'dry-run is not supported by berth exec' "$BERTH" -p $d --dry-run exec a true
+expect "run --dry-run says the one-off it would make" 0 "^DRY-RUN MODE -  Container $d-a-run-[0-9a-f]{12}  Started\$" "$BERTH" -p $d --dry-run run a true
+check "... and makes none" test "$("$BERTH" -p $d ps -aq | wc -l)" -eq 2
+expect "scale --dry-run says the replica it would add" 0 "^DRY-RUN MODE -  Container $d-a-2  Created\$" "$BERTH" -p $d --dry-run scale a=2
+check "... and adds none" test "$("$BERTH" -p $d ps -aq | wc -l)" -eq 2
+echo hello >dryfile
+expect "cp --dry-run says the copy" 0 "^DRY-RUN MODE -  Copy dryfile to $d-a-1:/tmp/  Copied\$" "$BERTH" -p $d --dry-run cp dryfile a:/tmp/
+check "... and copies nothing" sh -c "! '$BERTH' -p $d exec a test -e /tmp/dryfile"
+mkdir -p dryctx && printf 'FROM busybox\n' >dryctx/Dockerfile
+printf 'services:\n  bb: {build: ./dryctx}\n  far: {image: "127.0.0.1:9/none/img:1"}\n' >dry2.yaml
+expect "build --dry-run says the image it would build" 0 "^DRY-RUN MODE -  Image ${d}b-bb  Built\$" "$BERTH" -f dry2.yaml -p ${d}b --dry-run build
+check "... and builds none" sh -c "! '$BERTH' image ls | grep -q '^${d}b-bb '"
+expect "pull --dry-run says the image it would pull, reaching no registry" 0 "^DRY-RUN MODE -  Image 127.0.0.1:9/none/img:1  Pulled\$" "$BERTH" -f dry2.yaml -p ${d}b --dry-run pull far
 expect "... as do a group's changing subcommands" 2 'dry-run is not supported by berth volume' "$BERTH" --dry-run volume rm ${d}_v
 expect "... while reading ones run" 0 "${d}_v" "$BERTH" --dry-run volume ls
 run "$BERTH" -p $d --progress quiet restart a
@@ -91,4 +103,8 @@ expect "--compatibility names containers as docker-compose v1" 0 "Container ${d}
 expect "... and finds them again" 0 "^${d}c_a_1\$" "$BERTH" --compatibility -p ${d}c ps --format '{{.Name}}' a
 "$BERTH" --compatibility -p ${d}c down -v -t 0 >/dev/null 2>&1
 cd "$WORK" || exit 1
+expect "version --short prints the number only" 0 '^[0-9]+\.[0-9]+\.[0-9]+$' "$BERTH" version --short
+expect "version --format json" 0 '^\{"version":"[0-9.]+"\}$' "$BERTH" version --format json
+expect "version --format takes a template" 0 '^v[0-9.]+$' "$BERTH" version --format 'v{{.Version}}'
+expect "version --format refuses what it does not know" 2 'format takes table, json or a template' "$BERTH" version --format yaml
 check_no_leaks "after ls"

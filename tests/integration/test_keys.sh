@@ -20,18 +20,37 @@ refused() { # KEY-YAML MESSAGE [TOP-LEVEL-YAML]: a service with it is refused by
 }
 refused '    gpus: all' 'gpus is not supported by berth: berth has no GPU support'
 refused '    cpu_count: 2' 'cpu_count is not supported by berth: it is for Windows containers'
-refused '    userns_mode: host' 'userns_mode is not supported by berth: user namespaces are not implemented'
+refused '    userns_mode: keep-id' 'userns_mode "keep-id" is not supported by berth: host only'
 refused '    runtime: io.containerd.wasmedge.v1' 'runtime "io.containerd.wasmedge.v1" is not supported by berth'
 refused '    platform: wasi/wasm' 'platform "wasi/wasm" is not supported by berth'
 refused '    logging: {driver: syslog}' 'logging.driver "syslog" is not supported by berth'
-refused '    cgroup: host' 'cgroup "host" is not supported by berth'
-refused '    ipc: "container:other"' 'ipc "container:other" is not supported by berth: host, private or shareable'
-refused '    pid: "container:other"' 'pid "container:other" is not supported by berth'
+printf 'services:\n  s:\n    image: busybox\n    ipc: "container:nosuch"\n' >compose.yaml
+expect "ipc of a container that does not exist is refused" 1 'compose.yaml:4:[0-9]+: service s: ipc: no such container: nosuch' "$BERTH" up -d
+check "(and made nothing for it)" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
+refused '    ipc: "other"' 'ipc "other" is not supported by berth: host, private, shareable'
+refused '    pid: "other"' 'pid "other" is not supported by berth'
 refused '    use_api_socket: true' 'use_api_socket is not supported by berth: there is no Docker API socket'
 refused '    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}' \
 	'deploy.resources.reservations.devices is not supported by berth: berth has no GPU'
-refused '    volumes: [{type: volume, source: data, target: /d, volume: {subpath: sub}}]' \
-	'volumes\[0\].volume.subpath is not supported by berth' 'volumes: {data: {}}'
+
+# cgroup: host, userns_mode: host; logging options checked per driver
+printf 'services:\n  s:\n    image: busybox\n    command: sh -c "cat /proc/self/cgroup; sleep 100"\n    cgroup: host\n    userns_mode: host\n' >compose.yaml
+"$BERTH" up -d >/dev/null 2>&1
+wait_until 5 sh -c "'$BERTH' logs s | grep -q berth"
+expect "cgroup: host: the host's cgroup namespace (its own cgroup's full path)" 0 ":/berth/$COMPOSE_PROJECT_NAME-s-1\$" "$BERTH" logs --no-log-prefix s
+"$BERTH" down -t 0 >/dev/null 2>&1
+printf 'services:\n  s:\n    image: busybox\n    command: sh -c "cat /proc/self/cgroup; sleep 100"\n' >compose.yaml
+"$BERTH" up -d >/dev/null 2>&1
+wait_until 5 sh -c "'$BERTH' logs s | grep -q ':/'"
+expect_quiet "... while by default it has its own" 0 sh -c "'$BERTH' logs --no-log-prefix s | grep berth; true"
+"$BERTH" down -t 0 >/dev/null 2>&1
+printf 'services:\n  s:\n    image: busybox\n    logging: {driver: json-file, options: {syslog-address: "udp://x"}}\n' >compose.yaml
+expect "a logging option the driver does not take is refused" 1 'logging option syslog-address is not one the json-file driver takes' "$BERTH" up -d
+printf 'services:\n  s:\n    image: busybox\n    logging: {driver: none, options: {max-size: 1m}}\n' >compose.yaml
+expect "the none driver takes no options" 1 'none takes no options' "$BERTH" up -d
+printf 'services:\n  s:\n    image: busybox\n    command: sleep 100\n    logging: {options: {compress: "true", max-size: 1m}}\n' >compose.yaml
+expect "an option with no effect here is said, and up goes on" 0 'logging option compress has no effect here' "$BERTH" up -d
+"$BERTH" down -t 0 >/dev/null 2>&1
 
 printf 'services:\n  s:\n    image: busybox\n    command: sleep 100\n    secrets: [k]\nsecrets:\n  k: {external: true}\n' >compose.yaml
 expect "an external secret is refused, naming it" 1 'secrets.k.external "true" is not supported by berth' "$BERTH" up -d

@@ -157,6 +157,31 @@ expect "an unknown bridge option is refused by name" 1 'badopt.yaml:4:.*driver_o
 printf 'services:\n  a: {image: busybox, networks: [n]}\nnetworks:\n  n: {driver_opts: {com.docker.network.bridge.enable_icc: "maybe"}}\n' >badopt.yaml
 expect "enable_icc takes true or false" 1 'enable_icc takes true or false' "$BERTH" -f badopt.yaml up -d
 
+# per-network interface_name and gw_priority; ipam aux_addresses never handed out
+cat >gw.yaml <<'YAML'
+services:
+  m:
+    image: busybox
+    init: true
+    command: sleep 300
+    networks:
+      front: {interface_name: front0}
+      back: {gw_priority: 10}
+networks:
+  front: {}
+  back:
+    ipam: {config: [{subnet: 10.214.77.0/24, aux_addresses: {host1: 10.214.77.2, host2: 10.214.77.3}}]}
+YAML
+expect "up with interface_name, gw_priority and aux_addresses" 0 Started "$BERTH" -f gw.yaml up -d
+expect "interface_name names the interface in the container" 0 'front0' "$BERTH" -f gw.yaml exec -T m ip -o link show front0
+expect "gw_priority: the default route goes through that network" 0 '^default via 10\.214\.77\.1 ' "$BERTH" -f gw.yaml exec -T m ip route
+expect "aux_addresses are never handed out" 0 '^10\.214\.77\.4$' sh -c "'$BERTH' -f gw.yaml inspect $proj-m-1 | jq -r '.[0].NetworkSettings.Networks[\"${proj}_back\"].IPAddress'"
+"$BERTH" -f gw.yaml down -t 0 >/dev/null 2>&1
+printf 'services:\n  m: {image: busybox, networks: {default: {interface_name: lo}}}\n' >badif.yaml
+expect "interface_name lo is refused" 1 'interface_name lo cannot be used' "$BERTH" -f badif.yaml up -d
+printf 'services:\n  m: {image: busybox, networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.214.78.0/24, aux_addresses: {a: 10.9.9.9}}]}}\n' >badaux.yaml
+expect "an aux address outside the subnet is refused" 1 'aux_addresses a: 10.9.9.9 is not an IPv4 address of the subnet' "$BERTH" -f badaux.yaml up -d
+
 links_before=$(ip -o link | wc -l)
 rules_before=$(nft list ruleset | wc -l)
 # open descriptors of every process on the machine

@@ -305,6 +305,7 @@ for bad in link link/passwd rel; do
 	printf 'services:\n  evil:\n    image: busybox\n    command: sleep 300\n    volumes: [{type: volume, source: data, target: /x, volume: {subpath: %s}}]\nvolumes: {data: {}}\n' "$bad" >evil.yaml
 	expect "a subpath through a symlink in the volume ($bad) is refused" 1 "has no subpath $bad \\(or a symlink on its way\\)" \
 		"$BERTH" -f evil.yaml up -d
+	check "... before anything is made" test -z "$("$BERTH" -f evil.yaml ps -aq evil)"
 	"$BERTH" -f evil.yaml down -t 0 >/dev/null 2>&1
 done
 for bad in ../escape /abs; do
