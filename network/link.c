@@ -238,6 +238,14 @@ int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int 
 	return r < 0 ? nl_fail(err, r, "create veth pair", host) : 0;
 }
 
+int link_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix, struct berr **err)
+{
+	int idx = ifindex_of(sk, ifname);
+	if (idx <= 0)
+		return berr_set(err, ENODEV, "%s is missing in the container's network namespace", ifname);
+	return addr_add(sk, idx, ip, prefix, ifname, err);
+}
+
 int link_configure(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix, uint32_t gw, struct berr **err)
 {
 	int idx = ifindex_of(sk, ifname);

@@ -37,6 +37,8 @@ int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int 
 /* Inside a namespace (sk opened there): ip/prefix on ifname, the link up,
  * and, when gw is not 0, the default route through it. */
 int link_configure(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix, uint32_t gw, struct berr **err);
+/* Another address on the interface (link_local_ips). */
+int link_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix, struct berr **err);
 int link_set_up(struct nl_sock *sk, const char *name, struct berr **err);
 
 /* A new network namespace bound at path (a new empty file), with lo up;

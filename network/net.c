@@ -739,6 +739,8 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 				json_object_set_new(jl, "ifname", json_string(l->ifname));
 			if (l->gw_priority)
 				json_object_set_new(jl, "gw_priority", json_integer(l->gw_priority));
+			if (l->link_local && l->link_local[0])
+				json_object_set_new(jl, "link_local_ips", strv_json(l->link_local));
 			json_array_append_new(links, jl);
 		}
 		json_decref(net);
@@ -819,6 +821,14 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 		if (r == 0)
 			r = link_configure(inner, ifname, jip(l, "ip"), (int)json_integer_value(json_object_get(l, "prefix")),
 					   i == gw ? jip(l, "gateway") : 0, err);
+		size_t x;
+		json_t *ll;
+		json_array_foreach(json_object_get(l, "link_local_ips"), x, ll)
+		{
+			uint32_t a;
+			if (r == 0 && ip_parse(json_string_value(ll), &a) == 0)
+				r = link_addr_add(inner, ifname, a, 16, err);
+		}
 	}
 	link_close(inner);
 	link_close(host);

@@ -36,6 +36,7 @@ struct net_link {
 	const char *mac; /* mac_address, or NULL */
 	const char *ifname; /* interface_name, or NULL: eth0, eth1, … in order */
 	long long gw_priority; /* the highest (of those not internal) gives the default route */
+	char **link_local;     /* link_local_ips: more addresses of 169.254.0.0/16 on the interface */
 	/* filled by net_attach */
 	uint32_t addr, gateway;
 	int prefix;

@@ -331,6 +331,33 @@ static int set_memory_extras(struct node *svc, const char *service, struct cgrou
 	return 0;
 }
 
+/* cpu_rt_runtime, cpu_rt_period: microseconds, or a duration ("400ms");
+ * real-time group scheduling exists on cgroup v1 only. */
+static int set_rt(struct node *svc, const char *service, struct cgroup_spec *c, struct berr **err)
+{
+	static const char *const keys[] = {"cpu_rt_runtime", "cpu_rt_period"};
+	int64_t *dst[] = {&c->rt_runtime, &c->rt_period};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		struct node *n = node_map_get(svc, keys[i]);
+		if (!n || node_is_null(n))
+			continue;
+		long long v = -1, ns;
+		if (node_int(n, &v) < 0 && node_str(n) && duration_parse(n->str, &ns) == 0)
+			v = ns / 1000;
+		if (v <= 0 || (i == 1 && v > 1000000))
+			return node_err(err, n, "service %s: %s must be a positive number of microseconds or a duration%s",
+					service, keys[i], i == 1 ? " of at most 1s" : "");
+		if (fs_exists("/sys/fs/cgroup/cgroup.controllers"))
+			return node_err(err, n, "service %s: %s needs real-time group scheduling, which cgroup v2 (this "
+						   "host's) does not have", service, keys[i]);
+		*dst[i] = v;
+	}
+	if (c->rt_runtime && c->rt_runtime > (c->rt_period ? c->rt_period : 1000000))
+		return node_err(err, node_map_get(svc, "cpu_rt_runtime"), "service %s: cpu_rt_runtime is more than its period",
+				service);
+	return 0;
+}
+
 /* The MAJ:MIN of a block device path. */
 static int block_dev(struct node *at, const char *service, const char *path, char out[32], struct berr **err)
 {
@@ -1183,6 +1210,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_memory_extras(svc, c->service, &s->cgroup, err);
 	if (r == 0)
 		r = set_blkio(svc, c->service, &s->cgroup, err);
+	if (r == 0)
+		r = set_rt(svc, c->service, &s->cgroup, err);
 	if (r == 0)
 		r = set_devices(svc, c->service, s, err);
 	if (r == 0)

@@ -290,6 +290,20 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 				strv_push(&l->aliases, xstrdup(al->items[k]->str));
 		l->ip = node_str(node_map_get(rk[i].cfg, "ipv4_address"));
 		l->ifname = node_str(node_map_get(rk[i].cfg, "interface_name"));
+		l->link_local = xcalloc(1, sizeof(char *));
+		struct node *ll = node_map_get(rk[i].cfg, "link_local_ips");
+		for (size_t k = 0; ll && ll->kind == NODE_SEQ && k < ll->n; k++) {
+			const char *a = node_str(ll->items[k]);
+			uint32_t ip;
+			struct cidr linklocal = {0xa9fe0000, 16};
+			if (!a || ip_parse(a, &ip) < 0 || !cidr_contains(linklocal, ip)) {
+				free(rk);
+				return node_err(err, ll->items[k], "service %s: link_local_ips: %s is not an IPv4 address of "
+								   "169.254.0.0/16%s",
+						service, a ? a : "(none)", a && strchr(a, ':') ? " (IPv6 is not supported yet)" : "");
+			}
+			strv_push(&l->link_local, xstrdup(a));
+		}
 		node_int(node_map_get(rk[i].cfg, "gw_priority"), &l->gw_priority);
 		l->mac = node_str(node_map_get(rk[i].cfg, "mac_address"));
 		if (i == 0 && !l->mac)
@@ -329,8 +343,10 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 
 void netplan_endpoint_free(struct net_endpoint *e)
 {
-	for (size_t i = 0; e->links && i < e->nlinks; i++)
+	for (size_t i = 0; e->links && i < e->nlinks; i++) {
 		strv_free(e->links[i].aliases);
+		strv_free(e->links[i].link_local);
+	}
 	free(e->links);
 	free(e->ports);
 	strv_free(e->dns_links);

@@ -327,8 +327,13 @@ static int rebuild(struct watcher *w, const char *service, struct berr **err)
 	int r = svcbuild_run(w->p, w->root, one, &bo, err);
 	struct up_opts uo = {.services = one, .no_deps = true, .progress = w->o->progress,
 			     .progress_data = w->o->progress_data};
+	int lock = -1; /* as up holds it: no other berth changes the project meanwhile */
+	if (r == 0)
+		r = apply_lock(w->root, w->p->name, &lock, err);
 	if (r == 0)
 		r = apply_up(w->p, w->root, &uo, err);
+	if (lock >= 0)
+		close(lock);
 	if (r == 0 && w->o->prune) {
 		struct store *st = NULL;
 		char **lines = xcalloc(1, sizeof(char *));

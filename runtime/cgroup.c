@@ -101,6 +101,11 @@ int cgroup_remove(const char *id, struct berr **err)
 	for (size_t i = 0; paths[i] && r == 0; i++) {
 		if (!fs_is_dir(paths[i]))
 			continue;
+		/* a real-time budget it had goes back to berth's group (see rt_budget) */
+		_cleanup_free_ char *up = path_dirname(paths[i]), *rpf = path_join(paths[i], "cpu.rt_period_us"), *rp = NULL;
+		size_t rtlen;
+		long long period = fs_read_file(rpf, 64, &rp, &rtlen, NULL) == 0 ? atoll(rp) : 0;
+		long long given = period > 0 ? cgroup_rt_share(up, cgroup_rt_share(paths[i], 0, 0), period) : 0;
 		for (int tries = 0;; tries++) {
 			if (rmdir(paths[i]) == 0 || errno == ENOENT)
 				break;
@@ -113,6 +118,13 @@ int cgroup_remove(const char *id, struct berr **err)
 		}
 		/* the shared berth parent goes with the last container */
 		_cleanup_free_ char *parent = path_dirname(paths[i]);
+		long long pool = given > 0 ? cgroup_rt_share(parent, 0, 0) : 0;
+		/* the kernel frees a removed group's share a moment later: a few tries */
+		for (int t = 0; r == 0 && given > 0 && pool >= given && t < 40; t++) {
+			if (cgroup_write_int(parent, "cpu.rt_runtime_us", pool - given, NULL) == 0)
+				break;
+			nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+		}
 		if (r == 0)
 			rmdir(parent);
 	}
@@ -285,4 +297,17 @@ int cgroup_stats(const char *id, struct cgroup_stats *s)
 	s->pids = number(pids, "pids.current");
 	block_io(blk, v2, &s->block_read, &s->block_write);
 	return 0;
+}
+
+long long cgroup_rt_share(const char *dir, long long runtime, long long period)
+{
+	_cleanup_free_ char *rf = path_join(dir, "cpu.rt_runtime_us"), *pf = path_join(dir, "cpu.rt_period_us");
+	_cleanup_free_ char *rt = NULL, *pt = NULL;
+	size_t len;
+	long long have = fs_read_file(rf, 64, &rt, &len, NULL) == 0 ? atoll(rt) : 0;
+	long long own = fs_read_file(pf, 64, &pt, &len, NULL) == 0 ? atoll(pt) : 1000000;
+	if (!period) /* its own budget */
+		return have;
+	/* runtime/period in dir's period, rounded up */
+	return own > 0 ? (runtime * own + period - 1) / period : runtime;
 }

@@ -28,6 +28,10 @@ struct cgroup_stats {
 	int64_t block_read, block_write; /* bytes */
 };
 int cgroup_stats(const char *id, struct cgroup_stats *s);
+/* cgroup v1 real-time budgets: period 0: dir's own cpu.rt_runtime_us;
+ * else runtime/period expressed in dir's period (what a child's budget
+ * takes of dir's, the kernel comparing ratios). */
+long long cgroup_rt_share(const char *dir, long long runtime, long long period);
 /* Pause or resume every process in it (v2 cgroup.freeze, v1 freezer),
  * waiting until the kernel says it is so. */
 int cgroup_freeze(const char *id, bool freeze, struct berr **err);

@@ -47,6 +47,31 @@ static int cpuset_inherit(const char *dir, struct berr **err)
 	return 0;
 }
 
+/* cpu_rt_runtime / cpu_rt_period: the kernel gives a group real-time time
+ * only out of its parent's, so berth's own group gets what its containers
+ * ask for first (as dockerd's --cpu-rt-runtime does for its parent). */
+static int rt_budget(const char *dir, const struct cgroup_spec *c, struct berr **err)
+{
+	_cleanup_free_ char *parent = path_dirname(dir);
+	_cleanup_free_ char *mine = path_join(dir, "cpu.rt_runtime_us");
+	if (!fs_exists(mine))
+		return berr_set(err, ENOTSUP, "cpu_rt_runtime needs real-time group scheduling, which this kernel lacks");
+	long long have = cgroup_rt_share(parent, 0, 0);
+	long long want = c->rt_runtime;
+	/* the siblings' budgets stay theirs: the parent grows by this one's
+	 * share, counted in the parent's period (the kernel compares ratios) */
+	long long share = cgroup_rt_share(parent, want, c->rt_period > 0 ? c->rt_period : 1000000);
+	if (want > 0 && cgroup_write_int(parent, "cpu.rt_runtime_us", have + share, NULL) < 0)
+		return berr_set(err, EBUSY, "cpu_rt_runtime %lld: the host has no real-time time left to give (berth's "
+					    "group has %lld µs of its period)", want, have);
+	int r = 0;
+	if (c->rt_period > 0)
+		r = cgroup_write_int(dir, "cpu.rt_period_us", c->rt_period, err);
+	if (r == 0 && want > 0)
+		r = cgroup_write_int(dir, "cpu.rt_runtime_us", want, err);
+	return r;
+}
+
 /* blkio_config on v1: weights through blkio.weight (CFQ) or blkio.bfq.weight
  * (BFQ), whichever the kernel has; throttles through blkio.throttle.*. */
 static int blkio_v1(const char *dir, char *const *rules, struct berr **err)
@@ -92,6 +117,8 @@ static int apply(const char *ctrl, const char *dir, const struct cgroup_spec *c,
 			if (r == 0)
 				r = cgroup_write_int(dir, "cpu.cfs_quota_us", c->cpu_quota, err);
 		}
+		if (r == 0 && (c->rt_runtime > 0 || c->rt_period > 0))
+			r = rt_budget(dir, c, err);
 	} else if (streq(ctrl, "pids")) {
 		if (c->pids > 0)
 			r = cgroup_write_int(dir, "pids.max", c->pids, err);
@@ -118,7 +145,7 @@ static bool needed(const char *ctrl, const struct cgroup_spec *c)
 	if (streq(ctrl, "blkio"))
 		return c->blkio != NULL;
 	if (streq(ctrl, "cpu"))
-		return c->cpu_shares > 0 || c->cpu_quota > 0;
+		return c->cpu_shares > 0 || c->cpu_quota > 0 || c->rt_runtime > 0 || c->rt_period > 0;
 	if (streq(ctrl, "pids"))
 		return c->pids > 0;
 	if (streq(ctrl, "cpuset"))

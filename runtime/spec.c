@@ -85,13 +85,18 @@ static json_t *rlimits_json(const struct ctr_spec *s)
 
 static json_t *cgroup_json(const struct cgroup_spec *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:i, s:b, s:o}", "memory", (json_int_t)c->memory,
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:i, s:b, s:o}", "memory", (json_int_t)c->memory,
 			 "memory_swap", (json_int_t)c->memory_swap, "memory_reservation",
 			 (json_int_t)c->memory_reservation, "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota",
 			 (json_int_t)c->cpu_quota, "cpu_period", (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset),
 			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null(),
 			 "swappiness", c->swappiness_set ? c->swappiness : -1, "oom_kill_disable", c->oom_kill_disable, "blkio",
 			 c->blkio ? strv_json(c->blkio) : json_null());
+	if (c->rt_runtime || c->rt_period) {
+		json_object_set_new(j, "rt_runtime", json_integer(c->rt_runtime));
+		json_object_set_new(j, "rt_period", json_integer(c->rt_period));
+	}
+	return j;
 }
 
 static json_t *devices_json(const struct ctr_spec *s)
@@ -197,11 +202,23 @@ static void read_rlimits(json_t *a, struct ctr_spec *s)
 
 static void read_cgroup(json_t *c, struct cgroup_spec *g)
 {
-	*g = (struct cgroup_spec){get_int(c, "memory"),	    get_int(c, "memory_swap"), get_int(c, "memory_reservation"),
-				  get_int(c, "cpu_shares"), get_int(c, "cpu_quota"),   get_int(c, "cpu_period"),
-				  get_str(c, "cpuset"),	    get_int(c, "pids"),		get_json_strv(c, "devices"),
-				  get_int(c, "swappiness") >= 0 && json_object_get(c, "swappiness"),
-				  (int)get_int(c, "swappiness"), get_bool(c, "oom_kill_disable"), get_json_strv(c, "blkio")};
+	*g = (struct cgroup_spec){
+		.memory = get_int(c, "memory"),
+		.memory_swap = get_int(c, "memory_swap"),
+		.memory_reservation = get_int(c, "memory_reservation"),
+		.cpu_shares = get_int(c, "cpu_shares"),
+		.cpu_quota = get_int(c, "cpu_quota"),
+		.cpu_period = get_int(c, "cpu_period"),
+		.cpuset = get_str(c, "cpuset"),
+		.pids = get_int(c, "pids"),
+		.devices = get_json_strv(c, "devices"),
+		.swappiness_set = json_object_get(c, "swappiness") && get_int(c, "swappiness") >= 0,
+		.swappiness = (int)get_int(c, "swappiness"),
+		.oom_kill_disable = get_bool(c, "oom_kill_disable"),
+		.rt_runtime = get_int(c, "rt_runtime"),
+		.rt_period = get_int(c, "rt_period"),
+		.blkio = get_json_strv(c, "blkio"),
+	};
 }
 
 static void read_devices(json_t *a, struct ctr_spec *s)

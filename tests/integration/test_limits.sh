@@ -128,6 +128,22 @@ YAML
 else
 	echo "skip: mem_swappiness, oom_kill_disable and blkio throttles are checked on cgroup v1 with a block device"
 fi
+# cpu_rt_runtime / cpu_rt_period: real-time group scheduling (cgroup v1)
+if [ "$cgv1" = yes ] && [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
+	printf 'services:\n  keep: {image: busybox, command: sleep 100}\n  rt:\n    image: busybox\n    cpu_rt_runtime: 40ms\n    cpu_rt_period: 500000\n    command: sh -c "cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us /sys/fs/cgroup/cpu/cpu.rt_period_us; sleep 100"\n' >compose.yaml
+	"$BERTH" up -d >/dev/null 2>&1
+	wait_until 5 sh -c "'$BERTH' logs rt | grep -q 500000"
+	expect "cpu_rt_runtime and cpu_rt_period are the container's group's" 0 $'^40000\n500000$' "$BERTH" logs --no-log-prefix rt
+	pool=$(cat /sys/fs/cgroup/cpu/berth/cpu.rt_runtime_us)
+	check "... given out of berth's group (40 ms of 500 ms: 80 ms of its second)" test "$pool" -ge 80000
+	"$BERTH" rm -sf rt >/dev/null 2>&1
+	check "... and given back when the container goes" test "$(cat /sys/fs/cgroup/cpu/berth/cpu.rt_runtime_us)" -eq $((pool - 80000))
+	"$BERTH" down -t 0 >/dev/null 2>&1
+else
+	echo "skip: cpu_rt_runtime is checked on cgroup v1 with real-time group scheduling"
+fi
+printf 'services:\n  rt: {image: busybox, cpu_rt_runtime: 2000000, cpu_rt_period: 1000000}\n' >compose.yaml
+expect "a cpu_rt_runtime over its period is refused" 1 'cpu_rt_runtime is more than its period' "$BERTH" up -d
 printf 'services:\n  io: {image: busybox, blkio_config: {device_read_bps: [{path: /dev/null, rate: 1mb}]}}\n' >compose.yaml
 expect "a blkio_config path that is no block device is refused" 1 'compose.yaml:2:.*blkio_config: /dev/null is not a block device' "$BERTH" up -d
 printf 'services:\n  io: {image: busybox, blkio_config: {weight: 5}}\n' >compose.yaml

@@ -165,7 +165,7 @@ services:
     init: true
     command: sleep 300
     networks:
-      front: {interface_name: front0}
+      front: {interface_name: front0, link_local_ips: [169.254.9.9]}
       back: {gw_priority: 10}
 networks:
   front: {}
@@ -174,9 +174,12 @@ networks:
 YAML
 expect "up with interface_name, gw_priority and aux_addresses" 0 Started "$BERTH" -f gw.yaml up -d
 expect "interface_name names the interface in the container" 0 'front0' "$BERTH" -f gw.yaml exec -T m ip -o link show front0
+expect "link_local_ips are addresses of the interface" 0 'inet 169\.254\.9\.9/16' "$BERTH" -f gw.yaml exec -T m ip -o addr show front0
 expect "gw_priority: the default route goes through that network" 0 '^default via 10\.214\.77\.1 ' "$BERTH" -f gw.yaml exec -T m ip route
 expect "aux_addresses are never handed out" 0 '^10\.214\.77\.4$' sh -c "'$BERTH' -f gw.yaml inspect $proj-m-1 | jq -r '.[0].NetworkSettings.Networks[\"${proj}_back\"].IPAddress'"
 "$BERTH" -f gw.yaml down -t 0 >/dev/null 2>&1
+printf 'services:\n  m: {image: busybox, networks: {default: {link_local_ips: [10.1.1.1]}}}\n' >badif.yaml
+expect "a link_local_ips address outside 169.254.0.0/16 is refused" 1 'link_local_ips: 10.1.1.1 is not an IPv4 address of 169.254.0.0/16' "$BERTH" -f badif.yaml up -d
 printf 'services:\n  m: {image: busybox, networks: {default: {interface_name: lo}}}\n' >badif.yaml
 expect "interface_name lo is refused" 1 'interface_name lo cannot be used' "$BERTH" -f badif.yaml up -d
 printf 'services:\n  m: {image: busybox, networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.214.78.0/24, aux_addresses: {a: 10.9.9.9}}]}}\n' >badaux.yaml
