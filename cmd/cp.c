@@ -117,6 +117,11 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 	int r = k ? 0 : berr_set(&err, ENOENT, "service %s has no container%s%s", svc, index ? " number " : "", index ? index : "");
 	struct host_job hj = {.path = from ? dst : src, .follow = follow, .keep_owner = archive};
 	const char *root = berth_root();
+	/* the project's lock: a stopped container's filesystem is mounted for
+	 * the copy, and must not be started (mounted again) meanwhile */
+	_cleanup_close_ int lock = -1;
+	if (r == 0 && !cli_dry_run())
+		r = apply_lock(root, p->name, &lock, &err);
 	for (size_t i = 0; r == 0 && cli_dry_run() && i < k; i++) {
 		_cleanup_free_ char *what = from ? xasprintf("%s:%s to %s", names[i], cpath, dst) : xasprintf("%s to %s:%s", src, names[i], dpath);
 		cli_progress(NULL, "Copy", what, "Copied");
