@@ -34,7 +34,8 @@ static int64_t veth_counter(const char *veth, const char *which)
 static void take(const char *root, const char *name, struct sample *s)
 {
 	*s = (struct sample){.up = ctr_running(root, name)};
-	if (!s->up || cgroup_stats(name, &s->cg) < 0) {
+	_cleanup_free_ char *cg = ctr_cgroup(root, name);
+	if (!s->up || cgroup_stats(cg, &s->cg) < 0) {
 		s->up = false;
 		return;
 	}

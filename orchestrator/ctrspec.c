@@ -358,6 +358,33 @@ static int set_rt(struct node *svc, const char *service, struct cgroup_spec *c, 
 	return 0;
 }
 
+/* cgroup_parent: a group of each hierarchy (made when missing, and left)
+ * that takes the container's instead of berth's own; a path of names,
+ * never climbing out of the cgroup mount. */
+static int set_cgroup_parent(struct node *svc, const char *service, struct cgroup_spec *c, struct berr **err)
+{
+	struct node *n = node_map_get(svc, "cgroup_parent");
+	const char *v = node_str(n);
+	if (!v)
+		return 0;
+	while (*v == '/')
+		v++;
+	_cleanup_free_ char *copy = xstrdup(v);
+	size_t len = strlen(copy);
+	while (len && copy[len - 1] == '/')
+		copy[--len] = 0;
+	bool ok = len > 0 && len < 200;
+	char *save = NULL;
+	for (char *part = strtok_r(copy, "/", &save); ok && part; part = strtok_r(NULL, "/", &save))
+		ok = !streq(part, ".") && !streq(part, "..") && strspn(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") == strlen(part);
+	if (!ok)
+		return node_err(err, n, "service %s: cgroup_parent %s must be a path of names (letters, digits, '_', '.', "
+					   "'-', '@'), without . or ..",
+				service, node_str(n));
+	c->parent = xstrndup(v, len);
+	return 0;
+}
+
 /* The MAJ:MIN of a block device path. */
 static int block_dev(struct node *at, const char *service, const char *path, char out[32], struct berr **err)
 {
@@ -1212,6 +1239,8 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 		r = set_blkio(svc, c->service, &s->cgroup, err);
 	if (r == 0)
 		r = set_rt(svc, c->service, &s->cgroup, err);
+	if (r == 0)
+		r = set_cgroup_parent(svc, c->service, &s->cgroup, err);
 	if (r == 0)
 		r = set_devices(svc, c->service, s, err);
 	if (r == 0)

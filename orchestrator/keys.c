@@ -72,7 +72,9 @@ const struct key_rule key_rules[] = {
 	{"services.*.cap_drop", H, true, "test_security.sh", NULL},
 	{"services.*.cgroup", H, true, "private (Docker's default) or host: the host's cgroup namespace (test_keys.sh)",
 	 "private|host"},
-	{"services.*.cgroup_parent", R, true, "berth puts containers in its own cgroup", NULL},
+	{"services.*.cgroup_parent", H, true, "the container's cgroup goes under that group of each hierarchy, made when "
+					     "missing and left as the user's (test_limits.sh)",
+	 NULL},
 	{"services.*.command", H, true, "", NULL},
 	{"services.*.configs", H, true, "test_volumes.sh", NULL},
 	{"services.*.container_name", H, true, "", NULL},

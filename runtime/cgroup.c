@@ -13,6 +13,11 @@ bool cgroup_is_v2(void) { return fs_exists("/sys/fs/cgroup/cgroup.controllers");
 
 char **cgroup_paths(const char *id) { return cgroup_is_v2() ? cgroup_v2_paths(id) : cgroup_v1_paths(id); }
 
+char *cgroup_id(const char *parent, const char *name)
+{
+	return parent && parent[0] ? xasprintf("%s/%s", parent, name) : xstrdup(name);
+}
+
 int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
 	return cgroup_is_v2() ? cgroup_v2_create(id, c, err) : cgroup_v1_create(id, c, err);
@@ -116,8 +121,10 @@ int cgroup_remove(const char *id, struct berr **err)
 			cgroup_kill(id);
 			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
 		}
-		/* the shared berth parent goes with the last container */
+		/* the shared berth parent goes with the last container (a
+		 * cgroup_parent is the user's, and stays) */
 		_cleanup_free_ char *parent = path_dirname(paths[i]);
+		bool ours = streq(path_basename(parent), "berth") && !strchr(id, '/');
 		long long pool = given > 0 ? cgroup_rt_share(parent, 0, 0) : 0;
 		/* the kernel frees a removed group's share a moment later: a few tries */
 		for (int t = 0; r == 0 && given > 0 && pool >= given && t < 40; t++) {
@@ -125,7 +132,7 @@ int cgroup_remove(const char *id, struct berr **err)
 				break;
 			nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
 		}
-		if (r == 0)
+		if (r == 0 && ours)
 			rmdir(parent);
 	}
 	strv_free(paths);
@@ -222,9 +229,10 @@ int cgroup_freeze(const char *id, bool freeze, struct berr **err)
 /* The directory of one controller: v2's single one, or v1's <ctrl>/berth/<id>. */
 static char *controller_dir(const char *id, const char *ctrl)
 {
+	const char *in = strchr(id, '/') ? "" : "berth/"; /* cgroup_parent: the id has its parent */
 	if (cgroup_is_v2())
-		return xasprintf("/sys/fs/cgroup/berth/%s", id);
-	return xasprintf("/sys/fs/cgroup/%s/berth/%s", ctrl, id);
+		return xasprintf("/sys/fs/cgroup/%s%s", in, id);
+	return xasprintf("/sys/fs/cgroup/%s/%s%s", ctrl, in, id);
 }
 
 /* The number after "key " in a "key value" file (memory.stat, cpu.stat), or -1. */

@@ -6,6 +6,10 @@
 #include "spec.h"
 
 bool cgroup_is_v2(void);
+/* The id the functions below take: the container's name, under berth's
+ * own group; or "PARENT/NAME" (cgroup_parent), under that group of each
+ * hierarchy instead. */
+char *cgroup_id(const char *parent, const char *name);
 /* Create the cgroup and apply the limits. */
 int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err);
 int cgroup_add(const char *id, pid_t pid, struct berr **err);

@@ -17,7 +17,7 @@ char **cgroup_v1_paths(const char *id)
 	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
 		_cleanup_free_ char *mount = xasprintf("%s/%s", ROOT, controllers[i]);
 		if (fs_is_dir(mount))
-			strv_push(&v, xasprintf("%s/berth/%s", mount, id));
+			strv_push(&v, xasprintf("%s/%s%s", mount, strchr(id, '/') ? "" : "berth/", id));
 	}
 	return v;
 }
@@ -177,12 +177,24 @@ int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **
 		_cleanup_free_ char *mount = xasprintf("%s/%s", ROOT, controllers[i]);
 		if (!fs_is_dir(mount))
 			continue;
-		_cleanup_free_ char *base = xasprintf("%s/berth", mount);
-		_cleanup_free_ char *dir = xasprintf("%s/%s", base, id);
-		if (mkdir(base, 0755) < 0 && errno != EEXIST)
-			return berr_sys(err, errno, "cannot create cgroup %s", base);
-		if (streq(controllers[i], "cpuset") && cpuset_inherit(base, err) < 0)
-			return -EIO;
+		/* berth's group, or the cgroup_parent's, level by level (cpuset's
+		 * each inheriting its parent's cpus and mems) */
+		_cleanup_free_ char *rel = strchr(id, '/') ? path_dirname(id) : xstrdup("berth");
+		_cleanup_free_ char *dir = xasprintf("%s/%s/%s", mount, rel, path_basename(id));
+		for (char *at = rel;; at++) {
+			if (*at != '/' && *at)
+				continue;
+			char keep = *at;
+			*at = 0;
+			_cleanup_free_ char *level = xasprintf("%s/%s", mount, rel);
+			*at = keep;
+			if (mkdir(level, 0755) < 0 && errno != EEXIST)
+				return berr_sys(err, errno, "cannot create cgroup %s", level);
+			if (streq(controllers[i], "cpuset") && cpuset_inherit(level, err) < 0)
+				return -EIO;
+			if (!keep)
+				break;
+		}
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return berr_sys(err, errno, "cannot create cgroup %s", dir);
 		int r = apply(controllers[i], dir, c, err);

@@ -13,7 +13,7 @@
 char **cgroup_v2_paths(const char *id)
 {
 	char **v = xcalloc(1, sizeof(char *));
-	strv_push(&v, xasprintf("%s/berth/%s", ROOT, id));
+	strv_push(&v, xasprintf("%s/%s%s", ROOT, strchr(id, '/') ? "" : "berth/", id));
 	return v;
 }
 
@@ -38,17 +38,29 @@ int cgroup_v2_devices(const char *dir, char *const *rules, struct berr **err)
 
 int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
-	_cleanup_free_ char *base = xasprintf("%s/berth", ROOT);
-	if (mkdir(base, 0755) < 0 && errno != EEXIST)
-		return berr_sys(err, errno, "cannot create cgroup %s", base);
-	/* one by one: a write naming a controller the kernel lacks enables none;
-	 * a limit whose controller is missing then fails to be set, and says so */
+	/* berth's group, or the cgroup_parent's, level by level, each giving
+	 * the controllers to the next: one by one, as a write naming a
+	 * controller the kernel lacks enables none (a limit whose controller
+	 * is missing then fails to be set, and says so) */
 	static const char *const ctrls[] = {"+memory", "+cpu", "+pids", "+cpuset", "+io"};
-	for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+	_cleanup_free_ char *rel = strchr(id, '/') ? path_dirname(id) : xstrdup("berth");
+	for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++)
 		cgroup_write(ROOT, "cgroup.subtree_control", ctrls[i], NULL);
-		cgroup_write(base, "cgroup.subtree_control", ctrls[i], NULL);
+	for (char *at = rel;; at++) {
+		if (*at != '/' && *at)
+			continue;
+		char keep = *at;
+		*at = 0;
+		_cleanup_free_ char *level = xasprintf("%s/%s", ROOT, rel);
+		*at = keep;
+		if (mkdir(level, 0755) < 0 && errno != EEXIST)
+			return berr_sys(err, errno, "cannot create cgroup %s", level);
+		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++)
+			cgroup_write(level, "cgroup.subtree_control", ctrls[i], NULL);
+		if (!keep)
+			break;
 	}
-	_cleanup_free_ char *dir = xasprintf("%s/%s", base, id);
+	_cleanup_free_ char *dir = xasprintf("%s/%s/%s", ROOT, rel, path_basename(id));
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return berr_sys(err, errno, "cannot create cgroup %s", dir);
 	int r = 0;

@@ -73,22 +73,46 @@ int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 	}
 	chmod(dir, 0700);
 	_cleanup_free_ char *path = path_join(dir, "spec.json");
-	return spec_write(s, path, err);
+	int r = spec_write(s, path, err);
+	if (r == 0 && s->cgroup.parent) { /* where its cgroup is, for berth's side (ctr_cgroup) */
+		_cleanup_free_ char *cg = cgroup_id(s->cgroup.parent, s->id), *cgf = path_join(dir, "cgroup");
+		r = fs_write_atomic(cgf, cg, strlen(cg), 0600, err);
+	}
+	return r;
+}
+
+/* The id of the container's cgroup (cgroup_id): <dir>/cgroup when it has a
+ * cgroup_parent, else its name. */
+static char *cg_in(const char *dir, const char *name)
+{
+	_cleanup_free_ char *path = path_join(dir, "cgroup");
+	char *text = NULL;
+	size_t len;
+	if (fs_read_file(path, 4096, &text, &len, NULL) < 0)
+		return xstrdup(name);
+	text[strcspn(text, "\n")] = 0;
+	return text;
+}
+
+char *ctr_cgroup(const char *root, const char *name)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	return cg_in(dir, name);
 }
 
 /* A paused container resumes so that the signal just sent can end it. */
-static void thaw(const char *name)
+static void thaw(const char *cg)
 {
-	if (cgroup_frozen(name))
-		cgroup_freeze(name, false, NULL);
+	if (cgroup_frozen(cg))
+		cgroup_freeze(cg, false, NULL);
 }
 
 static bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
 
 /* Until the cgroup is empty, at most ms. */
-static bool wait_empty(const char *name, int64_t ms)
+static bool wait_empty(const char *cg, int64_t ms)
 {
-	for (int64_t t = 0; !cgroup_empty(name); t += 20) {
+	for (int64_t t = 0; !cgroup_empty(cg); t += 20) {
 		if (t >= ms)
 			return false;
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
@@ -120,7 +144,8 @@ static bool shim_alive(pid_t pid, const char *dir)
  * record says so, with no made-up exit status. */
 static void shim_lost(const char *dir, const char *name, struct ctr_state *st)
 {
-	if (!cgroup_empty(name)) {
+	_cleanup_free_ char *cg = cg_in(dir, name);
+	if (!cgroup_empty(cg)) {
 		st->status = ST_RUNNING;
 		st->unmonitored = true;
 		if (!alive(st->pid))
@@ -148,7 +173,8 @@ int ctr_state(const char *root, const char *name, struct ctr_state *st, struct b
 		return r;
 	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir))
 		shim_lost(dir, name, st);
-	st->paused = st->status == ST_RUNNING && cgroup_frozen(name);
+	_cleanup_free_ char *cg = st->status == ST_RUNNING ? cg_in(dir, name) : NULL;
+	st->paused = cg && cgroup_frozen(cg);
 	return 0;
 }
 
@@ -191,12 +217,13 @@ int ctr_start_launch(const char *root, const char *name, const int *stdio, int *
 		return 0; /* running, or a shim (one a killed berth started) is starting it */
 	/* a shim killed unseen may have left its container running: stop it
 	 * as stop would (its signal, its grace period), then start it anew */
-	if (!cgroup_empty(name)) {
+	_cleanup_free_ char *cg = cg_in(dir, name);
+	if (!cgroup_empty(cg)) {
 		struct ctr_stopping s;
 		if (ctr_stop_begin(root, name, -1, &s, NULL) == 0)
 			ctr_stop_end(&s);
-		cgroup_kill(name);
-		wait_empty(name, 1000);
+		cgroup_kill(cg);
+		wait_empty(cg, 1000);
 	}
 	_cleanup_free_ char *shim = ctr_shim_path();
 	int ready[2];
@@ -268,7 +295,7 @@ static void spec_stop(const char *dir, int64_t *timeout_ms, int *sig)
 
 int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struct ctr_stopping *out, struct berr **err)
 {
-	*out = (struct ctr_stopping){.name = xstrdup(name), .pidfd = -1};
+	*out = (struct ctr_stopping){.name = xstrdup(name), .cg = ctr_cgroup(root, name), .pidfd = -1};
 	struct ctr_state st;
 	if (ctr_state(root, name, &st, err) < 0)
 		return -EIO;
@@ -280,17 +307,17 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	spec_stop(dir, &timeout_ms, &sig);
 	out->timeout_ms = timeout_ms;
 	if (running && orphan) {
-		thaw(name);
+		thaw(out->cg);
 		/* its shim is gone: the stop signal and the grace period all the same */
 		if (init > 0)
 			kill(init, sig);
 		else
-			cgroup_signal(name, sig);
+			cgroup_signal(out->cg, sig);
 		out->orphan_dir = xstrdup(dir);
 		return 0;
 	}
 	if (!running || !shim_alive(shim, dir)) {
-		cgroup_kill(name);
+		cgroup_kill(out->cg);
 		return 0;
 	}
 	out->shim = shim;
@@ -298,15 +325,15 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	/* the shim stops it within timeout_ms, queued with the signal */
 	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
 		kill(shim, SIGTERM);
-	thaw(name);
+	thaw(out->cg);
 	return 0;
 }
 
 static void end_orphan(struct ctr_stopping *s)
 {
-	if (!wait_empty(s->name, s->timeout_ms)) {
-		cgroup_kill(s->name);
-		wait_empty(s->name, 2000);
+	if (!wait_empty(s->cg, s->timeout_ms)) {
+		cgroup_kill(s->cg);
+		wait_empty(s->cg, 2000);
 	}
 	struct ctr_state st;
 	if (state_read(s->orphan_dir, &st, NULL) == 0) {
@@ -328,7 +355,7 @@ void ctr_stop_end(struct ctr_stopping *s)
 		end_orphan(s);
 	if (s->shim > 0 && !wait_gone(s->pidfd, s->shim, s->timeout_ms + 2000)) {
 		/* the shim is stuck: do its work */
-		cgroup_kill(s->name);
+		cgroup_kill(s->cg);
 		if (!wait_gone(s->pidfd, s->shim, 2000)) {
 			kill(s->shim, SIGKILL);
 			wait_gone(s->pidfd, s->shim, 2000);
@@ -337,6 +364,7 @@ void ctr_stop_end(struct ctr_stopping *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	free(s->name);
+	free(s->cg);
 	free(s->orphan_dir);
 	*s = (struct ctr_stopping){.pidfd = -1};
 }
@@ -366,8 +394,10 @@ int ctr_kill(const char *root, const char *name, int sig, struct berr **err)
 	if (!(shim > 0 && sigqueue(shim, SIGUSR1, (union sigval){.sival_int = sig}) == 0) && kill(pid, sig) < 0)
 		r = berr_sys(err, errno, "cannot signal container %s", name);
 	/* a paused container killed ends (Docker's kill); other signals wait for unpause */
-	if (r == 0 && sig == SIGKILL)
-		thaw(name);
+	if (r == 0 && sig == SIGKILL) {
+		_cleanup_free_ char *cg = ctr_cgroup(root, name);
+		thaw(cg);
+	}
 	return r;
 }
 
@@ -382,7 +412,8 @@ int ctr_pause(const char *root, const char *name, bool pause, struct berr **err)
 		return berr_set(err, EINVAL, "container %s is not running", name);
 	if (paused == pause)
 		return berr_set(err, EINVAL, "container %s is %s", name, pause ? "already paused" : "not paused");
-	int r = cgroup_freeze(name, pause, err);
+	_cleanup_free_ char *cg = ctr_cgroup(root, name);
+	int r = cgroup_freeze(cg, pause, err);
 	if (r == 0)
 		events_add(root, name, pause ? "pause" : "unpause", NULL);
 	return r;
@@ -394,8 +425,9 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 	if (running && !force)
 		return berr_set(err, EBUSY, "container %s is running; stop it first (or remove it with --force)", name);
 	int r = running ? ctr_stop(root, name, 0, err) : 0;
+	_cleanup_free_ char *cg = ctr_cgroup(root, name);
 	if (r == 0)
-		r = cgroup_remove(name, err);
+		r = cgroup_remove(cg, err);
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *rootfs = path_join(dir, "rootfs");
 	umount2(rootfs, MNT_DETACH); /* only if something mounted it on the host by mistake */

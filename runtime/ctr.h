@@ -31,6 +31,7 @@ int ctr_stop(const char *root, const char *name, int64_t timeout_ms, struct berr
  * always frees s, also after a failed begin). */
 struct ctr_stopping {
 	char *name;
+	char *cg; /* its cgroup's id */
 	int pidfd;
 	pid_t shim; /* 0: nothing to wait for */
 	int64_t timeout_ms;
@@ -54,6 +55,8 @@ int ctr_remove(const char *root, const char *name, bool force, struct berr **err
 /* State, with a shim that died unseen reported as exited. */
 int ctr_state(const char *root, const char *name, struct ctr_state *st, struct berr **err);
 bool ctr_exists(const char *root, const char *name);
+/* The id of its cgroup for the cgroup_* calls (cgroup_id). */
+char *ctr_cgroup(const char *root, const char *name);
 /* Running or restarting, watched by its shim or not (what stop stops). */
 bool ctr_running(const char *root, const char *name);
 /* Running or restarting (its shim alive)? pid, when not NULL, gets the

@@ -199,7 +199,8 @@ static int join_and_run(const struct ctr_spec *s, const struct enter_opts *o, in
 		fprintf(stderr, "berth: exec: %s\n", e->msg);
 		return 126;
 	}
-	if (cgroup_add(s->id, getpid(), &e) < 0) {
+	_cleanup_free_ char *cg = cgroup_id(s->cgroup.parent, s->id);
+	if (cgroup_add(cg, getpid(), &e) < 0) {
 		fprintf(stderr, "berth: exec: %s\n", e->msg);
 		return 126;
 	}

@@ -27,14 +27,14 @@ static void close_all(const int *fds, size_t n)
 
 /* A pidfd for the container's init: the pid from the state file, checked
  * to be in the container's cgroup while the pidfd holds it. */
-static int init_pidfd(const char *name, pid_t pid, struct berr **err)
+static int init_pidfd(const char *name, const char *cg, pid_t pid, struct berr **err)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return berr_sys(err, errno, "container %s: cannot reach its process %d", name, (int)pid);
 	_cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)pid);
 	_cleanup_free_ char *text = NULL;
-	_cleanup_free_ char *mine = xasprintf("/berth/%s\n", name);
+	_cleanup_free_ char *mine = xasprintf("/%s%s\n", strchr(cg, '/') ? "" : "berth/", cg);
 	size_t len;
 	bool ok = fs_read_file(path, 1 << 16, &text, &len, NULL) == 0 && strstr(text, mine) &&
 		  syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0;
@@ -78,7 +78,8 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 		return berr_set(err, ESRCH, "container %s is not running (start it with: berth start)", name);
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *spec_path = path_join(dir, "spec.json");
-	_cleanup_close_ int pidfd = init_pidfd(name, target, err);
+	_cleanup_free_ char *cg = ctr_cgroup(root, name);
+	_cleanup_close_ int pidfd = init_pidfd(name, cg, target, err);
 	if (pidfd < 0)
 		return pidfd;
 	/* the command's stdio: a socket for its terminal's master (and a pipe

@@ -67,7 +67,8 @@ void health_on_timer(struct health *h, const struct ctr_spec *s, const struct ct
 	}
 	if (st->status != ST_RUNNING || st->pid <= 0)
 		return;
-	if (cgroup_frozen(s->id)) { /* paused: no check, as under Docker */
+	_cleanup_free_ char *cg = cgroup_id(s->cgroup.parent, s->id);
+	if (cgroup_frozen(cg)) { /* paused: no check, as under Docker */
 		arm(h, next_in(s, st));
 		return;
 	}

@@ -367,10 +367,11 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 	close_fd(&in[0]);
 	close_fd(&console[1]);
 	int r = 0;
+	_cleanup_free_ char *cg = cgroup_id(s->cgroup.parent, s->id);
 	if (pid < 0)
 		r = berr_sys(err, saved, "cannot create the namespaces of %s", s->id);
 	if (r == 0)
-		r = cgroup_add(s->id, pid, err);
+		r = cgroup_add(cg, pid, err);
 	if (r == 0 && write(go[1], "g", 1) != 1)
 		r = berr_sys(err, errno, "cannot start %s", s->id);
 	close_fd(&go[1]);

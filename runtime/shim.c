@@ -61,6 +61,7 @@ struct shim {
 	bool stopping, running;
 	bool stopping_hooks_done; /* pre_stop ran already (a second stop request) */
 	int64_t backoff_ms;
+	char *cg;		     /* its cgroup's id (cgroup_id) */
 	int attach_fd;		     /* listening on <dir>/attach.sock, or -1 */
 	int clients[ATTACH_MAX];     /* berth attach: output goes to each, input to the container */
 };
@@ -412,7 +413,7 @@ static bool on_exit_status(struct shim *sh, int status)
 	sh->running = false;
 	health_stopped(&sh->health);
 	drain_outputs(sh);
-	cgroup_kill(sh->s.id);
+	cgroup_kill(sh->cg);
 	int *fds[] = {&sh->p.out_fd, &sh->p.err_fd, &sh->p.in_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -422,7 +423,7 @@ static bool on_exit_status(struct shim *sh, int status)
 	int64_t now = now_ms();
 	sh->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	sh->st.finished_at = now;
-	sh->st.oom_killed = cgroup_oom_killed(sh->s.id);
+	sh->st.oom_killed = cgroup_oom_killed(sh->cg);
 	{
 		_cleanup_free_ char *root = state_root(sh);
 		_cleanup_free_ char *attrs = xasprintf("\"exitCode\":\"%d\"", sh->st.exit_code);
@@ -518,7 +519,7 @@ static bool on_timer(struct shim *sh)
 	if (read(sh->timerfd, &n, sizeof(n)) < 0)
 		return true;
 	if (sh->running) {
-		cgroup_kill(sh->s.id);
+		cgroup_kill(sh->cg);
 		return true;
 	}
 	if (sh->stopping)
@@ -647,8 +648,9 @@ static int shim_main(const char *dir, int ready_fd)
 	sh.st.shim_pid = getpid();
 	sh.st.stopped_by_user = false;
 	log_open(&sh.log, &sh.s);
+	sh.cg = cgroup_id(sh.s.cgroup.parent, sh.s.id);
 	attach_listen(&sh);
-	if (cgroup_create(sh.s.id, &sh.s.cgroup, &e) < 0) {
+	if (cgroup_create(sh.cg, &sh.s.cgroup, &e) < 0) {
 		sh.st.status = ST_EXITED;
 		sh.st.exit_code = 125;
 		sh.st.error = xstrdup(e->msg);
@@ -662,7 +664,8 @@ static int shim_main(const char *dir, int ready_fd)
 			arm_timer(&sh, sh.backoff_ms);
 		loop(&sh);
 	}
-	cgroup_remove(sh.s.id, NULL);
+	cgroup_remove(sh.cg, NULL);
+	free(sh.cg);
 	sh.st.shim_pid = 0;
 	save_state(&sh);
 	if (sh.attach_fd >= 0) { /* attached clients see the end once the state says how it ended */

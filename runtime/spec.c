@@ -92,6 +92,8 @@ static json_t *cgroup_json(const struct cgroup_spec *c)
 			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null(),
 			 "swappiness", c->swappiness_set ? c->swappiness : -1, "oom_kill_disable", c->oom_kill_disable, "blkio",
 			 c->blkio ? strv_json(c->blkio) : json_null());
+	if (c->parent)
+		json_object_set_new(j, "parent", json_string(c->parent));
 	if (c->rt_runtime || c->rt_period) {
 		json_object_set_new(j, "rt_runtime", json_integer(c->rt_runtime));
 		json_object_set_new(j, "rt_period", json_integer(c->rt_period));
@@ -218,6 +220,7 @@ static void read_cgroup(json_t *c, struct cgroup_spec *g)
 		.rt_runtime = get_int(c, "rt_runtime"),
 		.rt_period = get_int(c, "rt_period"),
 		.blkio = get_json_strv(c, "blkio"),
+		.parent = get_str(c, "parent"),
 	};
 }
 
@@ -342,6 +345,7 @@ void spec_free(struct ctr_spec *s)
 	free(s->cgroup.cpuset);
 	strv_free(s->cgroup.devices);
 	strv_free(s->cgroup.blkio);
+	free(s->cgroup.parent);
 	free(s->init_path);
 	strv_free(s->health.test);
 	free_hooks(s->post_start, s->npost_start);

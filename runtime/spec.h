@@ -37,6 +37,7 @@ struct cgroup_spec {
 	int swappiness;	     /* 0-100 */
 	bool oom_kill_disable; /* v1 only */
 	int64_t rt_runtime, rt_period; /* cpu_rt_runtime, cpu_rt_period in µs (v1 with RT group scheduling); 0: none */
+	char *parent; /* cgroup_parent ("a/b", checked): the group under which the container's goes; NULL: berth's */
 	/* block I/O (blkio_config): "weight N", "weight_device MAJ:MIN N",
 	 * "read_bps MAJ:MIN N", "write_bps …", "read_iops …", "write_iops …" */
 	char **blkio;

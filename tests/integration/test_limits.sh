@@ -142,6 +142,21 @@ if [ "$cgv1" = yes ] && [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
 else
 	echo "skip: cpu_rt_runtime is checked on cgroup v1 with real-time group scheduling"
 fi
+# cgroup_parent: the container's cgroup under that group, which stays the user's
+cgp=berthtestcg$$
+cleanup_hooks+=("for d in /sys/fs/cgroup/*/$cgp /sys/fs/cgroup/$cgp; do rmdir \$d/inner \$d 2>/dev/null; done")
+printf 'services:\n  cgp:\n    image: busybox\n    cgroup_parent: /%s/inner\n    mem_limit: 64m\n    command: sleep 100\n' "$cgp" >compose.yaml
+expect "up with a cgroup_parent" 0 Started "$BERTH" up -d
+if [ "$cgv1" = yes ]; then mem=/sys/fs/cgroup/memory/$cgp/inner; limit=memory.limit_in_bytes; else mem=/sys/fs/cgroup/$cgp/inner; limit=memory.max; fi
+check "cgroup_parent: the container's cgroup is under it, with its limit" test "$(cat "$mem/$proj-cgp-1/$limit")" = 67108864
+check "... and none under berth's group" test ! -e "/sys/fs/cgroup/memory/berth/$proj-cgp-1" -a ! -e "/sys/fs/cgroup/berth/$proj-cgp-1"
+expect "exec finds the container there" 0 '^in$' "$BERTH" exec -T cgp echo in
+expect "pause freezes it there" 0 Paused "$BERTH" pause cgp
+"$BERTH" unpause cgp >/dev/null 2>&1
+"$BERTH" down -t 0 >/dev/null 2>&1
+check "down removes the container's cgroup, and leaves the parent as the user's" test ! -e "$mem/$proj-cgp-1" -a -d "$mem"
+printf 'services:\n  cgp: {image: busybox, cgroup_parent: "a/../../escape"}\n' >compose.yaml
+expect "a cgroup_parent with .. is refused" 1 'cgroup_parent a/../../escape must be a path of names' "$BERTH" up -d
 printf 'services:\n  rt: {image: busybox, cpu_rt_runtime: 2000000, cpu_rt_period: 1000000}\n' >compose.yaml
 expect "a cpu_rt_runtime over its period is refused" 1 'cpu_rt_runtime is more than its period' "$BERTH" up -d
 printf 'services:\n  io: {image: busybox, blkio_config: {device_read_bps: [{path: /dev/null, rate: 1mb}]}}\n' >compose.yaml
