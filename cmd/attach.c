@@ -121,12 +121,15 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	size_t have = 0;
 	int matched = 0; /* of the detach keys, typed so far */
 	bool in_open = !no_stdin, detached = false, ended = false;
+	int killed = 0; /* --sig-proxy=false: a signal ends attach itself */
 	while (!detached && !ended) {
 		if (got_signal) {
 			int sig = got_signal;
 			got_signal = 0;
-			if (!sig_proxy)
+			if (!sig_proxy) {
+				killed = sig;
 				break;
+			}
 			ctr_kill(root, name, sig, NULL);
 		}
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
@@ -183,6 +186,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	}
 	if (term)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (killed)
+		return 128 + killed;
 	if (detached) {
 		fprintf(stderr, "read escape sequence\n");
 		return 0;

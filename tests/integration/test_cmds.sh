@@ -155,6 +155,11 @@ wait "$apid"
 check "a signal to attach goes on to the container (sig-proxy): it ends with 143" test $? -eq 143
 expect "attach under a terminal to a tty container is interactive" 3 'hi-2' \
 	sh -c "(sleep 1; printf 'echo hi-\$((1+1)); exit 3\\r'; sleep 2) | script -qec \"'$BERTH' -f attach.yaml attach term\" /dev/null"
+"$BERTH" -f attach.yaml up -d echo >/dev/null 2>&1
+run sh -c "printf 'hello\\n' | timeout 2 '$BERTH' -f attach.yaml attach --no-stdin --sig-proxy=false --index 1 echo"
+check "attach --no-stdin passes no input; --sig-proxy=false: a signal ends attach, not the container" sh -c \
+	"test $RC -eq 124 && ! grep -q 'got hello' '$WORK/out' && '$BERTH' -f attach.yaml ps echo | grep -q Up"
+"$BERTH" -f attach.yaml stop -t 0 echo >/dev/null 2>&1
 expect "attach to a service with no running container says so" 1 'has no running container number 1' "$BERTH" -f attach.yaml attach echo
 expect "--detach-keys are checked" 2 'detach-keys takes keys' "$BERTH" -f attach.yaml attach --detach-keys ctrl-longname echo
 "$BERTH" -f attach.yaml down -t 0 >/dev/null 2>&1
@@ -257,6 +262,19 @@ expect "run --rm SERVICE sh under a terminal is interactive" 3 'hello-42' \
 	sh -c "(printf 'tty; echo hello-\$((6*7)); exit 3\\n'; sleep 3) | script -qec \"'$BERTH' run --rm web sh\" /dev/null"
 check "... the shell had a terminal" grep -q '^/dev/pts/' "$WORK/out"
 expect "run -T gives it none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' run --rm -T web tty\" /dev/null"
+expect "run -t=false under a terminal gives none either" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' run --rm --tty=false web tty\" /dev/null"
+expect "run -i=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' run --rm -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
+expect "run -i passes stdin (the default)" 0 '^data$' sh -c "echo data | '$BERTH' run --rm -T -i web sh -c 'read l && echo \"\$l\"'"
+"$BERTH" up -d web job >/dev/null 2>&1
+wait_until 10 sh -c "'$BERTH' ps -a job | grep -q Exited"
+expect "exec --interactive=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' exec -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
+expect "exec -t=false under a terminal gives none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' exec --tty=false web tty\" /dev/null"
+expect "ps --no-trunc shows the whole command" 0 "while true; do date" "$BERTH" ps --no-trunc web
+expect "images takes templates" 0 '^busybox:latest$' "$BERTH" images --format '{{.Repository}}:{{.Tag}}' web
+expect "stats -a shows stopped containers too" 0 "$proj-job-1 " "$BERTH" stats --no-stream -a
+expect "stats --no-trunc shows whole ids" 0 '^[0-9a-f]{64} ' "$BERTH" stats --no-stream --no-trunc --format '{{.ID}} {{.Name}}' web
+expect "--progress plain prints docker compose's plain lines" 0 "^ Container $proj-web-1  Stopped\$" "$BERTH" --progress plain stop web
+"$BERTH" down -t 0 >/dev/null 2>&1
 
 # run's flags as docker compose run has them
 port=$(free_port)
