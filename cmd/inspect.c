@@ -73,18 +73,18 @@ static void mounts_json(const struct ctr_spec *s, const char *dir, json_t *mount
 {
 	for (size_t i = 0; i < s->nmounts; i++) {
 		const struct mount_spec *m = &s->mounts[i];
-		bool tmpfs = m->type && streq(m->type, "tmpfs");
+		bool tmpfs = m->type && streq(m->type, "tmpfs"), image = m->type && streq(m->type, "overlay");
 		if (!tmpfs && (!m->source || startswith(m->source, dir)) && !m->volume)
 			continue;
 		bool ro = m->options && (streq(m->options, "ro") || startswith(m->options, "ro,") || strstr(m->options, ",ro"));
-		const char *type = tmpfs ? "tmpfs" : m->volume ? "volume" : "bind";
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Source", tmpfs ? "" : m->source,
+		const char *type = tmpfs ? "tmpfs" : image ? "image" : m->volume ? "volume" : "bind";
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Source", tmpfs || image ? "" : m->source,
 				      "Destination", m->target, "Mode", ro ? "ro" : "", "RW", !ro, "Propagation",
 				      m->volume || tmpfs ? "" : "rprivate");
 		if (m->volume)
 			json_object_set_new(j, "Name", json_string(m->volume));
 		json_array_append_new(mounts, j);
-		if (!tmpfs) {
+		if (!tmpfs && !image) {
 			_cleanup_free_ char *b = xasprintf("%s:%s%s", m->volume ? m->volume : m->source, m->target, ro ? ":ro" : ":rw");
 			json_array_append_new(binds, json_string(b));
 		}

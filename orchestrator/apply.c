@@ -271,7 +271,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	_cleanup_free_ char *host = short_id();
 	_cleanup_free_ char *shim = ctr_shim_path();
 	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
-			      .hostname = host, .image = &ic, .init_path = shim, .root = root,
+			      .hostname = host, .image = &ic, .init_path = shim, .root = root, .store = st,
 			      .anon_prev = anon_prev, .anon_out = &pl->anon};
 	r = pl->exists || (o && o->dry_run) ? 0 : write_meta(p, root, pl, true, err);
 	if (r == 0 && !pl->same)
@@ -1669,6 +1669,34 @@ static bool pulled_before(struct store *st, const char *id, int64_t max_ms)
 	return old;
 }
 
+/* One image of service's, pulled into the store (*locked opened with its
+ * lock on first use); said under --dry-run. */
+static int pull_image(const char *root, struct store **locked, const char *service, const char *image,
+		      const char *platform, FILE *out, bool ignore_failures, progress_fn fn, void *data, struct berr **err)
+{
+	if (dry) {
+		progress(fn, data, "Image", image, "Pulled");
+		return 0;
+	}
+	int r = *locked ? 0 : store_open(root, true, locked, err);
+	if (r < 0)
+		return r;
+	progress(fn, data, "Image", image, "Pulling");
+	struct pull_opts po = {.platform = platform, .quiet = !out, .out = out};
+	struct berr *e = NULL;
+	if (image_pull(*locked, image, &po, NULL, &e) == 0) {
+		progress(fn, data, "Image", image, "Pulled");
+	} else if (ignore_failures) {
+		fprintf(stderr, "berth: service %s: %s\n", service, e->msg);
+	} else {
+		*err = e;
+		e = NULL;
+		r = berr_prefix(err, "service %s: cannot pull %s: ", service, image);
+	}
+	berr_free(e);
+	return r;
+}
+
 int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
 	       bool ignore_failures, progress_fn fn, void *data, struct berr **err)
 {
@@ -1680,12 +1708,29 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		if (services && !strv_contains(services, name))
 			continue;
 		struct node *svc = project_service(p, name);
-		const char *image = node_str(node_map_get(svc, "image"));
 		const char *pp = policy ? policy : node_str(node_map_get(svc, "pull_policy"));
 		pp = pp ? pp : "missing";
+		/* the images of its type: image volumes, when the store lacks them */
+		struct node *vols = node_map_get(svc, "volumes");
+		for (size_t k = 0; r == 0 && vols && vols->kind == NODE_SEQ && k < vols->n; k++) {
+			const char *vi = node_str(node_map_get(vols->items[k], "source"));
+			if (!streq(node_str(node_map_get(vols->items[k], "type")), "image") || !vi || strv_contains(done, vi) ||
+			    streq(pp, "never"))
+				continue;
+			if (!st && (r = store_open(root, false, &st, err)) < 0)
+				break;
+			char *vid = NULL;
+			bool have = store_resolve(st, vi, &vid, NULL) == 0;
+			free(vid);
+			strv_push(&done, xstrdup(vi));
+			if (!have)
+				r = pull_image(root, &locked, name, vi, node_str(node_map_get(svc, "platform")), out,
+					       ignore_failures, fn, data, err);
+		}
+		const char *image = node_str(node_map_get(svc, "image"));
 		/* a service that builds its image is built, not pulled, unless asked */
 		bool builds = svcbuild_has(p, name) && !policy && (streq(pp, "missing") || streq(pp, "build"));
-		if (!image || builds || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
+		if (r < 0 || !image || builds || strv_contains(done, image) || streq(pp, "never") || streq(pp, "build"))
 			continue;
 		if (!st && (r = store_open(root, false, &st, err)) < 0)
 			break;
@@ -1697,25 +1742,8 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		if (!want)
 			continue;
 		strv_push(&done, xstrdup(image));
-		if (dry) {
-			progress(fn, data, "Image", image, "Pulled");
-			continue;
-		}
-		if (!locked && (r = store_open(root, true, &locked, err)) < 0)
-			break;
-		progress(fn, data, "Image", image, "Pulling");
-		struct pull_opts po = {.platform = node_str(node_map_get(svc, "platform")), .quiet = !out, .out = out};
-		struct berr *e = NULL;
-		if (image_pull(locked, image, &po, NULL, &e) == 0) {
-			progress(fn, data, "Image", image, "Pulled");
-		} else if (ignore_failures) {
-			fprintf(stderr, "berth: service %s: %s\n", name, e->msg);
-		} else {
-			*err = e;
-			e = NULL;
-			r = berr_prefix(err, "service %s: cannot pull %s: ", name, image);
-		}
-		berr_free(e);
+		r = pull_image(root, &locked, name, image, node_str(node_map_get(svc, "platform")), out, ignore_failures,
+			       fn, data, err);
 	}
 	store_close(locked);
 	store_close(st);

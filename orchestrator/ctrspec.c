@@ -878,6 +878,40 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	return 0;
 }
 
+/* type: image: the image's files, read-only, at target (its layers as a
+ * read-only overlay; a single layer bound read-only), as Docker mounts an
+ * image volume. The image is pulled with the service's (apply_pull). */
+static int image_mount(const struct spec_ctx *c, struct node *v, const char *source, const char *target,
+		       struct ctr_spec *s, struct berr **err)
+{
+	char *id = NULL;
+	if (!source || !c->store || store_resolve(c->store, source, &id, NULL) < 0)
+		return node_err(err, v, "service %s: volume image %s is not in the store (berth pull, or berth image pull "
+					"%s)", c->service, source ? source : "(none)", source ? source : "IMAGE");
+	struct image_config ic;
+	int r = image_config_load(c->store, id, &ic, err);
+	free(id);
+	if (r < 0)
+		return berr_prefix(err, "service %s: volume image %s: ", c->service, source);
+	size_t n = strv_len(ic.layers);
+	if (n == 0) {
+		image_config_free(&ic);
+		return node_err(err, v, "service %s: volume image %s has no layers to mount", c->service, source);
+	}
+	if (n == 1) {
+		add_mount(s, ic.layers[0], target, "bind", "ro", false);
+	} else {
+		struct buf o = {0};
+		buf_puts(&o, "ro,lowerdir=");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&o, "%s%s", i ? ":" : "", ic.layers[i]);
+		add_mount(s, "overlay", target, "overlay", o.s, false);
+		buf_free(&o);
+	}
+	image_config_free(&ic);
+	return 0;
+}
+
 /* An image's declared VOLUMEs get an anonymous volume each (filled from the
  * image, kept across recreation, removed by down -v), as Docker gives them,
  * unless the service mounts something at that path itself. */
@@ -926,6 +960,8 @@ static int set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_spe
 			r = bind_mount(c, v, source, target, ro, s, err);
 		} else if (streq(type, "volume")) {
 			r = volume_mount(c, v, source, target, ro, s, err);
+		} else if (streq(type, "image")) {
+			r = image_mount(c, v, source, target, s, err);
 		} else {
 			r = node_err(err, v, "service %s: volumes[%zu]: type \"%s\" is not supported", c->service, i,
 				     type ? type : "?");

@@ -19,6 +19,7 @@ struct spec_ctx {
 	const struct image_config *image;
 	const char *init_path;	/* berth-shim, for init: true */
 	const char *root;	/* the state root, for named volumes */
+	const struct store *store; /* the image store, for image volumes (may be NULL: none allowed) */
 	char *const *anon_prev; /* "target=volume" of the container this one replaces */
 	char ***anon_out;	/* gets "target=volume" of each anonymous volume */
 };

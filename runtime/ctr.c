@@ -463,6 +463,20 @@ char **ctr_layers_in_use(const char *root)
 		for (size_t k = 0; s.layers && s.layers[k]; k++)
 			if (!strv_contains(out, s.layers[k]))
 				strv_push(&out, xstrdup(s.layers[k]));
+		/* and those of its image volumes: a bound layer, or an overlay's lowerdirs */
+		for (size_t m = 0; m < s.nmounts; m++) {
+			const struct mount_spec *ms = &s.mounts[m];
+			const char *low = ms->options ? strstr(ms->options, "lowerdir=") : NULL;
+			if (ms->type && streq(ms->type, "overlay") && low) {
+				_cleanup_free_ char *list = xstrndup(low + 9, strcspn(low + 9, ","));
+				char *save = NULL;
+				for (char *l = strtok_r(list, ":", &save); l; l = strtok_r(NULL, ":", &save))
+					if (!strv_contains(out, l))
+						strv_push(&out, xstrdup(l));
+			} else if (ms->source && !ms->volume && !strv_contains(out, ms->source)) {
+				strv_push(&out, xstrdup(ms->source)); /* a bind: only a layer's path ever matches one */
+			}
+		}
 		spec_free(&s);
 	}
 	strv_free(names);

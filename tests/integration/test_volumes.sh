@@ -315,3 +315,22 @@ for bad in ../escape /abs; do
 done
 "$BERTH" down -v -t 0 >/dev/null 2>&1
 check_no_leaks "after the subpath project"
+
+# type: image volumes: the image's files, read-only (a layer bound, or the layers as an overlay)
+mkdir -p "$WORK/imgvolume/ctx" && cd "$WORK/imgvolume" || exit 1
+export COMPOSE_PROJECT_NAME=${proj}iv2
+cleanup_hooks+=("cd '$WORK/imgvolume' && COMPOSE_PROJECT_NAME=${proj}iv2 '$BERTH' down -t 0 >/dev/null 2>&1")
+printf 'FROM busybox\nCOPY f /extra/f\n' >ctx/Dockerfile && echo layered >ctx/f
+"$BERTH" image build -q -t ivimg:1 ctx >/dev/null 2>&1
+printf 'services:\n  iv:\n    image: busybox\n    command: sleep 300\n    volumes:\n      - {type: image, source: "ivimg:1", target: /img}\n      - {type: image, source: "busybox:latest", target: /one}\n' >compose.yaml
+expect "up with image volumes" 0 Started "$BERTH" up -d
+expect "an image of several layers is mounted whole" 0 '^layered$' "$BERTH" exec -T iv cat /img/extra/f
+expect "... with its base's files" 0 'busybox' "$BERTH" exec -T iv ls /img/bin/busybox
+expect "an image volume is read-only" 1 'Read-only file system' "$BERTH" exec -T iv touch /img/x /one/x
+expect "an image a volume uses cannot be removed" 1 'is used by a container' "$BERTH" image rm ivimg:1
+"$BERTH" down -t 0 >/dev/null 2>&1
+expect "... and can once nothing uses it" 0 'Untagged: ivimg:1' "$BERTH" image rm ivimg:1
+printf 'services:\n  iv:\n    image: busybox\n    volumes: [{type: image, source: "127.0.0.1:9/nosuch/img:1", target: /img}]\n' >compose.yaml
+expect "a volume image that cannot be pulled is named" 1 'cannot pull 127.0.0.1:9/nosuch/img:1' "$BERTH" up -d
+check "... and nothing is made" test -z "$("$BERTH" ps -aq)"
+check_no_leaks "after the image volumes"
