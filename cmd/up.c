@@ -552,6 +552,10 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 				     .use_aliases = use_aliases, .quiet_pull = quiet || quiet_pull, .pull = pull};
 		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
 	}
+	if (r < 0 && (code == 126 || code == 127)) { /* the command could not run: docker run's codes */
+		report(err);
+		return code;
+	}
 	if (r < 0)
 		return report(err);
 	if (detach)

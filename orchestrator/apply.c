@@ -1608,8 +1608,10 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r < 0)
 		discard_new(root, pl, 1);
 	struct up_opts quiet = {0}; /* the one-off container itself is not announced */
+	bool made = false;
 	if (r == 0)
 		r = create_one(p, root, pl, &quiet, err);
+	made = r == 0 || ctr_exists(root, cname);
 	if (r == 0)
 		r = net_sync(root, err);
 	/* attached: the container's stdio are pipes or a terminal of its own, relayed */
@@ -1625,6 +1627,17 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	planned_free(pl, 1);
 	if (attached && (r < 0 || o->detach))
 		console_link_close(&link);
+	if (r < 0 && made) {
+		/* it could not start: its exit code as docker's (126, 127), and
+		 * with --rm it goes, as docker run --rm removes it */
+		struct ctr_state cs;
+		if (ctr_state(root, cname, &cs, NULL) == 0) {
+			*exit_code = cs.exit_code;
+			state_free(&cs);
+		}
+		if (o->rm && apply_remove_container(root, cname, true, NULL) == 0)
+			net_sync(root, NULL);
+	}
 	if (r < 0 || o->detach)
 		return r;
 	if (o->lock && *o->lock >= 0) {

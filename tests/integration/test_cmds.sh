@@ -291,6 +291,8 @@ expect "a one-off answers to its own name, not the service's" 0 'bad address' "$
 expect "run --use-aliases: it answers to the service's name" 0 'bytes from' "$BERTH" run --rm -T web ping -c1 -W2 web
 expect "run -P publishes the service's ports and expose on ephemeral ones" 0 "^$proj-pall 0\\.0\\.0\\.0:[0-9]+->80/tcp\$" sh -c \
 	"'$BERTH' run -d --name $proj-pall -P exp sleep 30 >/dev/null 2>&1; '$BERTH' ps -a --format '{{.Name}} {{.Ports}}' exp"
+expect "run of a command that is not in the image exits 127, as docker's" 127 'executable file not found' "$BERTH" run --rm -T web notthere
+check "... and --rm takes away the container that could not start" sh -c "! '$BERTH' ps -a --no-trunc --format '{{.Command}}' | grep -q notthere"
 expect "run --pull takes always, missing or never" 2 'pull takes always' "$BERTH" run --pull sometimes web true
 expect_quiet "run -q prints only the command's output" 0 sh -c "'$BERTH' run --rm -q -T web true"
 expect "run --remove-orphans removes a service the file lost" 0 "Container $proj-gone-1 +Removed" sh -c \
