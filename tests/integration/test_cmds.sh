@@ -13,7 +13,7 @@ cat >compose.yaml <<'YAML'
 services:
   web:
     image: busybox
-    command: sh -c 'while true; do date +%s%N >/tmp/tick; sleep 0.1; done'
+    command: sh -c 'i=0; while true; do i=$$((i+1)); echo $$i >/tmp/tick; sleep 0.1; done'
     labels: {tier: front}
     volumes: [data:/data, ro:/ro:ro]
   job:
@@ -269,7 +269,7 @@ expect "run -i passes stdin (the default)" 0 '^data$' sh -c "echo data | '$BERTH
 wait_until 10 sh -c "'$BERTH' ps -a job | grep -q Exited"
 expect "exec --interactive=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' exec -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
 expect "exec -t=false under a terminal gives none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' exec --tty=false web tty\" /dev/null"
-expect "ps --no-trunc shows the whole command" 0 "while true; do date" "$BERTH" ps --no-trunc web
+expect "ps --no-trunc shows the whole command" 0 "while true; do i=" "$BERTH" ps --no-trunc web
 expect "images takes templates" 0 '^busybox:latest$' "$BERTH" images --format '{{.Repository}}:{{.Tag}}' web
 expect "stats -a shows stopped containers too" 0 "$proj-job-1 " "$BERTH" stats --no-stream -a
 expect "stats --no-trunc shows whole ids" 0 '^[0-9a-f]{64} ' "$BERTH" stats --no-stream --no-trunc --format '{{.ID}} {{.Name}}' web
