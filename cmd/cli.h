@@ -45,9 +45,7 @@ void cli_progress(void *data, const char *kind, const char *name, const char *wh
 bool cli_color(void);
 /* --dry-run was given. */
 bool cli_dry_run(void);
-/* A command that would change something and cannot say what under
- * --dry-run: refuse it (exit code 2), or -1 to go on. */
-int cli_no_dry_run(const char *cmd);
+
 
 struct command {
 	const char *name;

@@ -64,7 +64,8 @@ static bool child_ok(pid_t pid)
 static char *service_of(const char *arg, const char **path)
 {
 	const char *colon = strchr(arg, ':');
-	if (!colon || colon == arg || strchr(arg, '/') < colon)
+	const char *slash = strchr(arg, '/');
+	if (!colon || colon == arg || (slash && slash < colon)) /* ./a:b is a host path */
 		return NULL;
 	*path = colon + 1;
 	return xstrndup(arg, (size_t)(colon - arg));

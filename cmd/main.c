@@ -105,7 +105,9 @@ bool cli_color(void)
 
 bool cli_dry_run(void) { return g.dry_run; }
 
-int cli_no_dry_run(const char *cmd)
+/* A command that would change something and cannot say what under
+ * --dry-run: refuse it (exit code 2), or -1 to go on. */
+static int cli_no_dry_run(const char *cmd)
 {
 	if (!g.dry_run)
 		return -1;

@@ -33,7 +33,7 @@ static char *ago_ms(int64_t ms, bool suffix)
 }
 
 /* "Up 3 seconds", "Exited (1) 2 seconds ago", as Docker words it. */
-char *ps_status_text(const struct ctr_state *st)
+static char *ps_status_text(const struct ctr_state *st)
 {
 	_cleanup_free_ char *up = st->started_at ? ago_ms(st->started_at, false) : NULL;
 	_cleanup_free_ char *ended = st->finished_at ? ago_ms(st->finished_at, true) : NULL;

@@ -99,6 +99,7 @@ expect "cp SRC - writes a tar stream" 0 '^x/y/z$' sh -c "'$BERTH' cp web:/x - | 
 "$BERTH" exec web mkdir /tmp/fromtar >/dev/null
 tar -C h -cf - file | "$BERTH" cp - web:/tmp/fromtar >/dev/null 2>&1
 expect "cp - DEST extracts a tar stream" 0 '^one$' "$BERTH" exec web cat /tmp/fromtar/file
+expect "a container path without a slash is the container's, relative to its /" 0 '^one$' sh -c "cd / && '$BERTH' -f '$WORK/compose.yaml' cp web:tmp/file - | tar xO"
 expect "a missing source is named" 1 '/nonexistent: No such file or directory' "$BERTH" cp web:/nonexistent h/
 expect "cp needs one side in a service" 2 'one side must be SERVICE:PATH' "$BERTH" cp h/file h/file2
 "$BERTH" stop -t 0 web >/dev/null 2>&1
