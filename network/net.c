@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../lib/spawn.h"
 #include "dnsctl.h"
 #include "hostnet.h"
 #include "ipam.h"
@@ -741,6 +743,8 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 				json_object_set_new(jl, "gw_priority", json_integer(l->gw_priority));
 			if (l->link_local && l->link_local[0])
 				json_object_set_new(jl, "link_local_ips", strv_json(l->link_local));
+			if (l->sysctls && l->sysctls[0])
+				json_object_set_new(jl, "sysctls", strv_json(l->sysctls));
 			json_array_append_new(links, jl);
 		}
 		json_decref(net);
@@ -787,6 +791,41 @@ int net_detach(const char *root, const char *container, struct berr **err)
 	return r;
 }
 
+struct if_sysctls {
+	int nsfd;
+	const char *ifname;
+	json_t *list; /* "net.X.Y.IFNAME.Z=VALUE", checked by the planner */
+};
+
+/* In a child that joined the container's network namespace, where
+ * /proc/sys/net is that namespace's. */
+static int if_sysctls_child(void *arg, struct berr **err)
+{
+	struct if_sysctls *a = arg;
+	if (setns(a->nsfd, CLONE_NEWNET) < 0)
+		return berr_sys(err, errno, "cannot enter the container's network namespace");
+	size_t i;
+	json_t *v;
+	json_array_foreach(a->list, i, v)
+	{
+		const char *s = json_string_value(v), *eq = s ? strchr(s, '=') : NULL;
+		/* net.X.Y.IFNAME.Z: the dots are the path's slashes, IFNAME the interface */
+		_cleanup_free_ char *name = eq ? xstrndup(s, (size_t)(eq - s)) : NULL;
+		for (char *c = name; c && *c; c++)
+			*c = *c == '.' ? '/' : *c;
+		char *ifn = name ? strstr(name, "/IFNAME/") : NULL;
+		if (!ifn)
+			return berr_set(err, EINVAL, "sysctl %s is not of the form net.X.Y.IFNAME.Z=VALUE", s ? s : "");
+		*ifn = 0;
+		_cleanup_free_ char *path = xasprintf("/proc/sys/%s/%s/%s", name, a->ifname, ifn + 8);
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		size_t n = strlen(eq + 1);
+		if (fd < 0 || write(fd, eq + 1, n) != (ssize_t)n)
+			return berr_sys(err, errno, "cannot set sysctl %s of interface %s", s, a->ifname);
+	}
+	return 0;
+}
+
 static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct berr **err)
 {
 	_cleanup_free_ char *ns = net_netns_path(root, e->container);
@@ -829,6 +868,9 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 			if (r == 0 && ip_parse(json_string_value(ll), &a) == 0)
 				r = link_addr_add(inner, ifname, a, 16, err);
 		}
+		struct if_sysctls sc = {nsfd, ifname, json_object_get(l, "sysctls")};
+		if (r == 0 && json_array_size(sc.list))
+			r = fork_call(if_sysctls_child, &sc, err);
 	}
 	link_close(inner);
 	link_close(host);

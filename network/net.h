@@ -37,6 +37,7 @@ struct net_link {
 	const char *ifname; /* interface_name, or NULL: eth0, eth1, … in order */
 	long long gw_priority; /* the highest (of those not internal) gives the default route */
 	char **link_local;     /* link_local_ips: more addresses of 169.254.0.0/16 on the interface */
+	char **sysctls;	       /* driver_opts com.docker.network.endpoint.sysctls: "net.X.Y.IFNAME.Z=V" */
 	/* filled by net_attach */
 	uint32_t addr, gateway;
 	int prefix;

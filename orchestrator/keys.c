@@ -166,7 +166,7 @@ const struct key_rule key_rules[] = {
 	{"services.*.networks", H, false, "test_network.sh", NULL},
 	{"services.*.networks.*", H, false, "", NULL},
 	{"services.*.networks.*.aliases", H, true, "test_network.sh", NULL},
-	{"services.*.networks.*.driver_opts", R, true, "per-endpoint driver options are not implemented", NULL},
+	{"services.*.networks.*.driver_opts", H, true, "com.docker.network.endpoint.sysctls, the interface's sysctls (test_netopts.sh); others refused", NULL},
 	{"services.*.networks.*.gw_priority", H, true, "the highest gives the default route (test_netopts.sh)", NULL},
 	{"services.*.networks.*.interface_name", H, true, "the interface's name in the container (test_netopts.sh)", NULL},
 	{"services.*.networks.*.ipv4_address", H, true, "test_network.sh", NULL},

@@ -257,6 +257,51 @@ static int add_ports(struct node *svc, const char *service, struct net_endpoint 
 	return 0;
 }
 
+/* One of Docker's per-interface sysctls, "net.X.Y.IFNAME.Z=VALUE": five
+ * names without '/', the fourth IFNAME; a value without a newline. */
+static bool endpoint_sysctl_ok(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s || strchr(eq, '\n') || strncmp(s, "net.", 4) != 0)
+		return false;
+	int dots = 0;
+	for (const char *c = s; c < eq; c++) {
+		if (*c == '/' || (*c == '.' && (c[1] == '.' || c[1] == '=')))
+			return false;
+		dots += *c == '.';
+	}
+	const char *ifn = s;
+	for (int i = 0; i < 3; i++)
+		ifn = strchr(ifn, '.') + 1;
+	return dots == 4 && strncmp(ifn, "IFNAME.", 7) == 0;
+}
+
+/* A service's per-network driver_opts: com.docker.network.endpoint.sysctls,
+ * Docker's comma-separated settings of the container's interface on that
+ * network. Any other option is refused by name. */
+static int endpoint_opts(struct node *opts, const char *service, const char *net, char ***out, struct berr **err)
+{
+	static const char key[] = "com.docker.network.endpoint.sysctls";
+	for (size_t i = 0; opts && opts->kind == NODE_MAP && i < opts->n; i++) {
+		struct node *v = opts->pairs[i].val;
+		if (!streq(opts->pairs[i].key, key))
+			return node_err(err, v,
+					"service %s: network %s: driver_opts %s is not supported here (berth takes %s)",
+					service, net, opts->pairs[i].key, key);
+		_cleanup_free_ char *list = xstrdup(node_str(v) ? v->str : "");
+		char *save = NULL;
+		for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+			if (!endpoint_sysctl_ok(item))
+				return node_err(err, v,
+						"service %s: network %s: %s: %s is not of the form "
+						"net.X.Y.IFNAME.Z=VALUE (e.g. net.ipv4.conf.IFNAME.log_martians=1)",
+						service, net, key, item);
+			strv_push(out, xstrdup(item));
+		}
+	}
+	return 0;
+}
+
 int netplan_endpoint(const struct project *p, const char *service, const char *container, const char *hostname,
 		     struct net_endpoint *e, struct berr **err)
 {
@@ -304,6 +349,11 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 			}
 			strv_push(&l->link_local, xstrdup(a));
 		}
+		l->sysctls = xcalloc(1, sizeof(char *));
+		if (endpoint_opts(node_map_get(rk[i].cfg, "driver_opts"), service, rk[i].key, &l->sysctls, err) < 0) {
+			free(rk);
+			return -EINVAL;
+		}
 		node_int(node_map_get(rk[i].cfg, "gw_priority"), &l->gw_priority);
 		l->mac = node_str(node_map_get(rk[i].cfg, "mac_address"));
 		if (i == 0 && !l->mac)
@@ -346,6 +396,7 @@ void netplan_endpoint_free(struct net_endpoint *e)
 	for (size_t i = 0; e->links && i < e->nlinks; i++) {
 		strv_free(e->links[i].aliases);
 		strv_free(e->links[i].link_local);
+		strv_free(e->links[i].sysctls);
 	}
 	free(e->links);
 	free(e->ports);

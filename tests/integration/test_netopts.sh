@@ -165,7 +165,10 @@ services:
     init: true
     command: sleep 300
     networks:
-      front: {interface_name: front0, link_local_ips: [169.254.9.9]}
+      front:
+        interface_name: front0
+        link_local_ips: [169.254.9.9]
+        driver_opts: {com.docker.network.endpoint.sysctls: "net.ipv4.conf.IFNAME.log_martians=1,net.ipv4.conf.IFNAME.arp_ignore=2"}
       back: {gw_priority: 10}
 networks:
   front: {}
@@ -175,6 +178,8 @@ YAML
 expect "up with interface_name, gw_priority and aux_addresses" 0 Started "$BERTH" -f gw.yaml up -d
 expect "interface_name names the interface in the container" 0 'front0' "$BERTH" -f gw.yaml exec -T m ip -o link show front0
 expect "link_local_ips are addresses of the interface" 0 'inet 169\.254\.9\.9/16' "$BERTH" -f gw.yaml exec -T m ip -o addr show front0
+expect "endpoint sysctls are set on that interface" 0 '^1 2$' "$BERTH" -f gw.yaml exec -T m sh -c 'echo $(cat /proc/sys/net/ipv4/conf/front0/log_martians /proc/sys/net/ipv4/conf/front0/arp_ignore)'
+expect "and not on the container's other interface" 0 '^eth0 0$' "$BERTH" -f gw.yaml exec -T m sh -c 'cd /proc/sys/net/ipv4/conf && for d in eth*; do echo $d $(cat $d/arp_ignore); done'
 expect "gw_priority: the default route goes through that network" 0 '^default via 10\.214\.77\.1 ' "$BERTH" -f gw.yaml exec -T m ip route
 expect "aux_addresses are never handed out" 0 '^10\.214\.77\.4$' sh -c "'$BERTH' -f gw.yaml inspect $proj-m-1 | jq -r '.[0].NetworkSettings.Networks[\"${proj}_back\"].IPAddress'"
 "$BERTH" -f gw.yaml down -t 0 >/dev/null 2>&1
@@ -182,6 +187,16 @@ printf 'services:\n  m: {image: busybox, networks: {default: {link_local_ips: [1
 expect "a link_local_ips address outside 169.254.0.0/16 is refused" 1 'link_local_ips: 10.1.1.1 is not an IPv4 address of 169.254.0.0/16' "$BERTH" -f badif.yaml up -d
 printf 'services:\n  m: {image: busybox, networks: {default: {interface_name: lo}}}\n' >badif.yaml
 expect "interface_name lo is refused" 1 'interface_name lo cannot be used' "$BERTH" -f badif.yaml up -d
+for bad in 'net.ipv4.conf.IFNAME.x/../../../../../proc/sys/kernel/hostname=x' 'net.ipv4.conf.eth0.log_martians=1' 'kernel.IFNAME.a.b.c=1' 'net.ipv4.conf.IFNAME..=1'; do
+	printf 'services:\n  m: {image: busybox, networks: {default: {driver_opts: {com.docker.network.endpoint.sysctls: "%s"}}}}\n' "$bad" >badif.yaml
+	expect "an endpoint sysctl $bad is refused" 1 'badif.yaml:2:.*is not of the form net.X.Y.IFNAME.Z=VALUE' "$BERTH" -f badif.yaml up -d
+done
+printf 'services:\n  m: {image: busybox, networks: {default: {driver_opts: {com.docker.network.endpoint.macaddr: x}}}}\n' >badif.yaml
+expect "another endpoint driver option is refused by name" 1 'driver_opts com.docker.network.endpoint.macaddr is not supported here' "$BERTH" -f badif.yaml up -d
+printf 'services:\n  m: {image: busybox, command: sleep 300, networks: {default: {driver_opts: {com.docker.network.endpoint.sysctls: "net.ipv4.conf.IFNAME.no_such_setting=1"}}}}\n' >badif.yaml
+expect "an endpoint sysctl the kernel does not have fails up, naming it" 1 'cannot set sysctl net.ipv4.conf.IFNAME.no_such_setting=1 of interface eth0' "$BERTH" -f badif.yaml up -d
+check "and leaves no container behind" test -z "$("$BERTH" -f badif.yaml ps -aq)"
+"$BERTH" -f badif.yaml down -t 0 >/dev/null 2>&1
 printf 'services:\n  m: {image: busybox, networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.214.78.0/24, aux_addresses: {a: 10.9.9.9}}]}}\n' >badaux.yaml
 expect "an aux address outside the subnet is refused" 1 'aux_addresses a: 10.9.9.9 is not an IPv4 address of the subnet' "$BERTH" -f badaux.yaml up -d
 
