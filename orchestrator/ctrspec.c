@@ -805,6 +805,14 @@ static struct node *volume_decl(const struct spec_ctx *c, const char *key)
 	return node_map_get(node_map_get(c->project->doc, "volumes"), key);
 }
 
+/* A subpath: relative, and no ".." part (symlinks are refused when opened). */
+static bool subpath_ok(const char *p)
+{
+	size_t n = strlen(p);
+	return p[0] && p[0] != '/' && !streq(p, "..") && !startswith(p, "../") && !strstr(p, "/../") &&
+	       !(n >= 3 && streq(p + n - 3, "/.."));
+}
+
 static int volume_mount(const struct spec_ctx *c, struct node *v, const char *source, const char *target, bool ro,
 			struct ctr_spec *s, struct berr **err)
 {
@@ -812,8 +820,7 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	node_bool(node_map_get(node_map_get(v, "volume"), "nocopy"), &nocopy);
 	struct node *subn = node_map_get(node_map_get(v, "volume"), "subpath");
 	const char *subpath = node_str(subn);
-	if (subpath && (!subpath[0] || subpath[0] == '/' || streq(subpath, "..") || startswith(subpath, "../") ||
-			strstr(subpath, "/../") || (strlen(subpath) >= 3 && streq(subpath + strlen(subpath) - 3, "/.."))))
+	if (subpath && !subpath_ok(subpath))
 		return node_err(err, subn, "service %s: volume subpath %s must be a relative path inside the volume, "
 					   "without ..", c->service, subpath);
 	_cleanup_free_ char *anon = NULL;
@@ -898,16 +905,42 @@ static int image_mount(const struct spec_ctx *c, struct node *v, const char *sou
 		image_config_free(&ic);
 		return node_err(err, v, "service %s: volume image %s has no layers to mount", c->service, source);
 	}
+	struct node *subn = node_map_get(node_map_get(v, "image"), "subpath");
+	const char *subpath = node_str(subn);
+	if (subpath && !subpath_ok(subpath)) {
+		image_config_free(&ic);
+		return node_err(err, subn, "service %s: image volume subpath %s must be a relative path inside the "
+					   "image, without ..",
+				c->service, subpath);
+	}
+	struct mount_spec *m;
 	if (n == 1) {
-		add_mount(s, ic.layers[0], target, "bind", "ro", false);
+		m = add_mount(s, ic.layers[0], target, "bind", "ro", false);
 	} else {
 		struct buf o = {0};
 		buf_puts(&o, "ro,lowerdir=");
 		for (size_t i = 0; i < n; i++)
 			buf_printf(&o, "%s%s", i ? ":" : "", ic.layers[i]);
-		add_mount(s, "overlay", target, "overlay", o.s, false);
+		m = add_mount(s, "overlay", target, "overlay", o.s, false);
 		buf_free(&o);
 	}
+	image_config_free(&ic);
+	if (!subpath)
+		return 0;
+	/* there before anything is made; opened again, the same safe way, at each start */
+	m->subpath = xstrdup(subpath);
+	int mnt = -1;
+	int fd = n == 1 ? rootfs_subpath_open(m, NULL) : rootfs_overlay_subpath_open(m, &mnt, NULL);
+	struct stat st;
+	bool dir = fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	m->file = fd >= 0 && !dir;
+	if (fd >= 0)
+		close(fd);
+	if (mnt >= 0)
+		close(mnt);
+	if (fd < 0)
+		return node_err(err, subn, "service %s: image %s has no subpath %s (or a symlink on its way)", c->service,
+				source, subpath);
 	image_config_free(&ic);
 	return 0;
 }

@@ -320,7 +320,7 @@ check_no_leaks "after the subpath project"
 mkdir -p "$WORK/imgvolume/ctx" && cd "$WORK/imgvolume" || exit 1
 export COMPOSE_PROJECT_NAME=${proj}iv2
 cleanup_hooks+=("cd '$WORK/imgvolume' && COMPOSE_PROJECT_NAME=${proj}iv2 '$BERTH' down -t 0 >/dev/null 2>&1")
-printf 'FROM busybox\nCOPY f /extra/f\n' >ctx/Dockerfile && echo layered >ctx/f
+printf 'FROM busybox\nCOPY f /extra/f\nCOPY f /gone/f\nRUN rm -rf /gone && ln -s /etc /extra/link\n' >ctx/Dockerfile && echo layered >ctx/f
 "$BERTH" image build -q -t ivimg:1 ctx >/dev/null 2>&1
 printf 'services:\n  iv:\n    image: busybox\n    command: sleep 300\n    volumes:\n      - {type: image, source: "ivimg:1", target: /img}\n      - {type: image, source: "busybox:latest", target: /one}\n' >compose.yaml
 expect "up with image volumes" 0 Started "$BERTH" up -d
@@ -329,6 +329,30 @@ expect "... with its base's files" 0 'busybox' "$BERTH" exec -T iv ls /img/bin/b
 expect "an image volume is read-only" 1 'Read-only file system' "$BERTH" exec -T iv touch /img/x /one/x
 expect "an image a volume uses cannot be removed" 1 'is used by a container' "$BERTH" image rm ivimg:1
 "$BERTH" down -t 0 >/dev/null 2>&1
+cat >compose.yaml <<'YAML'
+services:
+  iv:
+    image: busybox
+    command: sleep 300
+    volumes:
+      - {type: image, source: "ivimg:1", target: /sub, image: {subpath: extra}}
+      - {type: image, source: "ivimg:1", target: /lower, image: {subpath: bin}}
+      - {type: image, source: "ivimg:1", target: /file, image: {subpath: extra/f}}
+      - {type: image, source: "busybox:latest", target: /onebin, image: {subpath: bin}}
+YAML
+expect "up with image volume subpaths" 0 Started "$BERTH" up -d
+expect "a subpath of an image of several layers is mounted" 0 '^f link$' "$BERTH" exec -T iv sh -c 'echo $(ls /sub)'
+expect "... one that only a lower layer has, too" 0 'busybox' "$BERTH" exec -T iv ls /lower/busybox
+expect "... and a file" 0 '^layered$' "$BERTH" exec -T iv cat /file
+expect "a subpath of a one-layer image" 0 'busybox' "$BERTH" exec -T iv ls /onebin/busybox
+expect "an image volume subpath is read-only" 1 'Read-only file system' "$BERTH" exec -T iv touch /sub/x
+"$BERTH" down -t 0 >/dev/null 2>&1
+for sp in extra/link extra/link/passwd gone ../x; do
+	printf 'services:\n  iv:\n    image: busybox\n    volumes: [{type: image, source: "ivimg:1", target: /s, image: {subpath: "%s"}}]\n' "$sp" >compose.yaml
+	expect "an image volume subpath $sp (a symlink, through one, deleted by a later layer, outside) is refused" 1 \
+		'compose.yaml:4:.*(has no subpath|must be a relative path inside the image)' "$BERTH" up -d
+done
+check "... and nothing is made" test -z "$("$BERTH" ps -aq)"
 expect "... and can once nothing uses it" 0 'Untagged: ivimg:1' "$BERTH" image rm ivimg:1
 printf 'services:\n  iv:\n    image: busybox\n    volumes: [{type: image, source: "127.0.0.1:9/nosuch/img:1", target: /img}]\n' >compose.yaml
 expect "a volume image that cannot be pulled is named" 1 'cannot pull 127.0.0.1:9/nosuch/img:1' "$BERTH" up -d
