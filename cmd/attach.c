@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -36,8 +37,9 @@ static int detach_keys(const char *s, unsigned char *out, size_t max)
 	return n ? (int)n : -1;
 }
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, resized;
 static void on_signal(int sig) { got_signal = sig; }
+static void on_winch(int sig) { resized = sig; }
 
 static bool write_all(int fd, const void *p, size_t n)
 {
@@ -51,6 +53,25 @@ static bool write_all(int fd, const void *p, size_t n)
 		c += w, n -= (size_t)w;
 	}
 	return true;
+}
+
+/* One frame to the shim: kind 0 input, 2 the terminal's size. */
+static bool send_frame(int fd, int kind, const unsigned char *data, size_t n)
+{
+	unsigned char head[5] = {(unsigned char)kind, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+				 (unsigned char)(n >> 8), (unsigned char)n};
+	return write_all(fd, head, sizeof(head)) && write_all(fd, data, n);
+}
+
+/* The local terminal's size on to the container's terminal. */
+static void send_size(int fd)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+		return;
+	unsigned char d[4] = {(unsigned char)(ws.ws_row >> 8), (unsigned char)ws.ws_row, (unsigned char)(ws.ws_col >> 8),
+			      (unsigned char)ws.ws_col};
+	send_frame(fd, 2, d, sizeof(d));
 }
 
 int cmd_attach(struct global_opts *g, int argc, char **argv)
@@ -93,6 +114,10 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	ctr_info_free(list, n);
 	if (!name || !ctr_up(root, name, NULL))
 		return report((berr_set(&err, ENOENT, "service %s has no running container number %d", args[0], want), err));
+	if (cli_dry_run()) { /* said, not attached */
+		cli_progress(NULL, "Container", name, "would be attached to");
+		return 0;
+	}
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *sock = path_join(dir, "attach.sock"), *specp = path_join(dir, "spec.json");
 	struct ctr_spec s = {0};
@@ -114,6 +139,11 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
 	struct sigaction sa_sig = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};
+	if (term) { /* the container's terminal takes this one's size, now and as it changes */
+		struct sigaction sa_winch = {.sa_handler = on_winch};
+		sigaction(SIGWINCH, &sa_winch, NULL);
+		send_size(fd);
+	}
 	sigaction(SIGINT, &sa_sig, NULL);
 	sigaction(SIGTERM, &sa_sig, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
@@ -123,6 +153,10 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	bool in_open = !no_stdin, detached = false, ended = false;
 	int killed = 0; /* --sig-proxy=false: a signal ends attach itself */
 	while (!detached && !ended) {
+		if (resized) {
+			resized = 0;
+			send_size(fd);
+		}
 		if (got_signal) {
 			int sig = got_signal;
 			got_signal = 0;
@@ -181,7 +215,7 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 					out[k++] = in[i];
 			}
 			if (k)
-				write_all(fd, out, k);
+				send_frame(fd, 0, out, k);
 		}
 	}
 	if (term)

@@ -309,6 +309,17 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
 			r = berr_sys(&err, errno, "cannot open /dev/null");
 	}
+	if (r == 0 && cli_dry_run()) { /* said, not run */
+		struct buf msg = {0};
+		buf_puts(&msg, "would run:");
+		for (int k = i + 1; k < argc; k++)
+			buf_printf(&msg, " %s", argv[k]);
+		cli_progress(NULL, "Container", name, msg.s);
+		buf_free(&msg);
+		selection_free(&sel);
+		strv_free(env);
+		return 0;
+	}
 	struct exec_opts o = {.argv = argv + i + 1, .env = env, .user = user, .workdir = workdir,
 			      .privileged = privileged, .detach = detach,
 			      .tty = tty && !no_tty && isatty(STDIN_FILENO)};
@@ -388,7 +399,12 @@ int cmd_wait(struct global_opts *g, int argc, char **argv)
 	const char *root = berth_root();
 	int code = -1;
 	bool *done = xcalloc(sel.n + 1, sizeof(bool));
-	for (size_t left = sel.n; r == 0 && left > 0;) {
+	for (size_t i = 0; r == 0 && cli_dry_run() && i < sel.n; i++) { /* said; nothing waited for */
+		done[i] = true;
+		cli_progress(NULL, "Container", sel.list[i].name,
+			     ctr_running(root, sel.list[i].name) ? "would be waited for" : "Exited");
+	}
+	for (size_t left = cli_dry_run() ? 0 : sel.n; r == 0 && left > 0;) {
 		for (size_t i = 0; i < sel.n; i++) {
 			if (done[i] || ctr_running(root, sel.list[i].name))
 				continue;
@@ -409,7 +425,7 @@ int cmd_wait(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && down) {
 		int lock = -1;
 		r = apply_lock(root, sel.p->name, &lock, &err);
-		struct down_opts o = {.timeout_ms = -1, .progress = cli_progress};
+		struct down_opts o = {.timeout_ms = -1, .progress = cli_progress, .dry_run = cli_dry_run()};
 		if (r == 0)
 			r = apply_down(sel.p, root, &o, &err);
 		if (lock >= 0)

@@ -74,6 +74,8 @@ static const struct flag global_flags[] = {
 	{"version", 'v', FLAG_BOOL, &g.version, NULL, "Show the berth version"},
 };
 
+static int64_t began_ms; /* when berth began: what --progress tty times from */
+
 void cli_progress(void *data, const char *kind, const char *name, const char *what)
 {
 	(void)data;
@@ -89,6 +91,31 @@ void cli_progress(void *data, const char *kind, const char *name, const char *wh
 		fprintf(stderr, "%s\n", t);
 		free(t);
 		json_decref(j);
+		return;
+	}
+	if (streq(mode, "tty") || (streq(mode, "auto") && isatty(STDERR_FILENO))) {
+		/* docker compose's terminal lines: a mark, and how long it took
+		 * since the thing was first named (or since berth began) */
+		static struct {
+			char *key;
+			int64_t since;
+		} seen[64];
+		static size_t nseen;
+		int64_t now = now_ms();
+		_cleanup_free_ char *key = xasprintf("%s %s", kind, name);
+		size_t k = 0;
+		while (k < nseen && !streq(seen[k].key, key))
+			k++;
+		int64_t since = k < nseen ? seen[k].since : began_ms;
+		if (k == nseen && nseen < ARRAY_SIZE(seen))
+			seen[nseen++] = (typeof(seen[0])){xstrdup(key), now};
+		size_t n = strlen(what);
+		bool busy = n > 3 && streq(what + n - 3, "ing");
+		if (busy)
+			fprintf(stderr, "%s ⠿ %s %s  %s\n", g.dry_run ? "DRY-RUN MODE - " : "", kind, name, what);
+		else
+			fprintf(stderr, "%s ✔ %s %s  %s  %.1fs\n", g.dry_run ? "DRY-RUN MODE - " : "", kind, name, what,
+				(double)(now - since) / 1000.0);
 		return;
 	}
 	fprintf(stderr, "%s %s %s  %s\n", g.dry_run ? "DRY-RUN MODE - " : "", kind, name, what);
@@ -252,7 +279,8 @@ static bool dry_run_ok(int argc, char **argv, int i)
 	static const char *const fine[] = {"up",     "down",   "create", "start", "stop",   "restart", "kill",
 					   "rm",     "pause",  "unpause", "pull", "build",  "push",    "run",
 					   "scale",  "cp",     "ps",      "ls",   "logs",   "top",     "events",
-					   "config", "images", "port",    "stats", "version", "inspect", NULL};
+					   "config", "images", "port",    "stats", "version", "inspect", "exec",
+					   "wait",   "attach", "watch",   NULL};
 	static const char *const groups[] = {"volume", "network", "image", "builder", NULL};
 	static const char *const reading[] = {"ls", "list", "inspect", NULL};
 	if (strv_contains((char **)fine, argv[i]))
@@ -309,6 +337,7 @@ static void prefault_heap(size_t bytes)
 
 int main(int argc, char **argv)
 {
+	began_ms = now_ms();
 	prefault_heap(2u << 20);
 	const char *lvl = getenv("BERTH_LOG");
 	enum log_level level;

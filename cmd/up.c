@@ -304,6 +304,10 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		dry_orphans(p);
 	else if (r == 0 && remove_orphans)
 		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), cli_progress, NULL, &err);
+	if (r == 0 && cli_dry_run() && watch) { /* the rules it would follow, said */
+		struct watch_opts wo = {.services = pos, .stop = &watch_stop, .progress = cli_progress, .dry_run = true};
+		r = watch_run(p, berth_root(), &wo, &err);
+	}
 	if (cli_dry_run())
 		detach = true, wait = false;
 	if (r == 0 && wait && !no_start) {
@@ -715,7 +719,7 @@ int cmd_watch(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && !no_up) {
 		_cleanup_close_ int lock = -1;
 		r = apply_lock(berth_root(), p->name, &lock, &err);
-		struct up_opts o = {.services = names, .progress = cli_progress};
+		struct up_opts o = {.services = names, .progress = cli_progress, .dry_run = cli_dry_run()};
 		if (r == 0)
 			r = apply_up(p, berth_root(), &o, &err);
 	}
@@ -723,7 +727,7 @@ int cmd_watch(struct global_opts *g, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct watch_opts wo = {.services = names, .quiet = quiet, .prune = prune, .stop = &watch_stop,
-				.progress = cli_progress};
+				.progress = cli_progress, .dry_run = cli_dry_run()};
 	if (r == 0)
 		r = watch_run(p, berth_root(), &wo, &err);
 	return r < 0 ? report(err) : 0;

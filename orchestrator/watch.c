@@ -422,9 +422,18 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 	if (rc == 0 && w.nrules == 0)
 		rc = berr_set(err, ENOENT, "none of the selected services is configured for watch: give it a develop.watch "
 					   "section");
-	if (rc == 0 && (w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
+	static const char *const verbs[] = {[W_SYNC] = "sync", [W_RESTART] = "restart", [W_SYNC_RESTART] = "sync+restart",
+					    [W_SYNC_EXEC] = "sync+exec", [W_REBUILD] = "rebuild"};
+	for (size_t k = 0; rc == 0 && o->dry_run && k < w.nrules; k++) {
+		const struct rule *r = &w.rules[k];
+		_cleanup_free_ char *what = xasprintf("would %s on changes to %s%s%s", verbs[r->action], r->path,
+						      is_sync(r->action) ? " into " : "", is_sync(r->action) ? r->target : "");
+		if (o->progress)
+			o->progress(o->progress_data, "Watch", r->service, what);
+	}
+	if (rc == 0 && !o->dry_run && (w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
 		rc = berr_sys(err, errno, "cannot watch files");
-	for (size_t k = 0; rc == 0 && k < w.nrules; k++) {
+	for (size_t k = 0; rc == 0 && !o->dry_run && k < w.nrules; k++) {
 		struct rule *r = &w.rules[k];
 		struct stat st;
 		_cleanup_free_ char *parent = path_dirname(r->path);
@@ -433,10 +442,10 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 		if (is_sync(r->action) && r->initial_sync)
 			rc = initial_sync(&w, r, err);
 	}
-	if (rc == 0)
+	if (rc == 0 && !o->dry_run)
 		fprintf(stderr, "Watch enabled\n");
 	bool pending = false;
-	while (rc == 0 && !*o->stop) {
+	while (rc == 0 && !o->dry_run && !*o->stop) {
 		struct pollfd pf = {w.fd, POLLIN, 0};
 		int n = poll(&pf, 1, pending ? 500 : 1000);
 		if (n < 0 && errno != EINTR) {

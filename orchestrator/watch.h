@@ -14,6 +14,7 @@ struct watch_opts {
 	char **services;	   /* NULL: every service with develop.watch */
 	bool quiet;		   /* no build output */
 	bool prune;		   /* dangling images removed after a rebuild */
+	bool dry_run;		   /* the rules said through progress, nothing watched */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to end */
 	progress_fn progress;
 	void *progress_data;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -64,6 +65,14 @@ struct shim {
 	char *cg;		     /* its cgroup's id (cgroup_id) */
 	int attach_fd;		     /* listening on <dir>/attach.sock, or -1 */
 	int clients[ATTACH_MAX];     /* berth attach: output goes to each, input to the container */
+	struct attach_in *in[ATTACH_MAX]; /* each client's frame being read */
+};
+
+#define ATTACH_FRAME 4096 /* the most a client's frame carries */
+
+struct attach_in {
+	unsigned char buf[5 + ATTACH_FRAME];
+	size_t have;
 };
 
 static void log_open(struct log *l, const struct ctr_spec *s)
@@ -311,10 +320,13 @@ static bool should_restart(struct shim *sh)
 }
 
 /* ---- berth attach: a socket in the container's directory (0700, root's) ----
- * To a client: frames of [stream (0 stdout, 1 stderr), length (4 bytes, big
- * endian), data]. From a client: bytes for the container's stdin (its
- * terminal with tty, its stdin pipe with stdin_open; else dropped). A
- * client that does not keep up is dropped: it never holds the container. */
+ * Both ways, frames of [kind, length (4 bytes, big endian), data]. To a
+ * client: kind 0 stdout, 1 stderr. From a client: kind 0, bytes for the
+ * container's stdin (its terminal with tty, its stdin pipe with
+ * stdin_open; else dropped); kind 2, the client terminal's size (rows and
+ * columns, 2 bytes each, big endian) for the container's terminal. A
+ * client that does not keep up, or sends what is not a frame, is dropped:
+ * it never holds the container. */
 static void attach_listen(struct shim *sh)
 {
 	for (int i = 0; i < ATTACH_MAX; i++)
@@ -339,6 +351,8 @@ static void attach_drop(struct shim *sh, int i)
 {
 	close(sh->clients[i]);
 	sh->clients[i] = -1;
+	free(sh->in[i]);
+	sh->in[i] = NULL;
 }
 
 static void attach_accept(struct shim *sh)
@@ -347,6 +361,7 @@ static void attach_accept(struct shim *sh)
 	for (int i = 0; fd >= 0 && i < ATTACH_MAX; i++)
 		if (sh->clients[i] < 0) {
 			sh->clients[i] = fd;
+			sh->in[i] = xcalloc(1, sizeof(*sh->in[i]));
 			return;
 		}
 	if (fd >= 0)
@@ -369,15 +384,33 @@ static void attach_send(struct shim *sh, int stream, const char *data, size_t n)
 
 static void attach_input(struct shim *sh, int i)
 {
-	char buf[4096];
-	ssize_t n = read(sh->clients[i], buf, sizeof(buf));
+	struct attach_in *in = sh->in[i];
+	ssize_t n = read(sh->clients[i], in->buf + in->have, sizeof(in->buf) - in->have);
 	if (n <= 0) {
 		attach_drop(sh, i);
 		return;
 	}
+	in->have += (size_t)n;
 	int to = sh->s.tty ? sh->p.out_fd : sh->p.in_fd;
-	if (to >= 0 && sh->running && write(to, buf, (size_t)n) < 0) {
-		/* the container closed its stdin: what the client types goes nowhere */
+	while (in->have >= 5) {
+		size_t len = (size_t)in->buf[1] << 24 | (size_t)in->buf[2] << 16 | (size_t)in->buf[3] << 8 | in->buf[4];
+		if (len > ATTACH_FRAME || in->buf[0] == 1 || in->buf[0] > 2) {
+			attach_drop(sh, i); /* not a frame of berth attach */
+			return;
+		}
+		if (in->have < 5 + len)
+			break;
+		const unsigned char *d = in->buf + 5;
+		if (in->buf[0] == 0 && to >= 0 && sh->running && write(to, d, len) < 0) {
+			/* the container closed its stdin: what the client types goes nowhere */
+		}
+		if (in->buf[0] == 2 && len == 4 && sh->s.tty && sh->running) {
+			struct winsize ws = {.ws_row = (unsigned short)(d[0] << 8 | d[1]),
+					     .ws_col = (unsigned short)(d[2] << 8 | d[3])};
+			ioctl(sh->p.out_fd, TIOCSWINSZ, &ws);
+		}
+		memmove(in->buf, in->buf + 5 + len, in->have - 5 - len);
+		in->have -= 5 + len;
 	}
 }
 

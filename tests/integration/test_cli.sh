@@ -71,7 +71,14 @@ check "... and stops nothing" test "$("$BERTH" -p $d ps -q | wc -l)" -eq 2
 expect "down --dry-run says what would go" 0 "^DRY-RUN MODE -  Network ${d}_default  Removed\$" "$BERTH" -p $d --dry-run down -v
 check "... volumes with -v" grep -q "DRY-RUN MODE -  Volume ${d}_v  Removed" "$WORK/err"
 check "... and removes nothing" sh -c "test \"\$('$BERTH' -p $d ps -q | wc -l)\" -eq 2 && '$BERTH' volume ls | grep -q ${d}_v"
-expect "a command that cannot say what it would do refuses --dry-run" 2 'dry-run is not supported by berth exec' "$BERTH" -p $d --dry-run exec a true
+expect "exec --dry-run says the command it would run" 0 "^DRY-RUN MODE -  Container $d-a-1  would run: touch /tmp/dryexec\$" "$BERTH" -p $d --dry-run exec a touch /tmp/dryexec
+check "... and runs nothing" sh -c "! '$BERTH' -p $d exec a test -e /tmp/dryexec"
+expect "attach --dry-run says it, attaching nothing" 0 "^DRY-RUN MODE -  Container $d-a-1  would be attached to\$" "$BERTH" -p $d --dry-run attach a
+expect "wait --dry-run --down-project waits for nothing and says what down would remove" 0 "^DRY-RUN MODE -  Network ${d}_default  Removed\$" timeout 20 "$BERTH" -p $d --dry-run wait --down-project a
+check "... having said the container it would wait for" grep -q "DRY-RUN MODE -  Container $d-a-1  would be waited for" "$WORK/err"
+check "... and removed nothing" test "$("$BERTH" -p $d ps -q | wc -l)" -eq 2
+mkdir -p src && printf 'services:\n  a:\n    image: busybox\n    develop: {watch: [{action: sync, path: ./src, target: /src}]}\n' >dry3.yaml
+expect "watch --dry-run says its rules and ends" 0 "^DRY-RUN MODE -  Watch a  would sync on changes to $WORK/d/src into /src\$" timeout 20 "$BERTH" -f dry3.yaml -p ${d}w --dry-run watch --no-up
 expect "run --dry-run says the one-off it would make" 0 "^DRY-RUN MODE -  Container $d-a-run-[0-9a-f]{12}  Started\$" "$BERTH" -p $d --dry-run run a true
 check "... and makes none" test "$("$BERTH" -p $d ps -aq | wc -l)" -eq 2
 expect "scale --dry-run says the replica it would add" 0 "^DRY-RUN MODE -  Container $d-a-2  Created\$" "$BERTH" -p $d --dry-run scale a=2
@@ -86,6 +93,11 @@ check "... and builds none" sh -c "! '$BERTH' image ls | grep -q '^${d}b-bb '"
 expect "pull --dry-run says the image it would pull, reaching no registry" 0 "^DRY-RUN MODE -  Image 127.0.0.1:9/none/img:1  Pulled\$" "$BERTH" -f dry2.yaml -p ${d}b --dry-run pull far
 expect "... as do a group's changing subcommands" 2 'dry-run is not supported by berth volume' "$BERTH" --dry-run volume rm ${d}_v
 expect "... while reading ones run" 0 "${d}_v" "$BERTH" --dry-run volume ls
+cleanup_hooks+=("cd '$WORK/d' && '$BERTH' -p ${d}t down -v -t 0 >/dev/null 2>&1")
+run "$BERTH" -p ${d}t --progress tty up -d
+check "--progress tty marks what is done, with how long it took" sh -c "grep -q '^ ✔ Container ${d}t-a-1  Started  [0-9]*\\.[0-9]s\$' '$WORK/err'"
+run "$BERTH" -p ${d}t --progress tty down -v -t 1
+check "... and what is under way" grep -q "^ ⠿ Container ${d}t-a-1  Stopping\$" "$WORK/err"
 run "$BERTH" -p $d --progress quiet restart a
 check "--progress quiet prints no progress" test "$RC" -eq 0 -a -z "$ERR"
 expect "--ansi always colours logs off a terminal" 0 $'\033\\[' "$BERTH" -p $d --ansi always logs a

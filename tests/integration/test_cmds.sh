@@ -156,6 +156,9 @@ wait "$apid"
 check "a signal to attach goes on to the container (sig-proxy): it ends with 143" test $? -eq 143
 expect "attach under a terminal to a tty container is interactive" 3 'hi-2' \
 	sh -c "(sleep 1; printf 'echo hi-\$((1+1)); exit 3\\r'; sleep 2) | script -qec \"'$BERTH' -f attach.yaml attach term\" /dev/null"
+"$BERTH" -f attach.yaml up -d term >/dev/null 2>&1
+expect "attach gives the container's terminal the size of its own" 0 'size-33-77' \
+	sh -c "(sleep 1; printf 'echo size-\$(stty size | tr \" \" -); exit 0\\r'; sleep 2) | script -qec \"stty rows 33 cols 77; '$BERTH' -f attach.yaml attach term\" /dev/null"
 "$BERTH" -f attach.yaml up -d echo >/dev/null 2>&1
 run sh -c "printf 'hello\\n' | timeout 2 '$BERTH' -f attach.yaml attach --no-stdin --sig-proxy=false --index 1 echo"
 check "attach --no-stdin passes no input; --sig-proxy=false: a signal ends attach, not the container" sh -c \
