@@ -34,10 +34,14 @@ struct global_opts {
 	bool dry_run, compatibility, all_resources, verbose;
 	bool help;
 	bool version;
+	/* the command makes no container: a missing env_file fails nothing */
+	bool lenient_env;
+	bool no_env_resolution; /* config --no-env-resolution */
 };
 
 /* The progress lines of every command (" Container NAME  Started"), as
- * --progress says: plain lines (auto, tty, plain), none (quiet) or one
+ * --progress says: plain lines (plain, auto off a terminal), marked lines
+ * with durations (tty, auto on a terminal), none (quiet) or one
  * JSON object per line (json); each starts "DRY-RUN MODE - " under
  * --dry-run. A progress_fn (data unused). */
 void cli_progress(void *data, const char *kind, const char *name, const char *what);

@@ -171,6 +171,7 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		{"images", 0, FLAG_BOOL, &o.images, NULL, "Print the image names"},
 		{"hash", 0, FLAG_STR, &o.hash, "SERVICE|*", "Print the configuration hash of services"},
 		{"no-interpolate", 0, FLAG_BOOL, &o.no_interpolate, NULL, "Do not interpolate variables"},
+		{"no-env-resolution", 0, FLAG_BOOL, &g->no_env_resolution, NULL, "Do not read the services' env files"},
 		{"format", 0, FLAG_STR, &o.format, "FORMAT", "yaml (default) or json"},
 		{"resolve-image-digests", 0, FLAG_BOOL, &o.resolve_digests, NULL, "Pin image tags to digests"},
 		{"lock-image-digests", 0, FLAG_BOOL, &o.lock_digests, NULL,
@@ -191,7 +192,12 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 	} else {
 		_cleanup_(project_freep) struct project *p = NULL;
 		struct buf out = {0};
+		/* --hash SERVICE and the lists need no other service's env_file */
+		g->lenient_env = o.hash || o.services || o.volumes || o.networks || o.profiles || o.images;
 		int r = project_open(g, o.positional, o.no_interpolate, &p, &err);
+		char *one[] = {(char *)o.hash, NULL};
+		if (r == 0 && o.hash)
+			r = project_env_check(p, streq(o.hash, "*") ? NULL : one, &err);
 		if (r == 0 && o.positional)
 			select_services(p, o.positional);
 		/* what has no effect here, or what up would refuse, is said on stderr */

@@ -38,7 +38,7 @@ static int select_containers(struct global_opts *g, char **services, bool lock, 
 			     struct berr **err)
 {
 	*sel = (struct selection){.lock = -1};
-	int r = project_open(g, NULL, false, &sel->p, err);
+	int r = project_open(g, services, false, &sel->p, err);
 	for (size_t i = 0; r == 0 && services && services[i]; i++)
 		if (!project_service(sel->p, services[i]))
 			r = berr_set(err, ENOENT, "no such service: %s", services[i]);
@@ -289,6 +289,13 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		strv_free(env);
 		return usage_error("exec", "exec needs a service and a command");
 	}
+	for (size_t k = 0; env && env[k]; k++) /* -e NAME: berth's own NAME, or none when it has none */
+		if (!strchr(env[k], '=')) {
+			const char *v = getenv(env[k]);
+			char *kv = v ? xasprintf("%s=%s", env[k], v) : NULL;
+			free(env[k]);
+			env[k] = kv ? kv : xstrdup("");
+		}
 	char *svc[] = {argv[i], NULL};
 	struct selection sel;
 	int r = select_containers(g, svc, false, &sel, &err);

@@ -81,7 +81,7 @@ int cmd_events(struct global_opts *g, int argc, char **argv)
 		return rc;
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
-	if (project_open(g, NULL, false, &p, &err) < 0)
+	if (project_open(g, services, false, &p, &err) < 0) /* an unknown service is named */
 		return report(err);
 	_cleanup_free_ char *path = events_path(berth_root());
 	/* what happens from now on; the log may rotate under us */

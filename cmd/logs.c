@@ -320,7 +320,7 @@ int cmd_logs(struct global_opts *g, int argc, char **argv)
 		return 0;
 	}
 	_cleanup_(project_freep) struct project *p = NULL;
-	if (project_open(g, NULL, false, &p, &err) < 0) {
+	if (project_open(g, pos, false, &p, &err) < 0) { /* named services: enabled whatever their profiles */
 		strv_free(pos);
 		return report(err);
 	}

@@ -240,6 +240,8 @@ static int open_project(struct global_opts *go, char **services, bool no_interpo
 		.no_interpolate = no_interpolate,
 		.file_optional = file_optional,
 		.environ = environ,
+		.lenient_env = go->lenient_env,
+		.no_env_resolution = go->no_env_resolution,
 	};
 	return project_load(&o, out, err);
 }
@@ -257,7 +259,8 @@ int project_open_named(struct global_opts *go, struct project **out, struct berr
 
 int project_open_listing(struct global_opts *go, char *const *names, struct project **out, struct berr **err)
 {
-	int r = open_project(go, NULL, false, true, out, err);
+	/* the services named are enabled whatever their profiles */
+	int r = open_project(go, (char **)names, false, true, out, err);
 	for (size_t i = 0; r == 0 && names && names[i]; i++)
 		if ((*out)->order && !project_service(*out, names[i]))
 			r = berr_set(err, ENOENT, "no such service: %s", names[i]);
@@ -299,6 +302,11 @@ static int dispatch(int argc, char **argv, int i)
 		if (known)
 			return cli_no_dry_run(name);
 	}
+	/* these make no container, so need no service's env_file, as docker compose */
+	static const char *const lenient[] = {"ps",	"logs",	  "down", "stop",  "kill",  "rm",     "top",
+					      "port",	"events", "images", "pause", "unpause", "wait", "attach",
+					      "stats",	"cp",	  "exec", "ls",	   "inspect", NULL};
+	g.lenient_env = strv_contains((char **)lenient, name);
 	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
 		if (streq(commands[k].name, name))
 			return commands[k].run(&g, argc - i, argv + i);

@@ -387,23 +387,21 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 		{"rmi", 0, FLAG_STR, &rmi, "TYPE", "Remove the services' images: local (built ones) or all"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth down [OPTIONS]",
-		       "Stop and remove containers (and with -v, named volumes).");
-	if (rc < 0 && pos)
-		rc = usage_error("down", "down takes no service names");
+	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth down [OPTIONS] [SERVICE...]",
+		       "Stop and remove containers (and with -v, named volumes); of the services named, when any.");
+	_cleanup_(strv_freep) char **names = pos;
 	if (rc < 0 && rmi && !streq(rmi, "local") && !streq(rmi, "all"))
 		rc = usage_error("down", "--rmi takes local or all");
-	strv_free(pos);
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	_cleanup_close_ int lock = -1;
-	int r = project_open_named(g, &p, &err);
+	int r = project_open_listing(g, names, &p, &err);
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	/* without its file, every container of the project goes */
-	struct down_opts o = {.remove_orphans = remove_orphans || (p && !p->files[0]), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
+	struct down_opts o = {.services = names, .remove_orphans = remove_orphans || (p && !p->files[0]), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
 			      .progress = cli_progress, .dry_run = cli_dry_run()};
 	if (r == 0)
 		r = apply_down(p, berth_root(), &o, &err);

@@ -1328,6 +1328,19 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 	return r;
 }
 
+/* Whether one of the services mounts the file's volume KEY. */
+static bool services_mount(const struct project *p, char *const *services, const char *key)
+{
+	for (size_t i = 0; services[i]; i++) {
+		struct node *vols = node_map_get(project_service(p, services[i]), "volumes");
+		for (size_t k = 0; vols && vols->kind == NODE_SEQ && k < vols->n; k++)
+			if (streq(node_str(node_map_get(vols->items[k], "type")), "volume") &&
+			    streq(node_str(node_map_get(vols->items[k], "source")), key))
+				return true;
+	}
+	return false;
+}
+
 int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err)
 {
 	size_t n;
@@ -1335,9 +1348,11 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	/* dependents first */
 	const struct ctr_info **order = xcalloc(n + 1, sizeof(*order));
 	size_t k = 0;
-	for (size_t i = n; i > 0; i--)
-		if (o->remove_orphans || project_service(p, list[i - 1].service))
+	for (size_t i = n; i > 0; i--) {
+		bool orphan = !project_service(p, list[i - 1].service);
+		if (orphan ? o->remove_orphans : !o->services || strv_contains(o->services, list[i - 1].service))
 			order[k++] = &list[i - 1];
+	}
 	if (o->dry_run) {
 		/* what down would stop and remove, said; nothing is touched */
 		for (size_t i = 0; i < k; i++) {
@@ -1363,7 +1378,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	 * writing their record: nothing else of them exists yet */
 	_cleanup_free_ char *cdir = path_join(root, "containers");
 	_cleanup_free_ char *prefix = xasprintf("%s-", p->name);
-	DIR *d = r == 0 ? opendir(cdir) : NULL;
+	DIR *d = r == 0 && !o->services ? opendir(cdir) : NULL;
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (startswith(e->d_name, prefix) && !has_record(cdir, e->d_name))
 			ctr_remove(root, e->d_name, true, NULL);
@@ -1385,6 +1400,8 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		struct berr *e = NULL;
 		if (net_remove(root, nets[i], &e) == 0)
 			progress(o->progress, o->progress_data, "Network", nets[i], "Removed");
+		else if (o->services) /* down SERVICE: the others still on it */
+			progress(o->progress, o->progress_data, "Network", nets[i], "Resource is still in use");
 		else
 			fprintf(stderr, "berth: %s; it is kept\n", e->msg);
 		berr_free(e);
@@ -1409,7 +1426,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			bool external = false;
 			node_bool(node_map_get(vols->pairs[i].val, "external"), &external);
 			const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
-			if (!external && name)
+			if (!external && name && (!o->services || services_mount(p, o->services, vols->pairs[i].key)))
 				strv_push(&names, xstrdup(name));
 		}
 		for (size_t i = 0; names[i]; i++) {
@@ -1418,6 +1435,8 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			struct berr *e = NULL;
 			if (vol_remove(root, names[i], false, &e) == 0)
 				progress(o->progress, o->progress_data, "Volume", names[i], "Removed");
+			else if (o->services)
+				progress(o->progress, o->progress_data, "Volume", names[i], "Resource is still in use");
 			else
 				fprintf(stderr, "berth: %s; it is kept\n", e->msg);
 			berr_free(e);
@@ -1535,7 +1554,10 @@ static int run_service(struct project *p, const struct run_opts *o, const char *
 		const char *eq = strchr(o->env[i], '=');
 		_cleanup_free_ char *k = eq ? xstrndup(o->env[i], (size_t)(eq - o->env[i])) : xstrdup(o->env[i]);
 		const char *v = eq ? eq + 1 : getenv(k);
-		node_map_set(env, k, v ? node_new_str(v, at) : node_new_null(at));
+		if (v) /* -e NAME: berth's own NAME; unset when berth has none */
+			node_map_set(env, k, node_new_str(v, at));
+		else
+			node_map_del(env, k);
 	}
 	return 0;
 }

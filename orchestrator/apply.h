@@ -37,6 +37,7 @@ struct up_opts {
 };
 
 struct down_opts {
+	char **services; /* NULL: all; else only their containers, and what no other container uses */
 	bool remove_orphans, volumes;
 	bool dry_run; /* say what would go, remove nothing */
 	int64_t timeout_ms; /* < 0: each container's stop_grace_period */

@@ -576,7 +576,8 @@ static int load_main(struct loader *l, struct project *p, struct berr **err)
 
 static int finish(struct loader *l, struct project *p, struct berr **err)
 {
-	struct normalize_ctx nc = {.project = p->name, .env = &p->env, .workdir = p->workdir};
+	struct normalize_ctx nc = {.project = p->name, .env = &p->env, .workdir = p->workdir,
+				   .deferred = &p->env_errors, .no_env_resolution = l->o->no_env_resolution};
 	int r = normalize_document(p->doc, &nc, err);
 	if (r < 0)
 		return r;
@@ -588,7 +589,28 @@ static int finish(struct loader *l, struct project *p, struct berr **err)
 		r = check_references(p->doc, err);
 	if (r == 0)
 		r = check_dependency_order(p->doc, &p->order, err);
+	if (r == 0 && !l->o->lenient_env)
+		r = project_env_check(p, l->o->services, err);
 	return r;
+}
+
+int project_env_check(const struct project *p, char *const *services, struct berr **err)
+{
+	if (!p->env_errors.n)
+		return 0;
+	_cleanup_(strv_freep) char **need = strv_copy(services ? services : p->order);
+	for (size_t i = 0; need[i]; i++) { /* the dependencies too, each once */
+		struct node *deps = node_map_get(project_service(p, need[i]), "depends_on");
+		for (size_t k = 0; deps && deps->kind == NODE_MAP && k < deps->n; k++)
+			if (!strv_contains(need, deps->pairs[k].key))
+				strv_push(&need, xstrdup(deps->pairs[k].key));
+	}
+	for (size_t i = 0; need[i]; i++) {
+		const char *msg = env_get(&p->env_errors, need[i]);
+		if (msg && strv_contains(p->order, need[i]))
+			return berr_set(err, ENOENT, "%s", msg);
+	}
+	return 0;
 }
 
 int project_load(const struct project_opts *o, struct project **out, struct berr **err)
@@ -653,6 +675,7 @@ void project_free(struct project *p)
 	free(p->workdir);
 	strv_free(p->files);
 	env_free(&p->env);
+	env_free(&p->env_errors);
 	strv_free(p->profiles);
 	strv_free(p->all_profiles);
 	strv_free(p->order);

@@ -40,6 +40,8 @@ static const char *lookup_env(void *ctx, const char *name) { return env_get(ctx,
 static int normalize_environment(struct node *svc, const char *name, const struct normalize_ctx *c,
 				 struct berr **err)
 {
+	if (c->no_env_resolution)
+		return 0;
 	_cleanup_(node_freep) struct node *files = node_map_take(svc, "env_file");
 	struct node *envn = node_map_get(svc, "environment");
 	if (!files && !envn)
@@ -57,7 +59,19 @@ static int normalize_environment(struct node *svc, const char *name, const struc
 			continue;
 		struct env fenv = {0};
 		struct berr *e = NULL;
-		if (dotenv_read(path, lookup_env, (void *)c->env, raw, &fenv, &e) < 0) {
+		if (dotenv_read(path, lookup_env, (void *)c->env, raw, &fenv, &e) < 0 && e->code == ENOENT &&
+		    c->deferred) {
+			/* as docker compose: an error only for the commands that need this service */
+			struct berr *missing = NULL;
+			node_err(&missing, f, "services.%s.env_file: env file %s not found", name, path);
+			if (!env_get(c->deferred, name))
+				env_set(c->deferred, name, missing->msg);
+			berr_free(missing);
+			berr_free(e);
+			env_free(&fenv);
+			continue;
+		}
+		if (e) {
 			int r = node_err(err, f, "services.%s.env_file: %s", name, e->msg);
 			berr_free(e);
 			env_free(&fenv);

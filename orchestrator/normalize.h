@@ -10,6 +10,10 @@ struct normalize_ctx {
 	const char *project;   /* normalized project name */
 	const struct env *env; /* the project's environment (process + .env) */
 	const char *workdir;
+	/* not NULL: a missing env_file is no error yet; its message is kept
+	 * here by service, for the commands that need that service */
+	struct env *deferred;
+	bool no_env_resolution; /* env_file kept as it is, not read into environment */
 };
 
 int normalize_document(struct node *doc, const struct normalize_ctx *c, struct berr **err);

@@ -19,6 +19,10 @@ struct project_opts {
 	 * services), as docker compose does for down and ps */
 	bool file_optional;
 	bool compatibility; /* docker-compose v1's container names: project_service_1 */
+	/* a missing env_file fails no service (ps, logs, down, … need none);
+	 * else it fails the services named (and their dependencies), or all */
+	bool lenient_env;
+	bool no_env_resolution; /* config --no-env-resolution: env_file not read */
 	char *const *environ; /* the process environment */
 };
 
@@ -32,6 +36,7 @@ struct project {
 	struct node *doc;    /* the normalized model (services, networks, volumes, ...) */
 	char **order;	     /* enabled services, dependencies first */
 	char sep;	     /* in container names: '-', or '_' (--compatibility) */
+	struct env env_errors; /* service -> why its env_file cannot be read (a missing file) */
 };
 
 int project_load(const struct project_opts *o, struct project **out, struct berr **err);
@@ -40,6 +45,9 @@ void project_freep(struct project **p);
 
 struct node *project_services(const struct project *p);
 struct node *project_service(const struct project *p, const char *name);
+/* The first env_file error (project.env_errors) of the services, their
+ * dependencies included (NULL: every enabled service). */
+int project_env_check(const struct project *p, char *const *services, struct berr **err);
 /* sha256 (hex) of the service's resolved configuration, stable across runs. */
 int project_service_hash(const struct project *p, const char *name, char out[65], struct berr **err);
 

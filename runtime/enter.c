@@ -116,8 +116,19 @@ static _Noreturn void run(const struct ctr_spec *s, const struct enter_opts *o, 
 	if (chdir(wd) < 0)
 		fail(wd, 126);
 	char **env = strv_copy(s->env);
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		strv_push(&env, xstrdup(o->env[i]));
+	for (size_t i = 0; o->env && o->env[i]; i++) { /* exec -e KEY=VALUE replaces the container's KEY */
+		size_t klen = strcspn(o->env[i], "=");
+		size_t w = 0;
+		for (size_t k = 0; env[k]; k++) {
+			if (strncmp(env[k], o->env[i], klen) == 0 && (env[k][klen] == '=' || !env[k][klen]))
+				free(env[k]);
+			else
+				env[w++] = env[k];
+		}
+		env[w] = NULL;
+		if (o->env[i][klen] == '=')
+			strv_push(&env, xstrdup(o->env[i]));
+	}
 	if (console_sock >= 0 && !strv_env_get(env, "TERM"))
 		strv_push(&env, xstrdup("TERM=xterm")); /* as Docker sets it with a terminal */
 	struct berr *e = NULL;
