@@ -85,7 +85,8 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 						"Send a signal to containers (default SIGKILL).",
 						"Pause services: every process of their containers frozen.",
 						"Unpause services."};
-	static const char *const done[] = {"Started", "Stopped", "Restarted", "Killed", "Paused", "Unpaused"};
+	/* restart: "Restarting", then "Started", as docker compose says it */
+	static const char *const done[] = {"Started", "Stopped", "Started", "Killed", "Paused", "Unpaused"};
 	bool help = false, all_projects = false, no_deps = false, remove_orphans = false, wait = false;
 	const char *timeout = NULL, *signame = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
@@ -143,18 +144,34 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 			r = select_containers(g, pos, true, &sel, &err);
 		}
 	}
+	if (r == 0 && a == A_START && pos && pos[0]) {
+		/* what they depend on first, as docker compose starts it */
+		size_t had = strv_len(pos);
+		for (size_t i = 0; pos[i]; i++) {
+			struct node *deps = node_map_get(project_service(sel.p, pos[i]), "depends_on");
+			for (size_t k = 0; deps && deps->kind == NODE_MAP && k < deps->n; k++)
+				if (!strv_contains(pos, deps->pairs[k].key) && project_service(sel.p, deps->pairs[k].key))
+					strv_push(&pos, xstrdup(deps->pairs[k].key));
+		}
+		if (strv_len(pos) > had) {
+			selection_free(&sel);
+			r = select_containers(g, pos, true, &sel, &err);
+		}
+	}
 	const char *root = berth_root();
 	for (size_t i = 0; r == 0 && cli_dry_run() && i < sel.n; i++) {
 		/* what would be done, to which container; nothing is */
 		bool running = ctr_running(root, sel.list[i].name);
 		if ((a == A_STOP || a == A_KILL || a == A_PAUSE) == running || a == A_RESTART || a == A_UNPAUSE)
-			cli_progress(NULL, "Container", sel.list[i].name, done[a]);
+			cli_progress(NULL, "Container", sel.list[i].name, a == A_RESTART ? "Restarting" : done[a]);
 	}
 	if (r == 0 && cli_dry_run()) {
 		selection_free(&sel);
 		strv_free(pos);
 		return 0;
 	}
+	for (size_t i = 0; r == 0 && a == A_RESTART && i < sel.n; i++)
+		cli_progress(NULL, "Container", sel.list[i].name, "Restarting");
 	if (r == 0 && (a == A_STOP || a == A_RESTART)) {
 		/* dependents first, each level of them at once */
 		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));

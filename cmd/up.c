@@ -241,7 +241,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"attach", 0, FLAG_LIST, &attach_to, "SERVICE", "Show only these services' logs; repeatable"},
 		{"no-attach", 0, FLAG_LIST, &no_attach, "SERVICE", "Do not show these services' logs; repeatable"},
 		{"timestamps", 0, FLAG_BOOL, &timestamps, NULL, "Show timestamps in the logs"},
-		{"yes", 'y', FLAG_BOOL, &yes, NULL, "Assume yes to prompts (berth never prompts)"},
+		{"yes", 'y', FLAG_BOOL, &yes, NULL, "Assume yes: a network that diverged from the file is made again"},
 		{"always-recreate-deps", 0, FLAG_BOOL, &always_recreate_deps, NULL, "Recreate what the services depend on"},
 		{"renew-anon-volumes", 'V', FLAG_BOOL, &renew_anon, NULL,
 		 "Recreated containers get new anonymous volumes, not the old ones' data"},
@@ -297,7 +297,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 				    .pull = pull && !streq(pull, "policy") ? pull : NULL,
 				    .quiet_pull = quiet_pull || (g->progress && streq(g->progress, "quiet")),
 				    .build = build, .no_build = no_build, .all_resources = g->all_resources,
-				    .dry_run = cli_dry_run()};
+				    .dry_run = cli_dry_run(), .yes = yes};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	if (r == 0 && remove_orphans && cli_dry_run())
@@ -672,7 +672,7 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 		{"quiet-pull", 0, FLAG_BOOL, &b, NULL, "Pull without printing progress"},
 		{"remove-orphans", 0, FLAG_BOOL, &b, NULL, "Remove containers of services no longer in the file"},
 		{"scale", 0, FLAG_LIST, &l, "SERVICE=N", "N containers of SERVICE; repeatable"},
-		{"yes", 'y', FLAG_BOOL, &b, NULL, "Assume yes to prompts (berth never prompts)"},
+		{"yes", 'y', FLAG_BOOL, &b, NULL, "Assume yes: a network that diverged from the file is made again"},
 		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,

@@ -381,6 +381,47 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 	return j;
 }
 
+char *net_diverged(const char *root, const struct net_def *d)
+{
+	if (d->external || !name_ok(d->name))
+		return NULL;
+	_cleanup_free_ char *path = network_path(root, d->name);
+	json_t *j = load(path);
+	if (!j)
+		return NULL;
+	struct buf why = {0};
+	const char *have[] = {jstr(j, "subnet"), jstr(j, "ip_range"), jstr(j, "gateway")};
+	const char *want[] = {d->subnet, d->ip_range, d->gateway};
+	static const char *const what[] = {"subnet", "ip_range", "gateway"};
+	for (size_t i = 0; i < ARRAY_SIZE(what); i++) {
+		struct cidr c;
+		uint32_t ip;
+		_cleanup_free_ char *norm = !want[i]			     ? NULL
+					    : i < 2 && cidr_parse(want[i], &c) == 0 ? cidr_format(c)
+					    : i == 2 && ip_parse(want[i], &ip) == 0 ? xstrdup(want[i])
+										     : xstrdup(want[i]);
+		if (norm && !streq(have[i], norm))
+			buf_printf(&why, "%s%s %s, the file says %s", why.len ? "; " : "", what[i], have[i] ? have[i] : "none",
+				   norm);
+	}
+	bool internal = json_is_true(json_object_get(j, "internal"));
+	if (internal != d->internal)
+		buf_printf(&why, "%sinternal %s, the file says %s", why.len ? "; " : "", internal ? "true" : "false",
+			   d->internal ? "true" : "false");
+	int mtu = (int)json_integer_value(json_object_get(j, "mtu"));
+	if (mtu != d->mtu)
+		buf_printf(&why, "%smtu %d, the file says %d", why.len ? "; " : "", mtu, d->mtu);
+	bool no_icc = json_is_false(json_object_get(j, "icc")), no_masq = json_is_false(json_object_get(j, "masquerade"));
+	if (no_icc != d->no_icc)
+		buf_printf(&why, "%senable_icc %s, the file says %s", why.len ? "; " : "", no_icc ? "false" : "true",
+			   d->no_icc ? "false" : "true");
+	if (no_masq != d->no_masquerade)
+		buf_printf(&why, "%senable_ip_masquerade %s, the file says %s", why.len ? "; " : "",
+			   no_masq ? "false" : "true", d->no_masquerade ? "false" : "true");
+	json_decref(j);
+	return why.len ? buf_steal(&why) : (buf_free(&why), NULL);
+}
+
 int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 {
 	if (!name_ok(d->name))
@@ -495,6 +536,18 @@ char *net_reclaimed_msg(const char *entry)
 	return sp ? xasprintf("network %s had no readable record; its bridge %.*s is removed", sp + 1,
 			      (int)(sp - entry), entry)
 		  : xstrdup(entry);
+}
+
+char **net_users(const char *root, const char *name)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *path = network_path(root, name);
+	json_t *j = load(path);
+	const char *ctr;
+	json_t *v;
+	json_object_foreach(json_object_get(j, "endpoints"), ctr, v) strv_push(&out, xstrdup(ctr));
+	json_decref(j);
+	return out;
 }
 
 int net_remove(const char *root, const char *name, struct berr **err)

@@ -70,6 +70,12 @@ int net_lock(const char *root, int *fd, struct berr **err);
 int net_revive(const char *root, const char *container, struct berr **err);
 char *net_netns_path(const char *root, const char *container);
 
+/* How the recorded network differs from d (subnet, ip_range, gateway,
+ * internal, mtu, icc, masquerade: what the file sets), or NULL when it
+ * does not, is external, or does not exist. */
+char *net_diverged(const char *root, const struct net_def *d);
+/* The containers attached to the network (none when it does not exist). */
+char **net_users(const char *root, const char *name);
 /* Creates the network (state, bridge, address) or checks the existing one.
  * An external network must exist already. 1 when it was created. */
 int net_ensure(const char *root, const struct net_def *d, struct berr **err);

@@ -258,7 +258,8 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
-	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service))))
+	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service)) ||
+		  (o->recreate && strv_contains(o->recreate, service))))
 		pl->same = false;
 	if (o && o->no_recreate && pl->exists)
 		pl->same = true;
@@ -388,9 +389,8 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 		_cleanup_free_ char *prefix = xasprintf("%s/", dir);
 		struct ctr_spec other;
 		if (spec_read(path, &other, NULL) < 0)
-			return berr_set(err, ENOENT, "service %s: volumes_from %s: there is no container %s to take "
-						     "volumes from",
-					pl->service, v, ctr);
+			return berr_set(err, ENOENT, "volumes_from %s: there is no container %s to take volumes from", v,
+					ctr);
 		for (size_t k = 0; k < other.nmounts; k++) {
 			struct mount_spec *m = &other.mounts[k];
 			bool own_file = m->source && startswith(m->source, prefix); /* its /etc files, secrets */
@@ -423,6 +423,12 @@ static int create_one(const struct project *p, const char *root, struct planned 
 	int r = write_meta(p, root, pl, true, err);
 	if (r == 0)
 		r = add_volumes_from(p, root, pl, err);
+	/* network_mode service:/container: (up --no-deps, or a container removed) */
+	const char *nm = node_str(node_map_get(project_service(p, pl->service), "network_mode"));
+	bool joins = nm && (startswith(nm, "service:") || startswith(nm, "container:"));
+	_cleanup_free_ char *peer = joins ? (startswith(nm, "service:") ? ctrspec_name(p, nm + 8, 1) : xstrdup(nm + 10)) : NULL;
+	if (r == 0 && peer && !ctr_exists(root, peer))
+		r = berr_set(err, ENOENT, "network_mode %s: there is no container %s to share a network with", nm, peer);
 	if (r == 0)
 		r = ctr_create(root, &pl->spec, err);
 	if (r == 0 && pl->own_netns)
@@ -989,6 +995,39 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 	return r;
 }
 
+/* Networks whose record differs from the file (its ipam changed between
+ * two ups): with -y, made again and the services on them recreated, as
+ * docker compose does once told yes; without, refused before anything. */
+static int diverged_networks(const struct project *p, const char *root, char *const *want, const struct up_opts *o,
+			     char ***nets, char ***services, struct berr **err)
+{
+	*nets = xcalloc(1, sizeof(char *));
+	*services = xcalloc(1, sizeof(char *));
+	int r = 0;
+	for (size_t i = 0; r == 0 && p->order[i]; i++) {
+		if (want && !strv_contains(want, p->order[i]))
+			continue;
+		char *one[] = {p->order[i], NULL};
+		struct net_def *defs = NULL;
+		size_t nd = 0;
+		r = netplan_defs(p, one, &defs, &nd, err);
+		for (size_t k = 0; r == 0 && k < nd; k++) {
+			_cleanup_free_ char *why = strv_contains(*nets, defs[k].name) ? NULL : net_diverged(root, &defs[k]);
+			if (why && !o->yes)
+				r = berr_set(err, EEXIST,
+					     "network %s diverged from the compose file (%s); berth up -y makes it again "
+					     "and recreates its containers, or take the project down first",
+					     defs[k].name, why);
+			else if (why)
+				strv_push(nets, xstrdup(defs[k].name));
+			if (r == 0 && strv_contains(*nets, defs[k].name) && !strv_contains(*services, p->order[i]))
+				strv_push(services, xstrdup(p->order[i]));
+		}
+		netplan_defs_free(defs, nd);
+	}
+	return r;
+}
+
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
 {
 	struct planned *pl = NULL;
@@ -1017,10 +1056,45 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	if (r == 0)
 		r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress,
 			       o->progress_data, err);
+	_cleanup_(strv_freep) char **remade = NULL, **recreate = NULL;
 	if (r == 0)
-		r = plan(p, root, o, &pl, &n, err);
+		r = diverged_networks(p, root, want, o, &remade, &recreate, err);
+	struct up_opts with = *o;
+	with.recreate = recreate;
+	if (r == 0)
+		r = plan(p, root, &with, &pl, &n, err);
 	if (r < 0)
 		return r;
+	/* the old network goes once none of the containers on it is left:
+	 * each must be one this up recreates, or nothing is touched */
+	for (size_t i = 0; r == 0 && remade[i]; i++) {
+		_cleanup_(strv_freep) char **users = net_users(root, remade[i]);
+		for (size_t k = 0; r == 0 && users[k]; k++) {
+			bool ours = false;
+			for (size_t j = 0; j < n && !ours; j++)
+				ours = streq(pl[j].name, users[k]) && strv_contains(recreate, pl[j].service);
+			if (!ours)
+				r = berr_set(err, EBUSY,
+					     "network %s diverged from the compose file, and %s, which this up does not "
+					     "recreate, is on it; run berth up -y for the whole project, or take it down first",
+					     remade[i], users[k]);
+		}
+	}
+	for (size_t i = 0; r == 0 && remade[0] && i < n; i++)
+		if (pl[i].exists && strv_contains(recreate, pl[i].service)) {
+			progress(o->progress, o->progress_data, "Container", pl[i].name, "Recreate");
+			r = apply_remove_container(root, pl[i].name, false, err);
+			pl[i].exists = false;
+		}
+	for (size_t i = 0; r == 0 && remade[i]; i++) {
+		progress(o->progress, o->progress_data, "Network", remade[i], "Recreate");
+		r = net_remove(root, remade[i], err);
+	}
+	if (r < 0) {
+		discard_new(root, pl, n);
+		planned_free(pl, n);
+		return r;
+	}
 	r = scale_down(p, root, pl, n, o, err);
 	bool changes = false;
 	for (size_t i = 0; i < n; i++)

@@ -312,7 +312,7 @@ YAML
 "$BERTH" -f deps.yaml create >/dev/null 2>&1
 expect "start --wait waits for healthy" 0 "Container $proj-db-1 +Started" "$BERTH" -f deps.yaml start --wait --wait-timeout 20
 expect "... and db is healthy once it returns" 0 'healthy' "$BERTH" -f deps.yaml ps db
-expect "restart --no-deps leaves the dependents" 0 "Container $proj-db-1 +Restarted" "$BERTH" -f deps.yaml restart --no-deps db
+expect "restart --no-deps leaves the dependents" 0 "Container $proj-db-1 +Started" "$BERTH" -f deps.yaml restart --no-deps db
 check "... (app was not restarted)" sh -c "! grep -q 'app-1' '$WORK/err'"
 expect "logs --index shows that replica only" 0 "^$proj-app-2 +\\| started-" "$BERTH" -f deps.yaml logs --index 2 app
 check "... and not the other" sh -c "! grep -q 'app-1' '$WORK/out'"

@@ -81,6 +81,76 @@ expect "... and is one once the profile is active" 1 'dependency cycle' "$BERTH"
 printf 'services:\n  d:\n    image: busybox\n    networks: [default]\n' >defnet.yaml
 expect "networks: [default] without a top-level default is the project's default network" 0 "name: ${proj}_default" "$BERTH" -f defnet.yaml config
 
+# ---- start, restart, up --no-deps, include, a network that diverged ----
+mkdir -p "$WORK/sel/sub" && cd "$WORK/sel" || exit 1
+sp=${proj}s
+cleanup_hooks+=("cd '$WORK/sel' 2>/dev/null && '$BERTH' -p $sp -p $sp down -t 0 >/dev/null 2>&1")
+cat >compose.yaml <<'YAML'
+include:
+  - sub/compose.yaml
+services:
+  db:
+    image: busybox
+    init: true
+    command: sleep 300
+  app:
+    image: busybox
+    init: true
+    command: sleep 300
+    depends_on:
+      db: {condition: service_started, restart: true}
+  files:
+    image: busybox
+    command: sleep 300
+    volumes_from: [db]
+  joined:
+    image: busybox
+    command: sleep 300
+    network_mode: "service:db"
+networks:
+  default:
+    ipam:
+      config: [{subnet: 10.216.1.0/24}]
+YAML
+cat >sub/compose.yaml <<'YAML'
+services:
+  inc:
+    image: busybox
+    init: true
+    command: sleep 300
+    secrets: [s1]
+    configs: [c1]
+secrets:
+  s1:
+    file: ./s1.txt
+configs:
+  c1:
+    content: config-of-the-included-file
+YAML
+echo secret-of-the-included-file >sub/s1.txt
+expect "up --no-deps of a service whose volumes_from has no container fails naming it" 1 \
+	"service files: volumes_from db: there is no container $sp-db-1 to take volumes from" "$BERTH" -p $sp up -d --no-deps files
+expect "... and one whose network_mode service: has none" 1 \
+	"service joined: network_mode service:db: there is no container $sp-db-1 to share a network with" "$BERTH" -p $sp up -d --no-deps joined
+check "... and neither left a container" test -z "$("$BERTH" -p $sp ps -aq)"
+expect "secrets and configs of an included file serve its services" 0 '^secret-of-the-included-file config-of-the-included-file$' \
+	sh -c "'$BERTH' -p $sp up -d inc >/dev/null 2>&1 && '$BERTH' -p $sp exec -T inc sh -c 'echo \$(cat /run/secrets/s1 /c1)'"
+"$BERTH" -p $sp up -d app db >/dev/null 2>&1
+"$BERTH" -p $sp stop -t 0 app db >/dev/null 2>&1
+expect "start SERVICE starts what it depends on first" 0 "Container $sp-db-1  Started" "$BERTH" -p $sp start app
+check "... then it" sh -c "grep -n 'Started' '$WORK/err' | tr '\n' ' ' | grep -q '$sp-db-1.*$sp-app-1'"
+expect "restart says Restarting" 0 "^ Container $sp-db-1  Restarting\$" "$BERTH" -p $sp restart -t 0 db
+check "... and restarts the dependents marked restart: true" grep -q "Container $sp-app-1  Restarting" "$WORK/err"
+check "... which say Started" grep -q "Container $sp-app-1  Started" "$WORK/err"
+sed -i 's#10.216.1.0/24#10.216.2.0/24#' compose.yaml
+expect "a network whose ipam changed is not silently kept" 1 "network ${sp}_default diverged from the compose file \\(subnet 10.216.1.0/24, the file says 10.216.2.0/24\\); berth up -y" "$BERTH" -p $sp up -d app db
+expect "up -y of some services, when another's container is on it, touches nothing" 1 "${sp}-inc-1, which this up does not recreate, is on it" "$BERTH" -p $sp up -d -y app db
+check "... all still running" test "$("$BERTH" -p $sp ps -q | wc -l)" -eq 3
+expect "up -y makes it again and recreates its containers" 0 "Network ${sp}_default  Recreate" "$BERTH" -p $sp up -d -y
+expect "... on the new subnet" 0 'inet 10\.216\.2\.' "$BERTH" -p $sp exec -T app ip -o -4 addr show eth0
+expect "... still reaching each other by name" 0 '1 packets received' "$BERTH" -p $sp exec -T app ping -c 1 -W 2 db
+"$BERTH" -p $sp down -t 0 >/dev/null 2>&1
+
 # ---- .env: the project directory's, naming files, name and profiles ----
 mkdir -p "$WORK/dot/proj" "$WORK/dot/wd"
 printf 'services:\n  a:\n    image: busybox\n    environment: ["X=${X}"]\n    profiles: [p1]\n  b:\n    image: busybox\n' >"$WORK/dot/proj/compose.yaml"

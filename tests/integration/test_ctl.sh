@@ -61,7 +61,7 @@ expect "start starts it again" 0 "$proj-always-1  Started" "$BERTH" start always
 
 expect "kill sends a signal" 0 "Killed" "$BERTH" kill -s SIGTERM web
 check "the killed container exits" wait_until 5 sh -c "'$BERTH' ps -a | grep -q '$proj-web-1 .*Exited'"
-expect "restart brings it back" 0 "$proj-web-1  Restarted" "$BERTH" restart web
+expect "restart brings it back" 0 "$proj-web-1  Restarting" "$BERTH" restart web
 expect_quiet "rm leaves running containers alone" 0 "$BERTH" rm web
 expect "so web is still up" 0 "$proj-web-1 .*Up" "$BERTH" ps
 expect "rm -s stops and removes" 0 "$proj-web-1  Removed" "$BERTH" rm -s web

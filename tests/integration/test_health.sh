@@ -223,7 +223,7 @@ expect_quiet "the steps' containers are gone" 1 sh -c "'$BERTH' ps -a | grep pre
 check "and so are their directories" test "$(ls "$BERTH_ROOT/containers" | grep -c pre_start)" = 0
 expect "an unchanged up" 0 "$proj-app-1  Running" "$BERTH" up -d
 check "does not run them again" test "$(grep -c pre_start <<<"$ERR")/$(wc -l <pre/log)" = 0/4
-expect "a restart" 0 "$proj-app-1  Restarted" "$BERTH" restart app
+expect "a restart" 0 "$proj-app-1  Started" "$BERTH" restart app
 check "does not run them again either" test "$(wc -l <pre/log)" = 4
 expect "a third replica" 0 "$proj-app-3  Started" "$BERTH" up -d --scale app=3
 check "runs only the per-replica step for it" test "$(tail -n 1 pre/log)/$(wc -l <pre/log)" = "replica made/5"
@@ -415,7 +415,7 @@ expect "db recreated by up restarts app, which depends on it with restart: true"
 check "app runs anew" test "$(pid_of app)" != "$app" -a -n "$(pid_of app)"
 check "other, without restart: true, is left as it was" test "$(pid_of other)" = "$other"
 app=$(pid_of app)
-expect "berth restart db restarts app too" 0 "$proj-app-1  Restarted" "$BERTH" restart db
+expect "berth restart db restarts app too" 0 "$proj-app-1  Restarting" "$BERTH" restart db
 check "app runs anew again" test "$(pid_of app)" != "$app"
 expect "down" 0 Removed "$BERTH" down -t 0
 unset COMPOSE_FILE
