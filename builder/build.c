@@ -597,23 +597,6 @@ static bool export_cached(struct build *b, const char *key, char id[72])
 	return ok;
 }
 
-static uint64_t layers_size(struct build *b, json_t *layers)
-{
-	uint64_t size = 0;
-	size_t i;
-	json_t *l;
-	json_array_foreach(layers, i, l)
-	{
-		_cleanup_free_ char *dir = store_layer_path(b->st, json_string_value(json_object_get(l, "diff_id")));
-		_cleanup_free_ char *sf = xasprintf("%s.size", dir);
-		_cleanup_free_ char *t = NULL;
-		size_t len;
-		if (fs_read_file(sf, 64, &t, &len, NULL) == 0)
-			size += strtoull(t, NULL, 10);
-	}
-	return size;
-}
-
 /* The image's config as a blob, and its record: with the steps' cache
  * keys, which a build with cache_from of this image takes up. */
 static int write_image(struct build *b, struct sstate *ss, const char *key, char id[72], struct berr **err)
@@ -633,7 +616,7 @@ static int write_image(struct build *b, struct sstate *ss, const char *key, char
 	json_t *prev = NULL;
 	if (r == 0 && store_get_image(b->st, id, &prev, NULL) < 0) {
 		json_t *rec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[], s:O, s:s}", "id", id, "layers", ss->s.layers,
-					"size", (json_int_t)layers_size(b, ss->s.layers), "loaded", b->created, "created",
+					"size", (json_int_t)blayer_size(b->st, ss->s.layers), "loaded", b->created, "created",
 					b->created, "repo_digests", "build_cache", ss->steps, "build_key", key);
 		r = store_put_image(b->st, id, rec, err);
 		json_decref(rec);

@@ -418,3 +418,19 @@ int blayer_commit(struct store *st, const char *upper, struct blayer *out, bool 
 		fs_remove_tree(upper, NULL); /* the same changes were a layer already */
 	return r;
 }
+
+uint64_t blayer_size(struct store *st, json_t *layers)
+{
+	uint64_t size = 0;
+	size_t i;
+	json_t *l;
+	json_array_foreach(layers, i, l)
+	{
+		_cleanup_free_ char *dir = store_layer_path(st, json_string_value(json_object_get(l, "diff_id")));
+		_cleanup_free_ char *sf = xasprintf("%s.size", dir), *t = NULL;
+		size_t len;
+		if (fs_read_file(sf, 64, &t, &len, NULL) == 0)
+			size += strtoull(t, NULL, 10);
+	}
+	return size;
+}

@@ -5,6 +5,7 @@
 #ifndef BERTH_BUILD_LAYER_H
 #define BERTH_BUILD_LAYER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -20,6 +21,9 @@ struct blayer {
 /* Commits upper as a layer; upper is moved into the store, or removed
  * when it holds no change (*empty). */
 int blayer_commit(struct store *st, const char *upper, struct blayer *out, bool *empty, struct berr **err);
+
+/* The unpacked size of layers ([{digest, diff_id}]), from the store. */
+uint64_t blayer_size(struct store *st, json_t *layers);
 
 /* What a path is in the image made of layers (top first), lexically:
  * whiteouts and opaque directories hide what is below; symlinks in its

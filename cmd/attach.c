@@ -104,14 +104,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	if (!project_service(p, args[0]))
 		return report((berr_set(&err, ENOENT, "no such service: %s", args[0]), err));
 	const char *root = berth_root();
-	size_t n;
-	struct ctr_info *list = apply_list(p, root, &n);
-	_cleanup_free_ char *name = NULL;
 	int want = index ? atoi(index) : 1;
-	for (size_t i = 0; i < n && !name; i++)
-		if (streq(list[i].service, args[0]) && !list[i].oneoff && list[i].number == want)
-			name = xstrdup(list[i].name);
-	ctr_info_free(list, n);
+	_cleanup_free_ char *name = apply_replica(p, root, args[0], want, NULL);
 	if (!name || !ctr_up(root, name, NULL))
 		return report((berr_set(&err, ENOENT, "service %s has no running container number %d", args[0], want), err));
 	if (cli_dry_run()) { /* said, not attached */

@@ -37,10 +37,12 @@ struct global_opts {
 	/* the command makes no container: a missing env_file fails nothing */
 	bool lenient_env;
 	bool no_env_resolution; /* config --no-env-resolution */
+	bool no_consistency, no_path_resolution, no_normalize; /* config's flags of the same names */
 };
 
-/* The progress lines of every command (" Container NAME  Started"), as
- * --progress says: plain lines (plain, auto off a terminal), marked lines
+/* The progress lines of every command (" Container NAME  Started" off a
+ * terminal), as --progress says: docker compose's plain lines
+ * ("Container NAME Started", plain), marked lines
  * with durations (tty, auto on a terminal), none (quiet) or one
  * JSON object per line (json); each starts "DRY-RUN MODE - " under
  * --dry-run. A progress_fn (data unused). */
@@ -104,6 +106,13 @@ int project_open_listing(struct global_opts *g, char *const *names, struct proje
 const char *berth_root(void);
 /* "3 days ago" for an RFC 3339 time, as docker prints it. */
 char *human_ago(const char *rfc3339);
+/* A time (ms since the epoch) as docker prints it: "2026-11-26T09:13:46.123Z". */
+struct json_t;
+struct json_t *json_rfc3339(int64_t ms);
+/* A network's or volume's labels with those docker compose gives what it
+ * makes for a project: com.docker.compose.project, and key (…network,
+ * …volume) the name in the file ("PROJECT_" taken off). */
+struct json_t *compose_labels(struct json_t *labels, const char *project, const char *name, const char *key);
 
 int cmd_config(struct global_opts *g, int argc, char **argv);
 int cmd_up(struct global_opts *g, int argc, char **argv);
@@ -111,6 +120,11 @@ int cmd_create(struct global_opts *g, int argc, char **argv);
 /* up --wait, start --wait: the services' containers (all: NULL) running
  * and healthy or done, within timeout (seconds or a duration; NULL: none). */
 int wait_services_ready(const struct project *p, char **services, const char *timeout, struct berr **err);
+/* berth __autoremove ROOT NAME: what the shim of a run -d --rm container
+ * runs once it has ended (hidden). */
+int cmd_autoremove(int argc, char **argv);
+int cmd_commit(struct global_opts *g, int argc, char **argv);
+int cmd_export(struct global_opts *g, int argc, char **argv);
 int cmd_wait(struct global_opts *g, int argc, char **argv);
 int cmd_stats(struct global_opts *g, int argc, char **argv);
 int cmd_cp(struct global_opts *g, int argc, char **argv);

@@ -7,15 +7,94 @@
 #include "../images/pull.h"
 #include "../images/store.h"
 #include "../orchestrator/emit.h"
+#include "../orchestrator/interp.h"
 #include "../orchestrator/keys.h"
 #include "cli.h"
+#include "table.h"
 
 struct config_opts {
-	bool quiet, services, volumes, networks, profiles, images, no_interpolate, help;
+	bool quiet, services, volumes, networks, profiles, images, no_interpolate, help, variables, environment, models;
 	bool resolve_digests, lock_digests;
 	const char *hash, *output, *format;
 	char **positional;
 };
+
+/* ---- config --variables: each variable the files use, as written ---- */
+
+static const char *no_value(void *data, const char *name) { return (void)data, (void)name, NULL; }
+
+static void var_used(void *data, const char *name, char op, const char *word, size_t wlen)
+{
+	json_t *vars = data, *v = json_object_get(vars, name);
+	if (!v) {
+		v = json_pack("{s:s, s:s, s:s, s:b}", "Name", name, "DefaultValue", "", "PresenceValue", "", "Required", 0);
+		json_object_set_new(vars, name, v);
+	}
+	_cleanup_free_ char *w = xstrndup(word, wlen);
+	if (op == '?')
+		json_object_set_new(v, "Required", json_true());
+	else if (op == '-' && !json_string_length(json_object_get(v, "DefaultValue")))
+		json_object_set_new(v, "DefaultValue", json_string(w));
+	else if (op == '+' && !json_string_length(json_object_get(v, "PresenceValue")))
+		json_object_set_new(v, "PresenceValue", json_string(w));
+}
+
+static void scan_vars(const struct node *n, const struct interp_ctx *ctx)
+{
+	if (n->kind == NODE_SCALAR) {
+		char *out = NULL, *msg = NULL;
+		if (n->tag == TAG_STR && strchr(n->str, '$'))
+			interp_string(n->str, ctx, &out, &msg);
+		free(out);
+		free(msg);
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++)
+		scan_vars(n->kind == NODE_SEQ ? n->items[i] : n->pairs[i].val, ctx);
+}
+
+/* A table (NAME REQUIRED DEFAULT VALUE ALTERNATE VALUE), or --format json
+ * or yaml: one entry per variable, as docker compose config --variables. */
+static void list_variables(const struct project *p, const char *format, struct buf *out)
+{
+	json_t *vars = json_object();
+	struct interp_ctx ctx = {.lookup = no_value, .data = vars, .used = var_used};
+	scan_vars(p->doc, &ctx);
+	_cleanup_(strv_freep) char **names = xcalloc(json_object_size(vars) + 1, sizeof(char *));
+	size_t n = 0;
+	const char *key;
+	json_t *val;
+	json_object_foreach(vars, key, val) names[n++] = xstrdup(key);
+	strv_sort(names);
+	if (format && streq(format, "json")) {
+		char *s = json_dumps(vars, JSON_SORT_KEYS | JSON_INDENT(2));
+		buf_printf(out, "%s\n", s);
+		free(s);
+	} else if (format && streq(format, "yaml")) {
+		for (size_t i = 0; names[i]; i++) {
+			const char *k = names[i];
+			json_t *v = json_object_get(vars, k);
+			/* a JSON string is a YAML double-quoted scalar */
+			_cleanup_free_ char *d = json_dumps(json_object_get(v, "DefaultValue"), JSON_ENCODE_ANY);
+			_cleanup_free_ char *a = json_dumps(json_object_get(v, "PresenceValue"), JSON_ENCODE_ANY);
+			buf_printf(out, "%s:\n  name: %s\n  defaultvalue: %s\n  presencevalue: %s\n  required: %s\n", k, k, d, a,
+				   json_is_true(json_object_get(v, "Required")) ? "true" : "false");
+		}
+	} else {
+		fflush(stdout);
+		struct table t;
+		table_init(&t, 4, (const char *const[]){"NAME", "REQUIRED", "DEFAULT VALUE", "ALTERNATE VALUE"});
+		for (size_t i = 0; names[i]; i++) {
+			const char *k = names[i];
+			json_t *v = json_object_get(vars, k);
+			table_add(&t, (const char *const[]){k, json_is_true(json_object_get(v, "Required")) ? "true" : "false",
+							     json_string_value(json_object_get(v, "DefaultValue")),
+							     json_string_value(json_object_get(v, "PresenceValue"))});
+		}
+		table_print(&t);
+	}
+	json_decref(vars);
+}
 
 static void list_keys(struct buf *out, struct node *section)
 {
@@ -125,7 +204,18 @@ static int render(struct config_opts *o, struct project *p, struct buf *out, str
 		if (r < 0)
 			return r;
 	}
-	if (o->services) {
+	if (o->variables) {
+		list_variables(p, o->format, out);
+	} else if (o->environment) { /* what interpolation saw: the process's over .env */
+		_cleanup_(strv_freep) char **lines = xcalloc(p->env.n + 1, sizeof(char *));
+		for (size_t i = 0; i < p->env.n; i++)
+			lines[i] = xasprintf("%s=%s", p->env.keys[i], p->env.vals[i]);
+		strv_sort(lines);
+		for (size_t i = 0; lines[i]; i++)
+			buf_printf(out, "%s\n", lines[i]);
+	} else if (o->models) {
+		list_keys(out, node_map_get(p->doc, "models"));
+	} else if (o->services) {
 		for (size_t i = 0; p->order[i]; i++)
 			buf_printf(out, "%s\n", p->order[i]);
 	} else if (o->volumes) {
@@ -141,6 +231,17 @@ static int render(struct config_opts *o, struct project *p, struct buf *out, str
 		return list_hashes(out, p, o->hash, err);
 	} else {
 		node_sort(p->doc);
+		/* docker compose's order: the project's fields, and each port's */
+		static const char *const top[] = {"name", "services", "networks", "volumes", "secrets", "configs", "models", NULL};
+		static const char *const port[] = {"name", "mode", "host_ip", "target", "published", "protocol",
+						   "app_protocol", NULL};
+		node_order(p->doc, top);
+		struct node *svcs = project_services(p);
+		for (size_t i = 0; svcs && i < svcs->n; i++) {
+			struct node *ports = node_map_get(svcs->pairs[i].val, "ports");
+			for (size_t k = 0; ports && ports->kind == NODE_SEQ && k < ports->n; k++)
+				node_order(ports->items[k], port);
+		}
 		if (o->format && streq(o->format, "json")) {
 			node_to_json(p->doc, out, 2);
 			buf_putc(out, '\n');
@@ -171,7 +272,13 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		{"images", 0, FLAG_BOOL, &o.images, NULL, "Print the image names"},
 		{"hash", 0, FLAG_STR, &o.hash, "SERVICE|*", "Print the configuration hash of services"},
 		{"no-interpolate", 0, FLAG_BOOL, &o.no_interpolate, NULL, "Do not interpolate variables"},
+		{"variables", 0, FLAG_BOOL, &o.variables, NULL, "Print the variables the files use, with their defaults"},
 		{"no-env-resolution", 0, FLAG_BOOL, &g->no_env_resolution, NULL, "Do not read the services' env files"},
+		{"no-consistency", 0, FLAG_BOOL, &g->no_consistency, NULL, "Do not check references between services"},
+		{"no-path-resolution", 0, FLAG_BOOL, &g->no_path_resolution, NULL, "Keep relative paths relative"},
+		{"no-normalize", 0, FLAG_BOOL, &g->no_normalize, NULL, "Print the merged model without normalizing it"},
+		{"environment", 0, FLAG_BOOL, &o.environment, NULL, "Print the environment used for interpolation"},
+		{"models", 0, FLAG_BOOL, &o.models, NULL, "Print the model names"},
 		{"format", 0, FLAG_STR, &o.format, "FORMAT", "yaml (default) or json"},
 		{"resolve-image-digests", 0, FLAG_BOOL, &o.resolve_digests, NULL, "Pin image tags to digests"},
 		{"lock-image-digests", 0, FLAG_BOOL, &o.lock_digests, NULL,
@@ -194,7 +301,7 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		struct buf out = {0};
 		/* --hash SERVICE and the lists need no other service's env_file */
 		g->lenient_env = o.hash || o.services || o.volumes || o.networks || o.profiles || o.images;
-		int r = project_open(g, o.positional, o.no_interpolate, &p, &err);
+		int r = project_open(g, o.positional, o.no_interpolate || o.variables, &p, &err);
 		char *one[] = {(char *)o.hash, NULL};
 		if (r == 0 && o.hash)
 			r = project_env_check(p, streq(o.hash, "*") ? NULL : one, &err);

@@ -8,8 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../builder/commit.h"
+#include "../images/ref.h"
+#include "../images/store.h"
+#include "../lib/fs.h"
+#include "../lib/spawn.h"
 #include "../orchestrator/apply.h"
 #include "../runtime/cp.h"
+#include "../runtime/ctr.h"
+#include "../runtime/state.h"
 #include "cli.h"
 
 /* Run fn(fd) in a child on one end of a pipe; *other: the end left. */
@@ -152,4 +159,147 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 	}
 	strv_free(names);
 	return r < 0 ? report(err) : 0;
+}
+
+/* berth export [--index N] [-o FILE] SERVICE: a container's filesystem as
+ * a tar, as docker compose export writes it. */
+int cmd_export(struct global_opts *g, int argc, char **argv)
+{
+	const char *index = NULL, *output = NULL;
+	bool help = false;
+	char **pos = NULL;
+	const struct flag flags[] = {
+		{"output", 'o', FLAG_STR, &output, "FILE", "Write to FILE instead of standard output"},
+		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("export", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth export [OPTIONS] SERVICE", "Export a service container's filesystem as a tar archive.");
+	_cleanup_(strv_freep) char **args = pos;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) != 1)
+		return usage_error("export", "export takes one service");
+	if (!output && isatty(STDOUT_FILENO))
+		return usage_error("export", "refusing to write a tar to a terminal: give -o FILE, or redirect the output");
+	struct berr *err = NULL;
+	_cleanup_(project_freep) struct project *p = NULL;
+	if (project_open(g, args, false, &p, &err) < 0)
+		return report(err);
+	int want = index ? atoi(index) : 1;
+	_cleanup_free_ char *name = apply_replica(p, berth_root(), args[0], want, NULL);
+	if (!name)
+		return report((berr_set(&err, ENOENT, "service %s has no container number %d", args[0], want), err));
+	if (cli_dry_run()) {
+		cli_progress(NULL, "Container", name, output ? "would be exported" : "would be exported to stdout");
+		return 0;
+	}
+	_cleanup_close_ int lock = -1;
+	int r = apply_lock(berth_root(), p->name, &lock, &err);
+	_cleanup_close_ int fd = r == 0 && output ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (r == 0 && output && fd < 0)
+		r = berr_sys(&err, errno, "cannot write %s", output);
+	if (r == 0)
+		r = ctr_export(berth_root(), name, output ? fd : STDOUT_FILENO, &err);
+	return r < 0 ? report(err) : 0;
+}
+
+/* A copy of the container's upper directory (owners, modes, xattrs and
+ * overlay whiteouts kept) at dst, by cp -a. */
+static int copy_upper(const char *src, const char *dst, struct berr **err)
+{
+	_cleanup_free_ char *from = xasprintf("%s/.", src);
+	char *argv[] = {"cp", "-a", "--", from, (char *)dst, NULL};
+	pid_t pid;
+	int e = spawn_fds("/bin/cp", argv, (const int[]){-1, -1, STDERR_FILENO}, 3, false, &pid);
+	int status = 0;
+	while (e == 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return berr_set(err, EIO, "cannot copy the container's changes (%s)", e ? strerror(e) : "cp failed");
+	return 0;
+}
+
+/* berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]: what the container
+ * changed, as a new image on its image, as docker compose commit. */
+int cmd_commit(struct global_opts *g, int argc, char **argv)
+{
+	const char *index = NULL, *author = NULL, *message = NULL;
+	bool pause = true, help = false;
+	char **pos = NULL, **changes = NULL;
+	const struct flag flags[] = {
+		{"author", 'a', FLAG_STR, &author, "AUTHOR", "Author (e.g. \"Jane Doe <jane@example.com>\")"},
+		{"change", 'c', FLAG_LIST, &changes, "INSTRUCTION", "A Dockerfile instruction for the image; repeatable"},
+		{"message", 'm', FLAG_STR, &message, "MESSAGE", "Commit message"},
+		{"pause", 'p', FLAG_BOOL, &pause, NULL, "Pause the container while it is committed (default true)"},
+		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
+		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
+	};
+	int rc = cmd_flags("commit", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
+			   "berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]",
+			   "Create a new image from a service container's changes.");
+	_cleanup_(strv_freep) char **args = pos;
+	_cleanup_(strv_freep) char **chg = changes;
+	if (rc >= 0)
+		return rc;
+	if (strv_len(args) < 1 || strv_len(args) > 2)
+		return usage_error("commit", "commit takes a service and, optionally, REPOSITORY[:TAG]");
+	struct berr *err = NULL;
+	struct image_ref ref = {0};
+	if (args[1] && ref_parse(args[1], &ref, &err) < 0)
+		return report(err);
+	_cleanup_free_ char *full = args[1] ? ref_string(&ref) : NULL;
+	ref_free(&ref);
+	_cleanup_(project_freep) struct project *p = NULL;
+	char *one[] = {args[0], NULL};
+	if (project_open(g, one, false, &p, &err) < 0)
+		return report(err);
+	const char *root = berth_root();
+	int want = index ? atoi(index) : 1;
+	_cleanup_free_ char *image = NULL;
+	_cleanup_free_ char *name = apply_replica(p, root, args[0], want, &image);
+	if (!name)
+		return report((berr_set(&err, ENOENT, "service %s has no container number %d", args[0], want), err));
+	if (cli_dry_run()) {
+		cli_progress(NULL, "Container", name, full ? "would be committed" : "would be committed, untagged");
+		return 0;
+	}
+	_cleanup_close_ int lock = -1;
+	int r = apply_lock(root, p->name, &lock, &err);
+	struct store *st = NULL;
+	if (r == 0)
+		r = store_open(root, true, &st, &err);
+	char *base = NULL;
+	if (r == 0 && store_resolve(st, image, &base, &err) < 0)
+		r = berr_prefix(&err, "the image of %s: ", name);
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	_cleanup_free_ char *upper = path_join(dir, "upper");
+	_cleanup_free_ char *tmp = xasprintf("%s/images/tmp/commit-XXXXXX", root);
+	if (r == 0 && !mkdtemp(tmp))
+		r = berr_sys(&err, errno, "cannot make %s", tmp);
+	struct ctr_state cs;
+	bool paused_here = false;
+	if (r == 0 && pause && ctr_state(root, name, &cs, NULL) == 0) {
+		paused_here = cs.status == ST_RUNNING && !cs.paused && ctr_pause(root, name, true, NULL) == 0;
+		state_free(&cs);
+	}
+	if (r == 0)
+		r = copy_upper(upper, tmp, &err);
+	if (paused_here)
+		ctr_pause(root, name, false, NULL);
+	char id[72] = "";
+	struct commit_opts co = {.base = base, .upper = tmp, .changes = chg, .author = author, .message = message};
+	if (r == 0)
+		r = commit_image(st, &co, id, &err);
+	if (r < 0 && tmp[strlen(tmp) - 1] != 'X')
+		fs_remove_tree(tmp, NULL);
+	if (r == 0 && full)
+		r = store_set_tag(st, full, id, &err);
+	free(base);
+	if (st)
+		store_close(st);
+	if (r < 0)
+		return report(err);
+	printf("%s\n", id);
+	return 0;
 }

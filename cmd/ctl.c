@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <time.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdio.h>
 
 #include "../lib/fs.h"
@@ -17,6 +18,7 @@
 #include "../network/dnsctl.h"
 #include "../runtime/exec.h"
 #include "cli.h"
+#include "table.h"
 
 struct selection {
 	struct project *p;
@@ -354,6 +356,52 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 	return r < 0 ? report(err) : status;
 }
 
+/* One process as ps -ef shows it (docker top's columns): UID (a name of
+ * the host's), PID, PPID, C (CPU % over its life), STIME, TTY, TIME, CMD. */
+static int ps_row(const char *pid, char *row[8])
+{
+	_cleanup_free_ char *stat = NULL, *status = NULL, *cmd = NULL;
+	_cleanup_free_ char *sp = xasprintf("/proc/%s/stat", pid), *tp = xasprintf("/proc/%s/status", pid),
+			    *cp = xasprintf("/proc/%s/cmdline", pid);
+	size_t sl, tl, cl;
+	if (fs_read_file(sp, 1 << 16, &stat, &sl, NULL) < 0 || fs_read_file(tp, 1 << 16, &status, &tl, NULL) < 0 ||
+	    fs_read_file(cp, 1 << 16, &cmd, &cl, NULL) < 0)
+		return -1;
+	/* after the command's ")": state ppid pgrp session tty_nr ... utime(14) stime(15) ... starttime(22) */
+	const char *rest = strrchr(stat, ')');
+	char state;
+	int ppid, pgrp, session, tty;
+	unsigned long long f[20] = {0};
+	if (!rest || sscanf(rest + 2, "%c %d %d %d %d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
+			    &state, &ppid, &pgrp, &session, &tty, &f[0], &f[1], &f[2]) != 8)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long cpu = (f[0] + f[1]) / (unsigned long long)hz;
+	struct timespec up;
+	clock_gettime(CLOCK_BOOTTIME, &up);
+	double age = (double)up.tv_sec - (double)f[2] / (double)hz;
+	const char *uidl = strstr(status, "\nUid:\t");
+	uid_t uid = uidl ? (uid_t)atoi(uidl + 6) : 0;
+	struct passwd *pw = getpwuid(uid);
+	time_t started = time(NULL) - (time_t)age;
+	struct tm tm;
+	localtime_r(&started, &tm);
+	char stime[16];
+	strftime(stime, sizeof(stime), age < 86400 ? "%H:%M" : "%b%d", &tm);
+	for (size_t k = 0; k + 1 < cl; k++)
+		if (!cmd[k])
+			cmd[k] = ' ';
+	row[0] = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+	row[1] = xstrdup(pid);
+	row[2] = xasprintf("%d", ppid);
+	row[3] = xasprintf("%d", age > 0 ? (int)((double)(f[0] + f[1]) / (double)hz * 100.0 / age) : 0);
+	row[4] = xstrdup(stime);
+	row[5] = tty ? xasprintf("pts/%d", (tty & 0xff) | ((tty >> 12) & 0xfff00)) : xstrdup("?");
+	row[6] = xasprintf("%02llu:%02llu:%02llu", cpu / 3600, cpu / 60 % 60, cpu % 60);
+	row[7] = cl ? xstrdup(cmd) : xasprintf("[%s]", "?");
+	return 0;
+}
+
 int cmd_top(struct global_opts *g, int argc, char **argv)
 {
 	bool help = false;
@@ -376,25 +424,50 @@ int cmd_top(struct global_opts *g, int argc, char **argv)
 		size_t len;
 		if (!procs || fs_read_file(procs, 1 << 20, &text, &len, NULL) < 0)
 			continue;
-		printf("%s\n%-8s %-8s %-8s %s\n", sel.list[i].name, "UID", "PID", "PPID", "CMD");
+		printf("%s\n", sel.list[i].name);
+		fflush(stdout);
+		struct table t;
+		table_init(&t, 8, (const char *const[]){"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"});
 		char *save = NULL;
-		for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-			_cleanup_free_ char *st = NULL, *cmd = NULL;
-			_cleanup_free_ char *sp = xasprintf("/proc/%s/status", t), *cp = xasprintf("/proc/%s/cmdline", t);
-			size_t sl, cl;
-			if (fs_read_file(sp, 1 << 16, &st, &sl, NULL) < 0 || fs_read_file(cp, 1 << 16, &cmd, &cl, NULL) < 0)
-				continue;
-			for (size_t k = 0; k + 1 < cl; k++)
-				if (!cmd[k])
-					cmd[k] = ' ';
-			const char *uid = strstr(st, "\nUid:\t"), *ppid = strstr(st, "\nPPid:\t");
-			printf("%-8d %-8s %-8d %s\n", uid ? atoi(uid + 6) : -1, t, ppid ? atoi(ppid + 7) : -1, cmd);
+		for (char *pid = strtok_r(text, "\n", &save); pid; pid = strtok_r(NULL, "\n", &save)) {
+			char *row[8];
+			if (ps_row(pid, row) == 0) {
+				table_add(&t, (const char *const *)row);
+				for (int c = 0; c < 8; c++)
+					free(row[c]);
+			}
 		}
+		table_print(&t);
 		printf("\n");
 	}
 	selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
+}
+
+int cmd_autoremove(int argc, char **argv)
+{
+	if (argc != 3 || !argv[1][0] || strchr(argv[2], '/') || argv[2][0] == '.' || !argv[2][0])
+		return 2;
+	setenv("BERTH_ROOT", argv[1], 1);
+	const char *root = berth_root(), *name = argv[2];
+	/* its shim goes first (it is the one that started this) */
+	for (int i = 0; i < 300 && ctr_up(root, name, NULL); i++)
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	json_t *meta = apply_meta(root, name);
+	const char *project = json_string_value(json_object_get(meta, "project"));
+	int lock = -1, r = -1;
+	struct berr *err = NULL;
+	if (project && ctr_exists(root, name) && !ctr_up(root, name, NULL) && apply_lock(root, project, &lock, &err) == 0) {
+		r = apply_remove_container(root, name, true, &err);
+		if (r == 0)
+			r = net_sync(root, &err);
+	}
+	if (lock >= 0)
+		close(lock);
+	json_decref(meta);
+	berr_free(err);
+	return r < 0;
 }
 
 /* berth wait SERVICE...: until their containers have stopped; the exit

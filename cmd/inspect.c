@@ -15,7 +15,19 @@
 #include "../runtime/spec.h"
 #include "cli.h"
 
-static json_t *rfc3339(int64_t ms)
+json_t *compose_labels(json_t *labels, const char *project, const char *name, const char *key)
+{
+	json_t *out = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+	if (project && project[0]) {
+		size_t pl = strlen(project);
+		const char *in_file = strncmp(name, project, pl) == 0 && name[pl] == '_' ? name + pl + 1 : name;
+		json_object_set_new(out, "com.docker.compose.project", json_string(project));
+		json_object_set_new(out, key, json_string(in_file));
+	}
+	return out;
+}
+
+json_t *json_rfc3339(int64_t ms)
 {
 	if (ms <= 0)
 		return json_string("0001-01-01T00:00:00Z");
@@ -36,13 +48,13 @@ static json_t *state_json(const struct ctr_state *st)
 				  "Paused", st->paused, "Restarting", st->status == ST_RESTARTING, "OOMKilled",
 				  st->oom_killed, "Dead", st->status == ST_DEAD, "Pid", (int)st->pid, "ExitCode",
 				  st->exit_code, "Error", json_string(st->error ? st->error : ""), "StartedAt",
-				  rfc3339(st->started_at), "FinishedAt", rfc3339(st->finished_at), "BerthShim",
+				  json_rfc3339(st->started_at), "FinishedAt", json_rfc3339(st->finished_at), "BerthShim",
 				  st->unmonitored ? "dead" : "alive");
 	if (st->health != HEALTH_NONE) {
 		json_t *log = json_array();
 		for (size_t i = 0; i < st->nlog; i++)
-			json_array_append_new(log, json_pack("{s:o, s:o, s:i, s:s}", "Start", rfc3339(st->log[i].start), "End",
-							     rfc3339(st->log[i].end), "ExitCode", st->log[i].exit_code,
+			json_array_append_new(log, json_pack("{s:o, s:o, s:i, s:s}", "Start", json_rfc3339(st->log[i].start), "End",
+							     json_rfc3339(st->log[i].end), "ExitCode", st->log[i].exit_code,
 							     "Output", st->log[i].output ? st->log[i].output : ""));
 		json_object_set_new(state, "Health", json_pack("{s:s, s:i, s:o}", "Status", health_status_name(st->health),
 							      "FailingStreak", st->failing_streak, "Log", log));
@@ -212,7 +224,7 @@ static char *inspect_container(const char *root, const char *name)
 				   "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "StopSignal", sig,
 				   "StopTimeout", (json_int_t)(s.stop_grace_ms / 1000), "Healthcheck", health);
 	json_t *j = json_pack("[{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o}]", "Id",
-			      id ? id : "", "Created", rfc3339(json_integer_value(json_object_get(meta, "created_ms"))),
+			      id ? id : "", "Created", json_rfc3339(json_integer_value(json_object_get(meta, "created_ms"))),
 			      "Path", s.argv && s.argv[first] ? s.argv[first] : "", "Args",
 			      strv_or_null(s.argv && s.argv[first] ? s.argv : NULL, first + 1), "State", state_json(&st),
 			      "Name", nm, "Driver", "overlay", "RestartCount", st.restart_count, "Platform", "linux",

@@ -24,6 +24,15 @@ struct log_line {
 
 
 
+/* As docker compose prefixes a container's lines: its name without
+ * "PROJECT-" (a container_name of its own stays whole). */
+static char *shown_name(const char *project, const char *name)
+{
+	size_t plen = project ? strlen(project) : 0;
+	bool own = plen && strncmp(name, project, plen) == 0 && (name[plen] == '-' || name[plen] == '_') && name[plen + 1];
+	return xstrdup(own ? name + plen + 1 : name);
+}
+
 static const int colors[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
 
 static int64_t parse_time(const char *t)
@@ -140,20 +149,28 @@ static void print_line(struct log_view *lv, struct log_line *l)
 	if ((lv->since && l->ns < lv->since) || (lv->until && l->ns > lv->until))
 		return;
 	struct buf b = {0};
-	if (lv->prefix) {
+	/* the shim keeps a line longer than its buffer as pieces, the last
+	 * ending in a newline: they print as the one line they are */
+	bool more = l->text[0] && l->text[strlen(l->text) - 1] != '\n';
+	bool first = !lv->cont[l->who];
+	lv->cont[l->who] = more;
+	if (lv->prefix && first) {
 		if (lv->color)
 			buf_printf(&b, "\033[%dm", colors[l->who % (int)ARRAY_SIZE(colors)]);
-		buf_printf(&b, "%-*s |", (int)lv->width, lv->names[l->who]);
+		buf_printf(&b, "%-*s | ", (int)lv->width, lv->shown[l->who]);
 		if (lv->color)
 			buf_puts(&b, "\033[0m");
-		buf_putc(&b, ' ');
 	}
-	if (lv->timestamps)
+	if (lv->timestamps && first)
 		buf_printf(&b, "%s ", l->time);
 	buf_puts(&b, l->text);
-	if (!b.len || b.s[b.len - 1] != '\n')
+	if (!more && (!b.len || b.s[b.len - 1] != '\n'))
 		buf_putc(&b, '\n');
-	fwrite(b.s, 1, b.len, stdout);
+	/* the container's stderr to berth's stderr, as docker compose */
+	bool err = l->stream && streq(l->stream, "stderr");
+	if (err)
+		fflush(stdout);
+	fwrite(b.s, 1, b.len, err ? stderr : stdout);
 	buf_free(&b);
 }
 
@@ -232,7 +249,25 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 	print_sorted(lv, lines, n);
 	/* stop is asked before reading: the shim writes the last lines before
 	 * it records the exit, so the read after a yes sees them all */
-	while (follow) {
+	for (unsigned round = 0; follow; round++) {
+		_cleanup_(strv_freep) char **now = lv->discover && round % 10 == 9 ? lv->discover(lv->discover_data) : NULL;
+		for (size_t i = 0; now && now[i]; i++) {
+			if (strv_contains(lv->names, now[i]))
+				continue;
+			offsets = xrealloc(offsets, (nc + 2) * sizeof(*offsets));
+			offsets[nc] = 0;
+			lv->cont = xrealloc(lv->cont, (nc + 2) * sizeof(bool));
+			lv->cont[nc] = false;
+			if (lv->only_new) {
+				lv->only_new = xrealloc(lv->only_new, (nc + 2) * sizeof(bool));
+				lv->only_new[nc] = false;
+			}
+			strv_push(&lv->names, xstrdup(now[i]));
+			strv_push(&lv->shown, shown_name(lv->project, now[i]));
+			if (strlen(lv->shown[nc]) + 1 > lv->width)
+				lv->width = strlen(lv->shown[nc]) + 1;
+			nc++;
+		}
 		bool done = stop && stop(data);
 		lines = NULL;
 		n = 0;
@@ -245,18 +280,27 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 			break;
 		poll(NULL, 0, 100);
 	}
+	for (size_t i = 0; i < nc; i++) /* a last piece that never got its newline */
+		if (lv->cont[i])
+			putchar('\n');
+	fflush(stdout);
 	free(offsets);
 	return 0;
 }
 
-struct log_view *log_view_new(struct ctr_info *list, size_t n, bool prefix, bool color, bool timestamps)
+struct log_view *log_view_new(const char *project, struct ctr_info *list, size_t n, bool prefix, bool color,
+			      bool timestamps)
 {
 	struct log_view *lv = xcalloc(1, sizeof(*lv));
 	lv->names = xcalloc(n + 1, sizeof(char *));
+	lv->shown = xcalloc(n + 1, sizeof(char *));
+	lv->cont = xcalloc(n + 1, sizeof(bool));
+	lv->project = project;
 	for (size_t i = 0; i < n; i++) {
 		lv->names[i] = xstrdup(list[i].name);
-		if (strlen(list[i].name) > lv->width)
-			lv->width = strlen(list[i].name);
+		lv->shown[i] = shown_name(project, list[i].name);
+		if (strlen(lv->shown[i]) + 1 > lv->width)
+			lv->width = strlen(lv->shown[i]) + 1;
 	}
 	lv->prefix = prefix;
 	lv->color = color;
@@ -269,24 +313,55 @@ void log_view_free(struct log_view *lv)
 	if (!lv)
 		return;
 	strv_free(lv->names);
+	strv_free(lv->shown);
+	free(lv->cont);
 	free(lv->only_new);
 	free(lv);
 }
 
 struct follow_ctx {
 	const char *root;
-	char **names;
+	struct log_view *lv;
+	const struct project *p;
+	char **services; /* NULL: all */
+	const char *index;
 };
 
 /* logs -f ends when every container has stopped. */
 static bool all_stopped(void *data)
 {
 	struct follow_ctx *f = data;
-	for (size_t i = 0; f->names[i]; i++) {
-		if (ctr_up(f->root, f->names[i], NULL))
+	for (size_t i = 0; f->lv->names[i]; i++) {
+		if (ctr_up(f->root, f->lv->names[i], NULL))
 			return false;
 	}
 	return true;
+}
+
+/* The selection's containers, as logs chose them at first. */
+static bool wanted(const struct ctr_info *c, char **services, const char *index, bool say)
+{
+	json_t *meta = apply_meta(berth_root(), c->name);
+	bool none = streq(json_string_value(json_object_get(meta, "log_driver")), "none");
+	json_decref(meta);
+	if (none && say && (!services || strv_contains(services, c->service)))
+		fprintf(stderr, "berth: %s: its logging driver is none; no logs are kept\n", c->name);
+	/* one-offs (berth run) are not among them, as in docker compose */
+	return !c->oneoff && !(services && !strv_contains(services, c->service)) && !none &&
+	       !(index && c->number != atoi(index));
+}
+
+static char **discover(void *data)
+{
+	struct follow_ctx *f = data;
+	size_t n;
+	struct ctr_info *list = apply_list(f->p, f->root, &n);
+	char **out = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (wanted(&list[i], f->services, f->index, false))
+			out[k++] = xstrdup(list[i].name);
+	ctr_info_free(list, n);
+	return out;
 }
 
 int cmd_logs(struct global_opts *g, int argc, char **argv)
@@ -328,22 +403,19 @@ int cmd_logs(struct global_opts *g, int argc, char **argv)
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
 	size_t k = 0;
 	for (size_t j = 0; j < n; j++) {
-		json_t *meta = apply_meta(berth_root(), list[j].name);
-		bool none = streq(json_string_value(json_object_get(meta, "log_driver")), "none");
-		json_decref(meta);
-		if (none && (!pos || strv_contains(pos, list[j].service)))
-			fprintf(stderr, "berth: %s: its logging driver is none; no logs are kept\n", list[j].name);
-		if ((pos && !strv_contains(pos, list[j].service)) || none || (index && list[j].number != atoi(index))) {
+		if (!wanted(&list[j], pos, index, true)) {
 			ctr_info_clear(&list[j]);
 			continue;
 		}
 		list[k++] = list[j];
 	}
-	struct log_view *lv = log_view_new(list, k, !no_prefix, !no_color && cli_color(), timestamps);
+	struct log_view *lv = log_view_new(p->name, list, k, !no_prefix, !no_color && cli_color(), timestamps);
 	lv->since = log_time_arg(since);
 	lv->until = log_time_arg(until);
 	long t = tail && !streq(tail, "all") ? atol(tail) : -1;
-	struct follow_ctx fc = {berth_root(), lv->names};
+	struct follow_ctx fc = {berth_root(), lv, p, pos, index};
+	lv->discover = discover;
+	lv->discover_data = &fc;
 	show_logs(berth_root(), lv, t, follow, all_stopped, &fc);
 	log_view_free(lv);
 	ctr_info_free(list, k);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "../network/net.h"
+#include "../orchestrator/apply.h"
 #include "cli.h"
 #include "table.h"
 
@@ -132,7 +133,56 @@ static int network_rm(int argc, char **argv)
 	return status;
 }
 
-static int network_inspect(int argc, char **argv) { return inspect_each("network", "network", net_inspect, argc, argv); }
+/* docker network inspect's shape, from berth's record */
+static char *inspect_docker(const char *root, const char *name)
+{
+	char *text = net_inspect(root, name);
+	json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!r)
+		return NULL;
+#define S(k) json_string_value(json_object_get(r, k))
+	json_t *cfg = json_pack("{s:s}", "Subnet", S("subnet") ? S("subnet") : "");
+	if (S("ip_range") && !streq(S("ip_range"), S("subnet") ? S("subnet") : ""))
+		json_object_set_new(cfg, "IPRange", json_string(S("ip_range")));
+	if (S("gateway"))
+		json_object_set_new(cfg, "Gateway", json_string(S("gateway")));
+	json_t *ctrs = json_object();
+	const char *ctr;
+	json_t *ep;
+	json_object_foreach(json_object_get(r, "endpoints"), ctr, ep)
+	{
+		json_t *meta = apply_meta(root, ctr);
+		const char *id = json_string_value(json_object_get(meta, "id"));
+		const char *ip = json_is_string(ep) ? json_string_value(ep) : json_string_value(json_object_get(ep, "ip"));
+		_cleanup_free_ char *addr = ip ? xasprintf("%s/%s", ip, strchr(S("subnet") ? S("subnet") : "", '/') ? strchr(S("subnet"), '/') + 1 : "32") : xstrdup("");
+		json_object_set_new(ctrs, id ? id : ctr, json_pack("{s:s, s:s, s:s}", "Name", ctr, "IPv4Address", addr, "IPv6Address", ""));
+		json_decref(meta);
+	}
+	json_t *labels = compose_labels(json_object_get(r, "labels"), S("project"), name, "com.docker.compose.network");
+	json_t *opts = json_pack("{s:s}", "com.docker.network.bridge.name", S("bridge") ? S("bridge") : "");
+	if (json_integer_value(json_object_get(r, "mtu")))
+		json_object_set_new(opts, "com.docker.network.driver.mtu",
+				    json_sprintf("%lld", (long long)json_integer_value(json_object_get(r, "mtu"))));
+	if (json_is_false(json_object_get(r, "icc")))
+		json_object_set_new(opts, "com.docker.network.bridge.enable_icc", json_string("false"));
+	if (json_is_false(json_object_get(r, "masquerade")))
+		json_object_set_new(opts, "com.docker.network.bridge.enable_ip_masquerade", json_string("false"));
+	json_t *d = json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:{s:s, s:n, s:[o]}, s:b, s:b, s:b, s:o, s:o, s:o}",
+			      "Name", name, "Id", S("id") ? S("id") : "", "Created",
+			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Scope", "local", "Driver",
+			      "bridge", "EnableIPv4", 1, "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", "Config",
+			      cfg, "Internal", json_is_true(json_object_get(r, "internal")), "Attachable", 0, "Ingress", 0,
+			      "Containers", ctrs, "Options", opts, "Labels", labels);
+#undef S
+	json_decref(r);
+	json_t *arr = json_pack("[o]", d);
+	char *out = json_dumps(arr, JSON_INDENT(4));
+	json_decref(arr);
+	return out;
+}
+
+static int network_inspect(int argc, char **argv) { return inspect_each("network", "network", inspect_docker, argc, argv); }
 
 static const struct subcommand network_commands[] = {
 	{"ls", "List networks", network_ls},

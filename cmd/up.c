@@ -56,7 +56,7 @@ static void on_interrupt(int sig)
 
 struct attach_ctx {
 	const char *root;
-	char **names;
+	char **names, **shown; /* containers, and their names as the log prefix shows them */
 	bool abort_on_exit, abort_on_failure;
 	bool *was_up; /* to say when one ends */
 	bool failed;
@@ -80,7 +80,7 @@ static bool attach_done(void *data)
 			int code = ctr_state(a->root, a->names[i], &st, NULL) == 0 ? st.exit_code : -1;
 			if (code >= 0)
 				state_free(&st);
-			printf("%s exited with code %d\n", a->names[i], code);
+			printf("%s exited with code %d\n", a->shown[i], code);
 			fflush(stdout);
 			ended = true;
 			a->failed |= code != 0;
@@ -117,14 +117,22 @@ static int attach(const struct project *p, const char *root, const struct attach
 	}
 	free(all);
 	n = k;
-	struct log_view *lv = log_view_new(list, n, o->prefix, o->color, o->timestamps);
+	struct log_view *lv = log_view_new(p->name, list, n, o->prefix, o->color, o->timestamps);
 	lv->only_new = xcalloc(n + 1, sizeof(bool));
 	bool *was_up = xcalloc(n + 1, sizeof(bool));
 	for (size_t i = 0; i < n; i++) {
 		lv->only_new[i] = list[i].created_ms < since_ms;
 		was_up[i] = ctr_up(root, list[i].name, NULL);
 	}
-	struct attach_ctx a = {root, lv->names, o->abort_on_exit || o->exit_from, o->abort_on_failure, was_up, false};
+	struct attach_ctx a = {root, lv->names, lv->shown, o->abort_on_exit || o->exit_from, o->abort_on_failure, was_up,
+			       false};
+	if (n) { /* as docker compose begins */
+		struct buf names = {0};
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&names, "%s%s", i ? ", " : "", lv->shown[i]);
+		fprintf(stderr, "Attaching to %s\n", names.s);
+		buf_free(&names);
+	}
 	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -132,8 +140,13 @@ static int attach(const struct project *p, const char *root, const struct attach
 	int rc = 0;
 	if (interrupted || a.abort_on_exit || a.abort_on_failure) {
 		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n" : "Aborting on container exit...\n");
-		for (size_t i = n; i > 0; i--)
-			ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : o->timeout, NULL);
+		for (size_t i = n; i > 0; i--) {
+			bool was = ctr_up(root, list[i - 1].name, NULL);
+			if (was)
+				cli_progress(NULL, "Container", list[i - 1].name, "Stopping");
+			if (ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : o->timeout, NULL) == 0 && was)
+				cli_progress(NULL, "Container", list[i - 1].name, "Stopped");
+		}
 	}
 	for (size_t i = 0; o->exit_from && i < n; i++) {
 		struct ctr_state st;
@@ -211,19 +224,52 @@ static void dry_orphans(const struct project *p)
 	ctr_info_free(list, n);
 }
 
+static bool env_true(const struct project *p, const char *name)
+{
+	const char *v = env_get(&p->env, name);
+	return v && (streq(v, "1") || strcasecmp(v, "true") == 0);
+}
+
+/* Containers of services the file no longer has: removed when asked
+ * (--remove-orphans, or COMPOSE_REMOVE_ORPHANS, also from .env), else
+ * named in a warning unless COMPOSE_IGNORE_ORPHANS, as docker compose. */
+static bool orphans_wanted_gone(const struct project *p, bool flag)
+{
+	if (flag || env_true(p, "COMPOSE_REMOVE_ORPHANS"))
+		return true;
+	if (env_true(p, "COMPOSE_IGNORE_ORPHANS"))
+		return false;
+	size_t n;
+	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	struct buf names = {0};
+	for (size_t i = 0; i < n; i++)
+		if (!project_service(p, list[i].service))
+			buf_printf(&names, "%s%s", names.len ? ", " : "", list[i].name);
+	ctr_info_free(list, n);
+	if (names.len)
+		fprintf(stderr,
+			"berth: warning: found orphan containers (%s) for this project. If you removed or renamed this "
+			"service in your compose file, you can run this command with the --remove-orphans flag to clean it "
+			"up.\n",
+			names.s);
+	buf_free(&names);
+	return false;
+}
+
 int cmd_up(struct global_opts *g, int argc, char **argv)
 {
 	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
 	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false, build = false, no_build = false;
-	bool watch = false, attach_deps = false;
+	bool watch = false, attach_deps = false, menu = false;
 	char **scales = NULL, **attach_to = NULL, **no_attach = NULL;
 	const char *timeout = NULL, *exit_from = NULL, *wait_timeout = NULL, *pull = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run containers in the background"},
 		{"no-start", 0, FLAG_BOOL, &no_start, NULL, "Create containers without starting them"},
+		{"menu", 0, FLAG_BOOL, &menu, NULL, "Accepted as docker compose's; berth has no navigation menu (a warning)"},
 		{"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not start linked services"},
 		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"},
 		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout when attached"},
@@ -262,6 +308,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		rc = usage_error("up", "--pull takes always, missing, never or policy");
 	if (rc < 0 && build && no_build)
 		rc = usage_error("up", "--build and --no-build cannot go together");
+	if (rc < 0 && menu)
+		fprintf(stderr, "berth: warning: --menu has no effect: berth has no navigation menu\n");
 	if (rc < 0 && watch && (detach || wait))
 		rc = usage_error("up", "--watch follows the files while attached: not with -d or --wait");
 	if (rc >= 0) {
@@ -288,6 +336,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 								    : " (the compose file defines no services)");
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
+	if (r == 0)
+		remove_orphans = orphans_wanted_gone(p, remove_orphans);
 	int64_t began = now_ms(); /* containers made before it ran already: only their new output is shown */
 	if (r == 0) {
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
@@ -401,7 +451,8 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	/* without its file, every container of the project goes */
-	struct down_opts o = {.services = names, .remove_orphans = remove_orphans || (p && !p->files[0]), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
+	struct down_opts o = {.services = names,
+			      .remove_orphans = remove_orphans || (p && (!p->files[0] || env_true(p, "COMPOSE_REMOVE_ORPHANS"))), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
 			      .progress = cli_progress, .dry_run = cli_dry_run()};
 	if (r == 0)
 		r = apply_down(p, berth_root(), &o, &err);
@@ -536,6 +587,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		r = keys_check(p, true, stderr, &err);
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
+	if (r == 0)
+		remove_orphans = orphans_wanted_gone(p, remove_orphans);
 	if (r == 0 && remove_orphans)
 		r = apply_remove_orphans(p, berth_root(), -1, quiet ? NULL : cli_progress, NULL, &err);
 	_cleanup_free_ char *cname = NULL;

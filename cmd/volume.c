@@ -111,7 +111,32 @@ static int volume_rm(int argc, char **argv)
 	return status;
 }
 
-static int volume_inspect(int argc, char **argv) { return inspect_each("volume", "volume", vol_inspect, argc, argv); }
+/* docker volume inspect's shape, from berth's record */
+static char *inspect_docker(const char *root, const char *name)
+{
+	char *text = vol_inspect(root, name);
+	json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!r)
+		return NULL;
+	json_t *labels = compose_labels(json_object_get(r, "labels"),
+					json_is_true(json_object_get(r, "anonymous")) ? NULL : json_string_value(json_object_get(r, "project")),
+					name, "com.docker.compose.volume");
+	json_t *opts = json_object_get(r, "options");
+	json_t *users = json_object_get(r, "used_by"); /* berth's own: the containers that mount it */
+	json_t *d = json_pack("{s:o, s:s, s:o, s:s, s:s, s:O, s:s, s:o}", "CreatedAt",
+			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Driver", "local", "Labels",
+			      labels, "Mountpoint", json_string_value(json_object_get(r, "mountpoint")) ?: "", "Name", name,
+			      "Options", json_object_size(opts) ? opts : json_null(), "Scope", "local", "UsedBy",
+			      users ? json_incref(users) : json_array());
+	json_decref(r);
+	json_t *arr = json_pack("[o]", d);
+	char *out = json_dumps(arr, JSON_INDENT(4));
+	json_decref(arr);
+	return out;
+}
+
+static int volume_inspect(int argc, char **argv) { return inspect_each("volume", "volume", inspect_docker, argc, argv); }
 
 static int volume_prune(int argc, char **argv)
 {

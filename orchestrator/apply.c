@@ -257,6 +257,22 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 		return berr_prefix(err, "service %s: ", service);
 	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
 	pl->exists = ctr_exists(root, pl->name);
+	/* a container_name another project's container (or another service's) has */
+	json_t *mine = pl->exists ? apply_meta(root, pl->name) : NULL;
+	const char *owner = json_string_value(json_object_get(mine, "project"));
+	const char *owner_svc = json_string_value(json_object_get(mine, "service"));
+	bool taken = owner && (!streq(owner, p->name) || (owner_svc && !streq(owner_svc, service)));
+	if (taken)
+		r = berr_set(err, EEXIST,
+			     "service %s: container name \"%s\" is already in use by %s of project %s; remove it, "
+			     "or give this service another container_name",
+			     service, pl->name, owner_svc ? owner_svc : "a container", owner);
+	json_decref(mine);
+	if (r < 0) {
+		json_decref(meta);
+		image_config_free(&ic);
+		return r;
+	}
 	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
 	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service)) ||
 		  (o->recreate && strv_contains(o->recreate, service))))
@@ -1259,6 +1275,21 @@ void ctr_info_free(struct ctr_info *c, size_t n)
 	free(c);
 }
 
+char *apply_replica(const struct project *p, const char *root, const char *service, int number, char **image)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, root, &n);
+	char *name = NULL;
+	for (size_t i = 0; i < n && !name; i++)
+		if (streq(list[i].service, service) && !list[i].oneoff && list[i].number == number) {
+			name = xstrdup(list[i].name);
+			if (image)
+				*image = xstrdup(list[i].image);
+		}
+	ctr_info_free(list, n);
+	return name;
+}
+
 int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err)
 {
 	json_t *meta = volumes ? apply_meta(root, name) : NULL;
@@ -1692,6 +1723,12 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	}
 	pl->spec.attach = !o->detach;
 	pl->oneoff = true;
+	char exe[4096];
+	ssize_t sl = o->rm && o->detach ? readlink("/proc/self/exe", exe, sizeof(exe) - 1) : -1;
+	if (sl > 0) { /* run -d --rm: its shim has berth remove it once it ends */
+		exe[sl] = 0;
+		pl->spec.autoremove = xstrdup(exe);
+	}
 	pl->spec.tty_rows = o->rows;
 	pl->spec.tty_cols = o->cols;
 	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};

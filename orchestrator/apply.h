@@ -47,6 +47,9 @@ struct down_opts {
 	void *progress_data;
 };
 
+/* The service's container number (not a one-off), and its image when
+ * image is not NULL; NULL when there is none. */
+char *apply_replica(const struct project *p, const char *root, const char *service, int number, char **image);
 /* The state root (BERTH_ROOT or /var/lib/berth) for the project's containers. */
 int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err);
 int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err);

@@ -15,6 +15,8 @@ void node_make_str(struct node *n)
 
 static char *resolve_path(const struct canon_ctx *c, const char *p)
 {
+	if (c->keep_relative)
+		return xstrdup(p);
 	if (c->home && (streq(p, "~") || startswith(p, "~/")))
 		return path_join(c->home, p[1] ? p + 2 : ".");
 	return path_join(c->workdir, p);

@@ -9,6 +9,7 @@
 struct canon_ctx {
 	const char *workdir; /* relative paths are resolved against it */
 	const char *home;    /* for "~" in bind mounts; may be NULL */
+	bool keep_relative;  /* config --no-path-resolution */
 };
 
 int canon_document(struct node *doc, const struct canon_ctx *c, struct berr **err);

@@ -79,6 +79,9 @@ static int braced(const char *body, size_t len, const struct interp_ctx *ctx, st
 		return invalid(body, len, msg);
 	_cleanup_free_ char *name = xstrndup(body, name_len);
 	const char *val = lookup(ctx, name);
+	if (ctx->used)
+		ctx->used(ctx->data, name, name_len == len ? 0 : body[i], body + i + (name_len < len),
+			  name_len == len ? 0 : len - i - 1);
 	if (name_len == len) {
 		if (!val)
 			warn_unset(ctx, name);
@@ -94,7 +97,7 @@ static int braced(const char *body, size_t len, const struct interp_ctx *ctx, st
 	if (op == '+')
 		return missing ? 0 : expand(word, wlen, ctx, out, msg);
 	if (op == '?' && missing)
-		return required(name, word, wlen, ctx, msg);
+		return ctx->used ? expand(word, wlen, ctx, out, msg) : required(name, word, wlen, ctx, msg);
 	buf_puts(out, val);
 	return 0;
 }
@@ -127,6 +130,8 @@ static int expand(const char *in, size_t len, const struct interp_ctx *ctx, stru
 				j++;
 			_cleanup_free_ char *name = xstrndup(in + i + 1, j - i - 1);
 			const char *val = lookup(ctx, name);
+			if (ctx->used)
+				ctx->used(ctx->data, name, 0, "", 0);
 			if (!val)
 				warn_unset(ctx, name);
 			buf_puts(out, val ? val : "");

@@ -11,6 +11,10 @@ struct interp_ctx {
 	void *data;
 	/* Called once per unset variable used without a default (a warning). */
 	void (*unset)(void *data, const char *name);
+	/* Not NULL: told of each variable as written (op 0 for none, or '-',
+	 * '?', '+'; word its default, message or alternate), and ${VAR?msg}
+	 * is no error (config --variables). */
+	void (*used)(void *data, const char *name, char op, const char *word, size_t wlen);
 };
 
 /* Expand in; on error *msg says why (caller frees) and -EINVAL is returned. */

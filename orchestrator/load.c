@@ -124,7 +124,7 @@ static int process_doc(struct loader *l, struct node *doc, const char *file, con
 		return r;
 	if (node_map_get(doc, "version"))
 		log_warn("%s: the top-level \"version\" key is obsolete and ignored; you can remove it", file);
-	struct canon_ctx cc = {.workdir = workdir, .home = l->home};
+	struct canon_ctx cc = {.workdir = workdir, .home = l->home, .keep_relative = l->o->no_path_resolution};
 	r = canon_document(doc, &cc, err);
 	if (r < 0)
 		return r;
@@ -578,14 +578,14 @@ static int finish(struct loader *l, struct project *p, struct berr **err)
 {
 	struct normalize_ctx nc = {.project = p->name, .env = &p->env, .workdir = p->workdir,
 				   .deferred = &p->env_errors, .no_env_resolution = l->o->no_env_resolution};
-	int r = normalize_document(p->doc, &nc, err);
+	int r = l->o->no_normalize ? 0 : normalize_document(p->doc, &nc, err);
 	if (r < 0)
 		return r;
 	collect_profiles(p);
 	r = apply_profiles(p, l->o, err);
 	if (r == 0)
 		r = check_names(p->doc, err);
-	if (r == 0)
+	if (r == 0 && !l->o->no_consistency && !l->o->no_normalize)
 		r = check_references(p->doc, err);
 	if (r == 0)
 		r = check_dependency_order(p->doc, &p->order, err);

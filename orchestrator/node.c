@@ -269,6 +269,22 @@ static int pair_cmp(const void *a, const void *b)
 	return strcmp(((const struct pair *)a)->key, ((const struct pair *)b)->key);
 }
 
+void node_order(struct node *map, const char *const *first)
+{
+	if (!map || map->kind != NODE_MAP)
+		return;
+	index_drop(map);
+	size_t at = 0;
+	for (size_t f = 0; first[f]; f++)
+		for (size_t i = at; i < map->n; i++)
+			if (streq(map->pairs[i].key, first[f])) {
+				struct pair p = map->pairs[i];
+				memmove(&map->pairs[at + 1], &map->pairs[at], (i - at) * sizeof(p));
+				map->pairs[at++] = p;
+				break;
+			}
+}
+
 void node_sort(struct node *n)
 {
 	if (n->kind == NODE_MAP) {

@@ -103,6 +103,9 @@ const char *node_kind_name(const struct node *n);
 /* "key=value" for each pair of a mapping (labels, driver_opts), in order;
  * empty for anything else. */
 char **node_kv(const struct node *map);
+/* The keys of first (NULL-terminated) moved to the front of map, in that
+ * order; the others keep theirs after them. */
+void node_order(struct node *map, const char *const *first);
 
 /* Canonical JSON (keys in tree order; node_sort first for sorted output). */
 void node_to_json(const struct node *n, struct buf *b, int indent);

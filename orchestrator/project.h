@@ -23,6 +23,9 @@ struct project_opts {
 	 * else it fails the services named (and their dependencies), or all */
 	bool lenient_env;
 	bool no_env_resolution; /* config --no-env-resolution: env_file not read */
+	bool no_consistency;	/* config --no-consistency: references between services not checked */
+	bool no_path_resolution; /* config --no-path-resolution: relative paths stay relative */
+	bool no_normalize;	 /* config --no-normalize: the merged model as written */
 	char *const *environ; /* the process environment */
 };
 

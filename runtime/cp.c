@@ -291,6 +291,37 @@ static int mount_stopped(const char *dir, const struct ctr_spec *s, struct berr 
 	return 0;
 }
 
+/* export: the upper directory as the top of read-only layers, mounted in
+ * this process's own mount namespace, nothing mounted inside it. */
+static int mount_export(const char *dir, const struct ctr_spec *s, struct berr **err)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return berr_sys(err, errno, "cannot make a mount namespace");
+	_cleanup_free_ char *rootfs = path_join(dir, "rootfs"), *upper = path_join(dir, "upper");
+	struct buf o = {0};
+	buf_printf(&o, "lowerdir=%s", upper);
+	for (size_t i = 0; s->layers && s->layers[i]; i++)
+		buf_printf(&o, ":%s", s->layers[i]);
+	int r = mount("overlay", rootfs, "overlay", MS_RDONLY, o.s);
+	buf_free(&o);
+	return r < 0 ? berr_sys(err, errno, "cannot mount the filesystem of %s", s->id) : 0;
+}
+
+static int export_in(const char *root, const char *name, int fd, struct berr **err)
+{
+	_cleanup_free_ char *dir = ctr_dir(root, name);
+	_cleanup_free_ char *specp = path_join(dir, "spec.json");
+	struct ctr_spec s;
+	if (spec_read(specp, &s, err) < 0)
+		return -EIO;
+	int r = mount_export(dir, &s, err);
+	spec_free(&s);
+	_cleanup_free_ char *at = path_join(dir, "rootfs");
+	if (r == 0 && (chroot(at) < 0 || chdir("/") < 0))
+		r = berr_sys(err, errno, "cannot enter the filesystem of %s", name);
+	return r < 0 ? r : cp_tar_write("/.", false, fd, err);
+}
+
 /* In a child: enter the container's filesystem (the running one's root, or
  * the stopped one's mounted), then copy out or in. */
 static int in_container(const char *root, const char *name, bool out, const char *path, bool follow, bool raw,
@@ -331,6 +362,8 @@ struct job {
 static int job_run(void *arg, struct berr **err)
 {
 	const struct job *j = arg;
+	if (!j->path)
+		return export_in(j->root, j->name, j->fd, err);
 	return in_container(j->root, j->name, j->out, j->path, j->follow, j->raw, j->keep_owner, j->fd, err);
 }
 
@@ -340,6 +373,12 @@ static int in_child(const struct job *j, struct berr **err)
 		return berr_set(err, ENOENT, "no such container: %s", j->name);
 	int r = archive_dl_load(err); /* before the chroot: the library is on the host */
 	return r < 0 ? r : fork_call(job_run, (void *)j, err);
+}
+
+int ctr_export(const char *root, const char *name, int out, struct berr **err)
+{
+	struct job j = {root, name, NULL, true, false, false, true, out};
+	return in_child(&j, err);
 }
 
 int ctr_cp_out(const char *root, const char *name, const char *path, bool follow, int out, struct berr **err)

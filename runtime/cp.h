@@ -21,6 +21,11 @@ int cp_tar_write_paths(const char *dir, char *const *rels, char *const *names, i
  * keep_owner: the headers' owners (cp -a), else the extracting user's. */
 int cp_tar_extract(const char *dest, bool raw, bool keep_owner, int in, struct berr **err);
 
+/* berth export: the container's own filesystem (its layers and what it
+ * changed, not its volumes, binds or /proc) as a tar on out, running or
+ * not: a read-only overlay of its upper directory over its layers. */
+int ctr_export(const char *root, const char *name, int out, struct berr **err);
+
 /* The same, inside the container name of the state root. */
 int ctr_cp_out(const char *root, const char *name, const char *path, bool follow, int out, struct berr **err);
 int ctr_cp_in(const char *root, const char *name, const char *dest, bool raw, bool keep_owner, int in,

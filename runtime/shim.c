@@ -701,6 +701,12 @@ static int shim_main(const char *dir, int ready_fd)
 	free(sh.cg);
 	sh.st.shim_pid = 0;
 	save_state(&sh);
+	if (sh.s.autoremove) { /* run -d --rm: berth removes it once this shim is gone */
+		_cleanup_free_ char *root = state_root(&sh);
+		char *argv[] = {"berth", "__autoremove", root, sh.s.id, NULL};
+		pid_t pid;
+		spawn_fds(sh.s.autoremove, argv, (const int[]){-1, -1, -1}, 3, true, &pid);
+	}
 	if (sh.attach_fd >= 0) { /* attached clients see the end once the state says how it ended */
 		_cleanup_free_ char *sock = xasprintf("%s/attach.sock", dir);
 		unlink(sock);

@@ -144,6 +144,7 @@ int spec_write(const struct ctr_spec *s, const char *path, struct berr **err)
 	json_object_set_new(j, "attach", json_boolean(s->attach));
 	json_object_set_new(j, "seccomp", opt_str(s->seccomp));
 	json_object_set_new(j, "seccomp_profile", opt_str(s->seccomp_profile));
+	json_object_set_new(j, "autoremove", opt_str(s->autoremove));
 	json_object_set_new(j, "rlimits", rlimits_json(s));
 	json_object_set_new(j, "sysctls", strv_json(s->sysctls));
 	json_object_set_new(j, "mounts", mounts_json(s));
@@ -273,6 +274,7 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->attach = get_bool(j, "attach");
 	s->seccomp = get_str(j, "seccomp");
 	s->seccomp_profile = get_str(j, "seccomp_profile");
+	s->autoremove = get_str(j, "autoremove");
 	read_rlimits(json_object_get(j, "rlimits"), s);
 	s->sysctls = strv_or_empty(json_strv(json_object_get(j, "sysctls")));
 	read_mounts(json_object_get(j, "mounts"), s);
@@ -322,6 +324,7 @@ void spec_free(struct ctr_spec *s)
 	free(s->groups);
 	free(s->seccomp);
 	free(s->seccomp_profile);
+	free(s->autoremove);
 	for (size_t i = 0; i < s->nrlimits; i++)
 		free(s->rlimits[i].name);
 	free(s->rlimits);

@@ -85,6 +85,7 @@ struct ctr_spec {
 	bool attach; /* the command gets the shim's own stdin, stdout and stderr (berth run), no logs */
 	char *seccomp; /* path of a BPF program, NULL = unconfined */
 	char *seccomp_profile; /* Docker-format profile it is built from, NULL = the default */
+	char *autoremove;      /* berth run -d --rm: the berth binary the shim runs, once it ends, to remove it */
 	struct rlimit_spec *rlimits;
 	size_t nrlimits;
 	char **sysctls; /* key=value */

@@ -277,7 +277,7 @@ expect "ps --no-trunc shows the whole command" 0 "while true; do i=" "$BERTH" ps
 expect "images takes templates" 0 '^busybox:latest$' "$BERTH" images --format '{{.Repository}}:{{.Tag}}' web
 expect "stats -a shows stopped containers too" 0 "$proj-job-1 " "$BERTH" stats --no-stream -a
 expect "stats --no-trunc shows whole ids" 0 '^[0-9a-f]{64} ' "$BERTH" stats --no-stream --no-trunc --format '{{.ID}} {{.Name}}' web
-expect "--progress plain prints docker compose's plain lines" 0 "^ Container $proj-web-1  Stopped\$" "$BERTH" --progress plain stop web
+expect "--progress plain prints docker compose's plain lines" 0 "^Container $proj-web-1 Stopped\$" "$BERTH" --progress plain stop web
 "$BERTH" down -t 0 >/dev/null 2>&1
 
 # run's flags as docker compose run has them
@@ -314,7 +314,7 @@ expect "start --wait waits for healthy" 0 "Container $proj-db-1 +Started" "$BERT
 expect "... and db is healthy once it returns" 0 'healthy' "$BERTH" -f deps.yaml ps db
 expect "restart --no-deps leaves the dependents" 0 "Container $proj-db-1 +Started" "$BERTH" -f deps.yaml restart --no-deps db
 check "... (app was not restarted)" sh -c "! grep -q 'app-1' '$WORK/err'"
-expect "logs --index shows that replica only" 0 "^$proj-app-2 +\\| started-" "$BERTH" -f deps.yaml logs --index 2 app
+expect "logs --index shows that replica only" 0 "^app-2 +\\| started-" "$BERTH" -f deps.yaml logs --index 2 app
 check "... and not the other" sh -c "! grep -q 'app-1' '$WORK/out'"
 "$BERTH" -f deps.yaml -f gone.yaml up -d gone >/dev/null 2>&1
 expect "kill --remove-orphans" 0 "Container $proj-gone-1 +Removed" "$BERTH" -f deps.yaml kill --remove-orphans

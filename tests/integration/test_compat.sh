@@ -164,6 +164,110 @@ printf 'COMPOSE_FILE=other.yaml\nCOMPOSE_PROJECT_NAME=fromdotenv\n' >"$WORK/dot/
 expect "COMPOSE_FILE and COMPOSE_PROJECT_NAME in .env choose the files and the name" 0 '^name: fromdotenv$' \
 	sh -c "cd '$WORK/dot/proj' && env -u COMPOSE_PROJECT_NAME '$BERTH' config"
 
+# ---- one-offs, orphans, container_name, attached up and logs ----
+mkdir -p "$WORK/one" && cd "$WORK/one" || exit 1
+op=${proj}o
+cleanup_hooks+=("cd '$WORK/one' 2>/dev/null && '$BERTH' -p $op down --remove-orphans -t 0 >/dev/null 2>&1")
+cleanup_hooks+=("cd '$WORK/one' 2>/dev/null && '$BERTH' -p ${op}2 -f named.yaml down -t 0 >/dev/null 2>&1")
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    init: true
+    command: sh -c 'echo to-stdout; echo to-stderr >&2; exec sleep 300'
+  old:
+    image: busybox
+    init: true
+    command: sleep 300
+YAML
+"$BERTH" -p $op up -d >/dev/null 2>&1
+expect "run -d keeps its container running after run returns" 0 "$op-web-run-" "$BERTH" -p $op run -d web sleep 300
+check "... it is up" sh -c "'$BERTH' -p $op ps -a | grep -- '-web-run-' | grep -q Up"
+rid=$("$BERTH" -p $op run -d --rm web sh -c 'sleep 1' 2>/dev/null)
+check "run -d --rm: the container is removed once it stops by itself" wait_until 15 sh -c "! '$BERTH' -p $op ps -a | grep -q -- '$rid'"
+printf 'services:\n  web:\n    image: busybox\n    init: true\n    command: sh -c "echo to-stdout; echo to-stderr >&2; exec sleep 300"\n' >compose.yaml
+expect "up warns of orphan containers, naming them" 0 "found orphan containers \\($op-old-1\\)" "$BERTH" -p $op up -d
+expect "... and run does too" 0 "found orphan containers \\($op-old-1\\)" "$BERTH" -p $op run --rm web true
+run env COMPOSE_IGNORE_ORPHANS=true "$BERTH" -p $op up -d
+check "COMPOSE_IGNORE_ORPHANS silences it" sh -c "! grep -q orphan '$WORK/err'"
+printf 'COMPOSE_REMOVE_ORPHANS=true\n' >.env
+expect "COMPOSE_REMOVE_ORPHANS from .env removes them" 0 "Container $op-old-1  Removed" "$BERTH" -p $op up -d
+rm .env
+check "... one-offs of the service still there" sh -c "'$BERTH' -p $op ps -a | grep -q -- '-web-run-'"
+expect "logs prefix as docker compose: name without the project, padded, ' | '" 0 '^web-1  \| to-stdout$' sh -c "'$BERTH' -p $op logs --no-color web 2>/dev/null"
+expect "a container's stderr goes to stderr" 0 '^web-1  \| to-stderr$' sh -c "'$BERTH' -p $op logs --no-color web 2>&1 >/dev/null"
+"$BERTH" -p $op logs -f --no-color >"$WORK/follow" 2>&1 &
+fpid=$!
+sleep 1.5
+"$BERTH" -p $op up -d --scale web=2 >/dev/null 2>&1
+check "logs -f picks up a container that started after it began" wait_until 10 grep -q '^web-2  | to-stdout' "$WORK/follow"
+kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
+printf 'services:\n  long:\n    image: busybox\n    init: true\n    command: sh -c "head -c 100000 /dev/zero | tr \\"\\\\\\\\0\\" x; echo; exec sleep 300"\n' >long.yaml
+cleanup_hooks+=("cd '$WORK/one' 2>/dev/null && '$BERTH' -p ${op}l -f long.yaml down -t 0 >/dev/null 2>&1")
+"$BERTH" -p ${op}l -f long.yaml up -d >/dev/null 2>&1
+check "a line longer than 64 KiB comes out of logs whole" wait_until 10 sh -c "'$BERTH' -p ${op}l -f long.yaml logs --no-log-prefix --no-color | awk 'length(\$0) == 100000' | grep -c '^x*\$' | grep -qx 1"
+"$BERTH" -p ${op}l -f long.yaml down -t 0 >/dev/null 2>&1
+printf 'services:\n  n:\n    image: busybox\n    container_name: %s-fixed\n    command: sleep 300\n' "$op" >named.yaml
+"$BERTH" -p $op -f named.yaml up -d >/dev/null 2>&1
+expect "a container_name another project's container has is refused" 1 "container name \"$op-fixed\" is already in use" "$BERTH" -p ${op}2 -f named.yaml up -d
+"$BERTH" -p $op -f named.yaml down -t 0 >/dev/null 2>&1
+printf 'services:\n  job:\n    image: busybox\n    command: sh -c "echo working; sleep 1; exit 3"\n  side:\n    image: busybox\n    init: true\n    command: sleep 300\n' >attached.yaml
+expect "attached up says Attaching to, and who exited with which code" 3 '^job-1 exited with code 3$' "$BERTH" -p ${op}a -f attached.yaml up --menu=false --abort-on-container-exit --exit-code-from job
+check "... Attaching to first" grep -q '^Attaching to job-1, side-1$' "$WORK/err"
+check "... then the containers stopping, as docker compose shows them" grep -q "Container ${op}a-side-1  Stopped" "$WORK/err"
+"$BERTH" -p ${op}a -f attached.yaml down -t 0 >/dev/null 2>&1
+expect "up --menu is accepted, with a warning that it has no effect" 0 'menu has no effect' "$BERTH" -p $op up -d --menu
+printf 'services:\n  web:\n    image: busybox\n    init: true\n    command: sleep 300\n    expose: ["80", "443"]\n    volumes: [data:/data]\n  br:\n    image: busybox\n    init: true\n    command: sleep 300\n    network_mode: bridge\nvolumes:\n  data: {}\n' >shape.yaml
+cleanup_hooks+=("cd '$WORK/one' 2>/dev/null && '$BERTH' -p ${op}s -f shape.yaml down -v -t 0 >/dev/null 2>&1")
+"$BERTH" -p ${op}s -f shape.yaml up -d >/dev/null 2>&1
+expect "ps PORTS lists ports that are only exposed" 0 "80/tcp, 443/tcp" "$BERTH" -p ${op}s -f shape.yaml ps web
+run sh -c "'$BERTH' -p ${op}s -f shape.yaml exec -T br ip -o -4 addr show eth0"
+check "network_mode: bridge puts it on the project's default network" grep -q "inet " "$WORK/out"
+run sh -c "'$BERTH' network inspect ${op}s_default"
+check "network inspect prints docker's shape" sh -c "jq -e '.[0] | .Name == \"${op}s_default\" and .Driver == \"bridge\" and .Scope == \"local\" and (.IPAM.Config[0].Subnet | length > 0) and .Labels[\"com.docker.compose.project\"] == \"${op}s\" and .Labels[\"com.docker.compose.network\"] == \"default\" and ([.Containers[].Name] | index(\"${op}s-web-1\") != null)' '$WORK/out' >/dev/null"
+run sh -c "'$BERTH' volume inspect ${op}s_data"
+check "volume inspect prints docker's shape" sh -c "jq -e '.[0] | .Name == \"${op}s_data\" and .Driver == \"local\" and (.Mountpoint | endswith(\"_data\")) and .Labels[\"com.docker.compose.volume\"] == \"data\" and .Labels[\"com.docker.compose.project\"] == \"${op}s\"' '$WORK/out' >/dev/null"
+"$BERTH" -p ${op}s -f shape.yaml exec -T web sh -c 'echo changed >/etc/marker; echo in-volume >/data/v; rm /bin/true' >/dev/null 2>&1
+expect "export writes the container's filesystem as a tar" 0 '' "$BERTH" -p ${op}s -f shape.yaml export -o "$WORK/web.tar" web
+check "... with the image's files and what the container changed" sh -c "tar -xOf '$WORK/web.tar' etc/marker | grep -qx changed && tar -tf '$WORK/web.tar' | grep -q '^bin/busybox\$'"
+check "... without what it deleted, its volumes' content or /proc" sh -c "! tar -tf '$WORK/web.tar' | grep -Eq '^bin/true\$|^data/v\$|^proc/.'"
+expect "export to a terminal is refused" 2 'refusing to write a tar to a terminal' sh -c "script -qec \"'$BERTH' -p ${op}s -f shape.yaml export web\" /dev/null"
+expect "commit makes an image of the container's changes" 0 '^sha256:[0-9a-f]{64}$' "$BERTH" -p ${op}s -f shape.yaml commit -a 'A U Thor' -m 'the message' -c 'CMD ["cat", "/etc/marker"]' -c 'ENV FROM_COMMIT=yes' web ${op}-committed:1
+printf 'services:\n  c:\n    image: %s-committed:1\n' "$op" >committed.yaml
+cleanup_hooks+=("'$BERTH' image rm ${op}-committed:1 >/dev/null 2>&1")
+expect "... whose CMD the change set" 0 '^changed$' "$BERTH" -p ${op}c -f committed.yaml run --rm c
+expect "... with its ENV, without what the container deleted, and its volume's content left out" 0 '^yes gone nodata$' \
+	"$BERTH" -p ${op}c -f committed.yaml run --rm c sh -c 'echo $FROM_COMMIT $(test -e /bin/true || echo gone) $(test -e /data/v || echo nodata)'
+"$BERTH" -p ${op}c -f committed.yaml down -t 0 >/dev/null 2>&1
+expect "commit refuses a change that is not a config instruction" 1 'commit takes CMD, ENTRYPOINT' "$BERTH" -p ${op}s -f shape.yaml commit -c 'RUN true' web
+"$BERTH" -p ${op}s -f shape.yaml stop -t 0 web >/dev/null 2>&1
+expect "export of a stopped container" 0 '^changed$' sh -c "'$BERTH' -p ${op}s -f shape.yaml export web | tar -xOf - etc/marker"
+"$BERTH" -p ${op}s -f shape.yaml down -v -t 0 >/dev/null 2>&1
+expect "top prints docker's columns" 0 '^UID +PID +PPID +C +STIME +TTY +TIME +CMD$' "$BERTH" -p $op top web
+check "... a row of them" grep -Eq '^root +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]{2}:[0-9]{2} +\? +[0-9]{2}:[0-9]{2}:[0-9]{2} +sleep 300$' "$WORK/out"
+"$BERTH" -p $op down --remove-orphans -t 0 >/dev/null 2>&1
+
+# ---- config's output and flags ----
+mkdir -p "$WORK/cfg/ctx" && cd "$WORK/cfg" || exit 1
+printf 'services:\n  web:\n    build: ./ctx\n    image: "busybox:${TAG:-latest}"\n    ports: ["8080:80"]\n    volumes: ["./data:/data"]\n    environment: ["A=${A:-x}", "B=${B:?B is needed}", "C=${C:+alt}", "D=$D"]\n' >compose.yaml
+run env -u B "$BERTH" config --no-interpolate
+check "config --no-interpolate needs no variable" sh -c "test $RC -eq 0 && grep -q 'B: \${B:?B is needed}' '$WORK/out'"
+B=1 run "$BERTH" config
+check "config prints the project's fields in docker compose's order" test "$(grep -E '^[a-z]' "$WORK/out" | cut -d: -f1 | tr '\n' ' ')" = "name services networks "
+check "... a port long-form, in docker compose's order, published a string" sh -c "grep -A4 'ports:' '$WORK/out' | tr -d ' \n' | grep -q -- '-mode:ingresstarget:80published:\"8080\"protocol:tcp'"
+check "... the build context absolute" grep -q "context: $WORK/cfg/ctx" "$WORK/out"
+expect "config --variables lists each variable, its default and whether it is required" 0 '^B +true *$' env -u B "$BERTH" config --variables
+check "... with defaults and alternate values" sh -c "grep -Eq '^A +false +x\$' '$WORK/out' && grep -Eq '^C +false +alt\$' '$WORK/out' && grep -Eq '^TAG +false +latest\$' '$WORK/out'"
+expect "config --variables --format json" 0 '"DefaultValue": "latest"' env -u B "$BERTH" config --variables --format json
+expect "config --variables --format yaml" 0 '^  defaultvalue: "x"$' env -u B "$BERTH" config --variables --format yaml
+expect "config --environment prints what interpolation saw" 0 '^CFGVAR=seen$' env CFGVAR=seen B=1 "$BERTH" config --environment
+expect "config --no-path-resolution keeps paths relative" 0 'source: \./data' env B=1 "$BERTH" config --no-path-resolution
+expect "config --no-normalize adds no default network" 0 '' sh -c "B=1 '$BERTH' config --no-normalize | grep -q networks && exit 1 || exit 0"
+printf 'services:\n  web:\n    image: busybox\n    depends_on: [nosuch]\n' >ref.yaml
+expect "a reference to an unknown service is refused" 1 'refers to service "nosuch"' "$BERTH" -f ref.yaml config
+expect "... unless --no-consistency" 0 'nosuch:' "$BERTH" -f ref.yaml config --no-consistency
+expect "config --models lists none here" 0 '^$' "$BERTH" -f ref.yaml config --models --no-consistency
+
 # ---- a missing env_file fails only what needs that service ----
 mkdir -p "$WORK/miss" && cd "$WORK/miss" || exit 1
 printf 'services:\n  a:\n    image: busybox\n    command: sleep 300\n    init: true\n  b:\n    image: busybox\n    env_file: missing.env\n' >compose.yaml

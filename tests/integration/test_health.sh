@@ -342,12 +342,12 @@ services:
   talker: {image: busybox, command: sh -c 'echo talker starts; sleep 300'}
 YAML
 export COMPOSE_FILE=attached.yaml
-expect "attached up says when a container ends, with its code" 1 "$proj-job-1 exited with code 4" \
+expect "attached up says when a container ends, with its code" 1 "^job-1 exited with code 4" \
 	timeout 60 "$BERTH" up --no-color --abort-on-container-failure
 expect "--abort-on-container-failure stopped the others" 0 "$proj-talker-1 .*Exited" "$BERTH" ps -a
 "$BERTH" down -t 0 >/dev/null 2>&1
 timeout 60 "$BERTH" up --no-color --attach job --abort-on-container-failure >"$WORK/attach" 2>&1
-check "--attach shows the named services' logs" grep -Eq "^$proj-job-1 +\| job says hi" "$WORK/attach"
+check "--attach shows the named services' logs" grep -Eq "^job-1 +\| job says hi" "$WORK/attach"
 check "and not the others'" sh -c "! grep -q 'talker starts' '$WORK/attach'"
 "$BERTH" down -t 0 >/dev/null 2>&1
 printf 'services:\n  talker: {image: busybox, command: sh -c "echo talker starts; sleep 300"}\n' >again.yaml

@@ -86,7 +86,7 @@ services:
   main: {image: busybox, command: sh -c 'echo hello from main; sleep 0.5; exit 3'}
   side: {image: busybox, init: true, command: sleep 300, stop_grace_period: 1s}
 YAML
-expect "up --exit-code-from returns that service's code" 3 "$proj-main-1 +\| hello from main" \
+expect "up --exit-code-from returns that service's code" 3 "main-1 +\| hello from main" \
 	"$BERTH" up --no-color --exit-code-from main
 expect "and stopped the others" 0 "$proj-side-1 .*Exited" "$BERTH" ps -a
 "$BERTH" down -t 1 >/dev/null 2>&1

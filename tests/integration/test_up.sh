@@ -107,7 +107,7 @@ wait_until 5 sh -c "'$BERTH' logs counter | grep -q 'line 5'"
 run "$BERTH" logs --no-log-prefix counter
 check "logs keep the order lines were written" test "$(printf '%s\n' "$OUT" | tr '\n' ' ')" = "line 1 line 2 line 3 line 4 line 5 "
 expect "logs --tail" 0 $'^line 4\nline 5$' "$BERTH" logs --no-log-prefix --tail 2 counter
-expect "logs prefix lines with the container name" 0 "^$proj-counter-1 +\| line 1" "$BERTH" logs --no-color counter
+expect "logs prefix lines as docker compose does: the container name without the project, padded, then \" | \"" 0 "^counter-1  \\| line 1" "$BERTH" logs --no-color counter
 
 start=$(date +%s%N)
 expect "down stops and removes everything" 0 "Container $proj-stubborn-1  Removed" "$BERTH" down

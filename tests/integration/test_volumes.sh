@@ -270,7 +270,7 @@ sed -i 's/V: "1"/V: "2"/' compose.yaml
 expect "a changed service is recreated" 0 "${proj}iv-db-1  Recreate" "$BERTH" up -d
 expect "and its data is still there" 0 '^written$' "$BERTH" exec -T db cat /var/lib/db/data
 expect "a service that mounts something there gets no anonymous volume" 0 Started "$BERTH" -f named.yaml -p ${proj}ivn up -d
-check "only the named one" test "$("$BERTH" volume inspect "${proj}ivn_named" | grep -c '"name"')" -ge 1 -a \
+check "only the named one" test "$("$BERTH" volume inspect "${proj}ivn_named" | grep -c '"Name"')" -ge 1 -a \
 	"$("$BERTH" volume ls -q | grep -cE '^[0-9a-f]{64}$')" -eq 1
 "$BERTH" -f named.yaml -p ${proj}ivn down -v -t 0 >/dev/null 2>&1
 expect "down -v removes the image's volume" 0 Removed "$BERTH" down -v -t 0

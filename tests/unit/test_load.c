@@ -233,7 +233,7 @@ static void env_file_and_environment(void **state)
 static void missing_env_file_is_an_error(void **state)
 {
 	write_file(dir, "compose.yaml", "services:\n  web:\n    image: a\n    env_file: nope.env\n");
-	load_fails(&(struct opts){0}, "compose.yaml:4:15: services.web.env_file: cannot open");
+	load_fails(&(struct opts){0}, "compose.yaml:4:15: services.web.env_file: env file ");
 }
 
 static void compose_file_and_profiles_from_env(void **state)
