@@ -27,6 +27,8 @@ static yaml_scalar_style_t style_for(const struct node *n)
 	return YAML_ANY_SCALAR_STYLE;
 }
 
+static int emit_raw(const struct node *n, struct buf *out, struct berr **err);
+
 static int emit(yaml_emitter_t *em, yaml_event_t *ev)
 {
 	return yaml_emitter_emit(em, ev) ? 0 : -EIO;
@@ -79,7 +81,56 @@ static int emit_node(yaml_emitter_t *em, const struct node *n)
 	return emit(em, &ev);
 }
 
+static size_t indent_of(const char *line) { return strspn(line, " "); }
+
+/* Where a line's content begins, past its indentation and any "- ". */
+static size_t content_col(const char *line)
+{
+	size_t c = indent_of(line);
+	while (line[c] == '-' && line[c + 1] == ' ')
+		c += 2;
+	return c;
+}
+
+/* libyaml writes a block sequence that is a mapping's value at the key's
+ * own indentation; docker compose (Go's yaml) indents it by two more.
+ * Each such sequence, with all it holds, is moved right by two. */
+static void indent_sequences(const char *in, struct buf *out)
+{
+	size_t open[64], depth = 0; /* the original columns of the sequences being moved */
+	const char *line = in;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		size_t i = indent_of(line);
+		bool dash = line[i] == '-' && line[i + 1] == ' ';
+		while (depth && !(i > open[depth - 1] || (i == open[depth - 1] && dash)))
+			depth--;
+		for (size_t k = 0; k < depth; k++)
+			buf_puts(out, "  ");
+		buf_add(out, line, len);
+		buf_putc(out, '\n');
+		const char *next = end ? end + 1 : line + len;
+		/* "key:" whose value is a block sequence at the key's column */
+		size_t col = content_col(line);
+		if (len && line[len - 1] == ':' && *next && indent_of(next) == col && next[col] == '-' &&
+		    next[col + 1] == ' ' && depth < ARRAY_SIZE(open))
+			open[depth++] = col;
+		line = next;
+	}
+}
+
 int emit_yaml(const struct node *n, struct buf *out, struct berr **err)
+{
+	struct buf raw = {0};
+	int r = emit_raw(n, &raw, err);
+	if (r == 0)
+		indent_sequences(raw.s ? raw.s : "", out);
+	buf_free(&raw);
+	return r;
+}
+
+static int emit_raw(const struct node *n, struct buf *out, struct berr **err)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;

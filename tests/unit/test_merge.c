@@ -107,6 +107,16 @@ static char *yaml_of(struct node *n)
 	return buf_steal(&b);
 }
 
+/* Sequences under keys indented by two, as docker compose (Go's yaml) writes them. */
+static void writer_indents_sequences_as_docker_compose(void **state)
+{
+	struct node *d = yaml_doc("a:\n- x\n- k: [1]\n  z: |\n    l1\n    - l2\nb: c\n");
+	char *y = yaml_of(d);
+	assert_string_equal(y, "a:\n  - x\n  - k:\n      - 1\n    z: |\n      l1\n      - l2\nb: c\n");
+	free(y);
+	node_free(d);
+}
+
 static void writer_quotes_what_would_change_type(void **state)
 {
 	struct node *d = yaml_doc("a: \"8080\"\nb: \"true\"\nc: \"yes\"\nd: \"null\"\ne: plain\nf: 0440\ng: \"line1\\nline2\\n\"\nh: \"\"\n");
@@ -140,7 +150,7 @@ int main(void)
 		cmocka_unit_test(commands_replace),
 		cmocka_unit_test(reset_and_override),
 		cmocka_unit_test(extends_merge),
-		cmocka_unit_test(writer_quotes_what_would_change_type),
+		cmocka_unit_test(writer_indents_sequences_as_docker_compose), cmocka_unit_test(writer_quotes_what_would_change_type),
 	};
 	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }
