@@ -485,14 +485,22 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 	json_t *rows = json_array();
 	_cleanup_(strv_freep) char **seen = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		char *id = NULL;
+		char *id = NULL, *tagged = NULL;
 		json_t *rec = NULL;
-		if ((names && !strv_contains(names, list[i].service)) || store_resolve(s, list[i].image, &id, NULL) < 0)
+		if (names && !strv_contains(names, list[i].service))
 			continue;
-		if (store_get_image(s, id, &rec, NULL) == 0) {
+		/* the image it was made from, by id: also once its tag is gone (image rm -f) */
+		json_t *meta = apply_meta(berth_root(), list[i].name);
+		const char *made = json_string_value(json_object_get(meta, "image_id"));
+		store_resolve(s, list[i].image, &tagged, NULL);
+		id = made ? xstrdup(made) : tagged ? xstrdup(tagged) : NULL;
+		bool untagged = !tagged || (id && !streq(tagged, id));
+		free(tagged);
+		json_decref(meta);
+		if (id && store_get_image(s, id, &rec, NULL) == 0) {
 			struct image_ref ref;
-			bool parsed = ref_parse(list[i].image, &ref, NULL) == 0;
-			_cleanup_free_ char *repo = parsed ? ref_familiar_repo(&ref) : xstrdup(list[i].image);
+			bool parsed = !untagged && ref_parse(list[i].image, &ref, NULL) == 0;
+			_cleanup_free_ char *repo = untagged ? xstrdup("<none>") : parsed ? ref_familiar_repo(&ref) : xstrdup(list[i].image);
 			const char *created = json_string_value(json_object_get(rec, "created"));
 			_cleanup_free_ char *ago = human_ago(created);
 			_cleanup_free_ char *size = human_bytes((uint64_t)json_integer_value(json_object_get(rec, "size")));
@@ -500,7 +508,7 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 								  json_string_value(json_object_get(rec, "architecture")) ?: "amd64");
 			json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "ID", id,
 							      "ContainerName", list[i].name, "Repository", repo, "Tag",
-							      parsed && ref.tag ? ref.tag : parsed && ref.digest ? "<none>" : "latest",
+							      untagged ? "<none>" : parsed && ref.tag ? ref.tag : parsed && ref.digest ? "<none>" : "latest",
 							      "Platform", platform, "Size", size, "Created", ago, "SizeBytes",
 							      (json_int_t)json_integer_value(json_object_get(rec, "size")),
 							      "LastTagTime", created ? created : ""));

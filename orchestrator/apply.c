@@ -35,6 +35,7 @@
 /* One container that up will create, with its spec ready. */
 struct planned {
 	char *name, *service, *hash, *image;
+	char *image_id; /* the image's id (its config digest) when planned */
 	int number;
 	struct ctr_spec spec;
 	struct net_endpoint ep; /* with own_netns: its networks and ports */
@@ -172,6 +173,8 @@ static int write_meta(const struct project *proj, const char *root, struct plann
 			      strv_json(pl->anon));
 	if (pl->oneoff)
 		json_object_set_new(j, "oneoff", json_true());
+	if (pl->image_id) /* images lists it by this, also once the tag has gone */
+		json_object_set_new(j, "image_id", json_string(pl->image_id));
 	if (pl->deps && pl->deps[0])
 		json_object_set_new(j, "depends_on", strv_json(pl->deps));
 	json_object_set_new(j, "labels", labels);
@@ -246,6 +249,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", service);
 	_cleanup_free_ char *idp = id;
+	pl->image_id = xstrdup(id);
 	/* the image's id too: the same tag loaded again is another image */
 	_cleanup_free_ char *both = xasprintf("%s %s", hash, id);
 	char full[65];
@@ -309,6 +313,7 @@ static void planned_free(struct planned *pl, size_t n)
 		free(pl[i].service);
 		free(pl[i].hash);
 		free(pl[i].image);
+		free(pl[i].image_id);
 		netplan_endpoint_free(&pl[i].ep);
 		strv_free(pl[i].anon);
 		strv_free(pl[i].deps);

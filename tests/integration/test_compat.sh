@@ -247,6 +247,32 @@ expect "top prints docker's columns" 0 '^UID +PID +PPID +C +STIME +TTY +TIME +CM
 check "... a row of them" grep -Eq '^root +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]{2}:[0-9]{2} +\? +[0-9]{2}:[0-9]{2}:[0-9]{2} +sleep 300$' "$WORK/out"
 "$BERTH" -p $op down --remove-orphans -t 0 >/dev/null 2>&1
 
+# ---- Ctrl-C on up SERVICE, --exit-code-from, images once the tag is gone ----
+mkdir -p "$WORK/att" && cd "$WORK/att" || exit 1
+ap=${proj}t
+cleanup_hooks+=("cd '$WORK/att' 2>/dev/null && '$BERTH' -p $ap down -t 0 >/dev/null 2>&1")
+printf 'services:\n  dep:\n    image: busybox\n    init: true\n    command: sleep 300\n  main:\n    image: busybox\n    init: true\n    command: sh -c "echo main-up; sleep 300"\n    depends_on: [dep]\n' >compose.yaml
+"$BERTH" -p $ap up --no-color main >"$WORK/att.out" 2>&1 &
+upid=$!
+wait_until 20 grep -q 'main-up' "$WORK/att.out"
+kill -INT $upid
+wait $upid
+check "Ctrl-C on up SERVICE stops what it attached to" sh -c "'$BERTH' -p $ap ps -a main | grep -q Exited && grep -q 'Container $ap-main-1  Stopped' '$WORK/att.out'"
+check "... not the dependency it did not attach" sh -c "'$BERTH' -p $ap ps dep | grep -q Up"
+"$BERTH" -p $ap up -d >/dev/null 2>&1
+"$BERTH" -p $ap up --no-color --abort-on-container-exit --exit-code-from main >"$WORK/att.out" 2>&1 &
+upid=$!
+wait_until 20 grep -q 'Attaching to' "$WORK/att.out"
+"$BERTH" -p $ap kill -s TERM main >/dev/null 2>&1
+wait $upid
+check "--exit-code-from gives 143 for a container SIGTERM ended" test $? -eq 143
+check "... said as main-1 exited with code 143" grep -q '^main-1 exited with code 143$' "$WORK/att.out"
+"$BERTH" -p $ap up -d >/dev/null 2>&1
+"$BERTH" image rm -f busybox:latest >/dev/null 2>&1
+expect "images still lists the containers' image once its tag is gone" 0 "^$ap-dep-1 +<none> +<none> +linux/amd64 +[0-9a-f]{12} " "$BERTH" -p $ap images
+"$BERTH" -p $ap down -t 0 >/dev/null 2>&1
+load_busybox -t busybox:latest || not_ok "the busybox image loads again"
+
 # ---- config's output and flags ----
 mkdir -p "$WORK/cfg/ctx" && cd "$WORK/cfg" || exit 1
 printf 'services:\n  web:\n    build: ./ctx\n    image: "busybox:${TAG:-latest}"\n    ports: ["8080:80"]\n    volumes: ["./data:/data"]\n    environment: ["A=${A:-x}", "B=${B:?B is needed}", "C=${C:+alt}", "D=$D"]\n' >compose.yaml
