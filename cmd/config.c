@@ -197,6 +197,78 @@ static int pin_images(struct project *p, bool lock, struct berr **err)
 	return r;
 }
 
+/* docker compose prints its model in the order of compose-go's structures
+ * (services' keys mostly alphabetical, but not all): berth's sorted model
+ * put in that order. */
+static void order_items(struct node *seq, const char *const *keys)
+{
+	for (size_t i = 0; seq && seq->kind == NODE_SEQ && i < seq->n; i++)
+		node_order(seq->items[i], keys);
+}
+
+static void order_values(struct node *map, const char *const *keys)
+{
+	for (size_t i = 0; map && map->kind == NODE_MAP && i < map->n; i++)
+		node_order(map->pairs[i].val, keys);
+}
+
+static void docker_order(struct node *doc)
+{
+	static const char *const service[] = {
+		"name", "profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
+		"cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
+		"cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name",
+		"credential_spec", "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt",
+		"dns_search", "dockerfile", "domainname", "entrypoint", "provider", "environment", "env_file", "expose",
+		"extends", "external_links", "extra_hosts", "group_add", "gpus", "hostname", "healthcheck", "image",
+		"init", "ipc", "isolation", "labels", "label_file", "links", "logging", "log_driver", "log_opt",
+		"mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "mac_address", "models", "net",
+		"network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
+		"privileged", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
+		"shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty",
+		"ulimits", "use_api_socket", "user", "userns_mode", "uts", "volume_driver", "volumes", "volumes_from",
+		"working_dir", "post_start", "pre_stop", NULL};
+	static const char *const port[] = {"name", "mode", "host_ip", "target", "published", "protocol", "app_protocol", NULL};
+	static const char *const volume[] = {"type", "source", "target", "read_only", "consistency", "bind", "volume",
+					     "tmpfs", "image", NULL};
+	static const char *const fileref[] = {"source", "target", "uid", "gid", "mode", NULL};
+	static const char *const dep[] = {"condition", "restart", "required", NULL};
+	static const char *const health[] = {"test", "timeout", "interval", "retries", "start_period", "start_interval",
+					     "disable", NULL};
+	static const char *const deploy[] = {"mode", "replicas", "labels", "update_config", "rollback_config",
+					     "resources", "restart_policy", "placement", "endpoint_mode", NULL};
+	static const char *const resource[] = {"cpus", "memory", "pids", "devices", "generic_resources", NULL};
+	static const char *const ulimit[] = {"soft", "hard", NULL};
+	static const char *const network[] = {"name", "driver", "driver_opts", "ipam", "external", "internal",
+					      "attachable", "labels", "enable_ipv4", "enable_ipv6", NULL};
+	static const char *const pool[] = {"subnet", "gateway", "ip_range", "aux_addresses", NULL};
+	static const char *const vol[] = {"name", "driver", "driver_opts", "external", "labels", NULL};
+	static const char *const object[] = {"name", "file", "environment", "content", "external", "labels", "driver",
+					     "driver_opts", "template_driver", NULL};
+	struct node *svcs = node_map_get(doc, "services");
+	order_values(svcs, service);
+	for (size_t i = 0; svcs && svcs->kind == NODE_MAP && i < svcs->n; i++) {
+		struct node *svc = svcs->pairs[i].val;
+		order_items(node_map_get(svc, "ports"), port);
+		order_items(node_map_get(svc, "volumes"), volume);
+		order_items(node_map_get(svc, "secrets"), fileref);
+		order_items(node_map_get(svc, "configs"), fileref);
+		order_values(node_map_get(svc, "depends_on"), dep);
+		order_values(node_map_get(svc, "ulimits"), ulimit);
+		node_order(node_map_get(svc, "healthcheck"), health);
+		struct node *d = node_map_get(svc, "deploy");
+		node_order(d, deploy);
+		order_values(node_map_get(d, "resources"), resource);
+	}
+	order_values(node_map_get(doc, "networks"), network);
+	struct node *nets = node_map_get(doc, "networks");
+	for (size_t i = 0; nets && nets->kind == NODE_MAP && i < nets->n; i++)
+		order_items(node_map_get(node_map_get(nets->pairs[i].val, "ipam"), "config"), pool);
+	order_values(node_map_get(doc, "volumes"), vol);
+	order_values(node_map_get(doc, "secrets"), object);
+	order_values(node_map_get(doc, "configs"), object);
+}
+
 static int render(struct config_opts *o, struct project *p, struct buf *out, struct berr **err)
 {
 	if (o->resolve_digests || o->lock_digests) {
@@ -233,15 +305,8 @@ static int render(struct config_opts *o, struct project *p, struct buf *out, str
 		node_sort(p->doc);
 		/* docker compose's order: the project's fields, and each port's */
 		static const char *const top[] = {"name", "services", "networks", "volumes", "secrets", "configs", "models", NULL};
-		static const char *const port[] = {"name", "mode", "host_ip", "target", "published", "protocol",
-						   "app_protocol", NULL};
 		node_order(p->doc, top);
-		struct node *svcs = project_services(p);
-		for (size_t i = 0; svcs && i < svcs->n; i++) {
-			struct node *ports = node_map_get(svcs->pairs[i].val, "ports");
-			for (size_t k = 0; ports && ports->kind == NODE_SEQ && k < ports->n; k++)
-				node_order(ports->items[k], port);
-		}
+		docker_order(p->doc);
 		if (o->format && streq(o->format, "json")) {
 			node_to_json(p->doc, out, 2);
 			buf_putc(out, '\n');

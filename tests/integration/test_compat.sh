@@ -282,6 +282,10 @@ B=1 run "$BERTH" config
 check "config prints the project's fields in docker compose's order" test "$(grep -E '^[a-z]' "$WORK/out" | cut -d: -f1 | tr '\n' ' ')" = "name services networks "
 check "... a port long-form, in docker compose's order, published a string" sh -c "grep -A4 'ports:' '$WORK/out' | tr -d ' \n' | grep -q -- '-mode:ingresstarget:80published:\"8080\"protocol:tcp'"
 check "... the build context absolute" grep -q "context: $WORK/cfg/ctx" "$WORK/out"
+printf 'services:\n  o:\n    image: busybox\n    hostname: h\n    healthcheck: {test: ["CMD", "true"], interval: 5s, timeout: 2s}\n    command: ["true"]\n    cpu_shares: 512\n    volumes: [{type: volume, target: /v, source: v, read_only: true}]\nvolumes: {v: {}}\n' >order.yaml
+run "$BERTH" -f order.yaml config
+check "config prints a service's keys in docker compose's order (cpu_shares before command, hostname before healthcheck)" test "$(sed -n '/^services:/,/^networks:/p' "$WORK/out" | grep -E '^    [a-z_]+:' | tr -d ' ' | cut -d: -f1 | tr '\n' ' ')" = "cpu_shares command hostname healthcheck image networks volumes "
+check "... and a healthcheck's and a volume's keys" sh -c "grep -A5 'healthcheck:' '$WORK/out' | tr -d ' \n' | grep -q 'healthcheck:test:-CMD-\"true\"timeout:2sinterval:5s' && grep -A4 'volumes:' '$WORK/out' | tr -d ' \n' | grep -q 'volumes:-type:volumesource:vtarget:/vread_only:true'"
 expect "config --variables lists each variable, its default and whether it is required" 0 '^B +true *$' env -u B "$BERTH" config --variables
 check "... with defaults and alternate values" sh -c "grep -Eq '^A +false +x\$' '$WORK/out' && grep -Eq '^C +false +alt\$' '$WORK/out' && grep -Eq '^TAG +false +latest\$' '$WORK/out'"
 expect "config --variables --format json" 0 '"DefaultValue": "latest"' env -u B "$BERTH" config --variables --format json
