@@ -425,11 +425,22 @@ static int read_dotenv(const struct project_opts *o, const char *dir, struct env
 	struct env procenv = {0};
 	env_from_environ(&procenv, o->environ);
 	int r = 0;
-	if (o->env_files) {
-		for (size_t i = 0; o->env_files[i] && r == 0; i++) {
-			_cleanup_free_ char *p = path_absolute(o->env_files[i]);
+	/* --env-file, else COMPOSE_ENV_FILES (comma-separated), else the directory's .env */
+	const char *list = env_get(&procenv, "COMPOSE_ENV_FILES");
+	char **files = o->env_files ? strv_copy(o->env_files) : NULL;
+	if (!files && list && list[0]) {
+		files = xcalloc(1, sizeof(char *));
+		_cleanup_free_ char *copy = xstrdup(list);
+		char *save = NULL;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			strv_push(&files, xstrdup(t));
+	}
+	if (files) {
+		for (size_t i = 0; files[i] && r == 0; i++) {
+			_cleanup_free_ char *p = path_absolute(files[i]);
 			r = dotenv_read(p, env_lookup, &procenv, false, out, err);
 		}
+		strv_free(files);
 	} else {
 		_cleanup_free_ char *p = path_join(dir, ".env");
 		if (fs_exists(p) && !fs_is_dir(p))

@@ -62,6 +62,24 @@ expect "exec -e NAME takes NAME from berth's environment" 0 '^from-berth$' "$BER
 expect "exec -e NAME that berth does not have leaves it unset" 0 '^unset$' "$BERTH" exec -T -e ABSENTVAR web sh -c 'echo ${ABSENTVAR-unset}'
 expect "exec -e KEY=VALUE replaces the container's own KEY" 0 '^exec-value$' "$BERTH" exec -T -e OVER=exec-value web sh -c 'echo $OVER'
 
+printf 'services:\n  e:\n    image: busybox\n    environment: ["V=${V:-unset}"]\n' >envf.yaml
+printf 'V=from-dotenv\n' >.env
+printf 'V=from-a\n' >a.env
+printf 'V=from-b\n' >b.env
+: >empty.env
+expect ".env is read by default" 0 'V: from-dotenv' "$BERTH" -f envf.yaml config
+expect "--env-file replaces .env" 0 'V: from-a' "$BERTH" -f envf.yaml --env-file a.env config
+expect "... the last of several wins" 0 'V: from-b' "$BERTH" -f envf.yaml --env-file a.env --env-file b.env config
+expect "COMPOSE_ENV_FILES names them when --env-file is not given" 0 'V: from-b' env COMPOSE_ENV_FILES=a.env,b.env "$BERTH" -f envf.yaml config
+expect "... the process environment wins over them all" 0 'V: from-shell' env V=from-shell "$BERTH" -f envf.yaml --env-file a.env config
+mkdir -p imgenv && printf 'FROM busybox\nENV IMGVAR=from-image\n' >imgenv/Dockerfile
+printf 'services:\n  i:\n    build: ./imgenv\n    environment: [IMGVAR]\n' >imgenv.yaml
+cleanup_hooks+=("cd '$WORK/app' && '$BERTH' -p ${proj}i -f imgenv.yaml down -t 0 >/dev/null 2>&1")
+expect "an empty --env-file leaves a bare variable unset, so the image's own ENV stays" 0 '^from-image$' \
+	env -u IMGVAR "$BERTH" -p ${proj}i -f imgenv.yaml --env-file empty.env run --rm i sh -c 'echo $IMGVAR'
+"$BERTH" -p ${proj}i -f imgenv.yaml down -t 0 >/dev/null 2>&1
+printf 'OVER=dotenv\n' >.env
+
 # ---- profiles and naming services ----
 expect "a service of an inactive profile is not started by up" 0 "^$proj-web-1\$" "$BERTH" ps --format '{{.Name}}'
 expect "naming it enables it: up" 0 Started "$BERTH" up -d tools
@@ -185,15 +203,21 @@ expect "run -d keeps its container running after run returns" 0 "$op-web-run-" "
 check "... it is up" sh -c "'$BERTH' -p $op ps -a | grep -- '-web-run-' | grep -q Up"
 rid=$("$BERTH" -p $op run -d --rm web sh -c 'sleep 1' 2>/dev/null)
 check "run -d --rm: the container is removed once it stops by itself" wait_until 15 sh -c "! '$BERTH' -p $op ps -a | grep -q -- '$rid'"
+"$BERTH" -p $op run -d old sleep 300 >/dev/null 2>&1
 printf 'services:\n  web:\n    image: busybox\n    init: true\n    command: sh -c "echo to-stdout; echo to-stderr >&2; exec sleep 300"\n' >compose.yaml
-expect "up warns of orphan containers, naming them" 0 "found orphan containers \\($op-old-1\\)" "$BERTH" -p $op up -d
-expect "... and run does too" 0 "found orphan containers \\($op-old-1\\)" "$BERTH" -p $op run --rm web true
+expect "up warns of orphan containers, naming them" 0 "found orphan containers \\($op-old-1[,)]" "$BERTH" -p $op up -d
+expect "... and run does too" 0 "found orphan containers \\($op-old-1[,)]" "$BERTH" -p $op run --rm web true
 run env COMPOSE_IGNORE_ORPHANS=true "$BERTH" -p $op up -d
 check "COMPOSE_IGNORE_ORPHANS silences it" sh -c "! grep -q orphan '$WORK/err'"
 printf 'COMPOSE_REMOVE_ORPHANS=true\n' >.env
 expect "COMPOSE_REMOVE_ORPHANS from .env removes them" 0 "Container $op-old-1  Removed" "$BERTH" -p $op up -d
 rm .env
+check "... and the one-offs of a service the file no longer has" sh -c "! '$BERTH' -p $op ps -a | grep -q -- '-old-run-'"
 check "... one-offs of the service still there" sh -c "'$BERTH' -p $op ps -a | grep -q -- '-web-run-'"
+"$BERTH" -p $op stop web >/dev/null 2>&1
+check "stop SERVICE leaves its one-off containers running" sh -c "'$BERTH' -p $op ps | grep -- '-web-run-' | grep -q Up"
+expect "exec --index never picks a one-off" 1 'has no container number 2' "$BERTH" -p $op exec -T --index 2 web true
+"$BERTH" -p $op start web >/dev/null 2>&1
 expect "logs prefix as docker compose: name without the project, padded, ' | '" 0 '^web-1  \| to-stdout$' sh -c "'$BERTH' -p $op logs --no-color web 2>/dev/null"
 expect "a container's stderr goes to stderr" 0 '^web-1  \| to-stderr$' sh -c "'$BERTH' -p $op logs --no-color web 2>&1 >/dev/null"
 "$BERTH" -p $op logs -f --no-color >"$WORK/follow" 2>&1 &
