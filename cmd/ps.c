@@ -81,31 +81,29 @@ static char *created_at(int64_t ms)
 }
 
 /* One container as docker compose ps --format json gives it. */
-/* The service's expose: ports that are not published, as "80/tcp". */
-static void exposed_ports(struct buf *b, struct node *svc, const struct net_port *ports, size_t np)
+/* The ports it exposes (its image's EXPOSE and the service's expose, as
+ * up recorded them) that are not published, as "80/tcp". */
+static void exposed_ports(struct buf *b, const char *name, const struct net_port *ports, size_t np)
 {
-	struct node *ex = node_map_get(svc, "expose");
-	for (size_t i = 0; ex && ex->kind == NODE_SEQ && i < ex->n; i++) {
-		const char *e = node_str(ex->items[i]);
-		if (!e)
+	json_t *meta = apply_meta(berth_root(), name);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(meta, "exposed"), i, v)
+	{
+		unsigned port = 0;
+		char proto[8] = "tcp";
+		if (sscanf(json_string_value(v) ? json_string_value(v) : "", "%u/%7s", &port, proto) < 1)
 			continue;
-		const char *slash = strchr(e, '/');
-		const char *proto = slash ? slash + 1 : "tcp";
-		unsigned lo = 0, hi = 0;
-		if (sscanf(e, "%u-%u", &lo, &hi) < 2)
-			hi = lo;
-		for (unsigned port = lo; port && port <= hi && port < 65536; port++) {
-			bool published = false;
-			for (size_t k = 0; k < np && !published; k++)
-				published = ports[k].ctr_port == port && ports[k].udp == streq(proto, "udp");
-			if (!published)
-				buf_printf(b, "%s%u/%s", b->len ? ", " : "", port, proto);
-		}
+		bool published = false;
+		for (size_t k = 0; k < np && !published; k++)
+			published = ports[k].ctr_port == port && ports[k].udp == streq(proto, "udp");
+		if (!published)
+			buf_printf(b, "%s%u/%s", b->len ? ", " : "", port, proto);
 	}
+	json_decref(meta);
 }
 
-static json_t *ps_row(const char *project, struct node *svc, const struct ctr_info *c, const struct ctr_state *st,
-		      bool no_trunc)
+static json_t *ps_row(const char *project, const struct ctr_info *c, const struct ctr_state *st, bool no_trunc)
 {
 	const char *root = berth_root();
 	_cleanup_free_ char *stext = ps_status_text(st);
@@ -117,7 +115,7 @@ static json_t *ps_row(const char *project, struct node *svc, const struct ctr_in
 	struct buf pb = {0};
 	_cleanup_free_ char *published = net_ports_format(ports, np);
 	buf_puts(&pb, published);
-	exposed_ports(&pb, svc, ports, np);
+	exposed_ports(&pb, c->name, ports, np);
 	_cleanup_free_ char *ptext = pb.s ? buf_steal(&pb) : xstrdup("");
 	struct buf cmd = {0};
 	for (size_t k = 0; c->argv[k]; k++)
@@ -255,7 +253,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		bool orphan = p->order && !project_service(p, list[i].service);
 		bool show = (st_list ? strv_contains(st_list, sname) : (all || running || fl)) &&
 			    (!names || strv_contains(names, list[i].service)) && (orphans || !orphan);
-		json_t *row = show ? ps_row(p->name, project_service(p, list[i].service), &list[i], &st, no_trunc) : NULL;
+		json_t *row = show ? ps_row(p->name, &list[i], &st, no_trunc) : NULL;
 		if (row && passes(fl, row))
 			json_array_append_new(rows, row);
 		else

@@ -53,6 +53,14 @@ int image_config_load(const struct store *s, const char *id, struct image_config
 	}
 	if (c->volumes)
 		strv_sort(c->volumes);
+	json_object_foreach(json_object_get(cfg, "ExposedPorts"), path, v)
+	{
+		if (!c->exposed)
+			c->exposed = xcalloc(1, sizeof(char *));
+		strv_push(&c->exposed, strchr(path, '/') ? xstrdup(path) : xasprintf("%s/tcp", path));
+	}
+	if (c->exposed)
+		strv_sort(c->exposed);
 	json_t *ids = json_object_get(json_object_get(j, "rootfs"), "diff_ids");
 	c->layers = xcalloc(json_array_size(ids) + 1, sizeof(char *));
 	for (size_t i = json_array_size(ids), n = 0; i > 0; i--) {
@@ -80,6 +88,7 @@ void image_config_free(struct image_config *c)
 	free(c->user);
 	free(c->stop_signal);
 	strv_free(c->volumes);
+	strv_free(c->exposed);
 	strv_free(c->health_test);
 	strv_free(c->layers);
 	*c = (struct image_config){0};

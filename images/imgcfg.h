@@ -11,6 +11,7 @@ struct image_config {
 	char **entrypoint, **cmd, **env; /* NULL when the image has none */
 	char *workdir, *user, *stop_signal;
 	char **volumes; /* the paths it declares VOLUME, sorted; NULL when none */
+	char **exposed; /* its EXPOSE ports, "80/tcp", sorted; NULL when none */
 	/* HEALTHCHECK: Test as the config has it (["CMD", ...], ["CMD-SHELL", s],
 	 * ["NONE"]), durations in ns, 0 when not given */
 	char **health_test;

@@ -36,6 +36,7 @@
 struct planned {
 	char *name, *service, *hash, *image;
 	char *image_id; /* the image's id (its config digest) when planned */
+	char **exposed; /* "80/tcp": the image's EXPOSE and the service's expose, for ps */
 	int number;
 	struct ctr_spec spec;
 	struct net_endpoint ep; /* with own_netns: its networks and ports */
@@ -175,6 +176,8 @@ static int write_meta(const struct project *proj, const char *root, struct plann
 		json_object_set_new(j, "oneoff", json_true());
 	if (pl->image_id) /* images lists it by this, also once the tag has gone */
 		json_object_set_new(j, "image_id", json_string(pl->image_id));
+	if (pl->exposed && pl->exposed[0])
+		json_object_set_new(j, "exposed", strv_json(pl->exposed));
 	if (pl->deps && pl->deps[0])
 		json_object_set_new(j, "depends_on", strv_json(pl->deps));
 	json_object_set_new(j, "labels", labels);
@@ -229,6 +232,33 @@ static bool is_dependency(const struct project *p, const struct up_opts *o, cons
 	return dep;
 }
 
+/* The image's EXPOSE and the service's expose ("3000", "3000-3002/udp"),
+ * each port once, as "3000/tcp". */
+static char **exposed_ports(struct node *svc, const struct image_config *ic)
+{
+	char **out = strv_copy(ic->exposed);
+	if (!out)
+		out = xcalloc(1, sizeof(char *));
+	struct node *ex = node_map_get(svc, "expose");
+	for (size_t i = 0; ex && ex->kind == NODE_SEQ && i < ex->n; i++) {
+		const char *e = node_str(ex->items[i]);
+		unsigned lo = 0, hi = 0;
+		if (!e || sscanf(e, "%u-%u", &lo, &hi) < 1)
+			continue;
+		if (!strchr(e, '-') || hi < lo)
+			hi = lo;
+		const char *slash = strchr(e, '/');
+		for (unsigned port = lo; port && port <= hi && port < 65536; port++) {
+			char *p = xasprintf("%u/%s", port, slash ? slash + 1 : "tcp");
+			if (strv_contains(out, p))
+				free(p);
+			else
+				strv_push(&out, p);
+		}
+	}
+	return out;
+}
+
 /* anon_from: the container whose anonymous volumes it takes (NULL: its own earlier ones) */
 static int plan_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
 		    const char *service, int number, const char *anon_from, struct planned *pl, struct berr **err)
@@ -259,6 +289,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	r = image_config_load(st, id, &ic, err);
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", service);
+	pl->exposed = exposed_ports(svc, &ic);
 	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
 	pl->exists = ctr_exists(root, pl->name);
 	/* a container_name another project's container (or another service's) has */
@@ -314,6 +345,7 @@ static void planned_free(struct planned *pl, size_t n)
 		free(pl[i].hash);
 		free(pl[i].image);
 		free(pl[i].image_id);
+		strv_free(pl[i].exposed);
 		netplan_endpoint_free(&pl[i].ep);
 		strv_free(pl[i].anon);
 		strv_free(pl[i].deps);

@@ -245,6 +245,13 @@ printf 'services:\n  web:\n    image: busybox\n    init: true\n    command: slee
 cleanup_hooks+=("cd '$WORK/one' 2>/dev/null && '$BERTH' -p ${op}s -f shape.yaml down -v -t 0 >/dev/null 2>&1")
 "$BERTH" -p ${op}s -f shape.yaml up -d >/dev/null 2>&1
 expect "ps PORTS lists ports that are only exposed" 0 "80/tcp, 443/tcp" "$BERTH" -p ${op}s -f shape.yaml ps web
+mkdir -p expctx && printf 'FROM busybox\nEXPOSE 8080 53/udp\n' >expctx/Dockerfile
+"$BERTH" image build -q -t ${op}-exp:1 expctx >/dev/null 2>&1
+cleanup_hooks+=("cd '$WORK/one' && '$BERTH' -p ${op}e -f exp.yaml down -t 0 >/dev/null 2>&1; '$BERTH' image rm ${op}-exp:1 >/dev/null 2>&1")
+printf 'services:\n  exp:\n    image: %s-exp:1\n    init: true\n    command: sleep 300\n    ports: ["127.0.0.1::8080"]\n' "$op" >exp.yaml
+"$BERTH" -p ${op}e -f exp.yaml up -d >/dev/null 2>&1
+expect "... and those its image EXPOSEs, the published one as published" 0 "127\\.0\\.0\\.1:[0-9]+->8080/tcp, 53/udp" "$BERTH" -p ${op}e -f exp.yaml ps exp
+"$BERTH" -p ${op}e -f exp.yaml down -t 0 >/dev/null 2>&1
 run sh -c "'$BERTH' -p ${op}s -f shape.yaml exec -T br ip -o -4 addr show eth0"
 check "network_mode: bridge puts it on the project's default network" grep -q "inet " "$WORK/out"
 run sh -c "'$BERTH' network inspect ${op}s_default"
