@@ -263,12 +263,18 @@ expect "export writes the container's filesystem as a tar" 0 '' "$BERTH" -p ${op
 check "... with the image's files and what the container changed" sh -c "tar -xOf '$WORK/web.tar' etc/marker | grep -qx changed && tar -tf '$WORK/web.tar' | grep -q '^bin/busybox\$'"
 check "... without what it deleted, its volumes' content or /proc" sh -c "! tar -tf '$WORK/web.tar' | grep -Eq '^bin/true\$|^data/v\$|^proc/.'"
 expect "export to a terminal is refused" 2 'refusing to write a tar to a terminal' sh -c "script -qec \"'$BERTH' -p ${op}s -f shape.yaml export web\" /dev/null"
+# as an attacker in the container would set it up: links to the host's files
+"$BERTH" -p ${op}s -f shape.yaml exec -T web sh -c 'ln -s /etc/shadow /etc/evil; ln -s /proc/1/root/etc/hostname /evil2' >/dev/null 2>&1
+"$BERTH" -p ${op}s -f shape.yaml export -o "$WORK/evil.tar" web >/dev/null 2>&1
+check "export keeps a container's symlinks as symlinks, never the host files they name" sh -c "tar -tvf '$WORK/evil.tar' | grep -q ' etc/evil -> /etc/shadow\$' && tar -tvf '$WORK/evil.tar' | grep -q ' evil2 -> /proc/1/root/etc/hostname\$' && ! tar -xOf '$WORK/evil.tar' etc/evil 2>/dev/null | grep -q ."
 expect "commit makes an image of the container's changes" 0 '^sha256:[0-9a-f]{64}$' "$BERTH" -p ${op}s -f shape.yaml commit -a 'A U Thor' -m 'the message' -c 'CMD ["cat", "/etc/marker"]' -c 'ENV FROM_COMMIT=yes' web ${op}-committed:1
 printf 'services:\n  c:\n    image: %s-committed:1\n' "$op" >committed.yaml
 cleanup_hooks+=("'$BERTH' image rm ${op}-committed:1 >/dev/null 2>&1")
 expect "... whose CMD the change set" 0 '^changed$' "$BERTH" -p ${op}c -f committed.yaml run --rm c
 expect "... with its ENV, without what the container deleted, and its volume's content left out" 0 '^yes gone nodata$' \
 	"$BERTH" -p ${op}c -f committed.yaml run --rm c sh -c 'echo $FROM_COMMIT $(test -e /bin/true || echo gone) $(test -e /data/v || echo nodata)'
+"$BERTH" -p ${op}c -f committed.yaml down -t 0 >/dev/null 2>&1
+expect "... where the container's symlinks stay symlinks" 0 '^/etc/shadow$' "$BERTH" -p ${op}c -f committed.yaml run --rm c readlink /etc/evil
 "$BERTH" -p ${op}c -f committed.yaml down -t 0 >/dev/null 2>&1
 expect "commit refuses a change that is not a config instruction" 1 'commit takes CMD, ENTRYPOINT' "$BERTH" -p ${op}s -f shape.yaml commit -c 'RUN true' web
 "$BERTH" -p ${op}s -f shape.yaml stop -t 0 web >/dev/null 2>&1
