@@ -27,7 +27,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 SHIM_MAIN := runtime/shim.c
 LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.c) $(wildcard builder/*.c) $(filter-out $(SHIM_MAIN),$(wildcard runtime/*.c)) \
-	$(wildcard network/*.c) $(wildcard volumes/*.c)
+	$(wildcard network/*.c) $(wildcard volumes/*.c) $(wildcard convert/*.c)
 # The shim is a small static binary of its own (runtime/shim.c): one runs
 # per container, so it must cost little memory (see README). It is also
 # berth-init and the DNS responder (`berth-shim dns`).

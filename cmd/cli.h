@@ -123,6 +123,7 @@ int wait_services_ready(const struct project *p, char **services, const char *ti
 /* berth __autoremove ROOT NAME: what the shim of a run -d --rm container
  * runs once it has ended (hidden). */
 int cmd_autoremove(int argc, char **argv);
+int cmd_convert(struct global_opts *g, int argc, char **argv);
 int cmd_commit(struct global_opts *g, int argc, char **argv);
 int cmd_export(struct global_opts *g, int argc, char **argv);
 int cmd_wait(struct global_opts *g, int argc, char **argv);

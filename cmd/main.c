@@ -45,6 +45,7 @@ static const struct command commands[] = {
 	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect},
 	{"volume", "Manage volumes", cmd_volume},
 	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
+	{"convert", "Convert the compose file to Kubernetes manifests", cmd_convert},
 	{"image", "Manage images (load, pull, ls, inspect, rm)", cmd_image},
 	{"images", "List images", cmd_images},
 	{"pull", "Pull service images", cmd_pull},
@@ -292,7 +293,7 @@ static bool dry_run_ok(int argc, char **argv, int i)
 					   "rm",     "pause",  "unpause", "pull", "build",  "push",    "run",
 					   "scale",  "cp",     "ps",      "ls",   "logs",   "top",     "events",
 					   "config", "images", "port",    "stats", "version", "inspect", "exec",
-					   "wait",   "attach", "watch",   "export", "commit", NULL};
+					   "wait",   "attach", "watch",   "export", "commit", "convert", NULL};
 	static const char *const groups[] = {"volume", "network", "image", "builder", NULL};
 	static const char *const reading[] = {"ls", "list", "inspect", NULL};
 	if (strv_contains((char **)fine, argv[i]))
