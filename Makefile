@@ -42,7 +42,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
 	libcurl4-openssl-dev libcmocka-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static \
-	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl python3 jq
+	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl python3 jq nodejs npm
 
 PEERS ?= 0
 ROUNDS ?= 7
@@ -97,6 +97,11 @@ deps:
 			if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1; fi ;; \
 		esac; \
 	fi
+	@# test-only: the Kubernetes API schema that berth convert's output is checked against
+	@if [ ! -d tests/k8s/node_modules/kubernetes-models ]; then \
+		echo "installing the Kubernetes schema models for the convert tests (tests/k8s)"; \
+		npm ci --prefix tests/k8s --no-audit --no-fund --loglevel=error >/dev/null; \
+	fi
 
 # Unit tests: one cmocka binary per tests/unit/test_*.c, linked with the library.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -138,9 +143,10 @@ bench: deps all
 demo: deps all
 	@examples/demo.sh
 
-# docs/compose-keys.md, from the table of orchestrator/keys.c.
+# docs/compose-keys.md and docs/kubernetes.md, from the tables of orchestrator/keys.c and convert/k8skeys.c.
 docs: unit
 	@BERTH_WRITE_DOCS=1 $(SANBUILD)/tests/test_keys >/dev/null
+	@BERTH_WRITE_DOCS=1 $(SANBUILD)/tests/test_convert >/dev/null
 
 # The second example: images built FROM scratch on mmdebstrap root
 # filesystems (fetched from Debian's archive the first time).

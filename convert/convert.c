@@ -8,6 +8,7 @@
 #include "../lib/fs.h"
 #include "../orchestrator/emit.h"
 #include "../orchestrator/units.h"
+#include "k8skeys.h"
 
 /* ---- building objects as node trees (emitted in insertion order) ---- */
 
@@ -80,6 +81,7 @@ struct out {
 	const struct convert_opts *o;
 	const struct project *p;
 	char *ns;
+	bool claims_in_template; /* the service being written is a StatefulSet: its volumes are claim templates */
 };
 
 static int add_file(struct out *w, const char *name, struct node *obj, struct berr **err)
@@ -99,27 +101,40 @@ static int add_file(struct out *w, const char *name, struct node *obj, struct be
 
 /* ---- what no mapping covers is said (or, strict, refused) ---- */
 
-static const char *const mapped_keys[] = {
-	"image",       "build",	      "command",      "entrypoint",   "environment", "env_file",   "working_dir",
-	"user",	       "group_add",   "cap_add",      "cap_drop",     "privileged",  "read_only",  "init",
-	"stop_grace_period", "deploy", "scale",	      "mem_limit",    "cpus",	     "labels",	   "annotations",
-	"healthcheck", "depends_on",  "ports",	      "expose",	      "networks",    "volumes",	   "secrets",
-	"configs",     "restart",     "container_name", "pull_policy", "hostname",   "dns",	   "dns_search",
-	"dns_opt",     "sysctls",     "tmpfs",	      "stdin_open",   "tty",	     "profiles",   "extends",
-	NULL};
+/* The keys the table (k8skeys.c) says are ignored, each said once as
+ * "ignored: services.web.devices" (strict: the first one is an error);
+ * path is the schema's ("services.*.devices"), shown the file's. */
+static int walk_ignored(struct out *w, struct node *n, const char *path, const char *shown, struct berr **err)
+{
+	for (size_t i = 0; n && n->kind == NODE_MAP && i < n->n; i++) {
+		const char *k = n->pairs[i].key;
+		if (startswith(k, "x-"))
+			continue;
+		bool named = streq(path, "services") || streq(path, "networks") || streq(path, "volumes") ||
+			     streq(path, "secrets") || streq(path, "configs");
+		_cleanup_free_ char *p = path[0] ? xasprintf("%s.%s", path, named ? "*" : k) : xstrdup(k);
+		_cleanup_free_ char *s = shown[0] ? xasprintf("%s.%s", shown, k) : xstrdup(k);
+		const struct k8s_rule *r = k8s_rule(p);
+		if (r && r->state == K8S_IGNORED) {
+			if (w->o->strict)
+				return berr_set(err, EINVAL, "%s has no Kubernetes mapping (--strict): %s", s, r->note);
+			if (w->o->report)
+				fprintf(w->o->report, "ignored: %s\n", s);
+			continue;
+		}
+		if (r && (r->subtree || n->pairs[i].val->kind != NODE_MAP))
+			continue;
+		int rc = walk_ignored(w, n->pairs[i].val, p, s, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
 
 static int report_unmapped(struct out *w, const char *service, struct node *svc, struct berr **err)
 {
-	for (size_t i = 0; svc && svc->kind == NODE_MAP && i < svc->n; i++) {
-		const char *k = svc->pairs[i].key;
-		if (strv_contains((char **)mapped_keys, k) || startswith(k, "x-"))
-			continue;
-		if (w->o->strict)
-			return berr_set(err, EINVAL, "services.%s.%s has no Kubernetes mapping (--strict)", service, k);
-		if (w->o->report)
-			fprintf(w->o->report, "ignored: services.%s.%s\n", service, k);
-	}
-	return 0;
+	_cleanup_free_ char *shown = xasprintf("services.%s", service);
+	return walk_ignored(w, svc, "services.*", shown, err);
 }
 
 /* ---- the pieces of a pod ---- */
@@ -336,7 +351,13 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			set(m, "readOnly", flag(true));
 		struct node *pvol = push(pv, map());
 		set(pvol, "name", str(mn));
-		if (streq(type, "volume") && src) {
+		if (streq(type, "volume") && src && w->claims_in_template) {
+			/* the claim template's name is the mount's: the pod volume goes */
+			_cleanup_free_ char *vn = k8s_name(src);
+			node_map_set(m, "name", str(vn));
+			pv->n--;
+			node_free(pvol);
+		} else if (streq(type, "volume") && src) {
 			_cleanup_free_ char *vn = k8s_name(src);
 			_cleanup_free_ char *claim = xasprintf("%s-%s", sname, vn);
 			set(set(pvol, "persistentVolumeClaim", map()), "claimName", str(claim));
@@ -403,6 +424,77 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 	return 0;
 }
 
+/* x-kubernetes: its keys merged into the object as given (maps into maps,
+ * anything else replacing what is there). */
+static void merge_into(struct node *obj, const struct node *ext)
+{
+	for (size_t i = 0; ext && ext->kind == NODE_MAP && obj->kind == NODE_MAP && i < ext->n; i++) {
+		struct node *have = node_map_get(obj, ext->pairs[i].key);
+		if (have && have->kind == NODE_MAP && ext->pairs[i].val->kind == NODE_MAP)
+			merge_into(have, ext->pairs[i].val);
+		else
+			node_map_set(obj, ext->pairs[i].key, node_clone(ext->pairs[i].val));
+	}
+}
+
+/* The first port a service answers on (expose, or a published port's target), 0 when none. */
+static unsigned first_port(struct node *svc)
+{
+	unsigned *t = NULL;
+	size_t nt = 0;
+	struct node *scratch = map();
+	container_ports(scratch, "x", svc, &t, &nt);
+	node_free(scratch);
+	unsigned p = nt ? t[0] : 0;
+	free(t);
+	return p;
+}
+
+/* depends_on service_healthy: an init container that waits until the
+ * dependency's Service answers on its first port (its pods are ready
+ * only once healthy: the readiness probe is its healthcheck). Other
+ * conditions have no such check: said. */
+static void wait_for_deps(struct out *w, const char *service, struct node *svc, struct node *pod)
+{
+	struct node *deps = node_map_get(svc, "depends_on");
+	struct node *inits = NULL;
+	for (size_t i = 0; deps && deps->kind == NODE_MAP && i < deps->n; i++) {
+		const char *dep = deps->pairs[i].key;
+		const char *cond = node_str(node_map_get(deps->pairs[i].val, "condition"));
+		unsigned port = first_port(project_service(w->p, dep));
+		if (!streq(cond, "service_healthy") || !port) {
+			if (cond && !streq(cond, "service_started") && w->o->report)
+				fprintf(w->o->report,
+					"ignored: services.%s.depends_on.%s: %s has no Kubernetes check here%s\n", service, dep,
+					cond, streq(cond, "service_healthy") ? " (the service has no port to wait for)" : "");
+			continue;
+		}
+		if (!inits)
+			inits = set(pod, "initContainers", seq());
+		_cleanup_free_ char *dn = k8s_name(dep);
+		_cleanup_free_ char *name = xasprintf("wait-for-%s", dn);
+		_cleanup_free_ char *script = xasprintf("until nc -z %s %u; do sleep 2; done", dn, port);
+		struct node *c = push(inits, map());
+		set(c, "name", str(name));
+		set(c, "image", str("busybox"));
+		struct node *cmd = set(c, "command", seq());
+		push(cmd, str("sh"));
+		push(cmd, str("-c"));
+		push(cmd, str(script));
+	}
+}
+
+/* A replicated service with a named volume: each replica its own claim. */
+static bool stateful(struct node *svc, long long replicas)
+{
+	struct node *vols = node_map_get(svc, "volumes");
+	for (size_t i = 0; replicas > 1 && vols && vols->kind == NODE_SEQ && i < vols->n; i++)
+		if (streq(node_str(node_map_get(vols->items[i], "type")), "volume") &&
+		    node_str(node_map_get(vols->items[i], "source")))
+			return true;
+	return false;
+}
+
 /* ---- one service: a Deployment, or a Job when it runs once ---- */
 
 static int workload(struct out *w, const char *service, struct node *svc, struct berr **err)
@@ -412,21 +504,26 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		return r;
 	const char *restart = node_str(node_map_get(svc, "restart"));
 	bool job = restart && (streq(restart, "no") || startswith(restart, "on-failure"));
+	long long replicas = 1;
+	if (node_int(node_map_get(svc, "scale"), &replicas) < 0)
+		node_int(node_map_get(node_map_get(svc, "deploy"), "replicas"), &replicas);
+	bool sts = !job && stateful(svc, replicas);
+	w->claims_in_template = sts;
 	_cleanup_free_ char *name = k8s_name(service);
 	struct node *obj = map();
 	set(obj, "apiVersion", str(job ? "batch/v1" : "apps/v1"));
-	set(obj, "kind", str(job ? "Job" : "Deployment"));
+	set(obj, "kind", str(job ? "Job" : sts ? "StatefulSet" : "Deployment"));
 	struct node *md = metadata(obj, name, w->ns);
 	set(md, "labels", labels_of(w->p->name, service));
 	struct node *ann = node_map_get(svc, "annotations");
 	struct node *spec = set(obj, "spec", map());
-	long long replicas = 1;
-	if (node_int(node_map_get(svc, "scale"), &replicas) < 0)
-		node_int(node_map_get(node_map_get(svc, "deploy"), "replicas"), &replicas);
 	if (!job) {
+		if (sts)
+			set(spec, "serviceName", str(name));
 		set(spec, "replicas", num(replicas));
 		set(set(spec, "selector", map()), "matchLabels", labels_of(w->p->name, service));
-		set(set(spec, "strategy", map()), "type", str("Recreate"));
+		if (!sts)
+			set(set(spec, "strategy", map()), "type", str("Recreate"));
 	}
 	struct node *tmpl = set(spec, "template", map());
 	struct node *tmd = set(tmpl, "metadata", map());
@@ -459,6 +556,7 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		_cleanup_free_ char *h = k8s_name(hostname);
 		set(pod, "hostname", str(h));
 	}
+	wait_for_deps(w, service, svc, pod);
 	struct node *containers = set(pod, "containers", seq());
 	struct node *c = push(containers, map());
 	const char *cname = node_str(node_map_get(svc, "container_name"));
@@ -529,7 +627,28 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		node_free(obj);
 		return r;
 	}
-	_cleanup_free_ char *file = xasprintf("%s-%s.yaml", service, job ? "job" : "deployment");
+	if (sts) { /* each replica its own claim of each named volume */
+		struct node *vct = set(spec, "volumeClaimTemplates", seq());
+		struct node *vols = node_map_get(svc, "volumes");
+		for (size_t i = 0; vols && vols->kind == NODE_SEQ && i < vols->n; i++) {
+			const char *src = node_str(node_map_get(vols->items[i], "source"));
+			if (!streq(node_str(node_map_get(vols->items[i], "type")), "volume") || !src)
+				continue;
+			_cleanup_free_ char *vn = k8s_name(src);
+			struct node *t = push(vct, map());
+			set(set(t, "metadata", map()), "name", str(vn));
+			struct node *ts = set(t, "spec", map());
+			push(set(ts, "accessModes", seq()), str("ReadWriteOnce"));
+			const char *size = node_str(
+				node_map_get(node_map_get(node_map_get(node_map_get(w->p->doc, "volumes"), src), "x-kubernetes"), "size"));
+			set(set(set(ts, "resources", map()), "requests", map()), "storage", str(size ? size : "100Mi"));
+		}
+	}
+	struct node *pv = node_map_get(pod, "volumes");
+	if (pv && pv->kind == NODE_SEQ && pv->n == 0) /* all of them claim templates */
+		node_map_del(pod, "volumes");
+	merge_into(obj, node_map_get(svc, "x-kubernetes"));
+	_cleanup_free_ char *file = xasprintf("%s-%s.yaml", service, job ? "job" : sts ? "statefulset" : "deployment");
 	return add_file(w, file, obj, err);
 }
 
@@ -673,6 +792,8 @@ static int volume_claims(struct out *w, const char *service, struct node *svc, s
 {
 	struct node *vols = node_map_get(svc, "volumes"), *decls = node_map_get(w->p->doc, "volumes");
 	int r = 0;
+	if (w->claims_in_template) /* a StatefulSet's claims are its templates */
+		return 0;
 	for (size_t i = 0; r == 0 && vols && vols->kind == NODE_SEQ && i < vols->n; i++) {
 		struct node *v = vols->items[i];
 		const char *src = node_str(node_map_get(v, "source"));
@@ -789,6 +910,17 @@ int convert_objects(const struct project *p, const struct convert_opts *o, struc
 			return berr_set(err, ENOENT, "no such service: %s", o->services[i]);
 		}
 	int r = namespace_object(&w, err);
+	static const char *const tops[] = {"networks", "volumes", "secrets", "configs", "models"};
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tops); i++) {
+		struct node *section = node_map_get(p->doc, tops[i]);
+		struct node wrap = {.kind = NODE_MAP};
+		struct pair one = {.key = (char *)tops[i], .val = section};
+		if (!section)
+			continue;
+		wrap.n = 1;
+		wrap.pairs = &one;
+		r = walk_ignored(&w, &wrap, "", "", err);
+	}
 	struct node *svcs = project_services(p);
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
 		const char *s = p->order[i];

@@ -303,9 +303,9 @@ static const struct key_rule *exact(const char *path)
 	return NULL;
 }
 
-const struct key_rule *keys_rule(const char *path)
+const void *keys_nearest(const char *path, const void *(*find)(const char *path), bool (*covers)(const void *rule))
 {
-	const struct key_rule *r = exact(path);
+	const void *r = find(path);
 	if (r)
 		return r;
 	_cleanup_free_ char *p = xstrdup(path);
@@ -315,11 +315,16 @@ const struct key_rule *keys_rule(const char *path)
 		if (!cut)
 			return NULL;
 		*cut = '\0';
-		r = exact(p);
+		r = find(p);
 		if (r)
-			return r->subtree ? r : NULL;
+			return covers(r) ? r : NULL;
 	}
 }
+
+static const void *find_rule(const char *path) { return exact(path); }
+static bool covers_rule(const void *r) { return ((const struct key_rule *)r)->subtree; }
+
+const struct key_rule *keys_rule(const char *path) { return keys_nearest(path, find_rule, covers_rule); }
 
 /* Whether the table knows keys below path (so that it is walked into). */
 static bool has_below(const char *path)

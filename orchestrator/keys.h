@@ -29,6 +29,9 @@ extern const size_t key_rules_n;
 /* The rule of path: its own, or the nearest above it that covers its
  * subtree; NULL when none does. */
 const struct key_rule *keys_rule(const char *path);
+/* The same over any table: find gives a path's own rule (or NULL),
+ * covers whether a rule covers what is below it. */
+const void *keys_nearest(const char *path, const void *(*find)(const char *path), bool (*covers)(const void *rule));
 
 /* The project's keys against the table: a key that has no effect here is
  * said once on warn (NULL: not said); a refused key is an error naming

@@ -1,7 +1,8 @@
 #!/bin/bash
 # berth convert: the project as Kubernetes objects, one file per object,
 # named as docker compose bridge names them; what has no mapping is said.
-# (Validation against the Kubernetes API schema is still to come.)
+# Every object written is validated against the Kubernetes API schema
+# (kubernetes-models, installed by make deps into tests/k8s), offline.
 . "$(dirname "$0")/lib.sh"
 export COMPOSE_PROJECT_NAME=berthconv$$
 proj=$COMPOSE_PROJECT_NAME
@@ -79,6 +80,34 @@ check "... a kustomization listing every object" sh -c "grep -q -- '- web-deploy
 expect "--to helm is refused, saying so" 2 'helm is not supported yet' "$BERTH" convert --to helm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
 
+cat >more.yaml <<'YAML'
+services:
+  db:
+    image: postgres:16
+    scale: 2
+    volumes: [pgdata:/var/lib/postgresql/data]
+    expose: ["5432"]
+    healthcheck: {test: ["CMD", "pg_isready"]}
+    x-kubernetes:
+      metadata: {annotations: {team: data}}
+      spec: {template: {spec: {priorityClassName: high}}}
+  app:
+    image: app:1
+    depends_on:
+      db: {condition: service_healthy}
+      job: {condition: service_completed_successfully}
+  job:
+    image: busybox
+    restart: "no"
+volumes:
+  pgdata: {}
+YAML
+expect "convert of a replicated service with a named volume" 0 '' "$BERTH" -f more.yaml convert -o more
+check "... is a StatefulSet whose replicas each claim their own volume" sh -c "grep -qx 'kind: StatefulSet' more/db-statefulset.yaml && grep -q 'volumeClaimTemplates:' more/db-statefulset.yaml && grep -A1 'volumeMounts:' more/db-statefulset.yaml | grep -q 'name: pgdata' && ! ls more | grep -q persistentVolumeClaim"
+check "x-kubernetes is merged into the object as given" sh -c "grep -q 'team: data' more/db-statefulset.yaml && grep -q 'priorityClassName: high' more/db-statefulset.yaml"
+check "depends_on service_healthy: an init container waits for the dependency's port" sh -c "grep -A6 'initContainers:' more/app-deployment.yaml | grep -q 'until nc -z db 5432'"
+check "... a condition with no such check is said" grep -q 'ignored: services.app.depends_on.job: service_completed_successfully has no Kubernetes check' "$WORK/err"
+
 # the examples and, when it is beside the repository, the corpus convert
 for f in "$REPO"/examples/*/compose.yaml; do
 	expect "example $(basename "$(dirname "$f")") converts" 0 '' "$BERTH" -f "$f" convert -o "$WORK/ex-$(basename "$(dirname "$f")")"
@@ -92,4 +121,59 @@ if [ -d "$CORPUS/awesome-compose" ]; then
 	check "every corpus file converts ($n, $bad failed)" test "$bad" -eq 0 -a "$n" -ge 39
 else
 	echo "skip: no corpus at $CORPUS/awesome-compose; the corpus conversions did not run"
+fi
+
+# a stack converted, and the same stack as berth runs it: both read
+if command -v node >/dev/null && [ -d "$REPO/tests/k8s/node_modules/yaml" ]; then
+	load_busybox -t busybox:latest || not_ok "the busybox image loads"
+	mkdir -p "$WORK/run" && cd "$WORK/run" || exit 1
+	cleanup_hooks+=("cd '$WORK/run' && '$BERTH' down -v -t 0 >/dev/null 2>&1")
+	cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    init: true
+    command: ["httpd", "-f", "-p", "80"]
+    environment: {GREETING: hi, MODE: test}
+    ports: ["127.0.0.1::80"]
+    volumes: [data:/data]
+    networks: [front, back]
+  db:
+    image: busybox
+    init: true
+    command: ["sleep", "300"]
+    environment: {ROLE: db}
+    tmpfs: [/scratch]
+    networks: [back]
+networks:
+  front: {}
+  back: {internal: true}
+volumes:
+  data: {}
+YAML
+	expect "the stack runs under berth" 0 Started "$BERTH" up -d
+	expect "... and converts" 0 '' "$BERTH" convert -o k8s
+	for s in web db; do
+		"$BERTH" inspect "$proj-$s-1" >"$WORK/$s.json" 2>/dev/null
+		expect "$s: the same image, command, environment, ports, mount paths and networks in both" 0 '' \
+			node "$REPO/tests/k8s/compare.js" k8s "$proj" "$s" "$WORK/$s.json"
+	done
+	check "... and the same isolation: db is on back only, in both" sh -c "jq -e '.[0].NetworkSettings.Networks | keys == [\"${proj}_back\"]' '$WORK/db.json' >/dev/null && ! grep -q 'network.front' k8s/db-deployment.yaml"
+	"$BERTH" down -v -t 0 >/dev/null 2>&1
+	check_no_leaks "after the compared stack"
+	cd "$WORK" || exit 1
+else
+	echo "skip: no node or no tests/k8s/node_modules (make deps installs them); the converted stack was not compared with berth's"
+fi
+
+# every object written above, against the Kubernetes API schema
+if command -v node >/dev/null && [ -d "$REPO/tests/k8s/node_modules/kubernetes-models" ]; then
+	files=$(find "$WORK" -name '*.yaml' -path "$WORK/*/*" ! -name kustomization.yaml ! -name compose.yaml ! -path "$WORK/app/compose.yaml" | grep -v '/app/[^/]*\.yaml$' | sort)
+	run node "$REPO/tests/k8s/validate.js" $files
+	check "every object written validates against the Kubernetes API schema ($(echo "$files" | wc -l) files)" test "$RC" -eq 0
+	[ "$RC" -eq 0 ] || echo "$OUT" | head -20 | sed 's/^/# /'
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: two\n  selector: {matchLabels: {a: b}}\n  template: {spec: {containers: [{name: c, image: i}]}}\n' >"$WORK/invalid.yaml"
+	expect "... and the validator does refuse an invalid one" 1 'replicas must be integer' node "$REPO/tests/k8s/validate.js" "$WORK/invalid.yaml"
+else
+	echo "skip: no node or no tests/k8s/node_modules (make deps installs them); the objects were not validated"
 fi

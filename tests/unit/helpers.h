@@ -16,6 +16,26 @@
 #include "../../orchestrator/yaml.h"
 
 /* Parse one YAML document (asserting success). */
+/* A document made from a table (docs/…): written with BERTH_WRITE_DOCS
+ * (make docs), else it must be what the table makes. Takes md. */
+static inline void doc_is_the_tables(const char *doc, char *md, const char *table)
+{
+	if (getenv("BERTH_WRITE_DOCS")) {
+		struct berr *err = NULL;
+		if (fs_write_atomic(doc, md, strlen(md), 0644, &err) < 0)
+			fail_msg("%s", err->msg);
+	}
+	char *have = NULL;
+	size_t len;
+	struct berr *err = NULL;
+	if (fs_read_file(doc, 1 << 20, &have, &len, &err) < 0)
+		fail_msg("%s (run make docs)", err->msg);
+	if (strcmp(have, md))
+		fail_msg("%s is not the table of %s: run make docs", doc, table);
+	free(have);
+	free(md);
+}
+
 static inline struct node *yaml_doc(const char *text)
 {
 	struct node **docs = NULL;

@@ -2,6 +2,43 @@
 #include "helpers.h"
 
 #include "../../convert/convert.h"
+#include "../../convert/k8skeys.h"
+#include "../../lib/fs.h"
+#include "../../orchestrator/keys.h"
+
+#define DOC "docs/kubernetes.md"
+
+/* Every key of the schema says what convert makes of it. */
+static void every_schema_key_is_classified(void **state)
+{
+	char **paths = keys_schema_paths();
+	size_t missing = 0;
+	for (size_t i = 0; paths[i]; i++)
+		if (!k8s_rule(paths[i])) {
+			fprintf(stderr, "not classified in convert/k8skeys.c: %s\n", paths[i]);
+			missing++;
+		}
+	strv_free(paths);
+	assert_int_equal(missing, 0);
+}
+
+static void every_rule_is_a_schema_key(void **state)
+{
+	char **paths = keys_schema_paths();
+	for (size_t i = 0; i < k8s_rules_n; i++) {
+		const char *r = k8s_rules[i].path;
+		bool found = false;
+		for (size_t k = 0; paths[k] && !found; k++)
+			found = streq(paths[k], r);
+		if (!found) {
+			strv_free(paths);
+			fail_msg("convert/k8skeys.c classifies %s, which the schema does not have", r);
+		}
+	}
+	strv_free(paths);
+}
+
+static void the_document_is_the_tables(void **state) { doc_is_the_tables(DOC, k8s_markdown(), "convert/k8skeys.c"); }
 
 static void names_kubernetes_takes(void **state)
 {
@@ -30,6 +67,9 @@ static void names_kubernetes_takes(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(names_kubernetes_takes)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(names_kubernetes_takes),
+					   cmocka_unit_test(every_schema_key_is_classified),
+					   cmocka_unit_test(every_rule_is_a_schema_key),
+					   cmocka_unit_test(the_document_is_the_tables)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,24 +40,7 @@ static void every_rule_is_a_schema_key(void **state)
 	strv_free(paths);
 }
 
-static void the_document_is_the_tables(void **state)
-{
-	char *md = keys_markdown();
-	if (getenv("BERTH_WRITE_DOCS")) {
-		struct berr *err = NULL;
-		if (fs_write_atomic(DOC, md, strlen(md), 0644, &err) < 0)
-			fail_msg("%s", err->msg);
-	}
-	char *have = NULL;
-	size_t len;
-	struct berr *err = NULL;
-	if (fs_read_file(DOC, 1 << 20, &have, &len, &err) < 0)
-		fail_msg("%s (run make docs)", err->msg);
-	if (strcmp(have, md))
-		fail_msg(DOC " is not the table of orchestrator/keys.c: run make docs");
-	free(have);
-	free(md);
-}
+static void the_document_is_the_tables(void **state) { doc_is_the_tables(DOC, keys_markdown(), "orchestrator/keys.c"); }
 
 int main(void)
 {
