@@ -10,7 +10,7 @@ int cmd_convert(struct global_opts *g, int argc, char **argv)
 	bool strict = false, hostpath = false, help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"to", 0, FLAG_STR, &to, "FORMAT", "kubernetes (one directory) or kustomize (base/ and overlays/desktop/)"},
+		{"to", 0, FLAG_STR, &to, "FORMAT", "kubernetes (one directory), kustomize (base/ and overlays/desktop/) or helm (a chart)"},
 		{"output", 'o', FLAG_STR, &out, "DIR", "Where the files go (default ./out)"},
 		{"publish-type", 0, FLAG_STR, &publish, "TYPE", "Published ports' Service type: ClusterIP, NodePort or LoadBalancer"},
 		{"strict", 0, FLAG_BOOL, &strict, NULL, "A compose key with no Kubernetes mapping is an error"},
@@ -20,9 +20,8 @@ int cmd_convert(struct global_opts *g, int argc, char **argv)
 	int rc = cmd_flags("convert", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
 			   "berth convert [OPTIONS] [SERVICE...]", "Convert the compose file to Kubernetes manifests.");
 	_cleanup_(strv_freep) char **services = pos;
-	if (rc < 0 && !streq(to, "kubernetes") && !streq(to, "kustomize"))
-		rc = usage_error("convert", streq(to, "helm") ? "--to helm is not supported yet; use kubernetes or kustomize"
-							      : "--to takes kubernetes or kustomize");
+	if (rc < 0 && !streq(to, "kubernetes") && !streq(to, "kustomize") && !streq(to, "helm"))
+		rc = usage_error("convert", "--to takes kubernetes, kustomize or helm");
 	if (rc < 0 && publish && !streq(publish, "ClusterIP") && !streq(publish, "NodePort") && !streq(publish, "LoadBalancer"))
 		rc = usage_error("convert", "--publish-type takes ClusterIP, NodePort or LoadBalancer");
 	if (rc >= 0)

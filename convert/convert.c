@@ -82,7 +82,25 @@ struct out {
 	const struct project *p;
 	char *ns;
 	bool claims_in_template; /* the service being written is a StatefulSet: its volumes are claim templates */
+	struct node *values;	 /* --to helm: values.yaml (images, replicas, published ports), else NULL */
 };
+
+/* --to helm: value (a scalar node) goes to values.yaml under
+ * SERVICE.KEY[.SUB], and the object gets the template that reads it. */
+static struct node *valued(struct out *w, const char *service, const char *key, const char *sub, struct node *value)
+{
+	if (!w->values)
+		return value;
+	struct node *svc = node_map_get(w->values, service) ? node_map_get(w->values, service)
+							    : set(w->values, service, map());
+	struct node *at = svc;
+	if (sub)
+		at = node_map_get(svc, key) ? node_map_get(svc, key) : set(svc, key, map());
+	set(at, sub ? sub : key, value);
+	_cleanup_free_ char *t = sub ? xasprintf("{{ index .Values \"%s\" \"%s\" \"%s\" }}", service, key, sub)
+				     : xasprintf("{{ index .Values \"%s\" \"%s\" }}", service, key);
+	return str(t);
+}
 
 static int add_file(struct out *w, const char *name, struct node *obj, struct berr **err)
 {
@@ -454,7 +472,7 @@ static unsigned first_port(struct node *svc)
  * dependency's Service answers on its first port (its pods are ready
  * only once healthy: the readiness probe is its healthcheck). Other
  * conditions have no such check: said. */
-static void wait_for_deps(struct out *w, const char *service, struct node *svc, struct node *pod)
+static int wait_for_deps(struct out *w, const char *service, struct node *svc, struct node *pod, struct berr **err)
 {
 	struct node *deps = node_map_get(svc, "depends_on");
 	struct node *inits = NULL;
@@ -463,6 +481,9 @@ static void wait_for_deps(struct out *w, const char *service, struct node *svc, 
 		const char *cond = node_str(node_map_get(deps->pairs[i].val, "condition"));
 		unsigned port = first_port(project_service(w->p, dep));
 		if (!streq(cond, "service_healthy") || !port) {
+			if (cond && !streq(cond, "service_started") && w->o->strict)
+				return berr_set(err, EINVAL, "services.%s.depends_on.%s: %s has no Kubernetes check (--strict)",
+						service, dep, cond);
 			if (cond && !streq(cond, "service_started") && w->o->report)
 				fprintf(w->o->report,
 					"ignored: services.%s.depends_on.%s: %s has no Kubernetes check here%s\n", service, dep,
@@ -482,6 +503,7 @@ static void wait_for_deps(struct out *w, const char *service, struct node *svc, 
 		push(cmd, str("-c"));
 		push(cmd, str(script));
 	}
+	return 0;
 }
 
 /* A replicated service with a named volume: each replica its own claim. */
@@ -520,7 +542,7 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 	if (!job) {
 		if (sts)
 			set(spec, "serviceName", str(name));
-		set(spec, "replicas", num(replicas));
+		set(spec, "replicas", valued(w, service, "replicas", NULL, num(replicas)));
 		set(set(spec, "selector", map()), "matchLabels", labels_of(w->p->name, service));
 		if (!sts)
 			set(set(spec, "strategy", map()), "type", str("Recreate"));
@@ -556,7 +578,11 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		_cleanup_free_ char *h = k8s_name(hostname);
 		set(pod, "hostname", str(h));
 	}
-	wait_for_deps(w, service, svc, pod);
+	r = wait_for_deps(w, service, svc, pod, err);
+	if (r < 0) {
+		node_free(obj);
+		return r;
+	}
 	struct node *containers = set(pod, "containers", seq());
 	struct node *c = push(containers, map());
 	const char *cname = node_str(node_map_get(svc, "container_name"));
@@ -564,7 +590,7 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 	set(c, "name", str(cn));
 	const char *image = node_str(node_map_get(svc, "image"));
 	_cleanup_free_ char *built = image ? NULL : xasprintf("%s-%s", w->p->name, service);
-	set(c, "image", str(image ? image : built));
+	set(c, "image", valued(w, service, "image", NULL, str(image ? image : built)));
 	const char *pp = node_str(node_map_get(svc, "pull_policy"));
 	set(c, "imagePullPolicy",
 	    str(streq(pp, "always") ? "Always" : streq(pp, "never") || streq(pp, "build") ? "Never" : "IfNotPresent"));
@@ -712,7 +738,7 @@ static int services_of(struct out *w, const char *service, struct node *svc, str
 		_cleanup_free_ char *tn = port_name(service, (unsigned)target);
 		struct node *p = push(ports, map());
 		set(p, "name", str(pn));
-		set(p, "port", num(port));
+		set(p, "port", valued(w, service, "ports", pn, num(port)));
 		set(p, "protocol", str(streq(proto, "udp") ? "UDP" : streq(proto, "sctp") ? "SCTP" : "TCP"));
 		set(p, "targetPort", str(tn));
 		if (streq(type, "NodePort") && port >= 30000 && port <= 32767)
@@ -903,7 +929,8 @@ static int secrets_and_configs(struct out *w, struct berr **err)
 int convert_objects(const struct project *p, const struct convert_opts *o, struct k8s_file **out, size_t *n,
 		    struct berr **err)
 {
-	struct out w = {.o = o, .p = p, .ns = k8s_name(p->name)};
+	bool helm = o->to && streq(o->to, "helm");
+	struct out w = {.o = o, .p = p, .ns = k8s_name(p->name), .values = helm ? map() : NULL};
 	for (size_t i = 0; o->services && o->services[i]; i++)
 		if (!project_service(p, o->services[i])) {
 			free(w.ns);
@@ -937,6 +964,24 @@ int convert_objects(const struct project *p, const struct convert_opts *o, struc
 		r = network_policies(&w, err);
 	if (r == 0)
 		r = secrets_and_configs(&w, err);
+	if (r == 0 && helm) { /* the chart's values, and its templates read them unquoted */
+		for (size_t i = 0; i < w.n; i++) {
+			struct buf t = {0};
+			for (const char *c = w.files[i].yaml; *c; c++) {
+				if ((c[0] == '\'' && c[1] == '{' && c[2] == '{') || (c[0] == '}' && c[1] == '}' && c[2] == '\'')) {
+					buf_add(&t, c[0] == '}' ? "}}" : "", c[0] == '}' ? 2 : 0);
+					c += c[0] == '}' ? 2 : 0;
+					continue;
+				}
+				buf_putc(&t, *c);
+			}
+			free(w.files[i].yaml);
+			w.files[i].yaml = buf_steal(&t);
+		}
+		r = add_file(&w, "values.yaml", w.values, err);
+		w.values = NULL;
+	}
+	node_free(w.values);
 	free(w.ns);
 	if (r < 0) {
 		convert_files_free(w.files, w.n);
@@ -978,12 +1023,22 @@ int convert_write(const struct project *p, const struct convert_opts *o, struct 
 	int r = convert_objects(p, o, &f, &n, err);
 	if (r < 0)
 		return r;
-	bool kustomize = o->to && streq(o->to, "kustomize");
-	_cleanup_free_ char *dir = kustomize ? path_join(o->out, "base") : xstrdup(o->out);
+	bool kustomize = o->to && streq(o->to, "kustomize"), helm = o->to && streq(o->to, "helm");
+	_cleanup_free_ char *dir = kustomize ? path_join(o->out, "base") : helm ? path_join(o->out, "templates") : xstrdup(o->out);
 	r = fs_mkdir_p(dir, 0755, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		_cleanup_free_ char *path = path_join(dir, f[i].name);
+		bool values = helm && streq(f[i].name, "values.yaml"); /* beside templates/ */
+		_cleanup_free_ char *path = path_join(values ? o->out : dir, f[i].name);
 		r = fs_write_atomic(path, f[i].yaml, strlen(f[i].yaml), 0644, err);
+	}
+	if (r == 0 && helm) {
+		_cleanup_free_ char *name = k8s_name(p->name);
+		_cleanup_free_ char *chart = xasprintf("# Generated by berth convert, do not edit\napiVersion: v2\nname: %s\n"
+						       "description: the compose project %s, converted by berth\n"
+						       "type: application\nversion: 0.1.0\n",
+						       name, p->name);
+		_cleanup_free_ char *path = path_join(o->out, "Chart.yaml");
+		r = fs_write_atomic(path, chart, strlen(chart), 0644, err);
 	}
 	if (r == 0 && kustomize) {
 		_cleanup_free_ char *overlay = path_join(o->out, "overlays/desktop");

@@ -77,7 +77,11 @@ expect "--publish-type LoadBalancer" 0 '' "$BERTH" convert --publish-type LoadBa
 check "... is the published Service's type" grep -q 'type: LoadBalancer' out6/web-service.yaml
 expect "--to kustomize writes base/ and an overlay" 0 '' "$BERTH" convert --to kustomize -o k
 check "... a kustomization listing every object" sh -c "grep -q -- '- web-deployment.yaml' k/base/kustomization.yaml && grep -q -- '- ../../base' k/overlays/desktop/kustomization.yaml"
-expect "--to helm is refused, saying so" 2 'helm is not supported yet' "$BERTH" convert --to helm
+expect "--to helm writes a chart" 0 '' "$BERTH" convert --to helm -o chart
+check "... Chart.yaml, values.yaml and templates/" sh -c "grep -qx 'apiVersion: v2' chart/Chart.yaml && grep -qx 'name: $proj' chart/Chart.yaml && test -e chart/templates/web-deployment.yaml"
+check "... the values hold the images, replicas and published ports" sh -c "grep -A3 '^web:' chart/values.yaml | grep -q 'image: nginx:1.25' && grep -A3 '^web:' chart/values.yaml | grep -q 'replicas: 1' && grep -q 'web-8080: 8080' chart/values.yaml"
+check "... which the templates read" sh -c "grep -q 'image: {{ index .Values \"web\" \"image\" }}' chart/templates/web-deployment.yaml && grep -q 'port: {{ index .Values \"web\" \"ports\" \"web-8080\" }}' chart/templates/web-service.yaml"
+expect "--to something else is refused" 2 '--to takes kubernetes, kustomize or helm' "$BERTH" convert --to swarm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
 
 cat >more.yaml <<'YAML'
@@ -107,6 +111,7 @@ check "... is a StatefulSet whose replicas each claim their own volume" sh -c "g
 check "x-kubernetes is merged into the object as given" sh -c "grep -q 'team: data' more/db-statefulset.yaml && grep -q 'priorityClassName: high' more/db-statefulset.yaml"
 check "depends_on service_healthy: an init container waits for the dependency's port" sh -c "grep -A6 'initContainers:' more/app-deployment.yaml | grep -q 'until nc -z db 5432'"
 check "... a condition with no such check is said" grep -q 'ignored: services.app.depends_on.job: service_completed_successfully has no Kubernetes check' "$WORK/err"
+expect "... and refused with --strict" 1 'services.app.depends_on.job: service_completed_successfully has no Kubernetes check' "$BERTH" -f more.yaml convert --strict -o more-strict
 
 # the examples and, when it is beside the repository, the corpus convert
 for f in "$REPO"/examples/*/compose.yaml; do
@@ -168,7 +173,10 @@ fi
 
 # every object written above, against the Kubernetes API schema
 if command -v node >/dev/null && [ -d "$REPO/tests/k8s/node_modules/kubernetes-models" ]; then
-	files=$(find "$WORK" -name '*.yaml' -path "$WORK/*/*" ! -name kustomization.yaml ! -name compose.yaml ! -path "$WORK/app/compose.yaml" | grep -v '/app/[^/]*\.yaml$' | sort)
+	files=$(find "$WORK" -name '*.yaml' -path "$WORK/*/*" ! -name kustomization.yaml ! -name compose.yaml ! -path "$WORK/app/chart/*" ! -path "$WORK/chart-rendered/*" | grep -v '/app/[^/]*\.yaml$' | sort)
+	run node "$REPO/tests/k8s/render.js" "$WORK/app/chart" "$WORK/chart-rendered"
+	check "the chart renders with its values" test "$RC" -eq 0
+	files="$files $(find "$WORK/chart-rendered" -name '*.yaml' | sort)"
 	run node "$REPO/tests/k8s/validate.js" $files
 	check "every object written validates against the Kubernetes API schema ($(echo "$files" | wc -l) files)" test "$RC" -eq 0
 	[ "$RC" -eq 0 ] || echo "$OUT" | head -20 | sed 's/^/# /'
