@@ -244,7 +244,7 @@ static void resources(struct node *c, struct node *svc)
 	}
 }
 
-static void security(struct node *c, struct node *svc)
+static void security(struct out *w, const char *service, struct node *c, struct node *svc)
 {
 	const char *user = node_str(node_map_get(svc, "user"));
 	bool ro = false, priv = false;
@@ -258,6 +258,9 @@ static void security(struct node *c, struct node *svc)
 	int got = user ? sscanf(user, "%u:%u", &uid, &gid) : 0;
 	if (got >= 1)
 		set(sc, "runAsUser", num(uid));
+	else if (user && w->o->report) /* runAsUser takes a number; the image's user by name stays */
+		fprintf(w->o->report, "ignored: services.%s.user: %s is a name; Kubernetes takes a number (runAsUser)\n",
+			service, user);
 	if (got == 2)
 		set(sc, "runAsGroup", num(gid));
 	if (ro)
@@ -615,7 +618,7 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		set(c, "tty", flag(true));
 	if (node_bool(node_map_get(svc, "stdin_open"), &in) == 0 && in)
 		set(c, "stdin", flag(true));
-	security(c, svc);
+	security(w, service, c, svc);
 	resources(c, svc);
 	unsigned *targets = NULL;
 	size_t nt = 0;

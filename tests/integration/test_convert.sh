@@ -83,6 +83,8 @@ check "... the values hold the images, replicas and published ports" sh -c "grep
 check "... which the templates read" sh -c "grep -q 'image: {{ index .Values \"web\" \"image\" }}' chart/templates/web-deployment.yaml && grep -q 'port: {{ index .Values \"web\" \"ports\" \"web-8080\" }}' chart/templates/web-service.yaml"
 expect "--to something else is refused" 2 '--to takes kubernetes, kustomize or helm' "$BERTH" convert --to swarm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
+printf 'services:\n  u:\n    image: busybox\n    user: app\n' >user.yaml
+expect "a user given by name is said: Kubernetes takes a number" 0 'ignored: services.u.user: app is a name' "$BERTH" -f user.yaml convert -o out8
 
 cat >more.yaml <<'YAML'
 services:
