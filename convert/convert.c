@@ -44,6 +44,13 @@ char *k8s_name(const char *s)
 	return b.len ? buf_steal(&b) : (buf_free(&b), xstrdup("x"));
 }
 
+/* A claim of a service's named volume: SERVICE-VOLUME, as a name Kubernetes takes. */
+static char *claim_name(const char *service, const char *volume)
+{
+	_cleanup_free_ char *both = xasprintf("%s-%s", service, volume);
+	return k8s_name(both);
+}
+
 /* A container port's name: at most 15 characters, a letter in it. */
 static char *port_name(const char *service, unsigned port)
 {
@@ -336,7 +343,6 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			pv = set(pod, "volumes", seq());                                                               \
 		}                                                                                                      \
 	} while (0)
-	_cleanup_free_ char *sname = k8s_name(service);
 	for (size_t i = 0; vols && vols->kind == NODE_SEQ && i < vols->n; i++) {
 		struct node *v = vols->items[i];
 		const char *type = node_str(node_map_get(v, "type")), *src = node_str(node_map_get(v, "source")),
@@ -379,8 +385,7 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			pv->n--;
 			node_free(pvol);
 		} else if (streq(type, "volume") && src) {
-			_cleanup_free_ char *vn = k8s_name(src);
-			_cleanup_free_ char *claim = xasprintf("%s-%s", sname, vn);
+			_cleanup_free_ char *claim = claim_name(service, src);
 			set(set(pvol, "persistentVolumeClaim", map()), "claimName", str(claim));
 		} else if (streq(type, "volume")) { /* anonymous: the pod's own */
 			set(pvol, "emptyDir", map());
@@ -718,7 +723,7 @@ static int services_of(struct out *w, const char *service, struct node *svc, str
 		any |= node_str(node_map_get(published->items[i], "published")) != NULL;
 	if (r < 0 || !any)
 		return r;
-	_cleanup_free_ char *pname = xasprintf("%s-published", name);
+	_cleanup_free_ char *pjoin = xasprintf("%s-published", service), *pname = k8s_name(pjoin);
 	struct node *obj = map();
 	set(obj, "apiVersion", str("v1"));
 	set(obj, "kind", str("Service"));
@@ -777,8 +782,7 @@ static int network_policies(struct out *w, struct berr **err)
 	for (size_t i = 0; r == 0 && nets && nets->kind == NODE_MAP && i < nets->n; i++) {
 		const char *key = nets->pairs[i].key;
 		_cleanup_free_ char *label = xasprintf("com.docker.compose.network.%s", key);
-		_cleanup_free_ char *kn = k8s_name(key);
-		_cleanup_free_ char *name = xasprintf("%s-network-policy", kn);
+		_cleanup_free_ char *njoin = xasprintf("%s-network-policy", key), *name = k8s_name(njoin);
 		struct node *obj = map();
 		set(obj, "apiVersion", str("networking.k8s.io/v1"));
 		set(obj, "kind", str("NetworkPolicy"));
@@ -835,8 +839,7 @@ static int volume_claims(struct out *w, const char *service, struct node *svc, s
 				default_size);
 		bool ro = false;
 		node_bool(node_map_get(v, "read_only"), &ro);
-		_cleanup_free_ char *sn = k8s_name(service), *vn = k8s_name(src);
-		_cleanup_free_ char *name = xasprintf("%s-%s", sn, vn);
+		_cleanup_free_ char *name = claim_name(service, src);
 		struct node *obj = map();
 		set(obj, "apiVersion", str("v1"));
 		set(obj, "kind", str("PersistentVolumeClaim"));

@@ -83,6 +83,10 @@ check "... the values hold the images, replicas and published ports" sh -c "grep
 check "... which the templates read" sh -c "grep -q 'image: {{ index .Values \"web\" \"image\" }}' chart/templates/web-deployment.yaml && grep -q 'port: {{ index .Values \"web\" \"ports\" \"web-8080\" }}' chart/templates/web-service.yaml"
 expect "--to something else is refused" 2 '--to takes kubernetes, kustomize or helm' "$BERTH" convert --to swarm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
+long=$(printf 'a%.0s' $(seq 60))
+printf 'services:\n  %s:\n    image: busybox\n    ports: ["8080:80"]\n    volumes: [somedata:/d]\nvolumes:\n  somedata: {}\n' "$long" >long.yaml
+expect "long names convert" 0 '' "$BERTH" -f long.yaml convert -o long
+check "... every object name at most 63 characters, the claim the same in the pod and the claim" sh -c "! grep -hE '^  name: .{64,}|claimName: .{64,}' long/*.yaml && test \"\$(grep -h 'claimName:' long/*-deployment.yaml | awk '{print \$2}')\" = \"\$(grep -h '^  name:' long/*-persistentVolumeClaim.yaml | awk '{print \$2}')\""
 printf 'services:\n  u:\n    image: busybox\n    user: app\n' >user.yaml
 expect "a user given by name is said: Kubernetes takes a number" 0 'ignored: services.u.user: app is a name' "$BERTH" -f user.yaml convert -o out8
 
