@@ -109,6 +109,8 @@ char *human_ago(const char *rfc3339);
 /* A time (ms since the epoch) as docker prints it: "2026-11-26T09:13:46.123Z". */
 struct json_t;
 struct json_t *json_rfc3339(int64_t ms);
+/* [obj] as docker inspect prints it (4 spaces); takes obj. */
+char *inspect_text(struct json_t *obj);
 /* A network's or volume's labels with those docker compose gives what it
  * makes for a project: com.docker.compose.project, and key (…network,
  * …volume) the name in the file ("PROJECT_" taken off). */

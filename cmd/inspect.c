@@ -27,6 +27,14 @@ json_t *compose_labels(json_t *labels, const char *project, const char *name, co
 	return out;
 }
 
+char *inspect_text(json_t *obj)
+{
+	json_t *arr = json_pack("[o]", obj);
+	char *out = json_dumps(arr, JSON_INDENT(4));
+	json_decref(arr);
+	return out;
+}
+
 json_t *json_rfc3339(int64_t ms)
 {
 	if (ms <= 0)

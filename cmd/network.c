@@ -176,10 +176,7 @@ static char *inspect_docker(const char *root, const char *name)
 			      "Containers", ctrs, "Options", opts, "Labels", labels);
 #undef S
 	json_decref(r);
-	json_t *arr = json_pack("[o]", d);
-	char *out = json_dumps(arr, JSON_INDENT(4));
-	json_decref(arr);
-	return out;
+	return inspect_text(d);
 }
 
 static int network_inspect(int argc, char **argv) { return inspect_each("network", "network", inspect_docker, argc, argv); }

@@ -130,10 +130,7 @@ static char *inspect_docker(const char *root, const char *name)
 			      "Options", json_object_size(opts) ? opts : json_null(), "Scope", "local", "UsedBy",
 			      users ? json_incref(users) : json_array());
 	json_decref(r);
-	json_t *arr = json_pack("[o]", d);
-	char *out = json_dumps(arr, JSON_INDENT(4));
-	json_decref(arr);
-	return out;
+	return inspect_text(d);
 }
 
 static int volume_inspect(int argc, char **argv) { return inspect_each("volume", "volume", inspect_docker, argc, argv); }

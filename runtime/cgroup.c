@@ -157,6 +157,27 @@ bool cgroup_oom_killed(const char *id)
 	return oom;
 }
 
+int cgroup_mkdirs(const char *base, const char *rel, int (*each)(const char *level, void *data, struct berr **err),
+		  void *data, struct berr **err)
+{
+	_cleanup_free_ char *r = xstrdup(rel);
+	for (char *at = r;; at++) {
+		if (*at != '/' && *at)
+			continue;
+		char keep = *at;
+		*at = 0;
+		_cleanup_free_ char *level = xasprintf("%s/%s", base, r);
+		*at = keep;
+		if (mkdir(level, 0755) < 0 && errno != EEXIST)
+			return berr_sys(err, errno, "cannot create cgroup %s", level);
+		int rc = each ? each(level, data, err) : 0;
+		if (rc < 0)
+			return rc;
+		if (!keep)
+			return 0;
+	}
+}
+
 int cgroup_write(const char *dir, const char *file, const char *value, struct berr **err)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);

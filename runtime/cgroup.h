@@ -44,6 +44,10 @@ bool cgroup_frozen(const char *id);
 char **cgroup_paths(const char *id);
 
 /* Write value (or a number) into dir/file. */
+/* For the v1 and v2 backends: each directory from base down to base/rel
+ * made (kept when there), each(level, data) called after it is. */
+int cgroup_mkdirs(const char *base, const char *rel, int (*each)(const char *level, void *data, struct berr **err),
+		  void *data, struct berr **err);
 int cgroup_write(const char *dir, const char *file, const char *value, struct berr **err);
 int cgroup_write_int(const char *dir, const char *file, long long v, struct berr **err);
 

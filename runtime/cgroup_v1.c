@@ -169,6 +169,12 @@ int cgroup_v1_check(const char *root, const struct cgroup_spec *c, struct berr *
 	return 0;
 }
 
+static int inherit_level(const char *level, void *data, struct berr **err)
+{
+	(void)data;
+	return cpuset_inherit(level, err) < 0 ? -EIO : 0;
+}
+
 int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
 	if (cgroup_v1_check(ROOT, c, err) < 0)
@@ -181,20 +187,8 @@ int cgroup_v1_create(const char *id, const struct cgroup_spec *c, struct berr **
 		 * each inheriting its parent's cpus and mems) */
 		_cleanup_free_ char *rel = strchr(id, '/') ? path_dirname(id) : xstrdup("berth");
 		_cleanup_free_ char *dir = xasprintf("%s/%s/%s", mount, rel, path_basename(id));
-		for (char *at = rel;; at++) {
-			if (*at != '/' && *at)
-				continue;
-			char keep = *at;
-			*at = 0;
-			_cleanup_free_ char *level = xasprintf("%s/%s", mount, rel);
-			*at = keep;
-			if (mkdir(level, 0755) < 0 && errno != EEXIST)
-				return berr_sys(err, errno, "cannot create cgroup %s", level);
-			if (streq(controllers[i], "cpuset") && cpuset_inherit(level, err) < 0)
-				return -EIO;
-			if (!keep)
-				break;
-		}
+		if (cgroup_mkdirs(mount, rel, streq(controllers[i], "cpuset") ? inherit_level : NULL, NULL, err) < 0)
+			return -EIO;
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return berr_sys(err, errno, "cannot create cgroup %s", dir);
 		int r = apply(controllers[i], dir, c, err);

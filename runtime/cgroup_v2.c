@@ -36,30 +36,27 @@ int cgroup_v2_devices(const char *dir, char *const *rules, struct berr **err)
 	return r;
 }
 
+/* A level gives the controllers to the next. */
+static int delegate(const char *level, void *data, struct berr **err)
+{
+	(void)err;
+	const char *const *ctrls = data;
+	for (size_t i = 0; ctrls[i]; i++)
+		cgroup_write(level, "cgroup.subtree_control", ctrls[i], NULL);
+	return 0;
+}
+
 int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
 	/* berth's group, or the cgroup_parent's, level by level, each giving
 	 * the controllers to the next: one by one, as a write naming a
 	 * controller the kernel lacks enables none (a limit whose controller
 	 * is missing then fails to be set, and says so) */
-	static const char *const ctrls[] = {"+memory", "+cpu", "+pids", "+cpuset", "+io"};
+	static const char *const ctrls[] = {"+memory", "+cpu", "+pids", "+cpuset", "+io", NULL};
 	_cleanup_free_ char *rel = strchr(id, '/') ? path_dirname(id) : xstrdup("berth");
-	for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++)
-		cgroup_write(ROOT, "cgroup.subtree_control", ctrls[i], NULL);
-	for (char *at = rel;; at++) {
-		if (*at != '/' && *at)
-			continue;
-		char keep = *at;
-		*at = 0;
-		_cleanup_free_ char *level = xasprintf("%s/%s", ROOT, rel);
-		*at = keep;
-		if (mkdir(level, 0755) < 0 && errno != EEXIST)
-			return berr_sys(err, errno, "cannot create cgroup %s", level);
-		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++)
-			cgroup_write(level, "cgroup.subtree_control", ctrls[i], NULL);
-		if (!keep)
-			break;
-	}
+	delegate(ROOT, (void *)ctrls, NULL);
+	if (cgroup_mkdirs(ROOT, rel, delegate, (void *)ctrls, err) < 0)
+		return -EIO;
 	_cleanup_free_ char *dir = xasprintf("%s/%s/%s", ROOT, rel, path_basename(id));
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return berr_sys(err, errno, "cannot create cgroup %s", dir);

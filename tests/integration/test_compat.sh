@@ -262,6 +262,7 @@ check "volume inspect prints docker's shape" sh -c "jq -e '.[0] | .Name == \"${o
 expect "export writes the container's filesystem as a tar" 0 '' "$BERTH" -p ${op}s -f shape.yaml export -o "$WORK/web.tar" web
 check "... with the image's files and what the container changed" sh -c "tar -xOf '$WORK/web.tar' etc/marker | grep -qx changed && tar -tf '$WORK/web.tar' | grep -q '^bin/busybox\$'"
 check "... without what it deleted, its volumes' content or /proc" sh -c "! tar -tf '$WORK/web.tar' | grep -Eq '^bin/true\$|^data/v\$|^proc/.'"
+expect "export to a file it cannot write says so" 1 'cannot write /nonexistent-dir/web.tar' "$BERTH" -p ${op}s -f shape.yaml export -o /nonexistent-dir/web.tar web
 expect "export to a terminal is refused" 2 'refusing to write a tar to a terminal' sh -c "script -qec \"'$BERTH' -p ${op}s -f shape.yaml export web\" /dev/null"
 # as an attacker in the container would set it up: links to the host's files
 "$BERTH" -p ${op}s -f shape.yaml exec -T web sh -c 'ln -s /etc/shadow /etc/evil; ln -s /proc/1/root/etc/hostname /evil2' >/dev/null 2>&1

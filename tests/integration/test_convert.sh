@@ -81,6 +81,7 @@ expect "--to helm writes a chart" 0 '' "$BERTH" convert --to helm -o chart
 check "... Chart.yaml, values.yaml and templates/" sh -c "grep -qx 'apiVersion: v2' chart/Chart.yaml && grep -qx 'name: $proj' chart/Chart.yaml && test -e chart/templates/web-deployment.yaml"
 check "... the values hold the images, replicas and published ports" sh -c "grep -A3 '^web:' chart/values.yaml | grep -q 'image: nginx:1.25' && grep -A3 '^web:' chart/values.yaml | grep -q 'replicas: 1' && grep -q 'web-8080: 8080' chart/values.yaml"
 check "... which the templates read" sh -c "grep -q 'image: {{ index .Values \"web\" \"image\" }}' chart/templates/web-deployment.yaml && grep -q 'port: {{ index .Values \"web\" \"ports\" \"web-8080\" }}' chart/templates/web-service.yaml"
+expect "--publish-type takes ClusterIP, NodePort or LoadBalancer" 2 'publish-type takes ClusterIP, NodePort or LoadBalancer' "$BERTH" convert --publish-type Ingress
 expect "--to something else is refused" 2 '--to takes kubernetes, kustomize or helm' "$BERTH" convert --to swarm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
 long=$(printf 'a%.0s' $(seq 60))
