@@ -30,7 +30,7 @@ int cmd_convert(struct global_opts *g, int argc, char **argv)
 	_cleanup_(project_freep) struct project *p = NULL;
 	int r = project_open(g, services, false, &p, &err);
 	struct convert_opts o = {.to = to, .out = out, .services = services, .publish_type = publish, .strict = strict,
-				 .allow_hostpath = hostpath, .report = stderr};
+				 .allow_hostpath = hostpath, .report = stderr, .created = stdout};
 	if (r == 0)
 		r = convert_write(p, &o, &err);
 	return r < 0 ? report(err) : 0;

@@ -36,7 +36,7 @@ char *k8s_name(const char *s)
 	for (const char *c = s; *c && b.len < 63; c++) {
 		char ch = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-		if (ok || (b.len && b.s[b.len - 1] != '-'))
+		if (ok || b.len) /* no '-' first */
 			buf_putc(&b, ok ? ch : '-');
 	}
 	while (b.len && b.s[b.len - 1] == '-')
@@ -51,17 +51,24 @@ static char *claim_name(const char *service, const char *volume)
 	return k8s_name(both);
 }
 
-/* A container port's name: at most 15 characters, a letter in it. */
-static char *port_name(const char *service, unsigned port)
+/* A port's protocol as Kubernetes names it, from compose's. */
+static const char *k8s_proto(const char *proto)
+{
+	return proto && !strcasecmp(proto, "udp") ? "UDP" : proto && !strcasecmp(proto, "sctp") ? "SCTP" : "TCP";
+}
+
+/* A container port's name: SERVICE-PORT (-udp, -sctp for those), as
+ * bridge names them, at most 15 characters, a letter in it. */
+static char *port_name(const char *service, unsigned port, const char *proto)
 {
 	_cleanup_free_ char *n = k8s_name(service);
-	char num_s[16];
-	int d = snprintf(num_s, sizeof(num_s), "%u", port);
+	char num_s[24];
+	int d = snprintf(num_s, sizeof(num_s), "%u%s", port, streq(proto, "UDP") ? "-udp" : streq(proto, "SCTP") ? "-sctp" : "");
 	int keep = 15 - d - 1;
 	int len = (int)strlen(n) < keep ? (int)strlen(n) : keep;
 	while (len > 0 && n[len - 1] == '-')
 		len--;
-	return len > 0 ? xasprintf("%.*s-%s", len, n, num_s) : xasprintf("port-%s", num_s);
+	return len > 0 ? xasprintf("%.*s-%s", len, n, num_s) : xasprintf("p-%s", num_s);
 }
 
 static struct node *labels_of(const char *project, const char *service)
@@ -73,14 +80,7 @@ static struct node *labels_of(const char *project, const char *service)
 	return l;
 }
 
-static struct node *metadata(struct node *obj, const char *name, const char *ns)
-{
-	struct node *m = set(obj, "metadata", map());
-	set(m, "name", str(name));
-	if (ns)
-		set(m, "namespace", str(ns));
-	return m;
-}
+static const char *default_size = "100Mi";
 
 struct out {
 	struct k8s_file *files;
@@ -90,7 +90,78 @@ struct out {
 	char *ns;
 	bool claims_in_template; /* the service being written is a StatefulSet: its volumes are claim templates */
 	struct node *values;	 /* --to helm: values.yaml (images, replicas, published ports), else NULL */
+	bool egress_all;	 /* a pod is on an internal network: the others' policies open egress again */
 };
+
+/* A mapping's keys, sorted (as Go's templates range over a map); NULL when none. */
+static char **sorted_keys(const struct node *m)
+{
+	char **v = NULL;
+	for (size_t i = 0; m && m->kind == NODE_MAP && i < m->n; i++)
+		strv_push(&v, xstrdup(m->pairs[i].key));
+	if (v)
+		strv_sort(v);
+	return v;
+}
+
+/* A Helm template expression, written as it is. */
+static struct node *verbatim(const char *text)
+{
+	struct node *n = str(text);
+	n->flags |= NF_VERBATIM;
+	return n;
+}
+
+static bool go_ident(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* {{ .Values.a.b }}, or {{ index .Values.a "b-c" }} from the first key
+ * that is not a Go identifier. */
+static struct node *values_ref(const char *const *keys, size_t n)
+{
+	struct buf b = {0}, rest = {0};
+	buf_puts(&b, ".Values");
+	size_t i = 0;
+	for (; i < n && go_ident(keys[i]); i++)
+		buf_printf(&b, ".%s", keys[i]);
+	for (; i < n; i++)
+		buf_printf(&rest, " \"%s\"", keys[i]);
+	_cleanup_free_ char *t = rest.len ? xasprintf("{{ index %s%s }}", b.s, rest.s) : xasprintf("{{ %s }}", b.s);
+	buf_free(&b);
+	buf_free(&rest);
+	return verbatim(t);
+}
+
+/* The namespace objects are in: the project's, or the chart's value. */
+static struct node *ns_of(struct out *w)
+{
+	static const char *const k[] = {"namespace"};
+	return w->values ? values_ref(k, 1) : str(w->ns);
+}
+
+static struct node *metadata(struct out *w, struct node *obj, const char *name)
+{
+	struct node *m = set(obj, "metadata", map());
+	set(m, "name", str(name));
+	set(m, "namespace", ns_of(w));
+	return m;
+}
+
+/* An object's own labels: the project's and service's, and a chart's mark. */
+static struct node *own_labels(struct out *w, const char *service)
+{
+	struct node *l = labels_of(w->p->name, service);
+	if (w->values)
+		set(l, "app.kubernetes.io/managed-by", str("Helm"));
+	return l;
+}
 
 /* --to helm: value (a scalar node) goes to values.yaml under
  * SERVICE.KEY[.SUB], and the object gets the template that reads it. */
@@ -104,24 +175,51 @@ static struct node *valued(struct out *w, const char *service, const char *key, 
 	if (sub)
 		at = node_map_get(svc, key) ? node_map_get(svc, key) : set(svc, key, map());
 	set(at, sub ? sub : key, value);
-	_cleanup_free_ char *t = sub ? xasprintf("{{ index .Values \"%s\" \"%s\" \"%s\" }}", service, key, sub)
-				     : xasprintf("{{ index .Values \"%s\" \"%s\" }}", service, key);
-	return str(t);
+	const char *const keys[] = {service, key, sub};
+	return values_ref(keys, sub ? 3 : 2);
 }
 
 static int add_file(struct out *w, const char *name, struct node *obj, struct berr **err)
 {
 	struct buf y = {0};
-	buf_puts(&y, "# Generated by berth convert, do not edit\n");
-	int r = emit_yaml(obj, &y, err);
+	buf_printf(&y, "#! %s\n# Generated code, do not edit\n", name);
+	int r = emit_yaml_v3(obj, &y, err);
 	node_free(obj);
 	if (r < 0) {
 		buf_free(&y);
 		return r;
 	}
 	w->files = xrealloc(w->files, (w->n + 1) * sizeof(*w->files));
-	w->files[w->n++] = (struct k8s_file){xstrdup(name), buf_steal(&y)};
+	w->files[w->n++] = (struct k8s_file){.name = xstrdup(name), .yaml = buf_steal(&y)};
 	return 0;
+}
+
+/* The desktop overlay's patch of the object just added: kind, name and
+ * namespace of it, and spec. */
+static int patch_last(struct out *w, const char *api, const char *kind, const char *name, struct node *spec,
+		      struct berr **err)
+{
+	struct node *obj = map();
+	set(obj, "apiVersion", str(api));
+	set(obj, "kind", str(kind));
+	metadata(w, obj, name);
+	set(obj, "spec", spec);
+	struct buf y = {0};
+	buf_printf(&y, "#! %s\n# Generated code, do not edit\n", w->files[w->n - 1].name);
+	int r = emit_yaml_v3(obj, &y, err);
+	node_free(obj);
+	if (r < 0)
+		buf_free(&y);
+	else
+		w->files[w->n - 1].patch = buf_steal(&y);
+	return r;
+}
+
+/* A claim's size: x-kubernetes gives it, else the default (a chart's value). */
+static struct node *claim_size(struct out *w, const char *size)
+{
+	static const char *const k[] = {"storage", "defaultSize"};
+	return size ? str(size) : w->values ? values_ref(k, 2) : str(default_size);
 }
 
 /* ---- what no mapping covers is said (or, strict, refused) ---- */
@@ -258,16 +356,16 @@ static void security(struct out *w, const char *service, struct node *c, struct 
 	node_bool(node_map_get(svc, "read_only"), &ro);
 	node_bool(node_map_get(svc, "privileged"), &priv);
 	struct node *add = node_map_get(svc, "cap_add"), *drop = node_map_get(svc, "cap_drop");
-	if (!user && !ro && !priv && !add && !drop)
-		return;
-	struct node *sc = set(c, "securityContext", map());
 	unsigned uid, gid;
 	int got = user ? sscanf(user, "%u:%u", &uid, &gid) : 0;
-	if (got >= 1)
-		set(sc, "runAsUser", num(uid));
-	else if (user && w->o->report) /* runAsUser takes a number; the image's user by name stays */
+	if (user && got < 1 && w->o->report) /* runAsUser takes a number; the image's user by name stays */
 		fprintf(w->o->report, "ignored: services.%s.user: %s is a name; Kubernetes takes a number (runAsUser)\n",
 			service, user);
+	if (got < 1 && !ro && !priv && !add && !drop)
+		return;
+	struct node *sc = set(c, "securityContext", map());
+	if (got >= 1)
+		set(sc, "runAsUser", num(uid));
 	if (got == 2)
 		set(sc, "runAsGroup", num(gid));
 	if (ro)
@@ -290,39 +388,60 @@ static void security(struct out *w, const char *service, struct node *c, struct 
 	}
 }
 
-/* The container's ports: its expose and its published ports' targets. */
-static void container_ports(struct node *c, const char *service, struct node *svc, unsigned **targets, size_t *nt)
+struct cport {
+	unsigned port;
+	const char *proto; /* TCP, UDP, SCTP */
+};
+
+static void add_cport(struct cport **ps, size_t *n, unsigned port, const char *proto)
 {
-	*targets = NULL;
-	*nt = 0;
+	for (size_t k = 0; k < *n; k++)
+		if ((*ps)[k].port == port && streq((*ps)[k].proto, proto))
+			return;
+	*ps = xrealloc(*ps, (*n + 1) * sizeof(**ps));
+	(*ps)[(*n)++] = (struct cport){port, proto};
+}
+
+/* The ports the container answers on: its expose (ranges one by one) and
+ * its published ports' targets. */
+static struct cport *service_ports(struct node *svc, size_t *n)
+{
+	struct cport *ps = NULL;
+	*n = 0;
 	struct node *ex = node_map_get(svc, "expose"), *ports = node_map_get(svc, "ports");
 	for (size_t i = 0; ex && ex->kind == NODE_SEQ && i < ex->n; i++) {
-		unsigned p = 0;
-		if (node_str(ex->items[i]) && sscanf(ex->items[i]->str, "%u", &p) == 1 && p) {
-			*targets = xrealloc(*targets, (*nt + 1) * sizeof(**targets));
-			(*targets)[(*nt)++] = p;
-		}
+		const char *e = node_str(ex->items[i]);
+		unsigned lo = 0, hi = 0;
+		int got = e ? sscanf(e, "%u-%u", &lo, &hi) : 0;
+		if (got < 2)
+			hi = lo;
+		const char *slash = e ? strchr(e, '/') : NULL;
+		for (unsigned p = lo; got >= 1 && lo && p <= hi && hi < 65536; p++)
+			add_cport(&ps, n, p, k8s_proto(slash ? slash + 1 : NULL));
 	}
 	for (size_t i = 0; ports && ports->kind == NODE_SEQ && i < ports->n; i++) {
 		long long t = 0;
 		node_int(node_map_get(ports->items[i], "target"), &t);
-		bool seen = false;
-		for (size_t k = 0; k < *nt; k++)
-			seen |= (*targets)[k] == (unsigned)t;
-		if (t > 0 && !seen) {
-			*targets = xrealloc(*targets, (*nt + 1) * sizeof(**targets));
-			(*targets)[(*nt)++] = (unsigned)t;
-		}
+		if (t > 0 && t < 65536)
+			add_cport(&ps, n, (unsigned)t, k8s_proto(node_str(node_map_get(ports->items[i], "protocol"))));
 	}
-	if (!*nt)
-		return;
-	struct node *s = set(c, "ports", seq());
-	for (size_t i = 0; i < *nt; i++) {
+	return ps;
+}
+
+static void container_ports(struct node *c, const char *service, struct node *svc)
+{
+	size_t n;
+	struct cport *ps = service_ports(svc, &n);
+	struct node *s = n ? set(c, "ports", seq()) : NULL;
+	for (size_t i = 0; i < n; i++) {
 		struct node *p = push(s, map());
-		_cleanup_free_ char *pn = port_name(service, (*targets)[i]);
+		_cleanup_free_ char *pn = port_name(service, ps[i].port, ps[i].proto);
 		set(p, "name", str(pn));
-		set(p, "containerPort", num((*targets)[i]));
+		set(p, "containerPort", num(ps[i].port));
+		if (!streq(ps[i].proto, "TCP"))
+			set(p, "protocol", str(ps[i].proto));
 	}
+	free(ps);
 }
 
 static char *mount_name(const char *target)
@@ -330,19 +449,30 @@ static char *mount_name(const char *target)
 	return k8s_name(target);
 }
 
-static int mounts(struct out *w, const char *service, struct node *svc, struct node *c, struct node *pod,
+/* A mount in the container and the pod volume it names. */
+static struct node *mount(struct node *c, struct node *pv, const char *target, bool ro)
+{
+	struct node *vm = node_map_get(c, "volumeMounts") ? node_map_get(c, "volumeMounts") : set(c, "volumeMounts", seq());
+	_cleanup_free_ char *mn = mount_name(target);
+	struct node *m = push(vm, map());
+	set(m, "name", str(mn));
+	set(m, "mountPath", str(target));
+	if (ro)
+		set(m, "readOnly", flag(true));
+	struct node *pvol = push(pv, map());
+	set(pvol, "name", str(mn));
+	return pvol;
+}
+
+/* The container's mounts (volumes, tmpfs, secrets, configs) and into
+ * *pod_volumes the pod's volumes they name (secrets and configs first, as
+ * docker compose bridge lists them); NULL when there are none. */
+static int mounts(struct out *w, const char *service, struct node *svc, struct node *c, struct node **pod_volumes,
 		  struct berr **err)
 {
-	struct node *vols = node_map_get(svc, "volumes"), *secrets = node_map_get(svc, "secrets"),
-		    *configs = node_map_get(svc, "configs"), *tmpfs = node_map_get(svc, "tmpfs");
-	struct node *vm = NULL, *pv = NULL;
-#define LISTS()                                                                                                        \
-	do {                                                                                                           \
-		if (!vm) {                                                                                             \
-			vm = set(c, "volumeMounts", seq());                                                            \
-			pv = set(pod, "volumes", seq());                                                               \
-		}                                                                                                      \
-	} while (0)
+	struct node *vols = node_map_get(svc, "volumes"), *tmpfs = node_map_get(svc, "tmpfs");
+	struct node *front = seq(), *back = seq();
+	*pod_volumes = NULL;
 	for (size_t i = 0; vols && vols->kind == NODE_SEQ && i < vols->n; i++) {
 		struct node *v = vols->items[i];
 		const char *type = node_str(node_map_get(v, "type")), *src = node_str(node_map_get(v, "source")),
@@ -352,10 +482,13 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 		if (!target)
 			continue;
 		if (streq(type, "bind") && !w->o->allow_hostpath) {
-			if (w->o->strict)
+			if (w->o->strict) {
+				node_free(front);
+				node_free(back);
 				return berr_set(err, EINVAL, "services.%s.volumes: the bind mount of %s has no Kubernetes "
 							     "mapping (--allow-hostpath makes it a hostPath)",
 						service, src ? src : "?");
+			}
 			if (w->o->report)
 				fprintf(w->o->report,
 					"ignored: services.%s.volumes: bind mount %s at %s (a host path: --allow-hostpath "
@@ -369,20 +502,13 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 					target);
 			continue;
 		}
-		LISTS();
-		_cleanup_free_ char *mn = mount_name(target);
-		struct node *m = push(vm, map());
-		set(m, "name", str(mn));
-		set(m, "mountPath", str(target));
-		if (ro)
-			set(m, "readOnly", flag(true));
-		struct node *pvol = push(pv, map());
-		set(pvol, "name", str(mn));
+		struct node *pvol = mount(c, back, target, ro);
 		if (streq(type, "volume") && src && w->claims_in_template) {
 			/* the claim template's name is the mount's: the pod volume goes */
+			struct node *vm = node_map_get(c, "volumeMounts");
 			_cleanup_free_ char *vn = k8s_name(src);
-			node_map_set(m, "name", str(vn));
-			pv->n--;
+			node_map_set(vm->items[vm->n - 1], "name", str(vn));
+			back->n--;
 			node_free(pvol);
 		} else if (streq(type, "volume") && src) {
 			_cleanup_free_ char *claim = claim_name(service, src);
@@ -403,20 +529,14 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 		const char *spec = node_str(tmpfs->items[i]);
 		if (!spec)
 			continue;
-		LISTS();
 		_cleanup_free_ char *target = xstrndup(spec, strcspn(spec, ":"));
-		_cleanup_free_ char *mn = mount_name(target);
-		struct node *m = push(vm, map());
-		set(m, "name", str(mn));
-		set(m, "mountPath", str(target));
-		struct node *pvol = push(pv, map());
-		set(pvol, "name", str(mn));
-		set(set(pvol, "emptyDir", map()), "medium", str("Memory"));
+		set(set(mount(c, back, target, false), "emptyDir", map()), "medium", str("Memory"));
 	}
-	struct node *lists[] = {secrets, configs};
+	static const char *const lists[] = {"secrets", "configs"};
 	for (size_t l = 0; l < 2; l++) {
-		for (size_t i = 0; lists[l] && lists[l]->kind == NODE_SEQ && i < lists[l]->n; i++) {
-			struct node *ref = lists[l]->items[i];
+		struct node *refs = node_map_get(svc, lists[l]);
+		for (size_t i = 0; refs && refs->kind == NODE_SEQ && i < refs->n; i++) {
+			struct node *ref = refs->items[i];
 			const char *src = node_str(node_map_get(ref, "source"));
 			const char *target = node_str(node_map_get(ref, "target"));
 			if (!src)
@@ -426,18 +546,15 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 				target = deftarget;
 			else if (l == 0 && target[0] != '/')
 				target = deftarget; /* a relative secret target is under /run/secrets */
-			LISTS();
-			_cleanup_free_ char *mn = mount_name(target);
-			struct node *m = push(vm, map());
-			set(m, "name", str(mn));
-			set(m, "mountPath", str(target));
+			struct node *pvol = mount(c, front, target, false);
+			struct node *m = node_map_get(c, "volumeMounts");
+			m = m->items[m->n - 1];
 			set(m, "subPath", str(src));
 			set(m, "readOnly", flag(true));
-			struct node *pvol = push(pv, map());
-			set(pvol, "name", str(mn));
 			struct node *from = set(pvol, l == 0 ? "secret" : "configMap", map());
+			static const char *const pk[] = {"projectName"};
 			_cleanup_free_ char *on = k8s_name(l == 0 ? src : w->p->name);
-			set(from, l == 0 ? "secretName" : "name", str(on));
+			set(from, l == 0 ? "secretName" : "name", l == 1 && w->values ? values_ref(pk, 1) : str(on));
 			struct node *item = push(set(from, "items", seq()), map());
 			set(item, "key", str(src));
 			set(item, "path", str(src));
@@ -446,7 +563,14 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 				set(item, "mode", num(mode));
 		}
 	}
-#undef LISTS
+	for (size_t i = 0; i < back->n; i++)
+		push(front, back->items[i]);
+	back->n = 0;
+	node_free(back);
+	if (front->n)
+		*pod_volumes = front;
+	else
+		node_free(front);
 	return 0;
 }
 
@@ -463,16 +587,16 @@ static void merge_into(struct node *obj, const struct node *ext)
 	}
 }
 
-/* The first port a service answers on (expose, or a published port's target), 0 when none. */
+/* The first TCP port a service answers on (expose, or a published
+ * port's target), 0 when none. */
 static unsigned first_port(struct node *svc)
 {
-	unsigned *t = NULL;
-	size_t nt = 0;
-	struct node *scratch = map();
-	container_ports(scratch, "x", svc, &t, &nt);
-	node_free(scratch);
-	unsigned p = nt ? t[0] : 0;
-	free(t);
+	size_t n;
+	struct cport *ps = service_ports(svc, &n);
+	unsigned p = 0;
+	for (size_t i = 0; !p && i < n; i++)
+		p = streq(ps[i].proto, "TCP") ? ps[i].port : 0;
+	free(ps);
 	return p;
 }
 
@@ -525,7 +649,9 @@ static bool stateful(struct node *svc, long long replicas)
 	return false;
 }
 
-/* ---- one service: a Deployment, or a Job when it runs once ---- */
+/* ---- one service: a Deployment (a DaemonSet when global, a
+ * StatefulSet when its replicas each need a volume), or a Job when it
+ * runs once ---- */
 
 static int workload(struct out *w, const char *service, struct node *svc, struct berr **err)
 {
@@ -537,30 +663,40 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 	long long replicas = 1;
 	if (node_int(node_map_get(svc, "scale"), &replicas) < 0)
 		node_int(node_map_get(node_map_get(svc, "deploy"), "replicas"), &replicas);
-	bool sts = !job && stateful(svc, replicas);
+	bool global = !job && streq(node_str(node_map_get(node_map_get(svc, "deploy"), "mode")), "global");
+	bool sts = !job && !global && stateful(svc, replicas);
 	w->claims_in_template = sts;
+	if (w->values) { /* its values in the order bridge's chart has them: image first */
+		struct node *v = set(w->values, service, map());
+		set(v, "image", node_new_null(nowhere));
+		set(v, "imagePullPolicy", node_new_null(nowhere));
+	}
 	_cleanup_free_ char *name = k8s_name(service);
 	struct node *obj = map();
 	set(obj, "apiVersion", str(job ? "batch/v1" : "apps/v1"));
-	set(obj, "kind", str(job ? "Job" : sts ? "StatefulSet" : "Deployment"));
-	struct node *md = metadata(obj, name, w->ns);
-	set(md, "labels", labels_of(w->p->name, service));
+	set(obj, "kind", str(job ? "Job" : sts ? "StatefulSet" : global ? "DaemonSet" : "Deployment"));
+	struct node *md = metadata(w, obj, name);
+	set(md, "labels", own_labels(w, service));
 	struct node *ann = node_map_get(svc, "annotations");
 	struct node *spec = set(obj, "spec", map());
-	if (!job) {
+	if (!job) { /* a DaemonSet has a pod on every node: no replicas, no strategy */
 		if (sts)
 			set(spec, "serviceName", str(name));
-		set(spec, "replicas", valued(w, service, "replicas", NULL, num(replicas)));
+		if (!global)
+			set(spec, "replicas", valued(w, service, "replicas", NULL, num(replicas)));
 		set(set(spec, "selector", map()), "matchLabels", labels_of(w->p->name, service));
-		if (!sts)
-			set(set(spec, "strategy", map()), "type", str("Recreate"));
+		if (!sts && !global) {
+			static const char *const k[] = {"deployment", "strategy"};
+			set(set(spec, "strategy", map()), "type", w->values ? values_ref(k, 2) : str("Recreate"));
+		}
 	}
 	struct node *tmpl = set(spec, "template", map());
 	struct node *tmd = set(tmpl, "metadata", map());
 	struct node *tl = set(tmd, "labels", labels_of(w->p->name, service));
 	struct node *nets = node_map_get(svc, "networks");
-	for (size_t i = 0; nets && nets->kind == NODE_MAP && i < nets->n; i++) {
-		_cleanup_free_ char *l = xasprintf("com.docker.compose.network.%s", nets->pairs[i].key);
+	_cleanup_(strv_freep) char **net_names = sorted_keys(nets); /* in the order bridge's template ranges them */
+	for (size_t i = 0; net_names && net_names[i]; i++) {
+		_cleanup_free_ char *l = xasprintf("com.docker.compose.network.%s", net_names[i]);
 		set(tl, l, str("true"));
 	}
 	struct node *ul = node_map_get(svc, "labels");
@@ -601,7 +737,8 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 	set(c, "image", valued(w, service, "image", NULL, str(image ? image : built)));
 	const char *pp = node_str(node_map_get(svc, "pull_policy"));
 	set(c, "imagePullPolicy",
-	    str(streq(pp, "always") ? "Always" : streq(pp, "never") || streq(pp, "build") ? "Never" : "IfNotPresent"));
+	    valued(w, service, "imagePullPolicy", NULL,
+		   str(streq(pp, "always") ? "Always" : streq(pp, "never") || streq(pp, "build") ? "Never" : "IfNotPresent")));
 	if (node_map_get(svc, "entrypoint"))
 		set(c, "command", str_list(node_map_get(svc, "entrypoint")));
 	if (node_map_get(svc, "command"))
@@ -612,10 +749,11 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 	struct node *env = node_map_get(svc, "environment");
 	if (env && env->kind == NODE_MAP && env->n) {
 		struct node *e = set(c, "env", seq());
-		for (size_t i = 0; i < env->n; i++) {
+		_cleanup_(strv_freep) char **names = sorted_keys(env);
+		for (size_t i = 0; names[i]; i++) {
 			struct node *kv = push(e, map());
-			set(kv, "name", str(env->pairs[i].key));
-			set(kv, "value", str(node_str(env->pairs[i].val)));
+			set(kv, "name", str(names[i]));
+			set(kv, "value", str(node_str(node_map_get(env, names[i]))))->flags |= NF_QUOTED; /* as bridge's %q */
 		}
 	}
 	bool tty = false, in = false;
@@ -625,10 +763,6 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		set(c, "stdin", flag(true));
 	security(w, service, c, svc);
 	resources(c, svc);
-	unsigned *targets = NULL;
-	size_t nt = 0;
-	container_ports(c, service, svc, &targets, &nt);
-	free(targets);
 	struct node *hc = node_map_get(svc, "healthcheck");
 	bool disabled = false;
 	node_bool(node_map_get(hc, "disable"), &disabled);
@@ -637,7 +771,9 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 		set(c, "livenessProbe", live);
 		set(c, "readinessProbe", ready);
 	}
-	r = mounts(w, service, svc, c, pod, err);
+	container_ports(c, service, svc);
+	struct node *pod_volumes = NULL;
+	r = mounts(w, service, svc, c, &pod_volumes, err);
 	struct node *dns = node_map_get(svc, "dns"), *search = node_map_get(svc, "dns_search"),
 		    *opts = node_map_get(svc, "dns_opt");
 	if (r == 0 && (dns || search || opts)) {
@@ -657,6 +793,8 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 				set(one, "value", str(colon + 1));
 		}
 	}
+	if (pod_volumes)
+		set(pod, "volumes", pod_volumes);
 	if (r < 0) {
 		node_free(obj);
 		return r;
@@ -675,7 +813,7 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 			push(set(ts, "accessModes", seq()), str("ReadWriteOnce"));
 			const char *size = node_str(
 				node_map_get(node_map_get(node_map_get(node_map_get(w->p->doc, "volumes"), src), "x-kubernetes"), "size"));
-			set(set(set(ts, "resources", map()), "requests", map()), "storage", str(size ? size : "100Mi"));
+			set(set(set(ts, "resources", map()), "requests", map()), "storage", claim_size(w, size));
 		}
 	}
 	struct node *pv = node_map_get(pod, "volumes");
@@ -692,25 +830,24 @@ static int workload(struct out *w, const char *service, struct node *svc, struct
 static int services_of(struct out *w, const char *service, struct node *svc, struct berr **err)
 {
 	_cleanup_free_ char *name = k8s_name(service);
-	unsigned *targets = NULL;
-	size_t nt = 0;
-	struct node *scratch = map();
-	container_ports(scratch, service, svc, &targets, &nt);
-	node_free(scratch);
+	size_t nt;
+	struct cport *targets = service_ports(svc, &nt);
 	int r = 0;
 	if (nt) {
 		struct node *obj = map();
 		set(obj, "apiVersion", str("v1"));
 		set(obj, "kind", str("Service"));
-		set(metadata(obj, name, w->ns), "labels", labels_of(w->p->name, service));
+		set(metadata(w, obj, name), "labels", own_labels(w, service));
 		struct node *spec = set(obj, "spec", map());
 		set(spec, "selector", labels_of(w->p->name, service));
 		struct node *ports = set(spec, "ports", seq());
 		for (size_t i = 0; i < nt; i++) {
-			_cleanup_free_ char *pn = port_name(service, targets[i]);
+			_cleanup_free_ char *pn = port_name(service, targets[i].port, targets[i].proto);
 			struct node *p = push(ports, map());
 			set(p, "name", str(pn));
-			set(p, "port", num(targets[i]));
+			set(p, "port", num(targets[i].port));
+			if (!streq(targets[i].proto, "TCP"))
+				set(p, "protocol", str(targets[i].proto));
 			set(p, "targetPort", str(pn));
 		}
 		_cleanup_free_ char *file = xasprintf("%s-expose.yaml", service);
@@ -727,12 +864,17 @@ static int services_of(struct out *w, const char *service, struct node *svc, str
 	struct node *obj = map();
 	set(obj, "apiVersion", str("v1"));
 	set(obj, "kind", str("Service"));
-	set(metadata(obj, pname, w->ns), "labels", labels_of(w->p->name, service));
+	set(metadata(w, obj, pname), "labels", own_labels(w, service));
 	struct node *spec = set(obj, "spec", map());
+	/* no type is ClusterIP (the kustomize overlay makes it a LoadBalancer) */
 	const char *type = w->o->publish_type ? w->o->publish_type : "ClusterIP";
-	set(spec, "type", str(type));
+	static const char *const tk[] = {"service", "type"};
+	if (w->values)
+		set(spec, "type", values_ref(tk, 2));
+	else if (w->o->publish_type)
+		set(spec, "type", str(type));
 	set(spec, "selector", labels_of(w->p->name, service));
-	struct node *ports = set(spec, "ports", seq());
+	struct node *ports = set(spec, "ports", seq()), *allow = seq();
 	for (size_t i = 0; i < published->n; i++) {
 		struct node *pp = published->items[i];
 		const char *pub = node_str(node_map_get(pp, "published"));
@@ -741,19 +883,43 @@ static int services_of(struct out *w, const char *service, struct node *svc, str
 		unsigned port = 0;
 		if (!pub || sscanf(pub, "%u", &port) != 1 || !port)
 			continue;
-		const char *proto = node_str(node_map_get(pp, "protocol"));
-		_cleanup_free_ char *pn = port_name(service, port);
-		_cleanup_free_ char *tn = port_name(service, (unsigned)target);
+		const char *proto = k8s_proto(node_str(node_map_get(pp, "protocol")));
+		_cleanup_free_ char *pn = port_name(service, port, proto);
+		_cleanup_free_ char *tn = port_name(service, (unsigned)target, proto);
 		struct node *p = push(ports, map());
 		set(p, "name", str(pn));
 		set(p, "port", valued(w, service, "ports", pn, num(port)));
-		set(p, "protocol", str(streq(proto, "udp") ? "UDP" : streq(proto, "sctp") ? "SCTP" : "TCP"));
+		set(p, "protocol", str(proto));
 		set(p, "targetPort", str(tn));
 		if (streq(type, "NodePort") && port >= 30000 && port <= 32767)
 			set(p, "nodePort", num(port));
+		struct node *a = push(allow, map());
+		set(a, "port", num(target));
+		set(a, "protocol", str(proto));
 	}
 	_cleanup_free_ char *file = xasprintf("%s-service.yaml", service);
-	return add_file(w, file, obj, err);
+	r = add_file(w, file, obj, err);
+	if (r == 0) {
+		struct node *ps = map();
+		set(ps, "type", str("LoadBalancer"));
+		r = patch_last(w, "v1", "Service", pname, ps, err);
+	}
+	if (r < 0) {
+		node_free(allow);
+		return r;
+	}
+	/* The networks' policies let in only their own pods: a published
+	 * port is open to anyone, as on the host. */
+	obj = map();
+	set(obj, "apiVersion", str("networking.k8s.io/v1"));
+	set(obj, "kind", str("NetworkPolicy"));
+	metadata(w, obj, pname);
+	spec = set(obj, "spec", map());
+	set(set(spec, "podSelector", map()), "matchLabels", labels_of(w->p->name, service));
+	push(set(spec, "policyTypes", seq()), str("Ingress"));
+	set(push(set(spec, "ingress", seq()), map()), "ports", allow);
+	_cleanup_free_ char *pfile = xasprintf("%s-published-network-policy.yaml", service);
+	return add_file(w, pfile, obj, err);
 }
 
 /* ---- the project's objects ---- */
@@ -768,13 +934,53 @@ static int namespace_object(struct out *w, struct berr **err)
 	struct node *obj = map();
 	set(obj, "apiVersion", str("v1"));
 	set(obj, "kind", str("Namespace"));
-	set(metadata(obj, w->ns, NULL), "labels", labels_of(w->p->name, NULL));
+	struct node *md = set(obj, "metadata", map());
+	set(md, "name", ns_of(w));
+	set(md, "labels", labels_of(w->p->name, NULL));
 	_cleanup_free_ char *file = xasprintf("0-%s-namespace.yaml", w->ns);
 	return add_file(w, file, obj, err);
 }
 
-/* Each network: only the pods on it reach each other; internal ones have
- * no way out of the namespace either. */
+static bool on_network(struct node *svc, const char *net)
+{
+	struct node *nets = node_map_get(svc, "networks");
+	return nets && nets->kind == NODE_MAP && node_map_get(nets, net) != NULL;
+}
+
+static bool internal_network(const struct project *p, const char *net)
+{
+	bool internal = false;
+	node_bool(node_map_get(node_map_get(node_map_get(p->doc, "networks"), net), "internal"), &internal);
+	return internal;
+}
+
+/* Does a converted service on net sit on an internal network too? Then
+ * its egress is limited by that network's policy, and net's must open it
+ * again (policies add up): on one host it reaches out through net. */
+static bool shares_internal(struct out *w, const char *net)
+{
+	struct node *svcs = project_services(w->p);
+	for (size_t i = 0; svcs && i < svcs->n; i++) {
+		struct node *svc = svcs->pairs[i].val, *nets = node_map_get(svc, "networks");
+		if (!wanted(w->o, svcs->pairs[i].key) || !on_network(svc, net))
+			continue;
+		for (size_t k = 0; nets && k < nets->n; k++)
+			if (internal_network(w->p, nets->pairs[k].key))
+				return true;
+	}
+	return false;
+}
+
+static struct node *network_selector(const char *label)
+{
+	struct node *sel = map();
+	set(set(set(sel, "podSelector", map()), "matchLabels", map()), label, str("true"));
+	return sel;
+}
+
+/* Each network: only the pods on it reach each other (ingress, as docker
+ * compose bridge writes it); an internal one has no way out but to its
+ * own pods and DNS. */
 static int network_policies(struct out *w, struct berr **err)
 {
 	struct node *nets = node_map_get(w->p->doc, "networks");
@@ -783,35 +989,31 @@ static int network_policies(struct out *w, struct berr **err)
 		const char *key = nets->pairs[i].key;
 		_cleanup_free_ char *label = xasprintf("com.docker.compose.network.%s", key);
 		_cleanup_free_ char *njoin = xasprintf("%s-network-policy", key), *name = k8s_name(njoin);
+		bool internal = internal_network(w->p, key), reopen = !internal && shares_internal(w, key);
 		struct node *obj = map();
 		set(obj, "apiVersion", str("networking.k8s.io/v1"));
 		set(obj, "kind", str("NetworkPolicy"));
-		metadata(obj, name, w->ns);
+		metadata(w, obj, name);
 		struct node *spec = set(obj, "spec", map());
 		set(set(spec, "podSelector", map()), "matchLabels", map());
 		set(node_map_get(node_map_get(spec, "podSelector"), "matchLabels"), label, str("true"));
 		struct node *types = set(spec, "policyTypes", seq());
 		push(types, str("Ingress"));
-		push(types, str("Egress"));
-		static const char *const dirs[] = {"ingress", "egress"}, *const peer[] = {"from", "to"};
-		for (size_t d = 0; d < 2; d++) {
-			struct node *rule = push(set(spec, dirs[d], seq()), map());
-			struct node *sel = push(set(rule, peer[d], seq()), map());
-			set(set(set(sel, "podSelector", map()), "matchLabels", map()), label, str("true"));
-		}
-		bool internal = false;
-		node_bool(node_map_get(nets->pairs[i].val, "internal"), &internal);
-		if (!internal) { /* names resolve, and the way out stays open, as on a bridge */
-			struct node *out = push(node_map_get(spec, "egress"), map());
-			struct node *to = push(set(out, "to", seq()), map());
-			struct node *ipb = set(to, "ipBlock", map());
-			set(ipb, "cidr", str("0.0.0.0/0"));
-		} else { /* but DNS in the namespace */
-			struct node *out = push(node_map_get(spec, "egress"), map());
-			struct node *ports = set(out, "ports", seq());
-			struct node *p = push(ports, map());
-			set(p, "port", num(53));
-			set(p, "protocol", str("UDP"));
+		if (internal || reopen)
+			push(types, str("Egress"));
+		push(set(push(set(spec, "ingress", seq()), map()), "from", seq()), network_selector(label));
+		if (internal) {
+			struct node *egress = set(spec, "egress", seq());
+			push(set(push(egress, map()), "to", seq()), network_selector(label));
+			struct node *dns = set(push(egress, map()), "ports", seq());
+			static const char *const protos[] = {"UDP", "TCP"};
+			for (size_t k = 0; k < 2; k++) {
+				struct node *port = push(dns, map());
+				set(port, "port", num(53));
+				set(port, "protocol", str(protos[k]));
+			}
+		} else if (reopen) {
+			push(set(spec, "egress", seq()), map()); /* an empty rule: anywhere */
 		}
 		_cleanup_free_ char *file = xasprintf("%s-network-policy.yaml", key);
 		r = add_file(w, file, obj, err);
@@ -819,7 +1021,6 @@ static int network_policies(struct out *w, struct berr **err)
 	return r;
 }
 
-static const char *default_size = "100Mi";
 
 static int volume_claims(struct out *w, const char *service, struct node *svc, struct berr **err)
 {
@@ -843,16 +1044,21 @@ static int volume_claims(struct out *w, const char *service, struct node *svc, s
 		struct node *obj = map();
 		set(obj, "apiVersion", str("v1"));
 		set(obj, "kind", str("PersistentVolumeClaim"));
-		struct node *md = metadata(obj, name, w->ns);
+		struct node *md = metadata(w, obj, name);
 		struct node *l = set(md, "labels", map());
 		set(l, "com.docker.compose.service", str(service));
 		set(l, "com.docker.compose.volume", str(src));
 		struct node *spec = set(obj, "spec", map());
 		push(set(spec, "accessModes", seq()), str(ro ? "ReadOnlyMany" : "ReadWriteOnce"));
 		set(spec, "volumeMode", str("Filesystem"));
-		set(set(set(spec, "resources", map()), "requests", map()), "storage", str(size ? size : default_size));
+		set(set(set(spec, "resources", map()), "requests", map()), "storage", claim_size(w, size));
 		_cleanup_free_ char *file = xasprintf("%s-%s-persistentVolumeClaim.yaml", service, src);
 		r = add_file(w, file, obj, err);
+		if (r == 0) { /* Docker Desktop's provisioner */
+			struct node *ps = map();
+			set(ps, "storageClassName", str("hostpath"));
+			r = patch_last(w, "v1", "PersistentVolumeClaim", name, ps, err);
+		}
 	}
 	return r;
 }
@@ -906,7 +1112,7 @@ static int secrets_and_configs(struct out *w, struct berr **err)
 		struct node *obj = map();
 		set(obj, "apiVersion", str("v1"));
 		set(obj, "kind", str("Secret"));
-		struct node *l = set(metadata(obj, name, w->ns), "labels", labels_of(w->p->name, NULL));
+		struct node *l = set(metadata(w, obj, name), "labels", labels_of(w->p->name, NULL));
 		set(l, "com.docker.compose.secret", str(key));
 		set(set(obj, "data", map()), key, str(b64));
 		set(obj, "type", str("Opaque"));
@@ -919,7 +1125,11 @@ static int secrets_and_configs(struct out *w, struct berr **err)
 	struct node *obj = map();
 	set(obj, "apiVersion", str("v1"));
 	set(obj, "kind", str("ConfigMap"));
-	set(metadata(obj, w->ns, w->ns), "labels", labels_of(w->p->name, NULL));
+	static const char *const pk[] = {"projectName"};
+	struct node *md = set(obj, "metadata", map());
+	set(md, "name", w->values ? values_ref(pk, 1) : str(w->ns));
+	set(md, "namespace", ns_of(w));
+	set(md, "labels", labels_of(w->p->name, NULL));
 	struct node *data = set(obj, "data", map());
 	for (size_t i = 0; i < configs->n; i++) {
 		_cleanup_free_ char *content = content_of(w->p, configs->pairs[i].val);
@@ -930,6 +1140,45 @@ static int secrets_and_configs(struct out *w, struct berr **err)
 	}
 	_cleanup_free_ char *file = xasprintf("%s-configs.yaml", w->p->name);
 	return add_file(w, file, obj, err);
+}
+
+/* --to helm: values.yaml, the chart's settings and each service's values. */
+static int values_file(struct out *w, struct berr **err)
+{
+	struct buf y = {0};
+	buf_puts(&y, "#! values.yaml\n");
+	struct node *top = map();
+	set(top, "projectName", str(w->ns));
+	set(top, "namespace", str(w->ns));
+	set(set(top, "deployment", map()), "strategy", str("Recreate"));
+	set(set(top, "service", map()), "type", str(w->o->publish_type ? w->o->publish_type : "ClusterIP"));
+	set(set(top, "storage", map()), "defaultSize", str(default_size));
+	static const char *const comments[] = {"Project Name", "Namespace", "Default deployment settings",
+					       "Service settings", "Storage settings"};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < top->n; i++) {
+		struct node one = {.kind = NODE_MAP, .n = 1, .pairs = &top->pairs[i]};
+		buf_printf(&y, "# %s\n", comments[i]);
+		r = emit_yaml_v3(&one, &y, err);
+	}
+	node_free(top);
+	if (r == 0 && w->values->n) { /* by name, as bridge's chart has them */
+		struct node *sorted = map();
+		_cleanup_(strv_freep) char **names = sorted_keys(w->values);
+		for (size_t i = 0; names[i]; i++)
+			set(sorted, names[i], node_map_take(w->values, names[i]));
+		buf_puts(&y, "# Services variables\n");
+		r = emit_yaml_v3(sorted, &y, err);
+		node_free(sorted);
+	}
+	node_free(w->values);
+	if (r < 0) {
+		buf_free(&y);
+		return r;
+	}
+	w->files = xrealloc(w->files, (w->n + 1) * sizeof(*w->files));
+	w->files[w->n++] = (struct k8s_file){.name = xstrdup("values.yaml"), .yaml = buf_steal(&y)};
+	return 0;
 }
 
 int convert_objects(const struct project *p, const struct convert_opts *o, struct k8s_file **out, size_t *n,
@@ -970,21 +1219,8 @@ int convert_objects(const struct project *p, const struct convert_opts *o, struc
 		r = network_policies(&w, err);
 	if (r == 0)
 		r = secrets_and_configs(&w, err);
-	if (r == 0 && helm) { /* the chart's values, and its templates read them unquoted */
-		for (size_t i = 0; i < w.n; i++) {
-			struct buf t = {0};
-			for (const char *c = w.files[i].yaml; *c; c++) {
-				if ((c[0] == '\'' && c[1] == '{' && c[2] == '{') || (c[0] == '}' && c[1] == '}' && c[2] == '\'')) {
-					buf_add(&t, c[0] == '}' ? "}}" : "", c[0] == '}' ? 2 : 0);
-					c += c[0] == '}' ? 2 : 0;
-					continue;
-				}
-				buf_putc(&t, *c);
-			}
-			free(w.files[i].yaml);
-			w.files[i].yaml = buf_steal(&t);
-		}
-		r = add_file(&w, "values.yaml", w.values, err);
+	if (r == 0 && helm) {
+		r = values_file(&w, err);
 		w.values = NULL;
 	}
 	node_free(w.values);
@@ -1003,21 +1239,72 @@ void convert_files_free(struct k8s_file *f, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(f[i].name);
 		free(f[i].yaml);
+		free(f[i].patch);
 	}
 	free(f);
 }
 
-static int write_kustomization(const char *dir, struct k8s_file *f, size_t n, bool overlay, struct berr **err)
+static int cmp_file(const void *a, const void *b)
 {
-	struct buf b = {0};
-	buf_puts(&b, "# Generated by berth convert, do not edit\napiVersion: kustomize.config.k8s.io/v1beta1\n"
-		     "kind: Kustomization\nresources:\n");
+	return strcmp(((const struct k8s_file *)a)->name, ((const struct k8s_file *)b)->name);
+}
+
+/* dir/name, said on o->created as written. */
+static int write_one(const struct convert_opts *o, const char *dir, const char *name, const char *text,
+		     struct berr **err)
+{
+	_cleanup_free_ char *path = path_join(dir, name);
+	int r = fs_write_atomic(path, text, strlen(text), 0644, err);
+	if (r == 0 && o->created)
+		fprintf(o->created, "Kubernetes resource %s created\n", name);
+	return r;
+}
+
+/* base/kustomization.yaml lists every object; the overlay's takes base
+ * and its patches. */
+static int write_kustomization(const struct convert_opts *o, const char *dir, struct k8s_file *f, size_t n,
+			       bool overlay, struct berr **err)
+{
+	struct node *k = map();
+	set(k, "apiVersion", str("kustomize.config.k8s.io/v1beta1"));
+	set(k, "kind", str("Kustomization"));
+	struct node *res = set(k, "resources", seq()), *patches = overlay ? set(k, "patches", seq()) : NULL;
 	if (overlay)
-		buf_puts(&b, "  - ../../base\n");
-	for (size_t i = 0; !overlay && i < n; i++)
-		buf_printf(&b, "  - %s\n", f[i].name);
-	_cleanup_free_ char *path = path_join(dir, "kustomization.yaml");
-	int r = fs_write_atomic(path, b.s, b.len, 0644, err);
+		push(res, str("../../base"));
+	for (size_t i = 0; i < n; i++) {
+		if (!overlay)
+			push(res, str(f[i].name));
+		else if (f[i].patch)
+			set(push(patches, map()), "path", str(f[i].name));
+	}
+	struct buf b = {0};
+	buf_puts(&b, "#! kustomization.yaml\n# Generated code, do not edit\n");
+	int r = emit_yaml_v3(k, &b, err);
+	node_free(k);
+	if (r == 0)
+		r = write_one(o, dir, "kustomization.yaml", b.s, err);
+	buf_free(&b);
+	return r;
+}
+
+static int write_chart(const struct project *p, const struct convert_opts *o, struct berr **err)
+{
+	_cleanup_free_ char *name = k8s_name(p->name);
+	_cleanup_free_ char *what = xasprintf("A Helm chart of the compose project %s, made by berth convert.", p->name);
+	struct node *c = map();
+	set(c, "apiVersion", str("v2"));
+	set(c, "name", str(name));
+	set(c, "version", str("0.0.1"));
+	set(c, "description", str(what));
+	set(c, "type", str("application"));
+	push(set(c, "keywords", seq()), str(p->name));
+	set(c, "appVersion", str("v0.0.1"));
+	struct buf b = {0};
+	buf_puts(&b, "#! Chart.yaml\n");
+	int r = emit_yaml_v3(c, &b, err);
+	node_free(c);
+	if (r == 0)
+		r = write_one(o, o->out, "Chart.yaml", b.s, err);
 	buf_free(&b);
 	return r;
 }
@@ -1029,30 +1316,26 @@ int convert_write(const struct project *p, const struct convert_opts *o, struct 
 	int r = convert_objects(p, o, &f, &n, err);
 	if (r < 0)
 		return r;
+	qsort(f, n, sizeof(*f), cmp_file); /* in the order a directory lists them */
 	bool kustomize = o->to && streq(o->to, "kustomize"), helm = o->to && streq(o->to, "helm");
 	_cleanup_free_ char *dir = kustomize ? path_join(o->out, "base") : helm ? path_join(o->out, "templates") : xstrdup(o->out);
 	r = fs_mkdir_p(dir, 0755, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool values = helm && streq(f[i].name, "values.yaml"); /* beside templates/ */
-		_cleanup_free_ char *path = path_join(values ? o->out : dir, f[i].name);
-		r = fs_write_atomic(path, f[i].yaml, strlen(f[i].yaml), 0644, err);
+		r = write_one(o, values ? o->out : dir, f[i].name, f[i].yaml, err);
 	}
-	if (r == 0 && helm) {
-		_cleanup_free_ char *name = k8s_name(p->name);
-		_cleanup_free_ char *chart = xasprintf("# Generated by berth convert, do not edit\napiVersion: v2\nname: %s\n"
-						       "description: the compose project %s, converted by berth\n"
-						       "type: application\nversion: 0.1.0\n",
-						       name, p->name);
-		_cleanup_free_ char *path = path_join(o->out, "Chart.yaml");
-		r = fs_write_atomic(path, chart, strlen(chart), 0644, err);
-	}
+	if (r == 0 && helm)
+		r = write_chart(p, o, err);
 	if (r == 0 && kustomize) {
 		_cleanup_free_ char *overlay = path_join(o->out, "overlays/desktop");
-		r = write_kustomization(dir, f, n, false, err);
+		r = write_kustomization(o, dir, f, n, false, err);
 		if (r == 0)
 			r = fs_mkdir_p(overlay, 0755, err);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			if (f[i].patch)
+				r = write_one(o, overlay, f[i].name, f[i].patch, err);
 		if (r == 0)
-			r = write_kustomization(overlay, f, n, true, err);
+			r = write_kustomization(o, overlay, f, n, true, err);
 	}
 	convert_files_free(f, n);
 	return r;

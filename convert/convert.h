@@ -20,12 +20,16 @@ struct convert_opts {
 	bool strict;		  /* a key with no mapping is an error */
 	bool allow_hostpath;	  /* bind mounts as hostPath volumes rather than refused */
 	FILE *report;		  /* where "ignored: …" lines go */
+	FILE *created;		  /* where "Kubernetes resource NAME created" lines go, or NULL */
 };
 
-/* One object: its file name and YAML text. */
+/* One object: its file name and YAML text, and the kustomize desktop
+ * overlay's patch of it (a published Service a LoadBalancer, a claim of
+ * Docker Desktop's storage class), or NULL. */
 struct k8s_file {
 	char *name;
 	char *yaml;
+	char *patch;
 };
 
 /* The objects, in the order they are written; *n of them. */

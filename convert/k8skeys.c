@@ -75,7 +75,7 @@ const struct k8s_rule k8s_rules[] = {
 	{"services.*.deploy.resources.reservations.memory", M, true, "resources requests memory (bytes)"},
 	{"services.*.deploy.resources.reservations.devices", I, true, "device plugins are the cluster's"},
 	{"services.*.deploy.resources.reservations.generic_resources", I, true, "a swarm setting"},
-	{"services.*.deploy.mode", I, true, "a swarm setting (global: a DaemonSet is not made)"},
+	{"services.*.deploy.mode", M, true, "global: a DaemonSet (a pod on every node, as bridge makes it), in NAME-deployment.yaml"},
 	{"services.*.deploy.labels", I, true, "labels of the swarm service"},
 	{"services.*.deploy.placement", I, true, "scheduling constraints are written as affinity by hand"},
 	{"services.*.deploy.restart_policy", I, true, "the workload's kind follows restart"},
@@ -187,6 +187,41 @@ char *k8s_markdown(void)
 		     "(`ignored: services.web.devices`; `--strict` makes it an error). Made from\n"
 		     "`convert/k8skeys.c` by `make docs`; `tests/unit/test_convert.c` fails when the schema has a\n"
 		     "key the table does not classify, or when this file is not the table's.\n\n"
+		     "## What is written\n\n"
+		     "The files are those docker compose bridge's default transformation writes, named and\n"
+		     "laid out as it writes them (`#! FILE` and `# Generated code, do not edit` first, then\n"
+		     "Go's yaml.v3 layout: four spaces a level): `0-PROJECT-namespace.yaml`,\n"
+		     "`SERVICE-deployment.yaml`, `SERVICE-expose.yaml` (a Service of the service's own name\n"
+		     "on every port its container has), `SERVICE-service.yaml` (`SERVICE-published`, its\n"
+		     "published ports), `NETWORK-network-policy.yaml`,\n"
+		     "`SERVICE-VOLUME-persistentVolumeClaim.yaml`, `SECRET-secret.yaml` and\n"
+		     "`PROJECT-configs.yaml`. `--to kustomize` puts them in `base/` with a\n"
+		     "`kustomization.yaml`, and writes `overlays/desktop/` (published Services as\n"
+		     "LoadBalancers, claims of Docker Desktop's `hostpath` storage class); `--to helm` writes\n"
+		     "a chart whose templates read `values.yaml` (`{{ .Values.SERVICE.image }}`, or\n"
+		     "`{{ index .Values \"my-svc\" \"image\" }}` for a name that is no Go identifier).\n\n"
+		     "## Where berth differs from docker compose bridge, and why\n\n"
+		     "- An `internal` network's policy also limits egress, to the network's own pods and\n"
+		     "  DNS (bridge's only limits ingress, so an internal network's pods reach anywhere).\n"
+		     "  When a pod is also on an ordinary network, that network's policy opens egress\n"
+		     "  again (`egress: [{}]`): policies add up, and on one host it reaches out by it.\n"
+		     "- A service with published ports gets `SERVICE-published-network-policy.yaml`,\n"
+		     "  letting anyone reach those ports: with only the networks' policies, a published\n"
+		     "  port is closed to all but the network's pods under any CNI that enforces them.\n"
+		     "- `restart: no` and `on-failure` make a Job (`SERVICE-job.yaml`), and a replicated\n"
+		     "  service with a named volume a StatefulSet (`SERVICE-statefulset.yaml`): bridge\n"
+		     "  writes a Deployment with a restart policy Kubernetes refuses, or one claim shared\n"
+		     "  by every replica.\n"
+		     "- `command` and `entrypoint` are written as lists of words, split as compose splits\n"
+		     "  them; healthchecks are readiness probes as well as liveness probes; limits,\n"
+		     "  reservations, `user`, `init`, `stop_grace_period`, `tmpfs`, DNS options and labels\n"
+		     "  are carried as the table below says.\n"
+		     "- Names keep their digits and never end in `-` (RFC 1123), port names are cut to 15\n"
+		     "  characters as bridge cuts them, and a UDP or SCTP port's name ends in `-udp`/`-sctp`.\n"
+		     "- The chart sets no CPU or memory limit the compose file does not have (bridge's\n"
+		     "  gives every container 100m and 512Mi), and each service's `replicas` and published\n"
+		     "  ports are its own values.\n\n"
+		     "## Every key\n\n"
 		     "| key | convert | how, or why |\n|---|---|---|\n");
 	char **paths = keys_schema_paths();
 	for (size_t i = 0; paths[i]; i++) {

@@ -130,7 +130,10 @@ int emit_yaml(const struct node *n, struct buf *out, struct berr **err)
 	return r;
 }
 
-static int emit_raw(const struct node *n, struct buf *out, struct berr **err)
+/* One YAML document into out, its content written by body(em, arg);
+ * *problem is libyaml's word when it fails. */
+static int emit_doc(struct buf *out, int (*body)(yaml_emitter_t *, const void *), const void *arg,
+		    const char **problem)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
@@ -146,7 +149,7 @@ static int emit_raw(const struct node *n, struct buf *out, struct berr **err)
 		r = emit(&em, &ev);
 	}
 	if (r == 0)
-		r = emit_node(&em, n);
+		r = body(&em, arg);
 	if (r == 0) {
 		yaml_document_end_event_initialize(&ev, 1);
 		r = emit(&em, &ev);
@@ -155,8 +158,167 @@ static int emit_raw(const struct node *n, struct buf *out, struct berr **err)
 		yaml_stream_end_event_initialize(&ev);
 		r = emit(&em, &ev);
 	}
-	if (r < 0)
-		r = berr_set(err, EIO, "cannot write YAML: %s", em.problem ? em.problem : "emitter error");
+	*problem = em.problem ? em.problem : "emitter error";
 	yaml_emitter_delete(&em);
 	return r;
+}
+
+static int node_body(yaml_emitter_t *em, const void *n) { return emit_node(em, n); }
+
+static int emit_raw(const struct node *n, struct buf *out, struct berr **err)
+{
+	const char *problem;
+	int r = emit_doc(out, node_body, n, &problem);
+	return r < 0 ? berr_set(err, EIO, "cannot write YAML: %s", problem) : 0;
+}
+
+/* ---- yaml.v3's layout ---- */
+
+struct styled {
+	const char *text;
+	yaml_scalar_style_t style;
+};
+
+static int styled_body(yaml_emitter_t *em, const void *arg)
+{
+	const struct styled *sc = arg;
+	yaml_event_t ev;
+	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+	int r = emit(em, &ev);
+	if (r == 0)
+		r = emit_scalar(em, "x", YAML_PLAIN_SCALAR_STYLE);
+	if (r == 0)
+		r = emit_scalar(em, sc->text, sc->style);
+	if (r == 0) {
+		yaml_mapping_end_event_initialize(&ev);
+		r = emit(em, &ev);
+	}
+	return r;
+}
+
+/* How libyaml writes the scalar n as a mapping's value: "x: TEXT\n", or
+ * for a literal block "x: |-\n  line\n…". */
+static int scalar_alone(const struct node *n, yaml_scalar_style_t style, struct buf *out)
+{
+	long long v;
+	char dec[32];
+	struct styled sc = {n->tag == TAG_NULL ? "null" : n->str, style};
+	if (n->tag == TAG_INT && node_int(n, &v) == 0) {
+		snprintf(dec, sizeof(dec), "%lld", v);
+		sc.text = dec;
+	}
+	const char *problem;
+	return emit_doc(out, styled_body, &sc, &problem);
+}
+
+/* yaml.v3's next level: the next multiple of four (a sequence item's
+ * content is the exception: two past its "- "). */
+static int v3_deeper(int indent) { return 4 * ((indent + 4) / 4); }
+
+static void spaces(struct buf *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_putc(out, ' ');
+}
+
+/* A scalar after "key: " or "- "; block lines go at content_indent. */
+static int v3_scalar(const struct node *n, int content_indent, struct buf *out)
+{
+	if (n->flags & NF_VERBATIM) {
+		buf_puts(out, n->str);
+		buf_putc(out, '\n');
+		return 0;
+	}
+	yaml_scalar_style_t style = style_for(n);
+	if (n->flags & NF_QUOTED && n->tag == TAG_STR && style != YAML_LITERAL_SCALAR_STYLE)
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (style == YAML_LITERAL_SCALAR_STYLE && n->str[0] == ' ') /* would need an indentation indicator */
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	struct buf one = {0};
+	int r = scalar_alone(n, style, &one);
+	if (r < 0 || !one.s || !startswith(one.s, "x: ")) {
+		buf_free(&one);
+		return r < 0 ? r : -EIO;
+	}
+	const char *text = one.s + 3, *nl = strchr(text, '\n');
+	buf_add(out, text, nl ? (size_t)(nl - text) + 1 : strlen(text));
+	for (const char *line = nl ? nl + 1 : ""; *line;) { /* a literal block's lines, two in */
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (len > 2) {
+			spaces(out, content_indent);
+			buf_add(out, line + 2, len - 2);
+		}
+		buf_putc(out, '\n');
+		line = end ? end + 1 : line + len;
+	}
+	buf_free(&one);
+	return 0;
+}
+
+static int v3_node(const struct node *n, int indent, bool first_inline, struct buf *out);
+
+/* A collection or scalar as the value after "key:" (a mapping at indent). */
+static int v3_value(const struct node *v, int indent, struct buf *out)
+{
+	int deeper = v3_deeper(indent);
+	if (v->kind == NODE_SCALAR) {
+		buf_putc(out, ' ');
+		return v3_scalar(v, deeper, out);
+	}
+	if (v->n == 0) {
+		buf_puts(out, v->kind == NODE_MAP ? " {}\n" : " []\n");
+		return 0;
+	}
+	buf_putc(out, '\n');
+	return v3_node(v, deeper, false, out);
+}
+
+/* n at indent; first_inline: its first line goes where the caller is
+ * (after "- "). */
+static int v3_node(const struct node *n, int indent, bool first_inline, struct buf *out)
+{
+	int r = 0;
+	if (n->kind == NODE_MAP) {
+		for (size_t i = 0; r == 0 && i < n->n; i++) {
+			if (i || !first_inline)
+				spaces(out, indent);
+			struct node key = {.kind = NODE_SCALAR, .tag = TAG_STR, .str = n->pairs[i].key};
+			struct buf k = {0};
+			r = v3_scalar(&key, indent, &k);
+			if (r == 0) {
+				buf_add(out, k.s, k.len - 1); /* without its newline */
+				buf_putc(out, ':');
+				r = v3_value(n->pairs[i].val, indent, out);
+			}
+			buf_free(&k);
+		}
+		return r;
+	}
+	if (n->kind == NODE_SEQ) {
+		for (size_t i = 0; r == 0 && i < n->n; i++) {
+			const struct node *it = n->items[i];
+			if (i || !first_inline)
+				spaces(out, indent);
+			buf_puts(out, "-");
+			if (it->kind == NODE_SCALAR) {
+				buf_putc(out, ' ');
+				r = v3_scalar(it, indent + 2, out);
+			} else if (it->n == 0) {
+				buf_puts(out, it->kind == NODE_MAP ? " {}\n" : " []\n");
+			} else {
+				buf_putc(out, ' ');
+				r = v3_node(it, indent + 2, true, out);
+			}
+		}
+		return r;
+	}
+	return v3_scalar(n, v3_deeper(indent), out);
+}
+
+int emit_yaml_v3(const struct node *n, struct buf *out, struct berr **err)
+{
+	int r = n->kind != NODE_SCALAR && n->n == 0 ? (buf_puts(out, n->kind == NODE_MAP ? "{}\n" : "[]\n"), 0)
+						     : v3_node(n, 0, false, out);
+	return r < 0 ? berr_set(err, EIO, "cannot write YAML") : 0;
 }

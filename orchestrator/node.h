@@ -25,6 +25,7 @@ enum node_flag {
 	NF_OVERRIDE = 2, /* !override: replace, do not merge */
 	NF_INTERP = 4,   /* text came out of interpolation */
 	NF_QUOTED = 8,   /* written quoted in YAML */
+	NF_VERBATIM = 16, /* emit_yaml_v3 writes it as it is (a Helm template expression) */
 };
 
 struct pair;
