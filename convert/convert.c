@@ -90,7 +90,6 @@ struct out {
 	char *ns;
 	bool claims_in_template; /* the service being written is a StatefulSet: its volumes are claim templates */
 	struct node *values;	 /* --to helm: values.yaml (images, replicas, published ports), else NULL */
-	bool egress_all;	 /* a pod is on an internal network: the others' policies open egress again */
 };
 
 /* A mapping's keys, sorted (as Go's templates range over a map); NULL when none. */
@@ -1203,7 +1202,6 @@ int convert_objects(const struct project *p, const struct convert_opts *o, struc
 		wrap.pairs = &one;
 		r = walk_ignored(&w, &wrap, "", "", err);
 	}
-	struct node *svcs = project_services(p);
 	for (size_t i = 0; r == 0 && p->order[i]; i++) {
 		const char *s = p->order[i];
 		if (!wanted(o, s))
@@ -1214,7 +1212,6 @@ int convert_objects(const struct project *p, const struct convert_opts *o, struc
 		if (r == 0)
 			r = volume_claims(&w, s, project_service(p, s), err);
 	}
-	(void)svcs;
 	if (r == 0)
 		r = network_policies(&w, err);
 	if (r == 0)
@@ -1249,12 +1246,13 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct k8s_file *)a)->name, ((const struct k8s_file *)b)->name);
 }
 
-/* dir/name, said on o->created as written. */
+/* dir/name, said on o->created as written; for its owner only (as
+ * bridge writes them): Secrets and environments hold passwords. */
 static int write_one(const struct convert_opts *o, const char *dir, const char *name, const char *text,
 		     struct berr **err)
 {
 	_cleanup_free_ char *path = path_join(dir, name);
-	int r = fs_write_atomic(path, text, strlen(text), 0644, err);
+	int r = fs_write_atomic(path, text, strlen(text), 0600, err);
 	if (r == 0 && o->created)
 		fprintf(o->created, "Kubernetes resource %s created\n", name);
 	return r;

@@ -72,6 +72,15 @@ check "... a network none of whose pods is on an internal one is ingress only, a
 check "secrets are Secrets (base64), configs a ConfigMap" sh -c "grep -q 'pw: czNjcmV0' out/pw-secret.yaml && grep -q 'cfg: hello config' out/$proj-configs.yaml"
 "$BERTH" convert -o out2 >/dev/null 2>&1
 check "the same input gives the same bytes" diff -r out out2
+check "the files are their owner's only (a Secret's data, passwords in environments)" sh -c "test \"\$(stat -c %a out/pw-secret.yaml out/web-deployment.yaml | sort -u)\" = 600"
+if id nobody >/dev/null 2>&1; then
+	chmod 755 "$WORK" "$WORK/app" "$WORK/app/out"
+	check "... another user cannot read the secret" sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat out/pw-secret.yaml >/dev/null 2>&1"
+fi
+echo keep >"$WORK/victim"
+mkdir -p out9 && ln -s "$WORK/victim" out9/web-deployment.yaml
+"$BERTH" convert -o out9 >/dev/null 2>&1
+check "a file in the way that is a symlink is replaced, not written through" sh -c "test \"\$(cat '$WORK/victim')\" = keep && test -f out9/web-deployment.yaml && ! test -L out9/web-deployment.yaml"
 expect "--strict makes an unmapped key an error" 1 'services.web.devices has no Kubernetes mapping' "$BERTH" convert --strict -o out3
 expect "--allow-hostpath makes a bind mount a hostPath" 0 '' "$BERTH" convert --allow-hostpath -o out4
 check "... there" grep -q "path: $WORK/app/conf" out4/web-deployment.yaml
