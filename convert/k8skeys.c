@@ -88,7 +88,10 @@ const struct k8s_rule k8s_rules[] = {
 	{"services.*.annotations", M, true, "the pod template's annotations"},
 	{"services.*.healthcheck", M, true, "liveness and readiness probes (exec; interval, timeout, retries, start_period)"},
 	{"services.*.depends_on", A, true,
-	 "service_healthy: an init container waits for the dependency's first port; other conditions said"},
+	 "service_healthy: an init container waits until the dependency's Service answers on its first TCP port "
+	 "(its pods are endpoints once ready, and readiness is its healthcheck); service_started: pods start "
+	 "together, as Kubernetes has no start order; service_completed_successfully: said (an init container "
+	 "cannot see a Job end without API access)"},
 	{"services.*.ports", M, true, "a Service NAME-published of the --publish-type, and container ports"},
 	{"services.*.expose", M, true, "a ClusterIP Service of the service's name, and container ports"},
 	{"services.*.networks", M, true, "a com.docker.compose.network.NAME label the network's policy selects"},
