@@ -210,6 +210,9 @@ if command -v node >/dev/null && [ -d "$REPO/tests/k8s/node_modules/kubernetes-m
 	check "the chart renders with its values" test "$RC" -eq 0
 	run node "$REPO/tests/k8s/render.js" "$WORK/golden/helm" "$WORK/golden-rendered"
 	check "... and so does bridge's shape" test "$RC" -eq 0
+	for t in "$WORK/app/k" "$WORK/golden/kubernetes"; do
+		expect "the kustomize tree $(basename "$(dirname "$t")")/$(basename "$t") reads as kustomize reads it (every file listed, every patch's object in base)" 0 '' node "$REPO/tests/k8s/kustomize.js" "$t"
+	done
 	files="$files $(find "$WORK/chart-rendered" "$WORK/golden-rendered" -name '*.yaml' | sort)"
 	run node "$REPO/tests/k8s/validate.js" $files
 	check "every object written validates against the Kubernetes API schema ($(echo "$files" | wc -l) files)" test "$RC" -eq 0
