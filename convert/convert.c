@@ -624,7 +624,7 @@ static int wait_for_deps(struct out *w, const char *service, struct node *svc, s
 		if (!inits)
 			inits = set(pod, "initContainers", seq());
 		_cleanup_free_ char *dn = k8s_name(dep);
-		_cleanup_free_ char *name = xasprintf("wait-for-%s", dn);
+		_cleanup_free_ char *join = xasprintf("wait-for-%s", dep), *name = k8s_name(join); /* at most 63 */
 		_cleanup_free_ char *script = xasprintf("until nc -z %s %u; do sleep 2; done", dn, port);
 		struct node *c = push(inits, map());
 		set(c, "name", str(name));
