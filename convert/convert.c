@@ -178,18 +178,34 @@ static struct node *valued(struct out *w, const char *service, const char *key, 
 	return values_ref(keys, sub ? 3 : 2);
 }
 
-static int add_file(struct out *w, const char *name, struct node *obj, struct berr **err)
+/* A file's text as bridge writes it: "#! NAME", the generated-code line
+ * (not in a chart's Chart.yaml and values.yaml), then obj (taken), or
+ * NULL when it cannot be written. */
+static char *render(const char *name, bool generated, struct node *obj, struct berr **err)
 {
 	struct buf y = {0};
-	buf_printf(&y, "#! %s\n# Generated code, do not edit\n", name);
+	buf_printf(&y, "#! %s\n%s", name, generated ? "# Generated code, do not edit\n" : "");
 	int r = emit_yaml_v3(obj, &y, err);
 	node_free(obj);
 	if (r < 0) {
 		buf_free(&y);
-		return r;
+		return NULL;
 	}
+	return buf_steal(&y);
+}
+
+static void push_file(struct out *w, const char *name, char *text)
+{
 	w->files = xrealloc(w->files, (w->n + 1) * sizeof(*w->files));
-	w->files[w->n++] = (struct k8s_file){.name = xstrdup(name), .yaml = buf_steal(&y)};
+	w->files[w->n++] = (struct k8s_file){.name = xstrdup(name), .yaml = text};
+}
+
+static int add_file(struct out *w, const char *name, struct node *obj, struct berr **err)
+{
+	char *text = render(name, true, obj, err);
+	if (!text)
+		return -EIO;
+	push_file(w, name, text);
 	return 0;
 }
 
@@ -203,15 +219,8 @@ static int patch_last(struct out *w, const char *api, const char *kind, const ch
 	set(obj, "kind", str(kind));
 	metadata(w, obj, name);
 	set(obj, "spec", spec);
-	struct buf y = {0};
-	buf_printf(&y, "#! %s\n# Generated code, do not edit\n", w->files[w->n - 1].name);
-	int r = emit_yaml_v3(obj, &y, err);
-	node_free(obj);
-	if (r < 0)
-		buf_free(&y);
-	else
-		w->files[w->n - 1].patch = buf_steal(&y);
-	return r;
+	w->files[w->n - 1].patch = render(w->files[w->n - 1].name, true, obj, err);
+	return w->files[w->n - 1].patch ? 0 : -EIO;
 }
 
 /* A claim's size: x-kubernetes gives it, else the default (a chart's value). */
@@ -1175,8 +1184,7 @@ static int values_file(struct out *w, struct berr **err)
 		buf_free(&y);
 		return r;
 	}
-	w->files = xrealloc(w->files, (w->n + 1) * sizeof(*w->files));
-	w->files[w->n++] = (struct k8s_file){.name = xstrdup("values.yaml"), .yaml = buf_steal(&y)};
+	push_file(w, "values.yaml", buf_steal(&y));
 	return 0;
 }
 
@@ -1258,6 +1266,14 @@ static int write_one(const struct convert_opts *o, const char *dir, const char *
 	return r;
 }
 
+/* obj (taken) rendered as bridge writes it, in dir/name. */
+static int write_node(const struct convert_opts *o, const char *dir, const char *name, bool generated, struct node *obj,
+		      struct berr **err)
+{
+	_cleanup_free_ char *text = render(name, generated, obj, err);
+	return text ? write_one(o, dir, name, text, err) : -EIO;
+}
+
 /* base/kustomization.yaml lists every object; the overlay's takes base
  * and its patches. */
 static int write_kustomization(const struct convert_opts *o, const char *dir, struct k8s_file *f, size_t n,
@@ -1275,14 +1291,7 @@ static int write_kustomization(const struct convert_opts *o, const char *dir, st
 		else if (f[i].patch)
 			set(push(patches, map()), "path", str(f[i].name));
 	}
-	struct buf b = {0};
-	buf_puts(&b, "#! kustomization.yaml\n# Generated code, do not edit\n");
-	int r = emit_yaml_v3(k, &b, err);
-	node_free(k);
-	if (r == 0)
-		r = write_one(o, dir, "kustomization.yaml", b.s, err);
-	buf_free(&b);
-	return r;
+	return write_node(o, dir, "kustomization.yaml", true, k, err);
 }
 
 static int write_chart(const struct project *p, const struct convert_opts *o, struct berr **err)
@@ -1297,14 +1306,7 @@ static int write_chart(const struct project *p, const struct convert_opts *o, st
 	set(c, "type", str("application"));
 	push(set(c, "keywords", seq()), str(p->name));
 	set(c, "appVersion", str("v0.0.1"));
-	struct buf b = {0};
-	buf_puts(&b, "#! Chart.yaml\n");
-	int r = emit_yaml_v3(c, &b, err);
-	node_free(c);
-	if (r == 0)
-		r = write_one(o, o->out, "Chart.yaml", b.s, err);
-	buf_free(&b);
-	return r;
+	return write_node(o, o->out, "Chart.yaml", false, c, err);
 }
 
 int convert_write(const struct project *p, const struct convert_opts *o, struct berr **err)

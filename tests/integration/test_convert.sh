@@ -75,7 +75,9 @@ check "the same input gives the same bytes" diff -r out out2
 check "the files are their owner's only (a Secret's data, passwords in environments)" sh -c "test \"\$(stat -c %a out/pw-secret.yaml out/web-deployment.yaml | sort -u)\" = 600"
 if id nobody >/dev/null 2>&1; then
 	chmod 755 "$WORK" "$WORK/app" "$WORK/app/out"
-	check "... another user cannot read the secret" sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat out/pw-secret.yaml >/dev/null 2>&1"
+	echo readable >out/control && chmod 644 out/control
+	check "... another user cannot read the secret (but reads a file left readable beside it)" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups cat out/control >/dev/null && ! setpriv --reuid=nobody --regid=nogroup --clear-groups cat out/pw-secret.yaml >/dev/null 2>&1"
+	rm -f out/control
 fi
 echo keep >"$WORK/victim"
 mkdir -p out9 && ln -s "$WORK/victim" out9/web-deployment.yaml
@@ -99,6 +101,9 @@ check "... which the templates read" sh -c "grep -q 'image: {{ .Values.web.image
 expect "--publish-type takes ClusterIP, NodePort or LoadBalancer" 2 'publish-type takes ClusterIP, NodePort or LoadBalancer' "$BERTH" convert --publish-type Ingress
 expect "--to something else is refused" 2 '--to takes kubernetes, kustomize or helm' "$BERTH" convert --to swarm
 expect "an unknown service is refused" 1 'no such service: nosuch' "$BERTH" convert -o out7 nosuch
+touch afile
+expect "-o onto a file is refused, naming it" 1 'afile exists and is not a directory' "$BERTH" convert -o afile
+expect "... and under one" 1 'cannot create directory afile/chart' "$BERTH" convert --to helm -o afile/chart
 long=$(printf 'a%.0s' $(seq 60))
 printf 'services:\n  %s:\n    image: busybox\n    ports: ["8080:80"]\n    volumes: [somedata:/d]\nvolumes:\n  somedata: {}\n' "$long" >long.yaml
 expect "long names convert" 0 '' "$BERTH" -f long.yaml convert -o long
@@ -213,6 +218,8 @@ if command -v node >/dev/null && [ -d "$REPO/tests/k8s/node_modules/kubernetes-m
 	for t in "$WORK/app/k" "$WORK/golden/kubernetes"; do
 		expect "the kustomize tree $(basename "$(dirname "$t")")/$(basename "$t") reads as kustomize reads it (every file listed, every patch's object in base)" 0 '' node "$REPO/tests/k8s/kustomize.js" "$t"
 	done
+	cp -r "$WORK/app/k" "$WORK/k-broken" && rm "$WORK/k-broken/base/web-service.yaml"
+	expect "... and the check does refuse a tree whose patch has no object" 1 'patches Service web-published, which base does not have' node "$REPO/tests/k8s/kustomize.js" "$WORK/k-broken"
 	files="$files $(find "$WORK/chart-rendered" "$WORK/golden-rendered" -name '*.yaml' | sort)"
 	run node "$REPO/tests/k8s/validate.js" $files
 	check "every object written validates against the Kubernetes API schema ($(echo "$files" | wc -l) files)" test "$RC" -eq 0

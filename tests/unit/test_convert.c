@@ -78,8 +78,8 @@ struct conv {
 	size_t ndocs;
 };
 
-/* Convert text (a compose file) with the options; the result must succeed. */
-static struct conv *conv_opts(const char *text, struct convert_opts o)
+/* text (a compose file) loaded, not converted yet. */
+static struct conv *conv_load(const char *text)
 {
 	struct conv *c = xcalloc(1, sizeof(*c));
 	c->dir = tmpdir_new();
@@ -93,6 +93,14 @@ static struct conv *conv_opts(const char *text, struct convert_opts o)
 	if (project_load(&po, &c->p, &err) < 0)
 		fail_msg("load: %s", err->msg);
 	free(file);
+	return c;
+}
+
+/* Convert text (a compose file) with the options; the result must succeed. */
+static struct conv *conv_opts(const char *text, struct convert_opts o)
+{
+	struct conv *c = conv_load(text);
+	struct berr *err = NULL;
 	size_t len;
 	FILE *rep = open_memstream(&c->report, &len);
 	o.report = rep;
@@ -435,23 +443,12 @@ static void unmapped_keys_said_or_refused(void **state)
 	assert_non_null(strstr(c->report, "ignored: services.web.devices\n"));
 	assert_non_null(strstr(c->report, "ignored: services.web.security_opt\n"));
 	conv_free(c);
-	char *dir = tmpdir_new();
-	write_file(dir, "compose.yaml", text);
-	char *file = path_join(dir, "compose.yaml");
-	char *files[] = {file, NULL}, *env[] = {NULL};
-	struct project_opts po = {.files = files, .name = "shop", .environ = env};
-	struct project *p = NULL;
+	c = conv_load(text);
 	struct berr *err = NULL;
-	assert_int_equal(project_load(&po, &p, &err), 0);
-	struct k8s_file *f = NULL;
-	size_t n = 0;
-	assert_true(convert_objects(p, &(struct convert_opts){.strict = true}, &f, &n, &err) < 0);
+	assert_true(convert_objects(c->p, &(struct convert_opts){.strict = true}, &c->f, &c->n, &err) < 0);
 	assert_non_null(strstr(err->msg, "services.web.devices has no Kubernetes mapping (--strict)"));
 	berr_free(err);
-	project_free(p);
-	free(file);
-	rm_rf(dir);
-	free(dir);
+	conv_free(c);
 }
 
 static void a_chart_reads_its_values(void **state)
