@@ -40,15 +40,20 @@ CMD_SRC := $(wildcard cmd/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(ASM_SRC:%.S=$(BUILD)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 
-DEB_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
-	libcurl4-openssl-dev libcmocka-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static \
-	clang libclang-rt-14-dev skopeo attr docker-registry apache2-utils openssl curl python3 jq nodejs npm
+# What berth builds against and what `make demo` runs (Debian package names).
+BUILD_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-dev libarchive-dev \
+	libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static
+# Test-only: PACKAGE:COMMAND, installed only when COMMAND is missing (a host
+# whose node and npm come from elsewhere keeps them); PACKAGE: is a library.
+TEST_PKGS := libcmocka-dev: libclang-rt-14-dev: clang:clang skopeo:skopeo attr:getfattr \
+	docker-registry:docker-registry apache2-utils:htpasswd openssl:openssl curl:curl python3:python3 \
+	jq:jq nodejs:node npm:npm
 
 PEERS ?= 0
 ROUNDS ?= 7
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system
-.PHONY: all deps check unit integration fuzz clean demo demo-real bench install docs
+.PHONY: all deps test-deps check unit integration fuzz clean demo demo-real bench install docs
 all: $(BUILD)/berth $(BUILD)/berth-shim
 
 $(BUILD)/berth-shim: $(SHIM_SRC:%.c=$(BUILD)/shim/%.o)
@@ -86,28 +91,43 @@ $(BUILD)/orchestrator/schema_data.o: orchestrator/schema_data.S $(BUILD)/compose
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
 
-# Installs every Debian package berth needs; quiet and quick when all are there.
+# Installs what is missing of PKGS (PACKAGE or PACKAGE:COMMAND); quiet and
+# quick when all are there. An apt failure stops make, naming the package.
+define apt_install
+	@missing=$$(for p in $(1); do c=; case $$p in *:*) c=$${p#*:}; p=$${p%%:*};; esac; \
+		if [ -n "$$c" ]; then command -v $$c >/dev/null 2>&1 || echo $$p; \
+		else dpkg -s $$p >/dev/null 2>&1 || echo $$p; fi; done); \
+	[ -z "$$missing" ] && exit 0; \
+	echo "installing:" $$missing; \
+	apt-get update -qq || { echo "make: apt-get update failed; cannot install: $$missing" >&2; exit 1; }; \
+	for p in $$missing; do \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p >/dev/null || \
+			{ echo "make: apt-get could not install the Debian package $$p" >&2; exit 1; }; \
+	done; \
+	case " $$missing " in *" docker-registry "*) \
+		: "the tests run their own registries; the system one Debian starts is not wanted"; \
+		if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1; fi ;; \
+	esac; true
+endef
+
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		case " $$missing " in *" docker-registry "*) \
-			: "the tests run their own registries; the system one Debian starts is not wanted"; \
-			if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1; fi ;; \
-		esac; \
-	fi
-	@# test-only: the Kubernetes API schema that berth convert's output is checked against
+	$(call apt_install,$(BUILD_PKGS))
+
+# What the tests use beyond the build: cmocka, the sanitizers' runtime,
+# registry tools, and the Kubernetes schema berth convert's output is checked against.
+test-deps: deps
+	$(call apt_install,$(TEST_PKGS))
 	@if [ ! -d tests/k8s/node_modules/kubernetes-models ]; then \
 		echo "installing the Kubernetes schema models for the convert tests (tests/k8s)"; \
-		npm ci --prefix tests/k8s --no-audit --no-fund --loglevel=error >/dev/null; \
+		npm ci --prefix tests/k8s --no-audit --no-fund --loglevel=error >/dev/null || \
+			{ echo "make: npm ci --prefix tests/k8s failed" >&2; exit 1; }; \
 	fi
 
 # Unit tests: one cmocka binary per tests/unit/test_*.c, linked with the library.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 SANBUILD := build/san
 
-unit: deps
+unit: test-deps
 	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) OPT="-O1 -g" SANITIZE="$(SAN)" \
 		$(SANBUILD)/berth $(SANBUILD)/berth-shim $(UNIT_SRC:tests/unit/%.c=$(SANBUILD)/tests/%) \
 		$(SANBUILD)/tests/netpeer $(SANBUILD)/tests/probe
@@ -126,12 +146,12 @@ $(SANBUILD)/tests/%: tests/unit/%.c $(SANBUILD)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-check: deps all unit
+check: test-deps all unit
 	@BERTH=$(CURDIR)/$(SANBUILD)/berth BERTH_PLAIN=$(CURDIR)/$(BUILD)/berth SANBUILD=$(SANBUILD) \
 		NETPEER=$(CURDIR)/$(SANBUILD)/tests/netpeer \
 		PROBE=$(CURDIR)/$(SANBUILD)/tests/probe tests/run-all
 
-fuzz: deps
+fuzz: test-deps
 	@tests/fuzz/run
 
 # berth against docker-compose and podman-compose (PEERS=1 installs them);
