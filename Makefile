@@ -45,7 +45,7 @@ BUILD_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-de
 	libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev libjansson-dev nettle-dev busybox-static
 # Test-only: PACKAGE:COMMAND, installed only when COMMAND is missing (a host
 # whose node and npm come from elsewhere keeps them); PACKAGE: is a library.
-TEST_PKGS := libcmocka-dev: libclang-rt-14-dev: clang:clang skopeo:skopeo attr:getfattr \
+TEST_PKGS := libcmocka-dev: libclang-rt-14-dev: clang:clang skopeo:skopeo attr:getfattr redis-tools:redis-cli \
 	docker-registry:docker-registry apache2-utils:htpasswd openssl:openssl curl:curl python3:python3 \
 	jq:jq nodejs:node npm:npm
 

@@ -251,6 +251,14 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	struct selection sel;
 	int r = select_containers(g, pos, true, &sel, &err);
+	if (r == 0 && stop && !cli_dry_run()) {
+		/* --stop stops them as stop does (hooks, signal, grace period) first */
+		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
+		for (size_t i = 0; i < sel.n; i++)
+			cs[i] = &sel.list[i];
+		r = apply_stop(sel.p, berth_root(), cs, sel.n, -1, stopped, NULL, &err);
+		free(cs);
+	}
 	bool removed = false;
 	for (size_t i = 0; r == 0 && i < sel.n; i++) {
 		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)

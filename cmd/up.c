@@ -347,7 +347,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 				    .pull = pull && !streq(pull, "policy") ? pull : NULL,
 				    .quiet_pull = quiet_pull || (g->progress && streq(g->progress, "quiet")),
 				    .build = build, .no_build = no_build, .all_resources = g->all_resources,
-				    .dry_run = cli_dry_run(), .yes = yes};
+				    .dry_run = cli_dry_run(), .yes = yes,
+				    .has_timeout = timeout != NULL, .timeout_ms = timeout_ms(timeout)};
 		r = apply_up(p, berth_root(), &o, &err);
 	}
 	if (r == 0 && remove_orphans && cli_dry_run())

@@ -940,6 +940,31 @@ static bool restarts_with(const struct project *p, const char *service, const ch
 
 /* depends_on restart: true: a container kept as it was is restarted when
  * up recreated what it depends on (stopped here; the waves start it). */
+static int64_t stop_timeout(const struct up_opts *o) { return o->has_timeout ? o->timeout_ms : -1; }
+
+/* The containers up replaces (a changed service, --force-recreate, a new
+ * image, a network made again), of services only (NULL: all), stopped
+ * first exactly as stop stops them: pre_stop hooks, the stop signal, the
+ * grace period, then SIGKILL, dependents before what they depend on.
+ * Nothing a database acknowledged is lost to a recreate. */
+static int stop_replaced(const struct project *p, const char *root, const struct planned *pl, size_t n,
+			 char *const *services, const struct up_opts *o, struct berr **err)
+{
+	struct ctr_info *ci = xcalloc(n + 1, sizeof(*ci));
+	const struct ctr_info **cs = xcalloc(n + 1, sizeof(*cs));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pl[i].exists && !pl[i].same && (!services || strv_contains(services, pl[i].service))) {
+			ci[k] = (struct ctr_info){.name = pl[i].name, .service = pl[i].service};
+			cs[k] = &ci[k];
+			k++;
+		}
+	int r = k ? stop_in_rounds(p, root, cs, k, stop_timeout(o), false, false, NULL, NULL, err) : 0;
+	free(cs);
+	free(ci); /* shallow: pl owns the names */
+	return r;
+}
+
 static void restart_dependents(const struct project *p, const char *root, const struct planned *pl, size_t n,
 			       const struct up_opts *o)
 {
@@ -952,7 +977,7 @@ static void restart_dependents(const struct project *p, const char *root, const 
 		if (!again)
 			continue;
 		progress(o->progress, o->progress_data, "Container", pl[i].name, "Restarting");
-		ctr_stop(root, pl[i].name, -1, NULL);
+		ctr_stop(root, pl[i].name, stop_timeout(o), NULL);
 	}
 }
 
@@ -976,7 +1001,8 @@ static int scale_down(const struct project *p, const char *root, const struct pl
 		if (planned && regular && streq(regular, c->name) && c->number > ctrspec_replicas(svc))
 			extra[k++] = c;
 	}
-	int r = k ? stop_in_rounds(NULL, root, extra, k, -1, true, true, o->progress, o->progress_data, err) : 0;
+	int r = k ? stop_in_rounds(NULL, root, extra, k, stop_timeout(o), true, true, o->progress, o->progress_data, err)
+		  : 0;
 	free(extra);
 	ctr_info_free(list, nl);
 	return r;
@@ -1133,6 +1159,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 					     remade[i], users[k]);
 		}
 	}
+	if (r == 0 && remade[0])
+		r = stop_replaced(p, root, pl, n, recreate, o, err);
 	for (size_t i = 0; r == 0 && remade[0] && i < n; i++)
 		if (pl[i].exists && strv_contains(recreate, pl[i].service)) {
 			progress(o->progress, o->progress_data, "Container", pl[i].name, "Recreate");
@@ -1152,7 +1180,7 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	bool changes = false;
 	for (size_t i = 0; i < n; i++)
 		changes |= !pl[i].same;
-	if (changes)
+	if (r == 0 && changes)
 		r = check_ports(root, pl, n, err);
 	if (r == 0 && changes)
 		r = ensure_networks(p, root, pl, n, o, err);
@@ -1160,6 +1188,8 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		r = ensure_volumes(p, root, pl, n, o, err);
 	if (r == 0 && o->all_resources)
 		r = ensure_declared(p, root, o, err);
+	if (r == 0)
+		r = stop_replaced(p, root, pl, n, NULL, o, err);
 	if (r < 0)
 		discard_new(root, pl, n);
 	for (size_t i = 0; r == 0 && i < n; i++)

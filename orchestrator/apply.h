@@ -34,6 +34,10 @@ struct up_opts {
 	bool build, no_build; /* build every service with build:, or none (default: those whose image is missing) */
 	bool all_resources; /* every network and volume the file declares, used or not */
 	bool dry_run;	    /* say what would be done (progress), do nothing */
+	/* -t: the grace period of the containers up replaces or scales away
+	 * (unset: each container's stop_grace_period) */
+	bool has_timeout;
+	int64_t timeout_ms;
 	progress_fn progress;
 	void *progress_data;
 };

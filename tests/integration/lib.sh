@@ -131,3 +131,19 @@ load_busybox() {
 	"$REPO/examples/images/build-image.sh" "$@" "$WORK/busybox.tar" >/dev/null &&
 		"$BERTH" image load -i "$WORK/busybox.tar" >/dev/null
 }
+
+# build_host_image TAG OUT.tar BINARY:DEST...: the busybox image with the
+# host's binaries (from Debian's packages) at DEST, each with the shared
+# libraries ldd names at their own paths: a real server as an image, offline.
+build_host_image() {
+	local tag=$1 out=$2 adds=() spec bin lib
+	shift 2
+	for spec in "$@"; do
+		bin=${spec%%:*}
+		adds+=(--add "$(realpath "$bin"):${spec#*:}")
+		for lib in $(ldd "$bin" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
+			adds+=(--add "$(realpath "$lib"):$lib")
+		done
+	done
+	"$REPO/examples/images/build-image.sh" -t "$tag" "${adds[@]}" "$out" >/dev/null
+}
