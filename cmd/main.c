@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/log.h"
 #include "../images/pull.h"
@@ -355,6 +358,28 @@ static void prefault_heap(size_t bytes)
 #endif
 }
 
+/* As git after each builtin: output that could not be written (a full
+ * disk, an I/O error) fails the command, which otherwise would say it
+ * succeeded: berth version >/dev/full exits 1. A pipe or socket whose
+ * reader left is not an error of ours (SIGPIPE ends us there first). */
+static int finish_stdout(int rc)
+{
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return rc;
+	int e = 0;
+	if (fflush(stdout) != 0)
+		e = errno;
+	else if (ferror(stdout))
+		e = EIO;
+	if (fclose(stdout) != 0 && !e)
+		e = errno;
+	if (!e)
+		return rc;
+	fprintf(stderr, "berth: cannot write the output: %s\n", strerror(e));
+	return rc ? rc : 1;
+}
+
 int main(int argc, char **argv)
 {
 	began_ms = now_ms();
@@ -401,5 +426,5 @@ int main(int argc, char **argv)
 		rc = dispatch(argc, argv, i);
 	}
 	global_free();
-	return rc;
+	return finish_stdout(rc);
 }

@@ -119,4 +119,8 @@ expect "version --short prints the number only" 0 '^[0-9]+\.[0-9]+\.[0-9]+$' "$B
 expect "version --format json" 0 '^\{"version":"[0-9.]+"\}$' "$BERTH" version --format json
 expect "version --format takes a template" 0 '^v[0-9.]+$' "$BERTH" version --format 'v{{.Version}}'
 expect "version --format refuses what it does not know" 2 'format takes table, json or a template' "$BERTH" version --format yaml
+# Output that cannot be written fails the command, as git's builtins do.
+expect "version onto a full disk exits 1, saying why" 1 'cannot write the output: No space left on device' \
+	sh -c "'$BERTH' version >/dev/full"
+expect "so does ls" 1 'cannot write the output' sh -c "'$BERTH' ls -a >/dev/full"
 check_no_leaks "after ls"
