@@ -14,6 +14,7 @@
 
 #include "../lib/fs.h"
 #include "../orchestrator/apply.h"
+#include "../runtime/console.h"
 #include "../runtime/ctr.h"
 #include "../runtime/spec.h"
 #include "cli.h"
@@ -125,13 +126,12 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	strcpy(sa.sun_path, sock);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return report((berr_sys(&err, errno, "cannot attach to %s (its shim predates berth attach? restart it)", name), err));
-	struct termios saved, raw;
-	bool term = !no_stdin && tty && tcgetattr(STDIN_FILENO, &saved) == 0;
-	if (term) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
+	struct termios saved;
+	char typed[4096];
+	ssize_t ntyped = !no_stdin && tty ? console_make_raw(STDIN_FILENO, &saved, typed, sizeof(typed)) : -1;
+	bool term = ntyped >= 0;
+	if (ntyped > 0)
+		send_frame(fd, 0, (const unsigned char *)typed, (size_t)ntyped);
 	struct sigaction sa_sig = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};
 	if (term) { /* the container's terminal takes this one's size, now and as it changes */
 		struct sigaction sa_winch = {.sa_handler = on_winch};

@@ -50,6 +50,19 @@ static void copy_size(int from, int to)
 		ioctl(to, TIOCSWINSZ, &ws);
 }
 
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w, n -= (size_t)w;
+	}
+	return true;
+}
+
 /* One read of at most max bytes from `from`, all of it written to `to`;
  * false at EOF or error. */
 static bool pass(int from, int to, size_t max)
@@ -58,28 +71,43 @@ static bool pass(int from, int to, size_t max)
 	ssize_t n;
 	while ((n = read(from, buf, max < sizeof(buf) ? max : sizeof(buf))) < 0 && errno == EINTR)
 		;
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
+	return n > 0 && write_all(to, buf, (size_t)n);
+}
+
+ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t cap)
+{
+	if (tcgetattr(fd, saved) < 0)
+		return -1;
+	size_t n = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+	/* in canonical mode, poll says readable only for a whole line or an
+	 * end of file, so these reads do not wait */
+	while ((saved->c_lflag & ICANON) && n < cap && poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+		ssize_t r = read(fd, pending + n, cap - n);
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return false;
-		off += w;
+		if (r < 0)
+			break;
+		if (r == 0) { /* the user's ^D, as the byte it was */
+			pending[n++] = (char)(saved->c_cc[VEOF] ? saved->c_cc[VEOF] : 4);
+			break;
+		}
+		n += (size_t)r;
 	}
-	return true;
+	struct termios raw = *saved;
+	cfmakeraw(&raw);
+	tcsetattr(fd, TCSANOW, &raw);
+	return (ssize_t)n;
 }
 
 void console_relay(int master)
 {
-	struct termios saved, raw;
-	bool term = tcgetattr(STDIN_FILENO, &saved) == 0;
-	if (term) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
+	struct termios saved;
+	char typed[4096];
+	ssize_t ntyped = console_make_raw(STDIN_FILENO, &saved, typed, sizeof(typed));
+	bool term = ntyped >= 0;
+	if (ntyped > 0)
+		write_all(master, typed, (size_t)ntyped);
 	copy_size(STDIN_FILENO, master);
 	struct sigaction sa = {.sa_handler = on_winch}, old, oldpipe, ign = {.sa_handler = SIG_IGN};
 	sigaction(SIGWINCH, &sa, &old);

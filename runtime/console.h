@@ -7,6 +7,8 @@
 #define BERTH_CONSOLE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+#include <termios.h>
 
 /* A new pseudo-terminal from the devpts at /dev/pts of the caller's root
  * (call it inside the container): the master, its slave in *slave. -errno. */
@@ -30,6 +32,12 @@ int console_link_open(struct console_link *l, bool tty);
 void console_link_relay(struct console_link *l);
 void console_link_close(struct console_link *l);
 
+/* Put the terminal fd in raw mode (its settings before in *saved), first
+ * taking what its user typed in canonical mode: whole lines, and an end of
+ * file as the ^D it was (left in the terminal, it would read as a NUL once
+ * raw). Those bytes go to pending (at most cap); returns their count, -1
+ * when fd is not a terminal. */
+ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t cap);
 /* Relay the user's terminal (raw while it lasts, window size kept in
  * step on SIGWINCH) and the master, until the container side closes. */
 void console_relay(int master);

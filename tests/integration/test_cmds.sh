@@ -271,6 +271,15 @@ expect "run -i=false gives the command no stdin" 0 '^empty$' sh -c "echo data | 
 expect "run -i passes stdin (the default)" 0 '^data$' sh -c "echo data | '$BERTH' run --rm -T -i web sh -c 'read l && echo \"\$l\"'"
 "$BERTH" up -d web job >/dev/null 2>&1
 wait_until 10 sh -c "'$BERTH' ps -a job | grep -q Exited"
+# Under a terminal whose input has ended (a script or CI step): the
+# command's bytes and nothing else. The ^D that ended it, left in the
+# terminal as it turned raw, came out as a NUL (^@) before the output.
+for cmd in "run --rm web" "exec web"; do
+	check "$cmd under a terminal gives exactly the command's bytes" sh -c \
+		"test \"\$(script -qec \"'$BERTH' $cmd printf 'a b'\" /dev/null </dev/null | od -An -c | tr -s ' ')\" = ' a b'"
+	expect "$cmd: a command reading stdin gets its end" 0 '^ended$' sh -c \
+		"timeout 30 script -qec \"'$BERTH' $cmd cat\" /dev/null </dev/null >/dev/null && echo ended"
+done
 expect "exec --interactive=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' exec -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
 expect "exec -t=false under a terminal gives none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' exec --tty=false web tty\" /dev/null"
 expect "ps --no-trunc shows the whole command" 0 "while true; do i=" "$BERTH" ps --no-trunc web
