@@ -45,12 +45,13 @@ static char *ps_status_text(const struct ctr_state *st)
 				 st->health == HEALTH_STARTING	  ? " (health: starting)"
 				 : st->health == HEALTH_HEALTHY	  ? " (healthy)"
 				 : st->health == HEALTH_UNHEALTHY ? " (unhealthy)"
+				 : st->health == HEALTH_UNKNOWN	  ? " (health: unknown)"
 								  : "");
 	case ST_RESTARTING:
 		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
 	case ST_EXITED:
 		if (st->exit_code == EXIT_UNKNOWN)
-			return xasprintf("Exited (unknown) %s", ended ? ended : "");
+			return xasprintf("Exited (unknown)%s%s", ended ? " " : "", ended ? ended : "");
 		return xasprintf("Exited (%d) %s", st->exit_code, ended ? ended : "");
 	default:
 		return xstrdup("Created");

@@ -140,25 +140,30 @@ static bool shim_alive(pid_t pid, const char *dir)
 }
 
 /* The shim died unseen (kill -9, the OOM killer): while processes are
- * left in the container's cgroup it runs unmonitored; once none are, the
- * record says so, with no made-up exit status. */
+ * left in the container's cgroup it runs unmonitored, and nobody checks
+ * its health any more; once none are, the record says so, with no
+ * made-up exit status or time (nobody saw it end). */
 static void shim_lost(const char *dir, const char *name, struct ctr_state *st)
 {
 	_cleanup_free_ char *cg = cg_in(dir, name);
 	if (!cgroup_empty(cg)) {
 		st->status = ST_RUNNING;
 		st->unmonitored = true;
+		if (st->health != HEALTH_NONE)
+			st->health = HEALTH_UNKNOWN;
 		if (!alive(st->pid))
 			st->pid = 0;
 		return;
 	}
 	bool was_running = st->status == ST_RUNNING;
+	if (st->health != HEALTH_NONE)
+		st->health = HEALTH_UNKNOWN;
 	st->status = ST_EXITED;
 	st->pid = 0;
 	st->shim_pid = 0;
 	if (was_running) {
 		st->exit_code = EXIT_UNKNOWN;
-		st->finished_at = st->finished_at ? st->finished_at : now_ms();
+		st->finished_at = 0; /* an earlier exit's time would be wrong, and now is not when it ended */
 		free(st->error);
 		st->error = xstrdup("its shim died (killed?) while it ran; how it exited is unknown");
 	}
@@ -530,6 +535,9 @@ static enum await_state await_state(const char *root, const char *name, enum ctr
 	} else if (st.status == ST_RUNNING && st.health == HEALTH_NONE) {
 		*why = xasprintf("container %s has no healthcheck configured", name);
 		w = AWAIT_FAILED;
+	} else if (st.health == HEALTH_UNKNOWN) {
+		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it", name);
+		w = AWAIT_FAILED;
 	} else if (st.health == HEALTH_UNHEALTHY) {
 		*why = xasprintf("container %s is unhealthy%s%.*s", name, last && *last ? ": " : "",
 				 last ? (int)strcspn(last, "\n") : 0, last ? last : "");
@@ -565,6 +573,8 @@ static int ready_state(const char *root, const char *name, char **why)
 		r = 1;
 	else if (st.status == ST_RUNNING && st.health == HEALTH_UNHEALTHY)
 		*why = xasprintf("container %s is unhealthy", name), r = -1;
+	else if (st.status == ST_RUNNING && st.health == HEALTH_UNKNOWN)
+		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it", name), r = -1;
 	else if ((st.status == ST_EXITED || st.status == ST_DEAD) && st.exit_code == 0)
 		r = 1;
 	else if (st.status == ST_EXITED || st.status == ST_DEAD)

@@ -73,8 +73,14 @@ static void copy_errors(int fd)
 
 int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int *status, struct berr **err)
 {
-	pid_t target;
-	if (!ctr_up(root, name, &target) || target <= 0)
+	/* running, monitored or not: a container whose shim died still runs */
+	struct ctr_state st;
+	pid_t target = 0;
+	if (ctr_state(root, name, &st, NULL) == 0) {
+		target = st.status == ST_RUNNING ? st.pid : 0;
+		state_free(&st);
+	}
+	if (target <= 0)
 		return berr_set(err, ESRCH, "container %s is not running (start it with: berth start)", name);
 	_cleanup_free_ char *dir = ctr_dir(root, name);
 	_cleanup_free_ char *spec_path = path_join(dir, "spec.json");

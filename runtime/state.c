@@ -12,9 +12,9 @@ static const char *const names[] = {"created", "running", "restarting", "exited"
 
 const char *ctr_status_name(enum ctr_status s) { return s <= ST_DEAD ? names[s] : "unknown"; }
 
-static const char *const health_names[] = {"none", "starting", "healthy", "unhealthy"};
+static const char *const health_names[] = {"none", "starting", "healthy", "unhealthy", "unknown"};
 
-const char *health_status_name(enum health_status h) { return h <= HEALTH_UNHEALTHY ? health_names[h] : "none"; }
+const char *health_status_name(enum health_status h) { return h <= HEALTH_UNKNOWN ? health_names[h] : "none"; }
 
 void health_log_add(struct ctr_state *st, int64_t start, int64_t end, int exit_code, char *output)
 {

@@ -10,7 +10,8 @@
 
 enum ctr_status { ST_CREATED, ST_RUNNING, ST_RESTARTING, ST_EXITED, ST_DEAD };
 
-enum health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+/* HEALTH_UNKNOWN: its shim died, nobody checks it any more. */
+enum health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY, HEALTH_UNKNOWN };
 
 #define HEALTH_LOG 5 /* results kept, as Docker keeps them */
 

@@ -49,6 +49,33 @@ ctr=$(init_of s1)
 kill -9 "$(shim_of s1)" "$ctr"
 wait_until 5 gone "$ctr"
 expect "a container that died with its shim reads as exited, status unknown" 0 "$proj-s1-1 .*Exited \(unknown\)" "$BERTH" ps -a
+expect "... and when it ended is not made up (no time, the zero one in inspect)" 0 \
+	"$proj-s1-1 .*Exited \(unknown\) *\$" "$BERTH" ps -a s1
+expect "... not the time an earlier run of it ended, nor now" 0 '"FinishedAt": "0001-01-01T00:00:00Z"' \
+	"$BERTH" inspect "$proj-s1-1"
+
+# A healthy container whose shim died: exec still reaches it; its health,
+# which nobody checks any more, reads unknown, not the last healthy.
+cat >health.yaml <<'YAML'
+services:
+  hc:
+    image: busybox
+    command: sleep 300
+    healthcheck: {test: "true", interval: 200ms}
+YAML
+hcp=(-p "${proj}hc" -f health.yaml)
+expect "up --wait of a service with a healthcheck" 0 Started "$BERTH" "${hcp[@]}" up -d --wait
+expect "... healthy" 0 "\(healthy\)" "$BERTH" "${hcp[@]}" ps
+hc=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$BERTH_ROOT/containers/${proj}hc-hc-1/state.json")
+kill -9 "$(pgrep -f "berth-shi[m] $BERTH_ROOT/containers/${proj}hc-hc-1 ")"
+expect "exec works in a container whose shim died" 0 '^inside$' "$BERTH" "${hcp[@]}" exec -T hc echo inside
+expect "ps says its health is unknown, not healthy" 0 "${proj}hc-hc-1 .*Up .*unmonitored.*\(health: unknown\)" \
+	"$BERTH" "${hcp[@]}" ps
+expect "inspect says so too" 0 '"Status": "unknown"' "$BERTH" inspect "${proj}hc-hc-1"
+kill -9 "$hc"
+wait_until 5 gone "$hc"
+expect "once it ended, exec says it is not running" 1 'is not running' "$BERTH" "${hcp[@]}" exec -T hc true
+"$BERTH" "${hcp[@]}" down -t 0 >/dev/null 2>&1
 expect "down" 0 Removed "$BERTH" down -t 1
 check_no_leaks "after a shim was killed"
 pgrep -af "berth-shi[m] $BERTH_ROOT/" >&2
