@@ -32,7 +32,7 @@ LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.
 # per container, so it must cost little memory (see README). It is also
 # berth-init and the DNS responder (`berth-shim dns`).
 SHIM_SRC := $(SHIM_MAIN) lib/util.c lib/err.c lib/fdpass.c lib/spawn.c lib/buf.c lib/fs.c lib/log.c lib/json.c runtime/spec.c runtime/state.c \
-	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c runtime/devices.c runtime/console.c runtime/caps.c runtime/exeseal.c runtime/enter.c runtime/health.c runtime/events.c \
+	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c runtime/devices.c runtime/console.c runtime/caps.c runtime/exeseal.c runtime/overlay.c runtime/enter.c runtime/health.c runtime/events.c \
 	network/dnsd.c network/dnsmsg.c volumes/copyup.c
 ASM_SRC := orchestrator/schema_data.S
 CMD_SRC := $(wildcard cmd/*.c)

@@ -22,6 +22,7 @@
 #include "../lib/sha256.h"
 #include "../lib/spawn.h"
 #include "../lib/util.h"
+#include "../runtime/overlay.h"
 
 /* A source tree: its root, and what of it is left out. */
 struct tree {
@@ -487,20 +488,6 @@ static int do_copy(struct job *j)
 	return r == 0 ? write_heredocs(j) : r;
 }
 
-static int mount_layers(char *const *layers, const char *upper, const char *work, const char *at)
-{
-	struct buf o = {0};
-	buf_puts(&o, "lowerdir=");
-	for (size_t i = 0; layers[i]; i++)
-		buf_printf(&o, "%s%s", i ? ":" : "", layers[i]);
-	if (upper)
-		buf_printf(&o, ",upperdir=%s,workdir=%s", upper, work);
-	buf_puts(&o, ",redirect_dir=off,metacopy=off");
-	int r = mount("overlay", at, "overlay", upper ? 0 : MS_RDONLY, o.s);
-	buf_free(&o);
-	return r;
-}
-
 /* The child: the stage at work/rootfs, the sources opened, then chrooted. */
 static int child(void *arg, struct berr **err)
 {
@@ -513,14 +500,14 @@ static int child(void *arg, struct berr **err)
 	char *none[] = {empty, NULL};
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return berr_sys(err, errno, "cannot make a mount namespace");
-	if (mount_layers(c->layers && c->layers[0] ? c->layers : none, upper, wdir, rootfs) < 0)
-		return berr_sys(err, errno, "cannot mount the stage's filesystem");
+	if (overlay_mount(rootfs, c->layers && c->layers[0] ? c->layers : none, upper, wdir, 0, err) < 0)
+		return berr_prefix(err, "cannot mount the stage's filesystem: ");
 	const char *from = c->src_dir;
 	size_t nl = strv_len(c->src_layers);
 	if (!from && nl < 2)
 		from = nl ? c->src_layers[0] : empty;
-	if (!from && mount_layers(c->src_layers, NULL, NULL, src) < 0)
-		return berr_sys(err, errno, "cannot mount the stage copied from");
+	if (!from && overlay_mount(src, c->src_layers, NULL, NULL, MS_RDONLY, err) < 0)
+		return berr_prefix(err, "cannot mount the stage copied from: ");
 	struct job j = {.c = c, .err = err};
 	j.t = (struct tree){.ig = c->src_dir ? c->ig : NULL, .ex = c->ex, .keep_owner = !c->src_dir};
 	j.t.fd = open(from ? from : src, O_PATH | O_DIRECTORY | O_CLOEXEC);

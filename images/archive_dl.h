@@ -37,6 +37,9 @@
 	X(archive_entry_symlink) \
 	X(archive_entry_uid) \
 	X(archive_entry_xattr_add_entry) \
+	X(archive_entry_xattr_clear) \
+	X(archive_entry_xattr_next) \
+	X(archive_entry_xattr_reset) \
 	X(archive_error_string) \
 	X(archive_read_data) \
 	X(archive_read_data_block) \
@@ -102,6 +105,9 @@ int archive_dl_load(struct berr **err);
 #define archive_entry_symlink archive_dl.archive_entry_symlink
 #define archive_entry_uid archive_dl.archive_entry_uid
 #define archive_entry_xattr_add_entry archive_dl.archive_entry_xattr_add_entry
+#define archive_entry_xattr_clear archive_dl.archive_entry_xattr_clear
+#define archive_entry_xattr_next archive_dl.archive_entry_xattr_next
+#define archive_entry_xattr_reset archive_dl.archive_entry_xattr_reset
 #define archive_error_string archive_dl.archive_error_string
 #define archive_read_data archive_dl.archive_read_data
 #define archive_read_data_block archive_dl.archive_read_data_block

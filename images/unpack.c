@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -144,6 +145,52 @@ static int check_entry(struct unpack *u, struct archive_entry *e, const char *pa
 	return 0;
 }
 
+/* A layer's trusted.* xattrs (trusted.overlay.redirect, .metacopy,
+ * .origin, .opaque…) would steer the overlay a container's root is made
+ * of, and user.overlay.* would where overlays take user xattrs: none is
+ * kept. berth sets the one it interprets, opaque, from the layer's own
+ * whiteout (.wh..wh..opq). Others (security.capability…) stay. */
+static bool overlay_xattr(const char *name)
+{
+	return startswith(name, "trusted.") || startswith(name, "user.overlay.");
+}
+
+static void drop_overlay_xattrs(struct archive_entry *e)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+	bool any = false;
+	archive_entry_xattr_reset(e);
+	while (!any && archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		any = overlay_xattr(name);
+	if (!any)
+		return;
+	struct kept {
+		char *name;
+		void *value;
+		size_t size;
+	} *kept = NULL;
+	size_t n = 0;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (overlay_xattr(name))
+			continue;
+		kept = xrealloc(kept, (n + 1) * sizeof(*kept));
+		kept[n].name = xstrdup(name);
+		kept[n].value = xmalloc(size + 1);
+		memcpy(kept[n].value, value, size);
+		kept[n++].size = size;
+	}
+	archive_entry_xattr_clear(e);
+	for (size_t i = 0; i < n; i++) {
+		archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+		free(kept[i].name);
+		free(kept[i].value);
+	}
+	free(kept);
+}
+
 static int one_entry(struct unpack *u, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname(e);
@@ -159,6 +206,7 @@ static int one_entry(struct unpack *u, struct archive_entry *e)
 	if (r < 0)
 		return r;
 	archive_entry_set_pathname(e, path);
+	drop_overlay_xattrs(e);
 	if (archive_write_header(u->out, e) < ARCHIVE_WARN)
 		return berr_set(u->err, EPERM, "layer %s: cannot unpack \"%s\": %s; the layer is refused", u->blob,
 				path, archive_error_string(u->out));

@@ -929,15 +929,12 @@ static int image_mount(const struct spec_ctx *c, struct node *v, const char *sou
 		return 0;
 	/* there before anything is made; opened again, the same safe way, at each start */
 	m->subpath = xstrdup(subpath);
-	int mnt = -1;
-	int fd = n == 1 ? rootfs_subpath_open(m, NULL) : rootfs_overlay_subpath_open(m, &mnt, NULL);
+	int fd = n == 1 ? rootfs_subpath_open(m, NULL) : rootfs_overlay_subpath_tree(m, NULL);
 	struct stat st;
 	bool dir = fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 	m->file = fd >= 0 && !dir;
 	if (fd >= 0)
 		close(fd);
-	if (mnt >= 0)
-		close(mnt);
 	if (fd < 0)
 		return node_err(err, subn, "service %s: image %s has no subpath %s (or a symlink on its way)", c->service,
 				source, subpath);

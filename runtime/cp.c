@@ -17,6 +17,7 @@
 #include "../lib/fs.h"
 #include "../lib/spawn.h"
 #include "ctr.h"
+#include "overlay.h"
 #include "rootfs.h"
 #include "spec.h"
 
@@ -255,15 +256,8 @@ static int mount_stopped(const char *dir, const struct ctr_spec *s, struct berr 
 		return berr_sys(err, errno, "cannot make a mount namespace");
 	_cleanup_free_ char *rootfs = path_join(dir, "rootfs"), *upper = path_join(dir, "upper"),
 			    *work = path_join(dir, "work");
-	struct buf o = {0};
-	buf_puts(&o, "lowerdir=");
-	for (size_t i = 0; s->layers && s->layers[i]; i++)
-		buf_printf(&o, "%s%s", i ? ":" : "", s->layers[i]);
-	buf_printf(&o, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off", upper, work);
-	int r = mount("overlay", rootfs, "overlay", s->read_only ? MS_RDONLY : 0, o.s);
-	buf_free(&o);
-	if (r < 0)
-		return berr_sys(err, errno, "cannot mount the filesystem of %s", s->id);
+	if (overlay_mount(rootfs, s->layers, upper, work, s->read_only ? MS_RDONLY : 0, err) < 0)
+		return berr_prefix(err, "cannot mount the filesystem of %s: ", s->id);
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; rootfd >= 0 && i < s->nmounts; i++) {
 		const struct mount_spec *m = &s->mounts[i];
@@ -298,13 +292,13 @@ static int mount_export(const char *dir, const struct ctr_spec *s, struct berr *
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return berr_sys(err, errno, "cannot make a mount namespace");
 	_cleanup_free_ char *rootfs = path_join(dir, "rootfs"), *upper = path_join(dir, "upper");
-	struct buf o = {0};
-	buf_printf(&o, "lowerdir=%s", upper);
+	char **lowers = xcalloc(1, sizeof(char *));
+	strv_push(&lowers, xstrdup(upper));
 	for (size_t i = 0; s->layers && s->layers[i]; i++)
-		buf_printf(&o, ":%s", s->layers[i]);
-	int r = mount("overlay", rootfs, "overlay", MS_RDONLY, o.s);
-	buf_free(&o);
-	return r < 0 ? berr_sys(err, errno, "cannot mount the filesystem of %s", s->id) : 0;
+		strv_push(&lowers, xstrdup(s->layers[i]));
+	int r = overlay_mount(rootfs, lowers, NULL, NULL, MS_RDONLY, err);
+	strv_free(lowers);
+	return r < 0 ? berr_prefix(err, "cannot mount the filesystem of %s: ", s->id) : 0;
 }
 
 static int export_in(const char *root, const char *name, int fd, struct berr **err)

@@ -20,6 +20,7 @@
 #include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "../volumes/copyup.h"
+#include "overlay.h"
 #include "state.h"
 
 /* Docker's masked and read-only /proc and /sys paths (moby oci/defaults.go). */
@@ -191,17 +192,9 @@ static int peer_shm(int root, pid_t pid, struct berr **err)
 
 static int overlay(const struct ctr_spec *s, const char *rootfs, struct berr **err)
 {
-	struct buf o = {0};
-	buf_puts(&o, "lowerdir=");
-	for (size_t i = 0; s->layers[i]; i++)
-		buf_printf(&o, "%s%s", i ? ":" : "", s->layers[i]);
-	buf_printf(&o, ",upperdir=%s/upper,workdir=%s/work", s->dir, s->dir);
-	int r = 0;
-	if (mount("overlay", rootfs, "overlay", 0, o.s) < 0)
-		r = berr_sys(err, errno, "cannot mount the container's root filesystem (overlay of %zu layers)",
-			     strv_len(s->layers));
-	buf_free(&o);
-	return r;
+	_cleanup_free_ char *upper = path_join(s->dir, "upper"), *work = path_join(s->dir, "work");
+	int r = overlay_mount(rootfs, s->layers, upper, work, 0, err);
+	return r < 0 ? berr_prefix(err, "cannot mount the container's root filesystem: ") : 0;
 }
 
 /* The nodes devices: asked for, with the host's owner and mode. */
@@ -351,51 +344,39 @@ int rootfs_subpath_open(const struct mount_spec *m, struct berr **err)
 	return fd;
 }
 
-int rootfs_overlay_subpath_open(const struct mount_spec *m, int *mnt, struct berr **err)
+int rootfs_overlay_subpath_tree(const struct mount_spec *m, struct berr **err)
 {
-	*mnt = -1;
-	const char *lower = m->options ? strstr(m->options, "lowerdir=") : NULL;
-	if (!lower)
-		return berr_set(err, EINVAL, "image volume at %s: no layers to mount", m->target);
-	_cleanup_free_ char *dirs = xstrndup(lower + 9, strcspn(lower + 9, ","));
-	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-	/* a layer at a time ("lowerdir+", Linux 6.8): one string of them all
-	 * soon passes the 256 bytes fsconfig takes */
-	int r = fs < 0 ? -1 : 0;
-	char *save = NULL;
-	for (char *d = strtok_r(dirs, ":", &save); r == 0 && d; d = strtok_r(NULL, ":", &save))
-		r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", d, 0);
-	if (r < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (*mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY)) < 0)
-		return berr_sys(err, errno, "image volume at %s: cannot mount its layers", m->target);
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-	int fd = (int)syscall(SYS_openat2, *mnt, m->subpath, &how, sizeof(how));
-	if (fd < 0) {
-		int e = errno;
-		close(*mnt);
-		*mnt = -1;
-		return berr_sys(err, e, "image volume at %s has no subpath %s (or a symlink on its way)", m->target,
-				m->subpath);
-	}
-	return fd;
+	_cleanup_(strv_freep) char **lowers = m->options ? overlay_lowers(m->options) : NULL;
+	int fd = overlay_subpath_tree(lowers, m->subpath, err);
+	return fd < 0 ? berr_prefix(err, "image volume at %s: ", m->target) : fd;
 }
 
 /* An image volume's subpath of several layers: a clone of the subtree of
  * a detached overlay, moved into place (read-only, as the overlay is). */
 static int overlay_subpath_mount(int root, const struct mount_spec *m, struct berr **err)
 {
-	_cleanup_close_ int mnt = -1;
-	_cleanup_close_ int sub = rootfs_overlay_subpath_open(m, &mnt, err);
+	_cleanup_close_ int tree = rootfs_overlay_subpath_tree(m, err);
 	struct stat st;
-	if (sub < 0 || fstat(sub, &st) < 0)
+	if (tree < 0 || fstat(tree, &st) < 0)
 		return -ENOENT;
-	_cleanup_close_ int tree = open_tree(sub, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	_cleanup_close_ int target = make_target(root, m->target, !S_ISDIR(st.st_mode));
-	if (tree < 0 || target < 0 ||
-	    move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (target < 0 || move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return berr_sys(err, errno, "cannot mount the image volume's subpath %s on %s", m->subpath, m->target);
 	return 0;
+}
+
+/* An overlay the spec names (an image volume, a build step's --mount),
+ * its layers each opened rather than named (see overlay.h). */
+static int overlay_mount_at(int root, const struct mount_spec *m, unsigned long flags, const char *data,
+			    struct berr **err)
+{
+	_cleanup_close_ int fd = make_target(root, m->target, false);
+	if (fd < 0)
+		return sys_err(err, "cannot create mount point", m->target);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int r = overlay_mount_data(proc, data, flags, err);
+	return r < 0 ? berr_prefix(err, "%s: ", m->target) : 0;
 }
 
 static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
@@ -410,8 +391,8 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 		const char *type = m->type && !streq(m->type, "bind") ? m->type : NULL;
 		if (!type)
 			flags |= MS_BIND | MS_REC;
-		if (type && streq(type, "overlay") && m->subpath) {
-			if (overlay_subpath_mount(root, m, err) < 0)
+		if (type && streq(type, "overlay")) {
+			if ((m->subpath ? overlay_subpath_mount(root, m, err) : overlay_mount_at(root, m, flags, data, err)) < 0)
 				return -EIO;
 			continue;
 		}

@@ -16,9 +16,8 @@ int rootfs_console(const char *slave, struct berr **err);
  * without following any symlink or magic link: what to mount from. */
 int rootfs_subpath_open(const struct mount_spec *m, struct berr **err);
 /* The subpath of an image volume of several layers (an overlay mount's
- * options, "ro,lowerdir=A:B…"): the overlay made as a detached read-only
- * mount (*mnt, which must stay open while the result is used) and the
- * subpath opened in it as rootfs_subpath_open does. */
-int rootfs_overlay_subpath_open(const struct mount_spec *m, int *mnt, struct berr **err);
+ * options, "ro,lowerdir=A:B…"), opened as rootfs_subpath_open does, in a
+ * read-only overlay of them: a detached mount of it alone (open_tree). */
+int rootfs_overlay_subpath_tree(const struct mount_spec *m, struct berr **err);
 
 #endif

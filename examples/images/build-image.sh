@@ -15,9 +15,10 @@
 #     --add SRC:DEST          copy a host file or directory into the image; repeatable
 #     --layer-dir DIR         use DIR as the whole root filesystem instead
 #     --layer-tar FILE        use FILE, as it is, as the only layer (for tests)
+#     --top-layer FILE        a layer FILE, as it is, over the image's own; repeatable, lowest first
 #     --arch ARCH[/VARIANT]   the architecture the config names (default amd64; for tests)
 set -euo pipefail
-tags=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=() healthcheck=
+tags=() tops=() envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") adds=() volumes=() healthcheck=
 cmd='["sh"]' entrypoint='' workdir='' user='' layer_dir='' layer_tar='' arch=amd64
 while [ $# -gt 1 ]; do
 	case $1 in
@@ -32,6 +33,7 @@ while [ $# -gt 1 ]; do
 	--add) adds+=("$2"); shift 2 ;;
 	--layer-dir) layer_dir=$2; shift 2 ;;
 	--layer-tar) layer_tar=$(realpath "$2"); shift 2 ;;
+	--top-layer) tops+=("$(realpath "$2")"); shift 2 ;;
 	--arch) arch=$2; shift 2 ;;
 	*) echo "build-image.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -75,6 +77,15 @@ else
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$work/layer.tar" .)
 fi
 layer_sha=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
+mkdir -p "$work/archive/$layer_sha"
+mv "$work/layer.tar" "$work/archive/$layer_sha/layer.tar"
+diff_ids="\"sha256:$layer_sha\"" layers="\"$layer_sha/layer.tar\""
+for t in "${tops[@]+"${tops[@]}"}"; do
+	sha=$(sha256sum "$t" | cut -d' ' -f1)
+	mkdir -p "$work/archive/$sha"
+	cp "$t" "$work/archive/$sha/layer.tar"
+	diff_ids+=",\"sha256:$sha\"" layers+=",\"$sha/layer.tar\""
+done
 
 json_list() { # shell words -> JSON array of strings
 	local first=1
@@ -103,14 +114,12 @@ fi
 config+="}"
 variant=
 [[ $arch == */* ]] && variant=",\"variant\":\"${arch#*/}\"" && arch=${arch%%/*}
-printf '{"architecture":"%s"%s,"os":"linux","created":"2026-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"2026-01-01T00:00:00Z","created_by":"berth examples/images/build-image.sh"}]}' \
-	"$arch" "$variant" "$config" "$layer_sha" >"$work/config.json"
+printf '{"architecture":"%s"%s,"os":"linux","created":"2026-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":[%s]},"history":[{"created":"2026-01-01T00:00:00Z","created_by":"berth examples/images/build-image.sh"}]}' \
+	"$arch" "$variant" "$config" "$diff_ids" >"$work/config.json"
 config_sha=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 
-mkdir -p "$work/archive/$layer_sha"
-mv "$work/layer.tar" "$work/archive/$layer_sha/layer.tar"
 mv "$work/config.json" "$work/archive/$config_sha.json"
-printf '[{"Config":"%s.json","RepoTags":%s,"Layers":["%s/layer.tar"]}]\n' "$config_sha" "$(json_list "${tags[@]}")" \
-	"$layer_sha" >"$work/archive/manifest.json"
+printf '[{"Config":"%s.json","RepoTags":%s,"Layers":[%s]}]\n' "$config_sha" "$(json_list "${tags[@]}")" \
+	"$layers" >"$work/archive/manifest.json"
 (cd "$work/archive" && tar --sort=name --mtime='2026-01-01 00:00:00Z' --numeric-owner -cf "$out" .)
 echo "$out"
