@@ -45,12 +45,21 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct b
 	return read_fd(fd, path, max, out, len, err);
 }
 
+/* Written to a new file of a random name beside path (O_CREAT|O_EXCL, as
+ * mkostemp opens it: nothing already there, a symlink least of all, is
+ * written through, in a directory another user may write), then renamed
+ * over it. */
 static int write_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync, struct berr **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return berr_sys(err, errno, "cannot create %s", tmp);
+		return berr_sys(err, errno, "cannot create a file beside %s", path);
+	if (fchmod(fd, mode) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return berr_sys(err, e, "cannot set the mode of %s", tmp);
+	}
 	const char *p = data;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -232,7 +241,7 @@ int fs_remove_tree(const char *path, struct berr **err)
 
 int fs_lock(const char *path, int *fd, struct berr **err)
 {
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f < 0)
 		return berr_sys(err, errno, "cannot open lock %s", path);
 	while (flock(f, LOCK_EX) < 0) {

@@ -83,6 +83,23 @@ echo keep >"$WORK/victim"
 mkdir -p out9 && ln -s "$WORK/victim" out9/web-deployment.yaml
 "$BERTH" convert -o out9 >/dev/null 2>&1
 check "a file in the way that is a symlink is replaced, not written through" sh -c "test \"\$(cat '$WORK/victim')\" = keep && test -f out9/web-deployment.yaml && ! test -L out9/web-deployment.yaml"
+# Another user owns the directory convert writes into: they plant, at every
+# temporary name berth's pid could give, a symlink to a file of root's.
+# The temporary files are made new (O_EXCL) under names they cannot guess.
+if id nobody >/dev/null 2>&1; then
+	mkdir -p shared && chown nobody shared && chmod 755 shared
+	echo keep >"$WORK/victim2"
+	# one process plants them all, so that berth's pid comes right after
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c "
+import os
+last = int(open('/proc/sys/kernel/ns_last_pid').read())
+for pid in range(last, last + 300):
+    os.symlink('$WORK/victim2', 'shared/web-deployment.yaml.tmp.%d' % pid)"
+	check "... the attacker's links are there" test "$(find shared -type l | wc -l)" -eq 300
+	"$BERTH" convert -o shared >/dev/null 2>&1
+	check "convert into another user's directory writes through none of their symlinks" sh -c \
+		"test \"\$(cat '$WORK/victim2')\" = keep && test -f shared/web-deployment.yaml && ! test -L shared/web-deployment.yaml"
+fi
 expect "--strict makes an unmapped key an error" 1 'services.web.devices has no Kubernetes mapping' "$BERTH" convert --strict -o out3
 expect "--allow-hostpath makes a bind mount a hostPath" 0 '' "$BERTH" convert --allow-hostpath -o out4
 check "... there" grep -q "path: $WORK/app/conf" out4/web-deployment.yaml
