@@ -28,6 +28,7 @@ struct build_opts {
 	int64_t shm_size;    /* RUN's /dev/shm in bytes; 0: 64 MiB */
 	char **ulimits;	     /* RUN's limits: NAME=SOFT[:HARD] */
 	bool privileged;     /* RUN --security=insecure is allowed */
+	bool host_network;   /* RUN --network=host is allowed (the network.host entitlement) */
 	char **cache_from;   /* images built here whose steps the cache takes up */
 	const char *title;   /* a service's name, before its progress lines */
 	FILE *out;	     /* progress; NULL: stderr */

@@ -67,7 +67,9 @@ static void add_mount(struct ctr_spec *s, const struct mount_spec *m)
 						      .target = xstrdup(m->target),
 						      .type = xstrdup(m->type ? m->type : "bind"),
 						      .options = m->options ? xstrdup(m->options) : NULL,
-						      .file = m->file};
+						      .file = m->file,
+						      .subpath = m->subpath ? xstrdup(m->subpath) : NULL,
+						      .subpath_in_root = m->subpath_in_root};
 }
 
 static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, struct berr **err)

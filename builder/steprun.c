@@ -15,6 +15,8 @@
 #include "../lib/fs.h"
 #include "../lib/sha256.h"
 #include "../lib/util.h"
+#include "../runtime/rootfs.h"
+#include "copy.h"
 #include "layer.h"
 #include "run.h"
 #include "step.h"
@@ -25,6 +27,7 @@ struct run_mounts {
 	char **stubs;
 	int *locks;
 	size_t nlocks;
+	struct buf inputs; /* what the bind mounts bind, for the cache key */
 };
 
 static void run_mounts_free(struct run_mounts *rm)
@@ -34,7 +37,9 @@ static void run_mounts_free(struct run_mounts *rm)
 		free(rm->m[i].target);
 		free(rm->m[i].type);
 		free(rm->m[i].options);
+		free(rm->m[i].subpath);
 	}
+	buf_free(&rm->inputs);
 	free(rm->m);
 	strv_free(rm->stubs);
 	for (size_t i = 0; i < rm->nlocks; i++)
@@ -42,14 +47,15 @@ static void run_mounts_free(struct run_mounts *rm)
 	free(rm->locks);
 }
 
-static void mount_add(struct run_mounts *rm, const char *src, const char *target, const char *type,
-		      const char *opts, bool file)
+static void mount_add(struct run_mounts *rm, const struct mount_spec *m)
 {
 	rm->m = xrealloc(rm->m, (rm->n + 1) * sizeof(*rm->m));
-	rm->m[rm->n++] = (struct mount_spec){.source = src ? xstrdup(src) : NULL, .target = xstrdup(target),
-					     .type = xstrdup(type), .options = opts ? xstrdup(opts) : NULL,
-					     .file = file};
-	strv_push(&rm->stubs, xstrdup(target));
+	rm->m[rm->n++] = (struct mount_spec){.source = m->source ? xstrdup(m->source) : NULL,
+					     .target = xstrdup(m->target), .type = xstrdup(m->type),
+					     .options = m->options ? xstrdup(m->options) : NULL, .file = m->file,
+					     .subpath = m->subpath ? xstrdup(m->subpath) : NULL,
+					     .subpath_in_root = m->subpath_in_root};
+	strv_push(&rm->stubs, xstrdup(m->target));
 }
 
 /* The fields of one --mount=, "type=cache,target=/x,…". */
@@ -125,62 +131,20 @@ static int cache_mount(struct build *b, struct run_mounts *rm, const struct moun
 	} else if (f->sharing && !streq(f->sharing, "shared") && !streq(f->sharing, "private")) {
 		return berr_set(err, EINVAL, "--mount: sharing=%s: use shared, private or locked", f->sharing);
 	}
-	mount_add(rm, dir, f->target, "bind", f->ro ? "ro" : NULL, false);
-	return 0;
-}
-
-/* A path of the context as the host sees it, never outside the context. */
-static int path_in(const char *dir, const char *rel, char **out, struct berr **err)
-{
-	_cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	_cleanup_close_ int fd = root < 0 ? -1 : (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof(how));
-	if (fd < 0)
-		return berr_sys(err, errno, "--mount: source %s in %s", rel, dir);
-	char proc[64], real[PATH_MAX];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(proc, real, sizeof(real) - 1);
-	if (n < 0)
-		return berr_sys(err, errno, "--mount: source %s", rel);
-	real[n] = '\0';
-	*out = xstrdup(real);
-	return 0;
-}
-
-/* An overlay of dirs (top first) at target, inside the step's container:
- * read-only, or with an upper directory of the build's that goes with it. */
-static int overlay_mount(struct build *b, struct run_mounts *rm, char *const *dirs, const char *target, bool rw,
-			 struct berr **err)
-{
-	struct buf o = {0};
-	buf_puts(&o, "lowerdir=");
-	for (size_t i = 0; dirs[i]; i++) {
-		if (strpbrk(dirs[i], ",:"))
-			return buf_free(&o), berr_set(err, EINVAL, "--mount: %s has a ',' or ':', which an overlay cannot name",
-						     dirs[i]);
-		buf_printf(&o, "%s%s", i ? ":" : "", dirs[i]);
-	}
-	if (rw) {
-		_cleanup_free_ char *scratch = build_scratch(b);
-		_cleanup_free_ char *up = xasprintf("%s/upper", scratch);
-		_cleanup_free_ char *wk = xasprintf("%s/work", scratch);
-		int r = fs_mkdir_p(up, 0755, err);
-		if (r == 0)
-			r = fs_mkdir_p(wk, 0700, err);
-		if (r < 0)
-			return buf_free(&o), r;
-		buf_printf(&o, ",upperdir=%s,workdir=%s", up, wk);
-	} else {
-		buf_puts(&o, ",ro");
-	}
-	mount_add(rm, "overlay", target, "overlay", o.s, false);
-	buf_free(&o);
+	mount_add(rm, &(struct mount_spec){.source = dir, .target = (char *)f->target, .type = "bind",
+					  .options = f->ro ? "ro" : NULL});
 	return 0;
 }
 
 /* type=bind: source (default: the root) of the build context, a stage, a
- * named context or an image (from=); read-only, or rw with the writes
- * thrown away after the step, as BuildKit does. */
+ * named context or an image (from=). The source is resolved when the
+ * step's container is made, inside that source's own root (its symlinks
+ * followed as they read there, never out of it; a stage's or an image's
+ * as an overlay of its layers), and mounted from the descriptor: never a
+ * path joined from what the Dockerfile says. Read-only, or rw with the
+ * writes thrown away after the step, as BuildKit does. What it binds is
+ * part of the step's cache key: a context path's content, a stage's key,
+ * an image's id. */
 static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const struct mount_fields *f,
 		      struct berr **err)
 {
@@ -188,26 +152,57 @@ static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const s
 	int r = build_source(b, si, f->from, &src, err);
 	if (r < 0)
 		return r;
-	const char *s = f->source ? f->source : "";
-	while (*s == '/')
-		s++;
-	_cleanup_free_ char *rel = path_clean(s[0] ? s : ".");
-	char **dirs = NULL;
-	bool file = false;
-	if (src.dir) {
-		dirs = xcalloc(2, sizeof(char *));
-		r = path_in(src.dir, streq(rel, ".") ? "" : rel, &dirs[0], err);
-		file = r == 0 && !fs_is_dir(dirs[0]);
-	} else if (blayer_subdirs(src.layers, rel, &dirs, &file) < 0) {
-		r = berr_set(err, ENOENT, "--mount: source %s is not in %s", f->source ? f->source : "/", f->from);
+	_cleanup_free_ char *rel = path_clean(f->source && f->source[0] ? f->source : ".");
+	struct buf o = {0};
+	if (!src.dir) {
+		buf_puts(&o, "lowerdir=");
+		for (size_t i = 0; src.layers && src.layers[i]; i++) {
+			if (strpbrk(src.layers[i], ",:"))
+				r = berr_set(err, EINVAL, "--mount: the layer %s has a ',' or ':'", src.layers[i]);
+			buf_printf(&o, "%s%s", i ? ":" : "", src.layers[i]);
+		}
 	}
-	if (r == 0 && file && f->rw)
+	struct mount_spec m = {.source = src.dir ? src.dir : "overlay", .target = (char *)f->target,
+			       .type = src.dir ? "bind" : "overlay", .options = o.s, .subpath = rel,
+			       .subpath_in_root = true};
+	/* there now, and a file or a directory */
+	int fd = r < 0 ? -1 : src.dir ? rootfs_subpath_open(&m, err) : rootfs_overlay_subpath_tree(&m, err);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) < 0)
+		r = berr_sys(err, errno, "--mount: %s", rel);
+	const char *shown = f->source && f->source[0] ? f->source : "/", *in = f->from ? f->from : "the build context";
+	if (fd < 0 && r == 0 && err && *err && ((*err)->code == ENOENT || (*err)->code == ENOTDIR)) {
+		berr_free(*err);
+		*err = NULL;
+		r = berr_set(err, ENOENT, "--mount: source %s is not in %s", shown, in);
+	} else if (fd < 0) {
+		r = berr_prefix(err, "--mount: source %s in %s: ", shown, in);
+	}
+	if (fd >= 0)
+		close(fd);
+	m.file = r == 0 && !S_ISDIR(st.st_mode);
+	if (r == 0 && m.file && f->rw)
 		r = berr_set(err, ENOTSUP, "--mount: rw of a single file (%s) is not supported by berth", rel);
-	else if (r == 0 && (file || (!f->rw && strv_len(dirs) == 1)))
-		mount_add(rm, dirs[0], f->target, "bind", "ro", file);
-	else if (r == 0)
-		r = overlay_mount(b, rm, dirs, f->target, f->rw, err);
-	strv_free(dirs);
+	_cleanup_free_ char *scratch = r == 0 && f->rw ? build_scratch(b) : NULL;
+	if (scratch) {
+		_cleanup_free_ char *up = xasprintf("%s/upper", scratch), *wk = xasprintf("%s/work", scratch);
+		r = fs_mkdir_p(up, 0755, err);
+		if (r == 0)
+			r = fs_mkdir_p(wk, 0700, err);
+		buf_printf(&o, "%supperdir=%s,workdir=%s", o.len ? "," : "", up, wk);
+	} else {
+		buf_printf(&o, "%sro", o.len ? "," : "");
+	}
+	m.options = o.s;
+	char hex[65] = "";
+	char *one[] = {rel, NULL};
+	if (r == 0 && !src.key)
+		r = bcopy_hash(src.dir, NULL, NULL, one, hex, err);
+	if (r == 0) {
+		buf_printf(&rm->inputs, "bind %s %s\n", f->target, src.key ? src.key : hex);
+		mount_add(rm, &m);
+	}
+	buf_free(&o);
 	build_source_free(&src);
 	return r;
 }
@@ -236,7 +231,8 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 		return cache_mount(b, rm, &f, err);
 	if (streq(f.type, "tmpfs")) {
 		_cleanup_free_ char *o = f.size ? xasprintf("size=%s", f.size) : NULL;
-		mount_add(rm, "tmpfs", f.target, "tmpfs", o, false);
+		mount_add(rm, &(struct mount_spec){.source = "tmpfs", .target = (char *)f.target, .type = "tmpfs",
+						  .options = o});
 		return 0;
 	}
 	if (streq(f.type, "secret")) {
@@ -248,7 +244,8 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 		if (!path && build_flag_bool(f.required) && f.required)
 			return berr_set(err, ENOENT, "--mount: secret %s is required, and the build has no such secret", id);
 		if (path)
-			mount_add(rm, path, at, "bind", "ro", true);
+			mount_add(rm, &(struct mount_spec){.source = (char *)path, .target = at, .type = "bind",
+							  .options = "ro", .file = true});
 		return 0;
 	}
 	return bind_mount(b, si, rm, &f, err);
@@ -270,6 +267,11 @@ static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct
 		} else if (startswith(fl, "--network=")) {
 			if (!streq(v, "default") && !streq(v, "none") && !streq(v, "host"))
 				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);
+			/* as BuildKit: the host's network only where the build grants it */
+			if (r == 0 && streq(v, "host") && !b->o->host_network)
+				r = berr_set(err, EPERM, "--network=host: the build does not allow it (grant the network.host "
+							 "entitlement: image build --allow network.host, or build: entitlements: "
+							 "[network.host] or network: host in the compose file)");
 			*network = streq(v, "none") ? "none" : streq(v, "host") ? "host" : *network;
 		} else if (startswith(fl, "--security=")) {
 			/* as BuildKit: insecure only where the build allows it (build: privileged) */
@@ -379,6 +381,8 @@ int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct d
 		buf_printf(&text, "flag %s\n", ins->flags[i]);
 	for (size_t i = 0; env[i]; i++)
 		buf_printf(&text, "env %s\n", env[i]);
+	if (rm.inputs.s)
+		buf_puts(&text, rm.inputs.s);
 	_cleanup_free_ char *hist = xasprintf("%s # buildkit", by);
 	int64_t t0;
 	bool cached;

@@ -85,7 +85,8 @@ int cmd_image_build(int argc, char **argv)
 		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF", "A named context; repeatable"},
 		{"shm-size", 0, FLAG_STR, &shm, "SIZE", "RUN steps' /dev/shm (default 64m)"},
 		{"ulimit", 0, FLAG_LIST, &ulimits, "NAME=SOFT[:HARD]", "A limit of RUN steps; repeatable"},
-		{"allow", 0, FLAG_LIST, &allow, "security.insecure", "Let RUN --security=insecure run privileged"},
+		{"allow", 0, FLAG_LIST, &allow, "ENTITLEMENT",
+		 "security.insecure: RUN --security=insecure runs privileged; network.host: RUN --network=host"},
 		{"cache-from", 0, FLAG_LIST, &cache_from, "IMAGE", "Take cached steps from an image built here; repeatable"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
@@ -99,8 +100,8 @@ int cmd_image_build(int argc, char **argv)
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
 	_cleanup_(strv_freep) char **u = ulimits, **al = allow, **cf = cache_from;
 	for (size_t i = 0; rc < 0 && al && al[i]; i++)
-		if (!streq(al[i], "security.insecure"))
-			rc = usage_error("image build", "--allow takes security.insecure");
+		if (!streq(al[i], "security.insecure") && !streq(al[i], "network.host"))
+			rc = usage_error("image build", "--allow takes security.insecure or network.host");
 	long long shm_bytes = 0;
 	if (rc < 0 && shm && (bytes_parse(shm, &shm_bytes) < 0 || shm_bytes <= 0))
 		rc = usage_error("image build", "--shm-size takes a size, like 128m");
@@ -136,7 +137,9 @@ int cmd_image_build(int argc, char **argv)
 		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
 	}
 	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
-			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .privileged = al && al[0], .cache_from = cf,
+			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .cache_from = cf,
+			       .privileged = strv_contains(al, "security.insecure"),
+			       .host_network = strv_contains(al, "network.host") || (network && streq(network, "host")),
 			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
 			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
 	struct berr *err = NULL;

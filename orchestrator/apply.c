@@ -456,7 +456,7 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 						 ro && !was_ro ? (m->options ? xasprintf("ro,%s", m->options) : xstrdup("ro"))
 							       : (m->options ? xstrdup(m->options) : NULL),
 						 m->file, m->volume ? xstrdup(m->volume) : NULL, false,
-						 m->subpath ? xstrdup(m->subpath) : NULL};
+						 m->subpath ? xstrdup(m->subpath) : NULL, m->subpath_in_root};
 		}
 		spec_free(&other);
 	}

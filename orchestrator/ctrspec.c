@@ -761,7 +761,7 @@ static struct mount_spec *add_mount(struct ctr_spec *s, const char *source, cons
 	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
 	struct mount_spec *m = &s->mounts[s->nmounts++];
 	*m = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target), type ? xstrdup(type) : NULL,
-				 options ? xstrdup(options) : NULL, file, NULL, false, NULL};
+				 options ? xstrdup(options) : NULL, file, NULL, false, NULL, false};
 	return m;
 }
 

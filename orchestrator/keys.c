@@ -45,7 +45,7 @@ const struct key_rule key_rules[] = {
 	{"services.*.build.context", H, true, "test_build.sh", NULL},
 	{"services.*.build.dockerfile", H, true, "test_build.sh", NULL},
 	{"services.*.build.dockerfile_inline", H, true, "test_build.sh", NULL},
-	{"services.*.build.entitlements", H, true, "security.insecure allows RUN --security=insecure", NULL},
+	{"services.*.build.entitlements", H, true, "security.insecure allows RUN --security=insecure, network.host RUN --network=host", NULL},
 	{"services.*.build.extra_hosts", H, true, "test_build.sh", NULL},
 	{"services.*.build.isolation", W, true, "it is for Windows containers", NULL},
 	{"services.*.build.labels", H, true, "test_build.sh", NULL},

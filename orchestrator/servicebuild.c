@@ -127,6 +127,15 @@ static long long bytes_of(const struct node *n)
 	return b;
 }
 
+static bool entitled(const struct node *b, const char *what)
+{
+	struct node *e = node_map_get(b, "entitlements");
+	for (size_t i = 0; e && e->kind == NODE_SEQ && i < e->n; i++)
+		if (streq(node_str(e->items[i]), what))
+			return true;
+	return false;
+}
+
 /* build.privileged: true, or entitlements: [security.insecure]: RUN
  * --security=insecure is allowed (as docker compose allows it). */
 static bool privileged(const struct node *b)
@@ -134,11 +143,14 @@ static bool privileged(const struct node *b)
 	bool v = false;
 	if (node_bool(node_map_get(b, "privileged"), &v) == 0 && v)
 		return true;
-	struct node *e = node_map_get(b, "entitlements");
-	for (size_t i = 0; e && e->kind == NODE_SEQ && i < e->n; i++)
-		if (streq(node_str(e->items[i]), "security.insecure"))
-			return true;
-	return false;
+	return entitled(b, "security.insecure");
+}
+
+/* entitlements: [network.host], or network: host: RUN --network=host. */
+static bool host_network(const struct node *b)
+{
+	const char *net = node_str(node_map_get(b, "network"));
+	return entitled(b, "network.host") || (net && streq(net, "host"));
 }
 
 static int check_values(const struct node *b, const char *service, const char *platform, struct berr **err)
@@ -266,6 +278,7 @@ static int build_one(struct run *x, const char *service, struct berr **err)
 				.shm_size = bytes_of(node_map_get(b, "shm_size")),
 				.ulimits = ulimits,
 				.privileged = privileged(b),
+				.host_network = host_network(b),
 				.cache_from = cache_from,
 				.title = service,
 				.out = o->out};

@@ -45,6 +45,13 @@ int overlay_mount(const char *target, char *const *lowers, const char *upper, co
 	size_t n = strv_len(lowers);
 	if (n == 0)
 		return berr_set(err, EINVAL, "an overlay needs at least one layer");
+	/* overlayfs takes one lower directory only with an upper one */
+	if (n == 1 && !upper) {
+		if (mount(lowers[0], target, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
+			return berr_sys(err, errno, "cannot mount the layer %s", lowers[0]);
+		return 0;
+	}
 	int *fds = xcalloc(n + 2, sizeof(int));
 	for (size_t i = 0; i < n + 2; i++)
 		fds[i] = -1;
@@ -65,8 +72,13 @@ int overlay_mount(const char *target, char *const *lowers, const char *upper, co
 	return r;
 }
 
-/* The value of key= in comma-separated options (a new string), or NULL. */
-static char *option(const char *data, const char *key)
+uint64_t overlay_subpath_resolve(bool in_root)
+{
+	return in_root ? RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+		       : RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+}
+
+char *overlay_option(const char *data, const char *key)
 {
 	size_t k = strlen(key);
 	for (const char *p = data; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
@@ -88,7 +100,7 @@ static char **split(const char *s, char sep)
 
 char **overlay_lowers(const char *data)
 {
-	_cleanup_free_ char *lower = option(data, "lowerdir");
+	_cleanup_free_ char *lower = overlay_option(data, "lowerdir");
 	return lower ? split(lower, ':') : NULL;
 }
 
@@ -100,7 +112,7 @@ int overlay_mount_data(const char *target, const char *data, unsigned long flags
 		    !startswith(opts[i], "workdir=") && opts[i][0])
 			return berr_set(err, EINVAL, "an overlay's option %s is not one berth sets", opts[i]);
 	_cleanup_(strv_freep) char **lowers = overlay_lowers(data);
-	_cleanup_free_ char *upper = option(data, "upperdir"), *work = option(data, "workdir");
+	_cleanup_free_ char *upper = overlay_option(data, "upperdir"), *work = overlay_option(data, "workdir");
 	if (!lowers || !lowers[0] || !upper != !work)
 		return berr_set(err, EINVAL, "an overlay needs its layers (and an upper with a work directory)");
 	return overlay_mount(target, lowers, upper, work, flags, err);
@@ -109,7 +121,7 @@ int overlay_mount_data(const char *target, const char *data, unsigned long flags
 /* The child of overlay_subpath_tree: the overlay mounted over its lowest
  * layer (a directory there is, in a namespace only it has), the subpath
  * cloned and sent back; else which step failed and errno. */
-static void subpath_child(int sock, char *const *lowers, const char *subpath)
+static void subpath_child(int sock, char *const *lowers, const char *subpath, bool in_root)
 {
 	int step = 1, e = 0, root = -1, sub = -1, tree = -1;
 	/* by its path: reopened through a descriptor, the directory would be
@@ -121,8 +133,7 @@ static void subpath_child(int sock, char *const *lowers, const char *subpath)
 		int r = overlay_mount(at, lowers, NULL, NULL, MS_RDONLY, NULL);
 		e = r < 0 ? -r : 0;
 	}
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = overlay_subpath_resolve(in_root)};
 	if (!e && (root = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		e = errno;
 	if (!e && (step = 2, sub = (int)syscall(SYS_openat2, root, subpath, &how, sizeof(how))) < 0)
@@ -150,7 +161,7 @@ static void subpath_child(int sock, char *const *lowers, const char *subpath)
 	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(msg) ? 0 : 1);
 }
 
-int overlay_subpath_tree(char *const *lowers, const char *subpath, struct berr **err)
+int overlay_subpath_tree(char *const *lowers, const char *subpath, bool in_root, struct berr **err)
 {
 	if (!lowers || !lowers[0])
 		return berr_set(err, EINVAL, "an overlay needs at least one layer");
@@ -160,7 +171,7 @@ int overlay_subpath_tree(char *const *lowers, const char *subpath, struct berr *
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		subpath_child(sv[1], lowers, subpath);
+		subpath_child(sv[1], lowers, subpath, in_root);
 	}
 	close(sv[1]);
 	int msg[2] = {0, EIO};

@@ -14,6 +14,9 @@
 #ifndef BERTH_OVERLAY_H
 #define BERTH_OVERLAY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "../lib/err.h"
 
 /* Mount an overlay of lowers (topmost first) on target: with upper and
@@ -28,10 +31,17 @@ int overlay_mount(const char *target, char *const *lowers, const char *upper, co
 int overlay_mount_data(const char *target, const char *data, unsigned long flags, struct berr **err);
 /* The layers of such options (a new list; NULL without a lowerdir). */
 char **overlay_lowers(const char *data);
+/* The value of KEY= in such options (a new string), or NULL. */
+char *overlay_option(const char *data, const char *key);
+/* How a subpath is opened in what it is a subpath of (openat2's resolve):
+ * a volume's beneath its root with no symlink followed; a build's --mount
+ * source (in_root) with symlinks followed, as the source's own root sees
+ * them, never out of it. */
+uint64_t overlay_subpath_resolve(bool in_root);
 /* A read-only overlay of lowers, made in a mount namespace of a child's
- * own (nothing is mounted here), and of it only subpath, opened beneath
- * its root without following a symlink: returned as a detached mount
- * (open_tree), to move into place or to fstat. */
-int overlay_subpath_tree(char *const *lowers, const char *subpath, struct berr **err);
+ * own (nothing is mounted here), and of it only subpath, opened as
+ * overlay_subpath_resolve says: returned as a detached mount (open_tree),
+ * to move into place or to fstat. */
+int overlay_subpath_tree(char *const *lowers, const char *subpath, bool in_root, struct berr **err);
 
 #endif

@@ -335,9 +335,10 @@ static int check_target(int root, const struct mount_spec *m, struct berr **err)
 int rootfs_subpath_open(const struct mount_spec *m, struct berr **err)
 {
 	_cleanup_close_ int vol = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = overlay_subpath_resolve(m->subpath_in_root)};
 	int fd = vol < 0 ? -1 : (int)syscall(SYS_openat2, vol, m->subpath, &how, sizeof(how));
+	if (fd < 0 && m->subpath_in_root)
+		return berr_sys(err, errno, "there is no %s in %s", m->subpath, m->source);
 	if (fd < 0)
 		return berr_sys(err, errno, "volume %s has no subpath %s (or a symlink on its way)",
 				m->volume ? m->volume : m->source, m->subpath);
@@ -347,8 +348,24 @@ int rootfs_subpath_open(const struct mount_spec *m, struct berr **err)
 int rootfs_overlay_subpath_tree(const struct mount_spec *m, struct berr **err)
 {
 	_cleanup_(strv_freep) char **lowers = m->options ? overlay_lowers(m->options) : NULL;
-	int fd = overlay_subpath_tree(lowers, m->subpath, err);
-	return fd < 0 ? berr_prefix(err, "image volume at %s: ", m->target) : fd;
+	int fd = overlay_subpath_tree(lowers, m->subpath, m->subpath_in_root, err);
+	return fd < 0 ? berr_prefix(err, "%s at %s: ", m->subpath_in_root ? "--mount" : "image volume", m->target) : fd;
+}
+
+/* A build's --mount,rw: what was mounted at the target, as the lower
+ * layer of an overlay whose upper directory goes with the step. */
+static int writable_on_top(int root, const struct mount_spec *m, const char *data, struct berr **err)
+{
+	_cleanup_free_ char *upper = overlay_option(data, "upperdir"), *work = overlay_option(data, "workdir");
+	if (!upper || !work)
+		return 0;
+	_cleanup_close_ int fd = open_in_root(root, m->target, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return sys_err(err, "cannot open", m->target);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int r = overlay_mount(proc, (char *[]){proc, NULL}, upper, work, 0, err);
+	return r < 0 ? berr_prefix(err, "%s: ", m->target) : 0;
 }
 
 /* An image volume's subpath of several layers: a clone of the subtree of
@@ -392,7 +409,8 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 		if (!type)
 			flags |= MS_BIND | MS_REC;
 		if (type && streq(type, "overlay")) {
-			if ((m->subpath ? overlay_subpath_mount(root, m, err) : overlay_mount_at(root, m, flags, data, err)) < 0)
+			if (m->subpath ? overlay_subpath_mount(root, m, err) < 0 || writable_on_top(root, m, data, err) < 0
+				       : overlay_mount_at(root, m, flags, data, err) < 0)
 				return -EIO;
 			continue;
 		}
@@ -410,6 +428,8 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 			snprintf(subproc, sizeof(subproc), "/proc/self/fd/%d", sub);
 		}
 		int r = mount_at(root, m->target, file, m->subpath ? subproc : m->source, type, flags, data, err);
+		if (r == 0 && !type)
+			r = writable_on_top(root, m, data, err);
 		if (r < 0)
 			return r;
 		if (prop) {

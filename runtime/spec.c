@@ -66,10 +66,12 @@ static json_t *mounts_json(const struct ctr_spec *s)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
-		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b, s:o}", "source",
-						   opt_str(m->source), "target", m->target, "type", opt_str(m->type),
-						   "options", opt_str(m->options), "file", m->file, "volume",
-						   opt_str(m->volume), "copyup", m->copyup, "subpath", opt_str(m->subpath)));
+		json_t *j = json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b, s:o}", "source", opt_str(m->source), "target",
+				      m->target, "type", opt_str(m->type), "options", opt_str(m->options), "file", m->file,
+				      "volume", opt_str(m->volume), "copyup", m->copyup, "subpath", opt_str(m->subpath));
+		if (m->subpath_in_root)
+			json_object_set_new(j, "subpath_in_root", json_true());
+		json_array_append_new(a, j);
 	}
 	return a;
 }
@@ -190,7 +192,8 @@ static void read_mounts(json_t *a, struct ctr_spec *s)
 	json_t *m;
 	json_array_foreach(a, i, m) s->mounts[i] = (struct mount_spec){
 		get_str(m, "source"), get_str(m, "target"), get_str(m, "type"), get_str(m, "options"),
-		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup"), get_str(m, "subpath")};
+		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup"), get_str(m, "subpath"),
+		get_bool(m, "subpath_in_root")};
 }
 
 static void read_rlimits(json_t *a, struct ctr_spec *s)

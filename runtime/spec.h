@@ -15,6 +15,7 @@ struct mount_spec {
 	char *volume;				/* the named volume it mounts, or NULL */
 	bool copyup;				/* an empty volume first gets what the image has at target */
 	char *subpath; /* a volume's subdirectory (or file) mounted instead of its root; no symlink on the way */
+	bool subpath_in_root; /* ... or, for a build's --mount source, symlinks followed inside the source */
 };
 
 struct rlimit_spec {

@@ -172,7 +172,7 @@ RUN ls /sys/class/net | tr '\n' ' ' >/net-default.txt && grep nameserver /etc/re
 RUN --network=host ls /sys/class/net | tr '\n' ' ' >/net-host.txt
 DF
 expect "cache and secret mounts build" 0 'naming to' \
-	"$BERTH" image build --secret id=token,src="$WORK/token.txt" --shm-size 96m --ulimit nofile=1234:2048 -t mounts mounts
+	"$BERTH" image build --allow network.host --secret id=token,src="$WORK/token.txt" --shm-size 96m --ulimit nofile=1234:2048 -t mounts mounts
 expect "--shm-size and --ulimit reach RUN" 0 '^98304 1234$' in_image mounts 'cat /limits.txt'
 expect "a cache mount starts empty" 0 '^1$' in_image mounts 'cat /runs.txt'
 expect "a secret is readable during its step" 0 '^13 found$' in_image mounts 'echo $(cat /secret-size.txt /found.txt)'
@@ -186,7 +186,7 @@ expect "... and asks berth's DNS responder on its gateway for names" 0 '^same$' 
 expect "--network=host gives RUN the host's interfaces (the build bridge among them)" 0 '(^| )berth-[0-9a-f]+ ' \
 	in_image mounts 'cat /net-host.txt'
 expect "the cache mount keeps its files across builds" 0 'naming to' \
-	"$BERTH" image build --no-cache --secret id=token,src="$WORK/token.txt" -t mounts mounts
+	"$BERTH" image build --no-cache --network host --secret id=token,src="$WORK/token.txt" -t mounts mounts
 expect "without them, RUN has Docker's 64 MiB /dev/shm" 0 '^65536 ' in_image mounts 'cat /limits.txt'
 expect "... the second build saw the first one's" 0 '^2$' in_image mounts 'cat /runs.txt'
 mkdir -p needs
@@ -266,6 +266,30 @@ expect "a named context of a directory mounts and copies" 0 '^from-extra from-ex
 	in_image binds 'echo $(cat /named.txt /copied-extra.txt)'
 expect "a docker-image:// named context is copied from" 0 '^yes$' in_image binds 'test -x /copied-busybox && echo yes'
 expect "a relative mount target is under WORKDIR, as BuildKit has it" 0 '^ctx-file$' in_image binds 'cat /rel.txt'
+# What a bind mount binds is in the step's cache key: a changed bound file
+# runs the step again, and another context with the same Dockerfile does
+# not get the first one's layer.
+mkdir -p keyed/a keyed/b
+printf 'FROM busybox\nRUN --mount=type=bind,target=/c cat /c/data.txt >/out.txt\n' | tee keyed/a/Dockerfile >keyed/b/Dockerfile
+echo one >keyed/a/data.txt
+echo other-project >keyed/b/data.txt
+"$BERTH" image build -q -t keyed keyed/a >/dev/null 2>&1
+expect "a RUN with a bind of the context sees the file" 0 '^one$' in_image keyed 'cat /out.txt'
+echo two >keyed/a/data.txt
+expect "a changed bound file runs the step again" 0 'naming to' "$BERTH" image build -t keyed keyed/a
+check "... not from the cache" sh -c "! grep -q CACHED '$WORK/out'"
+expect "... and the image has the new content" 0 '^two$' in_image keyed 'cat /out.txt'
+"$BERTH" image build -q -t keyed-b keyed/b >/dev/null 2>&1
+expect "another context with the same RUN line gets its own layer" 0 '^other-project$' in_image keyed-b 'cat /out.txt'
+printf 'FROM busybox\nRUN --mount=type=bind,from=marked,target=/m cat /m/marker >/out.txt\n' >keyed/a/Dockerfile
+"$REPO/examples/images/build-image.sh" -t marked:latest --add "$WORK/token.txt:/marker" "$WORK/marked.tar" >/dev/null 2>&1 &&
+	"$BERTH" image load -i "$WORK/marked.tar" >/dev/null
+"$BERTH" image build -q -t keyed keyed/a >/dev/null 2>&1
+echo changed-image >"$WORK/marker2"
+"$REPO/examples/images/build-image.sh" -t marked:latest --add "$WORK/marker2:/marker" "$WORK/marked2.tar" >/dev/null 2>&1 &&
+	"$BERTH" image load -i "$WORK/marked2.tar" >/dev/null
+"$BERTH" image build -q -t keyed keyed/a >/dev/null 2>&1
+expect "a from= image retagged to other content runs the step again" 0 '^changed-image$' in_image keyed 'cat /out.txt'
 printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/nope,target=/n true\n' >binds/Dockerfile
 expect "a bind source that is not there is named" 1 'Dockerfile:2: RUN: --mount: source /nope is not in busybox' "$BERTH" image build binds
 mkdir -p svcs
@@ -555,8 +579,28 @@ expect "a bind mount of such a symlink gets the context's root, not the host's" 
 expect "... whose files are the context's" 0 'Dockerfile' in_image evil-bind 'cat /ls.txt'
 check "... and not the host's" sh -c "! '$BERTH' -f '$WORK/probe.yaml' -p '${proj}probe' run --rm -T probe 'cat /ls.txt' | grep -qx etc"
 printf 'FROM busybox\nRUN --mount=type=bind,source=../../../../../../etc,target=/m ls /m >/ls-up.txt\n' >evil/Dockerfile
-expect "a bind source that climbs with .. stays in the context (there is no etc there)" 1 'source ../../../../../../etc in .*: No such file' \
+expect "a bind source that climbs with .. stays in the context (there is no etc there)" 1 'source ../../../../../../etc is not in the build context' \
 	"$BERTH" image build evil
+# from= an image or a stage: the source resolves in that image's (or
+# stage's) own root, .. and symlinks included; the host's files stay out.
+printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=../../../../../../../../etc,target=/x ls /x >/ls.txt\n' >evil/Dockerfile
+expect "a bind from an image climbing with .. builds" 0 'naming to' "$BERTH" image build -t evil-from evil
+expect "... and lists the image's /etc, not the host's (no shadow, no hostname)" 0 '^group passwd $' \
+	in_image evil-from 'tr "\n" " " </ls.txt'
+cat >evil/Dockerfile <<DF
+FROM busybox AS stage
+RUN mkdir /out && ln -s /etc /out/abs && ln -s ../../../../../../../../.. /out/up && ln -s $WORK /out/host
+FROM busybox
+RUN --mount=type=bind,from=stage,source=/out/abs,target=/a --mount=type=bind,from=stage,source=/out/up/etc,target=/u \\
+    ls /a /u >/ls.txt
+DF
+expect "binds through a stage's symlinks build" 0 'naming to' "$BERTH" image build -t evil-stage evil
+expect "... each resolved in the stage (its /etc), not on the host" 0 '^/a: group passwd /u: group passwd $' \
+	in_image evil-stage 'grep -v "^\$" /ls.txt | tr "\n" " "'
+sed -i 's|^RUN --mount=type=bind,from=stage,source=/out/abs.*|RUN --mount=type=bind,from=stage,source=/out/host,target=/h cat /h/host-secret.txt|; /^    ls/d' evil/Dockerfile
+expect "a stage's symlink to a host directory leads nowhere" 1 "source /out/host is not in stage" "$BERTH" image build evil
+printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/%s,target=/h cat /h/host-secret.txt\n' "${WORK#/}" >evil/Dockerfile
+expect "a host path through an image's bind is not there" 1 "source /${WORK#/} is not in busybox" "$BERTH" image build evil
 printf 'FROM busybox\nCOPY dir/ /d/\n' >evil/Dockerfile
 expect "a symlink inside a copied directory is copied as a symlink" 0 'naming to' "$BERTH" image build -t evil-inner evil
 expect "... which in a container does not reach the host's file" 0 '^link no-host-data$' \
@@ -594,6 +638,17 @@ expect "RUN --security=insecure is refused unless the build allows it" 1 'securi
 expect "... and allowed, it runs with every capability" 0 'naming to' "$BERTH" image build --allow security.insecure -t evil-insecure evil
 expect "... (all that berth itself has)" 0 "^CapEff:.$(awk '/CapBnd/ {print $2}' /proc/self/status)\$" \
 	in_image evil-insecure 'cat /caps.txt'
+# RUN --network=host reaches the host's loopback services and has raw
+# sockets in its network namespace: only where the build grants it, as
+# BuildKit's network.host entitlement.
+printf 'FROM busybox\nRUN --network=host ls /sys/class/net >/net.txt\n' >evil/Dockerfile
+expect "RUN --network=host is refused unless the build allows it, naming the entitlement" 1 \
+	'network=host: the build does not allow it \(grant the network.host entitlement' "$BERTH" image build evil
+expect "... image build --allow network.host grants it" 0 'naming to' "$BERTH" image build --allow network.host -t evil-nethost evil
+printf 'services:\n  plain: {build: ./evil, image: evil-plain}\n  ent: {build: {context: ./evil, entitlements: [network.host]}, image: evil-ent}\n  net: {build: {context: ./evil, network: host}, image: evil-net}\n' >nethost.yaml
+expect "... a compose build without it is refused" 1 'network.host' "$BERTH" -f nethost.yaml build --no-cache plain
+expect "... build.entitlements: [network.host] grants it" 0 '' "$BERTH" -f nethost.yaml build --no-cache ent
+expect "... and so does build.network: host" 0 '' "$BERTH" -f nethost.yaml build --no-cache net
 other() { setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
 chmod 755 "$WORK"
 check "the build directory under the state root is 0700" test "$(stat -c %a "$BERTH_ROOT/build")" = 700
