@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -29,13 +30,48 @@ struct tree {
 	int fd;
 	const struct ignore *ig, *ex;
 	bool keep_owner; /* a stage's files keep their owners; the context's are root's */
+	int proc;	 /* the host's /proc (the copy runs chrooted); -1: /proc */
 };
 
+static bool excluded(const struct tree *t, const char *rel);
+
+/* Where an open descriptor of the tree is, relative to its root (a new
+ * string; NULL when that cannot be read). */
+static char *where(const struct tree *t, int fd)
+{
+	char link[64], root[PATH_MAX], path[PATH_MAX];
+	int dir = t->proc >= 0 ? t->proc : AT_FDCWD;
+	const char *self = t->proc >= 0 ? "self/fd/%d" : "/proc/self/fd/%d";
+	snprintf(link, sizeof(link), self, t->fd);
+	ssize_t nr = readlinkat(dir, link, root, sizeof(root) - 1);
+	snprintf(link, sizeof(link), self, fd);
+	ssize_t np = nr > 0 ? readlinkat(dir, link, path, sizeof(path) - 1) : -1;
+	if (np < 0)
+		return NULL;
+	root[nr] = path[np] = '\0';
+	size_t k = streq(root, "/") ? 0 : (size_t)nr;
+	if (strncmp(path, root, k) != 0 || (path[k] && path[k] != '/'))
+		return NULL;
+	return xstrdup(path[k] ? path + k + 1 : "");
+}
+
+/* Opened inside the tree (its symlinks resolve there). What a symlink
+ * leads to is left out as what it names is: in BuildKit's filtered
+ * context, a link to an ignored file dangles. */
 static int open_in(const struct tree *t, const char *rel, int flags, bool follow)
 {
 	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)),
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	return (int)syscall(SYS_openat2, t->fd, rel[0] ? rel : ".", &how, sizeof(how));
+	int fd = (int)syscall(SYS_openat2, t->fd, rel[0] ? rel : ".", &how, sizeof(how));
+	if (fd < 0 || (!t->ig && !t->ex))
+		return fd;
+	_cleanup_free_ char *real = where(t, fd);
+	if (!real || (!streq(real, rel) && excluded(t, real))) {
+		close(fd);
+		errno = real ? ENOENT : EIO;
+		return -1;
+	}
+	return fd;
 }
 
 static bool has_exceptions(const struct ignore *ig)
@@ -185,7 +221,7 @@ int bcopy_hash(const char *dir, const struct ignore *ig, const struct ignore *ex
 	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_sys(err, errno, "cannot open the build context %s", dir);
-	struct tree t = {fd, ig, ex, false};
+	struct tree t = {fd, ig, ex, false, -1};
 	struct sha256 h;
 	sha256_begin(&h);
 	for (size_t i = 0; srcs && srcs[i]; i++) {
@@ -513,6 +549,9 @@ static int child(void *arg, struct berr **err)
 	j.t.fd = open(from ? from : src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j.t.fd < 0)
 		return berr_sys(err, errno, "cannot open the sources of %s", c->what);
+	j.t.proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (j.t.proc < 0)
+		return berr_sys(err, errno, "cannot open /proc");
 	if (chroot(rootfs) < 0 || chdir("/") < 0)
 		return berr_sys(err, errno, "cannot enter the stage's filesystem");
 	umask(0);

@@ -601,6 +601,21 @@ sed -i 's|^RUN --mount=type=bind,from=stage,source=/out/abs.*|RUN --mount=type=b
 expect "a stage's symlink to a host directory leads nowhere" 1 "source /out/host is not in stage" "$BERTH" image build evil
 printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/%s,target=/h cat /h/host-secret.txt\n' "${WORK#/}" >evil/Dockerfile
 expect "a host path through an image's bind is not there" 1 "source /${WORK#/} is not in busybox" "$BERTH" image build evil
+# .dockerignore leaves a file out of the context: a symlink to it (or to
+# an ignored directory) dangles, as in BuildKit's filtered context.
+mkdir -p ignored/private && cd ignored || exit 1
+echo TOPSECRET >secret.env && echo key >private/key && echo fine >ok.txt
+printf 'secret.env\nprivate\n' >.dockerignore
+ln -sf secret.env link && ln -sf private dirlink && ln -sf ok.txt oklink
+cd ..
+printf 'FROM busybox\nCOPY link /x\n' >ignored/Dockerfile
+expect "COPY of a symlink to an ignored file finds nothing" 1 '"link": not found' "$BERTH" image build ignored
+printf 'FROM busybox\nCOPY dirlink/key /x\n' >ignored/Dockerfile
+expect "nor through a symlink to an ignored directory" 1 'not found' "$BERTH" image build ignored
+printf 'FROM busybox\nCOPY oklink /x\n' >ignored/Dockerfile
+expect "a symlink to a file that is not ignored is copied from" 0 'naming to' "$BERTH" image build -t ign-ok ignored
+expect "... its content" 0 '^fine$' in_image ign-ok 'cat /x'
+check "no layer holds the ignored file's content" sh -c "! (cd '$images/blobs/sha256' && for f in *; do (gzip -dc \$f 2>/dev/null || cat \$f); done | grep -qa TOPSECRET)"
 printf 'FROM busybox\nCOPY dir/ /d/\n' >evil/Dockerfile
 expect "a symlink inside a copied directory is copied as a symlink" 0 'naming to' "$BERTH" image build -t evil-inner evil
 expect "... which in a container does not reach the host's file" 0 '^link no-host-data$' \
