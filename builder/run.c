@@ -19,6 +19,7 @@
 #include "../runtime/ctr.h"
 #include "../runtime/devices.h"
 #include "../runtime/seccomp.h"
+#include "../runtime/user.h"
 
 const char *const brun_stubs[] = {"/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", NULL};
 
@@ -102,7 +103,7 @@ static int make_spec(const struct brun *b, const char *dir, struct ctr_spec *s, 
 	for (size_t i = 0; i < b->nrlimits; i++)
 		s->rlimits[s->nrlimits++] = (struct rlimit_spec){xstrdup(b->rlimits[i].name), b->rlimits[i].soft,
 								 b->rlimits[i].hard};
-	int r = image_user(s->layers, b->user ? b->user : "", &s->uid, &s->gid, &s->groups, &s->ngroups, err);
+	int r = user_lookup(s->layers, b->user ? b->user : "", &s->uid, &s->gid, &s->groups, &s->ngroups, err);
 	if (r < 0)
 		return berr_prefix(err, "USER %s: ", b->user ? b->user : "");
 	static const char *const etc[] = {"hostname", "hosts", "resolv.conf"};

@@ -14,6 +14,7 @@
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/util.h"
+#include "../runtime/user.h"
 #include "copy.h"
 #include "layer.h"
 #include "step.h"
@@ -62,7 +63,7 @@ int build_step_workdir(struct build *b, struct sstate *ss, const struct df_instr
 	struct bcopy c = {.layers = lower, .work = work, .dest = path, .mkdir_only = true, .what = "WORKDIR"};
 	gid_t *groups = NULL;
 	size_t ng = 0;
-	c.chown = user && user[0] && image_user(lower, user, &c.uid, &c.gid, &groups, &ng, NULL) == 0;
+	c.chown = user && user[0] && user_lookup(lower, user, &c.uid, &c.gid, &groups, &ng, NULL) == 0;
 	free(groups);
 	return copy_commit(b, ss, &c, by, v, t0, err);
 }
@@ -179,7 +180,7 @@ static int copy_owner(struct bcopy *c, char **lower, const struct copy_flags *f,
 	if (f->chown) {
 		gid_t *groups = NULL;
 		size_t ng = 0;
-		int r = image_user(lower, f->chown, &c->uid, &c->gid, &groups, &ng, err);
+		int r = user_lookup(lower, f->chown, &c->uid, &c->gid, &groups, &ng, err);
 		free(groups);
 		if (r < 0)
 			return berr_prefix(err, "--chown=%s: ", f->chown);

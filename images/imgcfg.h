@@ -23,9 +23,5 @@ struct image_config {
 int image_config_load(const struct store *s, const char *id, struct image_config *c, struct berr **err);
 void image_config_free(struct image_config *c);
 
-/* Resolve "name", "uid", "uid:gid", "name:group" (and "") against the
- * image's /etc/passwd and /etc/group; groups gets the supplementary groups. */
-int image_user(char **layers, const char *user, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
-	       struct berr **err);
 
 #endif

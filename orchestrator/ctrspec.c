@@ -19,6 +19,7 @@
 #include "../runtime/ctr.h"
 #include "../runtime/devices.h"
 #include "../runtime/rootfs.h"
+#include "../runtime/user.h"
 #include "../network/ipam.h"
 #include "../volumes/volume.h"
 #include "env.h"
@@ -1207,7 +1208,7 @@ static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec 
 	const char *user = node_str(node_map_get(svc, "user"));
 	if (!user)
 		user = c->image->user;
-	if (image_user(c->image->layers, user, &s->uid, &s->gid, &s->groups, &s->ngroups, err) < 0)
+	if (user_lookup(c->image->layers, user, &s->uid, &s->gid, &s->groups, &s->ngroups, err) < 0)
 		return berr_prefix(err, "service %s: ", c->service);
 	struct node *ga = node_map_get(svc, "group_add");
 	for (size_t i = 0; ga && ga->kind == NODE_SEQ && i < ga->n; i++) {
@@ -1219,7 +1220,7 @@ static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec 
 			size_t nmore = 0;
 			_cleanup_free_ char *who = xasprintf("0:%s", node_str(ga->items[i]) ?: "");
 			struct berr *e = NULL;
-			int r = image_user(c->image->layers, who, &u, &gid, &more, &nmore, &e);
+			int r = user_lookup(c->image->layers, who, &u, &gid, &more, &nmore, &e);
 			free(more);
 			berr_free(e);
 			if (r < 0)

@@ -106,5 +106,31 @@ for f in "$BERTH_ROOT"/seccomp/default-*.bpf; do printf 'bad' >"$f"; done
 expect "a damaged cache is not used: the container still gets the filter" 0 'Seccomp:.2' \
 	"$BERTH" run --rm usr grep Seccomp /proc/self/status
 check "and the cache is made anew" sh -c "for f in '$BERTH_ROOT'/seccomp/default-*.bpf; do [ \$((\$(stat -c %s \"\$f\") % 8)) = 0 ] && [ \$(stat -c %s \"\$f\") -gt 8 ] || exit 1; done"
+# An image's USER is looked up in the image's own /etc files, never in
+# the host's: an attacker's image whose /etc/passwd (or /etc) is a symlink
+# to a host path, or a FIFO that would hang berth.
+mkdir -p "$WORK/hostetc" "$WORK/u1/etc" "$WORK/u2" "$WORK/u3/etc" "$WORK/u4/etc" "$WORK/u4/usr/share"
+printf 'evil:x:4242:4242::/:/bin/sh\n' >"$WORK/hostetc/passwd"
+ln -s "$WORK/hostetc/passwd" "$WORK/u1/etc/passwd"
+ln -s "$WORK/hostetc" "$WORK/u2/etc"
+mkfifo "$WORK/u3/etc/passwd"
+printf 'inside:x:1234:1234::/:/bin/sh\n' >"$WORK/u4/usr/share/passwd"
+ln -s ../usr/share/passwd "$WORK/u4/etc/passwd"
+for i in 1 2 3 4; do
+	tar -C "$WORK/u$i" -cf "$WORK/u$i.tar" .
+	"$REPO/examples/images/build-image.sh" -t "users:$i" --top-layer "$WORK/u$i.tar" "$WORK/users$i.tar" >/dev/null &&
+		"$BERTH" image load -i "$WORK/users$i.tar" >/dev/null
+done
+printf 'services:\n  u1: {image: "users:1", user: evil, command: id -u}\n  u2: {image: "users:2", user: evil, command: id -u}\n  u3: {image: "users:3", user: app, command: id -u}\n  u4: {image: "users:4", user: inside, command: id -u}\n' >users.yaml
+expect "an image's /etc/passwd that links to a host file is not read through" 1 'user "evil" is not in the image' \
+	"$BERTH" -f users.yaml run --rm -T u1
+expect "nor one whose /etc links to a host directory" 1 'user "evil" is not in the image' \
+	"$BERTH" -f users.yaml run --rm -T u2
+expect "an /etc/passwd that is a FIFO is refused at once, not waited on" 1 'passwd is not a regular file' \
+	timeout 20 "$BERTH" -f users.yaml run --rm -T u3
+expect "a symlink inside the image resolves in it" 0 '^1234$' "$BERTH" -f users.yaml run --rm -T u4
+printf 'FROM users:1\nUSER evil\nRUN id -u\n' >"$WORK/u1/Dockerfile"
+expect "... in a build's USER too" 1 'user "evil" is not in the image' "$BERTH" image build "$WORK/u1"
+"$BERTH" -f users.yaml down -t 0 >/dev/null 2>&1
 expect "down" 0 Removed "$BERTH" down -t 1
 check_no_leaks "after down"
