@@ -449,3 +449,32 @@ int auth_erase(const char *domain, struct berr **err)
 	change_end(&ch);
 	return r;
 }
+
+char *auth_origin(const char *url)
+{
+	const char *rest = NULL, *scheme = NULL;
+	if (strncasecmp(url, "https://", 8) == 0)
+		scheme = "https", rest = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		scheme = "http", rest = url + 7;
+	if (!rest)
+		return NULL;
+	size_t n = strcspn(rest, "/?#");
+	_cleanup_free_ char *auth = xstrndup(rest, n);
+	const char *at = strrchr(auth, '@'); /* userinfo is not where it goes */
+	const char *hp = at ? at + 1 : auth;
+	const char *colon = hp[0] == '[' ? (strchr(hp, ']') ? strchr(strchr(hp, ']'), ':') : NULL) : strrchr(hp, ':');
+	_cleanup_free_ char *host = colon ? xstrndup(hp, (size_t)(colon - hp)) : xstrdup(hp);
+	const char *port = colon && colon[1] ? colon + 1 : streq(scheme, "https") ? "443" : "80";
+	if (!host[0] || strspn(port, "0123456789") != strlen(port))
+		return NULL;
+	for (char *c = host; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return xasprintf("%s://%s:%ld", scheme, host, atol(port));
+}
+
+bool auth_same_origin(const char *a, const char *b)
+{
+	_cleanup_free_ char *oa = auth_origin(a), *ob = auth_origin(b);
+	return oa && ob && streq(oa, ob);
+}

@@ -37,5 +37,10 @@ int auth_lookup(const char *domain, struct creds *c, struct berr **err);
 int auth_save(const char *domain, const struct creds *c, struct berr **err);
 /* berth logout: 1 removed, 0 there were none. */
 int auth_erase(const char *domain, struct berr **err);
+/* "scheme://host:port" of a URL, lowercased, the scheme's port made
+ * explicit (NULL: not an http or https URL): where credentials may go. */
+char *auth_origin(const char *url);
+/* Whether two URLs have the same origin: credentials for one may go to the other. */
+bool auth_same_origin(const char *a, const char *b);
 
 #endif

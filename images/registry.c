@@ -33,6 +33,7 @@ struct registry {
 	char *token; /* a Bearer token for repository:repo:pull (and push) */
 	bool push;   /* tokens are asked for push too */
 	bool basic;  /* the registry asked for Basic */
+	bool auth_to_url; /* a token request: Basic credentials go to its realm */
 	struct buf ca;	     /* the system's CAs and certs.d's, as one PEM blob */
 	char *cert, *key;    /* a client certificate from certs.d */
 	char *proxy_http, *proxy_https, *no_proxy; /* "proxies" of berth's configuration */
@@ -263,7 +264,7 @@ static char *header_of(CURL *h, const char *name)
 
 /* TLS, redirects, timeouts and the credentials of the moment; curl sends
  * them to this registry's host only, never to where it redirects. */
-static void common_opts(struct registry *r, CURL *h, bool blob)
+static void common_opts(struct registry *r, CURL *h, const char *url, bool blob)
 {
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -291,6 +292,11 @@ static void common_opts(struct registry *r, CURL *h, bool blob)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, r->cert);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, r->key);
 	}
+	/* the registry's credentials go to the registry's own scheme, host
+	 * and port only (and to the realm that issues its tokens): never to
+	 * whatever host an upload's Location names */
+	if (!r->auth_to_url && !auth_same_origin(url, r->base))
+		return;
 	if (r->token) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, r->token);
@@ -337,7 +343,7 @@ static void exchange_send(struct registry *r, const char *url, const char *accep
 {
 	CURL *h = r->h;
 	curl_easy_reset(h);
-	common_opts(r, h, s && s->fd > 0);
+	common_opts(r, h, url, s && s->fd > 0);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	struct curl_slist *hdrs = NULL;
 	if (accept) {
@@ -432,7 +438,9 @@ static int fetch_token(struct registry *r, const struct challenge *c, struct ber
 			append_escaped(&form, c->service);
 		}
 	}
+	r->auth_to_url = true;
 	exchange(r, url.s, NULL, form.s, &x);
+	r->auth_to_url = false;
 	r->basic = basic;
 	buf_free(&url);
 	if (form.s)
@@ -795,7 +803,7 @@ static int stream_start(struct blob_stream *s, struct berr **err)
 	s->h = curl_easy_init();
 	if (!s->h)
 		return berr_set(err, ENOMEM, "cannot make an HTTP client");
-	common_opts(s->r, s->h, true);
+	common_opts(s->r, s->h, s->url, true);
 	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 	curl_easy_setopt(s->h, CURLOPT_ACCEPT_ENCODING, NULL); /* the blob's own bytes, as its digest counts them */
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, stream_write);

@@ -18,9 +18,13 @@ whether an Authorization header came, the status sent) to --log.
     --schema1 TAG      the manifest of TAG is an old schema 1 one
     --huge TAG         the manifest of TAG is 5 MiB of JSON
     --loop TAG         the manifest of TAG redirects to itself, forever
+    --upload-elsewhere an upload's Location (a push) is sent to --storage's
+                       port, as a registry may send pushes to its storage:
+                       credentials that reach it there are logged ("auth")
 """
 import argparse
 import base64
+import urllib.parse
 import http.client
 import http.server
 import sys
@@ -48,6 +52,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.forward()
 
     def do_GET(self):
+        self.forward()
+
+    def do_POST(self):
+        self.forward()
+
+    def do_PUT(self):
+        self.forward()
+
+    def do_PATCH(self):
         self.forward()
 
     def forward(self):
@@ -84,8 +97,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if args.storage:
                 where = "http://localhost:%d/storage%s" % (args.storage, path)
                 return self.reply(307, {"Location": where}, b"", path, rng, auth)
+        length = int(self.headers.get("Content-Length") or 0)
+        sent = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "connection", "accept-encoding")}
+                   if k.lower() not in ("host", "connection", "accept-encoding", "expect")}
         if storage:
             # storage has its own say (as an S3 URL's signature): what the
             # client sent is not passed on
@@ -97,11 +112,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if args.ignore_range:
             headers.pop("Range", None)
         up = http.client.HTTPConnection(args.upstream, timeout=30)
-        up.request(self.command, path, headers=headers)
+        up.request(self.command, path, body=sent, headers=headers)
         res = up.getresponse()
         body = res.read()
         out = {k: v for k, v in res.getheaders()
                if k.lower() not in ("connection", "transfer-encoding", "content-length")}
+        if args.upload_elsewhere and res.status == 202 and out.get("Location"):
+            where = urllib.parse.urlsplit(out["Location"])
+            out["Location"] = "http://localhost:%d/storage%s%s" % (
+                args.storage, where.path, "?" + where.query if where.query else "")
         self.send_response(res.status)
         for k, v in out.items():
             self.send_header(k, v)
@@ -154,6 +173,7 @@ def main():
     p.add_argument("--schema1", default="")
     p.add_argument("--huge", default="")
     p.add_argument("--loop", default="")
+    p.add_argument("--upload-elsewhere", action="store_true")
     args = p.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.listen), Handler)
     if args.storage:

@@ -415,6 +415,24 @@ check "without the registry's credentials" sh -c "! grep '^GET /storage/' '$WORK
 check "which the registry itself got" grep -q "^GET /v2/priv/blob/manifests/1 range=- auth -> 200" "$WORK/redir.log"
 "$BERTH" logout "127.0.0.1:$FRONT" >/dev/null
 
+# a push whose upload Location names another host (as a registry may send
+# uploads to its storage, or an attacker's registry to its own host): the
+# registry's credentials go to the registry alone
+STORE=$(free_port)
+FRONT=$(free_port)
+/usr/bin/python3 "$REPO/tests/helpers/regproxy.py" --listen "$FRONT" --upstream "$A" --log "$WORK/upload.log" \
+	--storage "$STORE" --storage-auth 'tester:s3cret-pass' --upload-elsewhere >"$WORK/upload.ready" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+wait_until 10 grep -q ready "$WORK/upload.ready"
+echo 's3cret-pass' | "$BERTH" login -u tester --password-stdin "127.0.0.1:$FRONT" >/dev/null 2>&1
+"$REPO/examples/images/build-image.sh" -t "127.0.0.1:$FRONT/priv/pushed:1" "$WORK/pushed.tar" >/dev/null &&
+	"$BERTH" image load -i "$WORK/pushed.tar" >/dev/null
+expect "a push whose uploads go to another host" 0 '1: digest: sha256:' "$BERTH" image push "127.0.0.1:$FRONT/priv/pushed:1"
+check "... uploads there" grep -q '^PUT /storage/v2/priv/pushed/blobs/uploads/.* -> 201' "$WORK/upload.log"
+check "... without the registry's credentials" sh -c "! grep -E '^(PUT|PATCH|POST) /storage/' '$WORK/upload.log' | grep -qv ' noauth '"
+check "... which the registry itself got" grep -q '^POST /v2/priv/pushed/blobs/uploads/ range=- auth -> 202' "$WORK/upload.log"
+"$BERTH" logout "127.0.0.1:$FRONT" >/dev/null
+
 # on a terminal, each layer's line is redrawn in place, with docker's bar
 front bar --slow 400000
 script -qc "BERTH_ROOT='$WORK/root-bar' '$BERTH' image pull 127.0.0.1:$FRONT/test/zstd:1" /dev/null >"$WORK/bar.out" 2>&1

@@ -210,11 +210,32 @@ static void picking(void **state)
 			    "none"); /* but v6 does not run v7 */
 }
 
+/* Where a registry's credentials may go: its own scheme, host and port. */
+static void origins(void **state)
+{
+	char *o = auth_origin("https://Registry.Example:443/v2/x/blobs/uploads/1?a=b");
+	assert_string_equal(o, "https://registry.example:443");
+	free(o);
+	o = auth_origin("http://user:pw@127.0.0.1:5000/x");
+	assert_string_equal(o, "http://127.0.0.1:5000");
+	free(o);
+	o = auth_origin("http://[::1]/x");
+	assert_string_equal(o, "http://[::1]:80");
+	free(o);
+	assert_null(auth_origin("ftp://host/x"));
+	assert_null(auth_origin("/v2/relative"));
+	assert_true(auth_same_origin("https://r.example/v2/", "https://r.example:443/upload?x"));
+	assert_false(auth_same_origin("https://r.example/v2/", "http://r.example/v2/"));	    /* scheme */
+	assert_false(auth_same_origin("http://127.0.0.1:5000/", "http://127.0.0.1:5001/"));	    /* port */
+	assert_false(auth_same_origin("https://r.example/", "https://r.example.evil/"));	    /* host */
+	assert_false(auth_same_origin("https://r.example/", "https://r.example@evil.example/")); /* userinfo */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(challenges), T(config_lookup), T(save_and_erase), T(helpers), T(platforms), T(picking),
+		T(challenges), T(config_lookup), T(save_and_erase), T(helpers), T(platforms), T(picking), T(origins),
 	};
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }
