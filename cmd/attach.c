@@ -42,26 +42,12 @@ static volatile sig_atomic_t got_signal, resized;
 static void on_signal(int sig) { got_signal = sig; }
 static void on_winch(int sig) { resized = sig; }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w, n -= (size_t)w;
-	}
-	return true;
-}
-
 /* One frame to the shim: kind 0 input, 2 the terminal's size. */
 static bool send_frame(int fd, int kind, const unsigned char *data, size_t n)
 {
 	unsigned char head[5] = {(unsigned char)kind, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
 				 (unsigned char)(n >> 8), (unsigned char)n};
-	return write_all(fd, head, sizeof(head)) && write_all(fd, data, n);
+	return fs_write_all(fd, head, sizeof(head)) && fs_write_all(fd, data, n);
 }
 
 /* The local terminal's size on to the container's terminal. */
@@ -182,7 +168,7 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 						ended = true; /* not a frame of ours */
 					break;
 				}
-				write_all(frame[0] ? STDERR_FILENO : STDOUT_FILENO, frame + 5, len);
+				fs_write_all(frame[0] ? STDERR_FILENO : STDOUT_FILENO, frame + 5, len);
 				memmove(frame, frame + 5 + len, have - 5 - len);
 				have -= 5 + len;
 			}

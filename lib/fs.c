@@ -81,6 +81,20 @@ static int write_renamed(const char *path, const void *data, size_t len, mode_t 
 	return 0;
 }
 
+bool fs_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w, n -= (size_t)w;
+	}
+	return true;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
 {
 	return write_renamed(path, data, len, mode, true, err);

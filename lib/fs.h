@@ -7,6 +7,8 @@
 /* Read a whole file (or stdin for "-") of at most max bytes. */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err);
 /* Write data to path via a temporary file, fsync and rename. */
+/* All n bytes to fd (a pipe, a socket, a terminal), EINTR retried; false on error. */
+bool fs_write_all(int fd, const void *data, size_t n);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
 /* The same without the fsync, for files berth makes again from its state
  * (a container's /etc files, DNS records, caches): readers never see half

@@ -1,6 +1,7 @@
 #include "console.h"
 
 #include "../lib/fdpass.h"
+#include "../lib/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,19 +51,6 @@ static void copy_size(int from, int to)
 		ioctl(to, TIOCSWINSZ, &ws);
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w, n -= (size_t)w;
-	}
-	return true;
-}
-
 /* One read of at most max bytes from `from`, all of it written to `to`;
  * false at EOF or error. */
 static bool pass(int from, int to, size_t max)
@@ -71,7 +59,7 @@ static bool pass(int from, int to, size_t max)
 	ssize_t n;
 	while ((n = read(from, buf, max < sizeof(buf) ? max : sizeof(buf))) < 0 && errno == EINTR)
 		;
-	return n > 0 && write_all(to, buf, (size_t)n);
+	return n > 0 && fs_write_all(to, buf, (size_t)n);
 }
 
 ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t cap)
@@ -107,7 +95,7 @@ void console_relay(int master)
 	ssize_t ntyped = console_make_raw(STDIN_FILENO, &saved, typed, sizeof(typed));
 	bool term = ntyped >= 0;
 	if (ntyped > 0)
-		write_all(master, typed, (size_t)ntyped);
+		fs_write_all(master, typed, (size_t)ntyped);
 	copy_size(STDIN_FILENO, master);
 	struct sigaction sa = {.sa_handler = on_winch}, old, oldpipe, ign = {.sa_handler = SIG_IGN};
 	sigaction(SIGWINCH, &sa, &old);
