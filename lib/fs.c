@@ -52,7 +52,7 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct b
 static int write_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync, struct berr **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return berr_sys(err, errno, "cannot create a file beside %s", path);
 	if (fchmod(fd, mode) < 0) {
