@@ -85,7 +85,7 @@ expect "a read-only volume refuses writes" 1 "Read-only file system" inside read
 expect "copy-up brings the image's files" 0 "^deep$" inside reader cat /srv/data/sub/deep.txt
 expect "with their owners and modes" 0 "^-rw-r----- +2 1000 +1000 .*hello.txt" sh -c "'$BERTH' exec -T writer ls -ln /srv/data | grep hello"
 expect "the volume's root takes the image directory's owner and mode" 0 "^1000:1000 750$" inside writer stat -c '%u:%g %a' /srv/data
-expect "hard links stay linked" 0 "^([0-9]+) .*hard.txt ([0-9]+) .*hello.txt$" sh -c "'$BERTH' exec -T writer ls -i /srv/data/hard.txt /srv/data/hello.txt | tr '\n' ' ' | sed 's/ *$//'"
+expect "hard links stay linked (both names, one inode)" 0 "^ *2 [0-9]+$" sh -c "'$BERTH' exec -T writer stat -c %i /srv/data/hard.txt /srv/data/hello.txt | uniq -c"
 check "and the inode numbers agree" sh -c "[ \$('$BERTH' exec -T writer ls -i /srv/data/hard.txt | cut -d' ' -f1) = \$('$BERTH' exec -T writer ls -i /srv/data/hello.txt | cut -d' ' -f1) ]"
 expect "xattrs are copied" 0 'user.berth="kept"' getfattr -n user.berth "$BERTH_ROOT/volumes/${proj}_seeded/_data/hello.txt"
 expect_quiet "nocopy leaves a new volume empty" 0 inside reader ls -A /srv/data-nocopy
