@@ -368,15 +368,17 @@ static int finish_stdout(int rc)
 	if (fstat(STDOUT_FILENO, &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
 		return rc;
 	int e = 0;
+	bool earlier = ferror(stdout); /* a write that failed before, its errno gone */
 	if (fflush(stdout) != 0)
 		e = errno;
-	else if (ferror(stdout))
-		e = EIO;
 	if (fclose(stdout) != 0 && !e)
 		e = errno;
-	if (!e)
+	if (!e && !earlier)
 		return rc;
-	fprintf(stderr, "berth: cannot write the output: %s\n", strerror(e));
+	if (e)
+		fprintf(stderr, "berth: cannot write the output: %s\n", strerror(e));
+	else
+		fprintf(stderr, "berth: cannot write the output: a write to it failed\n");
 	return rc ? rc : 1;
 }
 

@@ -1844,7 +1844,7 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		close(*o->lock);
 		*o->lock = -1;
 	}
-	console_link_relay(&link);
+	int lost = console_link_relay(&link);
 	r = ctr_wait(root, cname, exit_code, err);
 	if (r == 0 && o->rm && o->lock)
 		r = apply_lock(root, p->name, o->lock, err);
@@ -1853,6 +1853,8 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 		if (r == 0)
 			r = net_sync(root, err);
 	}
+	if (r == 0 && lost < 0)
+		r = berr_sys(err, -lost, "cannot write the output of %s", cname);
 	return r;
 }
 

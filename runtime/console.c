@@ -52,14 +52,24 @@ static void copy_size(int from, int to)
 }
 
 /* One read of at most max bytes from `from`, all of it written to `to`;
- * false at EOF or error. */
-static bool pass(int from, int to, size_t max)
+ * false at EOF or error. With werr (the user's output): a failed write
+ * is kept there and what comes after is read and dropped, so that the
+ * command never blocks on output nobody can take. */
+static bool pass(int from, int to, size_t max, int *werr)
 {
 	char buf[8192];
 	ssize_t n;
 	while ((n = read(from, buf, max < sizeof(buf) ? max : sizeof(buf))) < 0 && errno == EINTR)
 		;
-	return n > 0 && fs_write_all(to, buf, (size_t)n);
+	if (n <= 0)
+		return false;
+	if (werr && *werr)
+		return true;
+	if (fs_write_all(to, buf, (size_t)n))
+		return true;
+	if (werr)
+		*werr = errno ? errno : EIO;
+	return werr != NULL;
 }
 
 ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t cap)
@@ -88,8 +98,9 @@ ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t ca
 	return (ssize_t)n;
 }
 
-void console_relay(int master)
+int console_relay(int master)
 {
+	int werr = 0;
 	struct termios saved;
 	char typed[4096];
 	ssize_t ntyped = console_make_raw(STDIN_FILENO, &saved, typed, sizeof(typed));
@@ -112,19 +123,21 @@ void console_relay(int master)
 				continue;
 			break;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(master, STDOUT_FILENO, 8192))
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(master, STDOUT_FILENO, 8192, &werr))
 			break;
-		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(STDIN_FILENO, master, 8192))
+		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(STDIN_FILENO, master, 8192, NULL))
 			in_open = false;
 	}
 	sigaction(SIGWINCH, &old, NULL);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	if (term)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return -werr;
 }
 
-void console_relay_pipes(int in_w, int out_r, int err_r)
+int console_relay_pipes(int in_w, int out_r, int err_r)
 {
+	int werr = 0;
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
 	sigaction(SIGPIPE, &ign, &oldpipe);
 	/* stdin is read only once in_w has room (a pipe slot: PIPE_BUF at
@@ -139,11 +152,11 @@ void console_relay_pipes(int in_w, int out_r, int err_r)
 				continue;
 			break;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(out_r, STDOUT_FILENO, 8192)) {
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(out_r, STDOUT_FILENO, 8192, &werr)) {
 			close(out_r);
 			out_r = -1;
 		}
-		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(err_r, STDERR_FILENO, 8192)) {
+		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !pass(err_r, STDERR_FILENO, 8192, &werr)) {
 			close(err_r);
 			err_r = -1;
 		}
@@ -152,7 +165,7 @@ void console_relay_pipes(int in_w, int out_r, int err_r)
 			continue;
 		if (!room && (ev & POLLOUT)) {
 			room = true;
-		} else if (ev & (POLLERR | POLLNVAL) || (room && !pass(STDIN_FILENO, in_w, PIPE_BUF))) {
+		} else if (ev & (POLLERR | POLLNVAL) || (room && !pass(STDIN_FILENO, in_w, PIPE_BUF, NULL))) {
 			close(in_w);
 			in_w = -1;
 		} else {
@@ -162,6 +175,7 @@ void console_relay_pipes(int in_w, int out_r, int err_r)
 	if (in_w >= 0)
 		close(in_w);
 	sigaction(SIGPIPE, &oldpipe, NULL);
+	return -werr;
 }
 
 static void close_fd(int *fd)
@@ -207,19 +221,21 @@ void console_link_close(struct console_link *l)
 		close_fd(fds[i]);
 }
 
-void console_link_relay(struct console_link *l)
+int console_link_relay(struct console_link *l)
 {
+	int r = 0;
 	for (int i = 0; i < 3; i++)
 		close_fd(&l->shim[i]);
 	if (l->tty) {
 		int master = fd_recv(l->sock);
 		if (master >= 0) {
-			console_relay(master);
+			r = console_relay(master);
 			close(master);
 		}
 	} else {
-		console_relay_pipes(l->in_w, l->out_r, l->err_r);
+		r = console_relay_pipes(l->in_w, l->out_r, l->err_r);
 		l->in_w = l->out_r = l->err_r = -1; /* closed by the relay */
 	}
 	console_link_close(l);
+	return r;
 }

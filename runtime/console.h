@@ -28,8 +28,9 @@ struct console_link {
 };
 int console_link_open(struct console_link *l, bool tty);
 /* Close the shim's ends (call once the shim has them), relay until the
- * container's side closes, close berth's ends. */
-void console_link_relay(struct console_link *l);
+ * container's side closes, close berth's ends. 0, or -errno when the
+ * output could not all be written (the relays below alike). */
+int console_link_relay(struct console_link *l);
 void console_link_close(struct console_link *l);
 
 /* Put the terminal fd in raw mode (its settings before in *saved), first
@@ -40,9 +41,9 @@ void console_link_close(struct console_link *l);
 ssize_t console_make_raw(int fd, struct termios *saved, char *pending, size_t cap);
 /* Relay the user's terminal (raw while it lasts, window size kept in
  * step on SIGWINCH) and the master, until the container side closes. */
-void console_relay(int master);
+int console_relay(int master);
 /* Relay our stdin into in_w (closed at our EOF) and out_r, err_r to our
  * stdout and stderr, until both reach EOF. Any of them may be -1. */
-void console_relay_pipes(int in_w, int out_r, int err_r);
+int console_relay_pipes(int in_w, int out_r, int err_r);
 
 #endif

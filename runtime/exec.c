@@ -117,21 +117,22 @@ int ctr_exec(const char *root, const char *name, const struct exec_opts *o, int 
 		*status = 0;
 		return 0;
 	}
+	int lost = 0;
 	if (tty) {
 		int master = fd_recv(sock[0]); /* none: it failed, and said why on the error pipe */
 		close(sock[0]);
 		if (master >= 0) {
-			console_relay(master);
+			lost = console_relay(master);
 			close(master);
 		}
 		copy_errors(errp[0]);
 		close(errp[0]);
 	} else {
-		console_relay_pipes(in[1], out[0], errp[0]);
+		lost = console_relay_pipes(in[1], out[0], errp[0]);
 	}
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	return 0;
+	return lost < 0 ? berr_sys(err, -lost, "cannot write the output of the command in %s", name) : 0;
 }

@@ -280,6 +280,11 @@ for cmd in "run --rm web" "exec web"; do
 	expect "$cmd: a command reading stdin gets its end" 0 '^ended$' sh -c \
 		"timeout 30 script -qec \"'$BERTH' $cmd cat\" /dev/null </dev/null >/dev/null && echo ended"
 done
+# Output that cannot be written is an error, not a silent success.
+expect "exec onto a full disk exits 1, saying the output was lost" 1 'cannot write the output of the command in' \
+	sh -c "'$BERTH' exec -T web echo hi >/dev/full"
+expect "so does run" 1 'cannot write the output of' sh -c "'$BERTH' run --rm -T web echo hi >/dev/full"
+expect "and logs" 1 'cannot write the output' sh -c "'$BERTH' logs web >/dev/full"
 expect "exec --interactive=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' exec -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
 expect "exec -t=false under a terminal gives none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' exec --tty=false web tty\" /dev/null"
 expect "ps --no-trunc shows the whole command" 0 "while true; do i=" "$BERTH" ps --no-trunc web
