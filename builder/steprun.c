@@ -207,6 +207,34 @@ static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const s
 	return r;
 }
 
+/* A field a type does not take here is refused by name, never ignored
+ * (BuildKit seeds a cache mount from= a stage; berth does not). */
+static int unsupported_fields(const struct mount_fields *f, struct berr **err)
+{
+	static const struct {
+		const char *type, *takes;
+	} takes[] = {{"cache", " id sharing mode uid gid "},
+		     {"tmpfs", " size "},
+		     {"secret", " id required "},
+		     {"bind", " source from "}};
+	const struct {
+		const char *name, *value;
+	} given[] = {{"source", f->source}, {"from", f->from},	 {"id", f->id},	  {"sharing", f->sharing},
+		     {"mode", f->mode},	    {"uid", f->uid},	 {"gid", f->gid}, {"size", f->size},
+		     {"required", f->required}};
+	const char *ok = "";
+	for (size_t i = 0; i < ARRAY_SIZE(takes); i++)
+		if (streq(takes[i].type, f->type))
+			ok = takes[i].takes;
+	for (size_t i = 0; i < ARRAY_SIZE(given); i++) {
+		_cleanup_free_ char *word = xasprintf(" %s ", given[i].name);
+		if (given[i].value && !strstr(ok, word))
+			return berr_set(err, ENOTSUP, "--mount: type=%s with %s= is not supported by berth", f->type,
+					given[i].name);
+	}
+	return 0;
+}
+
 /* One --mount=…; a relative target is under the working directory, as
  * BuildKit has it (--mount=type=bind,target=. mounts the context there). */
 static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mounts *rm, char *spec,
@@ -225,6 +253,9 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 				f.type);
 	if (!f.target && !streq(f.type, "secret"))
 		return berr_set(err, EINVAL, "--mount: type=%s needs a target", f.type);
+	r = unsupported_fields(&f, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *target = f.target ? path_join(cwd && cwd[0] ? cwd : "/", f.target) : NULL;
 	f.target = target;
 	if (streq(f.type, "cache"))

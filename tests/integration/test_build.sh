@@ -290,6 +290,9 @@ echo changed-image >"$WORK/marker2"
 	"$BERTH" image load -i "$WORK/marked2.tar" >/dev/null
 "$BERTH" image build -q -t keyed keyed/a >/dev/null 2>&1
 expect "a from= image retagged to other content runs the step again" 0 '^changed-image$' in_image keyed 'cat /out.txt'
+printf 'FROM busybox\nRUN --mount=type=cache,target=/c,from=busybox,source=/etc true\n' >binds/Dockerfile
+expect "a field berth does not honour for its type is refused, not ignored" 1 \
+	'Dockerfile:2: RUN: --mount: type=cache with source= is not supported by berth' "$BERTH" image build binds
 printf 'FROM busybox\nRUN --mount=type=bind,from=busybox,source=/nope,target=/n true\n' >binds/Dockerfile
 expect "a bind source that is not there is named" 1 'Dockerfile:2: RUN: --mount: source /nope is not in busybox' "$BERTH" image build binds
 mkdir -p svcs

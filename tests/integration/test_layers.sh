@@ -35,11 +35,17 @@ services:
     command: sh -c 'ls /m | wc -l; cat /m/64'
     volumes:
       - {type: image, source: many:127, target: /m, image: {subpath: layers}}
+  whole:
+    image: busybox
+    command: sh -c 'ls /m/layers | wc -l'
+    volumes:
+      - {type: image, source: many:127, target: /m}
 YAML
 expect "a container of an image of 127 layers runs, every layer in it (a whiteout too)" 0 \
 	'^125 layer 2 layer 126 $' sh -c "'$BERTH' run --rm -T many | tr '\n' ' '"
 expect "an image volume's subpath across 127 layers mounts" 0 '^125 layer 64 $' \
 	sh -c "'$BERTH' run --rm -T vol | tr '\n' ' '"
+expect "an image volume of 127 layers mounts whole" 0 '^125$' "$BERTH" run --rm -T whole
 expect "and so does it under up" 0 'Started' "$BERTH" up -d vol
 wait_until 10 sh -c "'$BERTH' logs vol | grep -q 'layer 64'"
 expect "... reading the layers' files" 0 'layer 64' "$BERTH" logs vol
