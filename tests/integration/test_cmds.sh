@@ -284,6 +284,8 @@ done
 expect "exec onto a full disk exits 1, saying the output was lost" 1 'cannot write the output of the command in' \
 	sh -c "'$BERTH' exec -T web echo hi >/dev/full"
 expect "so does run" 1 'cannot write the output of' sh -c "'$BERTH' run --rm -T web echo hi >/dev/full"
+"$BERTH" exec -T web sh -c 'echo logged >/proc/1/fd/1'
+wait_until 10 sh -c "'$BERTH' logs web | grep -q logged"
 expect "and logs" 1 'cannot write the output' sh -c "'$BERTH' logs web >/dev/full"
 expect "exec --interactive=false gives the command no stdin" 0 '^empty$' sh -c "echo data | '$BERTH' exec -T --interactive=false web sh -c 'read l && echo \"\$l\" || echo empty'"
 expect "exec -t=false under a terminal gives none" 1 'not a tty' sh -c "echo | script -qec \"'$BERTH' exec --tty=false web tty\" /dev/null"
