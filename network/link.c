@@ -212,8 +212,8 @@ int link_delete_many(struct nl_sock *sk, char *const *names, struct berr **err)
 	return r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND ? nl_fail(err, r, "delete", "links") : 0;
 }
 
-int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int nsfd, const char *peer,
-		  const uint8_t mac[6], int mtu, struct berr **err)
+int link_veth_add(struct nl_sock *sk, const char *host, const char *alias, const char *bridge, int nsfd,
+		  const char *peer, const uint8_t mac[6], int mtu, struct berr **err)
 {
 	int br = ifindex_of(sk, bridge);
 	if (br <= 0)
@@ -235,7 +235,9 @@ int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int 
 	nl_addr_put(hw);
 	rtnl_link_put(p);
 	rtnl_link_veth_release(veth);
-	return r < 0 ? nl_fail(err, r, "create veth pair", host) : 0;
+	if (r < 0)
+		return nl_fail(err, r, "create veth pair", host);
+	return alias ? link_up_alias(sk, host, alias, err) : 0;
 }
 
 int link_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix, struct berr **err)

@@ -29,10 +29,11 @@ bool link_exists(struct nl_sock *sk, const char *name);
  * which spares one RCU grace period (tens of ms) per link. */
 int link_delete_many(struct nl_sock *sk, char *const *names, struct berr **err);
 
-/* A veth pair: `host` attached to `bridge` and up, its peer created
- * directly in the namespace nsfd under the name `peer` with `mac`. */
-int link_veth_add(struct nl_sock *sk, const char *host, const char *bridge, int nsfd, const char *peer,
-		  const uint8_t mac[6], int mtu, struct berr **err);
+/* A veth pair: `host` attached to `bridge` and up (with alias, when not
+ * NULL), its peer created directly in the namespace nsfd under the name
+ * `peer` with `mac`. */
+int link_veth_add(struct nl_sock *sk, const char *host, const char *alias, const char *bridge, int nsfd,
+		  const char *peer, const uint8_t mac[6], int mtu, struct berr **err);
 
 /* Inside a namespace (sk opened there): ip/prefix on ifname, the link up,
  * and, when gw is not 0, the default route through it. */

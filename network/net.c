@@ -889,6 +889,9 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 	_cleanup_close_ int nsfd = r == 0 ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
 	if (r == 0 && nsfd < 0)
 		r = berr_sys(err, errno, "cannot open %s", ns);
+	/* a veth, as a bridge, says whose it is: "berth TABLE CONTAINER" */
+	_cleanup_free_ char *prefix = alias_prefix(root);
+	_cleanup_free_ char *alias = xasprintf("%s%s", prefix, e->container);
 	/* the default route: the network with the highest gw_priority that is
 	 * not internal, the first of them on a tie */
 	size_t i, gw = SIZE_MAX;
@@ -908,7 +911,7 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 		snprintf(ifname, sizeof(ifname), "%s", jstr(l, "ifname") ? jstr(l, "ifname") : "");
 		if (!ifname[0])
 			snprintf(ifname, sizeof(ifname), "eth%u", (unsigned)(i & 0xffff));
-		r = link_veth_add(host, jstr(l, "veth"), jstr(l, "bridge"), nsfd, ifname, mac,
+		r = link_veth_add(host, jstr(l, "veth"), alias, jstr(l, "bridge"), nsfd, ifname, mac,
 				  (int)json_integer_value(json_object_get(l, "mtu")), err);
 		if (r == 0)
 			r = link_configure(inner, ifname, jip(l, "ip"), (int)json_integer_value(json_object_get(l, "prefix")),

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "../lib/fs.h"
@@ -21,6 +23,14 @@ char *cgroup_id(const char *parent, const char *name)
 int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err)
 {
 	return cgroup_is_v2() ? cgroup_v2_create(id, c, err) : cgroup_v1_create(id, c, err);
+}
+
+void cgroup_mark(const char *id, const char *dir)
+{
+	char **paths = cgroup_paths(id);
+	for (size_t i = 0; paths[i]; i++)
+		setxattr(paths[i], "trusted.berth.dir", dir, strlen(dir), 0);
+	strv_free(paths);
 }
 
 int cgroup_add(const char *id, pid_t pid, struct berr **err)

@@ -12,6 +12,11 @@ bool cgroup_is_v2(void);
 char *cgroup_id(const char *parent, const char *name);
 /* Create the cgroup and apply the limits. */
 int cgroup_create(const char *id, const struct cgroup_spec *c, struct berr **err);
+/* Mark the cgroup with the container's state directory (xattr
+ * trusted.berth.dir), as bridges and veths carry their state root in
+ * their alias: whose a cgroup is can be told without any record. Best
+ * effort: a kernel without cgroup xattrs goes without. */
+void cgroup_mark(const char *id, const char *dir);
 int cgroup_add(const char *id, pid_t pid, struct berr **err);
 /* Send sig to every process in the cgroup, once. */
 void cgroup_signal(const char *id, int sig);

@@ -692,10 +692,13 @@ static int shim_main(const char *dir, int ready_fd)
 		report_ready(&sh, msg);
 		free(msg);
 		berr_free(e);
-	} else if (start(&sh) == 0 || should_restart(&sh)) {
-		if (!sh.running)
-			arm_timer(&sh, sh.backoff_ms);
-		loop(&sh);
+	} else {
+		cgroup_mark(sh.cg, dir);
+		if (start(&sh) == 0 || should_restart(&sh)) {
+			if (!sh.running)
+				arm_timer(&sh, sh.backoff_ms);
+			loop(&sh);
+		}
 	}
 	cgroup_remove(sh.cg, NULL);
 	free(sh.cg);
