@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../lib/fs.h"
@@ -35,6 +36,12 @@ const char *berth_root(void)
 			return r;
 		if (stat(r, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) && st.st_uid == geteuid())
 			chmod(r, 0700);
+		/* another user's root reads as empty: say why, once, before any
+		 * "no such container" that follows from it */
+		if (access(r, R_OK | X_OK) < 0 && errno != ENOENT)
+			fprintf(stderr, "berth: warning: cannot use the state root %s: %s (it is another user's; set BERTH_ROOT "
+					"to one of yours)\n",
+				r, strerror(errno));
 	}
 	return r;
 }
