@@ -67,6 +67,23 @@ expect_quiet() {
 	fi
 }
 
+# none_match DESC ERE CMD...: CMD succeeds and no line of its output
+# matches ERE (a listing that must not show something: a command that
+# failed shows nothing, and proves nothing).
+none_match() {
+	local desc=$1 pattern=$2
+	shift 2
+	run "$@"
+	if [ "$RC" -eq 0 ] && ! printf '%s\n' "$OUT" | grep -Eq -- "$pattern"; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $RC; output: $(printf '%s %s' "$OUT" "$ERR" | head -c 300))"
+	fi
+}
+
+# attached NAME: a client (attach) is connected to container NAME's shim.
+attached() { ss -Hx | grep -qF "$BERTH_ROOT/containers/$1/attach.sock"; }
+
 # wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_until() {
 	local limit=$(($1 * 10))
@@ -78,10 +95,6 @@ wait_until() {
 	return 1
 }
 
-# berth's links on the host (bridges berth-*, veths berthv*; tests name
-# their own bridges berth* too), to compare with what was there before.
-berth_links() { ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^berth' | sort; }
-LINKS_BEFORE=$(berth_links)
 # The nftables table of this state root (see network/nat.c).
 nft_table() {
 	local s=$BERTH_ROOT h=2166136261 i o
@@ -94,22 +107,36 @@ nft_table() {
 # Tests never let berth's DNS responder forward to the host's resolvers.
 export BERTH_DNS_UPSTREAM=${BERTH_DNS_UPSTREAM:-127.0.0.1:9}
 
+# What of berth this state root has on the host, and nothing of any
+# other's (a user's own stacks, another test): its links (bridges and
+# veths carry "berth TABLE …" as their kernel alias), its cgroups (marked
+# with their container's directory), its mounts and processes.
+root_links() { ip -o link show | grep -F " alias berth $(nft_table) " | awk -F': ' '{print $2}' | cut -d@ -f1 | sort; }
+root_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/berth/* ${LEAK_CGROUPS:-}; do
+		[ -d "$d" ] || continue
+		case $(getfattr --only-values -n trusted.berth.dir "$d" 2>/dev/null) in "$BERTH_ROOT"/*) echo "$d" ;; esac
+	done
+}
+
 # Nothing of berth may be left on the host for this state root.
 check_no_leaks() {
 	local what=$1
 	check "$what: no container state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/containers' 2>/dev/null)\" ]"
 	check "$what: no overlay mount left" sh -c "! grep -q '$BERTH_ROOT' /proc/mounts"
-	check "$what: no berth cgroup left" sh -c "! ls -d /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth 2>/dev/null | grep -q ."
+	local cgs
+	cgs=$(root_cgroups)
+	check "$what: no berth cgroup left${cgs:+ (left: $(echo $cgs))}" test -z "$cgs"
 	check "$what: no shim left" sh -c "! pgrep -f 'berth-shi[m] $BERTH_ROOT/' >/dev/null"
 	# the kernel tears a network namespace down (and its veth) asynchronously
 	local _ links
 	for _ in $(seq 50); do
-		links=$(berth_links)
-		[ "$links" = "$LINKS_BEFORE" ] && break
+		links=$(root_links)
+		[ -z "$links" ] && break
 		sleep 0.1
 	done
-	check "$what: no berth link left$([ "$links" = "$LINKS_BEFORE" ] || echo " (left: $(comm -13 <(echo "$LINKS_BEFORE") <(echo "$links") | tr '\n' ' '))")" \
-		test "$links" = "$LINKS_BEFORE"
+	check "$what: no berth link left${links:+ (left: $(echo $links))}" test -z "$links"
 	check "$what: no nftables table left" sh -c "! nft list tables 2>/dev/null | grep -qxE 'table (ip|bridge) $(nft_table)'"
 	check "$what: no DNS responder left" sh -c "! pgrep -f 'berth-shi[m] dns $BERTH_ROOT ' >/dev/null"
 	check "$what: no network state left" sh -c "[ -z \"\$(ls -A '$BERTH_ROOT/net/networks' '$BERTH_ROOT/net/endpoints' '$BERTH_ROOT/net/netns' 2>/dev/null | grep -v ':\$' | grep .)\" ]"

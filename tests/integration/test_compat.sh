@@ -150,7 +150,7 @@ expect "up --no-deps of a service whose volumes_from has no container fails nami
 	"service files: volumes_from db: there is no container $sp-db-1 to take volumes from" "$BERTH" -p $sp up -d --no-deps files
 expect "... and one whose network_mode service: has none" 1 \
 	"service joined: network_mode service:db: there is no container $sp-db-1 to share a network with" "$BERTH" -p $sp up -d --no-deps joined
-check "... and neither left a container" test -z "$("$BERTH" -p $sp ps -aq)"
+expect_quiet "... and neither left a container" 0 "$BERTH" -p $sp ps -aq
 expect "secrets and configs of an included file serve its services" 0 '^secret-of-the-included-file config-of-the-included-file$' \
 	sh -c "'$BERTH' -p $sp up -d inc >/dev/null 2>&1 && '$BERTH' -p $sp exec -T inc sh -c 'echo \$(cat /run/secrets/s1 /c1)'"
 "$BERTH" -p $sp up -d app db >/dev/null 2>&1

@@ -19,14 +19,16 @@ for f in $(find "$CORPUS/awesome-compose" -name 'compose.y*ml' -o -name 'docker-
 		not_ok "corpus $name loads: $ERR"
 	fi
 	# Secret and config files are named, not read, by config (as in docker
-	# compose); say which ones the corpus does not ship rather than pass over them.
+	# compose): each named as an absolute path, resolved from the file's
+	# directory; one the corpus does not ship is said, not passed over.
 	run "$BERTH" -f "$f" config --format json
+	[ "$RC" -eq 0 ] || not_ok "corpus $name: config --format json: $ERR"
 	for p in $(printf '%s\n' "$OUT" | sed -n 's/^ *"file": "\(.*\)",\{0,1\}$/\1/p'); do
-		if [ -e "$p" ]; then
-			ok "corpus $name: ${p#"$CORPUS"/} is shipped"
-		else
-			echo "note: corpus $name names $p, which the corpus does not ship (config does not read it)"
-		fi
+		case $p in
+		"$d"/*) ok "corpus $name: ${p#"$CORPUS"/} is resolved from the compose file's directory" ;;
+		*) not_ok "corpus $name: $p is not resolved from $d" ;;
+		esac
+		[ -e "$p" ] || echo "note: corpus $name names $p, which the corpus does not ship (config does not read it)"
 	done
 	count=$((count + 1))
 done

@@ -65,14 +65,24 @@ expect "restart brings it back" 0 "$proj-web-1  Restarting" "$BERTH" restart web
 expect_quiet "rm leaves running containers alone" 0 "$BERTH" rm web
 expect "so web is still up" 0 "$proj-web-1 .*Up" "$BERTH" ps
 expect "rm -s stops and removes" 0 "$proj-web-1  Removed" "$BERTH" rm -s web
-check "the container is gone" sh -c "! '$BERTH' ps -a | grep -q '$proj-web-1'"
+none_match "the container is gone" "$proj-web-1" "$BERTH" ps -a
 
 # two ups at once take turns on the project lock
 "$BERTH" up -d >"$WORK/up1" 2>&1 &
+up1=$!
 "$BERTH" up -d >"$WORK/up2" 2>&1 &
-wait
-check "two concurrent ups both succeed" sh -c "grep -q Container '$WORK/up1' && grep -q Container '$WORK/up2'"
-check "and made one container per service" test "$("$BERTH" ps -aq | sort | uniq -d | wc -l)" -eq 0
+up2=$!
+wait "$up1"
+rc1=$?
+wait "$up2"
+rc2=$?
+check "two concurrent ups both succeed (exit status $rc1 and $rc2)" test "$rc1$rc2" = 00
+# with the lock, one made the containers and the other, waiting its turn, found them running
+runs() { echo "$(grep -c ' Running$' "$1") $(grep -cv ' Running$' "$1")"; }
+check "one up made the containers, the other waited and found them running ($(runs "$WORK/up1"), $(runs "$WORK/up2"))" \
+	sh -c "echo $(runs "$WORK/up1") $(runs "$WORK/up2") | grep -Eqx '0 [1-9] [1-9] 0|[1-9] 0 0 [1-9]'"
+expect "and made exactly one container per service, no second replica of a race" 0 \
+	"^$proj-always-1 $proj-web-1 \$" sh -c "'$BERTH' ps -a --format '{{.Name}}' | sort | tr '\n' ' '"
 expect "down" 0 'Removed' "$BERTH" down -t 1
 check_no_leaks "after down"
 

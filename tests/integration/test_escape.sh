@@ -56,8 +56,9 @@ for p in /proc/kcore /proc/keys /proc/timer_list; do
 done
 expect "and sees no firmware under /sys/firmware" 0 '^/sys/firmware entries 0' inside plain probe read /sys/firmware
 for ns in mnt pid uts ipc net cgroup; do
-	check "a default container has its own $ns namespace" \
-		test "$(inside plain readlink /proc/self/ns/$ns)" != "$(readlink /proc/self/ns/$ns)"
+	theirs=$(inside plain readlink /proc/self/ns/$ns)
+	check "a default container has its own $ns namespace ($theirs)" sh -c \
+		"echo '$theirs' | grep -Eqx '$ns:\[[0-9]+\]' && test '$theirs' != '$(readlink /proc/self/ns/$ns)'"
 done
 expect "a default container's /sys is read-only" 1 'Read-only file system' inside plain touch /sys/berth-probe
 # network_mode: host binds the host's /sys with everything mounted below it
@@ -128,19 +129,31 @@ check "the shim's binary on the host is as it was" cmp -s "$(dirname "$BERTH")/b
 
 # 3. The host's loopback, from a container's raw frames to the gateway's MAC.
 gwmac=$(cat "/sys/class/net/$bridge/address")
-udp=$((20000 + $$ % 20000))
-tcp=$((udp + 1))
-"$PROBE" udp-listen 127.0.0.1 "$udp" 3 >"$WORK/udp" &
-"$PROBE" tcp-listen 127.0.0.1 "$tcp" 3 >"$WORK/tcp" &
-wait_until 5 grep -q listening "$WORK/udp"
-wait_until 5 grep -q listening "$WORK/tcp"
+udp=$(free_port)
+tcp=$(free_port)
+"$PROBE" udp-listen 127.0.0.1 "$udp" 120 >"$WORK/udp" &
+udpl=$!
+"$PROBE" tcp-listen 127.0.0.1 "$tcp" 120 >"$WORK/tcp" &
+tcpl=$!
+cleanup_hooks+=("kill $udpl $tcpl 2>/dev/null")
+check "the host's UDP listener on 127.0.0.1:$udp is up" wait_until 10 grep -qx listening "$WORK/udp"
+check "the host's TCP listener on 127.0.0.1:$tcp is up" wait_until 10 grep -qx listening "$WORK/tcp"
 expect "a container sends a UDP frame to the host's 127.0.0.1" 0 '^sent ok' inside plain probe loopback eth0 "$gwmac" udp "$udp"
 expect "and a TCP SYN" 0 '^sent ok' inside plain probe loopback eth0 "$gwmac" tcp "$tcp"
 # a SYN that reached the listener leaves a half-open connection from the container
 check "the TCP listener on the host's 127.0.0.1 got no SYN from the container" \
 	sh -c "! ss -tn state syn-recv 'sport = :$tcp' | grep -q '127.0.0.1:$tcp'"
-wait
-check "the UDP listener on the host's 127.0.0.1 got nothing" sh -c "! grep -q got '$WORK/udp'"
+# the listeners were there all along: what the host itself sends them arrives
+echo hi >"/dev/udp/127.0.0.1/$udp"
+check "(the UDP listener is still up and takes the host's own datagram)" wait_until 10 grep -qx 'got 3' "$WORK/udp"
+check "the UDP listener on the host's 127.0.0.1 got nothing from the container (its 6 bytes)" \
+	sh -c "! grep -qx 'got 6' '$WORK/udp'"
+check "(the TCP listener is still listening)" sh -c "ss -Hltn 'sport = :$tcp' | grep -q 127.0.0.1:$tcp"
+(exec 3<>"/dev/tcp/127.0.0.1/$tcp") 2>/dev/null
+check "(and accepts the host's own connection, and only that one)" sh -c \
+	"$(declare -f wait_until); wait_until 10 grep -qx accepted '$WORK/tcp' && test \$(grep -cx accepted '$WORK/tcp') -eq 1"
+kill "$udpl" "$tcpl" 2>/dev/null
+wait "$udpl" "$tcpl" 2>/dev/null
 
 # 4. The state root, as another user of this host: a container's root makes
 # a setuid-root binary in its own filesystem; nobody else may reach it.

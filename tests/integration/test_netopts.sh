@@ -15,7 +15,7 @@ mkdir -p "$WORK/app" && cd "$WORK/app"
 expect "an external network that does not exist is refused before anything starts" 1 \
 	"network $shared is declared as external, but could not be found; create it first with .berth network create $shared." \
 	sh -c "printf 'services:\n  a: {image: busybox, command: sleep 300, networks: [ext]}\nnetworks:\n  ext: {external: true, name: $shared}\n' | '$BERTH' -f - up -d"
-check "and nothing was created" test -z "$("$BERTH" -f - ps -aq </dev/null 2>/dev/null)"
+expect_quiet "and nothing was created" 0 "$BERTH" -f - ps -aq </dev/null 2>/dev/null
 expect "network create makes one" 0 "^$shared$" "$BERTH" network create --subnet 10.214.9.0/24 --label team=a $shared
 expect "network ls lists it" 0 "$shared +bridge +10.214.9.0/24 +10.214.9.1 " "$BERTH" network ls
 expect "network inspect shows it" 0 '"team": "a"' "$BERTH" network inspect $shared
@@ -114,7 +114,7 @@ expect "a subnet inside another berth network is refused" 1 "subnet 10.216.5.128
 printf 'services:\n  a: {image: busybox, command: sleep 1, mac_address: "not-a-mac"}\n' >mac.yaml
 expect "a bad mac_address is refused, showing the form" 1 "mac_address not-a-mac is not a MAC address such as 02:42:ac:11:00:02" \
 	"$BERTH" -f mac.yaml up -d
-check "and nothing is left of it" test -z "$("$BERTH" -f mac.yaml ps -aq)"
+expect_quiet "and nothing is left of it" 0 "$BERTH" -f mac.yaml ps -aq
 "$BERTH" -f mac.yaml down >/dev/null 2>&1
 check_no_leaks "after down"
 
@@ -195,24 +195,31 @@ printf 'services:\n  m: {image: busybox, networks: {default: {driver_opts: {com.
 expect "another endpoint driver option is refused by name" 1 'driver_opts com.docker.network.endpoint.macaddr is not supported here' "$BERTH" -f badif.yaml up -d
 printf 'services:\n  m: {image: busybox, command: sleep 300, networks: {default: {driver_opts: {com.docker.network.endpoint.sysctls: "net.ipv4.conf.IFNAME.no_such_setting=1"}}}}\n' >badif.yaml
 expect "an endpoint sysctl the kernel does not have fails up, naming it" 1 'cannot set sysctl net.ipv4.conf.IFNAME.no_such_setting=1 of interface eth0' "$BERTH" -f badif.yaml up -d
-check "and leaves no container behind" test -z "$("$BERTH" -f badif.yaml ps -aq)"
+expect_quiet "and leaves no container behind" 0 "$BERTH" -f badif.yaml ps -aq
 "$BERTH" -f badif.yaml down -t 0 >/dev/null 2>&1
 printf 'services:\n  m: {image: busybox, networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.214.78.0/24, aux_addresses: {a: 10.9.9.9}}]}}\n' >badaux.yaml
 expect "an aux address outside the subnet is refused" 1 'aux_addresses a: 10.9.9.9 is not an IPv4 address of the subnet' "$BERTH" -f badaux.yaml up -d
 
-links_before=$(ip -o link | wc -l)
-rules_before=$(nft list ruleset | wc -l)
-# open descriptors of every process on the machine
-open_fds() { for p in /proc/[0-9]*/fd; do ls "$p" 2>/dev/null | wc -l; done | awk '{s += $1} END {print s}'; }
-files_before=$(open_fds)
+# 50 up/down cycles beside a stack of the same state root that stays up
+# (and keeps its one DNS responder): what is this root's on the host is
+# what it was, and the responder holds no more descriptors.
+printf 'services:\n  keep: {image: busybox, command: sleep 600}\n' >keep.yaml
+expect "a stack that stays up through the cycles" 0 Started "$BERTH" -f keep.yaml -p "${proj}keep" up -d
+dns=$(pgrep -f "berth-shi[m] dns $BERTH_ROOT ")
+fds() { ls "/proc/$dns/fd" 2>/dev/null | wc -l; }
+links_before=$(root_links | wc -l)
+rules_before=$(nft list table ip "$(nft_table)" | wc -l)
+fds_before=$(fds)
+check "(the counts see it: $links_before links, $rules_before lines of rules, $fds_before descriptors)" \
+	test "$links_before" -ge 2 -a "$rules_before" -gt 0 -a "$fds_before" -gt 0
 ok_cycles=0
 for i in $(seq 1 50); do
 	"$BERTH" up -d >/dev/null 2>&1 && "$BERTH" down -t 0 >/dev/null 2>&1 && ok_cycles=$((ok_cycles + 1))
 done
 check "50 up/down cycles all succeed ($ok_cycles)" test "$ok_cycles" -eq 50
-check "the host's link count is what it was" test "$(ip -o link | wc -l)" -eq "$links_before"
-check "the nftables ruleset is as long as it was" test "$(nft list ruleset | wc -l)" -eq "$rules_before"
-files_after=$(open_fds)
-# every process on the machine counts, so other programs may move it a little
-check "open files on the host did not grow ($files_before -> $files_after)" test "$files_after" -le $((files_before + 16))
+check "this root's links are what they were" test "$(root_links | wc -l)" -eq "$links_before"
+check "its nftables table is as long as it was" test "$(nft list table ip "$(nft_table)" | wc -l)" -eq "$rules_before"
+check "the same DNS responder runs, holding no more descriptors ($fds_before -> $(fds))" \
+	test "$(pgrep -f "berth-shi[m] dns $BERTH_ROOT ")" = "$dns" -a "$(fds)" -le "$fds_before"
+"$BERTH" -f keep.yaml -p "${proj}keep" down -t 0 >/dev/null 2>&1
 check_no_leaks "after 50 cycles"

@@ -132,7 +132,7 @@ services:
 YAML
 expect "a port published by another project is refused" 1 "service clash: port 0.0.0.0:$WEB/tcp is already in use by another berth container" \
 	env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" up -d
-check "and nothing was created" test -z "$(COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq)"
+expect_quiet "and nothing was created" 0 env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq
 check "not even its network" test ! -e "$BERTH_ROOT/net/networks/${proj}b_default.json"
 "$NETPEER" udp-echo "$ALT" &
 holder=$!
@@ -144,13 +144,13 @@ sleep 0.2
 sed -i "s/\"$WEB:8080\"/\"$ALT:8080\"/" compose.yaml
 expect "a port bound by a host process is refused, naming it" 1 "port 0.0.0.0:$ALT/tcp is already in use by process busybox \(pid $holder2\)" \
 	env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" up -d
-check "and nothing was created" test -z "$(COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq)"
+expect_quiet "and nothing was created" 0 env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq
 kill $holder $holder2 2>/dev/null
 wait $holder $holder2 2>/dev/null
 printf 'services:\n  a: {image: busybox, command: sleep 300, ports: ["%s:80"]}\n  b: {image: busybox, command: sleep 300, ports: ["%s:81"]}\n' "$ALT" "$ALT" >compose.yaml
 expect "two services of one file publishing one port are refused" 1 "both publish host port $ALT/tcp" \
 	env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" up -d
-check "and nothing was created" test -z "$(COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq)"
+expect_quiet "and nothing was created" 0 env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" ps -aq
 
 # two projects side by side: other subnets, no names of each other
 cat >compose.yaml <<YAML

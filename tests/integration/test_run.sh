@@ -35,8 +35,17 @@ expect "stdin reaches it" 0 "^piped in$" sh -c "echo 'piped in' | '$BERTH' run -
 expect "-e adds to the environment" 0 "^yes set$" "$BERTH" run --rm -e EXTRA=set tool sh -c 'echo $FROM_FILE $EXTRA'
 expect "it reaches its dependencies by name" 0 "Address: " "$BERTH" run --rm tool nslookup db
 expect "it shares the service's volumes" 0 "^x$" sh -c "'$BERTH' run --rm tool sh -c 'echo x > /shared/f' && '$BERTH' run --rm tool cat /shared/f"
-expect_quiet "without --service-ports nothing is published" 1 sh -c "'$BERTH' run --rm tool true; nft list table ip $(nft_table) | grep 'dport'"
-check "--rm leaves no container behind" test -z "$("$BERTH" ps -aq | grep -- -run-)"
+# The rules are read while the one-off runs (it waits for a file that the
+# test puts into its volume); with --service-ports they are there.
+vol=$("$BERTH" volume inspect "${proj}_shared" | sed -n 's/.*"Mountpoint": "\(.*\)".*/\1/p')
+waiter() { "$BERTH" run -d --rm "$@" tool sh -c 'until [ -e /shared/go ]; do sleep 0.1; done; rm /shared/go'; }
+waiter >/dev/null 2>&1
+expect_quiet "without --service-ports nothing is published (read while it runs)" 1 sh -c "nft list table ip $(nft_table) | grep 'dport'"
+touch "$vol/go" && wait_until 20 sh -c "'$BERTH' ps -a --format '{{.Name}}' >'$WORK/names' && ! grep -q -- -run- '$WORK/names'"
+waiter --service-ports >/dev/null 2>&1
+expect "... and with it, the service's port is: the check can see one" 0 'dport' nft list table ip "$(nft_table)"
+touch "$vol/go" && wait_until 20 sh -c "'$BERTH' ps -a --format '{{.Name}}' >'$WORK/names' && ! grep -q -- -run- '$WORK/names'"
+none_match "--rm leaves no container behind" -run- "$BERTH" ps -a --format '{{.Name}}'
 expect "-d runs it in the background and prints its name" 0 "^$proj-tool-run-[0-9a-f]{12}$" "$BERTH" run -d tool sleep 30
 expect "--name names it" 0 "^named-$$$" "$BERTH" run -d --name named-$$ tool sleep 30
 expect "it is listed" 0 "named-$$ " "$BERTH" ps

@@ -66,6 +66,10 @@ services:
 YAML
 
 expect "up -d starts the stack" 0 "Container $proj-probe-1  Started" "$BERTH" up -d
+# the leak checks can see what they look for: this root's links and cgroups, while up
+check "the leak check sees this root's bridge and veths while the stack is up" \
+	test "$(root_links | grep -c .)" -ge 2
+check "... and its containers' cgroups" sh -c "echo '$(root_cgroups)' | grep -q '/$proj-probe-1\$'"
 logs_of() { "$BERTH" logs --no-log-prefix "$1"; }
 wait_until 5 sh -c "'$BERTH' logs probe | grep -q 'kcore'"
 run logs_of probe
@@ -122,17 +126,17 @@ services:
   broken: {image: nosuchimage:1, pull_policy: never}
 YAML
 expect "an unknown image names the service" 1 'service broken: no such image: nosuchimage:1' "$BERTH" up -d
-check "and nothing was created" test -z "$("$BERTH" ps -aq)"
+expect_quiet "and nothing was created" 0 "$BERTH" ps -aq
 printf 'services:\n  fine: {image: busybox, command: sleep 300}\n  who: {image: busybox, user: nobodyhere}\n' >compose.yaml
 expect "an unknown user names the service" 1 'service who: user "nobodyhere" is not in the image' "$BERTH" up -d
-check "and nothing was created" test -z "$("$BERTH" ps -aq)"
+expect_quiet "and nothing was created" 0 "$BERTH" ps -aq
 printf 'services:\n  nocmd: {image: busybox, command: [notacommand]}\n' >compose.yaml
 expect "a missing command names the service and the command" 1 'service nocmd: cannot start .*exec: "notacommand": executable file not found in \$PATH' "$BERTH" up -d
 expect "its exit code is Docker's 127" 0 "Exited \(127\)" "$BERTH" ps -a
 printf 'services:\n  lone: {image: busybox, command: sleep 300}\n' >compose.yaml
 expect "a missing berth-shim says what to install" 1 'the shim of .*-lone-1 did not start \(is berth-shim installed beside berth\?\)' \
 	env BERTH_SHIM=/nonexistent/berth-shim "$BERTH" up -d
-check "and nothing runs" test -z "$("$BERTH" ps -q)"
+expect_quiet "and nothing runs" 0 "$BERTH" ps -q
 "$BERTH" down >/dev/null 2>&1
 printf 'services:\n  big: {image: busybox, mem_limit: lots}\n' >compose.yaml
 expect "an invalid memory size names the file and service" 1 'compose.yaml:2:[0-9]+: services.big.mem_limit: "lots" is not a size' "$BERTH" up -d
