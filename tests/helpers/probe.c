@@ -12,6 +12,13 @@
  *   probe setuid PATH            copy this binary to PATH, setuid root
  *   probe euid                   print the effective uid
  *   probe exe-mount PID          whether /proc/PID/exe is on a read-only mount
+ *   probe write-exe PID SECONDS [EXE]
+ *                                CVE-2019-5736's write: /proc/PID/exe opened
+ *                                O_PATH, then O_WRONLY|O_TRUNC through that
+ *                                handle (after the process is gone, if it
+ *                                must be): a success empties the binary
+ *   probe keyctl                 a syscall Docker's default seccomp profile
+ *                                refuses (keyctl)
  *   probe loopback IFACE GWMAC PROTO PORT
  *                                send a UDP datagram or a TCP SYN to
  *                                127.0.0.1:PORT as a raw frame to the
@@ -40,6 +47,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -292,6 +300,46 @@ static int do_exe_mount(const char *pid)
 	return 0;
 }
 
+static int do_write_exe(const char *pid, int seconds, const char *want)
+{
+	char path[64], self[64], now[4096];
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	/* a child just forked still runs its parent's binary: wait for its exec */
+	for (int i = 0; want && i < seconds * 100; i++) {
+		ssize_t n = readlink(path, now, sizeof(now) - 1);
+		if (n > 0 && (now[n] = '\0', !strcmp(now, want)))
+			break;
+		usleep(10000);
+	}
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open %s\n", result(0));
+		return 1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < seconds * 100; i++) {
+		int w = open(self, O_WRONLY | O_TRUNC | O_CLOEXEC); /* as the exploit opens it */
+		if (w >= 0) {
+			close(w);
+			printf("write ok\n");
+			return 0;
+		}
+		if (errno != ETXTBSY)
+			break;
+		usleep(10000); /* running: the write waits for it to end */
+	}
+	printf("write %s\n", result(0));
+	return 0;
+}
+
+/* keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, create) */
+static int do_keyctl(void)
+{
+	long r = syscall(SYS_keyctl, 0, -3, 1);
+	printf("keyctl %s\n", result(r >= 0));
+	return 0;
+}
+
 static int do_tcp_listen(const char *ip, int port, int seconds)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -341,6 +389,10 @@ int main(int argc, char **argv)
 		return do_udp_listen(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "exe-mount"))
 		return do_exe_mount(argv[2]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write-exe"))
+		return do_write_exe(argv[2], atoi(argv[3]), argc == 5 ? argv[4] : NULL);
+	if (argc == 2 && !strcmp(argv[1], "keyctl"))
+		return do_keyctl();
 	if (argc == 5 && !strcmp(argv[1], "tcp-listen"))
 		return do_tcp_listen(argv[2], atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "probe: unknown mode (see tests/helpers/probe.c)\n");

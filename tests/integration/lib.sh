@@ -81,6 +81,18 @@ none_match() {
 	fi
 }
 
+# expect_log DESC SERVICE ERE [ARGS...]: SERVICE's log (berth ARGS logs)
+# comes to match ERE within 20 s; what it had is shown when it does not.
+expect_log() {
+	local desc=$1 svc=$2 pattern=$3
+	shift 3
+	if wait_until 20 sh -c "'$BERTH' $* logs --no-log-prefix $svc 2>/dev/null | grep -Eq -- \"\$0\"" "$pattern"; then
+		ok "$desc"
+	else
+		not_ok "$desc (the log of $svc: $("$BERTH" "$@" logs --no-log-prefix "$svc" 2>&1 | head -c 300))"
+	fi
+}
+
 # attached NAME: a client (attach) is connected to container NAME's shim.
 attached() { ss -Hx | grep -qF "$BERTH_ROOT/containers/$1/attach.sock"; }
 

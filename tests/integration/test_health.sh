@@ -91,12 +91,21 @@ expect_quiet "migrate was not started" 1 sh -c "'$BERTH' ps | grep '$proj-migrat
 expect "ps shows db unhealthy" 0 "$proj-db-1 .*\(unhealthy\)" "$BERTH" ps
 expect "down" 0 Removed "$BERTH" down -v -t 0
 
-# failures during start_period do not count: one retry, but 3 s to get ready
-RETRIES=1 EXTRA='start_period: 3s' stack >slow.yaml
+# failures during start_period do not count: db is ready only once the
+# test says so (/tmp/go), after its checks have failed twice, retries: 1
+health_fails() { "$BERTH" inspect "$proj-db-1" | grep -c '"ExitCode": 1'; }
+DBTEST='test -f /tmp/go' RETRIES=1 EXTRA='start_period: 120s' stack >slow.yaml
 export COMPOSE_FILE=slow.yaml
-expect "failures in the start period do not count" 0 "$proj-db-1  Healthy" "$BERTH" up -d
+"$BERTH" up -d >"$WORK/slow" 2>&1 &
+slowup=$!
+check "(db's checks fail in its start period)" wait_until 30 sh -c "$(declare -f health_fails); BERTH='$BERTH' proj='$proj' health_fails | grep -qv '^[01]\$'"
+"$BERTH" exec -T db touch /tmp/go
+wait "$slowup"
+slowrc=$?
+check "failures in the start period do not count: db turns healthy, up goes on" \
+	sh -c "test $slowrc -eq 0 && grep -q '$proj-db-1  Healthy' '$WORK/slow'"
 expect "down" 0 Removed "$BERTH" down -v -t 0
-RETRIES=1 stack >fast.yaml
+DBTEST='test -f /tmp/go' RETRIES=1 stack >fast.yaml
 export COMPOSE_FILE=fast.yaml
 expect "without it, one failure is unhealthy with retries: 1" 1 "is unhealthy" "$BERTH" up -d
 expect "down" 0 Removed "$BERTH" down -v -t 0
@@ -311,7 +320,11 @@ export COMPOSE_FILE=good.yaml
 "$BERTH" events --json >"$WORK/events" 2>&1 &
 follower=$!
 cleanup_hooks+=("kill $follower 2>/dev/null")
-sleep 0.3
+# the follower reads from where the log was when it started: a marker line,
+# appended until it prints one, says it has
+marker=$(printf '{"time":"2026-01-01T00:00:00Z","timeNano":0,"type":"container","action":"marker","id":"%s-db-1","attributes":{"name":"%s-db-1"}}' "$proj" "$proj")
+check "(the events follower runs)" wait_until 10 sh -c \
+	"echo '$marker' >>'$BERTH_ROOT/events.log'; grep -q '\"action\":\"marker\"' '$WORK/events'"
 expect "up for the events" 0 "$proj-app-1  Started" "$BERTH" up -d
 expect "down for the events" 0 Removed "$BERTH" down -v -t 0
 wait_until 5 grep -q "\"action\":\"destroy\",\"id\":\"$proj-db-1\"" "$WORK/events"

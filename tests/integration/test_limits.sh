@@ -30,13 +30,16 @@ services:
         cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null | head -1 | sed 's/^/pids /'
         cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null | sed 's/^/quota /'
         cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null | sed 's/^/shares /'
+        cat /sys/fs/cgroup/cpu.max 2>/dev/null | sed 's/^/cpumax /'
+        cat /sys/fs/cgroup/cpu.weight 2>/dev/null | sed 's/^/weight /'
+        echo done
   chatty:
     image: busybox
     logging: {driver: json-file, options: {max-size: 2k, max-file: "2"}}
     command: sh -c 'i=0; while [ $$i -lt 200 ]; do echo "line $$i"; i=$$((i+1)); done'
 YAML
 expect "up -d" 0 "Started" "$BERTH" up -d
-wait_until 5 sh -c "'$BERTH' logs limits | grep -q shares"
+wait_until 10 sh -c "'$BERTH' logs limits | grep -q done"
 run "$BERTH" logs --no-log-prefix limits
 check "ulimits set soft and hard" grep -q 'nofile 1024 2048 nproc 512' "$WORK/out"
 check "a namespaced sysctl is set" grep -q 'somaxconn 1024' "$WORK/out"
@@ -46,6 +49,9 @@ check "pids_limit in the container's cgroup" grep -q 'pids 50' "$WORK/out"
 if [ "$cgv1" = yes ]; then
 	check "cpus becomes a CFS quota" grep -q 'quota 50000' "$WORK/out"
 	check "cpu_shares" grep -q 'shares 512' "$WORK/out"
+else
+	check "cpus becomes cpu.max (cgroup v2)" grep -qx 'cpumax 50000 100000' "$WORK/out"
+	check "cpu_shares becomes cpu.weight, as runc converts it (512 -> 20)" grep -qx 'weight 20' "$WORK/out"
 fi
 wait_until 5 sh -c "'$BERTH' ps -a | grep -q '$proj-chatty-1 .*Exited'"
 log=$BERTH_ROOT/containers/$proj-chatty-1/$proj-chatty-1-json.log
@@ -104,8 +110,9 @@ dev=
 for b in /sys/block/*; do
 	case ${b##*/} in loop* | ram* | zram*) ;; *) [ -b "/dev/${b##*/}" ] && dev=/dev/${b##*/} && break ;; esac
 done
+majmin=
+[ -n "$dev" ] && majmin=$(printf '%d:%d' "0x$(stat -Lc %t "$dev")" "0x$(stat -Lc %T "$dev")")
 if [ "$cgv1" = yes ] && [ -n "$dev" ]; then
-	majmin=$(printf '%d:%d' "0x$(stat -Lc %t "$dev")" "0x$(stat -Lc %T "$dev")")
 	cat >compose.yaml <<YAML
 services:
   io:
@@ -118,15 +125,32 @@ services:
     command: sh -c 'cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device; sleep 100'
 YAML
 	"$BERTH" up -d >/dev/null 2>&1
-	wait_until 5 sh -c "'$BERTH' logs io | grep -q '$majmin 30'"
+	wait_until 10 sh -c "'$BERTH' logs io | grep -q '$majmin 30'"
 	run "$BERTH" logs --no-log-prefix io
 	check "mem_swappiness is the cgroup's" grep -qx 7 "$WORK/out"
 	check "oom_kill_disable turns the OOM killer off" grep -qx 'oom_kill_disable 1' "$WORK/out"
 	check "blkio_config device_read_bps throttles reads" grep -qx "$majmin 1048576" "$WORK/out"
 	check "blkio_config device_write_iops throttles writes" grep -qx "$majmin 30" "$WORK/out"
 	"$BERTH" down -t 0 >/dev/null 2>&1
+elif [ -n "$dev" ]; then
+	# cgroup v2: io.max; mem_swappiness and oom_kill_disable have no v2 file, and berth says so
+	cat >compose.yaml <<YAML
+services:
+  io:
+    image: busybox
+    mem_swappiness: 7
+    blkio_config:
+      device_read_bps: [{path: $dev, rate: 1mb}]
+      device_write_iops: [{path: $dev, rate: 30}]
+    command: sh -c 'cat /sys/fs/cgroup/io.max; echo done; sleep 100'
+YAML
+	expect "mem_swappiness on cgroup v2 is said to have no effect" 0 'mem_swappiness has no effect on cgroup v2' "$BERTH" up -d
+	wait_until 10 sh -c "'$BERTH' logs io | grep -q done"
+	expect "blkio_config throttles become io.max (cgroup v2)" 0 "^$majmin rbps=1048576 wbps=max riops=max wiops=30\$" \
+		"$BERTH" logs --no-log-prefix io
+	"$BERTH" down -t 0 >/dev/null 2>&1
 else
-	echo "skip: mem_swappiness, oom_kill_disable and blkio throttles are checked on cgroup v1 with a block device"
+	echo "skip: blkio_config throttles need a block device, and this host has none berth may name"
 fi
 # cpu_rt_runtime / cpu_rt_period: real-time group scheduling (cgroup v1)
 if [ "$cgv1" = yes ] && [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
@@ -139,8 +163,12 @@ if [ "$cgv1" = yes ] && [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
 	"$BERTH" rm -sf rt >/dev/null 2>&1
 	check "... and given back when the container goes" test "$(cat /sys/fs/cgroup/cpu/berth/cpu.rt_runtime_us)" -eq $((pool - 80000))
 	"$BERTH" down -t 0 >/dev/null 2>&1
+elif [ "$cgv1" = no ]; then
+	printf 'services:\n  rt: {image: busybox, cpu_rt_runtime: 40ms}\n' >compose.yaml
+	expect "cgroup v2 has no real-time group scheduling: cpu_rt_runtime is refused, naming why" 1 \
+		'cpu_rt_runtime needs real-time group scheduling, which cgroup v2 .* does not have' "$BERTH" up -d
 else
-	echo "skip: cpu_rt_runtime is checked on cgroup v1 with real-time group scheduling"
+	echo "skip: this cgroup v1 host's kernel has no real-time group scheduling (cpu.rt_runtime_us)"
 fi
 # cgroup_parent: the container's cgroup under that group, which stays the user's
 cgp=berthtestcg$$
@@ -158,8 +186,10 @@ expect "pause freezes it there" 0 Paused "$BERTH" pause cgp
 check "down removes the container's cgroup, and leaves the parent as the user's" test ! -e "$mem/$proj-cgp-1" -a -d "$mem"
 printf 'services:\n  cgp: {image: busybox, cgroup_parent: "a/../../escape"}\n' >compose.yaml
 expect "a cgroup_parent with .. is refused" 1 'cgroup_parent a/../../escape must be a path of names' "$BERTH" up -d
-printf 'services:\n  rt: {image: busybox, cpu_rt_runtime: 2000000, cpu_rt_period: 1000000}\n' >compose.yaml
-expect "a cpu_rt_runtime over its period is refused" 1 'cpu_rt_runtime is more than its period' "$BERTH" up -d
+if [ "$cgv1" = yes ]; then
+	printf 'services:\n  rt: {image: busybox, cpu_rt_runtime: 2000000, cpu_rt_period: 1000000}\n' >compose.yaml
+	expect "a cpu_rt_runtime over its period is refused" 1 'cpu_rt_runtime is more than its period' "$BERTH" up -d
+fi
 printf 'services:\n  io: {image: busybox, blkio_config: {device_read_bps: [{path: /dev/null, rate: 1mb}]}}\n' >compose.yaml
 expect "a blkio_config path that is no block device is refused" 1 'compose.yaml:2:.*blkio_config: /dev/null is not a block device' "$BERTH" up -d
 printf 'services:\n  io: {image: busybox, blkio_config: {weight: 5}}\n' >compose.yaml

@@ -108,7 +108,8 @@ check "port reports the ephemeral port of a bare container port ($OUT)" grep -Eq
 expect "and it answers there" 0 "hello from web" wget -qO- "http://127.0.0.1:${OUT#0.0.0.0:}/"
 
 # internal network: no default route out, no NAT rule for it
-expect_quiet "an internal network's container has no default route" 1 sh -c "'$BERTH' exec -T vault ip route | grep default"
+expect "(an internal network's container has its network's route)" 0 'dev eth0' "$BERTH" exec -T vault ip route
+none_match "and no default route" '^default' "$BERTH" exec -T vault ip route
 back_br=$(jq -r .bridge "$BERTH_ROOT/net/networks/${proj}_back.json" 2>/dev/null ||
 	grep -o '"bridge": "[^"]*"' "$BERTH_ROOT/net/networks/${proj}_back.json" | cut -d'"' -f4)
 check "the internal network has a bridge" test -n "$back_br"
@@ -140,7 +141,8 @@ cleanup_hooks+=("kill $holder 2>/dev/null")
 busybox httpd -f -p "127.0.0.1:$ALT" -h "$WORK/app/www" &
 holder2=$!
 cleanup_hooks+=("kill $holder2 2>/dev/null")
-sleep 0.2
+check "(the host's processes hold the port)" wait_until 10 sh -c \
+	"ss -Hlnt 'sport = :$ALT' | grep -q . && ss -Hlnu 'sport = :$ALT' | grep -q ."
 sed -i "s/\"$WEB:8080\"/\"$ALT:8080\"/" compose.yaml
 expect "a port bound by a host process is refused, naming it" 1 "port 0.0.0.0:$ALT/tcp is already in use by process busybox \(pid $holder2\)" \
 	env COMPOSE_PROJECT_NAME=${proj}b "$BERTH" up -d
@@ -191,11 +193,12 @@ expect "holding only the capability to bind port 53" 0 'CapEff:.0000000000000400
 "$BERTH" down -t 0 >/dev/null 2>&1
 kill $upstream 2>/dev/null
 wait $upstream 2>/dev/null
-"$NETPEER" dns "$DNSP" 10.77.0.7 wrong >/dev/null &
+"$NETPEER" dns "$DNSP" 10.77.0.7 wrong >"$WORK/spoof.log" &
 upstream=$!
 BERTH_DNS_UPSTREAM=127.0.0.1:$DNSP "$BERTH" up -d client >/dev/null 2>&1
 expect "an answer to another question than the one asked is not taken" 1 "can't find|SERVFAIL|timed out" \
 	inside client nslookup spoofed.test
+check "(the question did reach the upstream, which answered it wrongly)" grep -q . "$WORK/spoof.log"
 "$BERTH" down -t 0 >/dev/null 2>&1
 kill $upstream 2>/dev/null
 wait $upstream 2>/dev/null
