@@ -222,7 +222,7 @@ expect "logs prefix as docker compose: name without the project, padded, ' | '" 
 expect "a container's stderr goes to stderr" 0 '^web-1  \| to-stderr$' sh -c "'$BERTH' -p $op logs --no-color web 2>&1 >/dev/null"
 "$BERTH" -p $op logs -f --no-color >"$WORK/follow" 2>&1 &
 fpid=$!
-sleep 1.5
+check "(logs -f follows: web-1's line is there)" wait_until 10 grep -q '^web-1  | to-stdout' "$WORK/follow"
 "$BERTH" -p $op up -d --scale web=2 >/dev/null 2>&1
 check "logs -f picks up a container that started after it began" wait_until 10 grep -q '^web-2  | to-stdout' "$WORK/follow"
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
