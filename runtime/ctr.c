@@ -176,8 +176,17 @@ int ctr_state(const char *root, const char *name, struct ctr_state *st, struct b
 	int r = state_read(dir, st, err);
 	if (r < 0)
 		return r;
-	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir))
-		shim_lost(dir, name, st);
+	if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir)) {
+		/* The shim writes its last record before it ends: read again now
+		 * that it is seen ended, or a record read just before it wrote
+		 * would be taken for a shim that died unseen. */
+		state_free(st);
+		r = state_read(dir, st, err);
+		if (r < 0)
+			return r;
+		if ((st->status == ST_RUNNING || st->status == ST_RESTARTING) && !shim_alive(st->shim_pid, dir))
+			shim_lost(dir, name, st);
+	}
 	_cleanup_free_ char *cg = st->status == ST_RUNNING ? cg_in(dir, name) : NULL;
 	st->paused = cg && cgroup_frozen(cg);
 	return 0;

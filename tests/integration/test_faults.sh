@@ -106,3 +106,22 @@ expect "network rm of a network whose record is gone removes its bridge" 0 "had 
 	"$BERTH" network rm lostnet$$
 check "which is gone" sh -c "! ip link show '$bridge' 2>/dev/null"
 check_no_leaks "after network rm without a record"
+
+# A container's end read while its shim writes it: berth reads the record
+# (running), the shim records the exit and ends, berth then sees the shim
+# gone. That is not a shim that died unseen: the record read again says
+# how it ended. strace slows each of berth's opens by 20 ms (the shim is
+# not traced), which makes that order certain instead of rare.
+mkdir -p "$WORK/race" && cd "$WORK/race" || exit 1
+printf 'services:\n  s:\n    image: busybox\n' >compose.yaml
+printf 'FROM busybox\nRUN echo $RANDOM >/x\n' >Dockerfile
+slowed() { ASAN_OPTIONS=detect_leaks=0 strace -o /dev/null -e trace=openat -e inject=openat:delay_exit=20000 "$BERTH" "$@"; }
+for i in 1 2 3; do
+	expect "run --rm, berth slowed: the container's own exit status ($i)" 3 '' slowed run --rm -T s sh -c 'exit 3'
+done
+for i in 1 2; do
+	expect "a RUN step, berth slowed, succeeds ($i)" 0 'naming to docker.io/library/racy:latest done' \
+		slowed image build --no-cache -t racy .
+done
+expect "down" 0 '' "$BERTH" down -t 0
+check_no_leaks "after the slowed runs"
