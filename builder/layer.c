@@ -115,14 +115,8 @@ int blayer_subdirs(char *const *layers, const char *path, char ***out, bool *fil
 
 static bool dir_empty(const char *path)
 {
-	DIR *d = opendir(path);
-	if (!d)
-		return false;
-	bool empty = true;
-	for (struct dirent *e; empty && (e = readdir(d));)
-		empty = streq(e->d_name, ".") || streq(e->d_name, "..");
-	closedir(d);
-	return empty;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && fs_dir_empty(fd);
 }
 
 /* A directory of upper that holds nothing and says nothing new: made for a

@@ -3,12 +3,14 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "../runtime/ctr.h"
 #include "../volumes/volume.h"
 #include "cli.h"
 
 static json_t *record(const char *name)
 {
-	char *text = vol_inspect(berth_root(), name);
+	_cleanup_(strv_freep) char **users = ctr_volume_users(berth_root(), name);
+	char *text = vol_inspect(berth_root(), name, users);
 	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	return j;
@@ -103,7 +105,7 @@ static int volume_rm(int argc, char **argv)
 	int status = 0;
 	for (size_t i = 0; args[i]; i++) {
 		struct berr *err = NULL;
-		if (vol_remove(berth_root(), args[i], force, &err) < 0)
+		if (ctr_volume_remove(berth_root(), args[i], force, &err) < 0)
 			status = report(err);
 		else
 			printf("%s\n", args[i]);
@@ -114,7 +116,8 @@ static int volume_rm(int argc, char **argv)
 /* docker volume inspect's shape, from berth's record */
 static char *inspect_docker(const char *root, const char *name)
 {
-	char *text = vol_inspect(root, name);
+	_cleanup_(strv_freep) char **by = ctr_volume_users(root, name);
+	char *text = vol_inspect(root, name, by);
 	json_t *r = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (!r)
@@ -159,7 +162,7 @@ static int volume_prune(int argc, char **argv)
 		if (used || (!anon && !all))
 			continue;
 		struct berr *err = NULL;
-		if (vol_remove(berth_root(), names[i], false, &err) < 0)
+		if (ctr_volume_remove(berth_root(), names[i], false, &err) < 0)
 			status = report(err);
 		else
 			printf("%s\n", names[i]);

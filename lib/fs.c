@@ -317,3 +317,19 @@ char **fs_dir_names(int dirfd)
 	qsort(names, strv_len(names), sizeof(char *), cmp_names);
 	return names;
 }
+
+bool fs_dir_empty(int dirfd)
+{
+	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
+		return false;
+	}
+	bool empty = true;
+	for (struct dirent *e; empty && (e = readdir(d));)
+		empty = streq(e->d_name, ".") || streq(e->d_name, "..");
+	closedir(d);
+	return empty;
+}

@@ -40,6 +40,8 @@ void fs_discard_sweep(const char *parent);
 /* The names in the directory open at dirfd (which stays open), sorted
  * bytewise, "." and ".." left out; NULL when it cannot be read. */
 char **fs_dir_names(int dirfd);
+/* Whether the directory dirfd has no entries (false when it cannot be read). */
+bool fs_dir_empty(int dirfd);
 /* An exclusive lock on path (created if missing), held until the fd is closed. */
 int fs_lock(const char *path, int *fd, struct berr **err);
 

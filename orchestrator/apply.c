@@ -1369,7 +1369,7 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 	for (size_t i = 0; r == 0 && anon && anon[i]; i++) {
 		const char *vol = strrchr(anon[i], '=');
 		struct berr *e = NULL;
-		if (vol && vol_exists(root, vol + 1) && vol_remove(root, vol + 1, false, &e) < 0)
+		if (vol && vol_exists(root, vol + 1) && ctr_volume_remove(root, vol + 1, false, &e) < 0)
 			fprintf(stderr, "berth: %s\n", e->msg);
 		berr_free(e);
 	}
@@ -1605,7 +1605,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			if (!vol_exists(root, names[i]))
 				continue;
 			struct berr *e = NULL;
-			if (vol_remove(root, names[i], false, &e) == 0)
+			if (ctr_volume_remove(root, names[i], false, &e) == 0)
 				progress(o->progress, o->progress_data, "Volume", names[i], "Removed");
 			else if (o->services)
 				progress(o->progress, o->progress_data, "Volume", names[i], "Resource is still in use");

@@ -15,7 +15,9 @@
 #include <time.h>
 
 #include "../lib/fs.h"
+#include "../lib/buf.h"
 #include "../lib/spawn.h"
+#include "../volumes/volume.h"
 #include "cgroup.h"
 
 /* A name that is not valid never becomes a path: it maps to a directory
@@ -620,4 +622,51 @@ int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, ch
 			return -1;
 		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
 	}
+}
+
+char **ctr_volume_users(const char *root, const char *name)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *cdir = xasprintf("%s/containers", root);
+	_cleanup_free_ char *vdir = vol_dir(root, name);
+	_cleanup_free_ char *prefix = xasprintf("%s/", vdir);
+	_cleanup_free_ char *data = vol_data(root, name);
+	DIR *d = opendir(cdir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s/spec.json", cdir, e->d_name);
+		struct ctr_spec s;
+		if (spec_read(path, &s, NULL) < 0)
+			continue;
+		bool uses = false;
+		for (size_t i = 0; i < s.nmounts; i++)
+			uses |= s.mounts[i].source && (streq(s.mounts[i].source, data) ||
+						       startswith(s.mounts[i].source, prefix) ||
+						       (s.mounts[i].volume && streq(s.mounts[i].volume, name)));
+		spec_free(&s);
+		if (uses)
+			strv_push(&out, xstrdup(e->d_name));
+	}
+	if (d)
+		closedir(d);
+	strv_sort(out);
+	return out;
+}
+
+/* Refused while a container uses it, with --force too (as Docker does):
+ * its data would go from under a container that still writes there. */
+int ctr_volume_remove(const char *root, const char *name, bool force, struct berr **err)
+{
+	_cleanup_(strv_freep) char **users = vol_exists(root, name) ? ctr_volume_users(root, name) : NULL;
+	if (users && users[0]) {
+		struct buf who = {0};
+		for (size_t i = 0; users[i]; i++)
+			buf_printf(&who, "%s%s", i ? ", " : "", users[i]);
+		int r = berr_set(err, EBUSY, "volume %s is in use by container %s; remove the container first", name,
+				 who.s);
+		buf_free(&who);
+		return r;
+	}
+	return vol_delete(root, name, force, err);
 }

@@ -68,4 +68,10 @@ char **ctr_list(const char *root);
  * of (what no image removal or prune may take from under them). */
 char **ctr_layers_in_use(const char *root);
 
+/* Containers whose spec mounts the volume NAME. */
+char **ctr_volume_users(const char *root, const char *name);
+/* Removes the volume; refused while a container uses it (naming them).
+ * force: a volume that does not exist is no error. */
+int ctr_volume_remove(const char *root, const char *name, bool force, struct berr **err);
+
 #endif

@@ -303,7 +303,7 @@ static int copy_up(int root, const struct mount_spec *m, struct berr **err)
 		return sys_err(err, "cannot open volume", m->source);
 	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
 		;
-	int r = dir_empty(dst) ? copyup(src, dst, err) : 0;
+	int r = fs_dir_empty(dst) ? copyup(src, dst, err) : 0;
 	flock(lock, LOCK_UN);
 	return r < 0 ? berr_prefix(err, "volume %s at %s: ", m->volume ? m->volume : "", m->target) : 0;
 }

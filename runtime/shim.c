@@ -3,10 +3,7 @@
  * or "error CODE MESSAGE". SIGTERM means: stop it (stop signal, grace period,
  * then SIGKILL to the whole cgroup) and do not restart it; queued with
  * sigqueue, its value is the grace period in milliseconds (stop -t).
- *
- * Run as berth-init (the name it has inside a container with init: true),
- * it is a minimal init: it starts the command, forwards signals to it,
- * reaps every orphan, and exits with the command's status. */
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,13 +23,13 @@
 #include "../lib/fdpass.h"
 #include "../lib/fs.h"
 #include "../lib/spawn.h"
-#include "../network/dnsd.h"
 #include "cgroup.h"
 #include "enter.h"
 #include "events.h"
 #include "health.h"
 #include "exeseal.h"
 #include "process.h"
+#include "shim.h"
 #include "state.h"
 
 #define BACKOFF_START_MS 100
@@ -638,7 +635,7 @@ static void loop(struct shim *sh)
 	}
 }
 
-static int shim_main(const char *dir, int ready_fd)
+int shim_main(const char *dir, int ready_fd)
 {
 	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1, .in_fd = -1}};
 	/* the container must not inherit it: berth waits for it to close */
@@ -720,70 +717,4 @@ static int shim_main(const char *dir, int ready_fd)
 	free(sh.st.error);
 	spec_free(&sh.s);
 	return 0;
-}
-
-/* ---- berth-init: PID 1 inside a container with init: true ---- */
-
-static pid_t init_child;
-
-static void forward(int sig)
-{
-	if (init_child > 0)
-		kill(init_child, sig);
-}
-
-static int init_main(int argc, char **argv)
-{
-	int first = 1;
-	if (first < argc && streq(argv[first], "--"))
-		first++;
-	if (first >= argc) {
-		fprintf(stderr, "berth-init: no command given\n");
-		return 125;
-	}
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		signal(sigs[i], forward);
-	init_child = fork();
-	if (init_child == 0) {
-		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-			signal(sigs[i], SIG_DFL);
-		execvp(argv[first], argv + first);
-		fprintf(stderr, "berth-init: exec %s: %s\n", argv[first], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	for (;;) {
-		int status;
-		pid_t pid = wait(&status);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0)
-			return 0;
-		if (pid == init_child)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	}
-}
-
-int main(int argc, char **argv)
-{
-	if (streq(path_basename(argv[0]), "berth-init") || (argc > 1 && streq(argv[1], "init")))
-		return init_main(argc - (argc > 1 && streq(argv[1], "init")), argv + (argc > 1 && streq(argv[1], "init")));
-	if (argc == 4 && streq(argv[1], "dns"))
-		return dnsd_main(argv[2], atoi(argv[3]));
-	/* what runs containers runs from a read-only view of this binary */
-	int sealed = exe_reexec_sealed(argv);
-	if (sealed < 0) {
-		fprintf(stderr, "berth-shim: cannot run from a read-only view of its binary: %s\n", strerror(-sealed));
-		if (argc == 3)
-			dprintf(atoi(argv[2]), "error 125 berth-shim cannot run from a read-only view of its binary: %s",
-				strerror(-sealed));
-		return 125;
-	}
-	if (argc >= 2 && streq(argv[1], "enter"))
-		return enter_main(argc, argv);
-	if (argc != 3) {
-		fprintf(stderr, "usage: berth-shim DIR READY_FD | dns ROOT READY_FD (started by berth)\n");
-		return 2;
-	}
-	return shim_main(argv[1], atoi(argv[2]));
 }

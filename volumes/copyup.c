@@ -24,22 +24,6 @@ struct copy {
 	struct berr **err;
 };
 
-bool dir_empty(int fd)
-{
-	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
-		return false;
-	}
-	bool empty = true;
-	for (struct dirent *e; empty && (e = readdir(d));)
-		empty = streq(e->d_name, ".") || streq(e->d_name, "..");
-	closedir(d);
-	return empty;
-}
-
 static void copy_xattrs(int from, int to)
 {
 	char names[4096];

@@ -11,7 +11,5 @@
  * modes, times and extended attributes; hard links within src stay linked.
  * Then dst takes src's owner and mode. */
 int copyup(int src, int dst, struct berr **err);
-/* Whether the directory fd has no entries. */
-bool dir_empty(int fd);
 
 #endif

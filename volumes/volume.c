@@ -11,9 +11,8 @@
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
-#include "../runtime/spec.h"
 
-static char *vol_dir(const char *root, const char *name) { return xasprintf("%s/volumes/%s", root, name); }
+char *vol_dir(const char *root, const char *name) { return xasprintf("%s/volumes/%s", root, name); }
 char *vol_data(const char *root, const char *name) { return xasprintf("%s/volumes/%s/_data", root, name); }
 
 bool vol_name_ok(const char *name) { return name_valid(name); }
@@ -105,52 +104,10 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 	return r;
 }
 
-char **vol_users(const char *root, const char *name)
-{
-	char **out = xcalloc(1, sizeof(char *));
-	_cleanup_free_ char *cdir = xasprintf("%s/containers", root);
-	_cleanup_free_ char *vdir = vol_dir(root, name);
-	_cleanup_free_ char *prefix = xasprintf("%s/", vdir);
-	_cleanup_free_ char *data = vol_data(root, name);
-	DIR *d = opendir(cdir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *path = xasprintf("%s/%s/spec.json", cdir, e->d_name);
-		struct ctr_spec s;
-		if (spec_read(path, &s, NULL) < 0)
-			continue;
-		bool uses = false;
-		for (size_t i = 0; i < s.nmounts; i++)
-			uses |= s.mounts[i].source && (streq(s.mounts[i].source, data) ||
-						       startswith(s.mounts[i].source, prefix) ||
-						       (s.mounts[i].volume && streq(s.mounts[i].volume, name)));
-		spec_free(&s);
-		if (uses)
-			strv_push(&out, xstrdup(e->d_name));
-	}
-	if (d)
-		closedir(d);
-	strv_sort(out);
-	return out;
-}
-
-int vol_remove(const char *root, const char *name, bool force, struct berr **err)
+int vol_delete(const char *root, const char *name, bool force, struct berr **err)
 {
 	if (!vol_exists(root, name))
 		return force ? 0 : berr_set(err, ENOENT, "no such volume: %s", name);
-	/* in use: refused, with --force too (as Docker does): its data would go
-	 * from under a container that still writes there */
-	_cleanup_(strv_freep) char **users = vol_users(root, name);
-	if (users[0]) {
-		struct buf who = {0};
-		for (size_t i = 0; users[i]; i++)
-			buf_printf(&who, "%s%s", i ? ", " : "", users[i]);
-		int r = berr_set(err, EBUSY, "volume %s is in use by container %s; remove the container first", name,
-				 who.s);
-		buf_free(&who);
-		return r;
-	}
 	int lock;
 	int r = vol_lock(root, &lock, err);
 	if (r < 0)
@@ -180,16 +137,14 @@ char **vol_list(const char *root, const char *project)
 	return out;
 }
 
-char *vol_inspect(const char *root, const char *name)
+char *vol_inspect(const char *root, const char *name, char *const *users)
 {
 	if (!vol_exists(root, name))
 		return NULL;
 	json_t *rec = read_record(root, name);
 	_cleanup_free_ char *data = vol_data(root, name);
 	json_object_set_new(rec, "mountpoint", json_string(data));
-	char **users = vol_users(root, name);
 	json_object_set_new(rec, "used_by", strv_json(users));
-	strv_free(users);
 	char *text = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(rec);
 	return text;

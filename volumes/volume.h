@@ -16,6 +16,8 @@ struct vol_def {
 	char **labels; /* key=value */
 };
 
+/* $ROOT/volumes/NAME, all that is the volume. */
+char *vol_dir(const char *root, const char *name);
 /* $ROOT/volumes/NAME/_data, the data of a volume. */
 char *vol_data(const char *root, const char *name);
 bool vol_name_ok(const char *name);
@@ -29,15 +31,13 @@ int vol_ensure(const char *root, const struct vol_def *d, struct berr **err);
  * the file gives (NULL: those recorded when the volume was made). */
 int vol_source(const char *root, const char *name, char **opts, char **source, char **type, char **options,
 	       struct berr **err);
-/* Containers whose spec mounts the volume. */
-char **vol_users(const char *root, const char *name);
-/* Refused while a container uses it (naming them); force: a volume that
- * does not exist is no error. */
-int vol_remove(const char *root, const char *name, bool force, struct berr **err);
+/* Deletes it and its data, in use or not (ctr_volume_remove refuses a
+ * volume in use); force: a volume that does not exist is no error. */
+int vol_delete(const char *root, const char *name, bool force, struct berr **err);
 /* Names of every volume, or of one project's. */
 char **vol_list(const char *root, const char *project);
-/* volume.json with the mount point and users added, or NULL. */
-char *vol_inspect(const char *root, const char *name);
+/* volume.json with the mount point and users (ctr_volume_users) added, or NULL. */
+char *vol_inspect(const char *root, const char *name, char *const *users);
 /* A new anonymous volume's name: 64 hex digits, as Docker makes them. */
 char *vol_anon_name(void);
 
