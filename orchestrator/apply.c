@@ -30,6 +30,7 @@
 #include "dotenv.h"
 #include "servicebuild.h"
 #include "netplan.h"
+#include "plan.h"
 #include "units.h"
 
 /* One container that up will create, with its spec ready. */
@@ -206,32 +207,6 @@ static char *short_id(void)
 	return xasprintf("%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
-/* The services asked for and, unless no_deps, everything they depend on. */
-static void add_wanted(const struct project *p, const char *service, bool deps, char ***out)
-{
-	if (strv_contains(*out, service) || !project_service(p, service))
-		return;
-	strv_push(out, xstrdup(service));
-	_cleanup_(strv_freep) char **d = deps ? check_dependencies(project_service(p, service)) : NULL;
-	for (size_t i = 0; d && d[i]; i++)
-		add_wanted(p, d[i], deps, out);
-}
-
-/* --always-recreate-deps: whether a service the up names (all, when it
- * names none) depends on service. */
-static bool is_dependency(const struct project *p, const struct up_opts *o, const char *service)
-{
-	bool dep = false;
-	for (size_t i = 0; p->order[i] && !dep; i++) {
-		if (o->services && o->services[0] && !strv_contains(o->services, p->order[i]))
-			continue;
-		char **deps = check_dependencies(project_service(p, p->order[i]));
-		dep = strv_contains(deps, service);
-		strv_free(deps);
-	}
-	return dep;
-}
-
 /* The image's EXPOSE and the service's expose ("3000", "3000-3002/udp"),
  * each port once, as "3000/tcp". */
 static char **exposed_ports(struct node *svc, const struct image_config *ic)
@@ -259,61 +234,34 @@ static char **exposed_ports(struct node *svc, const struct image_config *ic)
 	return out;
 }
 
-/* anon_from: the container whose anonymous volumes it takes (NULL: its own earlier ones) */
-static int plan_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
-		    const char *service, int number, const char *anon_from, struct planned *pl, struct berr **err)
+/* The image a service's containers run: its image:, or the one built for it. */
+static int service_image(const struct project *p, struct store *st, const char *service, char **image, char **id,
+			 struct berr **err)
 {
+	const char *named = node_str(node_map_get(project_service(p, service), "image"));
+	*image = named ? xstrdup(named) : xasprintf("%s-%s", p->name, service);
+	*id = NULL;
+	int r = store_resolve(st, *image, id, err);
+	return r < 0 ? berr_prefix(err, "service %s: ", service) : 0;
+}
+
+/* Everything a container up or run makes needs before it is made: its
+ * image's config, its record (partial, when it is new), its spec and its
+ * network endpoint. pl has its name, service, number, image and hash;
+ * anon_from: the container whose anonymous volumes it takes (NULL: its
+ * own earlier ones). */
+static int prepare_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
+		       const char *anon_from, struct planned *pl, struct berr **err)
+{
+	const char *service = pl->service;
 	struct node *svc = project_service(p, service);
-	const char *image = node_str(node_map_get(svc, "image"));
-	_cleanup_free_ char *built = image ? NULL : xasprintf("%s-%s", p->name, service);
-	*pl = (struct planned){.service = xstrdup(service), .number = number};
-	pl->name = ctrspec_name(p, service, number);
-	pl->image = xstrdup(image ? image : built);
 	pl->deps = check_dependencies(svc);
-	char hash[65];
-	int r = project_service_hash(p, service, hash, err);
-	if (r < 0)
-		return r;
-	char *id = NULL;
-	r = store_resolve(st, pl->image, &id, err);
-	if (r < 0)
-		return berr_prefix(err, "service %s: ", service);
-	_cleanup_free_ char *idp = id;
-	pl->image_id = xstrdup(id);
-	/* the image's id too: the same tag loaded again is another image */
-	_cleanup_free_ char *both = xasprintf("%s %s", hash, id);
-	char full[65];
-	sha256_of(both, strlen(both), full);
-	pl->hash = xstrdup(full);
 	struct image_config ic;
-	r = image_config_load(st, id, &ic, err);
+	int r = image_config_load(st, pl->image_id, &ic, err);
 	if (r < 0)
 		return berr_prefix(err, "service %s: ", service);
 	pl->exposed = exposed_ports(svc, &ic);
 	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
-	pl->exists = ctr_exists(root, pl->name);
-	/* a container_name another project's container (or another service's) has */
-	json_t *mine = pl->exists ? apply_meta(root, pl->name) : NULL;
-	const char *owner = json_string_value(json_object_get(mine, "project"));
-	const char *owner_svc = json_string_value(json_object_get(mine, "service"));
-	bool taken = owner && (!streq(owner, p->name) || (owner_svc && !streq(owner_svc, service)));
-	if (taken)
-		r = berr_set(err, EEXIST,
-			     "service %s: container name \"%s\" is already in use by %s of project %s; remove it, "
-			     "or give this service another container_name",
-			     service, pl->name, owner_svc ? owner_svc : "a container", owner);
-	json_decref(mine);
-	if (r < 0) {
-		json_decref(meta);
-		image_config_free(&ic);
-		return r;
-	}
-	pl->same = pl->exists && streq(json_string_value(json_object_get(meta, "config_hash")), pl->hash);
-	if (o && (o->force_recreate || (o->always_recreate_deps && is_dependency(p, o, service)) ||
-		  (o->recreate && strv_contains(o->recreate, service))))
-		pl->same = false;
-	if (o && o->no_recreate && pl->exists)
-		pl->same = true;
 	/* -V: a recreated container gets new anonymous volumes, not the old ones' data */
 	_cleanup_(strv_freep) char **anon_prev =
 		o && o->renew_anon ? NULL : json_strv(json_object_get(meta, "anonymous_volumes"));
@@ -322,7 +270,7 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *host = short_id();
 	_cleanup_free_ char *shim = ctr_shim_path();
-	struct spec_ctx sc = {.project = p, .service = service, .number = number, .name = pl->name, .dir = dir,
+	struct spec_ctx sc = {.project = p, .service = service, .number = pl->number, .name = pl->name, .dir = dir,
 			      .hostname = host, .image = &ic, .init_path = shim, .root = root, .store = st,
 			      .anon_prev = anon_prev, .anon_out = &pl->anon};
 	r = pl->exists || (o && o->dry_run) ? 0 : write_meta(p, root, pl, true, err);
@@ -335,6 +283,24 @@ static int plan_one(const struct project *p, const char *root, struct store *st,
 	if (r == 0 && !pl->same && pl->own_netns)
 		r = netplan_endpoint(p, service, pl->name, pl->spec.hostname, &pl->ep, err);
 	return r;
+}
+
+/* A one-off (berth run, a pre_start step): made new under the name the
+ * project gives the service's container number. */
+static int prepare_oneoff(const struct project *p, const char *root, struct store *st, const char *service,
+			  int number, const char *anon_from, struct planned *pl, struct berr **err)
+{
+	*pl = (struct planned){.service = xstrdup(service), .number = number, .oneoff = true};
+	pl->name = ctrspec_name(p, service, number);
+	pl->exists = ctr_exists(root, pl->name);
+	int r = service_image(p, st, service, &pl->image, &pl->image_id, err);
+	char hash[65];
+	if (r == 0)
+		r = plan_hash(p, service, pl->image_id, hash, err);
+	if (r < 0)
+		return r;
+	pl->hash = xstrdup(hash);
+	return prepare_one(p, root, st, NULL, anon_from, pl, err);
 }
 
 static void planned_free(struct planned *pl, size_t n)
@@ -366,38 +332,105 @@ static void discard_new(const char *root, struct planned *pl, size_t n)
 	}
 }
 
-/* Every container first, so that a bad input changes nothing. */
-static int plan(const struct project *p, const char *root, const struct up_opts *o, struct planned **out, size_t *n,
-		struct berr **err)
+struct have_list {
+	struct plan_have *v;
+	size_t n;
+};
+
+static void have_free(struct have_list *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free((char *)h->v[i].name);
+		free((char *)h->v[i].project);
+		free((char *)h->v[i].service);
+		free((char *)h->v[i].config_hash);
+	}
+	free(h->v);
+}
+
+static const char *dup_or_null(json_t *j) { return json_string_value(j) ? xstrdup(json_string_value(j)) : NULL; }
+
+/* Every container under the state root, as the planner sees it: its record
+ * (any project's), and whether its spec is written. */
+static struct have_list load_have(const char *root)
+{
+	struct have_list h = {0};
+	_cleanup_free_ char *d = path_join(root, "containers");
+	DIR *dir = opendir(d);
+	for (struct dirent *e; dir && (e = readdir(dir));) {
+		bool made = e->d_name[0] != '.' && ctr_exists(root, e->d_name);
+		if (e->d_name[0] == '.' || (!made && !has_record(d, e->d_name)))
+			continue;
+		json_t *m = apply_meta(root, e->d_name);
+		const char *hash = json_string_value(json_object_get(m, "config_hash"));
+		h.v = xrealloc(h.v, (h.n + 1) * sizeof(*h.v));
+		h.v[h.n++] = (struct plan_have){
+			.name = xstrdup(e->d_name),
+			.project = dup_or_null(json_object_get(m, "project")),
+			.service = dup_or_null(json_object_get(m, "service")),
+			.config_hash = hash && hash[0] ? xstrdup(hash) : NULL,
+			.number = (int)json_integer_value(json_object_get(m, "number")),
+			.oneoff = json_is_true(json_object_get(m, "oneoff")),
+			.made = made,
+		};
+		json_decref(m);
+	}
+	if (dir)
+		closedir(dir);
+	return h;
+}
+
+/* Every container first, so that a bad input changes nothing: the
+ * planner decides (plan.c), then each container to make is prepared. */
+static int plan(const struct project *p, const char *root, const struct up_opts *o, const struct plan_diverged *dv,
+		size_t ndv, struct plan *decided, struct planned **out, size_t *n, struct berr **err)
 {
 	struct store *st = NULL;
 	int r = store_open(root, false, &st, err);
-	struct planned *pl = NULL;
 	*n = 0;
-	_cleanup_(strv_freep) char **want = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; o->services && o->services[i]; i++)
-		add_wanted(p, o->services[i], !o->no_deps, &want);
-	for (size_t i = 0; r == 0 && p->order[i]; i++) {
-		if (o->services && !strv_contains(want, p->order[i]))
+	*out = NULL;
+	*decided = (struct plan){0};
+	_cleanup_(strv_freep) char **want = o->services ? plan_wanted(p, o->services, !o->no_deps) : NULL;
+	size_t nsvc = strv_len(p->order);
+	char **ids = xcalloc(nsvc + 1, sizeof(char *));
+	char **images = xcalloc(nsvc + 1, sizeof(char *));
+	for (size_t i = 0; r == 0 && i < nsvc; i++)
+		if (!want || strv_contains(want, p->order[i]))
+			r = service_image(p, st, p->order[i], &images[i], &ids[i], err);
+	struct have_list have = load_have(root);
+	struct plan_in in = {.p = p, .services = o->services, .no_deps = o->no_deps,
+			     .force_recreate = o->force_recreate, .no_recreate = o->no_recreate,
+			     .always_recreate_deps = o->always_recreate_deps, .yes = o->yes, .image_ids = ids,
+			     .have = have.v, .nhave = have.n, .diverged = dv, .ndiverged = ndv};
+	if (r == 0)
+		r = plan_compute(&in, decided, err);
+	have_free(&have);
+	struct planned *pl = xcalloc(decided->n + 1, sizeof(*pl));
+	for (size_t i = 0; r == 0 && i < decided->n; i++) {
+		const struct plan_step *s = &decided->steps[i];
+		if (s->verb == PLAN_REMOVE)
 			continue;
-		int replicas = ctrspec_replicas(project_service(p, p->order[i]));
-		/* network_mode service:X lives in X's namespace: when X is made
-		 * again, so is it (as docker compose does) */
-		const char *m = node_str(node_map_get(project_service(p, p->order[i]), "network_mode"));
-		bool host_remade = false;
-		for (size_t j = 0; m && startswith(m, "service:") && j < *n; j++)
-			host_remade |= streq(pl[j].service, m + 8) && !pl[j].same;
-		struct up_opts forced = *o;
-		forced.force_recreate = true;
-		for (int k = 1; r == 0 && k <= replicas; k++) {
-			pl = xrealloc(pl, (*n + 1) * sizeof(*pl));
-			r = plan_one(p, root, st, host_remade ? &forced : o, p->order[i], k, NULL, &pl[(*n)++], err);
-		}
+		size_t k = 0;
+		while (!streq(p->order[k], s->service))
+			k++;
+		pl[*n] = (struct planned){.name = xstrdup(s->name), .service = xstrdup(s->service), .number = s->number,
+					  .hash = xstrdup(s->hash), .image = xstrdup(images[k]),
+					  .image_id = xstrdup(ids[k]), .exists = s->verb != PLAN_CREATE,
+					  .same = s->verb == PLAN_KEEP};
+		r = prepare_one(p, root, st, o, NULL, &pl[(*n)++], err);
 	}
+	for (size_t i = 0; i < nsvc; i++) {
+		free(ids[i]);
+		free(images[i]);
+	}
+	free(ids);
+	free(images);
 	store_close(st);
 	if (r < 0) {
 		discard_new(root, pl, *n);
 		planned_free(pl, *n);
+		plan_free(decided);
+		*n = 0;
 		return r;
 	}
 	*out = pl;
@@ -511,20 +544,6 @@ static int create_one(const struct project *p, const char *root, struct planned 
 
 /* The level of a service: 0 with no dependencies, else one more than the
  * deepest of them. Services of one level start together. */
-static int level_of(const struct project *p, const char *service, int depth)
-{
-	_cleanup_(strv_freep) char **deps = check_dependencies(project_service(p, service));
-	int level = 0;
-	for (size_t i = 0; depth < 64 && deps[i]; i++) {
-		if (!project_service(p, deps[i]))
-			continue;
-		int l = level_of(p, deps[i], depth + 1) + 1;
-		if (l > level)
-			level = l;
-	}
-	return level;
-}
-
 /* Before a service starts: each dependency's condition (depends_on), as
  * docker compose waits for it; a dependency that cannot meet it fails up. */
 static int wait_conditions(const struct project *p, const char *root, const char *service, progress_fn fn,
@@ -816,9 +835,8 @@ static int run_step(const struct project *p, const char *root, const char *servi
 	struct planned *pl = xcalloc(1, sizeof(*pl));
 	int r = store_open(root, false, &st, err);
 	if (r == 0)
-		r = plan_one(&q, root, st, NULL, service, number, replica, pl, err);
+		r = prepare_oneoff(&q, root, st, service, number, replica, pl, err);
 	store_close(st);
-	pl->oneoff = true;
 	struct up_opts quiet = {0};
 	if (r == 0)
 		r = ensure_volumes(&q, root, pl, 1, &quiet, err);
@@ -982,29 +1000,24 @@ static void restart_dependents(const struct project *p, const char *root, const 
 }
 
 /* Replicas beyond a service's count (scale went down): stopped and
- * removed, highest numbers first, as docker compose does; their anonymous
- * volumes too, which no container would take again. */
-static int scale_down(const struct project *p, const char *root, const struct planned *pl, size_t n,
-		      const struct up_opts *o, struct berr **err)
+ * removed, highest numbers first (the plan's order), as docker compose
+ * does; their anonymous volumes too, which no container would take again. */
+static int scale_down(const char *root, const struct plan *decided, const struct up_opts *o, struct berr **err)
 {
-	size_t nl;
-	struct ctr_info *list = apply_list(p, root, &nl);
-	const struct ctr_info **extra = xcalloc(nl + 1, sizeof(*extra));
+	struct ctr_info *ci = xcalloc(decided->n + 1, sizeof(*ci));
+	const struct ctr_info **extra = xcalloc(decided->n + 1, sizeof(*extra));
 	size_t k = 0;
-	for (size_t i = nl; i > 0; i--) {
-		const struct ctr_info *c = &list[i - 1];
-		struct node *svc = project_service(p, c->service);
-		bool planned = false;
-		for (size_t j = 0; j < n && !planned; j++)
-			planned = streq(pl[j].service, c->service);
-		_cleanup_free_ char *regular = svc ? ctrspec_name(p, c->service, c->number) : NULL;
-		if (planned && regular && streq(regular, c->name) && c->number > ctrspec_replicas(svc))
-			extra[k++] = c;
-	}
+	for (size_t i = 0; i < decided->n; i++)
+		if (decided->steps[i].verb == PLAN_REMOVE) {
+			ci[k] = (struct ctr_info){.name = decided->steps[i].name, .service = decided->steps[i].service,
+						  .number = decided->steps[i].number};
+			extra[k] = &ci[k];
+			k++;
+		}
 	int r = k ? stop_in_rounds(NULL, root, extra, k, stop_timeout(o), true, true, o->progress, o->progress_data, err)
 		  : 0;
 	free(extra);
-	ctr_info_free(list, nl);
+	free(ci); /* shallow: the plan owns the names */
 	return r;
 }
 
@@ -1034,8 +1047,10 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 	only.no_deps = true;
 	struct planned *pl = NULL;
 	size_t n = 0;
+	struct plan decided = {0};
 	if (r == 0 && ready[0])
-		r = plan(p, root, &only, &pl, &n, err);
+		r = plan(p, root, &only, NULL, 0, &decided, &pl, &n, err);
+	plan_free(&decided);
 	struct net_def *defs = NULL;
 	size_t nd = 0;
 	if (r == 0)
@@ -1075,35 +1090,38 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 }
 
 /* Networks whose record differs from the file (its ipam changed between
- * two ups): with -y, made again and the services on them recreated, as
- * docker compose does once told yes; without, refused before anything. */
-static int diverged_networks(const struct project *p, const char *root, char *const *want, const struct up_opts *o,
-			     char ***nets, char ***services, struct berr **err)
+ * two ups), with the containers on them: the planner decides. */
+struct diverged_list {
+	struct plan_diverged *v;
+	size_t n;
+};
+
+static void diverged_free(struct diverged_list *d)
 {
-	*nets = xcalloc(1, sizeof(char *));
-	*services = xcalloc(1, sizeof(char *));
-	int r = 0;
-	for (size_t i = 0; r == 0 && p->order[i]; i++) {
-		if (want && !strv_contains(want, p->order[i]))
-			continue;
-		char *one[] = {p->order[i], NULL};
-		struct net_def *defs = NULL;
-		size_t nd = 0;
-		r = netplan_defs(p, one, &defs, &nd, err);
-		for (size_t k = 0; r == 0 && k < nd; k++) {
-			_cleanup_free_ char *why = strv_contains(*nets, defs[k].name) ? NULL : net_diverged(root, &defs[k]);
-			if (why && !o->yes)
-				r = berr_set(err, EEXIST,
-					     "network %s diverged from the compose file (%s); berth up -y makes it again "
-					     "and recreates its containers, or take the project down first",
-					     defs[k].name, why);
-			else if (why)
-				strv_push(nets, xstrdup(defs[k].name));
-			if (r == 0 && strv_contains(*nets, defs[k].name) && !strv_contains(*services, p->order[i]))
-				strv_push(services, xstrdup(p->order[i]));
-		}
-		netplan_defs_free(defs, nd);
+	for (size_t i = 0; i < d->n; i++) {
+		free((char *)d->v[i].network);
+		free((char *)d->v[i].why);
+		strv_free((char **)d->v[i].users);
 	}
+	free(d->v);
+}
+
+static int diverged_networks(const struct project *p, const char *root, char *const *want, struct diverged_list *out,
+			     struct berr **err)
+{
+	*out = (struct diverged_list){0};
+	struct net_def *defs = NULL;
+	size_t nd = 0;
+	int r = netplan_defs(p, want, &defs, &nd, err);
+	for (size_t k = 0; r == 0 && k < nd; k++) {
+		char *why = net_diverged(root, &defs[k]);
+		if (!why)
+			continue;
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = (struct plan_diverged){.network = xstrdup(defs[k].name), .why = why,
+							  .users = net_users(root, defs[k].name)};
+	}
+	netplan_defs_free(defs, nd);
 	return r;
 }
 
@@ -1112,12 +1130,7 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	struct planned *pl = NULL;
 	size_t n = 0;
 	/* the images first, so that one that cannot be had stops up before anything is made */
-	_cleanup_(strv_freep) char **want = NULL;
-	if (o->services) {
-		want = xcalloc(1, sizeof(char *));
-		for (size_t i = 0; o->services[i]; i++)
-			add_wanted(p, o->services[i], !o->no_deps, &want);
-	}
+	_cleanup_(strv_freep) char **want = o->services ? plan_wanted(p, o->services, !o->no_deps) : NULL;
 	if (o->dry_run) {
 		char **all = want;
 		if (!all) {
@@ -1135,31 +1148,19 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	if (r == 0)
 		r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress,
 			       o->progress_data, err);
-	_cleanup_(strv_freep) char **remade = NULL, **recreate = NULL;
+	struct diverged_list dv = {0};
 	if (r == 0)
-		r = diverged_networks(p, root, want, o, &remade, &recreate, err);
-	struct up_opts with = *o;
-	with.recreate = recreate;
+		r = diverged_networks(p, root, want, &dv, err);
+	struct plan decided = {0};
 	if (r == 0)
-		r = plan(p, root, &with, &pl, &n, err);
+		r = plan(p, root, o, dv.v, dv.n, &decided, &pl, &n, err);
+	diverged_free(&dv);
 	if (r < 0)
 		return r;
-	/* the old network goes once none of the containers on it is left:
-	 * each must be one this up recreates, or nothing is touched */
-	for (size_t i = 0; r == 0 && remade[i]; i++) {
-		_cleanup_(strv_freep) char **users = net_users(root, remade[i]);
-		for (size_t k = 0; r == 0 && users[k]; k++) {
-			bool ours = false;
-			for (size_t j = 0; j < n && !ours; j++)
-				ours = streq(pl[j].name, users[k]) && strv_contains(recreate, pl[j].service);
-			if (!ours)
-				r = berr_set(err, EBUSY,
-					     "network %s diverged from the compose file, and %s, which this up does not "
-					     "recreate, is on it; run berth up -y for the whole project, or take it down first",
-					     remade[i], users[k]);
-		}
-	}
-	if (r == 0 && remade[0])
+	/* diverged networks made again (-y): the containers on them, which
+	 * the plan recreates, stopped and removed first, then the networks */
+	char **remade = decided.networks, **recreate = decided.renetworked;
+	if (remade[0])
 		r = stop_replaced(p, root, pl, n, recreate, o, err);
 	for (size_t i = 0; r == 0 && remade[0] && i < n; i++)
 		if (pl[i].exists && strv_contains(recreate, pl[i].service)) {
@@ -1174,9 +1175,10 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	if (r < 0) {
 		discard_new(root, pl, n);
 		planned_free(pl, n);
+		plan_free(&decided);
 		return r;
 	}
-	r = scale_down(p, root, pl, n, o, err);
+	r = scale_down(root, &decided, o, err);
 	bool changes = false;
 	for (size_t i = 0; i < n; i++)
 		changes |= !pl[i].same;
@@ -1220,7 +1222,7 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	int *levels = xcalloc(n + 1, sizeof(int));
 	int top = 0;
 	for (size_t i = 0; i < n; i++) {
-		levels[i] = level_of(p, pl[i].service, 0);
+		levels[i] = plan_level(p, pl[i].service);
 		if (levels[i] > top)
 			top = levels[i];
 	}
@@ -1247,6 +1249,7 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	}
 	free(levels);
 	planned_free(pl, n);
+	plan_free(&decided);
 	return r;
 }
 
@@ -1780,7 +1783,7 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r == 0)
 		r = store_open(root, false, &st, err);
 	if (r == 0)
-		r = plan_one(p, root, st, NULL, o->service, 1, NULL, pl, err);
+		r = prepare_oneoff(p, root, st, o->service, 1, NULL, pl, err);
 	store_close(st);
 	/* a one-off answers to its own name, not the service's, unless --use-aliases */
 	pl->ep.no_service_name = !o->use_aliases;

@@ -25,7 +25,6 @@ struct up_opts {
 	bool no_start, no_deps, remove_orphans;
 	bool force_recreate, no_recreate; /* recreate every container, or none that exists */
 	bool yes;			  /* -y: a network that diverged from the file is made again */
-	char **recreate;		  /* services recreated whatever their hash (set by apply_up) */
 	bool always_recreate_deps;	  /* recreate what the services depend on */
 	bool renew_anon;		  /* -V: recreated containers get new anonymous volumes */
 	char **services; /* only these (and what they depend on, unless no_deps) */
