@@ -30,7 +30,7 @@ SHIM_ONLY := runtime/shim.c runtime/init.c
 LIB_SRC := $(wildcard lib/*.c) $(wildcard orchestrator/*.c) $(wildcard images/*.c) $(wildcard builder/*.c) $(filter-out $(SHIM_ONLY),$(wildcard runtime/*.c)) \
 	$(wildcard network/*.c) $(wildcard volumes/*.c) $(wildcard convert/*.c)
 # The shim is a small static binary of its own (cmd/shim.c, runtime/shim.c):
-# one runs per container, so it must cost little memory (see README). It is
+# one runs per container, so it must cost little memory (see docs/design-notes.md). It is
 # also berth-init and the DNS responder (`berth-shim dns`).
 SHIM_SRC := $(SHIM_MAIN) $(SHIM_ONLY) lib/util.c lib/err.c lib/fdpass.c lib/spawn.c lib/buf.c lib/fs.c lib/log.c lib/json.c runtime/spec.c runtime/state.c \
 	runtime/process.c runtime/rootfs.c runtime/cgroup.c runtime/cgroup_v1.c runtime/cgroup_v2.c runtime/devices.c runtime/console.c runtime/caps.c runtime/exeseal.c runtime/overlay.c runtime/enter.c runtime/health.c runtime/events.c \
