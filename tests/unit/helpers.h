@@ -13,6 +13,7 @@
 
 #include "../../lib/fs.h"
 #include "../../orchestrator/node.h"
+#include "../../orchestrator/project.h"
 #include "../../orchestrator/yaml.h"
 
 /* Parse one YAML document (asserting success). */
@@ -129,6 +130,23 @@ static inline void rm_rf(const char *dir)
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
+}
+
+/* The project of dir/compose.yaml (written with text), named name, loaded
+ * with env as its environment (asserting success). */
+static inline struct project *project_in(const char *dir, const char *name, const char *text, char **env)
+{
+	write_file(dir, "compose.yaml", text);
+	char *file = path_join(dir, "compose.yaml");
+	char *files[] = {file, NULL};
+	char *none[] = {NULL};
+	struct project_opts po = {.files = files, .name = name, .environ = env ? env : none};
+	struct project *p = NULL;
+	struct berr *err = NULL;
+	if (project_load(&po, &p, &err) < 0)
+		fail_msg("load: %s", err->msg);
+	free(file);
+	return p;
 }
 
 #endif

@@ -83,16 +83,9 @@ static struct conv *conv_load(const char *text)
 {
 	struct conv *c = xcalloc(1, sizeof(*c));
 	c->dir = tmpdir_new();
-	write_file(c->dir, "compose.yaml", text);
 	write_file(c->dir, "app.conf", "listen 80\n");
-	char *file = path_join(c->dir, "compose.yaml");
-	char *files[] = {file, NULL};
 	char *env[] = {"PW=s3cret", NULL};
-	struct project_opts po = {.files = files, .name = "shop", .environ = env};
-	struct berr *err = NULL;
-	if (project_load(&po, &c->p, &err) < 0)
-		fail_msg("load: %s", err->msg);
-	free(file);
+	c->p = project_in(c->dir, "shop", text, env);
 	return c;
 }
 

@@ -13,17 +13,7 @@ static char *dir;
 static struct project *project(const char *yaml)
 {
 	dir = tmpdir_new();
-	char *path = path_join(dir, "compose.yaml");
-	write_file(dir, "compose.yaml", yaml);
-	char *files[] = {path, NULL};
-	char *env[] = {NULL};
-	struct project_opts po = {.files = files, .name = "demo", .environ = env};
-	struct project *p = NULL;
-	struct berr *err = NULL;
-	if (project_load(&po, &p, &err) < 0)
-		fail_msg("load failed: %s", err->msg);
-	free(path);
-	return p;
+	return project_in(dir, "demo", yaml, NULL);
 }
 
 static void done(struct project *p)

@@ -12,17 +12,7 @@ static size_t ndirs;
 static struct project *project(const char *yaml)
 {
 	char *dir = dirs[ndirs++] = tmpdir_new();
-	write_file(dir, "compose.yaml", yaml);
-	char *path = path_join(dir, "compose.yaml");
-	char *files[] = {path, NULL};
-	char *env[] = {NULL};
-	struct project_opts po = {.files = files, .name = "demo", .environ = env};
-	struct project *p = NULL;
-	struct berr *err = NULL;
-	if (project_load(&po, &p, &err) < 0)
-		fail_msg("load failed: %s", err->msg);
-	free(path);
-	return p;
+	return project_in(dir, "demo", yaml, NULL);
 }
 
 /* Frees p and the files of every project the test loaded. */
