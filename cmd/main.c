@@ -382,10 +382,20 @@ static int finish_stdout(int rc)
 	return rc ? rc : 1;
 }
 
+/* What library code says while the command goes on (lib/log.h): after
+ * what this command has written to stdout so far, so that the two read
+ * in order where they go to one terminal or file. */
+static void cli_log(enum log_level l, const char *msg, void *data)
+{
+	fflush(stdout);
+	log_print(l, msg, data);
+}
+
 int main(int argc, char **argv)
 {
 	began_ms = now_ms();
 	prefault_heap(2u << 20);
+	log_set_handler(cli_log, NULL);
 	const char *lvl = getenv("BERTH_LOG");
 	enum log_level level;
 	if (lvl && log_parse_level(lvl, &level) == 0)

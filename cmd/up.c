@@ -166,22 +166,16 @@ static int attach(const struct project *p, const char *root, const struct attach
 /* up --wait: the selected services' containers running and healthy, or done. */
 int wait_services_ready(const struct project *p, char **services, const char *timeout, struct berr **err)
 {
-	size_t n;
-	struct ctr_info *list = apply_list(p, berth_root(), &n);
-	char **names = xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0, k = 0; i < n; i++)
-		if (!services || !services[0] || strv_contains(services, list[i].service))
-			names[k++] = xstrdup(list[i].name);
-	ctr_info_free(list, n);
 	long long ns = 0; /* seconds, as docker compose takes it, or a duration ("1m") */
 	if (timeout && (strspn(timeout, "0123456789") == strlen(timeout) || duration_parse(timeout, &ns) < 0))
 		ns = atoll(timeout) * 1000000000LL;
-	char *why = NULL;
-	int r = ctr_await_ready(berth_root(), names, ns / 1000000, &why);
-	if (r < 0)
-		r = berr_set(err, EIO, "%s%s", why ? why : "not ready", timeout ? " (--wait-timeout)" : "");
-	free(why);
-	strv_free(names);
+	int r = apply_wait_ready(p, berth_root(), services, ns / 1000000, err);
+	if (r < 0 && timeout) { /* said after what is not ready, as before */
+		_cleanup_free_ char *msg = xasprintf("%s (--wait-timeout)", (*err)->msg);
+		berr_free(*err);
+		*err = NULL;
+		r = berr_set(err, -r, "%s", msg);
+	}
 	return r;
 }
 

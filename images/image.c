@@ -667,7 +667,7 @@ int image_prune_layers(struct store *s, char *const *in_use_layers, char ***line
 	/* layers no image uses: a pull killed after a layer was committed, a build's cache */
 	char **used = in_use(s);
 	_cleanup_free_ char *ldir = path_join(s->dir, "layers");
-	DIR *d = opendir(ldir);
+	_cleanup_(closedirp) DIR *d = opendir(ldir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.' || strchr(e->d_name, '.'))
 			continue;
@@ -681,8 +681,6 @@ int image_prune_layers(struct store *s, char *const *in_use_layers, char ***line
 		unlink(size);
 		strv_push(lines, xasprintf("deleted: %s", diff_id));
 	}
-	if (d)
-		closedir(d);
 	strv_free(used);
 	return 0;
 }

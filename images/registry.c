@@ -116,7 +116,7 @@ static void load_certs(struct registry *r)
 {
 	const char *top = getenv("BERTH_CERTS_DIR");
 	_cleanup_free_ char *dir = path_join(top && top[0] ? top : "/etc/docker/certs.d", r->domain);
-	DIR *d = opendir(dir);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
 	if (!d)
 		return;
 	char *text = NULL;
@@ -141,7 +141,6 @@ static void load_certs(struct registry *r)
 			}
 		}
 	}
-	closedir(d);
 	if (!extra)
 		buf_free(&r->ca);
 }

@@ -220,7 +220,7 @@ char **store_list_images(const struct store *s)
 {
 	char **ids = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *d = path_join(s->dir, "meta");
-	DIR *dir = opendir(d);
+	_cleanup_(closedirp) DIR *dir = opendir(d);
 	if (!dir)
 		return ids;
 	for (struct dirent *e; (e = readdir(dir));) {
@@ -228,7 +228,6 @@ char **store_list_images(const struct store *s)
 		if (n == 64 + 5 && endswith(e->d_name, ".json"))
 			strv_push(&ids, xasprintf("sha256:%.64s", e->d_name));
 	}
-	closedir(dir);
 	return ids;
 }
 

@@ -226,7 +226,7 @@ static int remove_at(int parent, const char *name, dev_t dev, int depth)
 		errno = EXDEV;
 		return -1;
 	}
-	DIR *d = fdopendir(fd);
+	_cleanup_(closedirp) DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return -1;
@@ -235,7 +235,6 @@ static int remove_at(int parent, const char *name, dev_t dev, int depth)
 	for (struct dirent *e; r == 0 && (e = readdir(d));)
 		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
 			r = remove_at(dirfd(d), e->d_name, dev, depth + 1);
-	closedir(d);
 	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -1;
 	return r;
@@ -272,7 +271,7 @@ int fs_lock(const char *path, int *fd, struct berr **err)
 void fs_discard_sweep(const char *parent)
 {
 	/* what removals that were killed left behind, never one still running */
-	DIR *d = opendir(parent);
+	_cleanup_(closedirp) DIR *d = opendir(parent);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		int pid = 0;
 		if (sscanf(e->d_name, ".removing-%d-", &pid) != 1 || pid <= 0)
@@ -283,8 +282,6 @@ void fs_discard_sweep(const char *parent)
 		_cleanup_free_ char *left = xasprintf("%s/%s", parent, e->d_name);
 		fs_remove_tree(left, NULL);
 	}
-	if (d)
-		closedir(d);
 }
 
 int fs_discard(const char *path, struct berr **err)
@@ -302,7 +299,7 @@ static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const
 char **fs_dir_names(int dirfd)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
@@ -313,7 +310,6 @@ char **fs_dir_names(int dirfd)
 	for (struct dirent *e; (e = readdir(d));)
 		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
 			strv_push(&names, xstrdup(e->d_name));
-	closedir(d);
 	qsort(names, strv_len(names), sizeof(char *), cmp_names);
 	return names;
 }
@@ -321,7 +317,7 @@ char **fs_dir_names(int dirfd)
 bool fs_dir_empty(int dirfd)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	_cleanup_(closedirp) DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
 	if (!d) {
 		if (dup >= 0)
 			close(dup);
@@ -330,6 +326,5 @@ bool fs_dir_empty(int dirfd)
 	bool empty = true;
 	for (struct dirent *e; empty && (e = readdir(d));)
 		empty = streq(e->d_name, ".") || streq(e->d_name, "..");
-	closedir(d);
 	return empty;
 }

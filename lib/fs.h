@@ -2,6 +2,9 @@
 #ifndef BERTH_FS_H
 #define BERTH_FS_H
 
+#include <dirent.h>
+#include <errno.h>
+
 #include "err.h"
 
 /* Read a whole file (or stdin for "-") of at most max bytes. */
@@ -44,5 +47,16 @@ char **fs_dir_names(int dirfd);
 bool fs_dir_empty(int dirfd);
 /* An exclusive lock on path (created if missing), held until the fd is closed. */
 int fs_lock(const char *path, int *fd, struct berr **err);
+
+/* _cleanup_(closedirp) DIR *d: closed at the end of its scope, errno kept. */
+static inline void closedirp(DIR **d)
+{
+	if (*d) {
+		int saved = errno;
+		closedir(*d);
+		errno = saved;
+	}
+	*d = NULL;
+}
 
 #endif

@@ -11,4 +11,12 @@ json_t *strv_json(char *const *v);
 /* A JSON object of "KEY=VALUE" strings (a bare KEY gets ""). */
 json_t *kv_json(char *const *kv);
 
+/* _cleanup_(json_releasep) json_t *j: let go of at the end of its scope
+ * (jansson's own json_decrefp is 2.14's; Ubuntu 22.04 has 2.13). */
+static inline void json_releasep(json_t **j)
+{
+	json_decref(*j);
+	*j = NULL;
+}
+
 #endif

@@ -70,15 +70,13 @@ char **net_list_json(const char *root, const char *what)
 {
 	_cleanup_free_ char *dir = net_sub(root, what);
 	char **out = xcalloc(1, sizeof(char *));
-	DIR *d = opendir(dir);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		if (e->d_name[0] != '.' && n > 5 && streq(e->d_name + n - 5, ".json"))
 			strv_push(&out, xstrndup(e->d_name, n - 5));
 	}
-	if (d)
-		closedir(d);
 	strv_sort(out);
 	return out;
 }
@@ -258,8 +256,8 @@ static void enable_forwarding(void)
 	size_t len;
 	if (fs_read_file("/proc/sys/net/ipv4/ip_forward", 16, &v, &len, NULL) == 0 && v[0] == '0') {
 		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-		fprintf(stderr, "berth: note: turned on net.ipv4.ip_forward, which containers on bridge networks need "
-				"to reach the outside (as Docker does)\n");
+		log_warn("turned on net.ipv4.ip_forward, which containers on bridge networks need to reach the "
+			 "outside (as Docker does)");
 	}
 }
 

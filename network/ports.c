@@ -55,7 +55,7 @@ char *port_holder(uint16_t port, bool udp)
 		return NULL;
 	char want[64];
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	DIR *proc = opendir("/proc");
+	_cleanup_(closedirp) DIR *proc = opendir("/proc");
 	struct dirent *d;
 	char *found = NULL;
 	while (proc && !found && (d = readdir(proc))) {
@@ -64,7 +64,7 @@ char *port_holder(uint16_t port, bool udp)
 		if (*end || pid <= 0)
 			continue;
 		_cleanup_free_ char *fddir = xasprintf("/proc/%ld/fd", pid);
-		DIR *fds = opendir(fddir);
+		_cleanup_(closedirp) DIR *fds = opendir(fddir);
 		struct dirent *f;
 		while (fds && !found && (f = readdir(fds))) {
 			_cleanup_free_ char *link = xasprintf("%s/%s", fddir, f->d_name);
@@ -82,11 +82,7 @@ char *port_holder(uint16_t port, bool udp)
 				comm[len - 1] = '\0';
 			found = xasprintf("process %s (pid %ld)", comm ? comm : "?", pid);
 		}
-		if (fds)
-			closedir(fds);
 	}
-	if (proc)
-		closedir(proc);
 	return found;
 }
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 
+#include "../lib/fs.h"
 #include "../lib/buf.h"
 #include "dnsctl.h"
 #include "nat.h"
@@ -92,15 +93,13 @@ static void sweep_tmp(const char *root)
 	static const char *const dirs[] = {"networks", "endpoints", "dns"};
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *dir = net_sub(root, dirs[i]);
-		DIR *d = opendir(dir);
+		_cleanup_(closedirp) DIR *d = opendir(dir);
 		for (struct dirent *e; d && (e = readdir(d));) {
 			if (!strstr(e->d_name, ".tmp."))
 				continue;
 			_cleanup_free_ char *path = xasprintf("%s/%s", dir, e->d_name);
 			unlink(path);
 		}
-		if (d)
-			closedir(d);
 	}
 }
 

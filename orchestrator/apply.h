@@ -131,4 +131,10 @@ int apply_lock(const char *root, const char *project, int *fd, struct berr **err
 /* A container's compose record (compose.json: project, service, labels, …), or NULL. */
 json_t *apply_meta(const char *root, const char *name);
 
+/* up --wait, start --wait: the services' containers (all: services NULL or
+ * empty) running and healthy, or exited 0; within timeout_ms when > 0
+ * (-ETIMEDOUT, saying which is not). */
+int apply_wait_ready(const struct project *p, const char *root, char *const *services, int64_t timeout_ms,
+		     struct berr **err);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "../lib/log.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../runtime/ctr.h"
@@ -93,7 +94,7 @@ int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		struct berr *e = NULL;
 		if (net_revive(root, v[i].name, &e) < 0) {
-			fprintf(stderr, "berth: %s\n", e->msg);
+			log_error("%s", e->msg);
 			free(v[i].name);
 			v[i].name = NULL; /* not started */
 			failed++;
@@ -108,7 +109,7 @@ int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **
 				continue;
 			struct berr *e = NULL;
 			if (ctr_start(root, v[i].name, &e) < 0) {
-				fprintf(stderr, "berth: cannot start %s: %s\n", v[i].name, e->msg);
+				log_error("cannot start %s: %s", v[i].name, e->msg);
 				failed++;
 			} else {
 				apply_progress(fn, data, "Container", v[i].name, "Started");

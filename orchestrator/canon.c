@@ -308,7 +308,7 @@ static int canon_ports(const struct canon_ctx *c, const char *svc, struct pair *
 			continue;
 		}
 		size_t n;
-		const char *why;
+		struct berr *why = NULL;
 		_cleanup_free_ struct port_spec *specs = NULL;
 		int r = port_parse(it->str, NULL, 0, &n, &why);
 		if (r == 0) {
@@ -317,8 +317,10 @@ static int canon_ports(const struct canon_ctx *c, const char *svc, struct pair *
 		}
 		if (r < 0) {
 			node_free(out);
-			return node_err(err, it, "services.%s.ports[%zu]: invalid port \"%s\": %s", svc, i, it->str,
-					why);
+			r = node_err(err, it, "services.%s.ports[%zu]: invalid port \"%s\": %s", svc, i, it->str,
+				     why->msg);
+			berr_free(why);
+			return r;
 		}
 		for (size_t k = 0; k < n; k++)
 			node_seq_push(out, port_node(&specs[k], it->pos));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "../lib/log.h"
 #include "../lib/buf.h"
 
 static bool defined(struct node *doc, const char *section, const char *name)
@@ -98,9 +99,8 @@ static int check_depends(struct node *doc, const char *svc, struct node *s, stru
 		bool required = true;
 		node_bool(node_map_get(deps->pairs[i].val, "required"), &required);
 		if (!required) { /* as docker compose: said, and passed over */
-			fprintf(stderr, "berth: service %s: depends_on %s is skipped: it is not defined or not enabled, and "
-					"required: false\n",
-				svc, d);
+			log_warn("service %s: depends_on %s is skipped: it is not defined or not enabled, and required: false",
+				 svc, d);
 			continue;
 		}
 		return pos_err(err, deps->pairs[i].pos,

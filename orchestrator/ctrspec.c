@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "../lib/log.h"
 #include "../lib/signals.h"
 #include "../runtime/caps.h"
 #include "../runtime/ctr.h"
@@ -349,9 +350,9 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 		if (!none && strv_contains((char **)kept, k))
 			continue;
 		if (!none && strv_contains((char **)moot, k)) {
-			fprintf(stderr, "berth: service %s: logging option %s has no effect here (berth keeps the log as "
-					"it is, uncompressed, without extra attributes)\n",
-				service, k);
+			log_warn("service %s: logging option %s has no effect here (berth keeps the log as it is, "
+				 "uncompressed, without extra attributes)",
+				 service, k);
 			continue;
 		}
 		return node_err(err, opts->pairs[i].val, "service %s: logging option %s is not one the %s driver takes%s",

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 
+#include "../lib/log.h"
 #include "../lib/fs.h"
 #include "../runtime/devices.h"
 #include "units.h"
@@ -146,9 +147,8 @@ int ctrspec_set_memory_extras(struct node *svc, const char *service, struct cgro
 		node_bool(ok, &off);
 	bool v2 = fs_exists("/sys/fs/cgroup/cgroup.controllers");
 	if (v2 && (v >= 0 || off))
-		fprintf(stderr, "berth: service %s: %s has no effect on cgroup v2 (this host's); it is ignored, as "
-				"Docker ignores it\n",
-			service, v >= 0 ? "mem_swappiness" : "oom_kill_disable");
+		log_warn("service %s: %s has no effect on cgroup v2 (this host's); it is ignored, as Docker ignores it",
+			 service, v >= 0 ? "mem_swappiness" : "oom_kill_disable");
 	c->swappiness_set = !v2 && v >= 0;
 	c->swappiness = (int)(v < 0 ? 0 : v);
 	c->oom_kill_disable = !v2 && off;
@@ -237,8 +237,9 @@ int ctrspec_set_blkio(struct node *svc, const char *service, struct cgroup_spec 
 	bool weights = fs_exists("/sys/fs/cgroup/cgroup.controllers") || fs_exists("/sys/fs/cgroup/blkio/blkio.weight") ||
 		       fs_exists("/sys/module/bfq");
 	if (r == 0 && wn && !weights)
-		fprintf(stderr, "berth: service %s: blkio_config weights have no effect here: the kernel has no CFQ or "
-				"BFQ weights (as Docker, berth ignores them)\n", service);
+		log_warn("service %s: blkio_config weights have no effect here: the kernel has no CFQ or BFQ weights "
+			 "(as Docker, berth ignores them)",
+			 service);
 	if (r == 0 && wn && weights)
 		strv_push(&rules, xasprintf("weight %lld", w));
 	static const struct {
@@ -314,7 +315,7 @@ static void add_device(struct ctr_spec *s, const char *path, const struct stat *
 /* A host directory of devices (/dev/snd): every device below it, as Docker does. */
 static void add_device_dir(struct ctr_spec *s, const char *host, const char *target, unsigned access, int depth)
 {
-	DIR *d = depth < 8 ? opendir(host) : NULL;
+	_cleanup_(closedirp) DIR *d = depth < 8 ? opendir(host) : NULL;
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 			continue;
@@ -328,8 +329,6 @@ static void add_device_dir(struct ctr_spec *s, const char *host, const char *tar
 		else if (S_ISDIR(st.st_mode))
 			add_device_dir(s, h, t, access, depth + 1);
 	}
-	if (d)
-		closedir(d);
 }
 
 /* The devices cgroup: Docker's default list, what devices: and

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 
+#include "../lib/log.h"
 #include "../lib/fs.h"
 #include "../lib/json.h"
 #include "../runtime/ctr.h"
@@ -25,7 +26,7 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 		const char *vol = strrchr(anon[i], '=');
 		struct berr *e = NULL;
 		if (vol && vol_exists(root, vol + 1) && ctr_volume_remove(root, vol + 1, false, &e) < 0)
-			fprintf(stderr, "berth: %s\n", e->msg);
+			log_error("%s", e->msg);
 		berr_free(e);
 	}
 	if (r == 0)
@@ -205,13 +206,11 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	 * writing their record: nothing else of them exists yet */
 	_cleanup_free_ char *cdir = path_join(root, "containers");
 	_cleanup_free_ char *prefix = xasprintf("%s-", p->name);
-	DIR *d = r == 0 && !o->services ? opendir(cdir) : NULL;
+	_cleanup_(closedirp) DIR *d = r == 0 && !o->services ? opendir(cdir) : NULL;
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (startswith(e->d_name, prefix) && !apply_has_record(cdir, e->d_name))
 			ctr_remove(root, e->d_name, true, NULL);
 	}
-	if (d)
-		closedir(d);
 	/* and removals a killed down had begun */
 	if (r == 0)
 		fs_discard_sweep(cdir);
@@ -230,7 +229,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		else if (o->services) /* down SERVICE: the others still on it */
 			apply_progress(o->progress, o->progress_data, "Network", nets[i], "Resource is still in use");
 		else
-			fprintf(stderr, "berth: %s; it is kept\n", e->msg);
+			log_error("%s; it is kept", e->msg);
 		berr_free(e);
 	}
 	strv_free(nets);
@@ -239,7 +238,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	char **lost = r == 0 ? net_reclaim(root, p->name, NULL, NULL) : NULL;
 	for (size_t i = 0; lost && lost[i]; i++) {
 		_cleanup_free_ char *msg = net_reclaimed_msg(lost[i]);
-		fprintf(stderr, "berth: %s\n", msg);
+		log_warn("%s", msg);
 		apply_progress(o->progress, o->progress_data, "Network", strchr(lost[i], ' ') + 1, "Removed");
 	}
 	strv_free(lost);
@@ -265,7 +264,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 			else if (o->services)
 				apply_progress(o->progress, o->progress_data, "Volume", names[i], "Resource is still in use");
 			else
-				fprintf(stderr, "berth: %s; it is kept\n", e->msg);
+				log_error("%s; it is kept", e->msg);
 			berr_free(e);
 		}
 		strv_free(names);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "../lib/log.h"
 #include "../runtime/ctr.h"
 #include "ctrspec.h"
 
@@ -148,7 +149,7 @@ static int run_step(const struct project *p, const char *root, const char *servi
 	/* the step goes, failed or not: its anonymous volumes too unless they are the replica's */
 	struct berr *e = NULL;
 	if (ctr_exists(root, name) && (apply_remove_container(root, name, !replica, &e) < 0 || net_sync(root, &e) < 0))
-		fprintf(stderr, "berth: %s\n", e->msg);
+		log_error("%s", e->msg);
 	berr_free(e);
 	return r;
 }

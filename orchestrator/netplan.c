@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "../lib/log.h"
 #include "../network/ipam.h"
 #include "ctrspec.h"
 
@@ -65,7 +66,7 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	bool ipv6 = false;
 	node_bool(node_map_get(n, "enable_ipv6"), &ipv6);
 	if (ipv6)
-		fprintf(stderr, "berth: network %s: IPv6 is not supported yet; the network gets IPv4 only\n", key);
+		log_warn("network %s: IPv6 is not supported yet; the network gets IPv4 only", key);
 	node_bool(node_map_get(n, "internal"), &d->internal);
 	node_bool(node_map_get(n, "external"), &d->external);
 	struct node *opts = node_map_get(n, "driver_opts");

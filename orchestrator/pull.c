@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include "../lib/log.h"
 #include "../images/pull.h"
 #include "servicebuild.h"
 #include "units.h"
@@ -52,7 +53,7 @@ static int pull_image(const char *root, struct store **locked, const char *servi
 	if (image_pull(*locked, image, &po, NULL, &e) == 0) {
 		apply_progress(fn, data, "Image", image, "Pulled");
 	} else if (ignore_failures) {
-		fprintf(stderr, "berth: service %s: %s\n", service, e->msg);
+		log_warn("service %s: %s", service, e->msg);
 	} else {
 		*err = e;
 		e = NULL;

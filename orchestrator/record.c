@@ -177,7 +177,7 @@ struct have_list apply_load_have(const char *root)
 {
 	struct have_list h = {0};
 	_cleanup_free_ char *d = path_join(root, "containers");
-	DIR *dir = opendir(d);
+	_cleanup_(closedirp) DIR *dir = opendir(d);
 	for (struct dirent *e; dir && (e = readdir(dir));) {
 		bool made = e->d_name[0] != '.' && ctr_exists(root, e->d_name);
 		if (e->d_name[0] == '.' || (!made && !apply_has_record(d, e->d_name)))
@@ -196,8 +196,6 @@ struct have_list apply_load_have(const char *root)
 		};
 		json_decref(m);
 	}
-	if (dir)
-		closedir(dir);
 	return h;
 }
 
@@ -227,13 +225,11 @@ static char **recorded(const char *root)
 {
 	char **names = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *d = path_join(root, "containers");
-	DIR *dir = opendir(d);
+	_cleanup_(closedirp) DIR *dir = opendir(d);
 	for (struct dirent *e; dir && (e = readdir(dir));) {
 		if (e->d_name[0] != '.' && apply_has_record(d, e->d_name))
 			strv_push(&names, xstrdup(e->d_name));
 	}
-	if (dir)
-		closedir(dir);
 	strv_sort(names);
 	return names;
 }

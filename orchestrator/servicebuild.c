@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/log.h"
 #include "../builder/build.h"
 #include "../images/pull.h"
 #include "../images/store.h"
@@ -30,8 +31,8 @@ bool svcbuild_has(const struct project *p, const char *service)
 
 static void warn_at(const struct node *n, const char *service, const char *key, const char *why)
 {
-	fprintf(stderr, "berth: %s:%d: service %s: build.%s has no effect: %s\n", n->pos.file ? n->pos.file->path : "?",
-		n->pos.line, service, key, why);
+	log_warn("%s:%d: service %s: build.%s has no effect: %s", n->pos.file ? n->pos.file->path : "?", n->pos.line,
+		 service, key, why);
 }
 
 /* Keys berth cannot honour: refused, with what to do. */

@@ -27,11 +27,10 @@ int apply_wait_conditions(const struct project *p, const char *root, const char 
 			if (!ctr_exists(root, name))
 				continue; /* not made: required: false, or up --no-deps */
 			apply_progress(fn, data, "Container", name, "Waiting");
-			_cleanup_free_ char *why = NULL;
 			bool healthy = streq(cond, "service_healthy");
-			if (ctr_await(root, name, healthy ? AWAIT_HEALTHY : AWAIT_COMPLETED, &why) < 0)
-				r = healthy ? berr_set(err, EIO, "dependency failed to start: %s", why)
-					    : berr_set(err, EIO, "service \"%s\" didn't complete successfully: %s", dep, why);
+			if (ctr_await(root, name, healthy ? AWAIT_HEALTHY : AWAIT_COMPLETED, err) < 0)
+				r = healthy ? berr_prefix(err, "dependency failed to start: ")
+					    : berr_prefix(err, "service \"%s\" didn't complete successfully: ", dep);
 			else
 				apply_progress(fn, data, "Container", name, healthy ? "Healthy" : "Exited");
 		}
@@ -88,5 +87,20 @@ int apply_start_wave(const char *root, struct planned *pl, size_t n, const struc
 	int r = 0;
 	for (size_t base = 0, c = apply_chunk_of(n); r == 0 && base < n; base += c)
 		r = start_some(root, pl + base, n - base < c ? n - base : c, o, err);
+	return r;
+}
+
+int apply_wait_ready(const struct project *p, const char *root, char *const *services, int64_t timeout_ms,
+		     struct berr **err)
+{
+	size_t n;
+	struct ctr_info *list = apply_list(p, root, &n);
+	char **names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (!services || !services[0] || strv_contains(services, list[i].service))
+			names[k++] = xstrdup(list[i].name);
+	ctr_info_free(list, n);
+	int r = ctr_await_ready(root, names, timeout_ms, err);
+	strv_free(names);
 	return r;
 }

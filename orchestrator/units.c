@@ -248,54 +248,33 @@ static int split_ip(const char *s, char *ip, size_t iplen, const char **rest)
 	return 0;
 }
 
-int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, const char **why)
+int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, struct berr **err)
 {
 	char proto[8] = "tcp";
 	_cleanup_free_ char *spec = xstrdup(s);
 	char *slash = strrchr(spec, '/');
 	if (slash) {
-		if (strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(proto)) {
-			*why = "the protocol after / must be tcp, udp or sctp";
-			return -EINVAL;
-		}
+		if (strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(proto)) return berr_set(err, EINVAL, "%s", "the protocol after / must be tcp, udp or sctp");
 		snprintf(proto, sizeof(proto), "%s", slash + 1);
 		*slash = '\0';
 	}
 	char ip[64];
 	const char *rest;
-	if (split_ip(spec, ip, sizeof(ip), &rest) < 0) {
-		*why = "the host address is not valid";
-		return -EINVAL;
-	}
+	if (split_ip(spec, ip, sizeof(ip), &rest) < 0) return berr_set(err, EINVAL, "%s", "the host address is not valid");
 	const char *colon = strchr(rest, ':');
 	_cleanup_free_ char *pub = colon ? xstrndup(rest, (size_t)(colon - rest)) : xstrdup("");
 	const char *target = colon ? colon + 1 : rest;
-	if (ip[0] && !colon) {
-		*why = "a host address needs HOST:PUBLISHED:TARGET";
-		return -EINVAL;
-	}
+	if (ip[0] && !colon) return berr_set(err, EINVAL, "%s", "a host address needs HOST:PUBLISHED:TARGET");
 	unsigned tlo, thi, plo = 0, phi = 0;
-	if (port_range(target, &tlo, &thi) < 0) {
-		*why = "the container port must be a number from 1 to 65535 or a range like 8000-8010";
-		return -EINVAL;
-	}
-	if (pub[0] && port_range(pub, &plo, &phi) < 0) {
-		*why = "the published port must be a number from 1 to 65535 or a range like 8000-8010";
-		return -EINVAL;
-	}
+	if (port_range(target, &tlo, &thi) < 0) return berr_set(err, EINVAL, "%s", "the container port must be a number from 1 to 65535 or a range like 8000-8010");
+	if (pub[0] && port_range(pub, &plo, &phi) < 0) return berr_set(err, EINVAL, "%s", "the published port must be a number from 1 to 65535 or a range like 8000-8010");
 	bool pub_range_one_target = pub[0] && tlo == thi && phi > plo;
-	if (pub[0] && !pub_range_one_target && phi - plo != thi - tlo) {
-		*why = "the published and container port ranges must have the same size";
-		return -EINVAL;
-	}
+	if (pub[0] && !pub_range_one_target && phi - plo != thi - tlo) return berr_set(err, EINVAL, "%s", "the published and container port ranges must have the same size");
 	size_t count = thi - tlo + 1;
 	*n = count;
 	if (!out)
 		return 0; /* the caller only asked how many */
-	if (count > max) {
-		*why = "the port range is too large";
-		return -EINVAL;
-	}
+	if (count > max) return berr_set(err, EINVAL, "%s", "the port range is too large");
 	for (size_t i = 0; i < count; i++) {
 		struct port_spec *p = &out[i];
 		snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);

@@ -2,6 +2,7 @@
 #ifndef BERTH_UNITS_H
 #define BERTH_UNITS_H
 
+#include "../lib/err.h"
 #include "../lib/util.h"
 
 /* Go duration syntax ("1m30s", "500ms", "1.5h") to nanoseconds. */
@@ -25,6 +26,6 @@ struct port_spec {
 };
 /* Parse "[[ip:]published:]target[/proto]" with ranges; fills up to max entries.
  * With out NULL, only checks the spec and counts its mappings into *n. */
-int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, const char **why);
+int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, struct berr **err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/log.h"
 #include "../builder/ignore.h"
 #include "../images/image.h"
 #include "../images/store.h"
@@ -165,7 +166,7 @@ static void watch_dir(struct watcher *w, const char *dir, const struct rule *r, 
 		w->w = xrealloc(w->w, (w->nw + 1) * sizeof(*w->w));
 		w->w[w->nw++] = (struct watched){wd, xstrdup(dir)};
 	}
-	DIR *d = opendir(dir);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 			continue;
@@ -175,8 +176,6 @@ static void watch_dir(struct watcher *w, const char *dir, const struct rule *r, 
 		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && counts(r, subrel, true))
 			watch_dir(w, sub, r, subrel);
 	}
-	if (d)
-		closedir(d);
 }
 
 static void add_pending(char ***list, const char *rel)
@@ -279,7 +278,7 @@ static int sync_rule(struct watcher *w, struct rule *r, char **ctrs, char *const
 			int status = 0;
 			struct berr *e = NULL;
 			if (ctr_exec(w->root, ctrs[c], &eo, &status, &e) < 0 || status != 0) {
-				fprintf(stderr, "berth: watch: cannot remove %s in %s%s%s\n", in, ctrs[c], e ? ": " : "",
+				log_error("watch: cannot remove %s in %s%s%s", in, ctrs[c], e ? ": " : "",
 					e ? e->msg : "");
 				berr_free(e);
 			}
@@ -295,7 +294,7 @@ static void restart_all(struct watcher *w, char **ctrs)
 	for (size_t c = 0; ctrs[c]; c++) {
 		struct berr *e = NULL;
 		if (ctr_stop(w->root, ctrs[c], -1, &e) < 0 || ctr_start(w->root, ctrs[c], &e) < 0) {
-			fprintf(stderr, "berth: watch: cannot restart %s: %s\n", ctrs[c], e->msg);
+			log_error("watch: cannot restart %s: %s", ctrs[c], e->msg);
 			berr_free(e);
 			continue;
 		}
@@ -312,7 +311,7 @@ static void exec_all(struct watcher *w, const struct rule *r, char **ctrs)
 		int status = 0;
 		struct berr *e = NULL;
 		if (ctr_exec(w->root, ctrs[c], &eo, &status, &e) < 0 || status != 0) {
-			fprintf(stderr, "berth: watch: %s in %s: %s\n", r->exec.argv[0], ctrs[c],
+			log_error("watch: %s in %s: %s", r->exec.argv[0], ctrs[c],
 				e ? e->msg : "it exited non-zero");
 			berr_free(e);
 		}
@@ -321,7 +320,7 @@ static void exec_all(struct watcher *w, const struct rule *r, char **ctrs)
 
 static int rebuild(struct watcher *w, const char *service, struct berr **err)
 {
-	fprintf(stderr, "Rebuilding service \"%s\" after changes were detected...\n", service);
+	log_notice("Rebuilding service \"%s\" after changes were detected...", service);
 	char *one[] = {(char *)service, NULL};
 	struct svcbuild_opts bo = {.always = true, .out = w->o->quiet ? NULL : stderr};
 	int r = svcbuild_run(w->p, w->root, one, &bo, err);
@@ -368,11 +367,11 @@ static int flush(struct watcher *w, struct berr **err)
 		} else {
 			_cleanup_(strv_freep) char **ctrs = running(w, r->service);
 			if (is_sync(r->action)) {
-				fprintf(stderr, "Syncing service \"%s\" after %zu changes were detected\n", r->service, n);
+				log_notice("Syncing service \"%s\" after %zu changes were detected", r->service, n);
 				rc = sync_rule(w, r, ctrs, changed, gone, err);
 			}
 			if (rc == 0 && (r->action == W_RESTART || r->action == W_SYNC_RESTART)) {
-				fprintf(stderr, "Restarting service \"%s\" after changes were detected\n", r->service);
+				log_notice("Restarting service \"%s\" after changes were detected", r->service);
 				restart_all(w, ctrs);
 			}
 			if (rc == 0 && r->action == W_SYNC_EXEC)
@@ -392,12 +391,10 @@ static int initial_sync(struct watcher *w, struct rule *r, struct berr **err)
 	if (stat(r->path, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		strv_push(&all, xstrdup(""));
 	} else {
-		DIR *d = opendir(r->path);
+		_cleanup_(closedirp) DIR *d = opendir(r->path);
 		for (struct dirent *e; d && (e = readdir(d));)
 			if (!streq(e->d_name, ".") && !streq(e->d_name, "..") && counts(r, e->d_name, e->d_type == DT_DIR))
 				strv_push(&all, xstrdup(e->d_name));
-		if (d)
-			closedir(d);
 	}
 	_cleanup_(strv_freep) char **ctrs = running(w, r->service);
 	int rc = all[0] ? sync_rule(w, r, ctrs, all, NULL, err) : 0;
@@ -443,7 +440,7 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 			rc = initial_sync(&w, r, err);
 	}
 	if (rc == 0 && !o->dry_run)
-		fprintf(stderr, "Watch enabled\n");
+		log_notice("Watch enabled");
 	bool pending = false;
 	while (rc == 0 && !o->dry_run && !*o->stop) {
 		struct pollfd pf = {w.fd, POLLIN, 0};
@@ -456,7 +453,7 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 			pending = false;
 			struct berr *e = NULL;
 			if (flush(&w, &e) < 0) { /* said, and watching goes on, as docker compose does */
-				fprintf(stderr, "berth: watch: %s\n", e->msg);
+				log_error("watch: %s", e->msg);
 				berr_free(e);
 			}
 			continue;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../lib/log.h"
 #include "../images/archive_dl.h"
 #include "../lib/buf.h"
 #include "../lib/fs.h"
@@ -28,7 +29,7 @@ static int add_entry(struct archive *a, int dirfd, const char *name, const char 
 
 static int add_children(struct archive *a, int fd, const char *tarname, struct berr **err)
 {
-	DIR *d = fdopendir(dup(fd));
+	_cleanup_(closedirp) DIR *d = fdopendir(dup(fd));
 	if (!d)
 		return berr_sys(err, errno, "cannot read %s", tarname);
 	int r = 0;
@@ -38,7 +39,6 @@ static int add_children(struct archive *a, int fd, const char *tarname, struct b
 		_cleanup_free_ char *child = streq(tarname, ".") ? xstrdup(e->d_name) : xasprintf("%s/%s", tarname, e->d_name);
 		r = add_entry(a, fd, e->d_name, child, false, err);
 	}
-	closedir(d);
 	return r;
 }
 
@@ -49,7 +49,7 @@ static int add_entry(struct archive *a, int dirfd, const char *name, const char 
 	if (fstatat(dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
 		return berr_sys(err, errno, "cannot read %s", tarname);
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "berth: cp: %s is a device or a socket, left out\n", tarname);
+		log_warn("cp: %s is a device or a socket, left out", tarname);
 		return 0;
 	}
 	struct archive_entry *e = archive_entry_new();
@@ -201,7 +201,7 @@ int cp_tar_extract(const char *dest, bool raw, bool keep_owner, int in, struct b
 		const char *name = archive_entry_pathname(e);
 		int type = archive_entry_filetype(e);
 		if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO) {
-			fprintf(stderr, "berth: cp: %s is a device or a socket, left out\n", name);
+			log_warn("cp: %s is a device or a socket, left out", name);
 			continue;
 		}
 		if (!raw && !top) {

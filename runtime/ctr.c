@@ -456,13 +456,12 @@ char **ctr_list(const char *root)
 {
 	char **names = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *d = xasprintf("%s/containers", root);
-	DIR *dir = opendir(d);
+	_cleanup_(closedirp) DIR *dir = opendir(d);
 	if (!dir)
 		return names;
 	for (struct dirent *e; (e = readdir(dir));)
 		if (e->d_name[0] != '.' && ctr_exists(root, e->d_name))
 			strv_push(&names, xstrdup(e->d_name));
-	closedir(dir);
 	return names;
 }
 
@@ -561,13 +560,14 @@ static enum await_state await_state(const char *root, const char *name, enum ctr
 	return w;
 }
 
-int ctr_await(const char *root, const char *name, enum ctr_await what, char **why)
+int ctr_await(const char *root, const char *name, enum ctr_await what, struct berr **err)
 {
 	enum await_state w;
+	_cleanup_free_ char *why = NULL;
 	/* the shim records each change in state.json: a cheap read */
-	while ((w = await_state(root, name, what, why)) == AWAIT_WAITING)
+	while ((w = await_state(root, name, what, &why)) == AWAIT_WAITING)
 		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
-	return w == AWAIT_MET ? 0 : -1;
+	return w == AWAIT_MET ? 0 : berr_set(err, EIO, "%s", why ? why : "");
 }
 
 /* For up --wait: 1 ready (running, healthy when it has a check; or exited
@@ -597,29 +597,20 @@ static int ready_state(const char *root, const char *name, char **why)
 	return r;
 }
 
-int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, char **why)
+int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, struct berr **err)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	for (;;) {
-		bool all = true;
-		for (size_t i = 0; names[i]; i++) {
-			free(*why);
-			*why = NULL;
-			int r = ready_state(root, names[i], why);
+		_cleanup_free_ char *why = NULL;
+		for (size_t i = 0; names[i] && !why; i++) {
+			int r = ready_state(root, names[i], &why);
 			if (r < 0)
-				return -1;
-			if (r == 0) {
-				all = false;
-				break;
-			}
+				return berr_set(err, EIO, "%s", why);
 		}
-		if (all) {
-			free(*why);
-			*why = NULL;
+		if (!why)
 			return 0;
-		}
 		if (deadline && now_ms() >= deadline)
-			return -1;
+			return berr_set(err, ETIMEDOUT, "%s", why);
 		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
 	}
 }
@@ -631,7 +622,7 @@ char **ctr_volume_users(const char *root, const char *name)
 	_cleanup_free_ char *vdir = vol_dir(root, name);
 	_cleanup_free_ char *prefix = xasprintf("%s/", vdir);
 	_cleanup_free_ char *data = vol_data(root, name);
-	DIR *d = opendir(cdir);
+	_cleanup_(closedirp) DIR *d = opendir(cdir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -648,8 +639,6 @@ char **ctr_volume_users(const char *root, const char *name)
 		if (uses)
 			strv_push(&out, xstrdup(e->d_name));
 	}
-	if (d)
-		closedir(d);
 	strv_sort(out);
 	return out;
 }

@@ -42,11 +42,11 @@ void ctr_stop_end(struct ctr_stopping *s);
 /* Wait until the container is healthy, or has exited 0; -1 with *why
  * (malloc'd) once it cannot be: unhealthy, exited, no healthcheck. */
 enum ctr_await { AWAIT_HEALTHY, AWAIT_COMPLETED };
-int ctr_await(const char *root, const char *name, enum ctr_await what, char **why);
+int ctr_await(const char *root, const char *name, enum ctr_await what, struct berr **err);
 /* up --wait: until every container is running (and healthy, when it has a
  * healthcheck) or has exited 0, at most timeout_ms (0: no limit); -1 with
  * *why (malloc'd) naming one that is not. */
-int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, char **why);
+int ctr_await_ready(const char *root, char *const *names, int64_t timeout_ms, struct berr **err);
 int ctr_kill(const char *root, const char *name, int sig, struct berr **err);
 /* berth pause / unpause: freeze or thaw every process of a running container. */
 int ctr_pause(const char *root, const char *name, bool pause, struct berr **err);

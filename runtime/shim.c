@@ -216,13 +216,13 @@ static char *state_root(const struct shim *sh)
 
 /* Run hooks one after the other in the container, the container's output
  * still going to its log meanwhile; the first that fails stops the rest
- * and says why in *why. */
-static int run_hooks(struct shim *sh, const struct hook_spec *h, size_t n, const char *which, char **why)
+ * and says why. */
+static int run_hooks(struct shim *sh, const struct hook_spec *h, size_t n, const char *which, struct berr **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-			return -1;
+			return berr_sys(err, errno, "%s hook %zu: cannot make a pipe", which, i + 1);
 		pid_t pid = enter_spawn(&sh->s, sh->p.pid, &h[i], false, p[1]);
 		close(p[1]);
 		char out[1024];
@@ -248,9 +248,8 @@ static int run_hooks(struct shim *sh, const struct hook_spec *h, size_t n, const
 		int code = pid <= 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		if (code != 0) {
 			out[strcspn(out, "\n")] = '\0';
-			*why = xasprintf("%s hook %zu (%s) exited %d%s%s", which, i + 1, h[i].argv[0], code, *out ? ": " : "",
-					 out);
-			return -1;
+			return berr_set(err, EIO, "%s hook %zu (%s) exited %d%s%s", which, i + 1, h[i].argv[0], code,
+					*out ? ": " : "", out);
 		}
 	}
 	return 0;
@@ -287,13 +286,14 @@ static int start(struct shim *sh)
 	events_add(root, sh->s.id, "start", NULL);
 	/* post_start hooks, before up hears the container started: a failing
 	 * one is reported there, and the container keeps running */
-	char *why = NULL;
-	if (run_hooks(sh, sh->s.post_start, sh->s.npost_start, "post_start", &why) < 0) {
-		char *msg = xasprintf("error 1 %s", why ? why : "a post_start hook failed");
+	struct berr *hook = NULL;
+	if (run_hooks(sh, sh->s.post_start, sh->s.npost_start, "post_start", &hook) < 0) {
+		char *msg = xasprintf("error 1 %s", hook->msg);
 		report_ready(sh, msg);
 		free(msg);
 		free(sh->st.error);
-		sh->st.error = why;
+		sh->st.error = steal_ptr(&hook->msg);
+		berr_free(hook);
 		save_state(sh);
 		return 0;
 	}
@@ -487,10 +487,11 @@ static void begin_stop(struct shim *sh, int64_t grace_ms)
 	}
 	/* pre_stop hooks first, as docker compose runs them; one that fails
 	 * does not keep the container from stopping */
-	char *why = NULL;
-	if (!sh->stopping_hooks_done && run_hooks(sh, sh->s.pre_stop, sh->s.npre_stop, "pre_stop", &why) < 0) {
+	struct berr *e = NULL;
+	if (!sh->stopping_hooks_done && run_hooks(sh, sh->s.pre_stop, sh->s.npre_stop, "pre_stop", &e) < 0) {
 		free(sh->st.error);
-		sh->st.error = why;
+		sh->st.error = steal_ptr(&e->msg);
+		berr_free(e);
 	}
 	sh->stopping_hooks_done = true;
 	kill(sh->p.pid, sh->s.stop_signal > 0 ? sh->s.stop_signal : SIGTERM);

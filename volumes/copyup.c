@@ -8,6 +8,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../lib/fs.h"
+
 #define MAX_DEPTH 256
 
 /* Inodes already copied, for hard links. */
@@ -131,7 +133,7 @@ static int copy_dir(struct copy *c, int sdir, int ddir, int depth)
 	if (depth > MAX_DEPTH)
 		return berr_set(c->err, ELOOP, "copy-up: directories nested deeper than %d", MAX_DEPTH);
 	int dup = fcntl(sdir, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	_cleanup_(closedirp) DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
 	if (!d) {
 		if (dup >= 0)
 			close(dup);
@@ -141,7 +143,6 @@ static int copy_dir(struct copy *c, int sdir, int ddir, int depth)
 	for (struct dirent *e; r == 0 && (e = readdir(d));)
 		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
 			r = copy_entry(c, sdir, ddir, e->d_name, depth);
-	closedir(d);
 	/* links recorded in this directory must not outlive its fd */
 	for (size_t i = 0; i < c->nseen; i++)
 		if (c->seen[i].dirfd == ddir)

@@ -122,7 +122,7 @@ char **vol_list(const char *root, const char *project)
 {
 	char **out = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *dir = xasprintf("%s/volumes", root);
-	DIR *d = opendir(dir);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (!vol_name_ok(e->d_name) || !vol_exists(root, e->d_name))
 			continue;
@@ -131,8 +131,6 @@ char **vol_list(const char *root, const char *project)
 			strv_push(&out, xstrdup(e->d_name));
 		json_decref(rec);
 	}
-	if (d)
-		closedir(d);
 	strv_sort(out);
 	return out;
 }

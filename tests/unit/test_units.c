@@ -89,7 +89,7 @@ static void ports(void **state)
 {
 	struct port_spec p[16];
 	size_t n;
-	const char *why;
+	struct berr *why = NULL;
 	assert_int_equal(port_parse("80", p, 16, &n, &why), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(p[0].target, 80);
@@ -118,11 +118,21 @@ static void ports(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(p[0].published, "9000-9010");
 
-	assert_true(port_parse("abc", p, 16, &n, &why) < 0);
-	assert_true(port_parse("70000", p, 16, &n, &why) < 0);
-	assert_true(port_parse("8080-8082:80-81", p, 16, &n, &why) < 0);
-	assert_non_null(strstr(why, "same size"));
-	assert_true(port_parse("80/", p, 16, &n, &why) < 0);
+	static const struct {
+		const char *spec, *why;
+	} bad[] = {
+		{"abc", "container port must be a number"},
+		{"70000", "container port must be a number"},
+		{"8080-8082:80-81", "same size"},
+		{"80/", "protocol after / must be"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		assert_true(port_parse(bad[i].spec, p, 16, &n, &why) < 0);
+		if (!strstr(why->msg, bad[i].why))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].spec, why->msg, bad[i].why);
+		berr_free(why);
+	}
 }
 
 int main(void)
