@@ -243,8 +243,8 @@ static int from_image(struct build *b, struct sstate *ss, const char *id, struct
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	int r = store_read_blob(b->st, id, 16u << 20, &text, &len, err);
-	json_t *cfg = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
-	json_t *rec = NULL;
+	_cleanup_(json_releasep) json_t *cfg = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *rec = NULL;
 	if (r == 0 && (!cfg || store_get_image(b->st, id, &rec, err) < 0))
 		r = berr_set(err, EINVAL, "the image %.19s is damaged; pull or load it again", id);
 	if (r == 0) {
@@ -260,8 +260,6 @@ static int from_image(struct build *b, struct sstate *ss, const char *id, struct
 		build_key(ss->key, "image", id);
 		ss->steps = json_array();
 	}
-	json_decref(cfg);
-	json_decref(rec);
 	return r;
 }
 
@@ -586,14 +584,12 @@ static int tag_all(struct build *b, const char *id, struct berr **err)
 static bool export_cached(struct build *b, const char *key, char id[72])
 {
 	_cleanup_free_ char *path = cache_path(b, key);
-	json_t *c = b->o->no_cache ? NULL : json_load_file(path, 0, NULL);
+	_cleanup_(json_releasep) json_t *c = b->o->no_cache ? NULL : json_load_file(path, 0, NULL);
 	const char *prev = json_string_value(json_object_get(c, "image"));
-	json_t *rec = NULL;
+	_cleanup_(json_releasep) json_t *rec = NULL;
 	bool ok = prev && strlen(prev) < 72 && store_get_image(b->st, prev, &rec, NULL) == 0;
 	if (ok)
 		snprintf(id, 72, "%s", prev);
-	json_decref(rec);
-	json_decref(c);
 	return ok;
 }
 
@@ -613,7 +609,7 @@ static int write_image(struct build *b, struct sstate *ss, const char *key, char
 	else if (w)
 		blob_writer_abort(w);
 	free(text);
-	json_t *prev = NULL;
+	_cleanup_(json_releasep) json_t *prev = NULL;
 	if (r == 0 && store_get_image(b->st, id, &prev, NULL) < 0) {
 		json_t *rec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[], s:O, s:s}", "id", id, "layers", ss->s.layers,
 					"size", (json_int_t)blayer_size(b->st, ss->s.layers), "loaded", b->created, "created",
@@ -621,7 +617,6 @@ static int write_image(struct build *b, struct sstate *ss, const char *key, char
 		r = store_put_image(b->st, id, rec, err);
 		json_decref(rec);
 	}
-	json_decref(prev);
 	return r;
 }
 
@@ -921,7 +916,7 @@ static void stage_save(struct build *b, size_t i, int r, struct berr *e)
 static int stage_load(struct build *b, size_t i, struct berr **err)
 {
 	_cleanup_free_ char *path = stage_file(b, i);
-	json_t *j = json_load_file(path, 0, NULL);
+	_cleanup_(json_releasep) json_t *j = json_load_file(path, 0, NULL);
 	const char *msg = json_string_value(json_object_get(j, "error"));
 	const char *key = json_string_value(json_object_get(j, "key"));
 	int r = 0;
@@ -939,7 +934,6 @@ static int stage_load(struct build *b, size_t i, struct berr **err)
 		memcpy(ss->key, key, 65);
 		ss->built = true;
 	}
-	json_decref(j);
 	return r;
 }
 
@@ -1103,7 +1097,7 @@ int build_check(const struct build_opts *o, char ***warnings, struct berr **err)
 
 int build_cache_prune(const char *root, uint64_t *freed, char ***lines, struct berr **err)
 {
-	struct store *st = NULL;
+	_cleanup_(store_closep) struct store *st = NULL;
 	*freed = 0;
 	int r = store_open(root, true, &st, err);
 	if (r < 0)
@@ -1119,6 +1113,5 @@ int build_cache_prune(const char *root, uint64_t *freed, char ***lines, struct b
 	if (r == 0)
 		r = image_prune_layers(st, used, lines, freed);
 	strv_free(used);
-	store_close(st);
 	return r;
 }

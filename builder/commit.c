@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <jansson.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "config.h"
 #include "layer.h"
@@ -41,11 +42,11 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 {
 	char *text = NULL;
 	size_t len;
-	json_t *rec = NULL;
+	_cleanup_(json_releasep) json_t *rec = NULL;
 	int r = store_read_blob(st, o->base, 16 << 20, &text, &len, err);
 	if (r == 0)
 		r = store_get_image(st, o->base, &rec, err);
-	json_t *base = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *base = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
 	free(text);
 	if (r == 0 && !json_is_object(base))
 		r = berr_set(err, EINVAL, "the image %s has a config that cannot be read", o->base);
@@ -90,7 +91,7 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 	json_array_foreach(layers, i, x) json_array_append(ids, json_object_get(x, "diff_id"));
 	const char *arch = json_string_value(json_object_get(base, "architecture")),
 		   *os = json_string_value(json_object_get(base, "os"));
-	json_t *img = json_pack("{s:s, s:s, s:O, s:s, s:O, s:{s:s, s:o}}", "architecture", arch ? arch : "amd64", "os",
+	_cleanup_(json_releasep) json_t *img = json_pack("{s:s, s:s, s:O, s:s, s:O, s:{s:s, s:o}}", "architecture", arch ? arch : "amd64", "os",
 				os ? os : "linux", "config", cfg, "created", now, "history", history, "rootfs", "type",
 				"layers", "diff_ids", ids);
 	if (o->author && o->author[0])
@@ -112,11 +113,8 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 		json_decref(nrec);
 	}
 	free(out);
-	json_decref(img);
 	json_decref(cfg);
 	json_decref(history);
 	json_decref(layers);
-	json_decref(base);
-	json_decref(rec);
 	return r;
 }

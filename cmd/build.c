@@ -203,7 +203,7 @@ int cmd_push(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	int r = project_open(g, names, false, &p, &err);
-	struct store *s = NULL;
+	_cleanup_(store_closep) struct store *s = NULL;
 	if (r == 0)
 		r = store_open(berth_root(), true, &s, &err);
 	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
@@ -227,6 +227,5 @@ int cmd_push(struct global_opts *g, int argc, char **argv)
 			r = 0;
 		}
 	}
-	store_close(s);
 	return r < 0 ? report(err) : 0;
 }

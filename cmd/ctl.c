@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <stdio.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../lib/signals.h"
 #include "../network/net.h"
@@ -462,10 +463,10 @@ int cmd_autoremove(int argc, char **argv)
 	/* its shim goes first (it is the one that started this) */
 	for (int i = 0; i < 300 && ctr_up(root, name, NULL); i++)
 		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
-	json_t *meta = apply_meta(root, name);
+	_cleanup_(json_releasep) json_t *meta = apply_meta(root, name);
 	const char *project = json_string_value(json_object_get(meta, "project"));
 	int lock = -1, r = -1;
-	struct berr *err = NULL;
+	_cleanup_(berr_freep) struct berr *err = NULL;
 	if (project && ctr_exists(root, name) && !ctr_up(root, name, NULL) && apply_lock(root, project, &lock, &err) == 0) {
 		r = apply_remove_container(root, name, true, &err);
 		if (r == 0)
@@ -473,8 +474,6 @@ int cmd_autoremove(int argc, char **argv)
 	}
 	if (lock >= 0)
 		close(lock);
-	json_decref(meta);
-	berr_free(err);
 	return r < 0;
 }
 

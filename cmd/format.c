@@ -146,11 +146,10 @@ int format_parse(const char *arg, const char *const *fields, struct format *f, s
 
 int format_flag(const char *cmd, const char *arg, const char *const *fields, struct format *f)
 {
-	struct berr *err = NULL;
+	_cleanup_(berr_freep) struct berr *err = NULL;
 	if (format_parse(arg, fields, f, &err) == 0)
 		return -1;
 	int rc = usage_error(cmd, err->msg);
-	berr_free(err);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../images/image.h"
 #include "../images/pull.h"
@@ -202,12 +203,11 @@ static int image_push_cmd(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
-	struct store *s = NULL;
+	_cleanup_(store_closep) struct store *s = NULL;
 	struct push_opts po = {.quiet = quiet};
 	int r = store_open(berth_root(), true, &s, &err);
 	if (r == 0)
 		r = image_push(s, p[0], &po, NULL, &err);
-	store_close(s);
 	return r < 0 ? report(err) : 0;
 }
 
@@ -282,7 +282,7 @@ static int images_cmd(int argc, char **argv)
 		return rc;
 	}
 	struct berr *err = NULL;
-	struct store *s = NULL;
+	_cleanup_(store_closep) struct store *s = NULL;
 	if (store_open(berth_root(), false, &s, &err) < 0) {
 		strv_free(pos);
 		return report(err);
@@ -290,7 +290,7 @@ static int images_cmd(int argc, char **argv)
 	struct image_row *rows = NULL;
 	size_t n = 0;
 	collect_rows(s, &rows, &n);
-	json_t *arr = json_array();
+	_cleanup_(json_releasep) json_t *arr = json_array();
 	struct table tab = {0};
 	static const char *const header[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
 	static const char *const header_d[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
@@ -328,10 +328,8 @@ static int images_cmd(int argc, char **argv)
 		printf("%s\n", t);
 		free(t);
 	}
-	json_decref(arr);
 	free(rows);
 	strv_free(pos);
-	store_close(s);
 	return 0;
 }
 
@@ -341,7 +339,8 @@ static json_t *inspect_one(struct store *s, const char *what, struct berr **err)
 	if (store_resolve(s, what, &id, err) < 0)
 		return NULL;
 	_cleanup_free_ char *idp = id;
-	json_t *rec = NULL, *config = NULL;
+	_cleanup_(json_releasep) json_t *rec = NULL;
+	_cleanup_(json_releasep) json_t *config = NULL;
 	if (store_get_image(s, id, &rec, err) < 0)
 		return NULL;
 	_cleanup_free_ char *text = NULL;
@@ -360,8 +359,6 @@ static json_t *inspect_one(struct store *s, const char *what, struct berr **err)
 				json_object_get(config, "config") ?: json_object(), "RootFS",
 				json_object_get(config, "rootfs") ?: json_null(), "Size",
 				json_object_get(rec, "size") ?: json_integer(0));
-	json_decref(config);
-	json_decref(rec);
 	return out;
 }
 
@@ -389,12 +386,12 @@ static int image_inspect_cmd(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
-	struct store *s = NULL;
+	_cleanup_(store_closep) struct store *s = NULL;
 	if (store_open(berth_root(), false, &s, &err) < 0) {
 		strv_free(pos);
 		return report(err);
 	}
-	json_t *arr = json_array();
+	_cleanup_(json_releasep) json_t *arr = json_array();
 	for (size_t i = 0; pos[i] && !err; i++) {
 		json_t *one = inspect_one(s, pos[i], &err);
 		if (one)
@@ -404,8 +401,6 @@ static int image_inspect_cmd(int argc, char **argv)
 	if (!err)
 		printf("%s\n", t);
 	free(t);
-	json_decref(arr);
-	store_close(s);
 	strv_free(pos);
 	return err ? report(err) : 0;
 }
@@ -423,7 +418,7 @@ static int image_rm_cmd(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
-	struct store *s = NULL;
+	_cleanup_(store_closep) struct store *s = NULL;
 	int r = store_open(berth_root(), true, &s, &err);
 	_cleanup_(strv_freep) char **used = ctr_layers_in_use(berth_root());
 	for (size_t i = 0; r == 0 && pos[i]; i++) {
@@ -432,7 +427,6 @@ static int image_rm_cmd(int argc, char **argv)
 		print_lines(lines);
 		strv_free(lines);
 	}
-	store_close(s);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;
 }
@@ -489,7 +483,7 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 	}
 	size_t n = 0;
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
-	json_t *rows = json_array();
+	_cleanup_(json_releasep) json_t *rows = json_array();
 	_cleanup_(strv_freep) char **seen = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		char *id = NULL, *tagged = NULL;
@@ -561,7 +555,6 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 	} else {
 		format_print(&fmt, rows);
 	}
-	json_decref(rows);
 	format_free(&fmt);
 	return 0;
 }

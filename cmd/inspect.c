@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../network/ipam.h"
 #include "../network/net.h"
@@ -29,9 +30,8 @@ json_t *compose_labels(json_t *labels, const char *project, const char *name, co
 
 char *inspect_text(json_t *obj)
 {
-	json_t *arr = json_pack("[o]", obj);
+	_cleanup_(json_releasep) json_t *arr = json_pack("[o]", obj);
 	char *out = json_dumps(arr, JSON_INDENT(4));
-	json_decref(arr);
 	return out;
 }
 
@@ -231,7 +231,7 @@ static char *inspect_container(const char *root, const char *name)
 				   json_string_value(json_object_get(meta, "image")) ?: "", "WorkingDir", s.cwd ? s.cwd : "",
 				   "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "StopSignal", sig,
 				   "StopTimeout", (json_int_t)(s.stop_grace_ms / 1000), "Healthcheck", health);
-	json_t *j = json_pack("[{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o}]", "Id",
+	_cleanup_(json_releasep) json_t *j = json_pack("[{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o}]", "Id",
 			      id ? id : "", "Created", json_rfc3339(json_integer_value(json_object_get(meta, "created_ms"))),
 			      "Path", s.argv && s.argv[first] ? s.argv[first] : "", "Args",
 			      strv_or_null(s.argv && s.argv[first] ? s.argv : NULL, first + 1), "State", state_json(&st),
@@ -243,7 +243,6 @@ static char *inspect_container(const char *root, const char *name)
 	spec_free(&s);
 	state_free(&st);
 	char *text = json_dumps(j, JSON_INDENT(4));
-	json_decref(j);
 	return text;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/json.h"
 #include "../lib/util.h"
 #include "../orchestrator/apply.h"
 #include "../runtime/ctr.h"
@@ -108,7 +109,7 @@ int cmd_ls(struct global_opts *g, int argc, char **argv)
 	struct table t;
 	static const char *const head[] = {"NAME", "STATUS", "CONFIG FILES"};
 	bool json = streq(format, "json");
-	json_t *arr = json_array();
+	_cleanup_(json_releasep) json_t *arr = json_array();
 	if (!quiet && !json)
 		table_init(&t, 3, head);
 	for (size_t i = 0; i < n; i++) {
@@ -132,6 +133,5 @@ int cmd_ls(struct global_opts *g, int argc, char **argv)
 	} else if (!quiet) {
 		table_print(&t);
 	}
-	json_decref(arr);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "../lib/json.h"
 #include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "cli.h"
@@ -137,7 +138,7 @@ static int network_rm(int argc, char **argv)
 static char *inspect_docker(const char *root, const char *name)
 {
 	char *text = net_inspect(root, name);
-	json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *r = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (!r)
 		return NULL;
@@ -175,7 +176,6 @@ static char *inspect_docker(const char *root, const char *name)
 			      cfg, "Internal", json_is_true(json_object_get(r, "internal")), "Attachable", 0, "Ingress", 0,
 			      "Containers", ctrs, "Options", opts, "Labels", labels);
 #undef S
-	json_decref(r);
 	return inspect_text(d);
 }
 

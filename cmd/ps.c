@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../network/ipam.h"
@@ -125,7 +126,7 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 	_cleanup_free_ char *cut = no_trunc ? xstrdup(cmd.s ? cmd.s : "") : table_cut(cmd.s ? cmd.s : "", 20);
 	_cleanup_free_ char *quoted = xasprintf("\"%s\"", cut);
 	buf_free(&cmd);
-	json_t *meta = apply_meta(root, c->name);
+	_cleanup_(json_releasep) json_t *meta = apply_meta(root, c->name);
 	struct buf labels = {0};
 	const char *k;
 	json_t *v;
@@ -165,7 +166,6 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 		"Ports", ptext, "Project", project, "Publishers", publishers(ports, np), "RunningFor", ago, "Service",
 		c->service, "Size", "0B", "State", state, "Status", stext);
 	json_object_set(row, "LabelsMap", json_is_object(lmap) ? lmap : json_object());
-	json_decref(meta);
 	buf_free(&labels);
 	buf_free(&nets);
 	buf_free(&vols);
@@ -244,7 +244,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	}
 	size_t n;
 	struct ctr_info *list = apply_list(p, berth_root(), &n);
-	json_t *rows = json_array();
+	_cleanup_(json_releasep) json_t *rows = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct ctr_state st;
 		if (ctr_state(berth_root(), list[i].name, &st, NULL) < 0)
@@ -290,7 +290,6 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		json_array_foreach(rows, i, row) json_object_del(row, "LabelsMap");
 		format_print(&fmt, rows);
 	}
-	json_decref(rows);
 	format_free(&fmt);
 	return 0;
 }

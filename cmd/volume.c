@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "../lib/json.h"
 #include "../runtime/ctr.h"
 #include "../volumes/volume.h"
 #include "cli.h"
@@ -35,7 +36,7 @@ static int volume_ls(int argc, char **argv)
 	if (format && !json && !streq(format, "table"))
 		return usage_error("volume ls", "--format is table or json");
 	char **names = vol_list(berth_root(), NULL);
-	json_t *all = json_array();
+	_cleanup_(json_releasep) json_t *all = json_array();
 	if (!quiet && !json)
 		printf("%-8s %s\n", "DRIVER", "VOLUME NAME");
 	for (size_t i = 0; names[i]; i++) {
@@ -51,7 +52,6 @@ static int volume_ls(int argc, char **argv)
 		printf("%s\n", t);
 		free(t);
 	}
-	json_decref(all);
 	strv_free(names);
 	return 0;
 }
@@ -118,7 +118,7 @@ static char *inspect_docker(const char *root, const char *name)
 {
 	_cleanup_(strv_freep) char **by = ctr_volume_users(root, name);
 	char *text = vol_inspect(root, name, by);
-	json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *r = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (!r)
 		return NULL;
@@ -132,7 +132,6 @@ static char *inspect_docker(const char *root, const char *name)
 			      labels, "Mountpoint", json_string_value(json_object_get(r, "mountpoint")) ?: "", "Name", name,
 			      "Options", json_object_size(opts) ? opts : json_null(), "Scope", "local", "UsedBy",
 			      users ? json_incref(users) : json_array());
-	json_decref(r);
 	return inspect_text(d);
 }
 

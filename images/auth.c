@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/spawn.h"
@@ -264,7 +265,7 @@ static int from_helper(const char *helper, const char *domain, struct creds *c, 
 	int st = run_helper(helper, "get", key, &out, err);
 	if (st < 0)
 		return st;
-	json_t *j = st == 0 ? json_loads(out, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *j = st == 0 ? json_loads(out, 0, NULL) : NULL;
 	bool not_found = st != 0 && strstr(out, "credentials not found");
 	explicit_bzero(out, strlen(out));
 	free(out);
@@ -282,7 +283,6 @@ static int from_helper(const char *helper, const char *domain, struct creds *c, 
 		c->username = xstrdup(user ? user : "");
 		c->password = xstrdup(secret ? secret : "");
 	}
-	json_decref(j);
 	return 1;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "archive_dl.h"
 #include "ref.h"
@@ -318,7 +319,7 @@ static bool has_member(struct load *l, const char *name) { return member_digest(
 
 static int make_plans(struct load *l)
 {
-	json_t *doc = NULL;
+	_cleanup_(json_releasep) json_t *doc = NULL;
 	int r;
 	if (has_member(l, "manifest.json")) {
 		r = read_member_json(l, "manifest.json", &doc);
@@ -337,7 +338,6 @@ static int make_plans(struct load *l)
 	}
 	if (r == 0 && l->nplans == 0)
 		r = berr_set(l->err, EINVAL, "%s holds no image", l->source);
-	json_decref(doc);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../lib/util.h"
@@ -537,12 +538,11 @@ static int64_t backoff(const struct resp *x, int n)
 /* The registry's own words from an error body ({"errors":[{"message":…}]}). */
 static char *registry_words(const struct resp *x)
 {
-	json_t *j = x->body.s ? json_loads(x->body.s, 0, NULL) : NULL;
+	_cleanup_(json_releasep) json_t *j = x->body.s ? json_loads(x->body.s, 0, NULL) : NULL;
 	json_t *e = json_array_get(json_object_get(j, "errors"), 0);
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *msg = json_string_value(json_object_get(e, "message"));
 	char *out = msg ? xasprintf("%s%s%s", msg, code ? ": " : "", code ? code : "") : NULL;
-	json_decref(j);
 	return out;
 }
 

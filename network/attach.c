@@ -242,7 +242,7 @@ static int detach_locked(const char *root, const char *ctr, struct berr **err)
 {
 	_cleanup_free_ char *path = net_endpoint_path(root, ctr);
 	_cleanup_free_ char *ns = net_netns_path(root, ctr);
-	json_t *j = net_load(path);
+	_cleanup_(json_releasep) json_t *j = net_load(path);
 	json_t *links = json_object_get(j, "links");
 	size_t i;
 	json_t *l;
@@ -261,7 +261,6 @@ static int detach_locked(const char *root, const char *ctr, struct berr **err)
 			net_save(np, net, false, NULL);
 		json_decref(net);
 	}
-	json_decref(j);
 	return r;
 }
 
@@ -457,7 +456,7 @@ json_t *net_endpoint_record(const char *root, const char *container)
 int net_ports(const char *root, const char *container, struct net_port **out, size_t *n)
 {
 	_cleanup_free_ char *path = net_endpoint_path(root, container);
-	json_t *j = net_load(path);
+	_cleanup_(json_releasep) json_t *j = net_load(path);
 	*out = NULL;
 	*n = 0;
 	if (!j)
@@ -472,7 +471,6 @@ int net_ports(const char *root, const char *container, struct net_port **out, si
 		.ctr_port = (uint16_t)json_integer_value(json_object_get(p, "ctr_port")),
 		.udp = streq(net_jstr(p, "proto"), "udp"),
 	};
-	json_decref(j);
 	return 0;
 }
 

@@ -176,9 +176,8 @@ int net_delete_dying(const char *root, struct berr **err)
 bool net_exists(const char *root, const char *name)
 {
 	_cleanup_free_ char *path = net_network_path(root, name);
-	json_t *j = name_ok(name) ? net_load(path) : NULL;
+	_cleanup_(json_releasep) json_t *j = name_ok(name) ? net_load(path) : NULL;
 	bool yes = j && !net_removing(j);
-	json_decref(j);
 	return yes;
 }
 
@@ -200,11 +199,10 @@ char **net_list(const char *root, const char *project)
 char *net_inspect(const char *root, const char *name)
 {
 	_cleanup_free_ char *path = net_network_path(root, name);
-	json_t *j = name_ok(name) ? net_load(path) : NULL;
+	_cleanup_(json_releasep) json_t *j = name_ok(name) ? net_load(path) : NULL;
 	if (!j)
 		return NULL;
 	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(j);
 	return text;
 }
 
@@ -395,7 +393,7 @@ char *net_diverged(const char *root, const struct net_def *d)
 	if (d->external || !name_ok(d->name))
 		return NULL;
 	_cleanup_free_ char *path = net_network_path(root, d->name);
-	json_t *j = net_load(path);
+	_cleanup_(json_releasep) json_t *j = net_load(path);
 	if (!j)
 		return NULL;
 	struct buf why = {0};
@@ -427,7 +425,6 @@ char *net_diverged(const char *root, const struct net_def *d)
 	if (no_masq != d->no_masquerade)
 		buf_printf(&why, "%senable_ip_masquerade %s, the file says %s", why.len ? "; " : "",
 			   no_masq ? "false" : "true", d->no_masquerade ? "false" : "true");
-	json_decref(j);
 	return why.len ? buf_steal(&why) : (buf_free(&why), NULL);
 }
 
@@ -551,11 +548,10 @@ char **net_users(const char *root, const char *name)
 {
 	char **out = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *path = net_network_path(root, name);
-	json_t *j = net_load(path);
+	_cleanup_(json_releasep) json_t *j = net_load(path);
 	const char *ctr;
 	json_t *v;
 	json_object_foreach(json_object_get(j, "endpoints"), ctr, v) strv_push(&out, xstrdup(ctr));
-	json_decref(j);
 	return out;
 }
 

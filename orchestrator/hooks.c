@@ -147,10 +147,9 @@ static int run_step(const struct project *p, const char *root, const char *servi
 	apply_planned_free(pl, 1);
 	node_free(q.doc);
 	/* the step goes, failed or not: its anonymous volumes too unless they are the replica's */
-	struct berr *e = NULL;
+	_cleanup_(berr_freep) struct berr *e = NULL;
 	if (ctr_exists(root, name) && (apply_remove_container(root, name, !replica, &e) < 0 || net_sync(root, &e) < 0))
 		log_error("%s", e->msg);
-	berr_free(e);
 	return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "../images/pull.h"
 #include "servicebuild.h"
@@ -25,13 +26,12 @@ static int64_t policy_age(const char *policy)
 /* Whether the store's copy of image is older than max_ms. */
 static bool pulled_before(struct store *st, const char *id, int64_t max_ms)
 {
-	json_t *rec = NULL;
+	_cleanup_(json_releasep) json_t *rec = NULL;
 	if (store_get_image(st, id, &rec, NULL) < 0)
 		return true;
 	struct tm tm = {0};
 	const char *t = json_string_value(json_object_get(rec, "loaded"));
 	bool old = !t || !strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm) || (int64_t)timegm(&tm) * 1000 < now_ms() - max_ms;
-	json_decref(rec);
 	return old;
 }
 
@@ -49,7 +49,7 @@ static int pull_image(const char *root, struct store **locked, const char *servi
 		return r;
 	apply_progress(fn, data, "Image", image, "Pulling");
 	struct pull_opts po = {.platform = platform, .quiet = !out, .out = out};
-	struct berr *e = NULL;
+	_cleanup_(berr_freep) struct berr *e = NULL;
 	if (image_pull(*locked, image, &po, NULL, &e) == 0) {
 		apply_progress(fn, data, "Image", image, "Pulled");
 	} else if (ignore_failures) {
@@ -59,7 +59,6 @@ static int pull_image(const char *root, struct store **locked, const char *servi
 		e = NULL;
 		r = berr_prefix(err, "service %s: cannot pull %s: ", service, image);
 	}
-	berr_free(e);
 	return r;
 }
 

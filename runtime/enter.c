@@ -160,7 +160,7 @@ static _Noreturn void run(const struct ctr_spec *s, const struct enter_opts *o, 
 
 static int read_opts(const char *text, struct enter_opts *o)
 {
-	json_t *j = json_loads(text, 0, NULL);
+	_cleanup_(json_releasep) json_t *j = json_loads(text, 0, NULL);
 	if (!j)
 		return -EINVAL;
 	*o = (struct enter_opts){0};
@@ -173,7 +173,6 @@ static int read_opts(const char *text, struct enter_opts *o)
 	o->privileged = json_is_true(json_object_get(j, "privileged"));
 	o->rows = (int)json_integer_value(json_object_get(j, "rows"));
 	o->cols = (int)json_integer_value(json_object_get(j, "cols"));
-	json_decref(j);
 	return o->argv && o->argv[0] ? 0 : -EINVAL;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 
 static const char *const names[] = {"created", "running", "restarting", "exited", "dead"};
@@ -81,7 +82,7 @@ int state_read(const char *dir, struct ctr_state *st, struct berr **err)
 	if (stat(path, &sb) < 0 || sb.st_size == 0)
 		return 0;
 	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
+	_cleanup_(json_releasep) json_t *j = json_load_file(path, 0, &je);
 	if (!j)
 		return berr_set(err, EINVAL, "%s is damaged: %s", path, je.text);
 	const char *status = json_string_value(json_object_get(j, "status"));
@@ -100,7 +101,6 @@ int state_read(const char *dir, struct ctr_state *st, struct berr **err)
 	st->error = e ? xstrdup(e) : NULL;
 	if (json_is_object(json_object_get(j, "health")))
 		read_health(json_object_get(j, "health"), st);
-	json_decref(j);
 	return 0;
 }
 

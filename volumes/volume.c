@@ -82,7 +82,7 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 	       struct berr **err)
 {
 	*source = *type = *options = NULL;
-	json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_json(opts)) : read_record(root, name);
+	_cleanup_(json_releasep) json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_json(opts)) : read_record(root, name);
 	const char *t = opt(rec, "type"), *dev = opt(rec, "device"), *o = opt(rec, "o");
 	int r = 0;
 	bool bind = o && (streq(o, "bind") || startswith(o, "bind,") || strstr(o, ",bind"));
@@ -100,7 +100,6 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 		*type = xstrdup(t);
 		*options = o ? xstrdup(o) : NULL;
 	}
-	json_decref(rec);
 	return r;
 }
 
@@ -139,12 +138,11 @@ char *vol_inspect(const char *root, const char *name, char *const *users)
 {
 	if (!vol_exists(root, name))
 		return NULL;
-	json_t *rec = read_record(root, name);
+	_cleanup_(json_releasep) json_t *rec = read_record(root, name);
 	_cleanup_free_ char *data = vol_data(root, name);
 	json_object_set_new(rec, "mountpoint", json_string(data));
 	json_object_set_new(rec, "used_by", strv_json(users));
 	char *text = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(rec);
 	return text;
 }
 
