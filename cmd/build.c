@@ -51,14 +51,14 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 	int r = project_open(g, names, false, &p, &err);
 	if (r == 0)
 		r = keys_check(p, true, stderr, &err);
-	struct svcbuild_opts o = {.progress = cli_progress, .always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
+	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
 				  .warnings = xcalloc(1, sizeof(char *)),
 				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};
 	for (size_t i = 0; r == 0 && names && names[i]; i++)
 		if (!svcbuild_has(p, names[i]))
 			fprintf(stderr, "berth: service %s has no build section; nothing to build for it\n", names[i]);
 	if (r == 0)
-		r = svcbuild_run(p, berth_root(), names, &o, &err);
+		r = svcbuild_run(cli_ctx(), p, names, &o, &err);
 	strv_free(o.built);
 	int rc2 = r < 0 ? report(err) : check ? check_report(o.warnings) : 0;
 	strv_free(o.warnings);

@@ -7,6 +7,8 @@
 #include "../lib/err.h"
 #include "../orchestrator/project.h"
 
+struct apply_ctx;
+
 #define BERTH_VERSION "0.1.0"
 
 enum flag_kind { FLAG_BOOL, FLAG_STR, FLAG_LIST };
@@ -51,6 +53,9 @@ void cli_progress(void *data, const char *kind, const char *name, const char *wh
 bool cli_color(void);
 /* --dry-run was given. */
 bool cli_dry_run(void);
+/* What the orchestrator acts with: the state root, --dry-run, --parallel,
+ * the progress display. */
+const struct apply_ctx *cli_ctx(void);
 
 
 struct command {

@@ -125,7 +125,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	if (all_projects) {
 		struct berr *err = NULL;
 		int r = pos && pos[0] ? usage_error("start", "--all-projects takes no service names")
-				      : apply_start_all(berth_root(), cli_progress, NULL, &err);
+				      : apply_start_all(cli_ctx(), &err);
 		strv_free(pos);
 		return r < 0 ? report(err) : r;
 	}
@@ -180,7 +180,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
 		for (size_t i = 0; i < sel.n; i++)
 			cs[i] = &sel.list[i];
-		r = apply_stop(sel.p, root, cs, sel.n, timeout_arg(timeout), a == A_STOP ? stopped : NULL, NULL, &err);
+		r = apply_stop(cli_ctx(), sel.p, cs, sel.n, timeout_arg(timeout), a == A_STOP ? stopped : NULL, NULL, &err);
 		free(cs);
 	}
 	bool revived = false;
@@ -196,12 +196,11 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		}
 		/* made by up --no-start, or a pre_start step failed: the steps first;
 		 * after a reboot, its network again */
-		struct up_opts uo = {.progress = cli_progress};
 		bool down = (a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL);
 		if (down && (r = net_revive(root, name, &err)) > 0)
 			revived = true;
 		if (down && r >= 0)
-			r = apply_pre_start(sel.p, root, (char *const *)&name, 1, &uo, &err);
+			r = apply_pre_start(cli_ctx(), sel.p, (char *const *)&name, 1, &err);
 		if (r == 0 && (a == A_START || a == A_RESTART))
 			r = ctr_start(root, name, &err);
 		pid_t pid;
@@ -218,7 +217,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	else if (r == 0 && (a == A_START || a == A_RESTART))
 		r = dnsctl_ensure(root, &err);
 	if (r == 0 && remove_orphans)
-		r = apply_remove_orphans(sel.p, root, -1, cli_progress, NULL, &err);
+		r = apply_remove_orphans(cli_ctx(), sel.p, -1, &err);
 	if (r == 0 && wait)
 		r = wait_services_ready(sel.p, pos, wait_timeout, &err);
 	selection_free(&sel);
@@ -257,7 +256,7 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
 		for (size_t i = 0; i < sel.n; i++)
 			cs[i] = &sel.list[i];
-		r = apply_stop(sel.p, berth_root(), cs, sel.n, -1, stopped, NULL, &err);
+		r = apply_stop(cli_ctx(), sel.p, cs, sel.n, -1, stopped, NULL, &err);
 		free(cs);
 	}
 	bool removed = false;
@@ -529,9 +528,9 @@ int cmd_wait(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && down) {
 		int lock = -1;
 		r = apply_lock(root, sel.p->name, &lock, &err);
-		struct down_opts o = {.timeout_ms = -1, .progress = cli_progress, .dry_run = cli_dry_run()};
+		struct down_opts o = {.timeout_ms = -1};
 		if (r == 0)
-			r = apply_down(sel.p, root, &o, &err);
+			r = apply_down(cli_ctx(), sel.p, &o, &err);
 		if (lock >= 0)
 			close(lock);
 	}

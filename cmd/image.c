@@ -176,7 +176,7 @@ static int image_pull_cmd(int argc, char **argv)
 	}
 	struct berr *err = NULL;
 	struct store *s = NULL;
-	struct pull_opts po = {.platform = platform, .quiet = quiet};
+	struct pull_opts po = {.platform = platform, .quiet = quiet, .plain = cli_ctx()->plain_progress};
 	int r = store_open(berth_root(), true, &s, &err);
 	if (r == 0)
 		r = image_pull(s, pos[0], &po, NULL, &err);

@@ -142,6 +142,17 @@ bool cli_color(void)
 
 bool cli_dry_run(void) { return g.dry_run; }
 
+/* The orchestrator's context: made from the global options once main has
+ * read them (parallel, plain, dry_run), the state root on first use. */
+static struct apply_ctx ctx = {.progress = cli_progress};
+
+const struct apply_ctx *cli_ctx(void)
+{
+	if (!ctx.root)
+		ctx.root = berth_root();
+	return &ctx;
+}
+
 /* A command that would change something and cannot say what under
  * --dry-run: refuse it (exit code 2), or -1 to go on. */
 static int cli_no_dry_run(const char *cmd)
@@ -427,12 +438,10 @@ int main(int argc, char **argv)
 			log_set_level(LOG_DEBUG);
 		/* COMPOSE_PARALLEL_LIMIT and COMPOSE_COMPATIBILITY say the same, as for docker compose */
 		const char *par = g.parallel ? g.parallel : getenv("COMPOSE_PARALLEL_LIMIT");
-		if (par)
-			apply_parallel(atoi(par));
-		bool plain = (g.progress && !streq(g.progress, "auto") && !streq(g.progress, "tty")) ||
-			     (g.ansi && streq(g.ansi, "never"));
-		pull_plain_progress(plain);
-		apply_dry_run(g.dry_run);
+		ctx.parallel = par ? atoi(par) : 0;
+		ctx.plain_progress = (g.progress && !streq(g.progress, "auto") && !streq(g.progress, "tty")) ||
+				     (g.ansi && streq(g.ansi, "never"));
+		ctx.dry_run = g.dry_run;
 		const char *compat = getenv("COMPOSE_COMPATIBILITY");
 		g.compatibility |= compat && (streq(compat, "true") || streq(compat, "1"));
 		rc = dispatch(argc, argv, i);

@@ -198,8 +198,8 @@ static pid_t start_watcher(const struct project *p, char **services)
 	if (null >= 0)
 		dup2(null, STDIN_FILENO);
 	struct berr *err = NULL;
-	struct watch_opts wo = {.services = services, .stop = &watch_stop, .progress = cli_progress};
-	if (watch_run(p, berth_root(), &wo, &err) < 0) {
+	struct watch_opts wo = {.services = services, .stop = &watch_stop};
+	if (watch_run(cli_ctx(), p, &wo, &err) < 0) {
 		fprintf(stderr, "berth: watch: %s\n", err->msg);
 		berr_free(err);
 		_exit(1);
@@ -337,21 +337,21 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
 				    .force_recreate = force_recreate, .no_recreate = no_recreate,
 				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
-				    .services = pos, .progress = cli_progress,
+				    .services = pos,
 				    .pull = pull && !streq(pull, "policy") ? pull : NULL,
 				    .quiet_pull = quiet_pull || (g->progress && streq(g->progress, "quiet")),
 				    .build = build, .no_build = no_build, .all_resources = g->all_resources,
-				    .dry_run = cli_dry_run(), .yes = yes,
+				    .yes = yes,
 				    .has_timeout = timeout != NULL, .timeout_ms = timeout_ms(timeout)};
-		r = apply_up(p, berth_root(), &o, &err);
+		r = apply_up(cli_ctx(), p, &o, &err);
 	}
 	if (r == 0 && remove_orphans && cli_dry_run())
 		dry_orphans(p);
 	else if (r == 0 && remove_orphans)
-		r = apply_remove_orphans(p, berth_root(), timeout_ms(timeout), cli_progress, NULL, &err);
+		r = apply_remove_orphans(cli_ctx(), p, timeout_ms(timeout), &err);
 	if (r == 0 && cli_dry_run() && watch) { /* the rules it would follow, said */
-		struct watch_opts wo = {.services = pos, .stop = &watch_stop, .progress = cli_progress, .dry_run = true};
-		r = watch_run(p, berth_root(), &wo, &err);
+		struct watch_opts wo = {.services = pos, .stop = &watch_stop};
+		r = watch_run(cli_ctx(), p, &wo, &err);
 	}
 	if (cli_dry_run())
 		detach = true, wait = false;
@@ -447,10 +447,9 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	/* without its file, every container of the project goes */
 	struct down_opts o = {.services = names,
-			      .remove_orphans = remove_orphans || (p && (!p->files[0] || env_true(p, "COMPOSE_REMOVE_ORPHANS"))), .volumes = volumes, .timeout_ms = timeout_ms(timeout),
-			      .progress = cli_progress, .dry_run = cli_dry_run()};
+			      .remove_orphans = remove_orphans || (p && (!p->files[0] || env_true(p, "COMPOSE_REMOVE_ORPHANS"))), .volumes = volumes, .timeout_ms = timeout_ms(timeout)};
 	if (r == 0)
-		r = apply_down(p, berth_root(), &o, &err);
+		r = apply_down(cli_ctx(), p, &o, &err);
 	if (r == 0 && rmi)
 		remove_images(p, streq(rmi, "all"));
 	return r < 0 ? report(err) : 0;
@@ -584,8 +583,11 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0)
 		remove_orphans = orphans_wanted_gone(p, remove_orphans);
+	struct apply_ctx said = *cli_ctx(); /* -q: nothing said but the command's own output */
+	if (quiet)
+		said.progress = NULL;
 	if (r == 0 && remove_orphans)
-		r = apply_remove_orphans(p, berth_root(), -1, quiet ? NULL : cli_progress, NULL, &err);
+		r = apply_remove_orphans(&said, p, -1, &err);
 	_cleanup_free_ char *cname = NULL;
 	char *ep[] = {(char *)entrypoint, NULL};
 	int code = 0;
@@ -596,11 +598,11 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
 				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
 				     .tty = tty && !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
-				     .service_ports = service_ports, .lock = &lock, .progress = quiet ? NULL : cli_progress,
+				     .service_ports = service_ports, .lock = &lock,
 				     .build = build, .publish = pub, .volumes = vols, .labels = labs, .cap_add = cadd,
 				     .cap_drop = cdrop, .env_files = efiles, .publish_all = publish_all,
 				     .use_aliases = use_aliases, .quiet_pull = quiet || quiet_pull, .pull = pull};
-		r = apply_run(p, berth_root(), &o, &cname, &code, &err);
+		r = apply_run(&said, p, &o, &cname, &code, &err);
 	}
 	if (r < 0 && (code == 126 || code == 127)) { /* the command could not run: docker run's codes */
 		report(err);
@@ -659,9 +661,11 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 		if (named && !never && !(ignore_buildable && node_map_get(svc, "build")))
 			strv_push(&want, xstrdup(p->order[i]));
 	}
+	struct apply_ctx said = *cli_ctx();
+	if (quiet)
+		said.progress = NULL;
 	if (r == 0 && want)
-		r = apply_pull(p, berth_root(), want, policy ? policy : "always", quiet ? NULL : stderr, ignore,
-			       quiet ? NULL : cli_progress, NULL, &err);
+		r = apply_pull(&said, p, want, policy ? policy : "always", quiet ? NULL : stderr, ignore, &err);
 	strv_free(want);
 	return r < 0 ? report(err) : 0;
 }
@@ -697,9 +701,8 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0) {
-		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services, .progress = cli_progress,
-				    .dry_run = cli_dry_run()};
-		r = apply_up(p, berth_root(), &o, &err);
+		struct up_opts o = {.no_deps = no_deps, .no_recreate = true, .services = services};
+		r = apply_up(cli_ctx(), p, &o, &err);
 	}
 	strv_free(services);
 	return r < 0 ? report(err) : 0;
@@ -765,16 +768,15 @@ int cmd_watch(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && !no_up) {
 		_cleanup_close_ int lock = -1;
 		r = apply_lock(berth_root(), p->name, &lock, &err);
-		struct up_opts o = {.services = names, .progress = cli_progress, .dry_run = cli_dry_run()};
+		struct up_opts o = {.services = names};
 		if (r == 0)
-			r = apply_up(p, berth_root(), &o, &err);
+			r = apply_up(cli_ctx(), p, &o, &err);
 	}
 	struct sigaction sa = {.sa_handler = on_watch_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct watch_opts wo = {.services = names, .quiet = quiet, .prune = prune, .stop = &watch_stop,
-				.progress = cli_progress, .dry_run = cli_dry_run()};
+	struct watch_opts wo = {.services = names, .quiet = quiet, .prune = prune, .stop = &watch_stop};
 	if (r == 0)
-		r = watch_run(p, berth_root(), &wo, &err);
+		r = watch_run(cli_ctx(), p, &wo, &err);
 	return r < 0 ? report(err) : 0;
 }

@@ -568,14 +568,11 @@ static void sweep_tmp(struct store *st)
 	fs_mkdir_p(tmp, 0700, NULL);
 }
 
-static bool plain_progress;
-
-void pull_plain_progress(bool plain) { plain_progress = plain; }
 
 int image_pull(struct store *st, const char *refs, const struct pull_opts *po, char **id, struct berr **err)
 {
 	struct out o = {po && po->out ? po->out : stdout, po && po->quiet, false, NULL, 0};
-	o.tty = !o.quiet && !plain_progress && isatty(fileno(o.f));
+	o.tty = !o.quiet && !(po && po->plain) && isatty(fileno(o.f));
 	struct image_ref ref;
 	int ret = ref_parse(refs, &ref, err);
 	if (ret < 0)

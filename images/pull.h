@@ -15,11 +15,8 @@ struct pull_opts {
 	const char *platform; /* "os/arch[/variant]"; NULL: this machine's */
 	bool quiet;	      /* no progress, only errors */
 	FILE *out;	      /* progress; NULL: stdout */
+	bool plain;	      /* --progress plain|json|quiet, --ansi never: no bars redrawn in place, even on a terminal */
 };
-
-/* --progress plain|json|quiet, --ansi never: no bars redrawn in place,
- * even on a terminal. */
-void pull_plain_progress(bool plain);
 
 /* Pulls ref; *id (may be NULL) gets the image id. The store must be open
  * with its lock. */

@@ -21,6 +21,19 @@ struct ctr_info {
  * "Network", "Volume") of that name. */
 typedef void (*progress_fn)(void *data, const char *kind, const char *name, const char *what);
 
+/* What every action of the orchestrator is done with, as crun's
+ * libcrun_context_t: made once by cmd/ from the global options. What
+ * library code has to tell the user besides progress goes through
+ * lib/log.h's handler, which cmd/ installs. */
+struct apply_ctx {
+	const char *root;     /* the state root (BERTH_ROOT or /var/lib/berth) */
+	bool dry_run;	      /* --dry-run: what would be done is said, with its progress; nothing is done */
+	int parallel;	      /* --parallel: at most this many containers started or stopped at once (<= 0: no limit) */
+	bool plain_progress;  /* --progress plain: a pull's layers as lines, never a live display */
+	progress_fn progress; /* what is done, as it is done ("Container x  Created"); NULL: nothing is said */
+	void *progress_data;
+};
+
 struct up_opts {
 	bool no_start, no_deps, remove_orphans;
 	bool force_recreate, no_recreate; /* recreate every container, or none that exists */
@@ -32,30 +45,23 @@ struct up_opts {
 	bool quiet_pull;  /* no layer progress */
 	bool build, no_build; /* build every service with build:, or none (default: those whose image is missing) */
 	bool all_resources; /* every network and volume the file declares, used or not */
-	bool dry_run;	    /* say what would be done (progress), do nothing */
 	/* -t: the grace period of the containers up replaces or scales away
 	 * (unset: each container's stop_grace_period) */
 	bool has_timeout;
 	int64_t timeout_ms;
-	progress_fn progress;
-	void *progress_data;
 };
 
 struct down_opts {
 	char **services; /* NULL: all; else only their containers, and what no other container uses */
 	bool remove_orphans, volumes;
-	bool dry_run; /* say what would go, remove nothing */
 	int64_t timeout_ms; /* < 0: each container's stop_grace_period */
-	progress_fn progress;
-	void *progress_data;
 };
 
 /* The service's container number (not a one-off), and its image when
  * image is not NULL; NULL when there is none. */
 char *apply_replica(const struct project *p, const char *root, const char *service, int number, char **image);
-/* The state root (BERTH_ROOT or /var/lib/berth) for the project's containers. */
-int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err);
-int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err);
+int apply_up(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, struct berr **err);
+int apply_down(const struct apply_ctx *ctx, const struct project *p, const struct down_opts *o, struct berr **err);
 /* The project's containers, in dependency order (services not in the
  * model last); the caller frees with ctr_info_free. */
 struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n);
@@ -63,8 +69,7 @@ void ctr_info_free(struct ctr_info *c, size_t n);
 /* Free what one entry holds (not the entry). */
 void ctr_info_clear(struct ctr_info *c);
 /* Remove the project's containers whose service the file no longer has. */
-int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
-			 progress_fn progress, void *data, struct berr **err);
+int apply_remove_orphans(const struct apply_ctx *ctx, const struct project *p, int64_t timeout_ms, struct berr **err);
 struct run_opts {
 	const char *service;
 	char **command, **entrypoint; /* NULL: the service's */
@@ -80,22 +85,20 @@ struct run_opts {
 	bool tty; /* a terminal of its own for the command, relayed to ours */
 	int rows, cols; /* our terminal's size, which the command's starts with */
 	int *lock; /* the project's lock, let go while the container runs */
-	progress_fn progress;
-	void *progress_data;
 };
 
 /* berth run: a one-off container of a service (its dependencies started
  * first), attached to the caller's stdio unless detach; waits for it and
  * gives its exit code, removing it with rm. The project's service is
  * changed in place for it. *name: the container's. */
-int apply_run(struct project *p, const char *root, const struct run_opts *o, char **name, int *exit_code,
+int apply_run(const struct apply_ctx *ctx, struct project *p, const struct run_opts *o, char **name, int *exit_code,
 	      struct berr **err);
 /* Remove one container with its network attachments and, with volumes,
  * its anonymous volumes. */
 int apply_remove_container(const char *root, const char *name, bool volumes, struct berr **err);
 /* Stop the containers: dependents first, each dependency level at once
  * (so the grace periods of a level run side by side). */
-int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+int apply_stop(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *const *cs, size_t n,
 	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err);
 /* The services that depend on one of services with restart: true (to be
  * restarted with them), not already among them. */
@@ -104,28 +107,22 @@ char **apply_restart_dependents(const struct project *p, char *const *services);
 /* pre_start: the steps of the named containers' services that have not run
  * for their configuration, each in an ephemeral container run to its end;
  * a step that fails fails the call, naming it with its last output. */
-int apply_pre_start(const struct project *p, const char *root, char *const *names, size_t n, const struct up_opts *o,
+int apply_pre_start(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n,
 		    struct berr **err);
 /* After a boot: every container of the state root whose restart policy
  * brings it back (as dockerd decides), its network made again, in
  * dependency order within its project. Goes on past a container that
  * fails, and then fails naming how many did. */
-int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **err);
+int apply_start_all(const struct apply_ctx *ctx, struct berr **err);
 /* Pulls the images the services need, as their pull_policy (or policy:
  * always, missing, never) says: missing (the default) pulls what the store
  * lacks, always pulls, daily/weekly/every_<duration> pull what is older
  * than that, never and build pull nothing. services NULL: every enabled
  * one. Layer progress goes to out (NULL: none). ignore_failures: a failed
  * pull is said and the others go on. */
-int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
-	       bool ignore_failures, progress_fn fn, void *data, struct berr **err);
+int apply_pull(const struct apply_ctx *ctx, const struct project *p, char *const *services, const char *policy,
+	       FILE *out, bool ignore_failures, struct berr **err);
 int apply_scale(struct project *p, const char *arg, struct berr **err);
-/* --parallel N: at most N containers started or stopped at once (<= 0: no limit). */
-void apply_parallel(int n);
-/* --dry-run: apply_pull, svcbuild_run and apply_run say what they would
- * do, with their progress, and do nothing (up and down take dry_run). */
-void apply_dry_run(bool on);
-bool apply_is_dry(void);
 /* Hold the project's lock until *fd is closed. */
 int apply_lock(const char *root, const char *project, int *fd, struct berr **err);
 /* A container's compose record (compose.json: project, service, labels, …), or NULL. */

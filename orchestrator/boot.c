@@ -49,8 +49,9 @@ static int boot_level(struct boot_entry *v, size_t n, size_t i, int depth)
 	return level;
 }
 
-int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **err)
+int apply_start_all(const struct apply_ctx *ctx, struct berr **err)
 {
+	const char *root = ctx->root;
 	char **names = ctr_list(root);
 	struct boot_entry *v = xcalloc(strv_len(names) + 1, sizeof(*v));
 	size_t n = 0;
@@ -112,7 +113,7 @@ int apply_start_all(const char *root, progress_fn fn, void *data, struct berr **
 				log_error("cannot start %s: %s", v[i].name, e->msg);
 				failed++;
 			} else {
-				apply_progress(fn, data, "Container", v[i].name, "Started");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", v[i].name, "Started");
 			}
 			berr_free(e);
 		}

@@ -74,9 +74,10 @@ static int service_image(const struct project *p, struct store *st, const char *
  * network endpoint. pl has its name, service, number, image and hash;
  * anon_from: the container whose anonymous volumes it takes (NULL: its
  * own earlier ones). */
-static int prepare_one(const struct project *p, const char *root, struct store *st, const struct up_opts *o,
+static int prepare_one(const struct apply_ctx *ctx, const struct project *p, struct store *st, const struct up_opts *o,
 		       const char *anon_from, struct planned *pl, struct berr **err)
 {
+	const char *root = ctx->root;
 	const char *service = pl->service;
 	struct node *svc = project_service(p, service);
 	pl->deps = check_dependencies(svc);
@@ -97,7 +98,7 @@ static int prepare_one(const struct project *p, const char *root, struct store *
 	struct spec_ctx sc = {.project = p, .service = service, .number = pl->number, .name = pl->name, .dir = dir,
 			      .hostname = host, .image = &ic, .init_path = shim, .root = root, .store = st,
 			      .anon_prev = anon_prev, .anon_out = &pl->anon};
-	r = pl->exists || (o && o->dry_run) ? 0 : apply_write_meta(p, root, pl, true, err);
+	r = pl->exists || (o && ctx->dry_run) ? 0 : apply_write_meta(p, root, pl, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
 	if (r == 0 && !pl->same && pl->spec.seccomp_profile && seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
@@ -111,9 +112,10 @@ static int prepare_one(const struct project *p, const char *root, struct store *
 
 /* A one-off (berth run, a pre_start step): made new under the name the
  * project gives the service's container number. */
-int apply_prepare_oneoff(const struct project *p, const char *root, struct store *st, const char *service,
+int apply_prepare_oneoff(const struct apply_ctx *ctx, const struct project *p, struct store *st, const char *service,
 			  int number, const char *anon_from, struct planned *pl, struct berr **err)
 {
+	const char *root = ctx->root;
 	*pl = (struct planned){.service = xstrdup(service), .number = number, .oneoff = true};
 	pl->name = ctrspec_name(p, service, number);
 	pl->exists = ctr_exists(root, pl->name);
@@ -124,7 +126,7 @@ int apply_prepare_oneoff(const struct project *p, const char *root, struct store
 	if (r < 0)
 		return r;
 	pl->hash = xstrdup(hash);
-	return prepare_one(p, root, st, NULL, anon_from, pl, err);
+	return prepare_one(ctx, p, st, NULL, anon_from, pl, err);
 }
 
 void apply_planned_free(struct planned *pl, size_t n)
@@ -158,9 +160,10 @@ void apply_discard_new(const char *root, struct planned *pl, size_t n)
 
 /* Every container first, so that a bad input changes nothing: the
  * planner decides (plan.c), then each container to make is prepared. */
-int apply_plan(const struct project *p, const char *root, const struct up_opts *o, const struct plan_diverged *dv,
+int apply_plan(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, const struct plan_diverged *dv,
 		size_t ndv, struct plan *decided, struct planned **out, size_t *n, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct store *st = NULL;
 	int r = store_open(root, false, &st, err);
 	*n = 0;
@@ -193,7 +196,7 @@ int apply_plan(const struct project *p, const char *root, const struct up_opts *
 					  .hash = xstrdup(s->hash), .image = xstrdup(images[k]),
 					  .image_id = xstrdup(ids[k]), .exists = s->verb != PLAN_CREATE,
 					  .same = s->verb == PLAN_KEEP};
-		r = prepare_one(p, root, st, o, NULL, &pl[(*n)++], err);
+		r = prepare_one(ctx, p, st, o, NULL, &pl[(*n)++], err);
 	}
 	for (size_t i = 0; i < nsvc; i++) {
 		free(ids[i]);
@@ -272,11 +275,12 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 	return 0;
 }
 
-int apply_create_one(const struct project *p, const char *root, struct planned *pl, const struct up_opts *o,
+int apply_create_one(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, const struct up_opts *o,
 		      struct berr **err)
 {
+	const char *root = ctx->root;
 	if (pl->exists) {
-		apply_progress(o->progress, o->progress_data, "Container", pl->name, "Recreate");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", pl->name, "Recreate");
 		int r = apply_remove_container(root, pl->name, false, err);
 		if (r < 0)
 			return r;
@@ -313,7 +317,7 @@ int apply_create_one(const struct project *p, const char *root, struct planned *
 	}
 	_cleanup_free_ char *attrs = xasprintf("\"image\":\"%s\",\"service\":\"%s\"", pl->image, pl->service);
 	events_add(root, pl->name, "create", attrs);
-	apply_progress(o->progress, o->progress_data, "Container", pl->name, "Created");
+	apply_progress(ctx->progress, ctx->progress_data, "Container", pl->name, "Created");
 	return 0;
 }
 
@@ -334,9 +338,10 @@ int apply_check_ports(const char *root, struct planned *pl, size_t n, struct ber
 	return 0;
 }
 
-int apply_ensure_networks(const struct project *p, const char *root, struct planned *pl, size_t n,
+int apply_ensure_networks(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, size_t n,
 			   const struct up_opts *o, struct berr **err)
 {
+	const char *root = ctx->root;
 	char **services = xcalloc(n + 1, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
@@ -348,7 +353,7 @@ int apply_ensure_networks(const struct project *p, const char *root, struct plan
 	free(services); /* a shallow copy */
 	for (size_t i = 0; r >= 0 && i < nd; i++)
 		if ((r = net_ensure(root, &defs[i], err)) > 0)
-			apply_progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", defs[i].name, "Created");
 	r = r < 0 ? r : 0;
 	netplan_defs_free(defs, nd);
 	return r;
@@ -356,9 +361,10 @@ int apply_ensure_networks(const struct project *p, const char *root, struct plan
 
 /* One volume on first use: a named one as the file declares it, else an
  * anonymous one of the project. */
-static int ensure_volume(const struct project *p, const char *root, const char *name, const struct up_opts *o,
+static int ensure_volume(const struct apply_ctx *ctx, const struct project *p, const char *name, const struct up_opts *o,
 			 struct berr **err)
 {
+	const char *root = ctx->root;
 	struct node *decls = node_map_get(p->doc, "volumes"), *decl = NULL;
 	for (size_t x = 0; decls && !decl && x < decls->n; x++)
 		if (streq(node_str(node_map_get(decls->pairs[x].val, "name")), name))
@@ -369,36 +375,37 @@ static int ensure_volume(const struct project *p, const char *root, const char *
 	node_bool(node_map_get(decl, "external"), &d.external);
 	int r = vol_ensure(root, &d, err);
 	if (r > 0 && decl)
-		apply_progress(o->progress, o->progress_data, "Volume", name, "Created");
+		apply_progress(ctx->progress, ctx->progress_data, "Volume", name, "Created");
 	return r < 0 ? r : 0;
 }
 
 /* --all-resources: every network and volume the file declares, used or not. */
-int apply_ensure_declared(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
+int apply_ensure_declared(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct net_def *defs = NULL;
 	size_t nd = 0;
 	int r = netplan_defs_declared(p, &defs, &nd, err);
 	for (size_t i = 0; r >= 0 && i < nd; i++)
 		if ((r = net_ensure(root, &defs[i], err)) > 0)
-			apply_progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", defs[i].name, "Created");
 	netplan_defs_free(defs, nd);
 	struct node *vols = node_map_get(p->doc, "volumes");
 	for (size_t i = 0; r >= 0 && vols && i < vols->n; i++) {
 		const char *name = node_str(node_map_get(vols->pairs[i].val, "name"));
-		r = name ? ensure_volume(p, root, name, o, err) : 0;
+		r = name ? ensure_volume(ctx, p, name, o, err) : 0;
 	}
 	return r < 0 ? r : 0;
 }
 
 /* The volumes of what will be made. */
-int apply_ensure_volumes(const struct project *p, const char *root, struct planned *pl, size_t n,
+int apply_ensure_volumes(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, size_t n,
 			  const struct up_opts *o, struct berr **err)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++)
 			if (pl[i].spec.mounts[k].volume &&
-			    ensure_volume(p, root, pl[i].spec.mounts[k].volume, o, err) < 0)
+			    ensure_volume(ctx, p, pl[i].spec.mounts[k].volume, o, err) < 0)
 				return berr_prefix(err, "service %s: ", pl[i].service);
 	return 0;
 }

@@ -70,9 +70,10 @@ static size_t *stop_rounds(const struct project *p, const struct ctr_info *const
  * once (as docker compose does: the grace periods of one round run side
  * by side), dependents before what they depend on; with remove, the
  * files of one round go while the next one stops. */
-int apply_stop_in_rounds(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+int apply_stop_in_rounds(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *const *cs, size_t n,
 			  int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data, struct berr **err)
 {
+	const char *root = ctx->root;
 	size_t nrounds;
 	size_t *round = stop_rounds(p, cs, n, &nrounds);
 	struct ctr_stopping *st = xcalloc(n + 1, sizeof(*st));
@@ -86,7 +87,7 @@ int apply_stop_in_rounds(const struct project *p, const char *root, const struct
 				idx[m++] = i;
 		/* the round's stops, --parallel at a time; the last round's removals while the first wait */
 		bool removed = false;
-		for (size_t base = 0, c = apply_chunk_of(m); r == 0 && (base < m || !removed); base += c ? c : 1) {
+		for (size_t base = 0, c = apply_chunk_of(ctx, m); r == 0 && (base < m || !removed); base += c ? c : 1) {
 			size_t end = base + c < m ? base + c : m;
 			for (size_t j = base; j < end && r == 0; j++) {
 				size_t i = idx[j];
@@ -121,10 +122,10 @@ int apply_stop_in_rounds(const struct project *p, const char *root, const struct
 	return r;
 }
 
-int apply_stop(const struct project *p, const char *root, const struct ctr_info *const *cs, size_t n,
+int apply_stop(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *const *cs, size_t n,
 	       int64_t timeout_ms, progress_fn fn, void *data, struct berr **err)
 {
-	return apply_stop_in_rounds(p, root, cs, n, timeout_ms, false, false, fn, data, err);
+	return apply_stop_in_rounds(ctx, p, cs, n, timeout_ms, false, false, fn, data, err);
 }
 
 char **apply_restart_dependents(const struct project *p, char *const *services)
@@ -138,9 +139,9 @@ char **apply_restart_dependents(const struct project *p, char *const *services)
 	return out;
 }
 
-int apply_remove_orphans(const struct project *p, const char *root, int64_t timeout_ms,
-			 progress_fn fn, void *data, struct berr **err)
+int apply_remove_orphans(const struct apply_ctx *ctx, const struct project *p, int64_t timeout_ms, struct berr **err)
 {
+	const char *root = ctx->root;
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
 	const struct ctr_info **orphans = xcalloc(n + 1, sizeof(*orphans));
@@ -148,7 +149,7 @@ int apply_remove_orphans(const struct project *p, const char *root, int64_t time
 	for (size_t i = n; i > 0; i--)
 		if (!project_service(p, list[i - 1].service))
 			orphans[k++] = &list[i - 1];
-	int r = apply_stop_in_rounds(NULL, root, orphans, k, timeout_ms, true, false, fn, data, err);
+	int r = apply_stop_in_rounds(ctx, NULL, orphans, k, timeout_ms, true, false, ctx->progress, ctx->progress_data, err);
 	free(orphans);
 	ctr_info_free(list, n);
 	if (k > 0 && r == 0)
@@ -169,8 +170,9 @@ static bool services_mount(const struct project *p, char *const *services, const
 	return false;
 }
 
-int apply_down(const struct project *p, const char *root, const struct down_opts *o, struct berr **err)
+int apply_down(const struct apply_ctx *ctx, const struct project *p, const struct down_opts *o, struct berr **err)
 {
+	const char *root = ctx->root;
 	size_t n;
 	struct ctr_info *list = apply_list(p, root, &n);
 	/* dependents first */
@@ -181,26 +183,26 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 		if (orphan ? o->remove_orphans : !o->services || strv_contains(o->services, list[i - 1].service))
 			order[k++] = &list[i - 1];
 	}
-	if (o->dry_run) {
+	if (ctx->dry_run) {
 		/* what down would stop and remove, said; nothing is touched */
 		for (size_t i = 0; i < k; i++) {
 			if (ctr_running(root, order[i]->name))
-				apply_progress(o->progress, o->progress_data, "Container", order[i]->name, "Stopped");
-			apply_progress(o->progress, o->progress_data, "Container", order[i]->name, "Removed");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", order[i]->name, "Stopped");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", order[i]->name, "Removed");
 		}
 		char **nets = net_list(root, p->name);
 		for (size_t i = 0; nets && nets[i]; i++)
-			apply_progress(o->progress, o->progress_data, "Network", nets[i], "Removed");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Removed");
 		strv_free(nets);
 		char **vols = o->volumes ? vol_list(root, p->name) : NULL;
 		for (size_t i = 0; vols && vols[i]; i++)
-			apply_progress(o->progress, o->progress_data, "Volume", vols[i], "Removed");
+			apply_progress(ctx->progress, ctx->progress_data, "Volume", vols[i], "Removed");
 		strv_free(vols);
 		free(order);
 		ctr_info_free(list, n);
 		return 0;
 	}
-	int r = apply_stop_in_rounds(p, root, order, k, o->timeout_ms, true, o->volumes, o->progress, o->progress_data, err);
+	int r = apply_stop_in_rounds(ctx, p, order, k, o->timeout_ms, true, o->volumes, ctx->progress, ctx->progress_data, err);
 	free(order);
 	/* directories a killed up made for this project's containers before
 	 * writing their record: nothing else of them exists yet */
@@ -225,9 +227,9 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	for (size_t i = 0; nets && nets[i]; i++) {
 		struct berr *e = NULL;
 		if (net_remove(root, nets[i], &e) == 0)
-			apply_progress(o->progress, o->progress_data, "Network", nets[i], "Removed");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Removed");
 		else if (o->services) /* down SERVICE: the others still on it */
-			apply_progress(o->progress, o->progress_data, "Network", nets[i], "Resource is still in use");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Resource is still in use");
 		else
 			log_error("%s; it is kept", e->msg);
 		berr_free(e);
@@ -239,7 +241,7 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 	for (size_t i = 0; lost && lost[i]; i++) {
 		_cleanup_free_ char *msg = net_reclaimed_msg(lost[i]);
 		log_warn("%s", msg);
-		apply_progress(o->progress, o->progress_data, "Network", strchr(lost[i], ' ') + 1, "Removed");
+		apply_progress(ctx->progress, ctx->progress_data, "Network", strchr(lost[i], ' ') + 1, "Removed");
 	}
 	strv_free(lost);
 	if (r == 0)
@@ -260,9 +262,9 @@ int apply_down(const struct project *p, const char *root, const struct down_opts
 				continue;
 			struct berr *e = NULL;
 			if (ctr_volume_remove(root, names[i], false, &e) == 0)
-				apply_progress(o->progress, o->progress_data, "Volume", names[i], "Removed");
+				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i], "Removed");
 			else if (o->services)
-				apply_progress(o->progress, o->progress_data, "Volume", names[i], "Resource is still in use");
+				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i], "Resource is still in use");
 			else
 				log_error("%s; it is kept", e->msg);
 			berr_free(e);

@@ -95,9 +95,10 @@ static struct node *step_service(const struct node *svc, const struct node *step
 	return s;
 }
 
-static int run_step(const struct project *p, const char *root, const char *service, size_t idx, int number,
-		    const char *replica, const struct up_opts *o, struct berr **err)
+static int run_step(const struct apply_ctx *ctx, const struct project *p, const char *service, size_t idx, int number,
+		    const char *replica, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct node *step = node_map_get(project_service(p, service), "pre_start")->items[idx];
 	_cleanup_free_ char *name = replica ? xasprintf("%s-pre_start-%zu", replica, idx + 1)
 					    : xasprintf("%s-%s-pre_start-%zu", p->name, service, idx + 1);
@@ -117,19 +118,21 @@ static int run_step(const struct project *p, const char *root, const char *servi
 	struct planned *pl = xcalloc(1, sizeof(*pl));
 	int r = store_open(root, false, &st, err);
 	if (r == 0)
-		r = apply_prepare_oneoff(&q, root, st, service, number, replica, pl, err);
+		r = apply_prepare_oneoff(ctx, &q, st, service, number, replica, pl, err);
 	store_close(st);
 	struct up_opts quiet = {0};
+	struct apply_ctx silent = *ctx; /* the step's volumes and container are not announced */
+	silent.progress = NULL;
 	if (r == 0)
-		r = apply_ensure_volumes(&q, root, pl, 1, &quiet, err);
+		r = apply_ensure_volumes(&silent, &q, pl, 1, &quiet, err);
 	if (r < 0)
 		apply_discard_new(root, pl, 1);
 	if (r == 0)
-		r = apply_create_one(&q, root, pl, &quiet, err);
+		r = apply_create_one(&silent, &q, pl, &quiet, err);
 	if (r == 0)
 		r = net_sync(root, err);
 	if (r == 0)
-		apply_progress(o->progress, o->progress_data, "Container", name, "Started");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", name, "Started");
 	int ready = -1, code = 0;
 	if (r == 0)
 		r = ctr_start_launch(root, name, NULL, &ready, err);
@@ -142,7 +145,7 @@ static int run_step(const struct project *p, const char *root, const char *servi
 		r = berr_set(err, EIO, "service \"%s\": pre_start[%zu] (%s) exited with code %d%s%s", service, idx,
 			     name, code, out[0] ? ": " : "", out);
 	} else if (r == 0) {
-		apply_progress(o->progress, o->progress_data, "Container", name, "Exited");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", name, "Exited");
 	}
 	apply_planned_free(pl, 1);
 	node_free(q.doc);
@@ -156,9 +159,10 @@ static int run_step(const struct project *p, const char *root, const char *servi
 /* The pending containers of one service: the steps in declared order,
  * each per replica or once for the service (unless a replica of this
  * configuration has had them). */
-static int pre_start_service(const struct project *p, const char *root, const char *service, char *const *names,
-			     const int *numbers, size_t n, const char *hash, const struct up_opts *o, struct berr **err)
+static int pre_start_service(const struct apply_ctx *ctx, const struct project *p, const char *service, char *const *names,
+			     const int *numbers, size_t n, const char *hash, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct node *steps = node_map_get(project_service(p, service), "pre_start");
 	bool service_done = false;
 	int replicas = ctrspec_replicas(project_service(p, service));
@@ -176,18 +180,19 @@ static int pre_start_service(const struct project *p, const char *root, const ch
 		if (node_bool(per, &per_replica) < 0 && node_str(per))
 			per_replica = streq(per->str, "true");
 		for (size_t i = 0; r == 0 && per_replica && i < n; i++)
-			r = run_step(p, root, service, k, numbers[i], names[i], o, err);
+			r = run_step(ctx, p, service, k, numbers[i], names[i], err);
 		if (r == 0 && !per_replica && !service_done)
-			r = run_step(p, root, service, k, numbers[0], NULL, o, err);
+			r = run_step(ctx, p, service, k, numbers[0], NULL, err);
 	}
 	for (size_t i = 0; r == 0 && i < n; i++)
 		apply_mark_meta(root, names[i], "pre_start_done");
 	return r;
 }
 
-int apply_pre_start(const struct project *p, const char *root, char *const *names, size_t n, const struct up_opts *o,
+int apply_pre_start(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n,
 		    struct berr **err)
 {
+	const char *root = ctx->root;
 	bool *seen = xcalloc(n + 1, sizeof(bool));
 	char **mine = xcalloc(n + 1, sizeof(char *));
 	int *numbers = xcalloc(n + 1, sizeof(int));
@@ -217,7 +222,7 @@ int apply_pre_start(const struct project *p, const char *root, char *const *name
 			json_decref(m);
 		}
 		if (k)
-			r = pre_start_service(p, root, service, mine, numbers, k, hash, o, err);
+			r = pre_start_service(ctx, p, service, mine, numbers, k, hash, err);
 	}
 	free(seen);
 	free(mine); /* shallow */

@@ -37,21 +37,22 @@ static bool pulled_before(struct store *st, const char *id, int64_t max_ms)
 
 /* One image of service's, pulled into the store (*locked opened with its
  * lock on first use); said under --dry-run. */
-static int pull_image(const char *root, struct store **locked, const char *service, const char *image,
-		      const char *platform, FILE *out, bool ignore_failures, progress_fn fn, void *data, struct berr **err)
+static int pull_image(const struct apply_ctx *ctx, struct store **locked, const char *service, const char *image,
+		      const char *platform, FILE *out, bool ignore_failures, struct berr **err)
 {
-	if (apply_is_dry()) {
-		apply_progress(fn, data, "Image", image, "Pulled");
+	const char *root = ctx->root;
+	if (ctx->dry_run) {
+		apply_progress(ctx->progress, ctx->progress_data, "Image", image, "Pulled");
 		return 0;
 	}
 	int r = *locked ? 0 : store_open(root, true, locked, err);
 	if (r < 0)
 		return r;
-	apply_progress(fn, data, "Image", image, "Pulling");
-	struct pull_opts po = {.platform = platform, .quiet = !out, .out = out};
+	apply_progress(ctx->progress, ctx->progress_data, "Image", image, "Pulling");
+	struct pull_opts po = {.platform = platform, .quiet = !out, .out = out, .plain = ctx->plain_progress};
 	_cleanup_(berr_freep) struct berr *e = NULL;
 	if (image_pull(*locked, image, &po, NULL, &e) == 0) {
-		apply_progress(fn, data, "Image", image, "Pulled");
+		apply_progress(ctx->progress, ctx->progress_data, "Image", image, "Pulled");
 	} else if (ignore_failures) {
 		log_warn("service %s: %s", service, e->msg);
 	} else {
@@ -62,9 +63,10 @@ static int pull_image(const char *root, struct store **locked, const char *servi
 	return r;
 }
 
-int apply_pull(const struct project *p, const char *root, char *const *services, const char *policy, FILE *out,
-	       bool ignore_failures, progress_fn fn, void *data, struct berr **err)
+int apply_pull(const struct apply_ctx *ctx, const struct project *p, char *const *services, const char *policy,
+	       FILE *out, bool ignore_failures, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct store *st = NULL, *locked = NULL; /* the lock only while pulling */
 	_cleanup_(strv_freep) char **done = xcalloc(1, sizeof(char *));
 	int r = 0;
@@ -89,8 +91,8 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 			free(vid);
 			strv_push(&done, xstrdup(vi));
 			if (!have)
-				r = pull_image(root, &locked, name, vi, node_str(node_map_get(svc, "platform")), out,
-					       ignore_failures, fn, data, err);
+				r = pull_image(ctx, &locked, name, vi, node_str(node_map_get(svc, "platform")), out,
+					       ignore_failures, err);
 		}
 		const char *image = node_str(node_map_get(svc, "image"));
 		/* a service that builds its image is built, not pulled, unless asked */
@@ -107,8 +109,8 @@ int apply_pull(const struct project *p, const char *root, char *const *services,
 		if (!want)
 			continue;
 		strv_push(&done, xstrdup(image));
-		r = pull_image(root, &locked, name, image, node_str(node_map_get(svc, "platform")), out, ignore_failures,
-			       fn, data, err);
+		r = pull_image(ctx, &locked, name, image, node_str(node_map_get(svc, "platform")), out, ignore_failures,
+			       err);
 	}
 	store_close(locked);
 	store_close(st);

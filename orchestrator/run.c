@@ -127,9 +127,10 @@ static int run_service(struct project *p, const struct run_opts *o, const char *
 	return 0;
 }
 
-int apply_run(struct project *p, const char *root, const struct run_opts *o, char **name, int *exit_code,
+int apply_run(const struct apply_ctx *ctx, struct project *p, const struct run_opts *o, char **name, int *exit_code,
 	      struct berr **err)
 {
+	const char *root = ctx->root;
 	*name = NULL;
 	*exit_code = 0;
 	struct node *svc = project_service(p, o->service);
@@ -139,19 +140,20 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	_cleanup_(strv_freep) char **deps = o->no_deps ? NULL : check_dependencies(svc);
 	int r = 0;
 	if (deps && deps[0]) {
-		struct up_opts up = {.services = deps, .progress = o->progress, .progress_data = o->progress_data};
-		r = apply_up(p, root, &up, err);
+		struct up_opts up = {.services = deps};
+		r = apply_up(ctx, p, &up, err);
 		if (r == 0) /* and their conditions, as up waits for them */
-			r = apply_wait_conditions(p, root, o->service, o->progress, o->progress_data, err);
+			r = apply_wait_conditions(ctx, p, o->service, err);
 	}
 	char *self[] = {(char *)o->service, NULL};
-	struct svcbuild_opts bo = {.always = o->build, .out = stderr, .progress = o->progress,
-				   .progress_data = o->progress_data};
+	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
 	if (r == 0)
-		r = svcbuild_run(p, root, self, &bo, err);
+		r = svcbuild_run(ctx, p, self, &bo, err);
+	struct apply_ctx pulling = *ctx; /* --quiet-pull: no pull is said */
+	if (o->quiet_pull)
+		pulling.progress = NULL;
 	if (r == 0)
-		r = apply_pull(p, root, self, o->pull, o->quiet_pull ? NULL : stderr, false,
-			       o->quiet_pull ? NULL : o->progress, o->progress_data, err);
+		r = apply_pull(&pulling, p, self, o->pull, o->quiet_pull ? NULL : stderr, false, err);
 	_cleanup_free_ char *id = apply_short_id();
 	char sep = p->sep ? p->sep : '-';
 	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s%c%s%crun%c%s", p->name, sep, o->service, sep, sep, id);
@@ -163,9 +165,9 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r < 0)
 		return r;
 	r = run_service(p, o, cname, err);
-	if (r == 0 && apply_is_dry()) { /* the one-off, said; nothing made */
-		apply_progress(o->progress, o->progress_data, "Container", cname, "Created");
-		apply_progress(o->progress, o->progress_data, "Container", cname, "Started");
+	if (r == 0 && ctx->dry_run) { /* the one-off, said; nothing made */
+		apply_progress(ctx->progress, ctx->progress_data, "Container", cname, "Created");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", cname, "Started");
 		return 0;
 	}
 	struct store *st = NULL;
@@ -173,7 +175,7 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	if (r == 0)
 		r = store_open(root, false, &st, err);
 	if (r == 0)
-		r = apply_prepare_oneoff(p, root, st, o->service, 1, NULL, pl, err);
+		r = apply_prepare_oneoff(ctx, p, st, o->service, 1, NULL, pl, err);
 	store_close(st);
 	/* a one-off answers to its own name, not the service's, unless --use-aliases */
 	pl->ep.no_service_name = !o->use_aliases;
@@ -191,19 +193,21 @@ int apply_run(struct project *p, const char *root, const struct run_opts *o, cha
 	}
 	pl->spec.tty_rows = o->rows;
 	pl->spec.tty_cols = o->cols;
-	struct up_opts uo = {.progress = o->progress, .progress_data = o->progress_data};
+	struct up_opts uo = {0};
 	if (r == 0)
 		r = apply_check_ports(root, pl, 1, err);
 	if (r == 0)
-		r = apply_ensure_networks(p, root, pl, 1, &uo, err);
+		r = apply_ensure_networks(ctx, p, pl, 1, &uo, err);
 	if (r == 0)
-		r = apply_ensure_volumes(p, root, pl, 1, &uo, err);
+		r = apply_ensure_volumes(ctx, p, pl, 1, &uo, err);
 	if (r < 0)
 		apply_discard_new(root, pl, 1);
-	struct up_opts quiet = {0}; /* the one-off container itself is not announced */
+	struct up_opts quiet = {0};
+	struct apply_ctx silent = *ctx; /* the one-off container itself is not announced */
+	silent.progress = NULL;
 	bool made = false;
 	if (r == 0)
-		r = apply_create_one(p, root, pl, &quiet, err);
+		r = apply_create_one(&silent, p, pl, &quiet, err);
 	made = r == 0 || ctr_exists(root, cname);
 	if (r == 0)
 		r = net_sync(root, err);

@@ -174,6 +174,7 @@ struct run {
 	const struct project *p;
 	const char *root;
 	struct svcbuild_opts *o;
+	const struct apply_ctx *ctx;
 	struct store *st;
 	char **done, **doing; /* services built (or found) in this run, and those being built */
 };
@@ -329,10 +330,10 @@ static int build_service(struct run *x, const char *name, struct berr **err)
 	}
 	if (!want)
 		return 0;
-	if (apply_is_dry()) {
+	if (x->ctx->dry_run) {
 		_cleanup_free_ char *image = svcbuild_image(x->p, name);
-		if (x->o->progress)
-			x->o->progress(x->o->progress_data, "Image", image, "Built");
+		if (x->ctx->progress)
+			x->ctx->progress(x->ctx->progress_data, "Image", image, "Built");
 		return 0;
 	}
 	strv_push(&x->doing, xstrdup(name));
@@ -342,10 +343,10 @@ static int build_service(struct run *x, const char *name, struct berr **err)
 	return r;
 }
 
-int svcbuild_run(const struct project *p, const char *root, char *const *services, struct svcbuild_opts *o,
+int svcbuild_run(const struct apply_ctx *ctx, const struct project *p, char *const *services, struct svcbuild_opts *o,
 		 struct berr **err)
 {
-	struct run x = {.p = p, .root = root, .o = o, .done = xcalloc(1, sizeof(char *)),
+	struct run x = {.p = p, .root = ctx->root, .o = o, .ctx = ctx, .done = xcalloc(1, sizeof(char *)),
 			.doing = xcalloc(1, sizeof(char *))};
 	int r = 0;
 	for (size_t i = 0; r == 0 && p->order[i]; i++)

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "apply.h"
 #include "project.h"
 
 struct svcbuild_opts {
@@ -16,17 +17,16 @@ struct svcbuild_opts {
 	FILE *out;	    /* progress; NULL: none */
 	char **built;	    /* gets the services built (may be NULL) */
 	char **warnings;    /* check: gets "SERVICE: Dockerfile:LINE: Rule: what" */
-	/* under --dry-run (apply_is_dry): "Image NAME Built" for each it would build, and nothing built */
-	void (*progress)(void *data, const char *kind, const char *name, const char *what);
-	void *progress_data;
 };
 
 /* The image the service runs: its image:, or <project>-<service>. */
 char *svcbuild_image(const struct project *p, const char *service);
 /* Whether the service has a build: section. */
 bool svcbuild_has(const struct project *p, const char *service);
-/* Builds services (NULL: every one with build:) that need it. */
-int svcbuild_run(const struct project *p, const char *root, char *const *services, struct svcbuild_opts *o,
-		 struct berr **err);
+/* Builds services (NULL: every one with build:) that need it; under
+ * ctx->dry_run says "Image NAME Built" for each it would build, and builds
+ * nothing. */
+int svcbuild_run(const struct apply_ctx *ctx, const struct project *p, char *const *services,
+		 struct svcbuild_opts *o, struct berr **err);
 
 #endif

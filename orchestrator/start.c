@@ -10,9 +10,9 @@
 
 /* Before a service starts: each dependency's condition (depends_on), as
  * docker compose waits for it; a dependency that cannot meet it fails up. */
-int apply_wait_conditions(const struct project *p, const char *root, const char *service, progress_fn fn,
-			   void *data, struct berr **err)
+int apply_wait_conditions(const struct apply_ctx *ctx, const struct project *p, const char *service, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct node *deps = node_map_get(project_service(p, service), "depends_on");
 	int r = 0;
 	for (size_t d = 0; r == 0 && deps && deps->kind == NODE_MAP && d < deps->n; d++) {
@@ -26,38 +26,34 @@ int apply_wait_conditions(const struct project *p, const char *root, const char 
 			_cleanup_free_ char *name = ctrspec_name(p, dep, k);
 			if (!ctr_exists(root, name))
 				continue; /* not made: required: false, or up --no-deps */
-			apply_progress(fn, data, "Container", name, "Waiting");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", name, "Waiting");
 			bool healthy = streq(cond, "service_healthy");
 			if (ctr_await(root, name, healthy ? AWAIT_HEALTHY : AWAIT_COMPLETED, err) < 0)
 				r = healthy ? berr_prefix(err, "dependency failed to start: ")
 					    : berr_prefix(err, "service \"%s\" didn't complete successfully: ", dep);
 			else
-				apply_progress(fn, data, "Container", name, healthy ? "Healthy" : "Exited");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", name, healthy ? "Healthy" : "Exited");
 		}
 	}
 	return r;
 }
 
-/* Start one wave: every shim first, then every verdict. */
-static int parallel_max; /* --parallel: at most this many at once; <= 0: no limit */
-static bool dry;	  /* --dry-run: pulls, builds and one-offs said, not done */
-
-void apply_dry_run(bool on) { dry = on; }
-bool apply_is_dry(void) { return dry; }
-
-void apply_parallel(int n) { parallel_max = n; }
-
 /* How many of n to take on at once. */
-size_t apply_chunk_of(size_t n) { return parallel_max > 0 && (size_t)parallel_max < n ? (size_t)parallel_max : n; }
-
-static int start_some(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+size_t apply_chunk_of(const struct apply_ctx *ctx, size_t n)
 {
+	return ctx->parallel > 0 && (size_t)ctx->parallel < n ? (size_t)ctx->parallel : n;
+}
+
+/* Start one wave: every shim first, then every verdict. */
+static int start_some(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+{
+	const char *root = ctx->root;
 	int *ready = xcalloc(n + 1, sizeof(int));
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
 		ready[i] = -1;
 		if (r == 0 && ctr_up(root, pl[i].name, NULL)) {
-			apply_progress(o->progress, o->progress_data, "Container", pl[i].name, "Running");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, "Running");
 			continue;
 		}
 		if (r == 0 && (r = ctr_start_launch(root, pl[i].name, NULL, &ready[i], err)) < 0)
@@ -76,17 +72,17 @@ static int start_some(const char *root, struct planned *pl, size_t n, const stru
 			}
 			continue;
 		}
-		apply_progress(o->progress, o->progress_data, "Container", pl[i].name, "Started");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, "Started");
 	}
 	free(ready);
 	return r;
 }
 
-int apply_start_wave(const char *root, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+int apply_start_wave(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
 {
 	int r = 0;
-	for (size_t base = 0, c = apply_chunk_of(n); r == 0 && base < n; base += c)
-		r = start_some(root, pl + base, n - base < c ? n - base : c, o, err);
+	for (size_t base = 0, c = apply_chunk_of(ctx, n); r == 0 && base < n; base += c)
+		r = start_some(ctx, pl + base, n - base < c ? n - base : c, o, err);
 	return r;
 }
 

@@ -29,7 +29,7 @@ static int64_t stop_timeout(const struct up_opts *o) { return o->has_timeout ? o
  * first exactly as stop stops them: pre_stop hooks, the stop signal, the
  * grace period, then SIGKILL, dependents before what they depend on.
  * Nothing a database acknowledged is lost to a recreate. */
-static int stop_replaced(const struct project *p, const char *root, const struct planned *pl, size_t n,
+static int stop_replaced(const struct apply_ctx *ctx, const struct project *p, const struct planned *pl, size_t n,
 			 char *const *services, const struct up_opts *o, struct berr **err)
 {
 	struct ctr_info *ci = xcalloc(n + 1, sizeof(*ci));
@@ -41,7 +41,7 @@ static int stop_replaced(const struct project *p, const char *root, const struct
 			cs[k] = &ci[k];
 			k++;
 		}
-	int r = k ? apply_stop_in_rounds(p, root, cs, k, stop_timeout(o), false, false, NULL, NULL, err) : 0;
+	int r = k ? apply_stop_in_rounds(ctx, p, cs, k, stop_timeout(o), false, false, NULL, NULL, err) : 0;
 	free(cs);
 	free(ci); /* shallow: pl owns the names */
 	return r;
@@ -49,9 +49,10 @@ static int stop_replaced(const struct project *p, const char *root, const struct
 
 /* depends_on restart: true: a container kept as it was is restarted when
  * up recreated what it depends on (stopped here; the waves start it). */
-static void restart_dependents(const struct project *p, const char *root, const struct planned *pl, size_t n,
+static void restart_dependents(const struct apply_ctx *ctx, const struct project *p, const struct planned *pl, size_t n,
 			       const struct up_opts *o)
 {
+	const char *root = ctx->root;
 	for (size_t i = 0; i < n; i++) {
 		if (!pl[i].same || !ctr_running(root, pl[i].name))
 			continue;
@@ -60,7 +61,7 @@ static void restart_dependents(const struct project *p, const char *root, const 
 			again = !pl[j].same && apply_restarts_with(p, pl[i].service, pl[j].service);
 		if (!again)
 			continue;
-		apply_progress(o->progress, o->progress_data, "Container", pl[i].name, "Restarting");
+		apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, "Restarting");
 		ctr_stop(root, pl[i].name, stop_timeout(o), NULL);
 	}
 }
@@ -68,7 +69,7 @@ static void restart_dependents(const struct project *p, const char *root, const 
 /* Replicas beyond a service's count (scale went down): stopped and
  * removed, highest numbers first (the plan's order), as docker compose
  * does; their anonymous volumes too, which no container would take again. */
-static int scale_down(const char *root, const struct plan *decided, const struct up_opts *o, struct berr **err)
+static int scale_down(const struct apply_ctx *ctx, const struct plan *decided, const struct up_opts *o, struct berr **err)
 {
 	struct ctr_info *ci = xcalloc(decided->n + 1, sizeof(*ci));
 	const struct ctr_info **extra = xcalloc(decided->n + 1, sizeof(*extra));
@@ -80,7 +81,7 @@ static int scale_down(const char *root, const struct plan *decided, const struct
 			extra[k] = &ci[k];
 			k++;
 		}
-	int r = k ? apply_stop_in_rounds(NULL, root, extra, k, stop_timeout(o), true, true, o->progress, o->progress_data, err)
+	int r = k ? apply_stop_in_rounds(ctx, NULL, extra, k, stop_timeout(o), true, true, ctx->progress, ctx->progress_data, err)
 		  : 0;
 	free(extra);
 	free(ci); /* shallow: the plan owns the names */
@@ -89,8 +90,9 @@ static int scale_down(const char *root, const struct plan *decided, const struct
 
 /* up --dry-run: what up would build, pull, create, recreate and start,
  * said as its progress; nothing is made. */
-static int dry_up(const struct project *p, const char *root, const struct up_opts *o, char **want, struct berr **err)
+static int dry_up(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, char **want, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct store *st = NULL;
 	int r = store_open(root, false, &st, err);
 	char **ready = xcalloc(1, sizeof(char *)), **missing = xcalloc(1, sizeof(char *));
@@ -104,7 +106,7 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 		const char *pp = o->pull ? o->pull : node_str(node_map_get(project_service(p, name), "pull_policy"));
 		bool pulls = !builds && (!have || (pp && streq(pp, "always"))) && !(pp && streq(pp, "never"));
 		if (builds || pulls)
-			apply_progress(o->progress, o->progress_data, "Image", image, builds ? "Built" : "Pulled");
+			apply_progress(ctx->progress, ctx->progress_data, "Image", image, builds ? "Built" : "Pulled");
 		strv_push(builds || !have ? &missing : &ready, xstrdup(name));
 	}
 	store_close(st);
@@ -115,7 +117,7 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 	size_t n = 0;
 	struct plan decided = {0};
 	if (r == 0 && ready[0])
-		r = apply_plan(p, root, &only, NULL, 0, &decided, &pl, &n, err);
+		r = apply_plan(ctx, p, &only, NULL, 0, &decided, &pl, &n, err);
 	plan_free(&decided);
 	struct net_def *defs = NULL;
 	size_t nd = 0;
@@ -123,19 +125,19 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 		r = o->all_resources ? netplan_defs_declared(p, &defs, &nd, err) : netplan_defs(p, want, &defs, &nd, err);
 	for (size_t i = 0; r == 0 && i < nd; i++)
 		if (!net_exists(root, defs[i].name) && !defs[i].external)
-			apply_progress(o->progress, o->progress_data, "Network", defs[i].name, "Created");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", defs[i].name, "Created");
 	netplan_defs_free(defs, nd);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool exists = pl[i].exists;
 		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++) {
 			const char *v = pl[i].spec.mounts[k].volume;
 			if (v && !vol_exists(root, v))
-				apply_progress(o->progress, o->progress_data, "Volume", v, "Created");
+				apply_progress(ctx->progress, ctx->progress_data, "Volume", v, "Created");
 		}
 		if (!pl[i].same)
-			apply_progress(o->progress, o->progress_data, "Container", pl[i].name, exists ? "Recreated" : "Created");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, exists ? "Recreated" : "Created");
 		if (!o->no_start)
-			apply_progress(o->progress, o->progress_data, "Container", pl[i].name,
+			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name,
 				 pl[i].same && ctr_up(root, pl[i].name, NULL) ? "Running" : "Started");
 	}
 	/* what waits for its image: its containers by name only */
@@ -143,10 +145,10 @@ static int dry_up(const struct project *p, const char *root, const struct up_opt
 		int replicas = ctrspec_replicas(project_service(p, missing[i]));
 		for (int k = 1; k <= replicas; k++) {
 			_cleanup_free_ char *cname = ctrspec_name(p, missing[i], k);
-			apply_progress(o->progress, o->progress_data, "Container", cname,
+			apply_progress(ctx->progress, ctx->progress_data, "Container", cname,
 				 ctr_exists(root, cname) ? "Recreated" : "Created");
 			if (!o->no_start)
-				apply_progress(o->progress, o->progress_data, "Container", cname, "Started");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", cname, "Started");
 		}
 	}
 	apply_planned_free(pl, n);
@@ -191,35 +193,35 @@ static int diverged_networks(const struct project *p, const char *root, char *co
 	return r;
 }
 
-int apply_up(const struct project *p, const char *root, const struct up_opts *o, struct berr **err)
+int apply_up(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, struct berr **err)
 {
+	const char *root = ctx->root;
 	struct planned *pl = NULL;
 	size_t n = 0;
 	/* the images first, so that one that cannot be had stops up before anything is made */
 	_cleanup_(strv_freep) char **want = o->services ? plan_wanted(p, o->services, !o->no_deps) : NULL;
-	if (o->dry_run) {
+	if (ctx->dry_run) {
 		char **all = want;
 		if (!all) {
 			all = xcalloc(1, sizeof(char *));
 			for (size_t i = 0; p->order[i]; i++)
 				strv_push(&all, xstrdup(p->order[i]));
 		}
-		int r = dry_up(p, root, o, all, err);
+		int r = dry_up(ctx, p, o, all, err);
 		if (all != want)
 			strv_free(all);
 		return r;
 	}
 	struct svcbuild_opts bo = {.always = o->build, .out = stderr};
-	int r = o->no_build ? 0 : svcbuild_run(p, root, want, &bo, err);
+	int r = o->no_build ? 0 : svcbuild_run(ctx, p, want, &bo, err);
 	if (r == 0)
-		r = apply_pull(p, root, want, o->pull, o->quiet_pull ? NULL : stderr, false, o->progress,
-			       o->progress_data, err);
+		r = apply_pull(ctx, p, want, o->pull, o->quiet_pull ? NULL : stderr, false, err);
 	struct diverged_list dv = {0};
 	if (r == 0)
 		r = diverged_networks(p, root, want, &dv, err);
 	struct plan decided = {0};
 	if (r == 0)
-		r = apply_plan(p, root, o, dv.v, dv.n, &decided, &pl, &n, err);
+		r = apply_plan(ctx, p, o, dv.v, dv.n, &decided, &pl, &n, err);
 	diverged_free(&dv);
 	if (r < 0)
 		return r;
@@ -227,15 +229,15 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 	 * the plan recreates, stopped and removed first, then the networks */
 	char **remade = decided.networks, **recreate = decided.renetworked;
 	if (remade[0])
-		r = stop_replaced(p, root, pl, n, recreate, o, err);
+		r = stop_replaced(ctx, p, pl, n, recreate, o, err);
 	for (size_t i = 0; r == 0 && remade[0] && i < n; i++)
 		if (pl[i].exists && strv_contains(recreate, pl[i].service)) {
-			apply_progress(o->progress, o->progress_data, "Container", pl[i].name, "Recreate");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, "Recreate");
 			r = apply_remove_container(root, pl[i].name, false, err);
 			pl[i].exists = false;
 		}
 	for (size_t i = 0; r == 0 && remade[i]; i++) {
-		apply_progress(o->progress, o->progress_data, "Network", remade[i], "Recreate");
+		apply_progress(ctx->progress, ctx->progress_data, "Network", remade[i], "Recreate");
 		r = net_remove(root, remade[i], err);
 	}
 	if (r < 0) {
@@ -244,27 +246,27 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 		plan_free(&decided);
 		return r;
 	}
-	r = scale_down(root, &decided, o, err);
+	r = scale_down(ctx, &decided, o, err);
 	bool changes = false;
 	for (size_t i = 0; i < n; i++)
 		changes |= !pl[i].same;
 	if (r == 0 && changes)
 		r = apply_check_ports(root, pl, n, err);
 	if (r == 0 && changes)
-		r = apply_ensure_networks(p, root, pl, n, o, err);
+		r = apply_ensure_networks(ctx, p, pl, n, o, err);
 	if (r == 0 && changes)
-		r = apply_ensure_volumes(p, root, pl, n, o, err);
+		r = apply_ensure_volumes(ctx, p, pl, n, o, err);
 	if (r == 0 && o->all_resources)
-		r = apply_ensure_declared(p, root, o, err);
+		r = apply_ensure_declared(ctx, p, o, err);
 	if (r == 0)
-		r = stop_replaced(p, root, pl, n, NULL, o, err);
+		r = stop_replaced(ctx, p, pl, n, NULL, o, err);
 	if (r < 0)
 		apply_discard_new(root, pl, n);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (!pl[i].same)
-			r = apply_create_one(p, root, &pl[i], o, err);
+			r = apply_create_one(ctx, p, &pl[i], o, err);
 	if (r == 0)
-		restart_dependents(p, root, pl, n, o);
+		restart_dependents(ctx, p, pl, n, o);
 	/* the firewall and the names follow what now exists, failed or not */
 	if (changes) {
 		struct berr *e = NULL;
@@ -300,17 +302,17 @@ int apply_up(const struct project *p, const char *root, const struct up_opts *o,
 				wave[k++] = pl[i];
 		for (size_t i = 0; r == 0 && i < k; i++)
 			if (!ctr_up(root, wave[i].name, NULL))
-				r = apply_wait_conditions(p, root, wave[i].service, o->progress, o->progress_data, err);
+				r = apply_wait_conditions(ctx, p, wave[i].service, err);
 		char **pending = xcalloc(k + 1, sizeof(char *));
 		size_t np = 0;
 		for (size_t i = 0; r == 0 && i < k; i++)
 			if (!ctr_up(root, wave[i].name, NULL))
 				pending[np++] = wave[i].name;
 		if (r == 0 && np)
-			r = apply_pre_start(p, root, pending, np, o, err);
+			r = apply_pre_start(ctx, p, pending, np, err);
 		free(pending); /* shallow */
 		if (r == 0)
-			r = apply_start_wave(root, wave, k, o, err);
+			r = apply_start_wave(ctx, wave, k, o, err);
 		free(wave); /* a shallow copy: pl still owns everything */
 	}
 	free(levels);

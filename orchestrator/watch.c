@@ -42,6 +42,7 @@ struct watched {
 };
 
 struct watcher {
+	const struct apply_ctx *ctx;
 	const struct project *p;
 	const char *root;
 	const struct watch_opts *o;
@@ -298,8 +299,8 @@ static void restart_all(struct watcher *w, char **ctrs)
 			berr_free(e);
 			continue;
 		}
-		if (w->o->progress)
-			w->o->progress(w->o->progress_data, "Container", ctrs[c], "Restarted");
+		if (w->ctx->progress)
+			w->ctx->progress(w->ctx->progress_data, "Container", ctrs[c], "Restarted");
 	}
 }
 
@@ -323,14 +324,13 @@ static int rebuild(struct watcher *w, const char *service, struct berr **err)
 	log_notice("Rebuilding service \"%s\" after changes were detected...", service);
 	char *one[] = {(char *)service, NULL};
 	struct svcbuild_opts bo = {.always = true, .out = w->o->quiet ? NULL : stderr};
-	int r = svcbuild_run(w->p, w->root, one, &bo, err);
-	struct up_opts uo = {.services = one, .no_deps = true, .progress = w->o->progress,
-			     .progress_data = w->o->progress_data};
+	int r = svcbuild_run(w->ctx, w->p, one, &bo, err);
+	struct up_opts uo = {.services = one, .no_deps = true};
 	int lock = -1; /* as up holds it: no other berth changes the project meanwhile */
 	if (r == 0)
 		r = apply_lock(w->root, w->p->name, &lock, err);
 	if (r == 0)
-		r = apply_up(w->p, w->root, &uo, err);
+		r = apply_up(w->ctx, w->p, &uo, err);
 	if (lock >= 0)
 		close(lock);
 	if (r == 0 && w->o->prune) {
@@ -402,9 +402,10 @@ static int initial_sync(struct watcher *w, struct rule *r, struct berr **err)
 	return rc;
 }
 
-int watch_run(const struct project *p, const char *root, const struct watch_opts *o, struct berr **err)
+int watch_run(const struct apply_ctx *ctx, const struct project *p, const struct watch_opts *o, struct berr **err)
 {
-	struct watcher w = {.p = p, .root = root, .o = o, .fd = -1};
+	const char *root = ctx->root;
+	struct watcher w = {.ctx = ctx, .p = p, .root = root, .o = o, .fd = -1};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && p->order[i]; i++) {
 		const char *s = p->order[i];
@@ -421,16 +422,16 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 					   "section");
 	static const char *const verbs[] = {[W_SYNC] = "sync", [W_RESTART] = "restart", [W_SYNC_RESTART] = "sync+restart",
 					    [W_SYNC_EXEC] = "sync+exec", [W_REBUILD] = "rebuild"};
-	for (size_t k = 0; rc == 0 && o->dry_run && k < w.nrules; k++) {
+	for (size_t k = 0; rc == 0 && ctx->dry_run && k < w.nrules; k++) {
 		const struct rule *r = &w.rules[k];
 		_cleanup_free_ char *what = xasprintf("would %s on changes to %s%s%s", verbs[r->action], r->path,
 						      is_sync(r->action) ? " into " : "", is_sync(r->action) ? r->target : "");
-		if (o->progress)
-			o->progress(o->progress_data, "Watch", r->service, what);
+		if (ctx->progress)
+			ctx->progress(ctx->progress_data, "Watch", r->service, what);
 	}
-	if (rc == 0 && !o->dry_run && (w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
+	if (rc == 0 && !ctx->dry_run && (w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
 		rc = berr_sys(err, errno, "cannot watch files");
-	for (size_t k = 0; rc == 0 && !o->dry_run && k < w.nrules; k++) {
+	for (size_t k = 0; rc == 0 && !ctx->dry_run && k < w.nrules; k++) {
 		struct rule *r = &w.rules[k];
 		struct stat st;
 		_cleanup_free_ char *parent = path_dirname(r->path);
@@ -439,10 +440,10 @@ int watch_run(const struct project *p, const char *root, const struct watch_opts
 		if (is_sync(r->action) && r->initial_sync)
 			rc = initial_sync(&w, r, err);
 	}
-	if (rc == 0 && !o->dry_run)
+	if (rc == 0 && !ctx->dry_run)
 		log_notice("Watch enabled");
 	bool pending = false;
-	while (rc == 0 && !o->dry_run && !*o->stop) {
+	while (rc == 0 && !ctx->dry_run && !*o->stop) {
 		struct pollfd pf = {w.fd, POLLIN, 0};
 		int n = poll(&pf, 1, pending ? 500 : 1000);
 		if (n < 0 && errno != EINTR) {

@@ -14,14 +14,12 @@ struct watch_opts {
 	char **services;	   /* NULL: every service with develop.watch */
 	bool quiet;		   /* no build output */
 	bool prune;		   /* dangling images removed after a rebuild */
-	bool dry_run;		   /* the rules said through progress, nothing watched */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to end */
-	progress_fn progress;
-	void *progress_data;
 };
 
 /* Until *o->stop: the rules of the services, each change applied once the
- * files have been quiet for half a second. */
-int watch_run(const struct project *p, const char *root, const struct watch_opts *o, struct berr **err);
+ * files have been quiet for half a second; under ctx->dry_run the rules
+ * are said through progress and nothing is watched. */
+int watch_run(const struct apply_ctx *ctx, const struct project *p, const struct watch_opts *o, struct berr **err);
 
 #endif
