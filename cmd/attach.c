@@ -63,7 +63,7 @@ static void send_size(int fd)
 
 int cmd_attach(struct global_opts *g, int argc, char **argv)
 {
-	bool no_stdin = false, sig_proxy = true, help = false;
+	bool no_stdin = false, sig_proxy = true;
 	const char *index = NULL, *keys = "ctrl-p,ctrl-q";
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -71,9 +71,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 		{"no-stdin", 0, FLAG_BOOL, &no_stdin, NULL, "Do not attach stdin"},
 		{"detach-keys", 0, FLAG_STR, &keys, "KEYS", "Keys that detach (default ctrl-p,ctrl-q)"},
 		{"sig-proxy", 0, FLAG_BOOL, &sig_proxy, NULL, "Pass the signals berth gets on to the container (default true)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("attach", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth attach [OPTIONS] SERVICE",
+	int rc = cmd_flags("attach", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth attach [OPTIONS] SERVICE",
 			   "Attach local standard input, output and error to a service's running container.");
 	_cleanup_(strv_freep) char **args = pos;
 	unsigned char seq[16];

@@ -30,7 +30,7 @@ static int check_report(char *const *warnings)
 
 int cmd_build(struct global_opts *g, int argc, char **argv)
 {
-	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
+	bool no_cache = false, pull = false, quiet = false, check = false;
 	char **args = NULL, **pos = NULL;
 	const struct flag flags[] = {
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
@@ -38,9 +38,8 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 		{"build-arg", 0, FLAG_LIST, &args, "NAME=VALUE", "Set a build argument; repeatable"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing but errors"},
 		{"check", 0, FLAG_BOOL, &check, NULL, "Parse and check the Dockerfiles without building"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("build", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth build [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("build", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth build [OPTIONS] [SERVICE...]",
 			   "Build or rebuild services.");
 	_cleanup_(strv_freep) char **names = pos;
 	_cleanup_(strv_freep) char **bargs = args;
@@ -68,7 +67,7 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 /* berth image build [OPTIONS] CONTEXT: as docker build. */
 int cmd_image_build(int argc, char **argv)
 {
-	bool no_cache = false, pull = false, quiet = false, check = false, help = false;
+	bool no_cache = false, pull = false, quiet = false, check = false;
 	char **args = NULL, **tags = NULL, **labels = NULL, **secrets = NULL, **hosts = NULL, **pos = NULL;
 	char **contexts = NULL, **ulimits = NULL, **allow = NULL, **cache_from = NULL;
 	const char *shm = NULL;
@@ -92,10 +91,8 @@ int cmd_image_build(int argc, char **argv)
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
 		{"check", 0, FLAG_BOOL, &check, NULL, "Parse and check the Dockerfile without building"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
+	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
 	_cleanup_(strv_freep) char **u = ulimits, **al = allow, **cf = cache_from;
@@ -158,14 +155,13 @@ int cmd_image_build(int argc, char **argv)
 int cmd_builder(struct global_opts *g, int argc, char **argv)
 {
 	(void)g;
-	bool force = false, all = false, help = false;
+	bool force = false, all = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
 		{"all", 'a', FLAG_BOOL, &all, NULL, "The whole cache (berth's prune always takes all of it)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("builder", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth builder prune [-f]",
+	int rc = cmd_flags("builder", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth builder prune [-f]",
 			   "Remove the build cache: its records, its cache mounts, and layers only it used.");
 	_cleanup_(strv_freep) char **p = pos;
 	if (rc >= 0)
@@ -187,15 +183,14 @@ int cmd_builder(struct global_opts *g, int argc, char **argv)
 /* berth push [SERVICE...]: each service's image: to its registry. */
 int cmd_push(struct global_opts *g, int argc, char **argv)
 {
-	bool ignore = false, quiet = false, deps = false, help = false;
+	bool ignore = false, quiet = false, deps = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"ignore-push-failures", 0, FLAG_BOOL, &ignore, NULL, "Push what can be pushed, and say what could not"},
 		{"include-deps", 0, FLAG_BOOL, &deps, NULL, "Also push the services they depend on"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("push", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth push [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("push", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth push [OPTIONS] [SERVICE...]",
 			   "Push service images.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc >= 0)

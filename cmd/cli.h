@@ -85,14 +85,14 @@ int inspect_each(const char *group, const char *kind, char *(*inspect)(const cha
 int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, int *i, bool stop_early, char ***pos,
 		struct berr **err);
 void flags_usage(FILE *out, const struct flag *flags, size_t n);
-/* A subcommand's flags: an exit code to return (usage error 2, --help 0),
- * or -1 to go on with the command. */
-int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+/* A subcommand's flags, -h and --help added: an exit code to return (usage
+ * error 2, the help printed 0), or -1 to go on with the command. */
+int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
 	      const char *usage_line, const char *summary);
 /* The same, the flags ending at the first positional (berth run SERVICE
  * COMMAND -flags-of-the-command...); *pos gets it and all after it. */
 int cmd_flags_stop(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
-		   bool *help, const char *usage_line, const char *summary);
+		   const char *usage_line, const char *summary);
 
 /* Usage error: print "berth: msg" and a hint; returns 2. */
 int usage_error(const char *cmd, const char *msg);

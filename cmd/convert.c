@@ -7,7 +7,7 @@
 int cmd_convert(struct global_opts *g, int argc, char **argv)
 {
 	const char *to = "kubernetes", *out = "out", *publish = NULL;
-	bool strict = false, hostpath = false, help = false;
+	bool strict = false, hostpath = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"to", 0, FLAG_STR, &to, "FORMAT", "kubernetes (one directory), kustomize (base/ and overlays/desktop/) or helm (a chart)"},
@@ -15,10 +15,8 @@ int cmd_convert(struct global_opts *g, int argc, char **argv)
 		{"publish-type", 0, FLAG_STR, &publish, "TYPE", "Published ports' Service type: ClusterIP, NodePort or LoadBalancer"},
 		{"strict", 0, FLAG_BOOL, &strict, NULL, "A compose key with no Kubernetes mapping is an error"},
 		{"allow-hostpath", 0, FLAG_BOOL, &hostpath, NULL, "Bind mounts as hostPath volumes"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("convert", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth convert [OPTIONS] [SERVICE...]", "Convert the compose file to Kubernetes manifests.");
+	int rc = cmd_flags("convert", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth convert [OPTIONS] [SERVICE...]", "Convert the compose file to Kubernetes manifests.");
 	_cleanup_(strv_freep) char **services = pos;
 	if (rc < 0 && !streq(to, "kubernetes") && !streq(to, "kustomize") && !streq(to, "helm"))
 		rc = usage_error("convert", "--to takes kubernetes, kustomize or helm");

@@ -80,7 +80,7 @@ static char *service_of(const char *arg, const char **path)
 
 int cmd_cp(struct global_opts *g, int argc, char **argv)
 {
-	bool archive = false, follow = false, all = false, help = false;
+	bool archive = false, follow = false, all = false;
 	const char *index = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -88,10 +88,8 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 		{"follow-link", 'L', FLAG_BOOL, &follow, NULL, "Follow a symlink that is the source itself"},
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default: the first; into: all)"},
 		{"all", 0, FLAG_BOOL, &all, NULL, "Also the service's one-off containers (berth run's)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("cp", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH",
+	int rc = cmd_flags("cp", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH",
 			   "Copy files between a service's container and the host.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
@@ -166,15 +164,12 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 int cmd_export(struct global_opts *g, int argc, char **argv)
 {
 	const char *index = NULL, *output = NULL;
-	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"output", 'o', FLAG_STR, &output, "FILE", "Write to FILE instead of standard output"},
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("export", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth export [OPTIONS] SERVICE", "Export a service container's filesystem as a tar archive.");
+	int rc = cmd_flags("export", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth export [OPTIONS] SERVICE", "Export a service container's filesystem as a tar archive.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;
@@ -225,7 +220,7 @@ static int copy_upper(const char *src, const char *dst, struct berr **err)
 int cmd_commit(struct global_opts *g, int argc, char **argv)
 {
 	const char *index = NULL, *author = NULL, *message = NULL;
-	bool pause = true, help = false;
+	bool pause = true;
 	char **pos = NULL, **changes = NULL;
 	const struct flag flags[] = {
 		{"author", 'a', FLAG_STR, &author, "AUTHOR", "Author (e.g. \"Jane Doe <jane@example.com>\")"},
@@ -233,10 +228,8 @@ int cmd_commit(struct global_opts *g, int argc, char **argv)
 		{"message", 'm', FLAG_STR, &message, "MESSAGE", "Commit message"},
 		{"pause", 'p', FLAG_BOOL, &pause, NULL, "Pause the container while it is committed (default true)"},
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("commit", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]",
+	int rc = cmd_flags("commit", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]",
 			   "Create a new image from a service container's changes.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **chg = changes;

@@ -90,7 +90,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 						"Unpause services."};
 	/* restart: "Restarting", then "Started", as docker compose says it */
 	static const char *const done[] = {"Started", "Stopped", "Started", "Killed", "Paused", "Unpaused"};
-	bool help = false, all_projects = false, no_deps = false, remove_orphans = false, wait = false;
+	bool all_projects = false, no_deps = false, remove_orphans = false, wait = false;
 	const char *timeout = NULL, *signame = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
 	const struct {
@@ -109,7 +109,6 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		{1u << A_START, {"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"}},
 		{1u << A_RESTART,
 		 {"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not restart the services that depend on them"}},
-		{~0u, {"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}},
 	};
 	struct flag flags[ARRAY_SIZE(known)];
 	size_t nflags = 0;
@@ -117,7 +116,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		if (known[i].on & (1u << a))
 			flags[nflags++] = known[i].f;
 	_cleanup_free_ char *usage = xasprintf("berth %s [OPTIONS] [SERVICE...]", names[a]);
-	int rc = cmd_flags(names[a], flags, nflags, argc, argv, &pos, &help, usage, summaries[a]);
+	int rc = cmd_flags(names[a], flags, nflags, argc, argv, &pos, usage, summaries[a]);
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -234,15 +233,14 @@ int cmd_unpause(struct global_opts *g, int argc, char **argv) { return act(g, ar
 
 int cmd_rm(struct global_opts *g, int argc, char **argv)
 {
-	bool force = false, stop = false, volumes = false, help = false;
+	bool force = false, stop = false, volumes = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
 		{"stop", 's', FLAG_BOOL, &stop, NULL, "Stop the containers first"},
 		{"volumes", 'v', FLAG_BOOL, &volumes, NULL, "Remove anonymous volumes too"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth rm [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth rm [OPTIONS] [SERVICE...]",
 			   "Remove stopped containers.");
 	if (rc >= 0) {
 		strv_free(pos);
@@ -412,10 +410,8 @@ static int ps_row(const char *pid, char *row[8])
 
 int cmd_top(struct global_opts *g, int argc, char **argv)
 {
-	bool help = false;
 	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = cmd_flags("top", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth top [SERVICE...]",
+	int rc = cmd_flags("top", NULL, 0, argc, argv, &pos, "berth top [SERVICE...]",
 			   "Display the running processes of containers.");
 	if (rc >= 0) {
 		strv_free(pos);
@@ -481,13 +477,12 @@ int cmd_autoremove(int argc, char **argv)
  * soon as one stops, as docker compose wait --down-project does. */
 int cmd_wait(struct global_opts *g, int argc, char **argv)
 {
-	bool down = false, help = false;
+	bool down = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"down-project", 0, FLAG_BOOL, &down, NULL, "Take the project down when the first container stops"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("wait", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth wait SERVICE [SERVICE...]",
+	int rc = cmd_flags("wait", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth wait SERVICE [SERVICE...]",
 			   "Block until the containers of the services stop; exit with the first one's code.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc >= 0)

@@ -68,13 +68,12 @@ static void print_event(const struct project *p, const char *line, bool as_json,
 
 int cmd_events(struct global_opts *g, int argc, char **argv)
 {
-	bool as_json = false, help = false;
+	bool as_json = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"json", 0, FLAG_BOOL, &as_json, NULL, "Output events as JSON lines"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("events", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth events [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("events", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth events [OPTIONS] [SERVICE...]",
 			   "Receive real time events from containers.");
 	_cleanup_(strv_freep) char **services = pos;
 	if (rc >= 0)

@@ -125,34 +125,39 @@ void flags_usage(FILE *out, const struct flag *flags, size_t n)
 	}
 }
 
+/* Every command's flags, with -h, --help added: the help is printed here. */
 static int subcommand_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, bool stop,
-			    char ***pos, bool *help, const char *usage_line, const char *summary)
+			    char ***pos, const char *usage_line, const char *summary)
 {
-	int i = 1;
+	bool help = false;
+	struct flag *all = xcalloc(n + 1, sizeof(*all));
+	if (n)
+		memcpy(all, flags, n * sizeof(*flags));
+	all[n] = (struct flag){"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"};
+	int i = 1, rc = -1;
 	struct berr *err = NULL;
-	if (flags_parse(flags, n, argc, argv, &i, stop, stop ? NULL : pos, &err) < 0) {
-		int rc = usage_error(cmd, err->msg);
+	if (flags_parse(all, n + 1, argc, argv, &i, stop, stop ? NULL : pos, &err) < 0) {
+		rc = usage_error(cmd, err->msg);
 		berr_free(err);
-		return rc;
-	}
-	if (*help) {
+	} else if (help) {
 		printf("Usage: %s\n\n%s\n\nOptions:\n", usage_line, summary);
-		flags_usage(stdout, flags, n);
-		return 0;
+		flags_usage(stdout, all, n + 1);
+		rc = 0;
 	}
-	for (; stop && i < argc; i++)
+	for (; rc < 0 && stop && i < argc; i++)
 		strv_push(pos, xstrdup(argv[i]));
-	return -1;
+	free(all);
+	return rc;
 }
 
-int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+int cmd_flags(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
 	      const char *usage_line, const char *summary)
 {
-	return subcommand_flags(cmd, flags, n, argc, argv, false, pos, help, usage_line, summary);
+	return subcommand_flags(cmd, flags, n, argc, argv, false, pos, usage_line, summary);
 }
 
-int cmd_flags_stop(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos, bool *help,
+int cmd_flags_stop(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
 		   const char *usage_line, const char *summary)
 {
-	return subcommand_flags(cmd, flags, n, argc, argv, true, pos, help, usage_line, summary);
+	return subcommand_flags(cmd, flags, n, argc, argv, true, pos, usage_line, summary);
 }

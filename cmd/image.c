@@ -57,15 +57,13 @@ static void print_lines(char **lines)
 static int image_load_cmd(int argc, char **argv)
 {
 	const char *input = NULL;
-	bool quiet = false, help = false;
+	bool quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"input", 'i', FLAG_STR, &input, "FILE", "Read from a tar archive file instead of standard input"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-				"berth image load [-i FILE]",
+	int rc = cmd_flags("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image load [-i FILE]",
 				"Load images from a docker-archive (docker save) or an OCI image layout archive.");
 	if (rc < 0 && pos)
 		rc = usage_error("image load", "image load takes no arguments; name the archive with -i FILE");
@@ -157,14 +155,13 @@ static void collect_rows(struct store *s, struct image_row **rows, size_t *n)
 static int image_pull_cmd(int argc, char **argv)
 {
 	const char *platform = NULL;
-	bool quiet = false, help = false;
+	bool quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"platform", 0, FLAG_STR, &platform, "OS/ARCH[/VARIANT]", "The platform to pull for (default: this machine's)"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image's name"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image pull [OPTIONS] NAME[:TAG|@DIGEST]",
+	int rc = cmd_flags("image pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image pull [OPTIONS] NAME[:TAG|@DIGEST]",
 			   "Download an image from a registry.");
 	if (rc < 0 && strv_len(pos) != 1)
 		rc = usage_error("image pull", "image pull takes one image reference");
@@ -189,13 +186,12 @@ static int image_pull_cmd(int argc, char **argv)
 
 static int image_push_cmd(int argc, char **argv)
 {
-	bool quiet = false, help = false;
+	bool quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image push", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image push [OPTIONS] NAME[:TAG]",
+	int rc = cmd_flags("image push", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image push [OPTIONS] NAME[:TAG]",
 			   "Upload an image to a registry.");
 	_cleanup_(strv_freep) char **p = pos;
 	if (rc < 0 && strv_len(p) != 1)
@@ -229,14 +225,13 @@ static char *repo_digest(json_t *rec, const char *repo)
 
 static int image_prune_cmd(int argc, char **argv)
 {
-	bool all = false, force = false, help = false;
+	bool all = false, force = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"all", 'a', FLAG_BOOL, &all, NULL, "Remove every image no container uses, not only untagged ones"},
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not prompt (berth never prompts)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("image prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth image prune [OPTIONS]",
+	int rc = cmd_flags("image prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image prune [OPTIONS]",
 			   "Remove unused images: those without a tag (with -a, every one no container uses) and layers "
 			   "no image uses.");
 	if (rc < 0 && pos)
@@ -266,17 +261,15 @@ static int image_prune_cmd(int argc, char **argv)
 
 static int images_cmd(int argc, char **argv)
 {
-	bool quiet = false, help = false, digests = false;
+	bool quiet = false, digests = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
 		{"digests", 0, FLAG_BOOL, &digests, NULL, "Show the digests the images were pulled by"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-				"berth images [OPTIONS] [REPOSITORY]", "List images.");
+	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth images [OPTIONS] [REPOSITORY]", "List images.");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -364,9 +357,9 @@ static json_t *inspect_one(struct store *s, const char *what, struct berr **err)
 
 /* cmd_flags for commands that take image names: at least one is needed. */
 static int image_args(const char *cmd, const struct flag *flags, size_t n, int argc, char **argv, char ***pos,
-		      bool *help, const char *usage_line, const char *summary)
+		      const char *usage_line, const char *summary)
 {
-	int rc = cmd_flags(cmd, flags, n, argc, argv, pos, help, usage_line, summary);
+	int rc = cmd_flags(cmd, flags, n, argc, argv, pos, usage_line, summary);
 	if (rc < 0 && !*pos)
 		rc = usage_error(cmd, "name at least one image");
 	if (rc >= 0) {
@@ -378,11 +371,8 @@ static int image_args(const char *cmd, const struct flag *flags, size_t n, int a
 
 static int image_inspect_cmd(int argc, char **argv)
 {
-	bool help = false;
 	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = image_args("image inspect", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			    "berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
+	int rc = image_args("image inspect", NULL, 0, argc, argv, &pos, "berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
@@ -407,14 +397,12 @@ static int image_inspect_cmd(int argc, char **argv)
 
 static int image_rm_cmd(int argc, char **argv)
 {
-	bool force = false, help = false;
+	bool force = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove an image that has several tags"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = image_args("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			    "berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
+	int rc = image_args("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
@@ -455,15 +443,14 @@ static const char *const project_image_fields[] = {"ID", "ContainerName", "Repos
  * made from, one row per container, as docker compose images lists them. */
 int cmd_images(struct global_opts *g, int argc, char **argv)
 {
-	bool quiet = false, help = false;
+	bool quiet = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default), json or a template such as '{{.Repository}}'"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth images [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth images [OPTIONS] [SERVICE...]",
 			   "List the images the project's containers use (berth image ls lists every image).");
 	_cleanup_(strv_freep) char **names = pos;
 	struct berr *err = NULL;

@@ -61,15 +61,14 @@ static char *read_line(int fd, bool secret)
 int cmd_login(struct global_opts *g, int argc, char **argv)
 {
 	const char *user = NULL, *pass = NULL;
-	bool stdin_pass = false, help = false;
+	bool stdin_pass = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"username", 'u', FLAG_STR, &user, "USER", "Username"},
 		{"password", 'p', FLAG_STR, &pass, "PASS", "Refused: other users can read arguments (use --password-stdin)"},
 		{"password-stdin", 0, FLAG_BOOL, &stdin_pass, NULL, "Take the password from standard input"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("login", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth login [OPTIONS] [SERVER]",
+	int rc = cmd_flags("login", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth login [OPTIONS] [SERVER]",
 			   "Log in to a registry (Docker Hub when no server is named); the credentials go where docker "
 			   "login keeps them.");
 	if (rc < 0 && strv_len(pos) > 1)
@@ -116,12 +115,10 @@ int cmd_login(struct global_opts *g, int argc, char **argv)
 
 int cmd_logout(struct global_opts *g, int argc, char **argv)
 {
-	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("logout", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth logout [SERVER]",
+	int rc = cmd_flags("logout", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth logout [SERVER]",
 			   "Log out from a registry (Docker Hub when no server is named).");
 	if (rc < 0 && strv_len(pos) > 1)
 		rc = usage_error("logout", "logout takes at most one server");

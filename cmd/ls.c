@@ -81,7 +81,7 @@ static bool wanted(const struct proj *p, bool all, const char *filter)
 int cmd_ls(struct global_opts *g, int argc, char **argv)
 {
 	(void)g;
-	bool all = false, quiet = false, help = false;
+	bool all = false, quiet = false;
 	const char *format = NULL, *filter = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -89,9 +89,8 @@ int cmd_ls(struct global_opts *g, int argc, char **argv)
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show project names"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table or json"},
 		{"filter", 0, FLAG_STR, &filter, "name=NAME", "Only the projects whose name has NAME"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth ls [OPTIONS]",
+	int rc = cmd_flags("ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth ls [OPTIONS]",
 			   "List running compose projects.");
 	_cleanup_(strv_freep) char **p = pos;
 	if (rc < 0 && p && p[0])

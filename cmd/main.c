@@ -214,13 +214,11 @@ int subcommand_run(const char *group, const char *summary, const struct subcomma
 int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name),
 		 int argc, char **argv)
 {
-	bool help = false;
 	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
 	_cleanup_free_ char *cmd = group[0] ? xasprintf("%s inspect", group) : xstrdup("inspect");
 	_cleanup_free_ char *usage = xasprintf("berth %s NAME...", cmd);
 	_cleanup_free_ char *summary = xasprintf("Show each %s's record, as JSON.", kind);
-	int rc = cmd_flags(cmd, flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, usage, summary);
+	int rc = cmd_flags(cmd, NULL, 0, argc, argv, &pos, usage, summary);
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;

@@ -12,13 +12,12 @@
 
 static int network_ls(int argc, char **argv)
 {
-	bool quiet = false, help = false;
+	bool quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show names"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("network ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth network ls [OPTIONS]",
+	int rc = cmd_flags("network ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth network ls [OPTIONS]",
 			   "List networks.");
 	strv_free(pos);
 	if (rc >= 0)
@@ -50,7 +49,7 @@ static int network_ls(int argc, char **argv)
 
 static int network_create(int argc, char **argv)
 {
-	bool internal = false, help = false;
+	bool internal = false;
 	const char *subnet = NULL, *gateway = NULL, *range = NULL, *driver = NULL;
 	char **pos = NULL, **labels = NULL, **opts = NULL;
 	const struct flag flags[] = {
@@ -61,10 +60,8 @@ static int network_create(int argc, char **argv)
 		{"internal", 0, FLAG_BOOL, &internal, NULL, "No way out of the network"},
 		{"label", 0, FLAG_LIST, &labels, "KEY=VALUE", "Label; repeatable"},
 		{"opt", 'o', FLAG_LIST, &opts, "KEY=VALUE", "Driver option (com.docker.network.bridge.name, ...mtu)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("network create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth network create [OPTIONS] NAME", "Create a network.");
+	int rc = cmd_flags("network create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth network create [OPTIONS] NAME", "Create a network.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **lab = labels;
 	_cleanup_(strv_freep) char **o = opts;
@@ -98,11 +95,8 @@ static int network_create(int argc, char **argv)
 
 static int network_rm(int argc, char **argv)
 {
-	bool help = false;
 	char **pos = NULL;
-	const struct flag flags[] = {{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"}};
-	int rc = cmd_flags("network rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth network rm NETWORK...", "Remove networks nobody uses.");
+	int rc = cmd_flags("network rm", NULL, 0, argc, argv, &pos, "berth network rm NETWORK...", "Remove networks nobody uses.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;

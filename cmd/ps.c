@@ -200,7 +200,7 @@ static bool passes(char *const *filters, json_t *row)
 
 int cmd_ps(struct global_opts *g, int argc, char **argv)
 {
-	bool all = false, quiet = false, services = false, help = false, no_trunc = false, orphans = true;
+	bool all = false, quiet = false, services = false, no_trunc = false, orphans = true;
 	const char *format = NULL;
 	char **status = NULL, **filters = NULL, **pos = NULL;
 	const struct flag flags[] = {
@@ -214,9 +214,8 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		{"no-trunc", 0, FLAG_BOOL, &no_trunc, NULL, "Do not truncate the output"},
 		{"orphans", 0, FLAG_BOOL, &orphans, NULL,
 		 "Show containers of services the file no longer has (default true; --orphans=false hides them)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("ps", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth ps [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("ps", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth ps [OPTIONS] [SERVICE...]",
 			   "List containers.");
 	_cleanup_(strv_freep) char **names = pos;
 	_cleanup_(strv_freep) char **st_list = status;

@@ -103,7 +103,7 @@ static void on_signal(int sig) { stop_stats = sig; }
 
 int cmd_stats(struct global_opts *g, int argc, char **argv)
 {
-	bool all = false, no_stream = false, no_trunc = false, help = false;
+	bool all = false, no_stream = false, no_trunc = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -111,9 +111,8 @@ int cmd_stats(struct global_opts *g, int argc, char **argv)
 		{"no-stream", 0, FLAG_BOOL, &no_stream, NULL, "Print one result and end"},
 		{"no-trunc", 0, FLAG_BOOL, &no_trunc, NULL, "Do not truncate the output"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default), json or a template such as '{{.MemUsage}}'"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("stats", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth stats [OPTIONS] [SERVICE]",
+	int rc = cmd_flags("stats", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth stats [OPTIONS] [SERVICE]",
 			   "Show what the containers use: CPU, memory, network and block I/O, processes.");
 	_cleanup_(strv_freep) char **names = pos;
 	struct berr *err = NULL;

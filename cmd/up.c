@@ -252,7 +252,7 @@ static bool orphans_wanted_gone(const struct project *p, bool flag)
 
 int cmd_up(struct global_opts *g, int argc, char **argv)
 {
-	bool detach = false, no_start = false, no_deps = false, remove_orphans = false, help = false;
+	bool detach = false, no_start = false, no_deps = false, remove_orphans = false;
 	bool abort_on_exit = false, no_prefix = false, no_color = false, wait = false;
 	bool force_recreate = false, no_recreate = false, timestamps = false, abort_on_failure = false, yes = false;
 	bool always_recreate_deps = false, renew_anon = false, quiet_pull = false, build = false, no_build = false;
@@ -291,9 +291,8 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"no-build", 0, FLAG_BOOL, &no_build, NULL, "Do not build images, even those that are missing"},
 		{"watch", 'w', FLAG_BOOL, &watch, NULL, "Follow develop.watch while attached (as berth watch)"},
 		{"attach-dependencies", 0, FLAG_BOOL, &attach_deps, NULL, "Attach to the services' dependencies too"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth up [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth up [OPTIONS] [SERVICE...]",
 		       "Create and start containers.");
 	_cleanup_(strv_freep) char **att = attach_to;
 	_cleanup_(strv_freep) char **natt = no_attach;
@@ -422,7 +421,7 @@ static void remove_images(const struct project *p, bool all)
 
 int cmd_down(struct global_opts *g, int argc, char **argv)
 {
-	bool remove_orphans = false, volumes = false, help = false;
+	bool remove_orphans = false, volumes = false;
 	const char *timeout = NULL, *rmi = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -430,9 +429,8 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 		{"volumes", 'v', FLAG_BOOL, &volumes, NULL, "Remove named volumes declared in the file"},
 		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"},
 		{"rmi", 0, FLAG_STR, &rmi, "TYPE", "Remove the services' images: local (built ones) or all"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth down [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth down [OPTIONS] [SERVICE...]",
 		       "Stop and remove containers (and with -v, named volumes); of the services named, when any.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc < 0 && rmi && !streq(rmi, "local") && !streq(rmi, "all"))
@@ -458,15 +456,12 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 int cmd_port(struct global_opts *g, int argc, char **argv)
 {
 	const char *proto = "tcp", *index = "1";
-	bool help = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"protocol", 0, FLAG_STR, &proto, "PROTO", "tcp (default) or udp"},
 		{"index", 0, FLAG_STR, &index, "N", "Which replica of the service (default 1)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("port", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth port [OPTIONS] SERVICE PRIVATE_PORT", "Print the host address a port is published on.");
+	int rc = cmd_flags("port", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth port [OPTIONS] SERVICE PRIVATE_PORT", "Print the host address a port is published on.");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -516,7 +511,7 @@ int cmd_port(struct global_opts *g, int argc, char **argv)
 
 int cmd_run(struct global_opts *g, int argc, char **argv)
 {
-	bool detach = false, rm = false, no_deps = false, service_ports = false, no_tty = false, help = false;
+	bool detach = false, rm = false, no_deps = false, service_ports = false, no_tty = false;
 	bool build = false, interactive = true, tty = true, publish_all = false, use_aliases = false;
 	bool remove_orphans = false, quiet = false, quiet_pull = false;
 	const char *name = NULL, *user = NULL, *workdir = NULL, *entrypoint = NULL, *pull = NULL;
@@ -548,10 +543,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull the image: always, missing, never (default: its pull_policy)"},
 		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing but the command's own output"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-				"berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command of a service.");
+	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command of a service.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **envs = env;
 	_cleanup_(strv_freep) char **pub = publish;
@@ -629,7 +622,7 @@ bool service_named(const struct project *p, char *const *names, bool deps, const
  * (--policy missing or always), as docker compose pull does. */
 int cmd_pull(struct global_opts *g, int argc, char **argv)
 {
-	bool ignore = false, deps = false, quiet = false, ignore_buildable = false, help = false;
+	bool ignore = false, deps = false, quiet = false, ignore_buildable = false;
 	const char *policy = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
@@ -638,9 +631,8 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Pull without printing progress"},
 		{"policy", 0, FLAG_STR, &policy, "POLICY", "missing or always (default: each service's pull_policy)"},
 		{"ignore-buildable", 0, FLAG_BOOL, &ignore_buildable, NULL, "Skip services that have a build section"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth pull [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth pull [OPTIONS] [SERVICE...]",
 			   "Pull service images.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc < 0 && policy && !streq(policy, "missing") && !streq(policy, "always"))
@@ -673,13 +665,12 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 /* berth scale SERVICE=N...: as up -d --scale of those services. */
 int cmd_scale(struct global_opts *g, int argc, char **argv)
 {
-	bool no_deps = false, help = false;
+	bool no_deps = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not start linked services"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("scale", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth scale [OPTIONS] SERVICE=N...",
+	int rc = cmd_flags("scale", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth scale [OPTIONS] SERVICE=N...",
 			   "Scale services.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
@@ -711,7 +702,7 @@ int cmd_scale(struct global_opts *g, int argc, char **argv)
 /* berth create: up --no-start, with create's own flags only. */
 int cmd_create(struct global_opts *g, int argc, char **argv)
 {
-	bool b = false, help = false;
+	bool b = false;
 	const char *s = NULL;
 	char **l = NULL, **pos = NULL;
 	const struct flag flags[] = {
@@ -724,10 +715,8 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 		{"remove-orphans", 0, FLAG_BOOL, &b, NULL, "Remove containers of services no longer in the file"},
 		{"scale", 0, FLAG_LIST, &l, "SERVICE=N", "N containers of SERVICE; repeatable"},
 		{"yes", 'y', FLAG_BOOL, &b, NULL, "Assume yes: a network that diverged from the file is made again"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth create [OPTIONS] [SERVICE...]", "Create containers for services, without starting them.");
+	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth create [OPTIONS] [SERVICE...]", "Create containers for services, without starting them.");
 	strv_free(l);
 	strv_free(pos);
 	if (rc >= 0)
@@ -747,15 +736,14 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
  * develop.watch rules until Ctrl-C. */
 int cmd_watch(struct global_opts *g, int argc, char **argv)
 {
-	bool no_up = false, prune = false, quiet = false, help = false;
+	bool no_up = false, prune = false, quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"no-up", 0, FLAG_BOOL, &no_up, NULL, "Do not build and start the services first"},
 		{"prune", 0, FLAG_BOOL, &prune, NULL, "Remove dangling images after a rebuild"},
 		{"quiet", 0, FLAG_BOOL, &quiet, NULL, "Hide the build output"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("watch", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth watch [OPTIONS] [SERVICE...]",
+	int rc = cmd_flags("watch", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth watch [OPTIONS] [SERVICE...]",
 			   "Watch the build contexts and paths of develop.watch; sync, restart or rebuild on changes.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc >= 0)

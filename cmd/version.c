@@ -5,16 +5,15 @@
 
 int cmd_version(struct global_opts *g, int argc, char **argv)
 {
-	bool short_ = false, help = false;
+	bool short_ = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"short", 0, FLAG_BOOL, &short_, NULL, "Print only the version number"},
 		{"format", 'f', FLAG_STR, &format, "FORMAT", "pretty (default), json or a template such as '{{.Version}}'"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
 	static const char *const fields[] = {"Version", NULL};
-	int rc = cmd_flags("version", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth version [OPTIONS]",
+	int rc = cmd_flags("version", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth version [OPTIONS]",
 			   "Show the berth version.");
 	_cleanup_(strv_freep) char **args = pos;
 	struct format fmt = {0};

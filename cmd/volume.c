@@ -19,15 +19,14 @@ static json_t *record(const char *name)
 
 static int volume_ls(int argc, char **argv)
 {
-	bool quiet = false, help = false;
+	bool quiet = false;
 	const char *format = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show names"},
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("volume ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help, "berth volume ls [OPTIONS]",
+	int rc = cmd_flags("volume ls", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume ls [OPTIONS]",
 			   "List volumes.");
 	strv_free(pos);
 	if (rc >= 0)
@@ -58,17 +57,14 @@ static int volume_ls(int argc, char **argv)
 
 static int volume_create(int argc, char **argv)
 {
-	bool help = false;
 	const char *driver = NULL;
 	char **pos = NULL, **labels = NULL, **opts = NULL;
 	const struct flag flags[] = {
 		{"driver", 'd', FLAG_STR, &driver, "DRIVER", "local (the only one)"},
 		{"label", 0, FLAG_LIST, &labels, "KEY=VALUE", "Label; repeatable"},
 		{"opt", 'o', FLAG_LIST, &opts, "KEY=VALUE", "Driver option: type, device, o"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("volume create", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth volume create [OPTIONS] [NAME]", "Create a volume.");
+	int rc = cmd_flags("volume create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume create [OPTIONS] [NAME]", "Create a volume.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **lab = labels;
 	_cleanup_(strv_freep) char **o = opts;
@@ -89,14 +85,12 @@ static int volume_create(int argc, char **argv)
 
 static int volume_rm(int argc, char **argv)
 {
-	bool force = false, help = false;
+	bool force = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "No error for a volume that does not exist"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("volume rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth volume rm [OPTIONS] VOLUME...", "Remove volumes.");
+	int rc = cmd_flags("volume rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume rm [OPTIONS] VOLUME...", "Remove volumes.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;
@@ -139,15 +133,13 @@ static int volume_inspect(int argc, char **argv) { return inspect_each("volume",
 
 static int volume_prune(int argc, char **argv)
 {
-	bool all = false, force = false, help = false;
+	bool all = false, force = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"all", 'a', FLAG_BOOL, &all, NULL, "Named volumes too, not only anonymous ones"},
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
-		{"help", 'h', FLAG_BOOL, &help, NULL, "Show this help"},
 	};
-	int rc = cmd_flags("volume prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, &help,
-			   "berth volume prune [OPTIONS]", "Remove volumes no container uses.");
+	int rc = cmd_flags("volume prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume prune [OPTIONS]", "Remove volumes no container uses.");
 	strv_free(pos);
 	if (rc >= 0)
 		return rc;
