@@ -58,10 +58,19 @@ bool cli_dry_run(void);
 const struct apply_ctx *cli_ctx(void);
 
 
+/* What the command table says of each command, so that no list of names
+ * elsewhere has to be kept in step with it. */
+enum command_props {
+	CMD_DRY_RUN = 1 << 0,	  /* --dry-run: it says what it would do, or changes nothing anyway */
+	CMD_GROUP = 1 << 1,	  /* a group of subcommands: its reading ones (ls, inspect) take --dry-run */
+	CMD_LENIENT_ENV = 1 << 2, /* it makes no container: a service's missing env_file fails nothing */
+};
+
 struct command {
 	const char *name;
 	const char *summary;
 	int (*run)(struct global_opts *g, int argc, char **argv);
+	unsigned props; /* enum command_props */
 };
 
 /* A command of a group (berth image ls, berth volume rm...). */

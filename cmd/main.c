@@ -18,46 +18,46 @@
 extern char **environ;
 
 static const struct command commands[] = {
-	{"up", "Create and start containers", cmd_up},
-	{"down", "Stop and remove containers", cmd_down},
-	{"create", "Create containers for services", cmd_create},
-	{"wait", "Block until containers of services stop", cmd_wait},
-	{"network", "Manage networks", cmd_network},
-	{"ps", "List containers", cmd_ps},
-	{"ls", "List running compose projects", cmd_ls},
-	{"port", "Print the host address of a published port", cmd_port},
-	{"logs", "View output from containers", cmd_logs},
-	{"start", "Start existing containers", cmd_start},
-	{"stop", "Stop running containers", cmd_stop},
-	{"restart", "Restart containers", cmd_restart},
-	{"kill", "Send a signal to containers", cmd_kill},
-	{"pause", "Pause services", cmd_pause},
-	{"unpause", "Unpause services", cmd_unpause},
-	{"run", "Run a one-off command of a service", cmd_run},
-	{"rm", "Remove stopped containers", cmd_rm},
-	{"exec", "Run a command in a running container", cmd_exec},
-	{"cp", "Copy files between a service container and the host", cmd_cp},
-	{"export", "Export a service container's filesystem as a tar archive", cmd_export},
-	{"commit", "Create a new image from a service container's changes", cmd_commit},
-	{"attach", "Attach local standard input, output, and error streams to a service's running container", cmd_attach},
-	{"watch", "Watch the build context and develop.watch paths; sync, restart or rebuild on changes", cmd_watch},
-	{"top", "Display the running processes", cmd_top},
-	{"stats", "Display a live stream of the containers' resource usage", cmd_stats},
-	{"events", "Receive real time events from containers", cmd_events},
-	{"scale", "Scale services", cmd_scale},
-	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect},
-	{"volume", "Manage volumes", cmd_volume},
-	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config},
-	{"convert", "Convert the compose file to Kubernetes manifests", cmd_convert},
-	{"image", "Manage images (load, pull, ls, inspect, rm)", cmd_image},
-	{"images", "List images", cmd_images},
-	{"pull", "Pull service images", cmd_pull},
-	{"build", "Build or rebuild services", cmd_build},
-	{"push", "Push service images", cmd_push},
-	{"builder", "Manage the build cache (prune)", cmd_builder},
-	{"login", "Log in to a registry", cmd_login},
-	{"logout", "Log out from a registry", cmd_logout},
-	{"version", "Show the berth version", cmd_version},
+	{"up", "Create and start containers", cmd_up, CMD_DRY_RUN},
+	{"down", "Stop and remove containers", cmd_down, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"create", "Create containers for services", cmd_create, CMD_DRY_RUN},
+	{"wait", "Block until containers of services stop", cmd_wait, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"network", "Manage networks", cmd_network, CMD_GROUP},
+	{"ps", "List containers", cmd_ps, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"ls", "List running compose projects", cmd_ls, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"port", "Print the host address of a published port", cmd_port, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"logs", "View output from containers", cmd_logs, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"start", "Start existing containers", cmd_start, CMD_DRY_RUN},
+	{"stop", "Stop running containers", cmd_stop, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"restart", "Restart containers", cmd_restart, CMD_DRY_RUN},
+	{"kill", "Send a signal to containers", cmd_kill, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"pause", "Pause services", cmd_pause, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"unpause", "Unpause services", cmd_unpause, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"run", "Run a one-off command of a service", cmd_run, CMD_DRY_RUN},
+	{"rm", "Remove stopped containers", cmd_rm, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"exec", "Run a command in a running container", cmd_exec, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"cp", "Copy files between a service container and the host", cmd_cp, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"export", "Export a service container's filesystem as a tar archive", cmd_export, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"commit", "Create a new image from a service container's changes", cmd_commit, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"attach", "Attach local standard input, output, and error streams to a service's running container", cmd_attach, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"watch", "Watch the build context and develop.watch paths; sync, restart or rebuild on changes", cmd_watch, CMD_DRY_RUN},
+	{"top", "Display the running processes", cmd_top, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"stats", "Display a live stream of the containers' resource usage", cmd_stats, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"events", "Receive real time events from containers", cmd_events, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"scale", "Scale services", cmd_scale, CMD_DRY_RUN},
+	{"inspect", "Show a container's state and configuration as JSON", cmd_inspect, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"volume", "Manage volumes", cmd_volume, CMD_GROUP},
+	{"config", "Parse, resolve and render the compose file in canonical form", cmd_config, CMD_DRY_RUN},
+	{"convert", "Convert the compose file to Kubernetes manifests", cmd_convert, CMD_DRY_RUN},
+	{"image", "Manage images (load, pull, ls, inspect, rm)", cmd_image, CMD_GROUP},
+	{"images", "List images", cmd_images, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"pull", "Pull service images", cmd_pull, CMD_DRY_RUN},
+	{"build", "Build or rebuild services", cmd_build, CMD_DRY_RUN},
+	{"push", "Push service images", cmd_push, CMD_DRY_RUN},
+	{"builder", "Manage the build cache (prune)", cmd_builder, CMD_GROUP},
+	{"login", "Log in to a registry", cmd_login, 0},
+	{"logout", "Log out from a registry", cmd_logout, 0},
+	{"version", "Show the berth version", cmd_version, CMD_DRY_RUN},
 };
 
 static struct global_opts g;
@@ -299,41 +299,30 @@ static void global_free(void)
 /* --dry-run: the commands that say what they would do, those that change
  * nothing anyway, and the read-only subcommands of the groups; any other
  * is refused rather than run for real. */
-static bool dry_run_ok(int argc, char **argv, int i)
+static bool dry_run_ok(const struct command *c, int argc, char **argv, int i)
 {
-	static const char *const fine[] = {"up",     "down",   "create", "start", "stop",   "restart", "kill",
-					   "rm",     "pause",  "unpause", "pull", "build",  "push",    "run",
-					   "scale",  "cp",     "ps",      "ls",   "logs",   "top",     "events",
-					   "config", "images", "port",    "stats", "version", "inspect", "exec",
-					   "wait",   "attach", "watch",   "export", "commit", "convert", NULL};
-	static const char *const groups[] = {"volume", "network", "image", "builder", NULL};
 	static const char *const reading[] = {"ls", "list", "inspect", NULL};
-	if (strv_contains((char **)fine, argv[i]))
+	if (c->props & CMD_DRY_RUN)
 		return true;
 	const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
-	return strv_contains((char **)groups, argv[i]) && (!sub || sub[0] == '-' || strv_contains((char **)reading, sub));
+	return (c->props & CMD_GROUP) && (!sub || sub[0] == '-' || strv_contains((char **)reading, sub));
 }
 
 static int dispatch(int argc, char **argv, int i)
 {
 	const char *name = argv[i];
-	if (g.dry_run && !dry_run_ok(argc, argv, i)) {
-		bool known = false;
-		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
-			known |= streq(commands[k].name, name);
-		if (known)
-			return cli_no_dry_run(name);
-	}
 	if (streq(name, "__autoremove")) /* berth's own: a shim's last act for run -d --rm */
 		return cmd_autoremove(argc - i, argv + i);
-	/* these make no container, so need no service's env_file, as docker compose */
-	static const char *const lenient[] = {"ps",	"logs",	  "down", "stop",  "kill",  "rm",     "top",
-					      "port",	"events", "images", "pause", "unpause", "wait", "attach",
-					      "stats",	"cp",	  "exec", "ls",	   "inspect", "export", "commit", NULL};
-	g.lenient_env = strv_contains((char **)lenient, name);
-	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+	const struct command *c = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(commands) && !c; k++)
 		if (streq(commands[k].name, name))
-			return commands[k].run(&g, argc - i, argv + i);
+			c = &commands[k];
+	if (c && g.dry_run && !dry_run_ok(c, argc, argv, i))
+		return cli_no_dry_run(name);
+	if (c) {
+		g.lenient_env = c->props & CMD_LENIENT_ENV;
+		return c->run(&g, argc - i, argv + i);
+	}
 	const char *names[ARRAY_SIZE(commands)];
 	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
 		names[k] = commands[k].name;
