@@ -2,6 +2,7 @@
 #ifndef BERTH_CLI_H
 #define BERTH_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "../lib/err.h"
@@ -180,5 +181,33 @@ int cmd_version(struct global_opts *g, int argc, char **argv);
 int cmd_events(struct global_opts *g, int argc, char **argv);
 int cmd_scale(struct global_opts *g, int argc, char **argv);
 int cmd_inspect(struct global_opts *g, int argc, char **argv);
+
+/* What the project commands' files (up, down, run, watch...) share. */
+int64_t cli_timeout_ms(const char *t);
+bool cli_env_true(const struct project *p, const char *name);
+/* Containers of services the file no longer has: removed when asked
+ * (--remove-orphans, or COMPOSE_REMOVE_ORPHANS, also from .env), else
+ * named in a warning unless COMPOSE_IGNORE_ORPHANS, as docker compose. */
+bool cli_orphans_wanted_gone(const struct project *p, bool flag);
+/* up --watch: the watch in a child process while up shows the logs; the
+ * child ends with up. */
+pid_t cli_start_watcher(const struct project *p, char **services);
+
+/* Set by berth watch's signal handler: the watch ends. */
+extern volatile sig_atomic_t cli_watch_stop;
+
+/* The containers of the services a command on existing containers names
+ * (start, stop, rm, exec...), with the project and, when asked, its lock. */
+struct selection {
+	struct project *p;
+	struct ctr_info *list;
+	size_t n;
+	int lock;
+};
+void cli_selection_free(struct selection *s);
+/* The project's containers of the named services (all without names). */
+int cli_select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel,
+			     struct berr **err);
+void cli_stopped(void *data, const char *kind, const char *name, const char *what);
 
 #endif
