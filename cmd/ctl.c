@@ -3,11 +3,8 @@
 #include <errno.h>
 
 #include "../lib/signals.h"
-#include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "../orchestrator/units.h"
-#include "../runtime/ctr.h"
-#include "../network/dnsctl.h"
 #include "cli.h"
 
 void cli_selection_free(struct selection *s)
@@ -53,7 +50,6 @@ static int64_t timeout_arg(const char *t)
 	return duration_parse(t, &ns) == 0 ? ns / 1000000 : atoll(t) * 1000;
 }
 
-enum action { A_START, A_STOP, A_RESTART, A_KILL, A_PAUSE, A_UNPAUSE };
 
 void cli_stopped(void *data, const char *kind, const char *name, const char *what)
 {
@@ -61,7 +57,7 @@ void cli_stopped(void *data, const char *kind, const char *name, const char *wha
 		cli_progress(data, kind, name, what);
 }
 
-static int act(struct global_opts *g, int argc, char **argv, enum action a)
+static int act(struct global_opts *g, int argc, char **argv, enum apply_action a)
 {
 	static const char *const names[] = {"start", "stop", "restart", "kill", "pause", "unpause"};
 	static const char *const summaries[] = {"Start existing containers.",
@@ -70,8 +66,6 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 						"Send a signal to containers (default SIGKILL).",
 						"Pause services: every process of their containers frozen.",
 						"Unpause services."};
-	/* restart: "Restarting", then "Started", as docker compose says it */
-	static const char *const done[] = {"Started", "Stopped", "Started", "Killed", "Paused", "Unpaused"};
 	bool all_projects = false, no_deps = false, remove_orphans = false, wait = false;
 	const char *timeout = NULL, *signame = NULL, *wait_timeout = NULL;
 	char **pos = NULL;
@@ -79,17 +73,17 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 		unsigned on; /* the actions that take it */
 		struct flag f;
 	} known[] = {
-		{1u << A_STOP | 1u << A_RESTART, {"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"}},
-		{1u << A_KILL, {"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"}},
-		{1u << A_KILL,
+		{1u << ACT_STOP | 1u << ACT_RESTART, {"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"}},
+		{1u << ACT_KILL, {"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"}},
+		{1u << ACT_KILL,
 		 {"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"}},
-		{1u << A_START,
+		{1u << ACT_START,
 		 {"all-projects", 0, FLAG_BOOL, &all_projects, NULL,
 		  "After a boot: every container of every project whose restart policy brings it back (what systemd "
 		  "runs at boot)"}},
-		{1u << A_START, {"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for the services to be running and healthy"}},
-		{1u << A_START, {"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"}},
-		{1u << A_RESTART,
+		{1u << ACT_START, {"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for the services to be running and healthy"}},
+		{1u << ACT_START, {"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"}},
+		{1u << ACT_RESTART,
 		 {"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not restart the services that depend on them"}},
 	};
 	struct flag flags[ARRAY_SIZE(known)];
@@ -118,7 +112,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	struct berr *err = NULL;
 	struct selection sel;
 	int r = cli_select_containers(g, pos, true, &sel, &err);
-	if (r == 0 && a == A_RESTART && pos && pos[0] && !no_deps) {
+	if (r == 0 && a == ACT_RESTART && pos && pos[0] && !no_deps) {
 		/* and what depends on them with restart: true, as docker compose restarts it */
 		_cleanup_(strv_freep) char **more = apply_restart_dependents(sel.p, pos);
 		if (more[0]) {
@@ -128,7 +122,7 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 			r = cli_select_containers(g, pos, true, &sel, &err);
 		}
 	}
-	if (r == 0 && a == A_START && pos && pos[0]) {
+	if (r == 0 && a == ACT_START && pos && pos[0]) {
 		/* what they depend on first, as docker compose starts it */
 		size_t had = strv_len(pos);
 		for (size_t i = 0; pos[i]; i++) {
@@ -142,61 +136,13 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 			r = cli_select_containers(g, pos, true, &sel, &err);
 		}
 	}
-	const char *root = berth_root();
-	for (size_t i = 0; r == 0 && cli_dry_run() && i < sel.n; i++) {
-		/* what would be done, to which container; nothing is */
-		bool running = ctr_running(root, sel.list[i].name);
-		if ((a == A_STOP || a == A_KILL || a == A_PAUSE) == running || a == A_RESTART || a == A_UNPAUSE)
-			cli_progress(NULL, "Container", sel.list[i].name, a == A_RESTART ? "Restarting" : done[a]);
-	}
+	if (r == 0)
+		r = apply_act(cli_ctx(), sel.p, sel.list, sel.n, a, timeout_arg(timeout), sig, &err);
 	if (r == 0 && cli_dry_run()) {
 		cli_selection_free(&sel);
 		strv_free(pos);
 		return 0;
 	}
-	for (size_t i = 0; r == 0 && a == A_RESTART && i < sel.n; i++)
-		cli_progress(NULL, "Container", sel.list[i].name, "Restarting");
-	if (r == 0 && (a == A_STOP || a == A_RESTART)) {
-		/* dependents first, each level of them at once */
-		const struct ctr_info **cs = xcalloc(sel.n + 1, sizeof(*cs));
-		for (size_t i = 0; i < sel.n; i++)
-			cs[i] = &sel.list[i];
-		r = apply_stop(cli_ctx(), sel.p, cs, sel.n, timeout_arg(timeout), a == A_STOP ? cli_stopped : NULL, NULL, &err);
-		free(cs);
-	}
-	bool revived = false;
-	for (size_t i = 0; r == 0 && a != A_STOP && i < sel.n; i++) {
-		const char *name = sel.list[a == A_KILL ? sel.n - 1 - i : i].name;
-		if (a == A_PAUSE || a == A_UNPAUSE) { /* only the running ones, or the paused ones */
-			struct ctr_state st;
-			bool skip = ctr_state(root, name, &st, NULL) < 0 || st.status != ST_RUNNING ||
-				    st.paused == (a == A_PAUSE);
-			state_free(&st);
-			if (skip)
-				continue;
-		}
-		/* made by up --no-start, or a pre_start step failed: the steps first;
-		 * after a reboot, its network again */
-		bool down = (a == A_START || a == A_RESTART) && !ctr_up(root, name, NULL);
-		if (down && (r = net_revive(root, name, &err)) > 0)
-			revived = true;
-		if (down && r >= 0)
-			r = apply_pre_start(cli_ctx(), sel.p, (char *const *)&name, 1, &err);
-		if (r == 0 && (a == A_START || a == A_RESTART))
-			r = ctr_start(root, name, &err);
-		pid_t pid;
-		if (r == 0 && a == A_KILL && ctr_up(root, name, &pid) && pid > 0)
-			r = ctr_kill(root, name, sig, &err);
-		if (r == 0 && (a == A_PAUSE || a == A_UNPAUSE))
-			r = ctr_pause(root, name, a == A_PAUSE, &err);
-		if (r == 0)
-			cli_progress(NULL, "Container", name, done[a]);
-	}
-	/* names resolve again if the responder was killed meanwhile */
-	if (r == 0 && revived)
-		r = net_sync(root, &err);
-	else if (r == 0 && (a == A_START || a == A_RESTART))
-		r = dnsctl_ensure(root, &err);
 	if (r == 0 && remove_orphans)
 		r = apply_remove_orphans(cli_ctx(), sel.p, -1, &err);
 	if (r == 0 && wait)
@@ -206,14 +152,14 @@ static int act(struct global_opts *g, int argc, char **argv, enum action a)
 	return r < 0 ? report(err) : 0;
 }
 
-int cmd_start(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_START); }
+int cmd_start(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_START); }
 
-int cmd_stop(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_STOP); }
+int cmd_stop(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_STOP); }
 
-int cmd_restart(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_RESTART); }
+int cmd_restart(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_RESTART); }
 
-int cmd_kill(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_KILL); }
+int cmd_kill(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_KILL); }
 
-int cmd_pause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_PAUSE); }
+int cmd_pause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_PAUSE); }
 
-int cmd_unpause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, A_UNPAUSE); }
+int cmd_unpause(struct global_opts *g, int argc, char **argv) { return act(g, argc, argv, ACT_UNPAUSE); }

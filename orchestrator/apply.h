@@ -134,4 +134,27 @@ json_t *apply_meta(const char *root, const char *name);
 int apply_wait_ready(const struct project *p, const char *root, char *const *services, int64_t timeout_ms,
 		     struct berr **err);
 
+enum apply_action { ACT_START, ACT_STOP, ACT_RESTART, ACT_KILL, ACT_PAUSE, ACT_UNPAUSE };
+
+/* start, stop, restart, kill (with sig), pause, unpause of the containers
+ * cs (in dependency order), each said as it is done: stop and restart stop
+ * dependents first, a level at once, within timeout_ms (< 0: each one's
+ * grace period); start and restart bring them up (apply_bring_up); kill
+ * signals what runs, pause and unpause only what runs or is paused. Under
+ * ctx->dry_run, what would be done is said. */
+int apply_act(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *cs, size_t n,
+	      enum apply_action a, int64_t timeout_ms, int sig, struct berr **err);
+/* The bring-up path of start, restart and boot, which up shares (its first
+ * step, apply_revive): every named container that is not running gets its
+ * network again (after a reboot), the firewall and the names follow; then
+ * each, in the order given, gets its pending pre_start steps (with a
+ * project) and is started. keep_going: one that fails is said and the
+ * others go on, and then the call fails saying how many did (boot). */
+int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n,
+		   bool keep_going, struct berr **err);
+/* apply_bring_up's first step; with keep_going, skipped[i] marks one whose
+ * network could not be made again (said). A NULL name is passed over. */
+int apply_revive(const struct apply_ctx *ctx, char *const *names, size_t n, bool keep_going, bool *skipped,
+		 struct berr **err);
+
 #endif

@@ -90,33 +90,17 @@ int apply_start_all(const struct apply_ctx *ctx, struct berr **err)
 		r = apply_lock(root, v[i].project, &locks[nl], err);
 		nl += r == 0;
 	}
-	/* the kernel state first: bridges, namespaces, then firewall and names */
-	int failed = 0;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct berr *e = NULL;
-		if (net_revive(root, v[i].name, &e) < 0) {
-			log_error("%s", e->msg);
-			free(v[i].name);
-			v[i].name = NULL; /* not started */
-			failed++;
-		}
-		berr_free(e);
-	}
+	/* one bring-up path, as start's: the kernel state first (bridges,
+	 * namespaces, then firewall and names), then level by level */
+	char **order = xcalloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (int l = 0; l <= top; l++)
+		for (size_t i = 0; i < n; i++)
+			if (v[i].level == l)
+				order[k++] = v[i].name;
 	if (r == 0 && n)
-		r = net_sync(root, err);
-	for (int l = 0; r == 0 && l <= top; l++)
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].level != l || !v[i].name)
-				continue;
-			struct berr *e = NULL;
-			if (ctr_start(root, v[i].name, &e) < 0) {
-				log_error("cannot start %s: %s", v[i].name, e->msg);
-				failed++;
-			} else {
-				apply_progress(ctx->progress, ctx->progress_data, "Container", v[i].name, "Started");
-			}
-			berr_free(e);
-		}
+		r = apply_bring_up(ctx, NULL, order, k, true, err);
+	free(order); /* shallow */
 	for (size_t i = 0; i < nl; i++)
 		close(locks[i]);
 	for (size_t i = 0; i < n; i++) {
@@ -128,7 +112,5 @@ int apply_start_all(const struct apply_ctx *ctx, struct berr **err)
 	free(v);
 	free(locks);
 	strv_free(projects);
-	if (r == 0 && failed)
-		r = berr_set(err, EIO, "%d container%s did not come back (said above)", failed, failed == 1 ? "" : "s");
 	return r;
 }

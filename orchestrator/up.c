@@ -277,15 +277,14 @@ int apply_up(const struct apply_ctx *ctx, const struct project *p, const struct 
 	} else if (r == 0) {
 		r = dnsctl_ensure(root, err); /* nothing changed, but the responder may have been killed */
 	}
-	/* after a reboot: the networks of what is kept, made again */
-	bool revived = false;
-	for (size_t i = 0; r == 0 && !o->no_start && i < n; i++) {
-		int v = pl[i].same && !ctr_up(root, pl[i].name, NULL) ? net_revive(root, pl[i].name, err) : 0;
-		r = v < 0 ? v : 0;
-		revived |= v > 0;
-	}
-	if (r == 0 && revived)
-		r = net_sync(root, err);
+	/* after a reboot: the networks of what is kept, made again (the
+	 * first step of the bring-up path start and boot take) */
+	char **kept = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		kept[i] = pl[i].same ? pl[i].name : NULL;
+	if (r == 0 && !o->no_start)
+		r = apply_revive(ctx, kept, n, false, NULL, err);
+	free(kept); /* shallow */
 	/* apply_plan() keeps dependency order, so each level is a run of entries */
 	int *levels = xcalloc(n + 1, sizeof(int));
 	int top = 0;
