@@ -1,8 +1,5 @@
 /* berth network ls | create | rm | inspect: networks outside any project,
  * for `external: true`, and a look at those projects made. */
-#include <errno.h>
-#include <jansson.h>
-#include <stdio.h>
 
 #include "../lib/json.h"
 #include "../network/net.h"
@@ -82,12 +79,7 @@ static int network_create(int argc, char **argv)
 			fprintf(stderr, "berth: driver option %s is not supported; it is ignored\n", o[i]);
 	}
 	struct berr *err = NULL;
-	if (net_exists(berth_root(), d.name))
-		return report((berr_set(&err, EEXIST, "network %s exists already", d.name), err));
-	int r = net_ensure(berth_root(), &d, &err);
-	if (r >= 0)
-		r = net_sync(berth_root(), &err);
-	if (r < 0)
+	if (apply_network_create(cli_ctx(), &d, &err) < 0)
 		return report(err);
 	printf("%s\n", d.name);
 	return 0;
@@ -105,25 +97,13 @@ static int network_rm(int argc, char **argv)
 	int status = 0;
 	for (size_t i = 0; args[i]; i++) {
 		struct berr *err = NULL;
-		if (net_exists(berth_root(), args[i])) {
-			if (net_remove(berth_root(), args[i], &err) < 0)
-				status = report(err);
-			else
-				printf("%s\n", args[i]);
-			continue;
-		}
-		/* no record, but the kernel may still have its bridge */
-		_cleanup_(strv_freep) char **lost = net_reclaim(berth_root(), NULL, args[i], NULL);
-		if (!lost[0]) {
-			status = report((berr_set(&err, ENOENT, "no such network: %s", args[i]), err));
-			continue;
-		}
-		_cleanup_free_ char *msg = net_reclaimed_msg(lost[0]);
-		fprintf(stderr, "berth: %s\n", msg);
-		printf("%s\n", args[i]);
+		if (apply_network_remove(cli_ctx(), args[i], &err) < 0)
+			status = report(err);
+		else
+			printf("%s\n", args[i]);
 	}
 	struct berr *err = NULL;
-	if (net_sync(berth_root(), &err) < 0)
+	if (apply_sync(cli_ctx(), &err) < 0)
 		status = report(err);
 	return status;
 }

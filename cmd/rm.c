@@ -1,8 +1,6 @@
 /* berth rm. */
 
-#include "../network/net.h"
 #include "../orchestrator/apply.h"
-#include "../runtime/ctr.h"
 #include "cli.h"
 
 int cmd_rm(struct global_opts *g, int argc, char **argv)
@@ -31,23 +29,8 @@ int cmd_rm(struct global_opts *g, int argc, char **argv)
 		r = apply_stop(cli_ctx(), sel.p, cs, sel.n, -1, cli_stopped, NULL, &err);
 		free(cs);
 	}
-	bool removed = false;
-	for (size_t i = 0; r == 0 && i < sel.n; i++) {
-		if (ctr_up(berth_root(), sel.list[i].name, NULL) && !stop)
-			continue; /* docker compose rm leaves running containers alone */
-		if (cli_dry_run()) {
-			cli_progress(NULL, "Container", sel.list[i].name, "Removed");
-			continue;
-		}
-		r = apply_remove_container(berth_root(), sel.list[i].name, volumes, &err);
-		if (r == 0)
-			cli_progress(NULL, "Container", sel.list[i].name, "Removed");
-		removed = true;
-	}
-	if (removed) {
-		int s = net_sync(berth_root(), r == 0 ? &err : NULL);
-		r = r < 0 ? r : s;
-	}
+	if (r == 0)
+		r = apply_rm(cli_ctx(), sel.list, sel.n, stop, volumes, &err);
 	cli_selection_free(&sel);
 	strv_free(pos);
 	return r < 0 ? report(err) : 0;

@@ -122,13 +122,16 @@ static int attach(const struct project *p, const char *root, const struct attach
 	int rc = 0;
 	if (interrupted || a.abort_on_exit || a.abort_on_failure) {
 		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n" : "Aborting on container exit...\n");
-		for (size_t i = n; i > 0; i--) {
-			bool was = ctr_up(root, list[i - 1].name, NULL);
-			if (was)
-				cli_progress(NULL, "Container", list[i - 1].name, "Stopping");
-			if (ctr_stop(root, list[i - 1].name, interrupted > 1 ? 0 : o->timeout, NULL) == 0 && was)
-				cli_progress(NULL, "Container", list[i - 1].name, "Stopped");
-		}
+		/* as stop stops them: dependents first, a level at once; a second
+		 * Ctrl-C, at once */
+		const struct ctr_info **cs = xcalloc(n + 1, sizeof(*cs));
+		for (size_t i = 0; i < n; i++)
+			cs[i] = &list[i];
+		struct berr *e = NULL;
+		if (apply_stop(cli_ctx(), p, cs, n, interrupted > 1 ? 0 : o->timeout, cli_progress, NULL, &e) < 0)
+			fprintf(stderr, "berth: %s\n", e->msg);
+		berr_free(e);
+		free(cs);
 	}
 	for (size_t i = 0; o->exit_from && i < n; i++) {
 		struct ctr_state st;

@@ -3,7 +3,6 @@
 #include <time.h>
 
 #include "../lib/json.h"
-#include "../network/net.h"
 #include "../orchestrator/apply.h"
 #include "../runtime/ctr.h"
 #include "cli.h"
@@ -22,9 +21,8 @@ int cmd_autoremove(int argc, char **argv)
 	int lock = -1, r = -1;
 	_cleanup_(berr_freep) struct berr *err = NULL;
 	if (project && ctr_exists(root, name) && !ctr_up(root, name, NULL) && apply_lock(root, project, &lock, &err) == 0) {
-		r = apply_remove_container(root, name, true, &err);
-		if (r == 0)
-			r = net_sync(root, &err);
+		struct apply_ctx ctx = {.root = root};
+		r = apply_rm(&ctx, &(struct ctr_info){.name = (char *)name}, 1, false, true, &err);
 	}
 	if (lock >= 0)
 		close(lock);

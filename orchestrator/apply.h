@@ -157,4 +157,20 @@ int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *c
 int apply_revive(const struct apply_ctx *ctx, char *const *names, size_t n, bool keep_going, bool *skipped,
 		 struct berr **err);
 
+struct net_def;
+/* The firewall and the names follow what the records say now. */
+int apply_sync(const struct apply_ctx *ctx, struct berr **err);
+/* network create: a network made outside any project (refused when one of
+ * that name exists), the firewall following. */
+int apply_network_create(const struct apply_ctx *ctx, const struct net_def *d, struct berr **err);
+/* network rm: the network goes (refused while a container is on it); a
+ * bridge whose record was lost is found by its kernel alias, removed and
+ * said. No firewall change until apply_sync. */
+int apply_network_remove(const struct apply_ctx *ctx, const char *name, struct berr **err);
+/* rm: the containers cs that are not running (running_too: all; stop them
+ * first), each said as it goes, with their anonymous volumes when asked;
+ * then the firewall and the names follow. */
+int apply_rm(const struct apply_ctx *ctx, const struct ctr_info *cs, size_t n, bool running_too, bool volumes,
+	     struct berr **err);
+
 #endif
