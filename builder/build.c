@@ -129,7 +129,10 @@ void build_tail_clear(struct build *b)
 
 /* --- the build cache: <store>/buildcache/<key>.json --- */
 
-static char *cache_path(struct build *b, const char *key) { return xasprintf("%s/buildcache/%s.json", b->st->dir, key); }
+static char *cache_path(struct build *b, const char *key)
+{
+	return xasprintf("%s/buildcache/%s.json", b->st->dir, key);
+}
 
 void build_key(char key[65], const char *prev, const char *text)
 {
@@ -182,8 +185,8 @@ char **build_layer_dirs(struct build *b, json_t *layers)
 	size_t n = json_array_size(layers);
 	char **dirs = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
-		dirs[i] = store_layer_path(b->st, json_string_value(json_object_get(json_array_get(layers, n - 1 - i),
-										     "diff_id")));
+		dirs[i] = store_layer_path(
+			b->st, json_string_value(json_object_get(json_array_get(layers, n - 1 - i), "diff_id")));
 	return dirs;
 }
 
@@ -276,7 +279,7 @@ static void from_stage(struct sstate *ss, const struct sstate *base)
 /* --- steps that change files --- */
 
 int build_commit(struct build *b, struct sstate *ss, const char *key, const char *upper, const char *by,
-		       struct berr **err)
+		 struct berr **err)
 {
 	struct blayer l;
 	bool empty = false;
@@ -302,10 +305,10 @@ bool build_cached(struct build *b, struct sstate *ss, const char *key, const cha
 	json_t *layer = json_object_get(c, "layer");
 	bool empty = !json_is_object(layer);
 	if (!empty)
-		json_array_append_new(ss->s.layers, json_pack("{s:s, s:s}", "digest",
-							      json_string_value(json_object_get(layer, "digest")),
-							      "diff_id",
-							      json_string_value(json_object_get(layer, "diff_id"))));
+		json_array_append_new(ss->s.layers,
+				      json_pack("{s:s, s:s}", "digest",
+						json_string_value(json_object_get(layer, "digest")), "diff_id",
+						json_string_value(json_object_get(layer, "diff_id"))));
 	build_history(ss, by, empty, json_string_value(json_object_get(c, "created")) ?: b->created);
 	json_object_set_new(c, "key", json_string(key));
 	json_array_append_new(ss->steps, c);
@@ -359,7 +362,6 @@ static int step_config(struct build *b, struct sstate *ss, const struct df_instr
  * under the build's prefix (a killed build's guard finds them by it). */
 char *build_scratch(struct build *b) { return xasprintf("%s/step-%d-%d", b->work, (int)getpid(), ++b->nrun); }
 
-
 void build_source_free(struct bsource *s)
 {
 	free(s->dir);
@@ -369,10 +371,7 @@ void build_source_free(struct bsource *s)
 }
 
 /* A named context (--build-context, build: additional_contexts). */
-static const char *named_context(struct build *b, const char *name)
-{
-	return strv_env_get(b->o->contexts, name);
-}
+static const char *named_context(struct build *b, const char *name) { return strv_env_get(b->o->contexts, name); }
 
 static int image_source(struct build *b, const char *ref, struct bsource *s, struct berr **err)
 {
@@ -449,8 +448,7 @@ static int run_onbuild(struct build *b, size_t si, struct sstate *ss, const char
 	buf_puts(&text, "FROM scratch\n"); /* the triggers are read as the rest of a stage */
 	size_t i;
 	json_t *v;
-	json_array_foreach(ob, i, v)
-		buf_printf(&text, "%s\n", json_string_value(v) ?: "");
+	json_array_foreach(ob, i, v) buf_printf(&text, "%s\n", json_string_value(v) ?: "");
 	json_object_del(ss->s.cfg, "OnBuild");
 	struct dockerfile d;
 	_cleanup_free_ char *name = xasprintf("%s (ONBUILD of the base image)", b->df.name);
@@ -499,8 +497,9 @@ static int build_stage(struct build *b, size_t si, struct berr **err)
 		ss->steps = json_array();
 		build_key(ss->key, "scratch", "");
 	} else if (named_context(b, sg->base) && !startswith(named_context(b, sg->base), "docker-image://")) {
-		r = berr_set(err, ENOTSUP, "%s is a named context of a directory; berth builds FROM images and stages "
-					   "only (give it as docker-image://REF)",
+		r = berr_set(err, ENOTSUP,
+			     "%s is a named context of a directory; berth builds FROM images and stages "
+			     "only (give it as docker-image://REF)",
 			     sg->base);
 	} else {
 		const char *named = named_context(b, sg->base);
@@ -543,18 +542,17 @@ static json_t *image_json(struct build *b, struct sstate *ss)
 	json_t *ids = json_array();
 	size_t i;
 	json_t *l;
-	json_array_foreach(ss->s.layers, i, l)
-		json_array_append(ids, json_object_get(l, "diff_id"));
+	json_array_foreach(ss->s.layers, i, l) json_array_append(ids, json_object_get(l, "diff_id"));
 	const char *slash = strchr(b->platform, '/');
 	_cleanup_free_ char *os = xstrndup(b->platform, (size_t)(slash - b->platform));
 	_cleanup_free_ char *arch = xstrndup(slash + 1, strcspn(slash + 1, "/"));
-	json_t *h = json_array_size(ss->s.history) ? json_object_get(json_array_get(ss->s.history,
-										    json_array_size(ss->s.history) - 1),
-								     "created")
-						   : NULL;
+	json_t *h = json_array_size(ss->s.history)
+			    ? json_object_get(json_array_get(ss->s.history, json_array_size(ss->s.history) - 1),
+					      "created")
+			    : NULL;
 	json_t *img = json_pack("{s:s, s:s, s:o, s:s, s:O, s:{s:s, s:o}}", "architecture", arch, "os", os, "config",
-				cfg, "created", json_string_value(h) ?: b->created, "history", ss->s.history,
-				"rootfs", "type", "layers", "diff_ids", ids);
+				cfg, "created", json_string_value(h) ?: b->created, "history", ss->s.history, "rootfs",
+				"type", "layers", "diff_ids", ids);
 	if (ss->s.author)
 		json_object_set_new(img, "author", json_string(ss->s.author));
 	return img;
@@ -612,8 +610,9 @@ static int write_image(struct build *b, struct sstate *ss, const char *key, char
 	_cleanup_(json_releasep) json_t *prev = NULL;
 	if (r == 0 && store_get_image(b->st, id, &prev, NULL) < 0) {
 		json_t *rec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[], s:O, s:s}", "id", id, "layers", ss->s.layers,
-					"size", (json_int_t)blayer_size(b->st, ss->s.layers), "loaded", b->created, "created",
-					b->created, "repo_digests", "build_cache", ss->steps, "build_key", key);
+					"size", (json_int_t)blayer_size(b->st, ss->s.layers), "loaded", b->created,
+					"created", b->created, "repo_digests", "build_cache", ss->steps, "build_key",
+					key);
 		r = store_put_image(b->st, id, rec, err);
 		json_decref(rec);
 	}
@@ -761,8 +760,8 @@ static void platform_args(struct build *b)
 	const char *variant = strchr(slash + 1, '/');
 	static const char *const kinds[] = {"TARGET", "BUILD"};
 	for (size_t k = 0; k < 2; k++) {
-		const char *parts[][2] = {{"PLATFORM", b->platform}, {"OS", os}, {"ARCH", arch},
-					  {"VARIANT", variant ? variant + 1 : ""}};
+		const char *parts[][2] = {
+			{"PLATFORM", b->platform}, {"OS", os}, {"ARCH", arch}, {"VARIANT", variant ? variant + 1 : ""}};
 		for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
 			_cleanup_free_ char *name = xasprintf("%s%s", kinds[k], parts[i][0]);
 			if (!strv_env_get(b->args, name))
@@ -818,8 +817,9 @@ static int prepare(struct build *b, struct berr **err)
 		r = read_meta(b, err);
 	for (size_t i = 0; r == 0 && i < b->nstages; i++)
 		if (b->stages[i].platform && !streq(b->stages[i].platform, b->platform))
-			r = berr_set(err, ENOTSUP, "%s:%d: FROM: --platform=%s: berth builds for this machine's "
-						   "platform (%s) only",
+			r = berr_set(err, ENOTSUP,
+				     "%s:%d: FROM: --platform=%s: berth builds for this machine's "
+				     "platform (%s) only",
 				     b->df.name, b->df.instrs[b->stages[i].first].line, b->stages[i].platform,
 				     b->platform);
 	return r;
@@ -905,7 +905,8 @@ static void stage_save(struct build *b, size_t i, int r, struct berr *e)
 	struct sstate *ss = &b->ss[i];
 	json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", e ? e->msg : "the stage failed", "code", e ? e->code : EIO)
 			  : json_pack("{s:O, s:O, s:O, s:O, s:s, s:s?}", "cfg", ss->s.cfg, "history", ss->s.history,
-				      "layers", ss->s.layers, "steps", ss->steps, "key", ss->key, "author", ss->s.author);
+				      "layers", ss->s.layers, "steps", ss->steps, "key", ss->key, "author",
+				      ss->s.author);
 	_cleanup_free_ char *path = stage_file(b, i);
 	char *text = json_dumps(j, JSON_COMPACT);
 	fs_write_replace(path, text, strlen(text), 0600, NULL);

@@ -12,26 +12,26 @@
 #include "../lib/err.h"
 
 struct build_opts {
-	const char *root;	       /* berth's state root */
-	const char *context;	       /* a directory */
-	const char *dockerfile;	       /* relative to the context unless absolute; NULL: Dockerfile */
+	const char *root;              /* berth's state root */
+	const char *context;           /* a directory */
+	const char *dockerfile;        /* relative to the context unless absolute; NULL: Dockerfile */
 	const char *dockerfile_inline; /* the Dockerfile's text instead */
-	char **args;		       /* NAME=VALUE */
-	const char *target;	       /* NULL: the last stage */
-	char **tags;		       /* references the image gets */
-	char **labels;		       /* NAME=VALUE */
+	char **args;                   /* NAME=VALUE */
+	const char *target;            /* NULL: the last stage */
+	char **tags;                   /* references the image gets */
+	char **labels;                 /* NAME=VALUE */
 	bool no_cache, pull, quiet;
 	const char *network; /* RUN's default: "default", "none", "host" */
-	char **hosts;	     /* extra_hosts: "NAME=ADDRESS" or "NAME:ADDRESS" */
-	char **secrets;	     /* ID=PATH, for RUN --mount=type=secret */
+	char **hosts;        /* extra_hosts: "NAME=ADDRESS" or "NAME:ADDRESS" */
+	char **secrets;      /* ID=PATH, for RUN --mount=type=secret */
 	char **contexts;     /* named contexts, NAME=DIR or NAME=docker-image://REF */
 	int64_t shm_size;    /* RUN's /dev/shm in bytes; 0: 64 MiB */
-	char **ulimits;	     /* RUN's limits: NAME=SOFT[:HARD] */
+	char **ulimits;      /* RUN's limits: NAME=SOFT[:HARD] */
 	bool privileged;     /* RUN --security=insecure is allowed */
 	bool host_network;   /* RUN --network=host is allowed (the network.host entitlement) */
 	char **cache_from;   /* images built here whose steps the cache takes up */
 	const char *title;   /* a service's name, before its progress lines */
-	FILE *out;	     /* progress; NULL: stderr */
+	FILE *out;           /* progress; NULL: stderr */
 };
 
 /* Builds; *id (may be NULL) gets the image id. */

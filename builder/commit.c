@@ -14,8 +14,8 @@ static int apply_change(struct bstage *s, const char *change, struct berr **err)
 	/* the parser wants a stage: the change is the one instruction after it */
 	_cleanup_free_ char *text = xasprintf("FROM scratch\n%s\n", change);
 	int r = dockerfile_parse("--change", text, strlen(text), &d, err);
-	static const char *const allowed[] = {"CMD",	"ENTRYPOINT", "ENV",	 "EXPOSE",     "LABEL",	      "ONBUILD",
-					      "USER",	"VOLUME",     "WORKDIR", "STOPSIGNAL", "HEALTHCHECK", NULL};
+	static const char *const allowed[] = {"CMD",  "ENTRYPOINT", "ENV",     "EXPOSE",     "LABEL",       "ONBUILD",
+					      "USER", "VOLUME",     "WORKDIR", "STOPSIGNAL", "HEALTHCHECK", NULL};
 	for (size_t i = 1; r == 0 && i < d.n; i++) {
 		const struct df_instr *ins = &d.instrs[i];
 		if (!strv_contains((char **)allowed, ins->cmd)) {
@@ -25,8 +25,9 @@ static int apply_change(struct bstage *s, const char *change, struct berr **err)
 				     ins->cmd);
 		} else if (streq(ins->cmd, "WORKDIR")) {
 			const char *was = json_string_value(json_object_get(s->cfg, "WorkingDir"));
-			_cleanup_free_ char *dir = ins->rest[0] == '/' ? xstrdup(ins->rest)
-								       : path_join(was && was[0] ? was : "/", ins->rest);
+			_cleanup_free_ char *dir = ins->rest[0] == '/'
+							   ? xstrdup(ins->rest)
+							   : path_join(was && was[0] ? was : "/", ins->rest);
 			json_object_set_new(s->cfg, "WorkingDir", json_string(dir));
 		} else {
 			char *by = NULL;
@@ -75,7 +76,8 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 	_cleanup_free_ char *now = store_timestamp();
 	if (r == 0) {
 		if (!empty)
-			json_array_append_new(layers, json_pack("{s:s, s:s}", "digest", l.digest, "diff_id", l.diff_id));
+			json_array_append_new(layers,
+					      json_pack("{s:s, s:s}", "digest", l.digest, "diff_id", l.diff_id));
 		json_t *h = json_pack("{s:s, s:s}", "created", now, "created_by", "berth commit");
 		if (o->message && o->message[0])
 			json_object_set_new(h, "comment", json_string(o->message));
@@ -91,9 +93,10 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 	json_array_foreach(layers, i, x) json_array_append(ids, json_object_get(x, "diff_id"));
 	const char *arch = json_string_value(json_object_get(base, "architecture")),
 		   *os = json_string_value(json_object_get(base, "os"));
-	_cleanup_(json_releasep) json_t *img = json_pack("{s:s, s:s, s:O, s:s, s:O, s:{s:s, s:o}}", "architecture", arch ? arch : "amd64", "os",
-				os ? os : "linux", "config", cfg, "created", now, "history", history, "rootfs", "type",
-				"layers", "diff_ids", ids);
+	_cleanup_(json_releasep)
+		json_t *img = json_pack("{s:s, s:s, s:O, s:s, s:O, s:{s:s, s:o}}", "architecture",
+					arch ? arch : "amd64", "os", os ? os : "linux", "config", cfg, "created", now,
+					"history", history, "rootfs", "type", "layers", "diff_ids", ids);
 	if (o->author && o->author[0])
 		json_object_set_new(img, "author", json_string(o->author));
 	char *out = json_dumps(img, JSON_COMPACT);
@@ -108,7 +111,8 @@ int commit_image(struct store *st, const struct commit_opts *o, char id[72], str
 		blob_writer_abort(w);
 	if (r == 0) {
 		json_t *nrec = json_pack("{s:s, s:O, s:I, s:s, s:s, s:[]}", "id", id, "layers", layers, "size",
-					 (json_int_t)blayer_size(st, layers), "loaded", now, "created", now, "repo_digests");
+					 (json_int_t)blayer_size(st, layers), "loaded", now, "created", now,
+					 "repo_digests");
 		r = store_put_image(st, id, nrec, err);
 		json_decref(nrec);
 	}

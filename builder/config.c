@@ -316,8 +316,8 @@ long long bconfig_duration(const char *s)
 	static const struct {
 		const char *unit;
 		long long ns;
-	} units[] = {{"ns", 1}, {"us", 1000}, {"µs", 1000}, {"ms", 1000000}, {"s", 1000000000LL},
-		     {"m", 60000000000LL}, {"h", 3600000000000LL}};
+	} units[] = {{"ns", 1},           {"us", 1000},         {"µs", 1000},          {"ms", 1000000},
+		     {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL}};
 	if (!s || !*s)
 		return -1;
 	if (streq(s, "0"))
@@ -353,8 +353,8 @@ static int health_flags(const struct df_instr *ins, json_t *hc, struct berr **er
 	for (size_t i = 0; ins->flags[i]; i++) {
 		const char *f = ins->flags[i], *eq = strchr(f, '=');
 		size_t k = 0;
-		while (k < ARRAY_SIZE(names) && (!eq || strncmp(f, names[k], (size_t)(eq - f)) ||
-						 strlen(names[k]) != (size_t)(eq - f)))
+		while (k < ARRAY_SIZE(names) &&
+		       (!eq || strncmp(f, names[k], (size_t)(eq - f)) || strlen(names[k]) != (size_t)(eq - f)))
 			k++;
 		if (k == ARRAY_SIZE(names))
 			return berr_set(err, EINVAL, "HEALTHCHECK: unknown flag %s", f);
@@ -421,9 +421,9 @@ int bconfig_apply(struct bstage *s, const struct df_instr *ins, char **created_b
 	static const struct {
 		const char *cmd;
 		int (*fn)(struct bstage *, const struct df_instr *, struct buf *, struct berr **);
-	} table[] = {{"ENV", do_env},	   {"LABEL", do_label},	  {"ARG", do_arg},
-		     {"CMD", do_cmd},	   {"ENTRYPOINT", do_cmd}, {"SHELL", do_shell},
-		     {"EXPOSE", do_expose}, {"VOLUME", do_volume}, {"USER", do_word},
+	} table[] = {{"ENV", do_env},         {"LABEL", do_label},     {"ARG", do_arg},
+		     {"CMD", do_cmd},         {"ENTRYPOINT", do_cmd},  {"SHELL", do_shell},
+		     {"EXPOSE", do_expose},   {"VOLUME", do_volume},   {"USER", do_word},
 		     {"STOPSIGNAL", do_word}, {"MAINTAINER", do_word}, {"HEALTHCHECK", do_healthcheck},
 		     {"ONBUILD", do_onbuild}};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {

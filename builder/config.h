@@ -10,15 +10,15 @@
 
 /* A stage while it is built. */
 struct bstage {
-	json_t *cfg;	 /* the image config's "config" */
+	json_t *cfg;     /* the image config's "config" */
 	json_t *history; /* its "history" */
-	json_t *layers;	 /* [{digest, diff_id}], bottom first */
+	json_t *layers;  /* [{digest, diff_id}], bottom first */
 	char *author;
-	char **args;	  /* this stage's ARGs with a value: NAME=VALUE */
+	char **args;       /* this stage's ARGs with a value: NAME=VALUE */
 	char **build_args; /* --build-arg and build: args (not owned) */
-	char **meta;	  /* the ARGs before the first FROM, NAME=VALUE (not owned) */
+	char **meta;       /* the ARGs before the first FROM, NAME=VALUE (not owned) */
 	char escape;
-	bool cmd_set;	  /* CMD given in this stage (ENTRYPOINT then keeps it) */
+	bool cmd_set; /* CMD given in this stage (ENTRYPOINT then keeps it) */
 };
 
 /* $NAME as the instruction sees it: ENV first, then ARG. */

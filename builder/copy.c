@@ -30,7 +30,7 @@ struct tree {
 	int fd;
 	const struct ignore *ig, *ex;
 	bool keep_owner; /* a stage's files keep their owners; the context's are root's */
-	int proc;	 /* the host's /proc (the copy runs chrooted); -1: /proc */
+	int proc;        /* the host's /proc (the copy runs chrooted); -1: /proc */
 };
 
 static bool excluded(const struct tree *t, const char *rel);
@@ -480,8 +480,8 @@ static int write_heredocs(struct job *j)
 	size_t n = strv_len(c->here_names);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *to = c->dest_dir || n > 1 ? xasprintf("%s/%s", streq(c->dest, "/") ? "" : c->dest,
-									  c->here_names[i])
-							     : xstrdup(c->dest);
+									   c->here_names[i])
+							       : xstrdup(c->dest);
 		_cleanup_free_ char *parent = path_dirname(to);
 		int r = make_dirs(j, parent);
 		if (r < 0)
@@ -515,8 +515,9 @@ static int do_copy(struct job *j)
 	}
 	bool many = strv_len(all) + strv_len(c->here_names) > 1;
 	if (r == 0 && many && !c->dest_dir && !c->parents)
-		r = berr_set(j->err, EINVAL, "%s: with more than one source, the destination must be a directory and end "
-					     "with a /",
+		r = berr_set(j->err, EINVAL,
+			     "%s: with more than one source, the destination must be a directory and end "
+			     "with a /",
 			     c->what);
 	for (size_t i = 0; r == 0 && all[i]; i++)
 		r = copy_one(j, all[i], many);

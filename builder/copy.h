@@ -12,24 +12,24 @@
 #include "ignore.h"
 
 struct bcopy {
-	char **layers;	     /* the stage's, top first; none: scratch */
-	const char *work;    /* a new directory to work in */
-	const char *src_dir; /* the sources: the context, or a stage's one layer ... */
-	char **src_layers;   /* ... or its layers, top first */
-	const struct ignore *ig; /* of the context */
-	char **srcs;	     /* source paths and patterns */
+	char **layers;                    /* the stage's, top first; none: scratch */
+	const char *work;                 /* a new directory to work in */
+	const char *src_dir;              /* the sources: the context, or a stage's one layer ... */
+	char **src_layers;                /* ... or its layers, top first */
+	const struct ignore *ig;          /* of the context */
+	char **srcs;                      /* source paths and patterns */
 	char **here_names, **here_bodies; /* COPY <<EOF: files and their text */
-	const char *dest;    /* absolute */
-	bool dest_dir;	     /* it ends in "/" */
-	const struct ignore *ex; /* --exclude */
-	bool parents;	     /* --parents */
+	const char *dest;                 /* absolute */
+	bool dest_dir;                    /* it ends in "/" */
+	const struct ignore *ex;          /* --exclude */
+	bool parents;                     /* --parents */
 	bool chown, chmod;
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;
-	bool add;	   /* local tar archives are extracted */
-	bool mkdir_only;   /* WORKDIR: dest made, nothing copied */
-	const char *what;  /* "COPY", "ADD", "WORKDIR": for messages */
+	bool add;         /* local tar archives are extracted */
+	bool mkdir_only;  /* WORKDIR: dest made, nothing copied */
+	const char *what; /* "COPY", "ADD", "WORKDIR": for messages */
 };
 
 /* Does it; *upper (inside work) holds what changed. */

@@ -8,9 +8,9 @@
 #include "../lib/buf.h"
 #include "../lib/util.h"
 
-static const char *const known[] = {"ADD",    "ARG",	     "CMD",	  "COPY", "ENTRYPOINT", "ENV",
-				    "EXPOSE", "FROM",	     "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-				    "RUN",    "SHELL",	     "STOPSIGNAL",  "USER", "VOLUME",	  "WORKDIR"};
+static const char *const known[] = {"ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
+				    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+				    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR"};
 /* the instructions whose text may start with --flags, and have heredocs */
 static const char *const flagged[] = {"ADD", "COPY", "FROM", "HEALTHCHECK", "RUN"};
 static const char *const heredocs[] = {"ADD", "COPY", "RUN"};
@@ -152,7 +152,8 @@ static int read_heredocs(struct parse *p, struct df_instr *ins)
 		ins->heredocs = xrealloc(ins->heredocs, (ins->nheredocs + 1) * sizeof(*ins->heredocs));
 		ins->heredocs[ins->nheredocs++] = h;
 		if (!ended)
-			return fail(p, ins->line, ins->cmd, "the heredoc <<%s never ends (no line \"%s\")", h.name, h.name);
+			return fail(p, ins->line, ins->cmd, "the heredoc <<%s never ends (no line \"%s\")", h.name,
+				    h.name);
 		s = w + n;
 	}
 	return 0;
@@ -280,8 +281,9 @@ int dockerfile_parse(const char *name, const char *text, size_t len, struct dock
 		/* only ARG may come before the first FROM */
 		for (size_t i = 0; i < out->n && !streq(out->instrs[i].cmd, "FROM"); i++)
 			if (!streq(out->instrs[i].cmd, "ARG"))
-				r = fail(&p, out->instrs[i].line, out->instrs[i].cmd, "comes before the first FROM, where only ARG "
-											"may");
+				r = fail(&p, out->instrs[i].line, out->instrs[i].cmd,
+					 "comes before the first FROM, where only ARG "
+					 "may");
 	}
 	if (r < 0)
 		dockerfile_free(out);
@@ -316,7 +318,7 @@ struct lex {
 	df_lookup_fn lookup;
 	void *data;
 	struct berr **err;
-	bool split; /* words: an unquoted expansion splits at its blanks, as in a shell */
+	bool split;  /* words: an unquoted expansion splits at its blanks, as in a shell */
 	bool quotes; /* the word had quotes: "" is a word, an empty expansion is not */
 };
 
@@ -347,8 +349,8 @@ static int variable(struct lex *x, const char **sp, struct buf *out)
 		s += colon;
 		char op = *s;
 		if (op != '-' && op != '+')
-			return berr_set(x->err, EINVAL, "unsupported modifier (%c) in substitution in \"%s\"", op ? op : ' ',
-					x->s);
+			return berr_set(x->err, EINVAL, "unsupported modifier (%c) in substitution in \"%s\"",
+					op ? op : ' ', x->s);
 		s++;
 		struct buf word = {0};
 		buf_puts(&word, "");

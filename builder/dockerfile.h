@@ -11,19 +11,19 @@
 #include "../lib/err.h"
 
 struct df_heredoc {
-	char *name;	 /* EOF */
-	char *body;	 /* the lines between, each with its newline */
-	bool expand;	 /* <<EOF (true) or <<"EOF" / <<'EOF' (false) */
+	char *name;      /* EOF */
+	char *body;      /* the lines between, each with its newline */
+	bool expand;     /* <<EOF (true) or <<"EOF" / <<'EOF' (false) */
 	bool chomp_tabs; /* <<-EOF: leading tabs removed */
 };
 
 struct df_instr {
-	char *cmd;	/* upper case: FROM, RUN, ... */
-	int line;	/* where it starts */
-	char **flags;	/* "--name=value" or "--name", in order */
-	char *rest;	/* the text after the flags, continuations joined */
+	char *cmd;      /* upper case: FROM, RUN, ... */
+	int line;       /* where it starts */
+	char **flags;   /* "--name=value" or "--name", in order */
+	char *rest;     /* the text after the flags, continuations joined */
 	bool exec_form; /* rest is a JSON array of strings: argv */
-	char **argv;	/* exec form */
+	char **argv;    /* exec form */
 	struct df_heredoc *heredocs;
 	size_t nheredocs;
 };

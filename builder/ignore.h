@@ -12,7 +12,7 @@
 
 struct ignore {
 	char **patterns; /* cleaned: no leading "/", no "./", no trailing "/" */
-	bool *except;	 /* the pattern began with ! */
+	bool *except;    /* the pattern began with ! */
 	size_t n;
 };
 

@@ -15,7 +15,7 @@
 struct blayer {
 	char digest[72];  /* of the gzip blob */
 	char diff_id[72]; /* of the tar */
-	uint64_t size;	  /* of the blob */
+	uint64_t size;    /* of the blob */
 };
 
 /* Commits upper as a layer; upper is moved into the store, or removed

@@ -52,8 +52,8 @@ static void from_args(struct lint *l, const struct df_instr *ins)
 /* ARG and ENV names that say they hold a secret. */
 static void secret_names(struct lint *l, const struct df_instr *ins)
 {
-	static const char *const words[] = {"password", "passwd", "secret", "token", "apikey", "api_key",
-					    "private_key", "credential"};
+	static const char *const words[] = {"password", "passwd",  "secret",      "token",
+					    "apikey",   "api_key", "private_key", "credential"};
 	char *copy = xstrdup(ins->rest);
 	char *save = NULL;
 	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -93,10 +93,12 @@ static void stage(struct lint *l, size_t first, size_t last)
 		const struct df_instr *ins = &l->d->instrs[i];
 		const char *c = ins->cmd;
 		if (streq(c, "MAINTAINER"))
-			warn(l, ins, "MaintainerDeprecated", "MAINTAINER instruction is deprecated in favor of using label");
+			warn(l, ins, "MaintainerDeprecated",
+			     "MAINTAINER instruction is deprecated in favor of using label");
 		if ((streq(c, "CMD") || streq(c, "ENTRYPOINT")) && !ins->exec_form && ins->rest[0])
 			warn(l, ins, "JSONArgsRecommended",
-			     "JSON arguments recommended for %s to prevent unintended behavior related to OS signals", c);
+			     "JSON arguments recommended for %s to prevent unintended behavior related to OS signals",
+			     c);
 		if ((streq(c, "ENV") || streq(c, "LABEL")) && !strchr(ins->rest, '='))
 			warn(l, ins, "LegacyKeyValueFormat",
 			     "\"%s key=value\" should be used instead of legacy \"%s key value\" format", c, c);
@@ -104,9 +106,13 @@ static void stage(struct lint *l, size_t first, size_t last)
 			secret_names(l, ins);
 		if (streq(c, "WORKDIR") && !workdir && ins->rest[0] != '/' && ins->rest[0] != '$')
 			warn(l, ins, "WorkdirRelativePath",
-			     "Relative workdir \"%s\" can have unexpected results if the base image changes", ins->rest);
+			     "Relative workdir \"%s\" can have unexpected results if the base image changes",
+			     ins->rest);
 		workdir |= streq(c, "WORKDIR");
-		int *count = streq(c, "CMD") ? &cmds : streq(c, "ENTRYPOINT") ? &entries : streq(c, "HEALTHCHECK") ? &checks : NULL;
+		int *count = streq(c, "CMD")           ? &cmds
+			     : streq(c, "ENTRYPOINT")  ? &entries
+			     : streq(c, "HEALTHCHECK") ? &checks
+						       : NULL;
 		if (count && ++*count == 2)
 			warn(l, ins, "MultipleInstructionsDisallowed",
 			     "Multiple %s instructions should not be used in the same stage because only the last one "

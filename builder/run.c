@@ -126,8 +126,11 @@ static int attach(const struct brun *b, uint32_t *addr, uint32_t *gateway, struc
 		return r;
 	struct net_link link = {.network = BUILD_NETWORK};
 	link.aliases = xcalloc(1, sizeof(char *));
-	struct net_endpoint e = {.container = b->name, .project = BUILD_NETWORK, .hostname = "buildkitsandbox",
-				 .links = &link, .nlinks = 1};
+	struct net_endpoint e = {.container = b->name,
+				 .project = BUILD_NETWORK,
+				 .hostname = "buildkitsandbox",
+				 .links = &link,
+				 .nlinks = 1};
 	e.dns_links = xcalloc(1, sizeof(char *));
 	r = net_attach(b->root, &e, err);
 	*addr = link.addr;

@@ -16,11 +16,11 @@
 struct brun {
 	const char *root; /* berth's state root */
 	const char *name; /* of the container */
-	char **layers;	  /* top first, at least one */
+	char **layers;    /* top first, at least one */
 	char **argv, **env;
 	const char *cwd, *user;
 	const char *network; /* "default", "none" or "host" */
-	char **hosts;	     /* /etc/hosts lines besides localhost: "ADDRESS NAME" */
+	char **hosts;        /* /etc/hosts lines besides localhost: "ADDRESS NAME" */
 	struct mount_spec *mounts;
 	size_t nmounts;
 	int64_t shm_size; /* 0: Docker's 64 MiB */

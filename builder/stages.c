@@ -82,15 +82,14 @@ static int fail(const struct dockerfile *d, const struct df_instr *ins, struct b
 static bool automatic(const char *kv)
 {
 	static const char *const names[] = {"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
-					    "BUILDPLATFORM",  "BUILDOS",  "BUILDARCH",	"BUILDVARIANT"};
+					    "BUILDPLATFORM",  "BUILDOS",  "BUILDARCH",  "BUILDVARIANT"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (startswith(kv, names[i]) && kv[strlen(names[i])] == '=')
 			return true;
 	return false;
 }
 
-int df_stages(const struct dockerfile *d, char *const *build_args, struct df_stage **out, size_t *n,
-	      struct berr **err)
+int df_stages(const struct dockerfile *d, char *const *build_args, struct df_stage **out, size_t *n, struct berr **err)
 {
 	struct args a = {xcalloc(1, sizeof(char *)), xcalloc(1, sizeof(char *))};
 	for (size_t i = 0; build_args && build_args[i]; i++) {
@@ -113,7 +112,8 @@ int df_stages(const struct dockerfile *d, char *const *build_args, struct df_sta
 			r = df_words(ins->rest, d->escape, NULL, NULL, &words, err);
 			for (size_t w = 0; r == 0 && words[w]; w++) {
 				char *eq = strchr(words[w], '=');
-				_cleanup_free_ char *name = eq ? xstrndup(words[w], (size_t)(eq - words[w])) : xstrdup(words[w]);
+				_cleanup_free_ char *name = eq ? xstrndup(words[w], (size_t)(eq - words[w]))
+							       : xstrdup(words[w]);
 				const char *value = eq ? eq + 1 : NULL;
 				size_t nl = strlen(name);
 				for (size_t b = 0; build_args && build_args[b]; b++)

@@ -34,16 +34,16 @@ struct build {
 	struct ignore ig;
 	char *context; /* absolute */
 	struct sstate *ss;
-	char **lines;	 /* the Dockerfile's text, for what a failure shows */
-	char **meta;	 /* ARGs before FROM, and the platform's */
-	char **args;	 /* the platform's ARGs, then --build-arg over them */
-	char *platform;	 /* linux/amd64 */
+	char **lines;   /* the Dockerfile's text, for what a failure shows */
+	char **meta;    /* ARGs before FROM, and the platform's */
+	char **args;    /* the platform's ARGs, then --build-arg over them */
+	char *platform; /* linux/amd64 */
 	char *created;
-	char *work;	 /* <root>/build/<pid>: scratch space, gone at the end */
-	char *empty;	 /* an empty directory: the lower layer of scratch */
-	int *vertex;	 /* shared with the processes that build stages side by side */
+	char *work;  /* <root>/build/<pid>: scratch space, gone at the end */
+	char *empty; /* an empty directory: the lower layer of scratch */
+	int *vertex; /* shared with the processes that build stages side by side */
 	int nrun;
-	char *prefix;	 /* of the build's container names: build-<pid>- */
+	char *prefix; /* of the build's container names: build-<pid>- */
 	int64_t t0;
 	FILE *out;
 	bool used_network;
@@ -60,8 +60,8 @@ struct build {
 struct bsource {
 	char *dir;
 	const struct ignore *ig; /* the context's .dockerignore */
-	char **layers;		 /* top first */
-	char *key;		 /* a stage's cache key or an image's id; NULL: hash dir's files */
+	char **layers;           /* top first */
+	char *key;               /* a stage's cache key or an image's id; NULL: hash dir's files */
 };
 
 /* Progress, as BuildKit's plain output: one line written at once (stages

@@ -33,7 +33,7 @@ static int copy_commit(struct build *b, struct sstate *ss, const struct bcopy *c
 }
 
 int build_step_workdir(struct build *b, struct sstate *ss, const struct df_instr *ins, const char *step,
-			struct berr **err)
+		       struct berr **err)
 {
 	_cleanup_free_ char *w = NULL;
 	int r = df_word(ins->rest, ss->s.escape, bstage_lookup, &ss->s, &w, err);
@@ -100,11 +100,11 @@ static int copy_flags(struct sstate *ss, const struct df_instr *ins, struct copy
 			if (r < 0)
 				return r;
 		}
-		char **slot = streq(name, "--from")	 ? &f->from
-			      : streq(name, "--chown")	 ? &f->chown
-			      : streq(name, "--chmod")	 ? &f->chmod
+		char **slot = streq(name, "--from")              ? &f->from
+			      : streq(name, "--chown")           ? &f->chown
+			      : streq(name, "--chmod")           ? &f->chmod
 			      : streq(name, "--checksum") && add ? &f->checksum
-							 : NULL;
+								 : NULL;
 		if (slot && v) {
 			free(*slot);
 			*slot = v;
@@ -157,8 +157,9 @@ static int copy_words(struct sstate *ss, const struct df_instr *ins, struct bcop
 			strv_push(hn, xstrdup(h->name));
 			strv_push(hb, xstrdup(h->body));
 		} else if (is_git(w[i])) {
-			return berr_set(err, ENOTSUP, "%s: git sources are not supported by berth; clone it into the "
-						      "build context",
+			return berr_set(err, ENOTSUP,
+					"%s: git sources are not supported by berth; clone it into the "
+					"build context",
 					w[i]);
 		} else if (is_url(w[i]) && !streq(ins->cmd, "ADD")) {
 			return berr_set(err, EINVAL, "%s: COPY cannot take a URL; use ADD", w[i]);
@@ -215,7 +216,8 @@ static int fetch_urls(struct build *b, char *const *urls, const char *checksum, 
 		path += strcspn(path, "/");
 		_cleanup_free_ char *clean = xstrndup(path, strcspn(path, "?#"));
 		const char *base = strrchr(clean, '/') ? strrchr(clean, '/') + 1 : clean;
-		_cleanup_free_ char *name = xstrdup(base[0] && !streq(base, "..") && !streq(base, ".") ? base : "download");
+		_cleanup_free_ char *name = xstrdup(base[0] && !streq(base, "..") && !streq(base, ".") ? base
+												       : "download");
 		_cleanup_free_ char *file = xasprintf("%s/%s", *dir, name);
 		_cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		time_t mtime = 0;
@@ -223,8 +225,8 @@ static int fetch_urls(struct build *b, char *const *urls, const char *checksum, 
 		r = fd < 0 ? berr_sys(err, errno, "cannot write %s", file)
 			   : http_fetch(urls[i], fd, 8ULL << 30, &mtime, digest, err);
 		if (r == 0 && checksum && !streq(checksum, digest))
-			r = berr_set(err, EBADMSG, "%s: checksum mismatch: it is %s, --checksum says %s", urls[i], digest,
-				     checksum);
+			r = berr_set(err, EBADMSG, "%s: checksum mismatch: it is %s, --checksum says %s", urls[i],
+				     digest, checksum);
 		if (r == 0 && mtime) {
 			struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
 			futimens(fd, ts);
@@ -271,8 +273,8 @@ static void copy_step_free(struct copy_step *cs)
 	free(cs->dest);
 }
 
-static int copy_prepare(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
-			struct copy_step *cs, struct berr **err)
+static int copy_prepare(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, struct copy_step *cs,
+			struct berr **err)
 {
 	cs->c = (struct bcopy){.what = ins->cmd, .add = streq(ins->cmd, "ADD")};
 	int r = copy_flags(ss, ins, &cs->f, err);
@@ -302,7 +304,7 @@ static int copy_prepare(struct build *b, size_t si, struct sstate *ss, const str
 }
 
 int build_step_copy(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
-		     struct berr **err)
+		    struct berr **err)
 {
 	struct copy_step cs = {0};
 	_cleanup_free_ char *by = NULL;

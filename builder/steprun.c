@@ -51,8 +51,10 @@ static void mount_add(struct run_mounts *rm, const struct mount_spec *m)
 {
 	rm->m = xrealloc(rm->m, (rm->n + 1) * sizeof(*rm->m));
 	rm->m[rm->n++] = (struct mount_spec){.source = m->source ? xstrdup(m->source) : NULL,
-					     .target = xstrdup(m->target), .type = xstrdup(m->type),
-					     .options = m->options ? xstrdup(m->options) : NULL, .file = m->file,
+					     .target = xstrdup(m->target),
+					     .type = xstrdup(m->type),
+					     .options = m->options ? xstrdup(m->options) : NULL,
+					     .file = m->file,
 					     .subpath = m->subpath ? xstrdup(m->subpath) : NULL,
 					     .subpath_in_root = m->subpath_in_root};
 	strv_push(&rm->stubs, xstrdup(m->target));
@@ -71,13 +73,20 @@ static int mount_fields(char *spec, struct mount_fields *f, struct berr **err)
 		const char *name;
 		size_t off;
 	} keys[] = {
-		{"type", offsetof(struct mount_fields, type)},	 {"target", offsetof(struct mount_fields, target)},
-		{"dst", offsetof(struct mount_fields, target)},	 {"destination", offsetof(struct mount_fields, target)},
-		{"source", offsetof(struct mount_fields, source)}, {"src", offsetof(struct mount_fields, source)},
-		{"from", offsetof(struct mount_fields, from)},	 {"id", offsetof(struct mount_fields, id)},
-		{"sharing", offsetof(struct mount_fields, sharing)}, {"mode", offsetof(struct mount_fields, mode)},
-		{"uid", offsetof(struct mount_fields, uid)},	 {"gid", offsetof(struct mount_fields, gid)},
-		{"size", offsetof(struct mount_fields, size)},	 {"required", offsetof(struct mount_fields, required)},
+		{"type", offsetof(struct mount_fields, type)},
+		{"target", offsetof(struct mount_fields, target)},
+		{"dst", offsetof(struct mount_fields, target)},
+		{"destination", offsetof(struct mount_fields, target)},
+		{"source", offsetof(struct mount_fields, source)},
+		{"src", offsetof(struct mount_fields, source)},
+		{"from", offsetof(struct mount_fields, from)},
+		{"id", offsetof(struct mount_fields, id)},
+		{"sharing", offsetof(struct mount_fields, sharing)},
+		{"mode", offsetof(struct mount_fields, mode)},
+		{"uid", offsetof(struct mount_fields, uid)},
+		{"gid", offsetof(struct mount_fields, gid)},
+		{"size", offsetof(struct mount_fields, size)},
+		{"required", offsetof(struct mount_fields, required)},
 	};
 	char *save = NULL;
 	for (char *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
@@ -131,8 +140,9 @@ static int cache_mount(struct build *b, struct run_mounts *rm, const struct moun
 	} else if (f->sharing && !streq(f->sharing, "shared") && !streq(f->sharing, "private")) {
 		return berr_set(err, EINVAL, "--mount: sharing=%s: use shared, private or locked", f->sharing);
 	}
-	mount_add(rm, &(struct mount_spec){.source = dir, .target = (char *)f->target, .type = "bind",
-					  .options = f->ro ? "ro" : NULL});
+	mount_add(rm,
+		  &(struct mount_spec){
+			  .source = dir, .target = (char *)f->target, .type = "bind", .options = f->ro ? "ro" : NULL});
 	return 0;
 }
 
@@ -162,8 +172,11 @@ static int bind_mount(struct build *b, size_t si, struct run_mounts *rm, const s
 			buf_printf(&o, "%s%s", i ? ":" : "", src.layers[i]);
 		}
 	}
-	struct mount_spec m = {.source = src.dir ? src.dir : "overlay", .target = (char *)f->target,
-			       .type = src.dir ? "bind" : "overlay", .options = o.s, .subpath = rel,
+	struct mount_spec m = {.source = src.dir ? src.dir : "overlay",
+			       .target = (char *)f->target,
+			       .type = src.dir ? "bind" : "overlay",
+			       .options = o.s,
+			       .subpath = rel,
 			       .subpath_in_root = true};
 	/* there now, and a file or a directory */
 	int fd = r < 0 ? -1 : src.dir ? rootfs_subpath_open(&m, err) : rootfs_overlay_subpath_tree(&m, err);
@@ -219,9 +232,9 @@ static int unsupported_fields(const struct mount_fields *f, struct berr **err)
 		     {"bind", " source from "}};
 	const struct {
 		const char *name, *value;
-	} given[] = {{"source", f->source}, {"from", f->from},	 {"id", f->id},	  {"sharing", f->sharing},
-		     {"mode", f->mode},	    {"uid", f->uid},	 {"gid", f->gid}, {"size", f->size},
-		     {"required", f->required}};
+	} given[] = {{"source", f->source},   {"from", f->from}, {"id", f->id},
+		     {"sharing", f->sharing}, {"mode", f->mode}, {"uid", f->uid},
+		     {"gid", f->gid},         {"size", f->size}, {"required", f->required}};
 	const char *ok = "";
 	for (size_t i = 0; i < ARRAY_SIZE(takes); i++)
 		if (streq(takes[i].type, f->type))
@@ -237,8 +250,7 @@ static int unsupported_fields(const struct mount_fields *f, struct berr **err)
 
 /* One --mount=…; a relative target is under the working directory, as
  * BuildKit has it (--mount=type=bind,target=. mounts the context there). */
-static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mounts *rm, char *spec,
-		     struct berr **err)
+static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mounts *rm, char *spec, struct berr **err)
 {
 	struct mount_fields f;
 	int r = mount_fields(spec, &f, err);
@@ -249,8 +261,8 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
 		known |= streq(f.type, types[i]);
 	if (!known)
-		return berr_set(err, ENOTSUP, "--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)",
-				f.type);
+		return berr_set(err, ENOTSUP,
+				"--mount: type=%s is not supported by berth (cache, bind, tmpfs, secret are)", f.type);
 	if (!f.target && !streq(f.type, "secret"))
 		return berr_set(err, EINVAL, "--mount: type=%s needs a target", f.type);
 	r = unsupported_fields(&f, err);
@@ -262,8 +274,8 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 		return cache_mount(b, rm, &f, err);
 	if (streq(f.type, "tmpfs")) {
 		_cleanup_free_ char *o = f.size ? xasprintf("size=%s", f.size) : NULL;
-		mount_add(rm, &(struct mount_spec){.source = "tmpfs", .target = (char *)f.target, .type = "tmpfs",
-						  .options = o});
+		mount_add(rm, &(struct mount_spec){
+				      .source = "tmpfs", .target = (char *)f.target, .type = "tmpfs", .options = o});
 		return 0;
 	}
 	if (streq(f.type, "secret")) {
@@ -273,17 +285,21 @@ static int one_mount(struct build *b, size_t si, const char *cwd, struct run_mou
 		const char *path = strv_env_get(b->o->secrets, id);
 		_cleanup_free_ char *at = f.target ? xstrdup(f.target) : xasprintf("/run/secrets/%s", id);
 		if (!path && build_flag_bool(f.required) && f.required)
-			return berr_set(err, ENOENT, "--mount: secret %s is required, and the build has no such secret", id);
+			return berr_set(err, ENOENT, "--mount: secret %s is required, and the build has no such secret",
+					id);
 		if (path)
-			mount_add(rm, &(struct mount_spec){.source = (char *)path, .target = at, .type = "bind",
-							  .options = "ro", .file = true});
+			mount_add(rm, &(struct mount_spec){.source = (char *)path,
+							   .target = at,
+							   .type = "bind",
+							   .options = "ro",
+							   .file = true});
 		return 0;
 	}
 	return bind_mount(b, si, rm, &f, err);
 }
 
-static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins,
-		     struct run_mounts *rm, const char **network, bool *insecure, struct berr **err)
+static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, struct run_mounts *rm,
+		     const char **network, bool *insecure, struct berr **err)
 {
 	rm->stubs = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; ins->flags[i]; i++) {
@@ -300,9 +316,10 @@ static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct
 				r = berr_set(err, EINVAL, "--network=%s: use default, none or host", v);
 			/* as BuildKit: the host's network only where the build grants it */
 			if (r == 0 && streq(v, "host") && !b->o->host_network)
-				r = berr_set(err, EPERM, "--network=host: the build does not allow it (grant the network.host "
-							 "entitlement: image build --allow network.host, or build: entitlements: "
-							 "[network.host] or network: host in the compose file)");
+				r = berr_set(err, EPERM,
+					     "--network=host: the build does not allow it (grant the network.host "
+					     "entitlement: image build --allow network.host, or build: entitlements: "
+					     "[network.host] or network: host in the compose file)");
 			*network = streq(v, "none") ? "none" : streq(v, "host") ? "host" : *network;
 		} else if (startswith(fl, "--security=")) {
 			/* as BuildKit: insecure only where the build allows it (build: privileged) */
@@ -310,8 +327,9 @@ static int run_flags(struct build *b, size_t si, struct sstate *ss, const struct
 			if (!streq(v, "sandbox") && !streq(v, "insecure"))
 				r = berr_set(err, EINVAL, "--security=%s: use sandbox or insecure", v);
 			else if (*insecure && !b->o->privileged)
-				r = berr_set(err, EPERM, "--security=insecure: the build does not allow it (build: "
-							 "privileged: true, or image build --allow security.insecure)");
+				r = berr_set(err, EPERM,
+					     "--security=insecure: the build does not allow it (build: "
+					     "privileged: true, or image build --allow security.insecure)");
 		} else {
 			r = berr_set(err, EINVAL, "unknown flag %s", fl);
 		}
@@ -374,8 +392,8 @@ int build_limits(char *const *ulimits, struct rlimit_spec **out, size_t *n, stru
 /* A RUN that failed, as BuildKit tells it: the step with its last lines
  * of output, the Dockerfile around its line, then the error (which
  * carries those lines itself when no progress was shown). */
-static int run_failed(struct build *b, const struct df_instr *ins, const char *step, const char *cmd, int code,
-		      int v, struct berr **err)
+static int run_failed(struct build *b, const struct df_instr *ins, const char *step, const char *cmd, int code, int v,
+		      struct berr **err)
 {
 	struct buf tail = {0};
 	for (size_t i = 0; i < b->ntail; i++)
@@ -384,8 +402,8 @@ static int run_failed(struct build *b, const struct df_instr *ins, const char *s
 			 b->o->quiet && tail.len ? "; its last output:\n" : "", b->o->quiet && tail.s ? tail.s : "");
 	_cleanup_free_ char *shown = build_instr_text(ins);
 	struct buf o = {0};
-	buf_printf(&o, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v,
-		   (*err)->msg, step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
+	buf_printf(&o, "#%d ERROR: %s\n------\n > [%s] %s:\n%s%s------\n%s:%d\n--------------------\n", v, (*err)->msg,
+		   step, shown, tail.s ? tail.s : "", tail.s ? "\n" : "", b->df.name, ins->line);
 	for (size_t i = 0; b->lines && b->lines[i]; i++)
 		if ((int)i + 1 >= ins->line - 2 && (int)i + 1 <= ins->line + 2)
 			buf_printf(&o, " %3zu | %s %s\n", i + 1, (int)i + 1 == ins->line ? ">>>" : "   ", b->lines[i]);
@@ -396,7 +414,7 @@ static int run_failed(struct build *b, const struct df_instr *ins, const char *s
 }
 
 int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct df_instr *ins, const char *step,
-		    struct berr **err)
+		   struct berr **err)
 {
 	struct run_mounts rm = {0};
 	const char *network = b->o->network && b->o->network[0] ? b->o->network : "default";
@@ -425,9 +443,18 @@ int build_step_run(struct build *b, size_t si, struct sstate *ss, const struct d
 	}
 	_cleanup_free_ char *name = xasprintf("%s%d-%d", b->prefix, (int)getpid(), ++b->nrun);
 	const char *cwd = json_string_value(json_object_get(ss->s.cfg, "WorkingDir"));
-	struct brun run = {.root = b->o->root, .name = name, .layers = lower, .argv = argv, .env = env,
-			   .cwd = cwd, .user = json_string_value(json_object_get(ss->s.cfg, "User")),
-			   .network = network, .mounts = rm.m, .nmounts = rm.n, .output = build_output, .data = b};
+	struct brun run = {.root = b->o->root,
+			   .name = name,
+			   .layers = lower,
+			   .argv = argv,
+			   .env = env,
+			   .cwd = cwd,
+			   .user = json_string_value(json_object_get(ss->s.cfg, "User")),
+			   .network = network,
+			   .mounts = rm.m,
+			   .nmounts = rm.n,
+			   .output = build_output,
+			   .data = b};
 	_cleanup_(strv_freep) char **hosts = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; b->o->hosts && b->o->hosts[i]; i++) {
 		const char *h = b->o->hosts[i];

@@ -28,7 +28,8 @@ static int detach_keys(const char *s, unsigned char *out, size_t max)
 	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		if (n >= max)
 			return -1;
-		if (startswith(k, "ctrl-") && strlen(k) == 6 && ((k[5] >= 'a' && k[5] <= 'z') || (k[5] >= '@' && k[5] <= '_')))
+		if (startswith(k, "ctrl-") && strlen(k) == 6 &&
+		    ((k[5] >= 'a' && k[5] <= 'z') || (k[5] >= '@' && k[5] <= '_')))
 			out[n++] = (unsigned char)(k[5] & 0x1f);
 		else if (strlen(k) == 1)
 			out[n++] = (unsigned char)k[0];
@@ -56,8 +57,8 @@ static void send_size(int fd)
 	struct winsize ws;
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
 		return;
-	unsigned char d[4] = {(unsigned char)(ws.ws_row >> 8), (unsigned char)ws.ws_row, (unsigned char)(ws.ws_col >> 8),
-			      (unsigned char)ws.ws_col};
+	unsigned char d[4] = {(unsigned char)(ws.ws_row >> 8), (unsigned char)ws.ws_row,
+			      (unsigned char)(ws.ws_col >> 8), (unsigned char)ws.ws_col};
 	send_frame(fd, 2, d, sizeof(d));
 }
 
@@ -70,7 +71,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
 		{"no-stdin", 0, FLAG_BOOL, &no_stdin, NULL, "Do not attach stdin"},
 		{"detach-keys", 0, FLAG_STR, &keys, "KEYS", "Keys that detach (default ctrl-p,ctrl-q)"},
-		{"sig-proxy", 0, FLAG_BOOL, &sig_proxy, NULL, "Pass the signals berth gets on to the container (default true)"},
+		{"sig-proxy", 0, FLAG_BOOL, &sig_proxy, NULL,
+		 "Pass the signals berth gets on to the container (default true)"},
 	};
 	int rc = cmd_flags("attach", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth attach [OPTIONS] SERVICE",
 			   "Attach local standard input, output and error to a service's running container.");
@@ -93,7 +95,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	int want = index ? atoi(index) : 1;
 	_cleanup_free_ char *name = apply_replica(p, root, args[0], want, NULL);
 	if (!name || !ctr_up(root, name, NULL))
-		return report((berr_set(&err, ENOENT, "service %s has no running container number %d", args[0], want), err));
+		return report(
+			(berr_set(&err, ENOENT, "service %s has no running container number %d", args[0], want), err));
 	if (cli_dry_run()) { /* said, not attached */
 		cli_progress(NULL, "Container", name, "would be attached to");
 		return 0;
@@ -107,10 +110,14 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (strlen(sock) >= sizeof(sa.sun_path))
-		return report((berr_set(&err, ENAMETOOLONG, "cannot attach to %s: its state directory's path is too long", name), err));
+		return report((berr_set(&err, ENAMETOOLONG,
+					"cannot attach to %s: its state directory's path is too long", name),
+			       err));
 	strcpy(sa.sun_path, sock);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return report((berr_sys(&err, errno, "cannot attach to %s (its shim predates berth attach? restart it)", name), err));
+		return report((
+			berr_sys(&err, errno, "cannot attach to %s (its shim predates berth attach? restart it)", name),
+			err));
 	struct termios saved;
 	char typed[4096];
 	ssize_t ntyped = !no_stdin && tty ? console_make_raw(STDIN_FILENO, &saved, typed, sizeof(typed)) : -1;
@@ -161,7 +168,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 			for (;;) { /* whole frames out, to stdout or stderr */
 				if (have < 5)
 					break;
-				size_t len = (size_t)frame[1] << 24 | (size_t)frame[2] << 16 | (size_t)frame[3] << 8 | frame[4];
+				size_t len = (size_t)frame[1] << 24 | (size_t)frame[2] << 16 | (size_t)frame[3] << 8 |
+					     frame[4];
 				if (len > sizeof(frame) - 5 || have < 5 + len) {
 					if (len > sizeof(frame) - 5)
 						ended = true; /* not a frame of ours */
@@ -187,7 +195,8 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 						detached = true;
 					continue;
 				}
-				memcpy(out + k, seq, (size_t)matched); /* a sequence begun and broken: its keys go through */
+				memcpy(out + k, seq,
+				       (size_t)matched); /* a sequence begun and broken: its keys go through */
 				k += (size_t)matched;
 				matched = in[i] == seq[0];
 				if (!matched)

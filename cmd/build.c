@@ -50,9 +50,14 @@ int cmd_build(struct global_opts *g, int argc, char **argv)
 	int r = project_open(g, names, false, &p, &err);
 	if (r == 0)
 		r = keys_check(p, true, stderr, &err);
-	struct svcbuild_opts o = {.always = true, .no_cache = no_cache, .pull = pull, .check = check, .args = bargs,
+	struct svcbuild_opts o = {.always = true,
+				  .no_cache = no_cache,
+				  .pull = pull,
+				  .check = check,
+				  .args = bargs,
 				  .warnings = xcalloc(1, sizeof(char *)),
-				  .out = quiet ? NULL : stderr, .built = xcalloc(1, sizeof(char *))};
+				  .out = quiet ? NULL : stderr,
+				  .built = xcalloc(1, sizeof(char *))};
 	for (size_t i = 0; r == 0 && names && names[i]; i++)
 		if (!svcbuild_has(p, names[i]))
 			fprintf(stderr, "berth: service %s has no build section; nothing to build for it\n", names[i]);
@@ -81,18 +86,21 @@ int cmd_image_build(int argc, char **argv)
 		{"network", 0, FLAG_STR, &network, "MODE", "RUN steps' network: default, none or host"},
 		{"add-host", 0, FLAG_LIST, &hosts, "NAME:ADDRESS", "Add a line to RUN steps' /etc/hosts"},
 		{"secret", 0, FLAG_LIST, &secrets, "id=ID,src=PATH", "A secret for RUN --mount=type=secret"},
-		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF", "A named context; repeatable"},
+		{"build-context", 0, FLAG_LIST, &contexts, "NAME=DIR|docker-image://REF",
+		 "A named context; repeatable"},
 		{"shm-size", 0, FLAG_STR, &shm, "SIZE", "RUN steps' /dev/shm (default 64m)"},
 		{"ulimit", 0, FLAG_LIST, &ulimits, "NAME=SOFT[:HARD]", "A limit of RUN steps; repeatable"},
 		{"allow", 0, FLAG_LIST, &allow, "ENTITLEMENT",
 		 "security.insecure: RUN --security=insecure runs privileged; network.host: RUN --network=host"},
-		{"cache-from", 0, FLAG_LIST, &cache_from, "IMAGE", "Take cached steps from an image built here; repeatable"},
+		{"cache-from", 0, FLAG_LIST, &cache_from, "IMAGE",
+		 "Take cached steps from an image built here; repeatable"},
 		{"no-cache", 0, FLAG_BOOL, &no_cache, NULL, "Do not use the build cache"},
 		{"pull", 0, FLAG_BOOL, &pull, NULL, "Always pull the base images"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image id"},
 		{"check", 0, FLAG_BOOL, &check, NULL, "Parse and check the Dockerfile without building"},
 	};
-	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
+	int rc = cmd_flags("image build", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth image build [OPTIONS] CONTEXT", "Build an image from a Dockerfile.");
 	_cleanup_(strv_freep) char **p = pos;
 	_cleanup_(strv_freep) char **a = args, **t = tags, **l = labels, **s = secrets, **h = hosts, **c = contexts;
 	_cleanup_(strv_freep) char **u = ulimits, **al = allow, **cf = cache_from;
@@ -133,12 +141,26 @@ int cmd_image_build(int argc, char **argv)
 		_cleanup_free_ char *dir = strstr(eq + 1, "://") ? NULL : path_absolute(eq + 1);
 		strv_push(&ctx, xasprintf("%.*s=%s", (int)(eq - c[i]), c[i], dir ? dir : eq + 1));
 	}
-	struct build_opts o = {.root = berth_root(), .context = p[0], .dockerfile = file, .args = a, .target = target,
-			       .contexts = ctx, .shm_size = shm_bytes, .ulimits = u, .cache_from = cf,
+	struct build_opts o = {.root = berth_root(),
+			       .context = p[0],
+			       .dockerfile = file,
+			       .args = a,
+			       .target = target,
+			       .contexts = ctx,
+			       .shm_size = shm_bytes,
+			       .ulimits = u,
+			       .cache_from = cf,
 			       .privileged = strv_contains(al, "security.insecure"),
 			       .host_network = strv_contains(al, "network.host") || (network && streq(network, "host")),
-			       .tags = t, .labels = l, .no_cache = no_cache, .pull = pull, .quiet = quiet,
-			       .network = network, .hosts = h, .secrets = sec, .out = stderr};
+			       .tags = t,
+			       .labels = l,
+			       .no_cache = no_cache,
+			       .pull = pull,
+			       .quiet = quiet,
+			       .network = network,
+			       .hosts = h,
+			       .secrets = sec,
+			       .out = stderr};
 	struct berr *err = NULL;
 	_cleanup_free_ char *id = NULL;
 	_cleanup_(strv_freep) char **warnings = NULL;
@@ -186,7 +208,8 @@ int cmd_push(struct global_opts *g, int argc, char **argv)
 	bool ignore = false, quiet = false, deps = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"ignore-push-failures", 0, FLAG_BOOL, &ignore, NULL, "Push what can be pushed, and say what could not"},
+		{"ignore-push-failures", 0, FLAG_BOOL, &ignore, NULL,
+		 "Push what can be pushed, and say what could not"},
 		{"include-deps", 0, FLAG_BOOL, &deps, NULL, "Also push the services they depend on"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
 	};

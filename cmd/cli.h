@@ -39,7 +39,7 @@ struct global_opts {
 	bool version;
 	/* the command makes no container: a missing env_file fails nothing */
 	bool lenient_env;
-	bool no_env_resolution; /* config --no-env-resolution */
+	bool no_env_resolution;                                /* config --no-env-resolution */
 	bool no_consistency, no_path_resolution, no_normalize; /* config's flags of the same names */
 };
 
@@ -58,12 +58,11 @@ bool cli_dry_run(void);
  * the progress display. */
 const struct apply_ctx *cli_ctx(void);
 
-
 /* What the command table says of each command, so that no list of names
  * elsewhere has to be kept in step with it. */
 enum command_props {
-	CMD_DRY_RUN = 1 << 0,	  /* --dry-run: it says what it would do, or changes nothing anyway */
-	CMD_GROUP = 1 << 1,	  /* a group of subcommands: its reading ones (ls, inspect) take --dry-run */
+	CMD_DRY_RUN = 1 << 0,     /* --dry-run: it says what it would do, or changes nothing anyway */
+	CMD_GROUP = 1 << 1,       /* a group of subcommands: its reading ones (ls, inspect) take --dry-run */
 	CMD_LENIENT_ENV = 1 << 2, /* it makes no container: a service's missing env_file fails nothing */
 };
 
@@ -87,8 +86,8 @@ int subcommand_run(const char *group, const char *summary, const struct subcomma
 
 /* berth GROUP inspect NAME...: each record that inspect gives, or "no such
  * KIND: NAME" and status 1. */
-int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name),
-		 int argc, char **argv);
+int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name), int argc,
+		 char **argv);
 
 /* Parse flags from argv[*i]; stops at the first positional when stop_early.
  * Positionals are collected into *pos when not NULL. Exit code 2 on error. */
@@ -109,8 +108,7 @@ int usage_error(const char *cmd, const char *msg);
 /* Runtime error: print the chain once; returns 1. */
 int report(struct berr *err);
 
-int project_open(struct global_opts *g, char **services, bool no_interpolate, struct project **out,
-		 struct berr **err);
+int project_open(struct global_opts *g, char **services, bool no_interpolate, struct project **out, struct berr **err);
 /* The same for down and ps: a project named by -p or COMPOSE_PROJECT_NAME
  * opens without its compose file (no services), as in docker compose. */
 int project_open_named(struct global_opts *g, struct project **out, struct berr **err);
@@ -206,8 +204,7 @@ struct selection {
 };
 void cli_selection_free(struct selection *s);
 /* The project's containers of the named services (all without names). */
-int cli_select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel,
-			     struct berr **err);
+int cli_select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel, struct berr **err);
 void cli_stopped(void *data, const char *kind, const char *name, const char *what);
 
 #endif

@@ -27,7 +27,8 @@ static void var_used(void *data, const char *name, char op, const char *word, si
 {
 	json_t *vars = data, *v = json_object_get(vars, name);
 	if (!v) {
-		v = json_pack("{s:s, s:s, s:s, s:b}", "Name", name, "DefaultValue", "", "PresenceValue", "", "Required", 0);
+		v = json_pack("{s:s, s:s, s:s, s:b}", "Name", name, "DefaultValue", "", "PresenceValue", "", "Required",
+			      0);
 		json_object_set_new(vars, name, v);
 	}
 	_cleanup_free_ char *w = xstrndup(word, wlen);
@@ -77,8 +78,8 @@ static void list_variables(const struct project *p, const char *format, struct b
 			/* a JSON string is a YAML double-quoted scalar */
 			_cleanup_free_ char *d = json_dumps(json_object_get(v, "DefaultValue"), JSON_ENCODE_ANY);
 			_cleanup_free_ char *a = json_dumps(json_object_get(v, "PresenceValue"), JSON_ENCODE_ANY);
-			buf_printf(out, "%s:\n  name: %s\n  defaultvalue: %s\n  presencevalue: %s\n  required: %s\n", k, k, d, a,
-				   json_is_true(json_object_get(v, "Required")) ? "true" : "false");
+			buf_printf(out, "%s:\n  name: %s\n  defaultvalue: %s\n  presencevalue: %s\n  required: %s\n", k,
+				   k, d, a, json_is_true(json_object_get(v, "Required")) ? "true" : "false");
 		}
 	} else {
 		fflush(stdout);
@@ -87,9 +88,10 @@ static void list_variables(const struct project *p, const char *format, struct b
 		for (size_t i = 0; names[i]; i++) {
 			const char *k = names[i];
 			json_t *v = json_object_get(vars, k);
-			table_add(&t, (const char *const[]){k, json_is_true(json_object_get(v, "Required")) ? "true" : "false",
-							     json_string_value(json_object_get(v, "DefaultValue")),
-							     json_string_value(json_object_get(v, "PresenceValue"))});
+			table_add(&t, (const char *const[]){
+					      k, json_is_true(json_object_get(v, "Required")) ? "true" : "false",
+					      json_string_value(json_object_get(v, "DefaultValue")),
+					      json_string_value(json_object_get(v, "PresenceValue"))});
 		}
 		table_print(&t);
 	}
@@ -177,7 +179,8 @@ static int pin_images(struct project *p, bool lock, struct berr **err)
 			r = berr_prefix(err, "service %s: ", services->pairs[i].key);
 			break;
 		}
-		_cleanup_free_ char *pinned = strchr(img->str, '@') ? xstrdup(img->str) : xasprintf("%s@%s", img->str, digest);
+		_cleanup_free_ char *pinned = strchr(img->str, '@') ? xstrdup(img->str)
+								    : xasprintf("%s@%s", img->str, digest);
 		free(digest);
 		struct pos at = img->pos;
 		struct node *one = node_new_map(at);
@@ -214,37 +217,124 @@ static void order_values(struct node *map, const char *const *keys)
 
 static void docker_order(struct node *doc)
 {
-	static const char *const service[] = {
-		"name", "profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
-		"cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
-		"cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name",
-		"credential_spec", "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt",
-		"dns_search", "dockerfile", "domainname", "entrypoint", "provider", "environment", "env_file", "expose",
-		"extends", "external_links", "extra_hosts", "group_add", "gpus", "hostname", "healthcheck", "image",
-		"init", "ipc", "isolation", "labels", "label_file", "links", "logging", "log_driver", "log_opt",
-		"mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "mac_address", "models", "net",
-		"network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-		"privileged", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
-		"shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty",
-		"ulimits", "use_api_socket", "user", "userns_mode", "uts", "volume_driver", "volumes", "volumes_from",
-		"working_dir", "post_start", "pre_stop", NULL};
-	static const char *const port[] = {"name", "mode", "host_ip", "target", "published", "protocol", "app_protocol", NULL};
-	static const char *const volume[] = {"type", "source", "target", "read_only", "consistency", "bind", "volume",
-					     "tmpfs", "image", NULL};
+	static const char *const service[] = {"name",
+					      "profiles",
+					      "annotations",
+					      "attach",
+					      "build",
+					      "develop",
+					      "blkio_config",
+					      "cap_add",
+					      "cap_drop",
+					      "cgroup_parent",
+					      "cgroup",
+					      "cpu_count",
+					      "cpu_percent",
+					      "cpu_period",
+					      "cpu_quota",
+					      "cpu_rt_period",
+					      "cpu_rt_runtime",
+					      "cpus",
+					      "cpuset",
+					      "cpu_shares",
+					      "command",
+					      "configs",
+					      "container_name",
+					      "credential_spec",
+					      "depends_on",
+					      "deploy",
+					      "device_cgroup_rules",
+					      "devices",
+					      "dns",
+					      "dns_opt",
+					      "dns_search",
+					      "dockerfile",
+					      "domainname",
+					      "entrypoint",
+					      "provider",
+					      "environment",
+					      "env_file",
+					      "expose",
+					      "extends",
+					      "external_links",
+					      "extra_hosts",
+					      "group_add",
+					      "gpus",
+					      "hostname",
+					      "healthcheck",
+					      "image",
+					      "init",
+					      "ipc",
+					      "isolation",
+					      "labels",
+					      "label_file",
+					      "links",
+					      "logging",
+					      "log_driver",
+					      "log_opt",
+					      "mem_limit",
+					      "mem_reservation",
+					      "memswap_limit",
+					      "mem_swappiness",
+					      "mac_address",
+					      "models",
+					      "net",
+					      "network_mode",
+					      "networks",
+					      "oom_kill_disable",
+					      "oom_score_adj",
+					      "pid",
+					      "pids_limit",
+					      "platform",
+					      "ports",
+					      "privileged",
+					      "pull_policy",
+					      "read_only",
+					      "restart",
+					      "runtime",
+					      "scale",
+					      "secrets",
+					      "security_opt",
+					      "shm_size",
+					      "stdin_open",
+					      "stop_grace_period",
+					      "stop_signal",
+					      "storage_opt",
+					      "sysctls",
+					      "tmpfs",
+					      "tty",
+					      "ulimits",
+					      "use_api_socket",
+					      "user",
+					      "userns_mode",
+					      "uts",
+					      "volume_driver",
+					      "volumes",
+					      "volumes_from",
+					      "working_dir",
+					      "post_start",
+					      "pre_stop",
+					      NULL};
+	static const char *const port[] = {"name",      "mode",     "host_ip",      "target",
+					   "published", "protocol", "app_protocol", NULL};
+	static const char *const volume[] = {"type", "source", "target", "read_only", "consistency",
+					     "bind", "volume", "tmpfs",  "image",     NULL};
 	static const char *const fileref[] = {"source", "target", "uid", "gid", "mode", NULL};
 	static const char *const dep[] = {"condition", "restart", "required", NULL};
-	static const char *const health[] = {"test", "timeout", "interval", "retries", "start_period", "start_interval",
-					     "disable", NULL};
-	static const char *const deploy[] = {"mode", "replicas", "labels", "update_config", "rollback_config",
-					     "resources", "restart_policy", "placement", "endpoint_mode", NULL};
+	static const char *const health[] = {"test",         "timeout",        "interval", "retries",
+					     "start_period", "start_interval", "disable",  NULL};
+	static const char *const deploy[] = {
+		"mode",      "replicas",       "labels",    "update_config", "rollback_config",
+		"resources", "restart_policy", "placement", "endpoint_mode", NULL};
 	static const char *const resource[] = {"cpus", "memory", "pids", "devices", "generic_resources", NULL};
 	static const char *const ulimit[] = {"soft", "hard", NULL};
-	static const char *const network[] = {"name", "driver", "driver_opts", "ipam", "external", "internal",
-					      "attachable", "labels", "enable_ipv4", "enable_ipv6", NULL};
+	static const char *const network[] = {"name",        "driver",      "driver_opts", "ipam",
+					      "external",    "internal",    "attachable",  "labels",
+					      "enable_ipv4", "enable_ipv6", NULL};
 	static const char *const pool[] = {"subnet", "gateway", "ip_range", "aux_addresses", NULL};
 	static const char *const vol[] = {"name", "driver", "driver_opts", "external", "labels", NULL};
-	static const char *const object[] = {"name", "file", "environment", "content", "external", "labels", "driver",
-					     "driver_opts", "template_driver", NULL};
+	static const char *const object[] = {"name",   "file",   "environment", "content",         "external",
+					     "labels", "driver", "driver_opts", "template_driver", NULL};
 	struct node *svcs = node_map_get(doc, "services");
 	order_values(svcs, service);
 	for (size_t i = 0; svcs && svcs->kind == NODE_MAP && i < svcs->n; i++) {
@@ -304,7 +394,8 @@ static int render(struct config_opts *o, struct project *p, struct buf *out, str
 	} else {
 		node_sort(p->doc);
 		/* docker compose's order: the project's fields, and each port's */
-		static const char *const top[] = {"name", "services", "networks", "volumes", "secrets", "configs", "models", NULL};
+		static const char *const top[] = {"name",    "services", "networks", "volumes",
+						  "secrets", "configs",  "models",   NULL};
 		node_order(p->doc, top);
 		docker_order(p->doc);
 		if (o->format && streq(o->format, "json")) {
@@ -337,7 +428,8 @@ int cmd_config(struct global_opts *g, int argc, char **argv)
 		{"images", 0, FLAG_BOOL, &o.images, NULL, "Print the image names"},
 		{"hash", 0, FLAG_STR, &o.hash, "SERVICE|*", "Print the configuration hash of services"},
 		{"no-interpolate", 0, FLAG_BOOL, &o.no_interpolate, NULL, "Do not interpolate variables"},
-		{"variables", 0, FLAG_BOOL, &o.variables, NULL, "Print the variables the files use, with their defaults"},
+		{"variables", 0, FLAG_BOOL, &o.variables, NULL,
+		 "Print the variables the files use, with their defaults"},
 		{"no-env-resolution", 0, FLAG_BOOL, &g->no_env_resolution, NULL, "Do not read the services' env files"},
 		{"no-consistency", 0, FLAG_BOOL, &g->no_consistency, NULL, "Do not check references between services"},
 		{"no-path-resolution", 0, FLAG_BOOL, &g->no_path_resolution, NULL, "Keep relative paths relative"},

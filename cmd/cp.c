@@ -89,7 +89,9 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default: the first; into: all)"},
 		{"all", 0, FLAG_BOOL, &all, NULL, "Also the service's one-off containers (berth run's)"},
 	};
-	int rc = cmd_flags("cp", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH",
+	int rc = cmd_flags("cp", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- "
+			   "SERVICE:DEST_PATH",
 			   "Copy files between a service's container and the host.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
@@ -120,7 +122,9 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 		    !(from && k > 0))
 			names[k++] = xstrdup(list[i].name);
 	ctr_info_free(list, n);
-	int r = k ? 0 : berr_set(&err, ENOENT, "service %s has no container%s%s", svc, index ? " number " : "", index ? index : "");
+	int r = k ? 0
+		  : berr_set(&err, ENOENT, "service %s has no container%s%s", svc, index ? " number " : "",
+			     index ? index : "");
 	struct host_job hj = {.path = from ? dst : src, .follow = follow, .keep_owner = archive};
 	const char *root = berth_root();
 	/* the project's lock: a stopped container's filesystem is mounted for
@@ -129,7 +133,8 @@ int cmd_cp(struct global_opts *g, int argc, char **argv)
 	if (r == 0 && !cli_dry_run())
 		r = apply_lock(root, p->name, &lock, &err);
 	for (size_t i = 0; r == 0 && cli_dry_run() && i < k; i++) {
-		_cleanup_free_ char *what = from ? xasprintf("%s:%s to %s", names[i], cpath, dst) : xasprintf("%s to %s:%s", src, names[i], dpath);
+		_cleanup_free_ char *what = from ? xasprintf("%s:%s to %s", names[i], cpath, dst)
+						 : xasprintf("%s to %s:%s", src, names[i], dpath);
 		cli_progress(NULL, "Copy", what, "Copied");
 	}
 	for (size_t i = 0; r == 0 && !cli_dry_run() && i < k; i++) {
@@ -169,14 +174,16 @@ int cmd_export(struct global_opts *g, int argc, char **argv)
 		{"output", 'o', FLAG_STR, &output, "FILE", "Write to FILE instead of standard output"},
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
 	};
-	int rc = cmd_flags("export", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth export [OPTIONS] SERVICE", "Export a service container's filesystem as a tar archive.");
+	int rc = cmd_flags("export", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth export [OPTIONS] SERVICE",
+			   "Export a service container's filesystem as a tar archive.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;
 	if (strv_len(args) != 1)
 		return usage_error("export", "export takes one service");
 	if (!output && isatty(STDOUT_FILENO))
-		return usage_error("export", "refusing to write a tar to a terminal: give -o FILE, or redirect the output");
+		return usage_error("export",
+				   "refusing to write a tar to a terminal: give -o FILE, or redirect the output");
 	struct berr *err = NULL;
 	_cleanup_(project_freep) struct project *p = NULL;
 	if (project_open(g, args, false, &p, &err) < 0)
@@ -224,12 +231,14 @@ int cmd_commit(struct global_opts *g, int argc, char **argv)
 	char **pos = NULL, **changes = NULL;
 	const struct flag flags[] = {
 		{"author", 'a', FLAG_STR, &author, "AUTHOR", "Author (e.g. \"Jane Doe <jane@example.com>\")"},
-		{"change", 'c', FLAG_LIST, &changes, "INSTRUCTION", "A Dockerfile instruction for the image; repeatable"},
+		{"change", 'c', FLAG_LIST, &changes, "INSTRUCTION",
+		 "A Dockerfile instruction for the image; repeatable"},
 		{"message", 'm', FLAG_STR, &message, "MESSAGE", "Commit message"},
 		{"pause", 'p', FLAG_BOOL, &pause, NULL, "Pause the container while it is committed (default true)"},
 		{"index", 0, FLAG_STR, &index, "N", "Which container of the service (default 1)"},
 	};
-	int rc = cmd_flags("commit", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]",
+	int rc = cmd_flags("commit", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]",
 			   "Create a new image from a service container's changes.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **chg = changes;

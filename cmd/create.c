@@ -19,7 +19,8 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 		{"scale", 0, FLAG_LIST, &l, "SERVICE=N", "N containers of SERVICE; repeatable"},
 		{"yes", 'y', FLAG_BOOL, &b, NULL, "Assume yes: a network that diverged from the file is made again"},
 	};
-	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth create [OPTIONS] [SERVICE...]", "Create containers for services, without starting them.");
+	int rc = cmd_flags("create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth create [OPTIONS] [SERVICE...]",
+			   "Create containers for services, without starting them.");
 	strv_free(l);
 	strv_free(pos);
 	if (rc >= 0)

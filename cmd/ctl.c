@@ -16,8 +16,7 @@ void cli_selection_free(struct selection *s)
 }
 
 /* The project's containers of the named services (all without names). */
-int cli_select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel,
-			     struct berr **err)
+int cli_select_containers(struct global_opts *g, char **services, bool lock, struct selection *sel, struct berr **err)
 {
 	*sel = (struct selection){.lock = -1};
 	int r = project_open(g, services, false, &sel->p, err);
@@ -50,7 +49,6 @@ static int64_t timeout_arg(const char *t)
 	return duration_parse(t, &ns) == 0 ? ns / 1000000 : atoll(t) * 1000;
 }
 
-
 void cli_stopped(void *data, const char *kind, const char *name, const char *what)
 {
 	if (streq(what, "Stopped"))
@@ -73,15 +71,18 @@ static int act(struct global_opts *g, int argc, char **argv, enum apply_action a
 		unsigned on; /* the actions that take it */
 		struct flag f;
 	} known[] = {
-		{1u << ACT_STOP | 1u << ACT_RESTART, {"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"}},
+		{1u << ACT_STOP | 1u << ACT_RESTART,
+		 {"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"}},
 		{1u << ACT_KILL, {"signal", 's', FLAG_STR, &signame, "SIGNAL", "Signal to send (default SIGKILL)"}},
 		{1u << ACT_KILL,
-		 {"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"}},
+		 {"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL,
+		  "Remove containers of services no longer in the file"}},
 		{1u << ACT_START,
 		 {"all-projects", 0, FLAG_BOOL, &all_projects, NULL,
 		  "After a boot: every container of every project whose restart policy brings it back (what systemd "
 		  "runs at boot)"}},
-		{1u << ACT_START, {"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for the services to be running and healthy"}},
+		{1u << ACT_START,
+		 {"wait", 0, FLAG_BOOL, &wait, NULL, "Wait for the services to be running and healthy"}},
 		{1u << ACT_START, {"wait-timeout", 0, FLAG_STR, &wait_timeout, "SECONDS", "How long --wait waits"}},
 		{1u << ACT_RESTART,
 		 {"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not restart the services that depend on them"}},
@@ -128,7 +129,8 @@ static int act(struct global_opts *g, int argc, char **argv, enum apply_action a
 		for (size_t i = 0; pos[i]; i++) {
 			struct node *deps = node_map_get(project_service(sel.p, pos[i]), "depends_on");
 			for (size_t k = 0; deps && deps->kind == NODE_MAP && k < deps->n; k++)
-				if (!strv_contains(pos, deps->pairs[k].key) && project_service(sel.p, deps->pairs[k].key))
+				if (!strv_contains(pos, deps->pairs[k].key) &&
+				    project_service(sel.p, deps->pairs[k].key))
 					strv_push(&pos, xstrdup(deps->pairs[k].key));
 		}
 		if (strv_len(pos) > had) {

@@ -51,13 +51,14 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 	const char *timeout = NULL, *rmi = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Also remove containers of services not in the file"},
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL,
+		 "Also remove containers of services not in the file"},
 		{"volumes", 'v', FLAG_BOOL, &volumes, NULL, "Remove named volumes declared in the file"},
 		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout"},
 		{"rmi", 0, FLAG_STR, &rmi, "TYPE", "Remove the services' images: local (built ones) or all"},
 	};
 	int rc = cmd_flags("down", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth down [OPTIONS] [SERVICE...]",
-		       "Stop and remove containers (and with -v, named volumes); of the services named, when any.");
+			   "Stop and remove containers (and with -v, named volumes); of the services named, when any.");
 	_cleanup_(strv_freep) char **names = pos;
 	if (rc < 0 && rmi && !streq(rmi, "local") && !streq(rmi, "all"))
 		rc = usage_error("down", "--rmi takes local or all");
@@ -71,7 +72,10 @@ int cmd_down(struct global_opts *g, int argc, char **argv)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	/* without its file, every container of the project goes */
 	struct down_opts o = {.services = names,
-			      .remove_orphans = remove_orphans || (p && (!p->files[0] || cli_env_true(p, "COMPOSE_REMOVE_ORPHANS"))), .volumes = volumes, .timeout_ms = cli_timeout_ms(timeout)};
+			      .remove_orphans = remove_orphans ||
+						(p && (!p->files[0] || cli_env_true(p, "COMPOSE_REMOVE_ORPHANS"))),
+			      .volumes = volumes,
+			      .timeout_ms = cli_timeout_ms(timeout)};
 	if (r == 0)
 		r = apply_down(cli_ctx(), p, &o, &err);
 	if (r == 0 && rmi)

@@ -14,7 +14,8 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 	char **env = NULL;
 	const struct flag flags[] = {
 		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY"},
-		{"interactive", 'i', FLAG_BOOL, &interactive, NULL, "Keep stdin open (the default; --interactive=false: none)"},
+		{"interactive", 'i', FLAG_BOOL, &interactive, NULL,
+		 "Keep stdin open (the default; --interactive=false: none)"},
 		{"tty", 't', FLAG_BOOL, &tty, NULL, "Allocate a TTY when stdin is one (the default)"},
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run the command in the background"},
 		{"privileged", 0, FLAG_BOOL, &privileged, NULL, "Give the command every capability"},
@@ -33,7 +34,8 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		return rc;
 	}
 	if (help) {
-		printf("Usage: berth exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\nRun a command in a running container.\n\nOptions:\n");
+		printf("Usage: berth exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\nRun a command in a running "
+		       "container.\n\nOptions:\n");
 		flags_usage(stdout, flags, ARRAY_SIZE(flags));
 		strv_free(env);
 		return 0;
@@ -80,8 +82,12 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		strv_free(env);
 		return 0;
 	}
-	struct exec_opts o = {.argv = argv + i + 1, .env = env, .user = user, .workdir = workdir,
-			      .privileged = privileged, .detach = detach,
+	struct exec_opts o = {.argv = argv + i + 1,
+			      .env = env,
+			      .user = user,
+			      .workdir = workdir,
+			      .privileged = privileged,
+			      .detach = detach,
 			      .tty = tty && !no_tty && isatty(STDIN_FILENO)};
 	if (r == 0)
 		r = ctr_exec(berth_root(), name, &o, &status, &err);

@@ -45,8 +45,7 @@ static int unknown(const struct flag *flags, size_t n, const char *arg, struct b
 	return berr_set(err, EINVAL, "unknown flag: %s", arg);
 }
 
-static int take_value(const struct flag *f, const char *inline_value, int argc, char **argv, int *i,
-		      struct berr **err)
+static int take_value(const struct flag *f, const char *inline_value, int argc, char **argv, int *i, struct berr **err)
 {
 	if (f->kind == FLAG_BOOL) {
 		/* --flag=true or --flag=false, as Go's flags take them */
@@ -120,7 +119,10 @@ void flags_usage(FILE *out, const struct flag *flags, size_t n)
 		char left[64];
 		snprintf(left, sizeof(left), "%s%c%s--%s %s", flags[i].short_name ? "-" : "",
 			 flags[i].short_name ? flags[i].short_name : ' ', flags[i].short_name ? ", " : "  ",
-			 flags[i].name, flags[i].kind == FLAG_BOOL ? "" : flags[i].arg ? flags[i].arg : "VALUE");
+			 flags[i].name,
+			 flags[i].kind == FLAG_BOOL ? ""
+			 : flags[i].arg             ? flags[i].arg
+						    : "VALUE");
 		fprintf(out, "  %-34s %s\n", left[0] == ' ' ? left + 1 : left, flags[i].help);
 	}
 }

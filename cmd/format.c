@@ -15,8 +15,7 @@ struct action {
 };
 
 /* Parse the text of one {{ }} (spaces trimmed). */
-static int parse_action(const char *text, size_t len, const char *const *fields, struct action *a,
-			struct berr **err)
+static int parse_action(const char *text, size_t len, const char *const *fields, struct action *a, struct berr **err)
 {
 	_cleanup_free_ char *s = xstrndup(text, len);
 	char *b = s, *e = s + strlen(s);
@@ -49,8 +48,10 @@ static int parse_action(const char *text, size_t len, const char *const *fields,
 	}
 	if (arg[0] != '.' || !arg[1] || strchr(arg, ' ') || strchr(arg + 1, '.') || strchr(arg, '|')) {
 		free(a->func);
-		return berr_set(err, EINVAL, "--format: {{%s}} is not understood here (only {{.Field}}, {{json .}}, "
-				"{{json .Field}}, {{upper .Field}}, {{lower .Field}})", b);
+		return berr_set(err, EINVAL,
+				"--format: {{%s}} is not understood here (only {{.Field}}, {{json .}}, "
+				"{{json .Field}}, {{upper .Field}}, {{lower .Field}})",
+				b);
 	}
 	for (size_t i = 0; !fields || fields[i]; i++)
 		if (!fields || streq(fields[i], arg + 1)) {
@@ -93,14 +94,18 @@ static int walk(const char *t, const char *const *fields, json_t *row, struct bu
 				buf_printf(out, "%s", j);
 				free(j);
 			} else {
-				_cleanup_free_ char *text = json_is_string(v)	 ? xstrdup(json_string_value(v))
-							    : json_is_integer(v) ? xasprintf("%lld", (long long)json_integer_value(v))
-							    : json_is_true(v)	 ? xstrdup("true")
-							    : json_is_false(v)	 ? xstrdup("false")
-							    : v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
-										      : xstrdup("");
+				_cleanup_free_ char *text = json_is_string(v) ? xstrdup(json_string_value(v))
+							    : json_is_integer(v)
+								    ? xasprintf("%lld",
+										(long long)json_integer_value(v))
+							    : json_is_true(v)  ? xstrdup("true")
+							    : json_is_false(v) ? xstrdup("false")
+							    : v && !json_is_null(v)
+								    ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
+								    : xstrdup("");
 				for (char *c = text; a.func && *c; c++)
-					*c = (char)(streq(a.func, "upper") ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+					*c = (char)(streq(a.func, "upper") ? toupper((unsigned char)*c)
+									   : tolower((unsigned char)*c));
 				buf_printf(out, "%s", text);
 			}
 		}
@@ -126,7 +131,8 @@ int format_parse(const char *arg, const char *const *fields, struct format *f, s
 		t += 6;
 	}
 	if (!strstr(t, "{{"))
-		return berr_set(err, EINVAL, "--format takes table, json or a template such as '{{.Name}}', not %s", arg);
+		return berr_set(err, EINVAL, "--format takes table, json or a template such as '{{.Name}}', not %s",
+				arg);
 	struct buf b = {0};
 	for (const char *c = t; *c; c++) {
 		if (c[0] == '\\' && (c[1] == 't' || c[1] == 'n')) {
@@ -183,7 +189,8 @@ void format_print(const struct format *f, json_t *rows)
 	size_t i;
 	json_t *row;
 	if (f->kind == FORMAT_JSON) {
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			char *j = json_dumps(row, JSON_COMPACT);
 			printf("%s\n", j);
 			free(j);
@@ -193,7 +200,8 @@ void format_print(const struct format *f, json_t *rows)
 	if (f->kind != FORMAT_TEMPLATE)
 		return;
 	if (!f->header) {
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			struct buf b = {0};
 			walk(f->tmpl, NULL, row, &b, NULL);
 			printf("%s\n", b.s ? b.s : "");
@@ -221,7 +229,8 @@ void format_print(const struct format *f, json_t *rows)
 	struct table tab;
 	size_t n = strv_len(head);
 	table_init(&tab, n, (const char *const *)head);
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		struct buf b = {0};
 		walk(f->tmpl, NULL, row, &b, NULL);
 		_cleanup_(strv_freep) char **c = cells(b.s ? b.s : "");

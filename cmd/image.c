@@ -40,13 +40,14 @@ const char *berth_root(void)
 		/* another user's root reads as empty: say why, once, before any
 		 * "no such container" that follows from it */
 		if (access(r, R_OK | X_OK) < 0 && errno != ENOENT)
-			fprintf(stderr, "berth: warning: cannot use the state root %s: %s (it is another user's; set BERTH_ROOT "
-					"to one of yours)\n",
+			fprintf(stderr,
+				"berth: warning: cannot use the state root %s: %s (it is another user's; set "
+				"BERTH_ROOT "
+				"to one of yours)\n",
 				r, strerror(errno));
 	}
 	return r;
 }
-
 
 static void print_lines(char **lines)
 {
@@ -64,7 +65,7 @@ static int image_load_cmd(int argc, char **argv)
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing"},
 	};
 	int rc = cmd_flags("image load", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image load [-i FILE]",
-				"Load images from a docker-archive (docker save) or an OCI image layout archive.");
+			   "Load images from a docker-archive (docker save) or an OCI image layout archive.");
 	if (rc < 0 && pos)
 		rc = usage_error("image load", "image load takes no arguments; name the archive with -i FILE");
 	strv_free(pos);
@@ -90,7 +91,6 @@ static int image_load_cmd(int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-
 /* "3 days ago", as docker prints times. */
 char *human_ago(const char *rfc3339)
 {
@@ -104,7 +104,7 @@ char *human_ago(const char *rfc3339)
 		long secs;
 		const char *name;
 	} steps[] = {{365L * 86400, "year"}, {30L * 86400, "month"}, {7L * 86400, "week"}, {86400, "day"},
-		     {3600, "hour"},	     {60, "minute"},	     {1, "second"}};
+		     {3600, "hour"},         {60, "minute"},         {1, "second"}};
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		long n = d / steps[i].secs;
 		if (n >= 1)
@@ -118,12 +118,14 @@ struct image_row {
 	json_t *rec;
 };
 
-static void rows_add(struct image_row **rows, size_t *n, const char *repo, const char *tag, const char *id,
-		     json_t *rec)
+static void rows_add(struct image_row **rows, size_t *n, const char *repo, const char *tag, const char *id, json_t *rec)
 {
 	*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 	const char *created = json_string_value(json_object_get(rec, "created"));
-	(*rows)[(*n)++] = (struct image_row){xstrdup(repo), xstrdup(tag), xstrdup(id), human_ago(created),
+	(*rows)[(*n)++] = (struct image_row){xstrdup(repo),
+					     xstrdup(tag),
+					     xstrdup(id),
+					     human_ago(created),
 					     human_bytes((uint64_t)json_integer_value(json_object_get(rec, "size"))),
 					     rec};
 }
@@ -158,11 +160,12 @@ static int image_pull_cmd(int argc, char **argv)
 	bool quiet = false;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"platform", 0, FLAG_STR, &platform, "OS/ARCH[/VARIANT]", "The platform to pull for (default: this machine's)"},
+		{"platform", 0, FLAG_STR, &platform, "OS/ARCH[/VARIANT]",
+		 "The platform to pull for (default: this machine's)"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print only the image's name"},
 	};
-	int rc = cmd_flags("image pull", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image pull [OPTIONS] NAME[:TAG|@DIGEST]",
-			   "Download an image from a registry.");
+	int rc = cmd_flags("image pull", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth image pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry.");
 	if (rc < 0 && strv_len(pos) != 1)
 		rc = usage_error("image pull", "image pull takes one image reference");
 	if (rc < 0 && platform && !platform_valid(platform))
@@ -191,8 +194,8 @@ static int image_push_cmd(int argc, char **argv)
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Push without printing progress"},
 	};
-	int rc = cmd_flags("image push", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image push [OPTIONS] NAME[:TAG]",
-			   "Upload an image to a registry.");
+	int rc = cmd_flags("image push", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth image push [OPTIONS] NAME[:TAG]", "Upload an image to a registry.");
 	_cleanup_(strv_freep) char **p = pos;
 	if (rc < 0 && strv_len(p) != 1)
 		rc = usage_error("image push", "image push takes one image reference");
@@ -222,7 +225,6 @@ static char *repo_digest(json_t *rec, const char *repo)
 	return xstrdup("<none>");
 }
 
-
 static int image_prune_cmd(int argc, char **argv)
 {
 	bool all = false, force = false;
@@ -231,9 +233,10 @@ static int image_prune_cmd(int argc, char **argv)
 		{"all", 'a', FLAG_BOOL, &all, NULL, "Remove every image no container uses, not only untagged ones"},
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not prompt (berth never prompts)"},
 	};
-	int rc = cmd_flags("image prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image prune [OPTIONS]",
-			   "Remove unused images: those without a tag (with -a, every one no container uses) and layers "
-			   "no image uses.");
+	int rc = cmd_flags(
+		"image prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image prune [OPTIONS]",
+		"Remove unused images: those without a tag (with -a, every one no container uses) and layers "
+		"no image uses.");
 	if (rc < 0 && pos)
 		rc = usage_error("image prune", "image prune takes no arguments");
 	strv_free(pos);
@@ -269,7 +272,8 @@ static int images_cmd(int argc, char **argv)
 		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default) or json"},
 		{"digests", 0, FLAG_BOOL, &digests, NULL, "Show the digests the images were pulled by"},
 	};
-	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth images [OPTIONS] [REPOSITORY]", "List images.");
+	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth images [OPTIONS] [REPOSITORY]",
+			   "List images.");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;
@@ -299,9 +303,9 @@ static int images_cmd(int argc, char **argv)
 			if (quiet)
 				printf("%.12s\n", r->id + 7);
 			else if (format && streq(format, "json"))
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Repository", r->repo,
-								     "Tag", r->tag, "Digest", digest, "ID", r->id,
-								     "CreatedSince", r->created, "Size",
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Repository",
+								     r->repo, "Tag", r->tag, "Digest", digest, "ID",
+								     r->id, "CreatedSince", r->created, "Size",
 								     json_object_get(r->rec, "size")));
 			else if (table) {
 				char id[13];
@@ -372,7 +376,8 @@ static int image_args(const char *cmd, const struct flag *flags, size_t n, int a
 static int image_inspect_cmd(int argc, char **argv)
 {
 	char **pos = NULL;
-	int rc = image_args("image inspect", NULL, 0, argc, argv, &pos, "berth image inspect IMAGE [IMAGE...]", "Show the details of images, as JSON.");
+	int rc = image_args("image inspect", NULL, 0, argc, argv, &pos, "berth image inspect IMAGE [IMAGE...]",
+			    "Show the details of images, as JSON.");
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
@@ -402,7 +407,8 @@ static int image_rm_cmd(int argc, char **argv)
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Remove an image that has several tags"},
 	};
-	int rc = image_args("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
+	int rc = image_args("image rm", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			    "berth image rm [OPTIONS] IMAGE [IMAGE...]", "Remove images.");
 	if (rc >= 0)
 		return rc;
 	struct berr *err = NULL;
@@ -436,8 +442,8 @@ int cmd_image(struct global_opts *g, int argc, char **argv)
 	return subcommand_run("image", "Manage images.", image_commands, ARRAY_SIZE(image_commands), argc, argv);
 }
 
-static const char *const project_image_fields[] = {"ID", "ContainerName", "Repository", "Tag", "Platform",
-						   "Size", "Created", "LastTagTime", NULL};
+static const char *const project_image_fields[] = {"ID",   "ContainerName", "Repository",  "Tag", "Platform",
+						   "Size", "Created",       "LastTagTime", NULL};
 
 /* berth images [SERVICE...]: the images the project's containers were
  * made from, one row per container, as docker compose images lists them. */
@@ -448,7 +454,8 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Only show image IDs"},
-		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default), json or a template such as '{{.Repository}}'"},
+		{"format", 0, FLAG_STR, &format, "FORMAT",
+		 "table (default), json or a template such as '{{.Repository}}'"},
 	};
 	int rc = cmd_flags("images", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth images [OPTIONS] [SERVICE...]",
 			   "List the images the project's containers use (berth image ls lists every image).");
@@ -488,18 +495,26 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 		if (id && store_get_image(s, id, &rec, NULL) == 0) {
 			struct image_ref ref;
 			bool parsed = !untagged && ref_parse(list[i].image, &ref, NULL) == 0;
-			_cleanup_free_ char *repo = untagged ? xstrdup("<none>") : parsed ? ref_familiar_repo(&ref) : xstrdup(list[i].image);
+			_cleanup_free_ char *repo = untagged ? xstrdup("<none>")
+						    : parsed ? ref_familiar_repo(&ref)
+							     : xstrdup(list[i].image);
 			const char *created = json_string_value(json_object_get(rec, "created"));
 			_cleanup_free_ char *ago = human_ago(created);
-			_cleanup_free_ char *size = human_bytes((uint64_t)json_integer_value(json_object_get(rec, "size")));
-			_cleanup_free_ char *platform = xasprintf("%s/%s", json_string_value(json_object_get(rec, "os")) ?: "linux",
-								  json_string_value(json_object_get(rec, "architecture")) ?: "amd64");
-			json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "ID", id,
-							      "ContainerName", list[i].name, "Repository", repo, "Tag",
-							      untagged ? "<none>" : parsed && ref.tag ? ref.tag : parsed && ref.digest ? "<none>" : "latest",
-							      "Platform", platform, "Size", size, "Created", ago, "SizeBytes",
-							      (json_int_t)json_integer_value(json_object_get(rec, "size")),
-							      "LastTagTime", created ? created : ""));
+			_cleanup_free_ char *size = human_bytes(
+				(uint64_t)json_integer_value(json_object_get(rec, "size")));
+			_cleanup_free_ char *platform = xasprintf(
+				"%s/%s", json_string_value(json_object_get(rec, "os")) ?: "linux",
+				json_string_value(json_object_get(rec, "architecture")) ?: "amd64");
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "ID", id,
+							"ContainerName", list[i].name, "Repository", repo, "Tag",
+							untagged               ? "<none>"
+							: parsed && ref.tag    ? ref.tag
+							: parsed && ref.digest ? "<none>"
+									       : "latest",
+							"Platform", platform, "Size", size, "Created", ago, "SizeBytes",
+							(json_int_t)json_integer_value(json_object_get(rec, "size")),
+							"LastTagTime", created ? created : ""));
 			if (parsed)
 				ref_free(&ref);
 			json_decref(rec);
@@ -511,7 +526,8 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 	size_t i;
 	json_t *row;
 	if (quiet) {
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			const char *id = json_string_value(json_object_get(row, "ID"));
 			if (!strv_contains(seen, id)) {
 				printf("%s\n", id);
@@ -520,15 +536,18 @@ int cmd_images(struct global_opts *g, int argc, char **argv)
 		}
 	} else if (fmt.kind == FORMAT_TABLE) {
 		struct table tab;
-		static const char *const header[] = {"CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE ID", "SIZE", "CREATED"};
+		static const char *const header[] = {"CONTAINER", "REPOSITORY", "TAG",    "PLATFORM",
+						     "IMAGE ID",  "SIZE",       "CREATED"};
 		table_init(&tab, ARRAY_SIZE(header), header);
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			char id[13];
 			snprintf(id, sizeof(id), "%.12s", json_string_value(json_object_get(row, "ID")) + 7);
 			const char *cells[] = {json_string_value(json_object_get(row, "ContainerName")),
 					       json_string_value(json_object_get(row, "Repository")),
 					       json_string_value(json_object_get(row, "Tag")),
-					       json_string_value(json_object_get(row, "Platform")), id,
+					       json_string_value(json_object_get(row, "Platform")),
+					       id,
 					       json_string_value(json_object_get(row, "Size")),
 					       json_string_value(json_object_get(row, "Created"))};
 			table_add(&tab, cells);

@@ -51,21 +51,23 @@ json_t *json_rfc3339(int64_t ms)
 
 static json_t *state_json(const struct ctr_state *st)
 {
-	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:o, s:o, s:o, s:s}", "Status",
-				  st->paused ? "paused" : ctr_status_name(st->status), "Running", st->status == ST_RUNNING,
-				  "Paused", st->paused, "Restarting", st->status == ST_RESTARTING, "OOMKilled",
-				  st->oom_killed, "Dead", st->status == ST_DEAD, "Pid", (int)st->pid, "ExitCode",
-				  st->exit_code, "Error", json_string(st->error ? st->error : ""), "StartedAt",
-				  json_rfc3339(st->started_at), "FinishedAt", json_rfc3339(st->finished_at), "BerthShim",
-				  st->unmonitored ? "dead" : "alive");
+	json_t *state = json_pack(
+		"{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:o, s:o, s:o, s:s}", "Status",
+		st->paused ? "paused" : ctr_status_name(st->status), "Running", st->status == ST_RUNNING, "Paused",
+		st->paused, "Restarting", st->status == ST_RESTARTING, "OOMKilled", st->oom_killed, "Dead",
+		st->status == ST_DEAD, "Pid", (int)st->pid, "ExitCode", st->exit_code, "Error",
+		json_string(st->error ? st->error : ""), "StartedAt", json_rfc3339(st->started_at), "FinishedAt",
+		json_rfc3339(st->finished_at), "BerthShim", st->unmonitored ? "dead" : "alive");
 	if (st->health != HEALTH_NONE) {
 		json_t *log = json_array();
 		for (size_t i = 0; i < st->nlog; i++)
-			json_array_append_new(log, json_pack("{s:o, s:o, s:i, s:s}", "Start", json_rfc3339(st->log[i].start), "End",
-							     json_rfc3339(st->log[i].end), "ExitCode", st->log[i].exit_code,
-							     "Output", st->log[i].output ? st->log[i].output : ""));
-		json_object_set_new(state, "Health", json_pack("{s:s, s:i, s:o}", "Status", health_status_name(st->health),
-							      "FailingStreak", st->failing_streak, "Log", log));
+			json_array_append_new(
+				log, json_pack("{s:o, s:o, s:i, s:s}", "Start", json_rfc3339(st->log[i].start), "End",
+					       json_rfc3339(st->log[i].end), "ExitCode", st->log[i].exit_code, "Output",
+					       st->log[i].output ? st->log[i].output : ""));
+		json_object_set_new(state, "Health",
+				    json_pack("{s:s, s:i, s:o}", "Status", health_status_name(st->health),
+					      "FailingStreak", st->failing_streak, "Log", log));
 	}
 	return state;
 }
@@ -85,7 +87,10 @@ static json_t *caps_json(uint64_t caps, bool add)
 
 static const char *restart_name(enum restart_policy r)
 {
-	return r == RESTART_ALWAYS ? "always" : r == RESTART_ON_FAILURE ? "on-failure" : r == RESTART_UNLESS_STOPPED ? "unless-stopped" : "no";
+	return r == RESTART_ALWAYS           ? "always"
+	       : r == RESTART_ON_FAILURE     ? "on-failure"
+	       : r == RESTART_UNLESS_STOPPED ? "unless-stopped"
+					     : "no";
 }
 
 /* Mounts and the binds of HostConfig, leaving out berth's own /etc files. */
@@ -96,16 +101,18 @@ static void mounts_json(const struct ctr_spec *s, const char *dir, json_t *mount
 		bool tmpfs = m->type && streq(m->type, "tmpfs"), image = m->type && streq(m->type, "overlay");
 		if (!tmpfs && (!m->source || startswith(m->source, dir)) && !m->volume)
 			continue;
-		bool ro = m->options && (streq(m->options, "ro") || startswith(m->options, "ro,") || strstr(m->options, ",ro"));
+		bool ro = m->options &&
+			  (streq(m->options, "ro") || startswith(m->options, "ro,") || strstr(m->options, ",ro"));
 		const char *type = tmpfs ? "tmpfs" : image ? "image" : m->volume ? "volume" : "bind";
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Source", tmpfs || image ? "" : m->source,
-				      "Destination", m->target, "Mode", ro ? "ro" : "", "RW", !ro, "Propagation",
-				      m->volume || tmpfs ? "" : "rprivate");
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Source",
+				      tmpfs || image ? "" : m->source, "Destination", m->target, "Mode", ro ? "ro" : "",
+				      "RW", !ro, "Propagation", m->volume || tmpfs ? "" : "rprivate");
 		if (m->volume)
 			json_object_set_new(j, "Name", json_string(m->volume));
 		json_array_append_new(mounts, j);
 		if (!tmpfs && !image) {
-			_cleanup_free_ char *b = xasprintf("%s:%s%s", m->volume ? m->volume : m->source, m->target, ro ? ":ro" : ":rw");
+			_cleanup_free_ char *b = xasprintf("%s:%s%s", m->volume ? m->volume : m->source, m->target,
+							   ro ? ":ro" : ":rw");
 			json_array_append_new(binds, json_string(b));
 		}
 	}
@@ -119,14 +126,16 @@ static json_t *network_json(const char *root, const char *name, json_t **binding
 	json_t *ep = net_endpoint_record(root, name);
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(ep, "links"), i, l) {
+	json_array_foreach(json_object_get(ep, "links"), i, l)
+	{
 		const char *ip = json_string_value(json_object_get(l, "ip")) ?: "";
 		const char *gw = json_string_value(json_object_get(l, "gateway")) ?: "";
 		const char *mac = json_string_value(json_object_get(l, "mac")) ?: "";
 		json_t *net = json_pack("{s:O, s:s, s:I, s:s, s:s}", "Aliases",
 					json_object_get(l, "aliases") ? json_object_get(l, "aliases") : json_null(),
-					"IPAddress", ip, "IPPrefixLen", json_integer_value(json_object_get(l, "prefix")),
-					"Gateway", gw, "MacAddress", mac);
+					"IPAddress", ip, "IPPrefixLen",
+					json_integer_value(json_object_get(l, "prefix")), "Gateway", gw, "MacAddress",
+					mac);
 		json_object_set_new(nets, json_string_value(json_object_get(l, "network")) ?: "", net);
 		if (i == 0) {
 			json_object_set_new(ns, "IPAddress", json_string(ip));
@@ -190,55 +199,62 @@ static char *inspect_container(const char *root, const char *name)
 	json_t *sysctls = json_object(), *ulimits = json_array(), *devices = json_array();
 	for (size_t i = 0; s.sysctls && s.sysctls[i]; i++) {
 		const char *eq = strchr(s.sysctls[i], '=');
-		_cleanup_free_ char *k = eq ? xstrndup(s.sysctls[i], (size_t)(eq - s.sysctls[i])) : xstrdup(s.sysctls[i]);
+		_cleanup_free_ char *k = eq ? xstrndup(s.sysctls[i], (size_t)(eq - s.sysctls[i]))
+					    : xstrdup(s.sysctls[i]);
 		json_object_set_new(sysctls, k, json_string(eq ? eq + 1 : ""));
 	}
 	for (size_t i = 0; i < s.nrlimits; i++)
-		json_array_append_new(ulimits, json_pack("{s:s, s:I, s:I}", "Name", s.rlimits[i].name, "Soft",
-							(json_int_t)s.rlimits[i].soft, "Hard", (json_int_t)s.rlimits[i].hard));
+		json_array_append_new(ulimits,
+				      json_pack("{s:s, s:I, s:I}", "Name", s.rlimits[i].name, "Soft",
+						(json_int_t)s.rlimits[i].soft, "Hard", (json_int_t)s.rlimits[i].hard));
 	for (size_t i = 0; i < s.ndevices; i++) {
-		_cleanup_free_ char *host = xasprintf("%c %u:%u", s.devices[i].type, s.devices[i].major, s.devices[i].minor);
+		_cleanup_free_ char *host = xasprintf("%c %u:%u", s.devices[i].type, s.devices[i].major,
+						      s.devices[i].minor);
 		json_array_append_new(devices, json_pack("{s:s, s:s, s:s}", "PathOnHost", host, "PathInContainer",
-							s.devices[i].path, "CgroupPermissions", "rwm"));
+							 s.devices[i].path, "CgroupPermissions", "rwm"));
 	}
-	const char *netmode = !s.network ? "bridge" : streq(s.network, "host") || streq(s.network, "none") ? s.network : "bridge";
+	const char *netmode = !s.network                                             ? "bridge"
+			      : streq(s.network, "host") || streq(s.network, "none") ? s.network
+										     : "bridge";
 	json_t *host = json_pack(
 		"{s:o, s:s, s:o, s:{s:s, s:i}, s:o, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:b, s:o, "
 		"s:o, s:o, s:o, s:{s:s, s:{}}, s:i, s:s, s:s, s:s}",
 		"Binds", binds, "NetworkMode", netmode, "PortBindings", bindings, "RestartPolicy", "Name",
-		restart_name(s.restart), "MaximumRetryCount", s.restart_max, "CapAdd", caps_json(s.caps, true), "CapDrop",
-		caps_json(s.caps, false), "Privileged", s.privileged, "ReadonlyRootfs", s.read_only, "Memory",
-		(json_int_t)s.cgroup.memory, "MemorySwap", (json_int_t)s.cgroup.memory_swap, "CpuShares",
+		restart_name(s.restart), "MaximumRetryCount", s.restart_max, "CapAdd", caps_json(s.caps, true),
+		"CapDrop", caps_json(s.caps, false), "Privileged", s.privileged, "ReadonlyRootfs", s.read_only,
+		"Memory", (json_int_t)s.cgroup.memory, "MemorySwap", (json_int_t)s.cgroup.memory_swap, "CpuShares",
 		(json_int_t)s.cgroup.cpu_shares, "CpuQuota", (json_int_t)s.cgroup.cpu_quota, "CpuPeriod",
 		(json_int_t)s.cgroup.cpu_period, "CpusetCpus", s.cgroup.cpuset ? s.cgroup.cpuset : "", "PidsLimit",
 		(json_int_t)s.cgroup.pids, "ShmSize", (json_int_t)(s.shm_size ? s.shm_size : 64 << 20), "Init", s.init,
 		"Annotations", json_is_object(ann) ? json_incref(ann) : json_object(), "Sysctls", sysctls, "Ulimits",
 		ulimits, "Devices", devices, "LogConfig", "Type", s.log_none ? "none" : "json-file", "Config",
-		"OomScoreAdj", s.oom_score_adj, "IpcMode", s.ipc ? s.ipc : "private", "PidMode", s.pid_ns ? s.pid_ns : "",
-		"UTSMode", s.uts ? s.uts : "");
+		"OomScoreAdj", s.oom_score_adj, "IpcMode", s.ipc ? s.ipc : "private", "PidMode",
+		s.pid_ns ? s.pid_ns : "", "UTSMode", s.uts ? s.uts : "");
 	json_t *health = json_null();
 	if (s.health.test) {
 		health = json_pack("{s:o, s:I, s:I, s:I, s:i}", "Test", strv_or_null(s.health.test, 0), "Interval",
-				   (json_int_t)s.health.interval_ms * 1000000, "Timeout", (json_int_t)s.health.timeout_ms * 1000000,
-				   "StartPeriod", (json_int_t)s.health.start_period_ms * 1000000, "Retries", s.health.retries);
+				   (json_int_t)s.health.interval_ms * 1000000, "Timeout",
+				   (json_int_t)s.health.timeout_ms * 1000000, "StartPeriod",
+				   (json_int_t)s.health.start_period_ms * 1000000, "Retries", s.health.retries);
 	}
 	char sig[32];
 	snprintf(sig, sizeof(sig), "%d", s.stop_signal > 0 ? s.stop_signal : SIGTERM);
 	json_t *config = json_pack("{s:s, s:s, s:s, s:b, s:b, s:o, s:O, s:s, s:s, s:o, s:s, s:I, s:o}", "Hostname",
-				   s.hostname ? s.hostname : "", "Domainname", s.domainname ? s.domainname : "", "User", user,
-				   "Tty", s.tty, "OpenStdin", s.stdin_open, "Env", strv_or_null(s.env, 0), "Cmd",
+				   s.hostname ? s.hostname : "", "Domainname", s.domainname ? s.domainname : "", "User",
+				   user, "Tty", s.tty, "OpenStdin", s.stdin_open, "Env", strv_or_null(s.env, 0), "Cmd",
 				   json_is_array(cmd) ? cmd : json_null(), "Image",
-				   json_string_value(json_object_get(meta, "image")) ?: "", "WorkingDir", s.cwd ? s.cwd : "",
-				   "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "StopSignal", sig,
+				   json_string_value(json_object_get(meta, "image")) ?: "", "WorkingDir",
+				   s.cwd ? s.cwd : "", "Labels",
+				   json_is_object(labels) ? json_incref(labels) : json_object(), "StopSignal", sig,
 				   "StopTimeout", (json_int_t)(s.stop_grace_ms / 1000), "Healthcheck", health);
-	_cleanup_(json_releasep) json_t *j = json_pack("[{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o}]", "Id",
-			      id ? id : "", "Created", json_rfc3339(json_integer_value(json_object_get(meta, "created_ms"))),
-			      "Path", s.argv && s.argv[first] ? s.argv[first] : "", "Args",
-			      strv_or_null(s.argv && s.argv[first] ? s.argv : NULL, first + 1), "State", state_json(&st),
-			      "Name", nm, "Driver", "overlay", "RestartCount", st.restart_count, "Platform", "linux",
-			      "LogPath", s.log_none ? "" : logp, "Image",
-			      json_string_value(json_object_get(meta, "image")) ?: "", "Config", config, "HostConfig", host,
-			      "NetworkSettings", netset, "Mounts", mounts);
+	_cleanup_(json_releasep) json_t *j = json_pack(
+		"[{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o}]", "Id", id ? id : "",
+		"Created", json_rfc3339(json_integer_value(json_object_get(meta, "created_ms"))), "Path",
+		s.argv && s.argv[first] ? s.argv[first] : "", "Args",
+		strv_or_null(s.argv && s.argv[first] ? s.argv : NULL, first + 1), "State", state_json(&st), "Name", nm,
+		"Driver", "overlay", "RestartCount", st.restart_count, "Platform", "linux", "LogPath",
+		s.log_none ? "" : logp, "Image", json_string_value(json_object_get(meta, "image")) ?: "", "Config",
+		config, "HostConfig", host, "NetworkSettings", netset, "Mounts", mounts);
 	json_decref(meta);
 	spec_free(&s);
 	state_free(&st);

@@ -65,7 +65,8 @@ int cmd_login(struct global_opts *g, int argc, char **argv)
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"username", 'u', FLAG_STR, &user, "USER", "Username"},
-		{"password", 'p', FLAG_STR, &pass, "PASS", "Refused: other users can read arguments (use --password-stdin)"},
+		{"password", 'p', FLAG_STR, &pass, "PASS",
+		 "Refused: other users can read arguments (use --password-stdin)"},
 		{"password-stdin", 0, FLAG_BOOL, &stdin_pass, NULL, "Take the password from standard input"},
 	};
 	int rc = cmd_flags("login", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth login [OPTIONS] [SERVER]",
@@ -116,8 +117,7 @@ int cmd_login(struct global_opts *g, int argc, char **argv)
 int cmd_logout(struct global_opts *g, int argc, char **argv)
 {
 	char **pos = NULL;
-	const struct flag flags[] = {
-	};
+	const struct flag flags[] = {};
 	int rc = cmd_flags("logout", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth logout [SERVER]",
 			   "Log out from a registry (Docker Hub when no server is named).");
 	if (rc < 0 && strv_len(pos) > 1)

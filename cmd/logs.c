@@ -22,14 +22,13 @@ struct log_line {
 	char *text, *stream, *time;
 };
 
-
-
 /* As docker compose prefixes a container's lines: its name without
  * "PROJECT-" (a container_name of its own stays whole). */
 static char *shown_name(const char *project, const char *name)
 {
 	size_t plen = project ? strlen(project) : 0;
-	bool own = plen && strncmp(name, project, plen) == 0 && (name[plen] == '-' || name[plen] == '_') && name[plen + 1];
+	bool own = plen && strncmp(name, project, plen) == 0 && (name[plen] == '-' || name[plen] == '_') &&
+		   name[plen + 1];
 	return xstrdup(own ? name + plen + 1 : name);
 }
 
@@ -70,9 +69,9 @@ static void add_line(struct log_line **v, size_t *n, int who, json_t *j)
 {
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 	const char *t = json_string_value(json_object_get(j, "time"));
-	(*v)[(*n)++] = (struct log_line){parse_time(t), who, xstrdup(json_string_value(json_object_get(j, "log")) ?: ""),
-					 xstrdup(json_string_value(json_object_get(j, "stream")) ?: "stdout"),
-					 xstrdup(t ? t : "")};
+	(*v)[(*n)++] = (struct log_line){
+		parse_time(t), who, xstrdup(json_string_value(json_object_get(j, "log")) ?: ""),
+		xstrdup(json_string_value(json_object_get(j, "stream")) ?: "stdout"), xstrdup(t ? t : "")};
 }
 
 /* Read new complete lines of path from *offset on. */
@@ -139,10 +138,6 @@ static int line_cmp(const void *a, const void *b)
 	const struct log_line *x = a, *y = b;
 	return x->ns < y->ns ? -1 : x->ns > y->ns;
 }
-
-
-
-
 
 static void print_line(struct log_view *lv, struct log_line *l)
 {
@@ -250,7 +245,8 @@ int show_logs(const char *root, struct log_view *lv, long tail, bool follow, boo
 	/* stop is asked before reading: the shim writes the last lines before
 	 * it records the exit, so the read after a yes sees them all */
 	for (unsigned round = 0; follow; round++) {
-		_cleanup_(strv_freep) char **now = lv->discover && round % 10 == 9 ? lv->discover(lv->discover_data) : NULL;
+		_cleanup_(strv_freep) char **now = lv->discover && round % 10 == 9 ? lv->discover(lv->discover_data)
+										   : NULL;
 		for (size_t i = 0; now && now[i]; i++) {
 			if (strv_contains(lv->names, now[i]))
 				continue;

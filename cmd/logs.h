@@ -11,7 +11,7 @@ struct log_view {
 	bool prefix, color, timestamps;
 	int64_t since, until;
 	bool *only_new; /* per container (NULL: none): start at the end of its log */
-	bool *cont;	/* per container: a long line's first pieces printed, its end to come */
+	bool *cont;     /* per container: a long line's first pieces printed, its end to come */
 	const char *project;
 	/* following: the containers there are now (a scale up, a recreate),
 	 * asked each second; the new ones are followed from their start */

@@ -40,8 +40,8 @@ static struct proj *projects(const char *root, size_t *n)
 		if (project && ctr_state(root, names[i], &st, NULL) == 0) {
 			struct proj *p = find(&ps, n, project);
 			p->counts[st.status]++;
-			const char *files = json_string_value(
-				json_object_get(json_object_get(meta, "labels"), "com.docker.compose.project.config_files"));
+			const char *files = json_string_value(json_object_get(
+				json_object_get(meta, "labels"), "com.docker.compose.project.config_files"));
 			if (files && !p->files)
 				p->files = xstrdup(files);
 			state_free(&st);

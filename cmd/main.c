@@ -37,10 +37,13 @@ static const struct command commands[] = {
 	{"rm", "Remove stopped containers", cmd_rm, CMD_DRY_RUN | CMD_LENIENT_ENV},
 	{"exec", "Run a command in a running container", cmd_exec, CMD_DRY_RUN | CMD_LENIENT_ENV},
 	{"cp", "Copy files between a service container and the host", cmd_cp, CMD_DRY_RUN | CMD_LENIENT_ENV},
-	{"export", "Export a service container's filesystem as a tar archive", cmd_export, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"export", "Export a service container's filesystem as a tar archive", cmd_export,
+	 CMD_DRY_RUN | CMD_LENIENT_ENV},
 	{"commit", "Create a new image from a service container's changes", cmd_commit, CMD_DRY_RUN | CMD_LENIENT_ENV},
-	{"attach", "Attach local standard input, output, and error streams to a service's running container", cmd_attach, CMD_DRY_RUN | CMD_LENIENT_ENV},
-	{"watch", "Watch the build context and develop.watch paths; sync, restart or rebuild on changes", cmd_watch, CMD_DRY_RUN},
+	{"attach", "Attach local standard input, output, and error streams to a service's running container",
+	 cmd_attach, CMD_DRY_RUN | CMD_LENIENT_ENV},
+	{"watch", "Watch the build context and develop.watch paths; sync, restart or rebuild on changes", cmd_watch,
+	 CMD_DRY_RUN},
 	{"top", "Display the running processes", cmd_top, CMD_DRY_RUN | CMD_LENIENT_ENV},
 	{"stats", "Display a live stream of the containers' resource usage", cmd_stats, CMD_DRY_RUN | CMD_LENIENT_ENV},
 	{"events", "Receive real time events from containers", cmd_events, CMD_DRY_RUN | CMD_LENIENT_ENV},
@@ -74,8 +77,10 @@ static const struct flag global_flags[] = {
 	{"ansi", 0, FLAG_STR, &g.ansi, "WHEN", "Control characters (colours): never, always or auto"},
 	{"parallel", 0, FLAG_STR, &g.parallel, "N", "At most N containers started or stopped at once (-1: no limit)"},
 	{"dry-run", 0, FLAG_BOOL, &g.dry_run, NULL, "Say what would be done, and do nothing"},
-	{"compatibility", 0, FLAG_BOOL, &g.compatibility, NULL, "Name containers as docker-compose v1 did (project_service_1)"},
-	{"all-resources", 0, FLAG_BOOL, &g.all_resources, NULL, "Include resources no service uses (networks, volumes)"},
+	{"compatibility", 0, FLAG_BOOL, &g.compatibility, NULL,
+	 "Name containers as docker-compose v1 did (project_service_1)"},
+	{"all-resources", 0, FLAG_BOOL, &g.all_resources, NULL,
+	 "Include resources no service uses (networks, volumes)"},
 	{"help", 'h', FLAG_BOOL, &g.help, NULL, "Show this help"},
 	{"version", 'v', FLAG_BOOL, &g.version, NULL, "Show the berth version"},
 };
@@ -211,8 +216,8 @@ int subcommand_run(const char *group, const char *summary, const struct subcomma
 	return usage_error(group, msg);
 }
 
-int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name),
-		 int argc, char **argv)
+int inspect_each(const char *group, const char *kind, char *(*inspect)(const char *root, const char *name), int argc,
+		 char **argv)
 {
 	char **pos = NULL;
 	_cleanup_free_ char *cmd = group[0] ? xasprintf("%s inspect", group) : xstrdup("inspect");
@@ -268,8 +273,7 @@ static int open_project(struct global_opts *go, char **services, bool no_interpo
 	return project_load(&o, out, err);
 }
 
-int project_open(struct global_opts *go, char **services, bool no_interpolate, struct project **out,
-		 struct berr **err)
+int project_open(struct global_opts *go, char **services, bool no_interpolate, struct project **out, struct berr **err)
 {
 	return open_project(go, services, no_interpolate, false, out, err);
 }
@@ -348,7 +352,7 @@ static void prefault_heap(size_t bytes)
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t start = ((uintptr_t)sbrk(0) + page - 1) & ~(page - 1);
 	void *volatile grow = malloc(bytes); /* volatile: the compiler may not drop it */
-	free(grow);			      /* the heap keeps the room (trim threshold) */
+	free(grow);                          /* the heap keeps the room (trim threshold) */
 	uintptr_t end = (uintptr_t)sbrk(0) & ~(page - 1);
 #ifdef MADV_POPULATE_WRITE
 	if (end > start)
@@ -406,12 +410,13 @@ int main(int argc, char **argv)
 		berr_free(err);
 	} else if (g.log_level && log_parse_level(g.log_level, &level) < 0) {
 		rc = usage_error(NULL, "--log-level takes debug, info, warn or error");
-	} else if (g.progress && !strv_contains((char *[]){"auto", "tty", "plain", "quiet", "json", NULL}, g.progress)) {
+	} else if (g.progress &&
+		   !strv_contains((char *[]){"auto", "tty", "plain", "quiet", "json", NULL}, g.progress)) {
 		rc = usage_error(NULL, "--progress takes auto, tty, plain, quiet or json");
 	} else if (g.ansi && !strv_contains((char *[]){"never", "always", "auto", NULL}, g.ansi)) {
 		rc = usage_error(NULL, "--ansi takes never, always or auto");
 	} else if (g.parallel && (!g.parallel[0] || strspn(g.parallel + (g.parallel[0] == '-'), "0123456789") !=
-							   strlen(g.parallel + (g.parallel[0] == '-')))) {
+							    strlen(g.parallel + (g.parallel[0] == '-')))) {
 		rc = usage_error(NULL, "--parallel takes a number");
 	} else if (g.version) {
 		rc = cmd_version(&g, 1, argv);

@@ -58,7 +58,8 @@ static int network_create(int argc, char **argv)
 		{"label", 0, FLAG_LIST, &labels, "KEY=VALUE", "Label; repeatable"},
 		{"opt", 'o', FLAG_LIST, &opts, "KEY=VALUE", "Driver option (com.docker.network.bridge.name, ...mtu)"},
 	};
-	int rc = cmd_flags("network create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth network create [OPTIONS] NAME", "Create a network.");
+	int rc = cmd_flags("network create", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth network create [OPTIONS] NAME", "Create a network.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **lab = labels;
 	_cleanup_(strv_freep) char **o = opts;
@@ -68,8 +69,12 @@ static int network_create(int argc, char **argv)
 		return usage_error("network create", "give one network name");
 	if (driver && !streq(driver, "bridge"))
 		return usage_error("network create", "only the bridge driver is supported");
-	struct net_def d = {.name = args[0], .subnet = subnet, .gateway = gateway, .ip_range = range,
-			    .internal = internal, .labels = lab};
+	struct net_def d = {.name = args[0],
+			    .subnet = subnet,
+			    .gateway = gateway,
+			    .ip_range = range,
+			    .internal = internal,
+			    .labels = lab};
 	for (size_t i = 0; o && o[i]; i++) {
 		if (startswith(o[i], "com.docker.network.bridge.name="))
 			d.bridge = strchr(o[i], '=') + 1;
@@ -88,7 +93,8 @@ static int network_create(int argc, char **argv)
 static int network_rm(int argc, char **argv)
 {
 	char **pos = NULL;
-	int rc = cmd_flags("network rm", NULL, 0, argc, argv, &pos, "berth network rm NETWORK...", "Remove networks nobody uses.");
+	int rc = cmd_flags("network rm", NULL, 0, argc, argv, &pos, "berth network rm NETWORK...",
+			   "Remove networks nobody uses.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;
@@ -129,9 +135,15 @@ static char *inspect_docker(const char *root, const char *name)
 	{
 		json_t *meta = apply_meta(root, ctr);
 		const char *id = json_string_value(json_object_get(meta, "id"));
-		const char *ip = json_is_string(ep) ? json_string_value(ep) : json_string_value(json_object_get(ep, "ip"));
-		_cleanup_free_ char *addr = ip ? xasprintf("%s/%s", ip, strchr(S("subnet") ? S("subnet") : "", '/') ? strchr(S("subnet"), '/') + 1 : "32") : xstrdup("");
-		json_object_set_new(ctrs, id ? id : ctr, json_pack("{s:s, s:s, s:s}", "Name", ctr, "IPv4Address", addr, "IPv6Address", ""));
+		const char *ip = json_is_string(ep) ? json_string_value(ep)
+						    : json_string_value(json_object_get(ep, "ip"));
+		_cleanup_free_ char *addr = ip ? xasprintf("%s/%s", ip,
+							   strchr(S("subnet") ? S("subnet") : "", '/')
+								   ? strchr(S("subnet"), '/') + 1
+								   : "32")
+					       : xstrdup("");
+		json_object_set_new(ctrs, id ? id : ctr,
+				    json_pack("{s:s, s:s, s:s}", "Name", ctr, "IPv4Address", addr, "IPv6Address", ""));
 		json_decref(meta);
 	}
 	json_t *labels = compose_labels(json_object_get(r, "labels"), S("project"), name, "com.docker.compose.network");
@@ -145,15 +157,18 @@ static char *inspect_docker(const char *root, const char *name)
 		json_object_set_new(opts, "com.docker.network.bridge.enable_ip_masquerade", json_string("false"));
 	json_t *d = json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:{s:s, s:n, s:[o]}, s:b, s:b, s:b, s:o, s:o, s:o}",
 			      "Name", name, "Id", S("id") ? S("id") : "", "Created",
-			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Scope", "local", "Driver",
-			      "bridge", "EnableIPv4", 1, "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", "Config",
-			      cfg, "Internal", json_is_true(json_object_get(r, "internal")), "Attachable", 0, "Ingress", 0,
-			      "Containers", ctrs, "Options", opts, "Labels", labels);
+			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Scope", "local",
+			      "Driver", "bridge", "EnableIPv4", 1, "EnableIPv6", 0, "IPAM", "Driver", "default",
+			      "Options", "Config", cfg, "Internal", json_is_true(json_object_get(r, "internal")),
+			      "Attachable", 0, "Ingress", 0, "Containers", ctrs, "Options", opts, "Labels", labels);
 #undef S
 	return inspect_text(d);
 }
 
-static int network_inspect(int argc, char **argv) { return inspect_each("network", "network", inspect_docker, argc, argv); }
+static int network_inspect(int argc, char **argv)
+{
+	return inspect_each("network", "network", inspect_docker, argc, argv);
+}
 
 static const struct subcommand network_commands[] = {
 	{"ls", "List networks", network_ls},
@@ -165,5 +180,6 @@ static const struct subcommand network_commands[] = {
 int cmd_network(struct global_opts *g, int argc, char **argv)
 {
 	(void)g;
-	return subcommand_run("network", "Manage networks.", network_commands, ARRAY_SIZE(network_commands), argc, argv);
+	return subcommand_run("network", "Manage networks.", network_commands, ARRAY_SIZE(network_commands), argc,
+			      argv);
 }

@@ -14,7 +14,9 @@ int cmd_port(struct global_opts *g, int argc, char **argv)
 		{"protocol", 0, FLAG_STR, &proto, "PROTO", "tcp (default) or udp"},
 		{"index", 0, FLAG_STR, &index, "N", "Which replica of the service (default 1)"},
 	};
-	int rc = cmd_flags("port", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth port [OPTIONS] SERVICE PRIVATE_PORT", "Print the host address a port is published on.");
+	int rc = cmd_flags("port", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth port [OPTIONS] SERVICE PRIVATE_PORT",
+			   "Print the host address a port is published on.");
 	if (rc >= 0) {
 		strv_free(pos);
 		return rc;

@@ -43,10 +43,10 @@ static char *ps_status_text(const struct ctr_state *st)
 		if (st->paused)
 			return xasprintf("Up %s (Paused)", up ? up : "");
 		return xasprintf("Up %s%s%s", up ? up : "", st->unmonitored ? " (unmonitored: its shim died)" : "",
-				 st->health == HEALTH_STARTING	  ? " (health: starting)"
-				 : st->health == HEALTH_HEALTHY	  ? " (healthy)"
+				 st->health == HEALTH_STARTING    ? " (health: starting)"
+				 : st->health == HEALTH_HEALTHY   ? " (healthy)"
 				 : st->health == HEALTH_UNHEALTHY ? " (unhealthy)"
-				 : st->health == HEALTH_UNKNOWN	  ? " (health: unknown)"
+				 : st->health == HEALTH_UNKNOWN   ? " (health: unknown)"
 								  : "");
 	case ST_RESTARTING:
 		return xasprintf("Restarting (%d) %s", st->exit_code, ended ? ended : "");
@@ -65,8 +65,9 @@ static json_t *publishers(const struct net_port *p, size_t n)
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *ip = ip_format(p[i].host_ip);
-		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s}", "URL", ip, "TargetPort", p[i].ctr_port,
-						   "PublishedPort", p[i].host_port, "Protocol", p[i].udp ? "udp" : "tcp"));
+		json_array_append_new(a,
+				      json_pack("{s:s, s:i, s:i, s:s}", "URL", ip, "TargetPort", p[i].ctr_port,
+						"PublishedPort", p[i].host_port, "Protocol", p[i].udp ? "udp" : "tcp"));
 	}
 	return a;
 }
@@ -148,7 +149,8 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 		for (size_t m = 0; m < sp.nmounts; m++) {
 			const char *name = sp.mounts[m].volume ? sp.mounts[m].volume : sp.mounts[m].source;
 			bool own = sp.mounts[m].source && startswith(sp.mounts[m].source, dir); /* its /etc/hosts... */
-			if ((!streq(sp.mounts[m].type ? sp.mounts[m].type : "bind", "bind") || own) && !sp.mounts[m].volume)
+			if ((!streq(sp.mounts[m].type ? sp.mounts[m].type : "bind", "bind") || own) &&
+			    !sp.mounts[m].volume)
 				continue;
 			nlocal += sp.mounts[m].volume != NULL;
 			_cleanup_free_ char *shown = no_trunc ? xstrdup(name) : table_cut(name, 20);
@@ -161,9 +163,10 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 	json_t *row = json_pack(
 		"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s}",
 		"Command", quoted, "CreatedAt", at, "ExitCode", st->exit_code, "Health",
-		st->health == HEALTH_NONE || st->status != ST_RUNNING ? "" : health_status_name(st->health), "ID", c->id, "Image", c->image, "Labels", labels.s ? labels.s : "", "LocalVolumes", vols.s,
-		"Mounts", mounts.s ? mounts.s : "", "Name", c->name, "Names", c->name, "Networks", nets.s ? nets.s : "",
-		"Ports", ptext, "Project", project, "Publishers", publishers(ports, np), "RunningFor", ago, "Service",
+		st->health == HEALTH_NONE || st->status != ST_RUNNING ? "" : health_status_name(st->health), "ID",
+		c->id, "Image", c->image, "Labels", labels.s ? labels.s : "", "LocalVolumes", vols.s, "Mounts",
+		mounts.s ? mounts.s : "", "Name", c->name, "Names", c->name, "Networks", nets.s ? nets.s : "", "Ports",
+		ptext, "Project", project, "Publishers", publishers(ports, np), "RunningFor", ago, "Service",
 		c->service, "Size", "0B", "State", state, "Status", stext);
 	json_object_set(row, "LabelsMap", json_is_object(lmap) ? lmap : json_object());
 	buf_free(&labels);
@@ -174,9 +177,10 @@ static json_t *ps_row(const char *project, const struct ctr_info *c, const struc
 	return row;
 }
 
-static const char *const ps_fields[] = {"Command", "CreatedAt", "ExitCode", "Health", "ID", "Image", "Labels",
-					"LocalVolumes", "Mounts", "Name", "Names", "Networks", "Ports", "Project",
-					"Publishers", "RunningFor", "Service", "Size", "State", "Status", NULL};
+static const char *const ps_fields[] = {"Command", "CreatedAt",    "ExitCode",   "Health",     "ID",      "Image",
+					"Labels",  "LocalVolumes", "Mounts",     "Name",       "Names",   "Networks",
+					"Ports",   "Project",      "Publishers", "RunningFor", "Service", "Size",
+					"State",   "Status",       NULL};
 
 static const char *const states[] = {"paused", "restarting", "removing", "running", "dead", "created", "exited", NULL};
 
@@ -224,7 +228,8 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	struct berr *err = NULL;
 	for (size_t i = 0; rc < 0 && st_list && st_list[i]; i++)
 		if (!strv_contains((char **)states, st_list[i]))
-			rc = usage_error("ps", "--status takes paused, restarting, removing, running, dead, created or exited");
+			rc = usage_error(
+				"ps", "--status takes paused, restarting, removing, running, dead, created or exited");
 	for (size_t i = 0; rc < 0 && fl && fl[i]; i++) {
 		if (startswith(fl[i], "status=") && strv_contains((char **)states, fl[i] + 7))
 			continue;
@@ -265,7 +270,8 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	json_t *row;
 	if (quiet || services) {
 		char **seen = xcalloc(1, sizeof(char *));
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			const char *v = json_string_value(json_object_get(row, quiet ? "ID" : "Service"));
 			if (!strv_contains(seen, v))
 				printf("%s\n", v);
@@ -275,10 +281,13 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		strv_free(seen);
 	} else if (fmt.kind == FORMAT_TABLE) {
 		struct table tab;
-		static const char *const header[] = {"NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"};
-		static const char *const keys[] = {"Name", "Image", "Command", "Service", "RunningFor", "Status", "Ports"};
+		static const char *const header[] = {"NAME",    "IMAGE",  "COMMAND", "SERVICE",
+						     "CREATED", "STATUS", "PORTS"};
+		static const char *const keys[] = {"Name",       "Image",  "Command", "Service",
+						   "RunningFor", "Status", "Ports"};
 		table_init(&tab, ARRAY_SIZE(header), header);
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			const char *cells[ARRAY_SIZE(keys)];
 			for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
 				cells[k] = json_string_value(json_object_get(row, keys[k]));

@@ -22,7 +22,8 @@ int cmd_pull(struct global_opts *g, int argc, char **argv)
 	const char *policy = NULL;
 	char **pos = NULL;
 	const struct flag flags[] = {
-		{"ignore-pull-failures", 0, FLAG_BOOL, &ignore, NULL, "Pull what can be pulled, and say what could not"},
+		{"ignore-pull-failures", 0, FLAG_BOOL, &ignore, NULL,
+		 "Pull what can be pulled, and say what could not"},
 		{"include-deps", 0, FLAG_BOOL, &deps, NULL, "Also pull the services they depend on"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Pull without printing progress"},
 		{"policy", 0, FLAG_STR, &policy, "POLICY", "missing or always (default: each service's pull_policy)"},

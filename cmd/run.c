@@ -26,22 +26,29 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		{"entrypoint", 0, FLAG_STR, &entrypoint, "CMD", "Override the entrypoint"},
 		{"no-TTY", 'T', FLAG_BOOL, &no_tty, NULL, "Do not allocate a TTY (one is when stdin is a terminal)"},
 		{"tty", 't', FLAG_BOOL, &tty, NULL, "Allocate a TTY when stdin is one (the default)"},
-		{"interactive", 'i', FLAG_BOOL, &interactive, NULL, "Keep stdin open (the default; --interactive=false: none)"},
+		{"interactive", 'i', FLAG_BOOL, &interactive, NULL,
+		 "Keep stdin open (the default; --interactive=false: none)"},
 		{"build", 0, FLAG_BOOL, &build, NULL, "Build the service's image before running it"},
 		{"publish", 'p', FLAG_LIST, &publish, "[IP:]HOST:CONTAINER", "Publish a port; repeatable"},
-		{"publish-all", 'P', FLAG_BOOL, &publish_all, NULL, "Publish every port of the service on ephemeral host ports"},
+		{"publish-all", 'P', FLAG_BOOL, &publish_all, NULL,
+		 "Publish every port of the service on ephemeral host ports"},
 		{"volume", 'v', FLAG_LIST, &volumes, "SOURCE:TARGET[:MODE]", "Mount a volume or bind; repeatable"},
 		{"label", 'l', FLAG_LIST, &labels, "KEY=VALUE", "Add a label; repeatable"},
 		{"cap-add", 0, FLAG_LIST, &cap_add, "CAP", "Add a capability; repeatable"},
 		{"cap-drop", 0, FLAG_LIST, &cap_drop, "CAP", "Drop a capability; repeatable"},
-		{"env-from-file", 0, FLAG_LIST, &env_files, "FILE", "Set environment variables from a file; repeatable"},
+		{"env-from-file", 0, FLAG_LIST, &env_files, "FILE",
+		 "Set environment variables from a file; repeatable"},
 		{"use-aliases", 0, FLAG_BOOL, &use_aliases, NULL, "Answer to the service's name and network aliases"},
-		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"},
-		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull the image: always, missing, never (default: its pull_policy)"},
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL,
+		 "Remove containers of services no longer in the file"},
+		{"pull", 0, FLAG_STR, &pull, "POLICY",
+		 "Pull the image: always, missing, never (default: its pull_policy)"},
 		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
 		{"quiet", 'q', FLAG_BOOL, &quiet, NULL, "Print nothing but the command's own output"},
 	};
-	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]", "Run a one-off command of a service.");
+	int rc = cmd_flags_stop("run", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+				"berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]",
+				"Run a one-off command of a service.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **envs = env;
 	_cleanup_(strv_freep) char **pub = publish;
@@ -84,14 +91,32 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	struct winsize ws = {0};
 	ioctl(STDIN_FILENO, TIOCGWINSZ, &ws); /* stays 0 x 0 when stdin is no terminal */
 	if (r == 0) {
-		struct run_opts o = {.service = args[0], .command = args[1] ? args + 1 : NULL,
-				     .entrypoint = entrypoint ? ep : NULL, .env = envs, .name = name, .user = user,
-				     .workdir = workdir, .detach = detach, .rm = rm, .no_deps = no_deps,
-				     .tty = tty && !no_tty && isatty(STDIN_FILENO), .rows = ws.ws_row, .cols = ws.ws_col,
-				     .service_ports = service_ports, .lock = &lock,
-				     .build = build, .publish = pub, .volumes = vols, .labels = labs, .cap_add = cadd,
-				     .cap_drop = cdrop, .env_files = efiles, .publish_all = publish_all,
-				     .use_aliases = use_aliases, .quiet_pull = quiet || quiet_pull, .pull = pull};
+		struct run_opts o = {.service = args[0],
+				     .command = args[1] ? args + 1 : NULL,
+				     .entrypoint = entrypoint ? ep : NULL,
+				     .env = envs,
+				     .name = name,
+				     .user = user,
+				     .workdir = workdir,
+				     .detach = detach,
+				     .rm = rm,
+				     .no_deps = no_deps,
+				     .tty = tty && !no_tty && isatty(STDIN_FILENO),
+				     .rows = ws.ws_row,
+				     .cols = ws.ws_col,
+				     .service_ports = service_ports,
+				     .lock = &lock,
+				     .build = build,
+				     .publish = pub,
+				     .volumes = vols,
+				     .labels = labs,
+				     .cap_add = cadd,
+				     .cap_drop = cdrop,
+				     .env_files = efiles,
+				     .publish_all = publish_all,
+				     .use_aliases = use_aliases,
+				     .quiet_pull = quiet || quiet_pull,
+				     .pull = pull};
 		r = apply_run(&said, p, &o, &cname, &code, &err);
 	}
 	if (r < 0 && (code == 126 || code == 127)) { /* the command could not run: docker run's codes */

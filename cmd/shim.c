@@ -18,7 +18,8 @@
 int main(int argc, char **argv)
 {
 	if (streq(path_basename(argv[0]), "berth-init") || (argc > 1 && streq(argv[1], "init")))
-		return init_main(argc - (argc > 1 && streq(argv[1], "init")), argv + (argc > 1 && streq(argv[1], "init")));
+		return init_main(argc - (argc > 1 && streq(argv[1], "init")),
+				 argv + (argc > 1 && streq(argv[1], "init")));
 	if (argc == 4 && streq(argv[1], "dns"))
 		return dnsd_main(argv[2], atoi(argv[3]));
 	/* what runs containers runs from a read-only view of this binary */
@@ -26,7 +27,8 @@ int main(int argc, char **argv)
 	if (sealed < 0) {
 		fprintf(stderr, "berth-shim: cannot run from a read-only view of its binary: %s\n", strerror(-sealed));
 		if (argc == 3)
-			dprintf(atoi(argv[2]), "error 125 berth-shim cannot run from a read-only view of its binary: %s",
+			dprintf(atoi(argv[2]),
+				"error 125 berth-shim cannot run from a read-only view of its binary: %s",
 				strerror(-sealed));
 		return 125;
 	}

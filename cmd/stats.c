@@ -42,7 +42,8 @@ static void take(const char *root, const char *name, struct sample *s)
 	json_t *ep = net_endpoint_record(root, name);
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(ep, "links"), i, l) {
+	json_array_foreach(json_object_get(ep, "links"), i, l)
+	{
 		const char *veth = json_string_value(json_object_get(l, "veth"));
 		if (veth) {
 			s->rx += veth_counter(veth, "tx_bytes");
@@ -82,21 +83,24 @@ static json_t *row(const struct ctr_info *c, const struct sample *a, const struc
 	int64_t host_mem = (int64_t)si.totalram * si.mem_unit;
 	int64_t limit = b->cg.memory_limit > 0 && b->cg.memory_limit < host_mem ? b->cg.memory_limit : host_mem;
 	/* docker's CPU %: CPU time over wall time, 100% per CPU */
-	double cpu = b->up && a->up && wall_ns > 0 ? 100.0 * (double)(b->cg.cpu_ns - a->cg.cpu_ns) / (double)wall_ns : 0;
+	double cpu = b->up && a->up && wall_ns > 0 ? 100.0 * (double)(b->cg.cpu_ns - a->cg.cpu_ns) / (double)wall_ns
+						   : 0;
 	double memp = b->up && limit > 0 ? 100.0 * (double)b->cg.memory / (double)limit : 0;
 	_cleanup_free_ char *mu = binary(b->up ? b->cg.memory : 0), *ml = binary(b->up ? limit : 0);
 	_cleanup_free_ char *rx = decimal(b->rx), *tx = decimal(b->tx);
 	_cleanup_free_ char *br = decimal(b->cg.block_read), *bw = decimal(b->cg.block_write);
 	_cleanup_free_ char *cpus = xasprintf("%.2f%%", cpu < 0 ? 0 : cpu), *mems = xasprintf("%.2f%%", memp);
 	_cleanup_free_ char *mem = xasprintf("%s / %s", mu, ml), *net = xasprintf("%s / %s", rx, tx);
-	_cleanup_free_ char *blk = xasprintf("%s / %s", br, bw), *pids = xasprintf("%lld", (long long)(b->up ? b->cg.pids : 0));
+	_cleanup_free_ char *blk = xasprintf("%s / %s", br, bw),
+			    *pids = xasprintf("%lld", (long long)(b->up ? b->cg.pids : 0));
 	_cleanup_free_ char *id = no_trunc ? xstrdup(c->id) : xstrndup(c->id, 12);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", blk, "CPUPerc", cpus, "Container",
-			 c->name, "ID", id, "MemPerc", mems, "MemUsage", mem, "Name", c->name, "NetIO", net, "PIDs", pids);
+			 c->name, "ID", id, "MemPerc", mems, "MemUsage", mem, "Name", c->name, "NetIO", net, "PIDs",
+			 pids);
 }
 
-static const char *const stats_fields[] = {"BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage",
-					   "Name", "NetIO", "PIDs", NULL};
+static const char *const stats_fields[] = {"BlockIO",  "CPUPerc", "Container", "ID",   "MemPerc",
+					   "MemUsage", "Name",    "NetIO",     "PIDs", NULL};
 
 static volatile sig_atomic_t stop_stats;
 static void on_signal(int sig) { stop_stats = sig; }
@@ -110,7 +114,8 @@ int cmd_stats(struct global_opts *g, int argc, char **argv)
 		{"all", 'a', FLAG_BOOL, &all, NULL, "Show every container (default: the running ones)"},
 		{"no-stream", 0, FLAG_BOOL, &no_stream, NULL, "Print one result and end"},
 		{"no-trunc", 0, FLAG_BOOL, &no_trunc, NULL, "Do not truncate the output"},
-		{"format", 0, FLAG_STR, &format, "FORMAT", "table (default), json or a template such as '{{.MemUsage}}'"},
+		{"format", 0, FLAG_STR, &format, "FORMAT",
+		 "table (default), json or a template such as '{{.MemUsage}}'"},
 	};
 	int rc = cmd_flags("stats", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth stats [OPTIONS] [SERVICE]",
 			   "Show what the containers use: CPU, memory, network and block I/O, processes.");
@@ -143,7 +148,8 @@ int cmd_stats(struct global_opts *g, int argc, char **argv)
 		json_t *rows = json_array();
 		for (size_t i = 0; i < n; i++) {
 			take(root, list[i].name, &b[i]);
-			bool want = (!names || strv_contains(names, list[i].service)) && !list[i].oneoff && (all || b[i].up);
+			bool want = (!names || strv_contains(names, list[i].service)) && !list[i].oneoff &&
+				    (all || b[i].up);
 			if (want)
 				json_array_append_new(rows, row(&list[i], &a[i], &b[i], wall, no_trunc));
 		}
@@ -151,13 +157,16 @@ int cmd_stats(struct global_opts *g, int argc, char **argv)
 			printf("\033[2J\033[H"); /* a fresh screen each round, as docker stats */
 		if (fmt.kind == FORMAT_TABLE) {
 			struct table tab;
-			static const char *const header[] = {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %",
-							     "NET I/O", "BLOCK I/O", "PIDS"};
-			static const char *const keys[] = {"ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"};
+			static const char *const header[] = {"CONTAINER ID",      "NAME",  "CPU %",
+							     "MEM USAGE / LIMIT", "MEM %", "NET I/O",
+							     "BLOCK I/O",         "PIDS"};
+			static const char *const keys[] = {"ID",      "Name",  "CPUPerc", "MemUsage",
+							   "MemPerc", "NetIO", "BlockIO", "PIDs"};
 			table_init(&tab, ARRAY_SIZE(header), header);
 			size_t i;
 			json_t *r;
-			json_array_foreach(rows, i, r) {
+			json_array_foreach(rows, i, r)
+			{
 				const char *cells[ARRAY_SIZE(keys)];
 				for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
 					cells[k] = json_string_value(json_object_get(r, keys[k]));

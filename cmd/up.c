@@ -25,8 +25,8 @@ struct attach_opts {
 	bool prefix, color, timestamps, abort_on_exit, abort_on_failure;
 	const char *exit_from;
 	char **attach, **no_attach; /* services whose logs to show, or not */
-	char **services;	    /* up SERVICE...: only those are attached (NULL: all) */
-	bool attach_deps;	    /* --attach-dependencies: what they depend on too */
+	char **services;            /* up SERVICE...: only those are attached (NULL: all) */
+	bool attach_deps;           /* --attach-dependencies: what they depend on too */
 	int64_t timeout;
 };
 
@@ -88,7 +88,8 @@ static int attach(const struct project *p, const char *root, const struct attach
 		struct node *an = node_map_get(project_service(p, all[i].service), "attach");
 		off = an && node_bool(an, &off) == 0 && !off;
 		/* up SERVICE attaches to SERVICE, its dependencies only when asked; never to an orphan */
-		bool named = !o->services || !o->services[0] || o->attach_deps || strv_contains(o->services, all[i].service);
+		bool named = !o->services || !o->services[0] || o->attach_deps ||
+			     strv_contains(o->services, all[i].service);
 		bool want = !all[i].oneoff && project_service(p, all[i].service) &&
 			    (o->attach ? strv_contains(o->attach, all[i].service) : !off && named) &&
 			    !(o->no_attach && strv_contains(o->no_attach, all[i].service));
@@ -106,8 +107,8 @@ static int attach(const struct project *p, const char *root, const struct attach
 		lv->only_new[i] = list[i].created_ms < since_ms;
 		was_up[i] = ctr_up(root, list[i].name, NULL);
 	}
-	struct attach_ctx a = {root, lv->names, lv->shown, o->abort_on_exit || o->exit_from, o->abort_on_failure, was_up,
-			       false};
+	struct attach_ctx a = {root,   lv->names, lv->shown, o->abort_on_exit || o->exit_from, o->abort_on_failure,
+			       was_up, false};
 	if (n) { /* as docker compose begins */
 		struct buf names = {0};
 		for (size_t i = 0; i < n; i++)
@@ -121,7 +122,8 @@ static int attach(const struct project *p, const char *root, const struct attach
 	show_logs(root, lv, -1, true, attach_done, &a);
 	int rc = 0;
 	if (interrupted || a.abort_on_exit || a.abort_on_failure) {
-		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n" : "Aborting on container exit...\n");
+		fprintf(stderr, interrupted ? "Gracefully stopping... (press Ctrl+C again to force)\n"
+					    : "Aborting on container exit...\n");
 		/* as stop stops them: dependents first, a level at once; a second
 		 * Ctrl-C, at once */
 		const struct ctr_info **cs = xcalloc(n + 1, sizeof(*cs));
@@ -200,7 +202,8 @@ bool cli_orphans_wanted_gone(const struct project *p, bool flag)
 	if (names.len)
 		fprintf(stderr,
 			"berth: warning: found orphan containers (%s) for this project. If you removed or renamed this "
-			"service in your compose file, you can run this command with the --remove-orphans flag to clean it "
+			"service in your compose file, you can run this command with the --remove-orphans flag to "
+			"clean it "
 			"up.\n",
 			names.s);
 	buf_free(&names);
@@ -220,9 +223,11 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	const struct flag flags[] = {
 		{"detach", 'd', FLAG_BOOL, &detach, NULL, "Run containers in the background"},
 		{"no-start", 0, FLAG_BOOL, &no_start, NULL, "Create containers without starting them"},
-		{"menu", 0, FLAG_BOOL, &menu, NULL, "Accepted as docker compose's; berth has no navigation menu (a warning)"},
+		{"menu", 0, FLAG_BOOL, &menu, NULL,
+		 "Accepted as docker compose's; berth has no navigation menu (a warning)"},
 		{"no-deps", 0, FLAG_BOOL, &no_deps, NULL, "Do not start linked services"},
-		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL, "Remove containers of services no longer in the file"},
+		{"remove-orphans", 0, FLAG_BOOL, &remove_orphans, NULL,
+		 "Remove containers of services no longer in the file"},
 		{"timeout", 't', FLAG_STR, &timeout, "SECONDS", "Shutdown timeout when attached"},
 		{"abort-on-container-exit", 0, FLAG_BOOL, &abort_on_exit, NULL, "Stop all containers if any stops"},
 		{"exit-code-from", 0, FLAG_STR, &exit_from, "SERVICE", "Return the exit code of this service"},
@@ -239,10 +244,12 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"no-attach", 0, FLAG_LIST, &no_attach, "SERVICE", "Do not show these services' logs; repeatable"},
 		{"timestamps", 0, FLAG_BOOL, &timestamps, NULL, "Show timestamps in the logs"},
 		{"yes", 'y', FLAG_BOOL, &yes, NULL, "Assume yes: a network that diverged from the file is made again"},
-		{"always-recreate-deps", 0, FLAG_BOOL, &always_recreate_deps, NULL, "Recreate what the services depend on"},
+		{"always-recreate-deps", 0, FLAG_BOOL, &always_recreate_deps, NULL,
+		 "Recreate what the services depend on"},
 		{"renew-anon-volumes", 'V', FLAG_BOOL, &renew_anon, NULL,
 		 "Recreated containers get new anonymous volumes, not the old ones' data"},
-		{"pull", 0, FLAG_STR, &pull, "POLICY", "Pull images: always, missing, never (default: each service's pull_policy)"},
+		{"pull", 0, FLAG_STR, &pull, "POLICY",
+		 "Pull images: always, missing, never (default: each service's pull_policy)"},
 		{"quiet-pull", 0, FLAG_BOOL, &quiet_pull, NULL, "Pull without printing progress"},
 		{"build", 0, FLAG_BOOL, &build, NULL, "Build images before starting containers"},
 		{"no-build", 0, FLAG_BOOL, &no_build, NULL, "Do not build images, even those that are missing"},
@@ -250,7 +257,7 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		{"attach-dependencies", 0, FLAG_BOOL, &attach_deps, NULL, "Attach to the services' dependencies too"},
 	};
 	int rc = cmd_flags("up", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth up [OPTIONS] [SERVICE...]",
-		       "Create and start containers.");
+			   "Create and start containers.");
 	_cleanup_(strv_freep) char **att = attach_to;
 	_cleanup_(strv_freep) char **natt = no_attach;
 	if (rc < 0 && pull && !streq(pull, "always") && !streq(pull, "missing") && !streq(pull, "never") &&
@@ -282,23 +289,31 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 	/* as docker compose says it; every service may sit behind a profile */
 	if (r == 0 && !p->order[0])
 		r = berr_set(&err, ENOENT, "no service selected%s",
-			     p->all_profiles && p->all_profiles[0] ? " (every service is in a profile: use --profile NAME)"
-								    : " (the compose file defines no services)");
+			     p->all_profiles && p->all_profiles[0]
+				     ? " (every service is in a profile: use --profile NAME)"
+				     : " (the compose file defines no services)");
 	if (r == 0)
 		r = apply_lock(berth_root(), p->name, &lock, &err);
 	if (r == 0)
 		remove_orphans = cli_orphans_wanted_gone(p, remove_orphans);
 	int64_t began = now_ms(); /* containers made before it ran already: only their new output is shown */
 	if (r == 0) {
-		struct up_opts o = {.no_start = no_start, .no_deps = no_deps, .remove_orphans = remove_orphans,
-				    .force_recreate = force_recreate, .no_recreate = no_recreate,
-				    .always_recreate_deps = always_recreate_deps, .renew_anon = renew_anon,
+		struct up_opts o = {.no_start = no_start,
+				    .no_deps = no_deps,
+				    .remove_orphans = remove_orphans,
+				    .force_recreate = force_recreate,
+				    .no_recreate = no_recreate,
+				    .always_recreate_deps = always_recreate_deps,
+				    .renew_anon = renew_anon,
 				    .services = pos,
 				    .pull = pull && !streq(pull, "policy") ? pull : NULL,
 				    .quiet_pull = quiet_pull || (g->progress && streq(g->progress, "quiet")),
-				    .build = build, .no_build = no_build, .all_resources = g->all_resources,
+				    .build = build,
+				    .no_build = no_build,
+				    .all_resources = g->all_resources,
 				    .yes = yes,
-				    .has_timeout = timeout != NULL, .timeout_ms = cli_timeout_ms(timeout)};
+				    .has_timeout = timeout != NULL,
+				    .timeout_ms = cli_timeout_ms(timeout)};
 		r = apply_up(cli_ctx(), p, &o, &err);
 	}
 	if (r == 0 && remove_orphans && cli_dry_run())
@@ -321,10 +336,17 @@ int cmd_up(struct global_opts *g, int argc, char **argv)
 		lock = -1;
 		if (watch)
 			watcher = cli_start_watcher(p, pos);
-		struct attach_opts ao = {.prefix = !no_prefix, .color = !no_color && cli_color(), .timestamps = timestamps,
-					 .abort_on_exit = abort_on_exit, .abort_on_failure = abort_on_failure,
-					 .exit_from = exit_from, .attach = att, .no_attach = natt,
-					 .timeout = cli_timeout_ms(timeout), .services = pos, .attach_deps = attach_deps};
+		struct attach_opts ao = {.prefix = !no_prefix,
+					 .color = !no_color && cli_color(),
+					 .timestamps = timestamps,
+					 .abort_on_exit = abort_on_exit,
+					 .abort_on_failure = abort_on_failure,
+					 .exit_from = exit_from,
+					 .attach = att,
+					 .no_attach = natt,
+					 .timeout = cli_timeout_ms(timeout),
+					 .services = pos,
+					 .attach_deps = attach_deps};
 		rc = attach(p, berth_root(), &ao, began);
 	}
 	if (watcher > 0) {

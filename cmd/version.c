@@ -10,7 +10,8 @@ int cmd_version(struct global_opts *g, int argc, char **argv)
 	char **pos = NULL;
 	const struct flag flags[] = {
 		{"short", 0, FLAG_BOOL, &short_, NULL, "Print only the version number"},
-		{"format", 'f', FLAG_STR, &format, "FORMAT", "pretty (default), json or a template such as '{{.Version}}'"},
+		{"format", 'f', FLAG_STR, &format, "FORMAT",
+		 "pretty (default), json or a template such as '{{.Version}}'"},
 	};
 	static const char *const fields[] = {"Version", NULL};
 	int rc = cmd_flags("version", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth version [OPTIONS]",

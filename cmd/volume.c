@@ -64,7 +64,8 @@ static int volume_create(int argc, char **argv)
 		{"label", 0, FLAG_LIST, &labels, "KEY=VALUE", "Label; repeatable"},
 		{"opt", 'o', FLAG_LIST, &opts, "KEY=VALUE", "Driver option: type, device, o"},
 	};
-	int rc = cmd_flags("volume create", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume create [OPTIONS] [NAME]", "Create a volume.");
+	int rc = cmd_flags("volume create", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth volume create [OPTIONS] [NAME]", "Create a volume.");
 	_cleanup_(strv_freep) char **args = pos;
 	_cleanup_(strv_freep) char **lab = labels;
 	_cleanup_(strv_freep) char **o = opts;
@@ -90,7 +91,8 @@ static int volume_rm(int argc, char **argv)
 	const struct flag flags[] = {
 		{"force", 'f', FLAG_BOOL, &force, NULL, "No error for a volume that does not exist"},
 	};
-	int rc = cmd_flags("volume rm", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume rm [OPTIONS] VOLUME...", "Remove volumes.");
+	int rc = cmd_flags("volume rm", flags, ARRAY_SIZE(flags), argc, argv, &pos,
+			   "berth volume rm [OPTIONS] VOLUME...", "Remove volumes.");
 	_cleanup_(strv_freep) char **args = pos;
 	if (rc >= 0)
 		return rc;
@@ -116,20 +118,24 @@ static char *inspect_docker(const char *root, const char *name)
 	free(text);
 	if (!r)
 		return NULL;
-	json_t *labels = compose_labels(json_object_get(r, "labels"),
-					json_is_true(json_object_get(r, "anonymous")) ? NULL : json_string_value(json_object_get(r, "project")),
-					name, "com.docker.compose.volume");
+	json_t *labels = compose_labels(
+		json_object_get(r, "labels"),
+		json_is_true(json_object_get(r, "anonymous")) ? NULL : json_string_value(json_object_get(r, "project")),
+		name, "com.docker.compose.volume");
 	json_t *opts = json_object_get(r, "options");
 	json_t *users = json_object_get(r, "used_by"); /* berth's own: the containers that mount it */
 	json_t *d = json_pack("{s:o, s:s, s:o, s:s, s:s, s:O, s:s, s:o}", "CreatedAt",
-			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Driver", "local", "Labels",
-			      labels, "Mountpoint", json_string_value(json_object_get(r, "mountpoint")) ?: "", "Name", name,
-			      "Options", json_object_size(opts) ? opts : json_null(), "Scope", "local", "UsedBy",
-			      users ? json_incref(users) : json_array());
+			      json_rfc3339(json_integer_value(json_object_get(r, "created_ms"))), "Driver", "local",
+			      "Labels", labels, "Mountpoint", json_string_value(json_object_get(r, "mountpoint")) ?: "",
+			      "Name", name, "Options", json_object_size(opts) ? opts : json_null(), "Scope", "local",
+			      "UsedBy", users ? json_incref(users) : json_array());
 	return inspect_text(d);
 }
 
-static int volume_inspect(int argc, char **argv) { return inspect_each("volume", "volume", inspect_docker, argc, argv); }
+static int volume_inspect(int argc, char **argv)
+{
+	return inspect_each("volume", "volume", inspect_docker, argc, argv);
+}
 
 static int volume_prune(int argc, char **argv)
 {
@@ -139,7 +145,8 @@ static int volume_prune(int argc, char **argv)
 		{"all", 'a', FLAG_BOOL, &all, NULL, "Named volumes too, not only anonymous ones"},
 		{"force", 'f', FLAG_BOOL, &force, NULL, "Do not ask (berth never asks)"},
 	};
-	int rc = cmd_flags("volume prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume prune [OPTIONS]", "Remove volumes no container uses.");
+	int rc = cmd_flags("volume prune", flags, ARRAY_SIZE(flags), argc, argv, &pos, "berth volume prune [OPTIONS]",
+			   "Remove volumes no container uses.");
 	strv_free(pos);
 	if (rc >= 0)
 		return rc;

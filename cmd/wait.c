@@ -20,7 +20,8 @@ int cmd_autoremove(int argc, char **argv)
 	const char *project = json_string_value(json_object_get(meta, "project"));
 	int lock = -1, r = -1;
 	_cleanup_(berr_freep) struct berr *err = NULL;
-	if (project && ctr_exists(root, name) && !ctr_up(root, name, NULL) && apply_lock(root, project, &lock, &err) == 0) {
+	if (project && ctr_exists(root, name) && !ctr_up(root, name, NULL) &&
+	    apply_lock(root, project, &lock, &err) == 0) {
 		struct apply_ctx ctx = {.root = root};
 		r = apply_rm(&ctx, &(struct ctr_info){.name = (char *)name}, 1, false, true, &err);
 	}

@@ -40,7 +40,10 @@ char *convert_port_name(const char *service, unsigned port, const char *proto)
 {
 	_cleanup_free_ char *n = k8s_name(service);
 	char num_s[24];
-	int d = snprintf(num_s, sizeof(num_s), "%u%s", port, streq(proto, "UDP") ? "-udp" : streq(proto, "SCTP") ? "-sctp" : "");
+	int d = snprintf(num_s, sizeof(num_s), "%u%s", port,
+			 streq(proto, "UDP")    ? "-udp"
+			 : streq(proto, "SCTP") ? "-sctp"
+						: "");
 	int keep = 15 - d - 1;
 	int len = (int)strlen(n) < keep ? (int)strlen(n) : keep;
 	while (len > 0 && n[len - 1] == '-')
@@ -177,7 +180,7 @@ int convert_add_file(struct out *w, const char *name, struct node *obj, struct b
 /* The desktop overlay's patch of the object just added: kind, name and
  * namespace of it, and spec. */
 int convert_patch_last(struct out *w, const char *api, const char *kind, const char *name, struct node *spec,
-		      struct berr **err)
+		       struct berr **err)
 {
 	struct node *obj = map();
 	set(obj, "apiVersion", str(api));
@@ -359,7 +362,8 @@ static int write_kustomization(const struct convert_opts *o, const char *dir, st
 static int write_chart(const struct project *p, const struct convert_opts *o, struct berr **err)
 {
 	_cleanup_free_ char *name = k8s_name(p->name);
-	_cleanup_free_ char *what = xasprintf("A Helm chart of the compose project %s, made by berth convert.", p->name);
+	_cleanup_free_ char *what = xasprintf("A Helm chart of the compose project %s, made by berth convert.",
+					      p->name);
 	struct node *c = map();
 	set(c, "apiVersion", str("v2"));
 	set(c, "name", str(name));
@@ -380,7 +384,9 @@ int convert_write(const struct project *p, const struct convert_opts *o, struct 
 		return r;
 	qsort(f, n, sizeof(*f), cmp_file); /* in the order a directory lists them */
 	bool kustomize = o->to && streq(o->to, "kustomize"), helm = o->to && streq(o->to, "helm");
-	_cleanup_free_ char *dir = kustomize ? path_join(o->out, "base") : helm ? path_join(o->out, "templates") : xstrdup(o->out);
+	_cleanup_free_ char *dir = kustomize ? path_join(o->out, "base")
+				   : helm    ? path_join(o->out, "templates")
+					     : xstrdup(o->out);
 	r = fs_mkdir_p(dir, 0755, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool values = helm && streq(f[i].name, "values.yaml"); /* beside templates/ */

@@ -13,14 +13,14 @@
 #include "../orchestrator/project.h"
 
 struct convert_opts {
-	const char *to;		  /* "kubernetes" (one directory), "kustomize" (base/ and overlays/desktop/) */
-	const char *out;	  /* the directory written (made when missing) */
-	char **services;	  /* NULL: every enabled service */
+	const char *to;           /* "kubernetes" (one directory), "kustomize" (base/ and overlays/desktop/) */
+	const char *out;          /* the directory written (made when missing) */
+	char **services;          /* NULL: every enabled service */
 	const char *publish_type; /* the published Service's type: ClusterIP (default), NodePort, LoadBalancer */
-	bool strict;		  /* a key with no mapping is an error */
-	bool allow_hostpath;	  /* bind mounts as hostPath volumes rather than refused */
-	FILE *report;		  /* where "ignored: …" lines go */
-	FILE *created;		  /* where "Kubernetes resource NAME created" lines go, or NULL */
+	bool strict;              /* a key with no mapping is an error */
+	bool allow_hostpath;      /* bind mounts as hostPath volumes rather than refused */
+	FILE *report;             /* where "ignored: …" lines go */
+	FILE *created;            /* where "Kubernetes resource NAME created" lines go, or NULL */
 };
 
 /* One object: its file name and YAML text, and the kustomize desktop

@@ -34,7 +34,7 @@ struct out {
 	const struct project *p;
 	char *ns;
 	bool claims_in_template; /* the service being written is a StatefulSet: its volumes are claim templates */
-	struct node *values;	 /* --to helm: values.yaml (images, replicas, published ports), else NULL */
+	struct node *values;     /* --to helm: values.yaml (images, replicas, published ports), else NULL */
 };
 
 /* A claim of a service's named volume: SERVICE-VOLUME, as a name Kubernetes takes. */
@@ -63,7 +63,7 @@ int convert_add_file(struct out *w, const char *name, struct node *obj, struct b
 /* The desktop overlay's patch of the object just added: kind, name and
  * namespace of it, and spec. */
 int convert_patch_last(struct out *w, const char *api, const char *kind, const char *name, struct node *spec,
-		      struct berr **err);
+		       struct berr **err);
 /* A claim's size: x-kubernetes gives it, else the default (a chart's value). */
 struct node *convert_claim_size(struct out *w, const char *size);
 int convert_report_unmapped(struct out *w, const char *service, struct node *svc, struct berr **err);

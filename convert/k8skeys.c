@@ -75,7 +75,8 @@ const struct k8s_rule k8s_rules[] = {
 	{"services.*.deploy.resources.reservations.memory", M, true, "resources requests memory (bytes)"},
 	{"services.*.deploy.resources.reservations.devices", I, true, "device plugins are the cluster's"},
 	{"services.*.deploy.resources.reservations.generic_resources", I, true, "a swarm setting"},
-	{"services.*.deploy.mode", M, true, "global: a DaemonSet (a pod on every node, as bridge makes it), in NAME-deployment.yaml"},
+	{"services.*.deploy.mode", M, true,
+	 "global: a DaemonSet (a pod on every node, as bridge makes it), in NAME-deployment.yaml"},
 	{"services.*.deploy.labels", I, true, "labels of the swarm service"},
 	{"services.*.deploy.placement", I, true, "scheduling constraints are written as affinity by hand"},
 	{"services.*.deploy.restart_policy", I, true, "the workload's kind follows restart"},
@@ -86,7 +87,8 @@ const struct k8s_rule k8s_rules[] = {
 	{"services.*.cpus", M, true, "resources limits cpu"},
 	{"services.*.labels", M, true, "the pod template's labels"},
 	{"services.*.annotations", M, true, "the pod template's annotations"},
-	{"services.*.healthcheck", M, true, "liveness and readiness probes (exec; interval, timeout, retries, start_period)"},
+	{"services.*.healthcheck", M, true,
+	 "liveness and readiness probes (exec; interval, timeout, retries, start_period)"},
 	{"services.*.depends_on", A, true,
 	 "service_healthy: an init container waits until the dependency's Service answers on its first TCP port "
 	 "(its pods are endpoints once ready, and readiness is its healthcheck); service_started: pods start "

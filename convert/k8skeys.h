@@ -12,7 +12,7 @@ enum k8s_state { K8S_MAPPED, K8S_APPROXIMATED, K8S_IGNORED };
 struct k8s_rule {
 	const char *path; /* as orchestrator/keys.h: "services.*.ports", * a name, [] an item */
 	enum k8s_state state;
-	bool subtree;	  /* the keys below it too */
+	bool subtree;     /* the keys below it too */
 	const char *note; /* how, or why not */
 };
 

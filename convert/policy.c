@@ -3,7 +3,6 @@
  * and a Helm chart's values. */
 #include "convert_int.h"
 
-
 #include "../lib/fs.h"
 #include "../orchestrator/emit.h"
 
@@ -113,7 +112,8 @@ int convert_volume_claims(struct out *w, const char *service, struct node *svc, 
 		struct node *decl = node_map_get(decls, src);
 		const char *size = node_str(node_map_get(node_map_get(decl, "x-kubernetes"), "size"));
 		if (!size && w->o->report)
-			fprintf(w->o->report, "approximated: volumes.%s: a claim of %s (x-kubernetes: {size: …} sets it)\n", src,
+			fprintf(w->o->report,
+				"approximated: volumes.%s: a claim of %s (x-kubernetes: {size: …} sets it)\n", src,
 				DEFAULT_SIZE);
 		bool ro = false;
 		node_bool(node_map_get(v, "read_only"), &ro);
@@ -213,7 +213,8 @@ int convert_secrets_and_configs(struct out *w, struct berr **err)
 		if (content)
 			set(data, configs->pairs[i].key, str(content));
 		else if (w->o->report)
-			fprintf(w->o->report, "ignored: configs.%s: no content to carry (external?)\n", configs->pairs[i].key);
+			fprintf(w->o->report, "ignored: configs.%s: no content to carry (external?)\n",
+				configs->pairs[i].key);
 	}
 	_cleanup_free_ char *file = xasprintf("%s-configs.yaml", w->p->name);
 	return convert_add_file(w, file, obj, err);

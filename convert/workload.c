@@ -89,8 +89,9 @@ static void security(struct out *w, const char *service, struct node *c, struct 
 	unsigned uid, gid;
 	int got = user ? sscanf(user, "%u:%u", &uid, &gid) : 0;
 	if (user && got < 1 && w->o->report) /* runAsUser takes a number; the image's user by name stays */
-		fprintf(w->o->report, "ignored: services.%s.user: %s is a name; Kubernetes takes a number (runAsUser)\n",
-			service, user);
+		fprintf(w->o->report,
+			"ignored: services.%s.user: %s is a name; Kubernetes takes a number (runAsUser)\n", service,
+			user);
 	if (got < 1 && !ro && !priv && !add && !drop)
 		return;
 	struct node *sc = set(c, "securityContext", map());
@@ -153,7 +154,8 @@ static struct cport *service_ports(struct node *svc, size_t *n)
 		long long t = 0;
 		node_int(node_map_get(ports->items[i], "target"), &t);
 		if (t > 0 && t < 65536)
-			add_cport(&ps, n, (unsigned)t, convert_k8s_proto(node_str(node_map_get(ports->items[i], "protocol"))));
+			add_cport(&ps, n, (unsigned)t,
+				  convert_k8s_proto(node_str(node_map_get(ports->items[i], "protocol"))));
 	}
 	return ps;
 }
@@ -174,15 +176,13 @@ static void container_ports(struct node *c, const char *service, struct node *sv
 	free(ps);
 }
 
-static char *mount_name(const char *target)
-{
-	return k8s_name(target);
-}
+static char *mount_name(const char *target) { return k8s_name(target); }
 
 /* A mount in the container and the pod volume it names. */
 static struct node *mount(struct node *c, struct node *pv, const char *target, bool ro)
 {
-	struct node *vm = node_map_get(c, "volumeMounts") ? node_map_get(c, "volumeMounts") : set(c, "volumeMounts", seq());
+	struct node *vm = node_map_get(c, "volumeMounts") ? node_map_get(c, "volumeMounts")
+							  : set(c, "volumeMounts", seq());
 	_cleanup_free_ char *mn = mount_name(target);
 	struct node *m = push(vm, map());
 	set(m, "name", str(mn));
@@ -215,21 +215,23 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			if (w->o->strict) {
 				node_free(front);
 				node_free(back);
-				return berr_set(err, EINVAL, "services.%s.volumes: the bind mount of %s has no Kubernetes "
-							     "mapping (--allow-hostpath makes it a hostPath)",
+				return berr_set(err, EINVAL,
+						"services.%s.volumes: the bind mount of %s has no Kubernetes "
+						"mapping (--allow-hostpath makes it a hostPath)",
 						service, src ? src : "?");
 			}
 			if (w->o->report)
 				fprintf(w->o->report,
-					"ignored: services.%s.volumes: bind mount %s at %s (a host path: --allow-hostpath "
+					"ignored: services.%s.volumes: bind mount %s at %s (a host path: "
+					"--allow-hostpath "
 					"makes it a hostPath)\n",
 					service, src ? src : "?", target);
 			continue;
 		}
 		if (!streq(type, "volume") && !streq(type, "bind") && !streq(type, "tmpfs")) {
 			if (w->o->report)
-				fprintf(w->o->report, "ignored: services.%s.volumes: %s at %s\n", service, type ? type : "?",
-					target);
+				fprintf(w->o->report, "ignored: services.%s.volumes: %s at %s\n", service,
+					type ? type : "?", target);
 			continue;
 		}
 		struct node *pvol = mount(c, back, target, ro);
@@ -271,7 +273,8 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			const char *target = node_str(node_map_get(ref, "target"));
 			if (!src)
 				continue;
-			_cleanup_free_ char *deftarget = l == 0 ? xasprintf("/run/secrets/%s", src) : xasprintf("/%s", src);
+			_cleanup_free_ char *deftarget = l == 0 ? xasprintf("/run/secrets/%s", src)
+								: xasprintf("/%s", src);
 			if (!target)
 				target = deftarget;
 			else if (l == 0 && target[0] != '/')
@@ -284,7 +287,8 @@ static int mounts(struct out *w, const char *service, struct node *svc, struct n
 			struct node *from = set(pvol, l == 0 ? "secret" : "configMap", map());
 			static const char *const pk[] = {"projectName"};
 			_cleanup_free_ char *on = k8s_name(l == 0 ? src : w->p->name);
-			set(from, l == 0 ? "secretName" : "name", l == 1 && w->values ? convert_values_ref(pk, 1) : str(on));
+			set(from, l == 0 ? "secretName" : "name",
+			    l == 1 && w->values ? convert_values_ref(pk, 1) : str(on));
 			struct node *item = push(set(from, "items", seq()), map());
 			set(item, "key", str(src));
 			set(item, "path", str(src));
@@ -344,12 +348,14 @@ static int wait_for_deps(struct out *w, const char *service, struct node *svc, s
 		unsigned port = first_port(project_service(w->p, dep));
 		if (!streq(cond, "service_healthy") || !port) {
 			if (cond && !streq(cond, "service_started") && w->o->strict)
-				return berr_set(err, EINVAL, "services.%s.depends_on.%s: %s has no Kubernetes check (--strict)",
+				return berr_set(err, EINVAL,
+						"services.%s.depends_on.%s: %s has no Kubernetes check (--strict)",
 						service, dep, cond);
 			if (cond && !streq(cond, "service_started") && w->o->report)
 				fprintf(w->o->report,
-					"ignored: services.%s.depends_on.%s: %s has no Kubernetes check here%s\n", service, dep,
-					cond, streq(cond, "service_healthy") ? " (the service has no port to wait for)" : "");
+					"ignored: services.%s.depends_on.%s: %s has no Kubernetes check here%s\n",
+					service, dep, cond,
+					streq(cond, "service_healthy") ? " (the service has no port to wait for)" : "");
 			continue;
 		}
 		if (!inits)
@@ -417,14 +423,16 @@ int convert_workload(struct out *w, const char *service, struct node *svc, struc
 		set(set(spec, "selector", map()), "matchLabels", convert_labels_of(w->p->name, service));
 		if (!sts && !global) {
 			static const char *const k[] = {"deployment", "strategy"};
-			set(set(spec, "strategy", map()), "type", w->values ? convert_values_ref(k, 2) : str("Recreate"));
+			set(set(spec, "strategy", map()), "type",
+			    w->values ? convert_values_ref(k, 2) : str("Recreate"));
 		}
 	}
 	struct node *tmpl = set(spec, "template", map());
 	struct node *tmd = set(tmpl, "metadata", map());
 	struct node *tl = set(tmd, "labels", convert_labels_of(w->p->name, service));
 	struct node *nets = node_map_get(svc, "networks");
-	_cleanup_(strv_freep) char **net_names = convert_sorted_keys(nets); /* in the order bridge's template ranges them */
+	_cleanup_(strv_freep) char **net_names = convert_sorted_keys(
+		nets); /* in the order bridge's template ranges them */
 	for (size_t i = 0; net_names && net_names[i]; i++) {
 		_cleanup_free_ char *l = xasprintf("com.docker.compose.network.%s", net_names[i]);
 		set(tl, l, str("true"));
@@ -468,7 +476,9 @@ int convert_workload(struct out *w, const char *service, struct node *svc, struc
 	const char *pp = node_str(node_map_get(svc, "pull_policy"));
 	set(c, "imagePullPolicy",
 	    convert_valued(w, service, "imagePullPolicy", NULL,
-		   str(streq(pp, "always") ? "Always" : streq(pp, "never") || streq(pp, "build") ? "Never" : "IfNotPresent")));
+			   str(streq(pp, "always")                        ? "Always"
+			       : streq(pp, "never") || streq(pp, "build") ? "Never"
+									  : "IfNotPresent")));
 	if (node_map_get(svc, "entrypoint"))
 		set(c, "command", convert_str_list(node_map_get(svc, "entrypoint")));
 	if (node_map_get(svc, "command"))
@@ -483,7 +493,8 @@ int convert_workload(struct out *w, const char *service, struct node *svc, struc
 		for (size_t i = 0; names[i]; i++) {
 			struct node *kv = push(e, map());
 			set(kv, "name", str(names[i]));
-			set(kv, "value", str(node_str(node_map_get(env, names[i]))))->flags |= NF_QUOTED; /* as bridge's %q */
+			set(kv, "value", str(node_str(node_map_get(env, names[i]))))->flags |=
+				NF_QUOTED; /* as bridge's %q */
 		}
 	}
 	bool tty = false, in = false;
@@ -513,7 +524,8 @@ int convert_workload(struct out *w, const char *service, struct node *svc, struc
 		if (search)
 			set(dc, "searches", convert_str_list(search));
 		for (size_t i = 0; opts && opts->kind == NODE_SEQ && i < opts->n; i++) {
-			struct node *o = node_map_get(dc, "options") ? node_map_get(dc, "options") : set(dc, "options", seq());
+			struct node *o = node_map_get(dc, "options") ? node_map_get(dc, "options")
+								     : set(dc, "options", seq());
 			const char *t = node_str(opts->items[i]) ?: "";
 			const char *colon = strchr(t, ':');
 			struct node *one = push(o, map());
@@ -541,9 +553,11 @@ int convert_workload(struct out *w, const char *service, struct node *svc, struc
 			set(set(t, "metadata", map()), "name", str(vn));
 			struct node *ts = set(t, "spec", map());
 			push(set(ts, "accessModes", seq()), str("ReadWriteOnce"));
-			const char *size = node_str(
-				node_map_get(node_map_get(node_map_get(node_map_get(w->p->doc, "volumes"), src), "x-kubernetes"), "size"));
-			set(set(set(ts, "resources", map()), "requests", map()), "storage", convert_claim_size(w, size));
+			const char *size = node_str(node_map_get(
+				node_map_get(node_map_get(node_map_get(w->p->doc, "volumes"), src), "x-kubernetes"),
+				"size"));
+			set(set(set(ts, "resources", map()), "requests", map()), "storage",
+			    convert_claim_size(w, size));
 		}
 	}
 	struct node *pv = node_map_get(pod, "volumes");

@@ -5,4 +5,5 @@
 
 struct archive_dl archive_dl;
 
-DL_LOADER(archive_dl_load, archive_dl, ARCHIVE_DL_FUNCS, "libarchive13 3.6 or later", "libarchive.so.13", "libarchive.so")
+DL_LOADER(archive_dl_load, archive_dl, ARCHIVE_DL_FUNCS, "libarchive13 3.6 or later", "libarchive.so.13",
+	  "libarchive.so")

@@ -73,10 +73,10 @@ int auth_parse_challenge(const char *header, struct challenge *c)
 			buf_printf(&v, "%.*s", (int)vn, s);
 			s += vn;
 		}
-		char **slot = strcasecmp(key, "realm") == 0	? &c->realm
+		char **slot = strcasecmp(key, "realm") == 0     ? &c->realm
 			      : strcasecmp(key, "service") == 0 ? &c->service
-			      : strcasecmp(key, "scope") == 0	? &c->scope
-			      : strcasecmp(key, "error") == 0	? &c->error
+			      : strcasecmp(key, "scope") == 0   ? &c->scope
+			      : strcasecmp(key, "error") == 0   ? &c->error
 								: NULL;
 		if (slot) {
 			free(*slot);
@@ -313,8 +313,9 @@ int auth_lookup(const char *domain, struct creds *c, struct berr **err)
 		char *colon = plain ? strchr(plain, ':') : NULL;
 		if (auth && auth[0] && !colon) {
 			free(plain);
-			r = berr_set(err, EINVAL, "%s: the credentials for %s are damaged (\"auth\" is not base64 of "
-						  "user:password); run berth login %s again",
+			r = berr_set(err, EINVAL,
+				     "%s: the credentials for %s are damaged (\"auth\" is not base64 of "
+				     "user:password); run berth login %s again",
 				     path, key, domain);
 			break;
 		}
@@ -381,8 +382,9 @@ static int save_with(const struct change *ch, const struct creds *c, struct berr
 		free(text);
 		free(out);
 		if (st > 0)
-			return berr_set(err, EIO, "the credential helper docker-credential-%s could not store the "
-						  "credentials for %s (exit %d)",
+			return berr_set(err, EIO,
+					"the credential helper docker-credential-%s could not store the "
+					"credentials for %s (exit %d)",
 					ch->helper, ch->key, st);
 		return st < 0 ? st : 0;
 	}
@@ -418,8 +420,9 @@ static int erase_with(const struct change *ch, const char *domain, struct berr *
 		bool none = st > 0 && strstr(out, "not found");
 		free(out);
 		if (st > 0 && !none)
-			return berr_set(err, EIO, "the credential helper docker-credential-%s could not erase the "
-						  "credentials for %s (exit %d)",
+			return berr_set(err, EIO,
+					"the credential helper docker-credential-%s could not erase the "
+					"credentials for %s (exit %d)",
 					ch->helper, ch->key, st);
 		return st < 0 ? st : !none;
 	}

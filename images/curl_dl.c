@@ -7,9 +7,10 @@
 
 struct curl_dl curl_dl;
 
-static DL_LOADER(curl_lib_load, curl_dl, CURL_DL_FUNCS, "libcurl4 7.83 or later", "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so")
+static DL_LOADER(curl_lib_load, curl_dl, CURL_DL_FUNCS, "libcurl4 7.83 or later", "libcurl.so.4", "libcurl-gnutls.so.4",
+		 "libcurl.so")
 
-int curl_dl_load(struct berr **err)
+	int curl_dl_load(struct berr **err)
 {
 	static bool initialized;
 	int r = curl_lib_load(err);

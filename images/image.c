@@ -21,9 +21,9 @@ struct member {
 };
 
 struct image_plan {
-	char *config; /* digest */
-	char **layers;	/* blob digests, in order */
-	char **tags;	/* full references */
+	char *config;  /* digest */
+	char **layers; /* blob digests, in order */
+	char **tags;   /* full references */
 };
 
 struct load {
@@ -33,7 +33,7 @@ struct load {
 	size_t nm;
 	char **new_blobs;  /* created by this load */
 	char **new_layers; /* diff_ids unpacked by this load */
-	char **kept;	   /* digests and diff_ids that complete images use */
+	char **kept;       /* digests and diff_ids that complete images use */
 	struct image_plan *plans;
 	size_t nplans;
 	struct berr **err;
@@ -342,8 +342,7 @@ static int make_plans(struct load *l)
 }
 
 /* Check each layer against the config's diff_ids and unpack it once. */
-static int unpack_layers(struct load *l, struct image_plan *p, json_t *config, json_t *layers_out,
-			 uint64_t *total)
+static int unpack_layers(struct load *l, struct image_plan *p, json_t *config, json_t *layers_out, uint64_t *total)
 {
 	json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	if (json_array_size(diff_ids) != strv_len(p->layers))
@@ -354,8 +353,8 @@ static int unpack_layers(struct load *l, struct image_plan *p, json_t *config, j
 		const char *diff_id = json_string_value(json_array_get(diff_ids, i));
 		_cleanup_free_ char *blob = store_blob_path(l->s, p->layers[i]);
 		if (!diff_id || !digest_valid(diff_id))
-			return berr_set(l->err, EINVAL, "%s: image %s has an invalid diff_id %zu", l->source,
-					p->config, i);
+			return berr_set(l->err, EINVAL, "%s: image %s has an invalid diff_id %zu", l->source, p->config,
+					i);
 		char computed[72];
 		if (!streq(diff_id, p->layers[i])) { /* compressed: check what it unpacks to */
 			int r = layer_diff_id(blob, computed, l->err);
@@ -600,8 +599,9 @@ int image_remove(struct store *s, const char *what, bool force, char *const *in_
 	char **tags = image_tags(s, id);
 	if (used && !force && strv_len(tags) <= 1) {
 		strv_free(tags);
-		return berr_set(err, EBUSY, "image %s is used by a container; remove the container first (berth down, "
-					    "berth rm), or untag it with --force",
+		return berr_set(err, EBUSY,
+				"image %s is used by a container; remove the container first (berth down, "
+				"berth rm), or untag it with --force",
 				what);
 	}
 	struct image_ref ref;
@@ -611,7 +611,8 @@ int image_remove(struct store *s, const char *what, bool force, char *const *in_
 		_cleanup_free_ char *fam = ref_familiar(&ref);
 		ref_free(&ref);
 		json_t *all = NULL;
-		bool tagged = store_tags(s, &all, NULL) == 0 && streq(json_string_value(json_object_get(all, full)), id);
+		bool tagged = store_tags(s, &all, NULL) == 0 &&
+			      streq(json_string_value(json_object_get(all, full)), id);
 		json_decref(all);
 		if (tagged) {
 			r = store_remove_tag(s, full, err);
@@ -624,8 +625,8 @@ int image_remove(struct store *s, const char *what, bool force, char *const *in_
 	}
 	if (strv_len(tags) > 1 && !force) {
 		strv_free(tags);
-		return berr_set(err, EEXIST,
-				"image %.19s is tagged more than once; remove it by name, or use --force", id);
+		return berr_set(err, EEXIST, "image %.19s is tagged more than once; remove it by name, or use --force",
+				id);
 	}
 	strv_free(tags);
 	r = untag_all(s, id, "Untagged", lines, err);
@@ -640,7 +641,6 @@ static uint64_t layer_bytes(const char *dir)
 	size_t len;
 	return fs_read_file(size_file, 64, &text, &len, NULL) == 0 ? strtoull(text, NULL, 10) : 0;
 }
-
 
 int image_prune(struct store *s, char *const *in_use_layers, bool all, char ***lines, uint64_t *reclaimed,
 		struct berr **err)

@@ -8,7 +8,6 @@
 #include "../lib/fs.h"
 #include "../lib/json.h"
 
-
 static char *str_of(json_t *j)
 {
 	const char *s = json_string_value(j);

@@ -23,5 +23,4 @@ struct image_config {
 int image_config_load(const struct store *s, const char *id, struct image_config *c, struct berr **err);
 void image_config_free(struct image_config *c);
 
-
 #endif

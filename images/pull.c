@@ -22,7 +22,7 @@
 #include "registry.h"
 #include "unpack.h"
 
-#define PARALLEL 3	    /* layers at a time, as docker pulls them */
+#define PARALLEL 3 /* layers at a time, as docker pulls them */
 #define CONFIG_MAX (8 << 20)
 #define LAYER_TRIES 3
 
@@ -86,10 +86,12 @@ json_t *platform_pick(json_t *manifests, const char *platform)
 			continue;
 		if (mv && variant[0] && !streq(mv, variant)) {
 			/* arm/v7 runs v6 and v5 images; arm64 is v8 whether it says so or not */
-			if (!(streq(arch, "arm") && mv[0] == 'v' && variant[0] == 'v' && atoi(mv + 1) < atoi(variant + 1)))
+			if (!(streq(arch, "arm") && mv[0] == 'v' && variant[0] == 'v' &&
+			      atoi(mv + 1) < atoi(variant + 1)))
 				continue;
 		}
-		if (!best || (mv && best_variant && strcmp(mv, best_variant) > 0) || (mv && variant[0] && streq(mv, variant))) {
+		if (!best || (mv && best_variant && strcmp(mv, best_variant) > 0) ||
+		    (mv && variant[0] && streq(mv, variant))) {
 			best = m;
 			best_variant = mv;
 		}
@@ -102,9 +104,9 @@ json_t *platform_pick(json_t *manifests, const char *platform)
 struct out {
 	FILE *f;
 	bool quiet;
-	bool tty;	/* one line per layer, redrawn in place */
-	char **lines;	/* those lines, in layer order */
-	size_t shown;	/* how many of them are on the screen */
+	bool tty;     /* one line per layer, redrawn in place */
+	char **lines; /* those lines, in layer order */
+	size_t shown; /* how many of them are on the screen */
 };
 
 static void say(struct out *o, const char *fmt, ...) _printf_(2, 3);
@@ -152,7 +154,6 @@ static void layer_say(struct out *o, size_t index, const char *fmt, ...)
 	fflush(o->f);
 }
 
-
 /* ---- one layer, in a child process ---- */
 
 struct job {
@@ -172,7 +173,7 @@ struct job {
 struct source {
 	struct blob_stream *bs;
 	struct sha256 md; /* the bytes handed out: the blob's digest, also when unpacking fails */
-	int fd;		  /* to the parent */
+	int fd;           /* to the parent */
 	int64_t last;
 };
 
@@ -236,8 +237,8 @@ static int fetch_layer(struct store *st, struct registry *r, struct job *j, int 
 		char digest[72], diff_id[72];
 		uint64_t bytes = 0;
 		if (ret == 0)
-			ret = layer_unpack_stream(source_read, &src, j->shortid, tmp_parent, &tmp, &bytes, digest, diff_id,
-						  &e);
+			ret = layer_unpack_stream(source_read, &src, j->shortid, tmp_parent, &tmp, &bytes, digest,
+						  diff_id, &e);
 		if (ret < 0 && src.bs) {
 			/* what the layer's bytes were, even where they would not unpack */
 			struct berr *e2 = NULL;
@@ -256,11 +257,12 @@ static int fetch_layer(struct store *st, struct registry *r, struct job *j, int 
 		}
 		blob_stream_close(src.bs);
 		if (ret == 0 && !streq(digest, j->digest))
-			ret = berr_set(&e, EBADMSG, "layer %s does not match its digest: expected %s, got %s", j->shortid,
-				       j->digest, digest);
+			ret = berr_set(&e, EBADMSG, "layer %s does not match its digest: expected %s, got %s",
+				       j->shortid, j->digest, digest);
 		if (ret == 0 && !streq(diff_id, j->diff_id))
-			ret = berr_set(&e, EBADMSG, "layer %s does not match the image's config: its content is %s, the "
-						    "config says %s",
+			ret = berr_set(&e, EBADMSG,
+				       "layer %s does not match the image's config: its content is %s, the "
+				       "config says %s",
 				       j->shortid, diff_id, j->diff_id);
 		if (ret == 0) {
 			tell(fd, "V");
@@ -390,8 +392,7 @@ static void drain(struct out *o, struct job *j)
 
 /* Every job that needs fetching, PARALLEL at a time; stops starting more
  * after a failure and waits for those running. */
-static int run_jobs(struct store *st, struct registry *r, struct job *jobs, size_t n, struct out *o,
-		    struct berr **err)
+static int run_jobs(struct store *st, struct registry *r, struct job *jobs, size_t n, struct out *o, struct berr **err)
 {
 	size_t next = 0, running = 0;
 	int ret = 0;
@@ -432,10 +433,7 @@ static int run_jobs(struct store *st, struct registry *r, struct job *jobs, size
 
 /* ---- the image ---- */
 
-static bool is_index(const char *mt)
-{
-	return mt && (streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST));
-}
+static bool is_index(const char *mt) { return mt && (streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST)); }
 
 /* The media type a registry did not say, from the document itself. */
 static const char *media_type_of(json_t *doc, const char *header)
@@ -486,9 +484,10 @@ static int get_manifest(struct registry *r, const struct image_ref *ref, const c
 	const char *mt = media_type_of(doc, ctype);
 	if (streq(mt, MT_DOCKER_V1) || streq(mt, MT_DOCKER_V1_SIGNED)) {
 		json_decref(doc);
-		return berr_set(err, EPROTO, "%s is stored in the image manifest v1 format (schema 1), which "
-					     "berth does not pull (nor does Docker since 2019); push it again with a "
-					     "current tool",
+		return berr_set(err, EPROTO,
+				"%s is stored in the image manifest v1 format (schema 1), which "
+				"berth does not pull (nor does Docker since 2019); push it again with a "
+				"current tool",
 				fam);
 	}
 	if (is_index(mt)) {
@@ -508,8 +507,9 @@ static int get_manifest(struct registry *r, const struct image_ref *ref, const c
 					buf_printf(&have, "%s%s/%s%s%s", have.len ? ", " : "", os, ar, va ? "/" : "",
 						   va ? va : "");
 			}
-			int e = berr_set(err, ENOENT, "%s has no image for %s (it has %s); use --platform or the "
-						      "service's platform: to ask for one of those",
+			int e = berr_set(err, ENOENT,
+					 "%s has no image for %s (it has %s); use --platform or the "
+					 "service's platform: to ask for one of those",
 					 fam, platform, have.s ? have.s : "none");
 			buf_free(&have);
 			json_decref(doc);
@@ -567,7 +567,6 @@ static void sweep_tmp(struct store *st)
 	fs_remove_tree(tmp, NULL);
 	fs_mkdir_p(tmp, 0700, NULL);
 }
-
 
 int image_pull(struct store *st, const char *refs, const struct pull_opts *po, char **id, struct berr **err)
 {

@@ -13,9 +13,9 @@
 
 struct pull_opts {
 	const char *platform; /* "os/arch[/variant]"; NULL: this machine's */
-	bool quiet;	      /* no progress, only errors */
-	FILE *out;	      /* progress; NULL: stdout */
-	bool plain;	      /* --progress plain|json|quiet, --ansi never: no bars redrawn in place, even on a terminal */
+	bool quiet;           /* no progress, only errors */
+	FILE *out;            /* progress; NULL: stdout */
+	bool plain; /* --progress plain|json|quiet, --ansi never: no bars redrawn in place, even on a terminal */
 };
 
 /* Pulls ref; *id (may be NULL) gets the image id. The store must be open

@@ -56,9 +56,10 @@ static int push_blob(struct store *s, struct registry *r, json_t *layer, const c
 	const char *rec_type = json_string_value(json_object_get(layer, "mediaType"));
 	json_int_t rec_size = json_integer_value(json_object_get(layer, "size"));
 	if (!have && !(exists && rec_type && rec_size > 0))
-		return berr_set(err, ENOENT, "layer %.19s came from a pull, and berth keeps no compressed copy of "
-					     "pulled layers; push to the registry it came from, or load the base "
-					     "image from an archive",
+		return berr_set(err, ENOENT,
+				"layer %.19s came from a pull, and berth keeps no compressed copy of "
+				"pulled layers; push to the registry it came from, or load the base "
+				"image from an archive",
 				digest);
 	/* Docker's layer types are OCI's under other names */
 	if (rec_type && startswith(rec_type, "application/vnd.docker.image.rootfs.diff.tar"))

@@ -115,7 +115,8 @@ int ref_parse(const char *s, struct image_ref *out, struct berr **err)
 	}
 	if (!path_valid(path)) {
 		ref_free(out);
-		return bad(err, s, "a repository name is lowercase letters and digits, separated by '/', '.', '_' or '-'");
+		return bad(err, s,
+			   "a repository name is lowercase letters and digits, separated by '/', '.', '_' or '-'");
 	}
 	if (streq(out->domain, default_domain) && !strchr(path, '/'))
 		out->path = xasprintf("library/%s", path);
@@ -143,10 +144,7 @@ static char *with_suffix(char *repo, const struct image_ref *r)
 	return s;
 }
 
-char *ref_string(const struct image_ref *r)
-{
-	return with_suffix(xasprintf("%s/%s", r->domain, r->path), r);
-}
+char *ref_string(const struct image_ref *r) { return with_suffix(xasprintf("%s/%s", r->domain, r->path), r); }
 
 char *ref_familiar_repo(const struct image_ref *r)
 {

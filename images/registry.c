@@ -24,21 +24,21 @@
 
 struct registry {
 	char *domain, *repo;
-	char *base;	 /* "https://host[:port]" or "http://…", what is used now */
-	char **bases;	 /* in order of trying: mirrors first, then the registry */
-	size_t at;	 /* which of bases */
-	bool may_http;	 /* loopback, or named insecure */
+	char *base;    /* "https://host[:port]" or "http://…", what is used now */
+	char **bases;  /* in order of trying: mirrors first, then the registry */
+	size_t at;     /* which of bases */
+	bool may_http; /* loopback, or named insecure */
 	struct creds creds;
 	bool have_creds;
 	bool creds_read;
-	char *token; /* a Bearer token for repository:repo:pull (and push) */
-	bool push;   /* tokens are asked for push too */
-	bool basic;  /* the registry asked for Basic */
-	bool auth_to_url; /* a token request: Basic credentials go to its realm */
-	struct buf ca;	     /* the system's CAs and certs.d's, as one PEM blob */
-	char *cert, *key;    /* a client certificate from certs.d */
+	char *token;                               /* a Bearer token for repository:repo:pull (and push) */
+	bool push;                                 /* tokens are asked for push too */
+	bool basic;                                /* the registry asked for Basic */
+	bool auth_to_url;                          /* a token request: Basic credentials go to its realm */
+	struct buf ca;                             /* the system's CAs and certs.d's, as one PEM blob */
+	char *cert, *key;                          /* a client certificate from certs.d */
 	char *proxy_http, *proxy_https, *no_proxy; /* "proxies" of berth's configuration */
-	char *tls_error; /* why TLS failed before plain HTTP was tried */
+	char *tls_error;                           /* why TLS failed before plain HTTP was tried */
 	CURL *h;
 };
 
@@ -338,8 +338,7 @@ static void sending(CURL *h, const struct send *s, struct curl_slist **hdrs)
 	}
 }
 
-static void exchange_send(struct registry *r, const char *url, const char *accept, const struct send *s,
-			  struct resp *x)
+static void exchange_send(struct registry *r, const char *url, const char *accept, const struct send *s, struct resp *x)
 {
 	CURL *h = r->h;
 	curl_easy_reset(h);
@@ -450,8 +449,8 @@ static int fetch_token(struct registry *r, const struct challenge *c, struct ber
 	if (x.code != CURLE_OK)
 		ret = berr_set(err, EIO, "cannot get a token from %s: %s", c->realm, x.error);
 	else if (x.status == 401 || x.status == 403)
-		ret = berr_set(err, EACCES, "%s refused the credentials for %s (HTTP %ld); run berth login %s", c->realm,
-			       r->domain, x.status, r->domain);
+		ret = berr_set(err, EACCES, "%s refused the credentials for %s (HTTP %ld); run berth login %s",
+			       c->realm, r->domain, x.status, r->domain);
 	else if (x.status != 200)
 		ret = berr_set(err, EIO, "cannot get a token from %s: HTTP %ld", c->realm, x.status);
 	json_t *j = ret == 0 ? json_loads(x.body.s ? x.body.s : "", 0, NULL) : NULL;
@@ -571,7 +570,8 @@ static int request_send(struct registry *r, const char *path, const char *accept
 				continue;
 			}
 			if (x->overflow)
-				return berr_set(err, EFBIG, "%s answered %s/%s with more than %zu bytes; berth refuses it",
+				return berr_set(err, EFBIG,
+						"%s answered %s/%s with more than %zu bytes; berth refuses it",
 						registry_host(r), r->repo, path, max);
 			return berr_set(err, EIO, "cannot reach %s: %s", registry_host(r), x->error);
 		}
@@ -598,7 +598,7 @@ static int request_send(struct registry *r, const char *path, const char *accept
 		}
 		/* plain HTTP to a server that does speak TLS (and refused our handshake) */
 		if (x->status == 400 && r->tls_error && startswith(r->base, "http://"))
-			return berr_set(err, EPROTO, "cannot reach %s over TLS: %s", registry_host(r) , r->tls_error);
+			return berr_set(err, EPROTO, "cannot reach %s over TLS: %s", registry_host(r), r->tls_error);
 		if ((x->status == 429 || x->status >= 500) && attempt < ATTEMPTS) {
 			pause_ms(backoff(x, attempt));
 			continue;
@@ -617,22 +617,23 @@ static int status_error(struct registry *r, const struct resp *x, const char *wh
 {
 	_cleanup_free_ char *words = registry_words(x);
 	if (x->status == 401 || x->status == 403)
-		return berr_set(err, EACCES, "%s access denied for %s/%s, the repository does not exist or needs "
-					     "a login (berth login %s)%s%s",
+		return berr_set(err, EACCES,
+				"%s access denied for %s/%s, the repository does not exist or needs "
+				"a login (berth login %s)%s%s",
 				r->push ? "push" : "pull", r->domain, r->repo, r->domain, words ? ": " : "",
 				words ? words : "");
 	if (x->status == 404)
 		return berr_set(err, ENOENT, "%s not found in %s/%s%s%s", what, r->domain, r->repo, words ? ": " : "",
 				words ? words : "");
-	return berr_set(err, EIO, "%s from %s/%s: HTTP %ld%s%s", what, r->domain, r->repo, x->status,
-			words ? ": " : "", words ? words : "");
+	return berr_set(err, EIO, "%s from %s/%s: HTTP %ld%s%s", what, r->domain, r->repo, x->status, words ? ": " : "",
+			words ? words : "");
 }
 
 int registry_manifest(struct registry *r, const char *reference, char **body, size_t *len, char **media_type,
 		      struct berr **err)
 {
 	static const char accept[] = MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
-				     ", " MT_DOCKER_V1_SIGNED ", " MT_DOCKER_V1;
+						  ", " MT_DOCKER_V1_SIGNED ", " MT_DOCKER_V1;
 	_cleanup_free_ char *path = xasprintf("%s/manifests/%s", r->repo, reference);
 	struct resp x = {0};
 	int ret = request(r, path, accept, MANIFEST_MAX, &x, err);
@@ -755,10 +756,10 @@ struct blob_stream {
 	CURL *h;
 	struct curl_slist *hdrs;
 	struct buf pending;
-	size_t pos;	  /* read of pending so far */
-	uint64_t got;	  /* bytes of the blob received (delivered or pending) */
-	uint64_t total;	  /* announced size */
-	uint64_t skip;	  /* a resumed transfer that restarted at 0: bytes to drop */
+	size_t pos;     /* read of pending so far */
+	uint64_t got;   /* bytes of the blob received (delivered or pending) */
+	uint64_t total; /* announced size */
+	uint64_t skip;  /* a resumed transfer that restarted at 0: bytes to drop */
 	int resumes;
 	bool fresh; /* no byte of the current transfer seen yet */
 	bool running, done;

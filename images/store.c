@@ -106,8 +106,8 @@ void blob_writer_abort(struct blob_writer *w)
 	free(w);
 }
 
-int blob_writer_commit(struct blob_writer *w, const char *expect, char digest[72], uint64_t *size,
-		       bool *existed, struct berr **err)
+int blob_writer_commit(struct blob_writer *w, const char *expect, char digest[72], uint64_t *size, bool *existed,
+		       struct berr **err)
 {
 	strcpy(digest, "sha256:");
 	sha256_hex(&w->md, digest + 7);
@@ -143,8 +143,7 @@ bool store_has_blob(const struct store *s, const char *digest)
 	return fs_exists(p);
 }
 
-int store_read_blob(const struct store *s, const char *digest, size_t max, char **data, size_t *len,
-		    struct berr **err)
+int store_read_blob(const struct store *s, const char *digest, size_t max, char **data, size_t *len, struct berr **err)
 {
 	if (!digest_valid(digest))
 		return berr_set(err, EINVAL, "invalid digest \"%s\"", digest);
@@ -189,10 +188,7 @@ static int read_json(const char *path, json_t **out, struct berr **err)
 	return 0;
 }
 
-static char *meta_path(const struct store *s, const char *id)
-{
-	return xasprintf("%s/meta/%s.json", s->dir, id + 7);
-}
+static char *meta_path(const struct store *s, const char *id) { return xasprintf("%s/meta/%s.json", s->dir, id + 7); }
 
 int store_put_image(struct store *s, const char *id, json_t *record, struct berr **err)
 {
@@ -317,10 +313,11 @@ int store_resolve(const struct store *s, const char *what, char **id, struct ber
 		*id = xstrdup(v);
 	json_decref(tags);
 	if (!v)
-		return berr_set(err, ENOENT,
-				"no such image: %s (pull it with: berth image pull, or load it with: berth image load -i "
-				"FILE)",
-				what);
+		return berr_set(
+			err, ENOENT,
+			"no such image: %s (pull it with: berth image pull, or load it with: berth image load -i "
+			"FILE)",
+			what);
 	return 0;
 }
 

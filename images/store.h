@@ -26,14 +26,13 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len, struc
 /* Commit under the computed digest (returned in digest, "sha256:<hex>"); when
  * expect is set, a different digest is an error and nothing is kept.
  * existed tells whether the store already had that blob. */
-int blob_writer_commit(struct blob_writer *w, const char *expect, char digest[72], uint64_t *size,
-		       bool *existed, struct berr **err);
+int blob_writer_commit(struct blob_writer *w, const char *expect, char digest[72], uint64_t *size, bool *existed,
+		       struct berr **err);
 void blob_writer_abort(struct blob_writer *w);
 
 char *store_blob_path(const struct store *s, const char *digest);
 bool store_has_blob(const struct store *s, const char *digest);
-int store_read_blob(const struct store *s, const char *digest, size_t max, char **data, size_t *len,
-		    struct berr **err);
+int store_read_blob(const struct store *s, const char *digest, size_t max, char **data, size_t *len, struct berr **err);
 void store_remove_blob(const struct store *s, const char *digest);
 
 /* Unpacked layers: <dir>/layers/<hex of diff_id>. */

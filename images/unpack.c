@@ -323,11 +323,11 @@ static int fill_from_file(struct unpack *u, int saved, void *data)
 	return extract(u, in, saved);
 }
 
-int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
-		 struct berr **err)
+int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes, struct berr **err)
 {
 	char *tmp = NULL;
-	int r = unpack_to_tmp(tmp_parent, path_basename(blob_path), fill_from_file, (void *)blob_path, &tmp, bytes, err);
+	int r = unpack_to_tmp(tmp_parent, path_basename(blob_path), fill_from_file, (void *)blob_path, &tmp, bytes,
+			      err);
 	return r < 0 ? r : layer_commit(tmp, dest, err);
 }
 

@@ -11,8 +11,7 @@
 /* Unpack blob_path into dest (which must not exist yet), working in a
  * temporary directory under tmp_parent and renaming it at the end. When
  * dest appears meanwhile (another berth unpacked it), that one is kept. */
-int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes,
-		 struct berr **err);
+int layer_unpack(const char *blob_path, const char *dest, const char *tmp_parent, uint64_t *bytes, struct berr **err);
 /* A layer as it arrives: read() gives its next bytes (0 at the end, < 0
  * on an error it sets in *err). Unpacked into a new temporary directory
  * under tmp_parent (*tmp), with the sha256 of the bytes read (digest) and

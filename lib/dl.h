@@ -18,23 +18,23 @@ int dl_load(const char *const *sonames, const char *package, const char *const *
 /* Defines `int FN(struct berr **err)`: fills the struct VAR (one function
  * pointer per entry of FUNCS, an X-macro list) from the first of the
  * sonames that loads, once; PACKAGE is what to install when none does. */
-#define DL_LOADER(FN, VAR, FUNCS, PACKAGE, ...)                                                                \
-	int FN(struct berr **err)                                                                               \
-	{                                                                                                       \
-		static bool loaded;                                                                             \
-		static const char *const sonames[] = {__VA_ARGS__, NULL};                                      \
-		static const char *const names[] = {FUNCS(DL_NAME_)};                                          \
-		void *fns[sizeof(names) / sizeof(names[0])];                                                    \
-		__typeof__(VAR) *to = &VAR;                                                                     \
-		size_t i = 0;                                                                                   \
-		if (loaded)                                                                                     \
-			return 0;                                                                               \
-		int r = dl_load(sonames, PACKAGE, names, fns, sizeof(names) / sizeof(names[0]), err);          \
-		if (r < 0)                                                                                      \
-			return r;                                                                               \
-		FUNCS(DL_SET_)                                                                                  \
-		loaded = true;                                                                                  \
-		return 0;                                                                                       \
+#define DL_LOADER(FN, VAR, FUNCS, PACKAGE, ...)                                                       \
+	int FN(struct berr **err)                                                                     \
+	{                                                                                             \
+		static bool loaded;                                                                   \
+		static const char *const sonames[] = {__VA_ARGS__, NULL};                             \
+		static const char *const names[] = {FUNCS(DL_NAME_)};                                 \
+		void *fns[sizeof(names) / sizeof(names[0])];                                          \
+		__typeof__(VAR) *to = &VAR;                                                           \
+		size_t i = 0;                                                                         \
+		if (loaded)                                                                           \
+			return 0;                                                                     \
+		int r = dl_load(sonames, PACKAGE, names, fns, sizeof(names) / sizeof(names[0]), err); \
+		if (r < 0)                                                                            \
+			return r;                                                                     \
+		FUNCS(DL_SET_)                                                                        \
+		loaded = true;                                                                        \
+		return 0;                                                                             \
 	}
 #define DL_NAME_(f) #f,
 #define DL_SET_(f) *(void **)&to->f = fns[i++];

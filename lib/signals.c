@@ -10,12 +10,12 @@ static const struct {
 	const char *name;
 	int sig;
 } names[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},	{"TRAP", SIGTRAP},
-	{"ABRT", SIGABRT}, {"BUS", SIGBUS},	{"FPE", SIGFPE},   {"KILL", SIGKILL},	{"USR1", SIGUSR1},
-	{"SEGV", SIGSEGV}, {"USR2", SIGUSR2},	{"PIPE", SIGPIPE}, {"ALRM", SIGALRM},	{"TERM", SIGTERM},
-	{"CHLD", SIGCHLD}, {"CONT", SIGCONT},	{"STOP", SIGSTOP}, {"TSTP", SIGTSTP},	{"TTIN", SIGTTIN},
-	{"TTOU", SIGTTOU}, {"URG", SIGURG},	{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},	{"VTALRM", SIGVTALRM},
-	{"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},	   {"PWR", SIGPWR},	{"SYS", SIGSYS},
+	{"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+	{"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+	{"SEGV", SIGSEGV}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+	{"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+	{"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+	{"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS},
 };
 
 int signal_from_name(const char *name)

@@ -35,15 +35,9 @@ static inline void *steal_ptr(void *pp)
 	return v;
 }
 
-static inline bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
+static inline bool streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-static inline bool startswith(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
+static inline bool startswith(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 bool endswith(const char *s, const char *suffix);
 

@@ -84,8 +84,9 @@ static int port_refused(const char *service, uint32_t ip, uint16_t port, bool ud
 			struct berr **err)
 {
 	_cleanup_free_ char *addr = ip_format(ip);
-	return berr_set(err, EADDRINUSE, "service %s: port %s:%u/%s is already in use by %s; stop it, or publish "
-					 "another host port",
+	return berr_set(err, EADDRINUSE,
+			"service %s: port %s:%u/%s is already in use by %s; stop it, or publish "
+			"another host port",
 			service, addr, port, udp ? "udp" : "tcp", holder);
 }
 
@@ -130,11 +131,12 @@ static int assign_ports(const char *root, struct net_endpoint *e, json_t *out, s
 		} else if (p.host_port_end > p.host_port) {
 			uint16_t found = 0;
 			for (unsigned c = p.host_port; !found && c <= p.host_port_end; c++)
-				if (!published_taken((uint16_t)c, p.udp, &pub) && port_free(p.host_ip, (uint16_t)c, p.udp))
+				if (!published_taken((uint16_t)c, p.udp, &pub) &&
+				    port_free(p.host_ip, (uint16_t)c, p.udp))
 					found = (uint16_t)c;
 			if (!found)
-				r = berr_set(err, EADDRINUSE, "service %s: every host port of %u-%u is in use", e->service,
-					     p.host_port, p.host_port_end);
+				r = berr_set(err, EADDRINUSE, "service %s: every host port of %u-%u is in use",
+					     e->service, p.host_port, p.host_port_end);
 			p.host_port = found;
 		} else {
 			r = check_port(e->service, &pub, p.host_ip, p.host_port, p.udp, err);
@@ -207,18 +209,18 @@ static int allocate(const char *root, struct net_endpoint *e, json_t *links, str
 		if (r == 0) {
 			uint8_t mac[6] = {0x02, 0x42, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255};
 			if (l->mac && !parse_mac(l->mac, mac))
-				r = berr_set(err, EINVAL, "mac_address %s is not a MAC address such as 02:42:ac:11:00:02",
-					     l->mac);
+				r = berr_set(err, EINVAL,
+					     "mac_address %s is not a MAC address such as 02:42:ac:11:00:02", l->mac);
 			char macs[18];
 			snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
 				 mac[4], mac[5]);
 			char veth[16];
 			snprintf(veth, sizeof(veth), "berthv%08x", fnv32(e->container, l->network));
-			json_t *jl = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:i, s:o}", "network", l->network,
-					       "bridge", net_jstr(net, "bridge"), "veth", veth, "mac", macs, "prefix",
-					       subnet.prefix, "internal", json_is_true(json_object_get(net, "internal")),
-					       "mtu", (int)json_integer_value(json_object_get(net, "mtu")), "aliases",
-					       strv_json(l->aliases));
+			json_t *jl = json_pack(
+				"{s:s, s:s, s:s, s:s, s:i, s:b, s:i, s:o}", "network", l->network, "bridge",
+				net_jstr(net, "bridge"), "veth", veth, "mac", macs, "prefix", subnet.prefix, "internal",
+				json_is_true(json_object_get(net, "internal")), "mtu",
+				(int)json_integer_value(json_object_get(net, "mtu")), "aliases", strv_json(l->aliases));
 			net_set_ip(jl, "ip", ip);
 			net_set_ip(jl, "gateway", gw);
 			if (l->ifname)
@@ -327,11 +329,11 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 	 * not internal, the first of them on a tie */
 	size_t i, gw = SIZE_MAX;
 	json_t *l;
-	json_array_foreach(links, i, l)
-		if (!json_is_true(json_object_get(l, "internal")) &&
-		    (gw == SIZE_MAX || json_integer_value(json_object_get(l, "gw_priority")) >
-					    json_integer_value(json_object_get(json_array_get(links, gw), "gw_priority"))))
-			gw = i;
+	json_array_foreach(links, i, l) if (!json_is_true(json_object_get(l, "internal")) &&
+					    (gw == SIZE_MAX ||
+					     json_integer_value(json_object_get(l, "gw_priority")) >
+						     json_integer_value(json_object_get(json_array_get(links, gw),
+											"gw_priority")))) gw = i;
 	json_array_foreach(links, i, l)
 	{
 		if (r < 0)
@@ -345,7 +347,8 @@ static int plumb(const char *root, struct net_endpoint *e, json_t *links, struct
 		r = link_veth_add(host, net_jstr(l, "veth"), alias, net_jstr(l, "bridge"), nsfd, ifname, mac,
 				  (int)json_integer_value(json_object_get(l, "mtu")), err);
 		if (r == 0)
-			r = link_configure(inner, ifname, net_jip(l, "ip"), (int)json_integer_value(json_object_get(l, "prefix")),
+			r = link_configure(inner, ifname, net_jip(l, "ip"),
+					   (int)json_integer_value(json_object_get(l, "prefix")),
 					   i == gw ? net_jip(l, "gateway") : 0, err);
 		size_t x;
 		json_t *ll;
@@ -426,8 +429,9 @@ int net_revive(const char *root, const char *container, struct berr **err)
 		_cleanup_free_ char *np = net_network_path(root, net_jstr(l, "network"));
 		json_t *net = r == 0 ? net_load(np) : NULL;
 		if (r == 0 && (!net || net_removing(net)))
-			r = berr_set(err, ENOENT, "network %s of %s does not exist any more; recreate the container (berth "
-						  "up --force-recreate)",
+			r = berr_set(err, ENOENT,
+				     "network %s of %s does not exist any more; recreate the container (berth "
+				     "up --force-recreate)",
 				     net_jstr(l, "network"), container);
 		if (r == 0)
 			r = net_make_bridge(root, net, err);

@@ -111,8 +111,8 @@ static int open_listener(uint32_t addr)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(addr)};
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		char a[INET_ADDRSTRLEN];
-		fprintf(stderr, "berth-dns: cannot listen on %s:53: %s\n", inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)),
-			strerror(errno));
+		fprintf(stderr, "berth-dns: cannot listen on %s:53: %s\n",
+			inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)), strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -278,7 +278,8 @@ static void forward(int fd, const struct sockaddr_in *client, const struct dns_q
 			continue;
 		/* connected, so that a closed port is told at once */
 		int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (u >= 0 && connect(u, (struct sockaddr *)&D.up[i], sizeof(D.up[i])) == 0 && send(u, pkt, len, 0) >= 0) {
+		if (u >= 0 && connect(u, (struct sockaddr *)&D.up[i], sizeof(D.up[i])) == 0 &&
+		    send(u, pkt, len, 0) >= 0) {
 			p->ufd[i] = u;
 			continue;
 		}
@@ -412,8 +413,8 @@ static void add_upstream(const char *s)
 	if (D.nup >= MAX_UPSTREAM || sscanf(s, "%63[0-9.]:%u", host, &port) < 1 || !parse_ip(host, &ip) || port == 0 ||
 	    port > 65535)
 		return;
-	D.up[D.nup++] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-					     .sin_addr.s_addr = htonl(ip)};
+	D.up[D.nup++] = (struct sockaddr_in){
+		.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(ip)};
 }
 
 /* nameserver lines that are not a loopback stub. */

@@ -87,8 +87,8 @@ static int write_name(const char *name, uint8_t *out, size_t cap, size_t *off)
 	return 0;
 }
 
-int dns_build_answer(const struct dns_query *q, int rcode, const uint32_t *ips, size_t nips, uint32_t ttl,
-		     uint8_t *out, size_t cap)
+int dns_build_answer(const struct dns_query *q, int rcode, const uint32_t *ips, size_t nips, uint32_t ttl, uint8_t *out,
+		     size_t cap)
 {
 	bool a = q->type == DNS_TYPE_A && q->class_ == DNS_CLASS_IN && rcode == DNS_RCODE_OK;
 	size_t answers = a ? nips : 0;

@@ -28,7 +28,7 @@ int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
 int dns_parse_reply(const uint8_t *pkt, size_t len, struct dns_query *q);
 /* The answer to q: rcode, and for A queries the addresses (host order).
  * Returns its length, or -ENOSPC when cap is too small. */
-int dns_build_answer(const struct dns_query *q, int rcode, const uint32_t *ips, size_t nips, uint32_t ttl,
-		     uint8_t *out, size_t cap);
+int dns_build_answer(const struct dns_query *q, int rcode, const uint32_t *ips, size_t nips, uint32_t ttl, uint8_t *out,
+		     size_t cap);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 
-
 static uint32_t mask_of(int prefix) { return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix); }
 
 int ip_parse(const char *s, uint32_t *ip)
@@ -78,8 +77,9 @@ int ipam_pick_subnet(const struct cidr *used, size_t nused, struct cidr *out, st
 			return 0;
 		}
 	}
-	return berr_set(err, ENOSPC, "no free subnet left in the default pools (172.17-31.0.0/16, 192.168.0.0/16); "
-				     "give the network an ipam subnet");
+	return berr_set(err, ENOSPC,
+			"no free subnet left in the default pools (172.17-31.0.0/16, 192.168.0.0/16); "
+			"give the network an ipam subnet");
 }
 
 static size_t host_count(struct cidr c) { return c.prefix >= 32 ? 1 : (size_t)1 << (32 - c.prefix); }
@@ -95,7 +95,7 @@ static void set_taken(struct ipam *m, uint32_t ip, bool on)
 	if (on)
 		m->taken[o / 8] |= (uint8_t)(1u << (o % 8));
 	else
-		m->taken[o / 8] &= (uint8_t)~(1u << (o % 8));
+		m->taken[o / 8] &= (uint8_t) ~(1u << (o % 8));
 }
 
 int ipam_init(struct ipam *m, struct cidr subnet, const struct cidr *range, uint32_t gateway, struct berr **err)
@@ -111,7 +111,7 @@ int ipam_init(struct ipam *m, struct cidr subnet, const struct cidr *range, uint
 	    m->gateway == subnet.addr + (uint32_t)host_count(subnet) - 1)
 		return berr_set(err, EINVAL, "the gateway is not a usable address of subnet %s", s);
 	m->taken = xcalloc(host_count(subnet) / 8 + 1, 1);
-	set_taken(m, subnet.addr, true);					 /* network */
+	set_taken(m, subnet.addr, true);                                    /* network */
 	set_taken(m, subnet.addr + (uint32_t)host_count(subnet) - 1, true); /* broadcast */
 	set_taken(m, m->gateway, true);
 	return 0;
@@ -144,8 +144,9 @@ int ipam_claim(struct ipam *m, uint32_t ip, struct berr **err)
 	if (!cidr_contains(m->subnet, ip))
 		return berr_set(err, EINVAL, "ipv4_address %s is not in subnet %s", a, s);
 	if (is_taken(m, ip))
-		return berr_set(err, EADDRINUSE, "ipv4_address %s is already in use in %s (or is its network, "
-						 "broadcast or gateway address)",
+		return berr_set(err, EADDRINUSE,
+				"ipv4_address %s is already in use in %s (or is its network, "
+				"broadcast or gateway address)",
 				a, s);
 	set_taken(m, ip, true);
 	return 0;

@@ -49,10 +49,7 @@ static int ifindex_of(struct nl_sock *sk, const char *name)
 	return i;
 }
 
-bool link_exists(struct nl_sock *sk, const char *name)
-{
-	return ifindex_of(sk, name) > 0;
-}
+bool link_exists(struct nl_sock *sk, const char *name) { return ifindex_of(sk, name) > 0; }
 
 /* Up, and with alias when not NULL (the kernel takes an alias only from a
  * change, not with a new link). */
@@ -201,7 +198,8 @@ int link_delete_many(struct nl_sock *sk, char *const *names, struct berr **err)
 		return 0;
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
-	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, IFLA_GROUP, scan.g) < 0) {
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, scan.g) < 0) {
 		nlmsg_free(msg);
 		return berr_set(err, ENOMEM, "cannot build a netlink message");
 	}

@@ -54,7 +54,8 @@ static void forward(struct buf *b, const struct nat_bridge *br, size_t nb)
 			buf_printf(b, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", n, n);
 			buf_printf(b, "\t\toifname \"%s\" iifname != \"%s\" drop\n", n, n);
 		} else {
-			buf_printf(b, "\t\tiifname \"%s\" oifname @bridges oifname != \"%s\" ct status ! dnat drop\n", n, n);
+			buf_printf(b, "\t\tiifname \"%s\" oifname @bridges oifname != \"%s\" ct status ! dnat drop\n",
+				   n, n);
 		}
 	}
 	buf_puts(b, "\t}\n");
@@ -86,7 +87,10 @@ char *nat_ruleset(const char *table, const struct nat_bridge *br, size_t nb, con
 	for (size_t i = 0; i < nb; i++)
 		icc_rules |= br[i].no_icc && br[i].ports && br[i].ports[0];
 	if (icc_rules) {
-		buf_printf(&b, "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", table);
+		buf_printf(&b,
+			   "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
+			   "accept;\n",
+			   table);
 		for (size_t i = 0; i < nb; i++) {
 			if (!br[i].no_icc || !br[i].ports || !br[i].ports[0])
 				continue;
@@ -174,7 +178,8 @@ static int on_chain(const struct nlmsghdr *nlh, void *data)
 		if (family && tab && name) {
 			if (streq(family, "ip") && streq(tab, cs->table) && streq(name, "ports"))
 				cs->have_table = true;
-			if (forward_drop && !(streq(family, "ip") && startswith(tab, "berth")) && plain(tab) && plain(name))
+			if (forward_drop && !(streq(family, "ip") && startswith(tab, "berth")) && plain(tab) &&
+			    plain(name))
 				buf_printf(&cs->drops, "%s %s %s\n", family, tab, name);
 		}
 	}
@@ -246,8 +251,9 @@ static void foreign_forward(struct nft_ctx *ctx, const char *table, const char *
 		/* as Docker's FORWARD rules: whatever leaves a bridge; into one,
 		 * only replies and published ports, so the host's own filtering
 		 * of everything else still holds */
-		static const char *const accepts[] = {"iifname %s accept", "oifname %s ct state established,related accept",
-						    "oifname %s ct status dnat accept"};
+		static const char *const accepts[] = {"iifname %s accept",
+						      "oifname %s ct state established,related accept",
+						      "oifname %s ct status dnat accept"};
 		struct buf set = {0};
 		buf_puts(&set, "{ ");
 		for (size_t n = 0; n < nb; n++)
@@ -304,7 +310,8 @@ int nat_apply(const char *table, const struct nat_bridge *br, size_t nb, const c
 		int ran = nft_run_cmd_from_buffer(ctx, all.s);
 		/* a kernel without the bridge family: without the bridge table
 		 * (only enable_icc=false needs it, and then it is said) */
-		_cleanup_free_ char *prelude = xasprintf("table bridge %s {\n}\ndelete table bridge %s\n", table, table);
+		_cleanup_free_ char *prelude = xasprintf("table bridge %s {\n}\ndelete table bridge %s\n", table,
+							 table);
 		_cleanup_free_ char *rules = xasprintf("table bridge %s {\n\tchain", table);
 		char *at = ran != 0 && !strstr(all.s, rules) ? strstr(all.s, prelude) : NULL;
 		if (at) {

@@ -17,8 +17,8 @@ struct nat_bridge {
 	const char *name;
 	struct cidr subnet;
 	bool internal;
-	bool no_icc;	    /* its containers do not reach each other (bridge-family rule) */
-	char **ports;	    /* with no_icc: the host ends of its containers' veths */
+	bool no_icc;        /* its containers do not reach each other (bridge-family rule) */
+	char **ports;       /* with no_icc: the host ends of its containers' veths */
 	bool no_masquerade; /* what leaves it keeps its own source address */
 };
 

@@ -283,8 +283,8 @@ int net_make_bridge(const char *root, json_t *j, struct berr **err)
 	struct nl_sock *sk = NULL;
 	int r = link_open(&sk, err);
 	if (r == 0)
-		r = link_bridge_add(sk, br, alias, (int)json_integer_value(json_object_get(j, "mtu")), gw, subnet.prefix,
-				    err);
+		r = link_bridge_add(sk, br, alias, (int)json_integer_value(json_object_get(j, "mtu")), gw,
+				    subnet.prefix, err);
 	link_close(sk);
 	if (r < 0)
 		return r;
@@ -330,8 +330,9 @@ static int pick_subnet(const char *root, const struct net_def *d, struct cidr *s
 		for (size_t i = 0; r == 0 && i < nh; i++)
 			if (cidr_overlaps(*subnet, host[i])) {
 				_cleanup_free_ char *o = cidr_format(host[i]);
-				r = berr_set(err, EEXIST, "network %s: subnet %s overlaps %s, which the host already "
-							  "routes; choose another subnet",
+				r = berr_set(err, EEXIST,
+					     "network %s: subnet %s overlaps %s, which the host already "
+					     "routes; choose another subnet",
 					     d->name, d->subnet, o);
 			}
 		free(host);
@@ -376,8 +377,8 @@ static json_t *new_network(const struct net_def *d, struct cidr subnet, struct b
 	_cleanup_free_ char *s = cidr_format(subnet), *rg = cidr_format(range);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:o, s:I}", "name", d->name, "id", id,
 			      "project", d->project ? d->project : "", "bridge", bridge, "subnet", s, "ip_range", rg,
-			      "internal", d->internal, "mtu", d->mtu, "labels", kv_json(d->labels), "endpoints", json_object(),
-			      "created_ms", (json_int_t)now_ms());
+			      "internal", d->internal, "mtu", d->mtu, "labels", kv_json(d->labels), "endpoints",
+			      json_object(), "created_ms", (json_int_t)now_ms());
 	if (d->no_icc)
 		json_object_set_new(j, "icc", json_false());
 	if (d->no_masquerade)
@@ -403,13 +404,13 @@ char *net_diverged(const char *root, const struct net_def *d)
 	for (size_t i = 0; i < ARRAY_SIZE(what); i++) {
 		struct cidr c;
 		uint32_t ip;
-		_cleanup_free_ char *norm = !want[i]			     ? NULL
+		_cleanup_free_ char *norm = !want[i]                                ? NULL
 					    : i < 2 && cidr_parse(want[i], &c) == 0 ? cidr_format(c)
 					    : i == 2 && ip_parse(want[i], &ip) == 0 ? xstrdup(want[i])
-										     : xstrdup(want[i]);
+										    : xstrdup(want[i]);
 		if (norm && !streq(have[i], norm))
-			buf_printf(&why, "%s%s %s, the file says %s", why.len ? "; " : "", what[i], have[i] ? have[i] : "none",
-				   norm);
+			buf_printf(&why, "%s%s %s, the file says %s", why.len ? "; " : "", what[i],
+				   have[i] ? have[i] : "none", norm);
 	}
 	bool internal = json_is_true(json_object_get(j, "internal"));
 	if (internal != d->internal)
@@ -418,7 +419,8 @@ char *net_diverged(const char *root, const struct net_def *d)
 	int mtu = (int)json_integer_value(json_object_get(j, "mtu"));
 	if (mtu != d->mtu)
 		buf_printf(&why, "%smtu %d, the file says %d", why.len ? "; " : "", mtu, d->mtu);
-	bool no_icc = json_is_false(json_object_get(j, "icc")), no_masq = json_is_false(json_object_get(j, "masquerade"));
+	bool no_icc = json_is_false(json_object_get(j, "icc")),
+	     no_masq = json_is_false(json_object_get(j, "masquerade"));
 	if (no_icc != d->no_icc)
 		buf_printf(&why, "%senable_icc %s, the file says %s", why.len ? "; " : "", no_icc ? "false" : "true",
 			   d->no_icc ? "false" : "true");
@@ -431,8 +433,9 @@ char *net_diverged(const char *root, const struct net_def *d)
 int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 {
 	if (!name_ok(d->name))
-		return berr_set(err, EINVAL, "network name \"%s\" cannot be used: only letters, digits, \"_\", \".\" and "
-					     "\"-\", starting with a letter or digit",
+		return berr_set(err, EINVAL,
+				"network name \"%s\" cannot be used: only letters, digits, \"_\", \".\" and "
+				"\"-\", starting with a letter or digit",
 				d->name);
 	int lock;
 	int r = net_lock(root, &lock, err);
@@ -447,14 +450,16 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 		/* it exists: make sure the kernel still has it (after a reboot it does not) */
 		const char *have = net_jstr(j, "subnet");
 		if (d->subnet && !d->external && !streq(have, d->subnet))
-			r = berr_set(err, EEXIST, "network %s exists with subnet %s, but the file asks for %s; remove it "
-						  "first (berth down)",
+			r = berr_set(err, EEXIST,
+				     "network %s exists with subnet %s, but the file asks for %s; remove it "
+				     "first (berth down)",
 				     d->name, have, d->subnet);
 		if (r == 0)
 			r = net_make_bridge(root, j, err);
 	} else if (d->external) {
-		r = berr_set(err, ENOENT, "network %s is declared as external, but could not be found; create it "
-					  "first with `berth network create %s`, or let another project declare it",
+		r = berr_set(err, ENOENT,
+			     "network %s is declared as external, but could not be found; create it "
+			     "first with `berth network create %s`, or let another project declare it",
 			     d->name, d->name);
 	} else {
 		struct cidr subnet;
@@ -462,13 +467,14 @@ int net_ensure(const char *root, const struct net_def *d, struct berr **err)
 		if (r == 0 && !(j = new_network(d, subnet, err)))
 			r = -EINVAL;
 		if (r == 0 && !net_bridge_name_ok(net_jstr(j, "bridge")))
-			r = berr_set(err, EINVAL, "network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, "
-						  "'_', '.' and '-'",
+			r = berr_set(err, EINVAL,
+				     "network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, "
+				     "'_', '.' and '-'",
 				     d->name, net_jstr(j, "bridge"));
 		struct nl_sock *sk = NULL;
 		if (r == 0 && link_open(&sk, err) == 0 && link_exists(sk, net_jstr(j, "bridge")))
-			r = berr_set(err, EEXIST, "network %s: a link named %s exists already and is not berth's", d->name,
-				     net_jstr(j, "bridge"));
+			r = berr_set(err, EEXIST, "network %s: a link named %s exists already and is not berth's",
+				     d->name, net_jstr(j, "bridge"));
 		link_close(sk);
 		/* recorded before it is made, so that down can always find it */
 		if (r == 0)

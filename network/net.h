@@ -16,35 +16,35 @@
 
 /* A network as the compose file declares it. */
 struct net_def {
-	const char *name;     /* full name, e.g. blog_default */
-	const char *project;  /* the project that owns it */
-	const char *bridge;   /* com.docker.network.bridge.name, or NULL */
-	int mtu;	      /* com.docker.network.driver.mtu, 0: the kernel's */
+	const char *name;                        /* full name, e.g. blog_default */
+	const char *project;                     /* the project that owns it */
+	const char *bridge;                      /* com.docker.network.bridge.name, or NULL */
+	int mtu;                                 /* com.docker.network.driver.mtu, 0: the kernel's */
 	const char *subnet, *ip_range, *gateway; /* NULL: picked */
 	bool internal, external;
-	bool no_icc;	     /* com.docker.network.bridge.enable_icc=false: containers do not reach each other */
-	bool no_masquerade;  /* com.docker.network.bridge.enable_ip_masquerade=false: no NAT going out */
-	char **reserved;     /* ipam aux_addresses: never handed out */
-	char **labels; /* key=value */
+	bool no_icc;        /* com.docker.network.bridge.enable_icc=false: containers do not reach each other */
+	bool no_masquerade; /* com.docker.network.bridge.enable_ip_masquerade=false: no NAT going out */
+	char **reserved;    /* ipam aux_addresses: never handed out */
+	char **labels;      /* key=value */
 };
 
 /* One attachment of a container to a network, in priority order. */
 struct net_link {
 	const char *network;
-	char **aliases;	 /* names on this network besides service and container name */
-	const char *ip;	 /* ipv4_address, or NULL */
-	const char *mac; /* mac_address, or NULL */
-	const char *ifname; /* interface_name, or NULL: eth0, eth1, … in order */
+	char **aliases;        /* names on this network besides service and container name */
+	const char *ip;        /* ipv4_address, or NULL */
+	const char *mac;       /* mac_address, or NULL */
+	const char *ifname;    /* interface_name, or NULL: eth0, eth1, … in order */
 	long long gw_priority; /* the highest (of those not internal) gives the default route */
 	char **link_local;     /* link_local_ips: more addresses of 169.254.0.0/16 on the interface */
-	char **sysctls;	       /* driver_opts com.docker.network.endpoint.sysctls: "net.X.Y.IFNAME.Z=V" */
+	char **sysctls;        /* driver_opts com.docker.network.endpoint.sysctls: "net.X.Y.IFNAME.Z=V" */
 	/* filled by net_attach */
 	uint32_t addr, gateway;
 	int prefix;
 };
 
 struct net_port {
-	uint32_t host_ip;		   /* 0: every address */
+	uint32_t host_ip;                  /* 0: every address */
 	uint16_t host_port, host_port_end; /* 0: an ephemeral port; end: any free one up to it */
 	uint16_t ctr_port;
 	bool udp;
@@ -57,7 +57,7 @@ struct net_endpoint {
 	size_t nlinks;
 	struct net_port *ports;
 	size_t nports;
-	char **dns_links; /* links/external_links, "target:alias" */
+	char **dns_links;     /* links/external_links, "target:alias" */
 	bool no_service_name; /* a one-off (berth run without --use-aliases): its name only, as Docker's */
 };
 

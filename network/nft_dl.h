@@ -10,15 +10,15 @@
 
 #include "../lib/err.h"
 
-#define NFT_DL_FUNCS(X) \
-	X(nft_ctx_new) \
-	X(nft_ctx_free) \
-	X(nft_ctx_buffer_output) \
-	X(nft_ctx_buffer_error) \
+#define NFT_DL_FUNCS(X)              \
+	X(nft_ctx_new)               \
+	X(nft_ctx_free)              \
+	X(nft_ctx_buffer_output)     \
+	X(nft_ctx_buffer_error)      \
 	X(nft_ctx_get_output_buffer) \
-	X(nft_ctx_get_error_buffer) \
-	X(nft_ctx_output_get_flags) \
-	X(nft_ctx_output_set_flags) \
+	X(nft_ctx_get_error_buffer)  \
+	X(nft_ctx_output_get_flags)  \
+	X(nft_ctx_output_set_flags)  \
 	X(nft_run_cmd_from_buffer)
 
 struct nft_dl {

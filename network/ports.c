@@ -86,8 +86,8 @@ char *port_holder(uint16_t port, bool udp)
 	return found;
 }
 
-int port_ephemeral(uint32_t ip, bool udp, bool (*taken)(uint16_t port, bool udp, void *data), void *data,
-		   uint16_t *out, struct berr **err)
+int port_ephemeral(uint32_t ip, bool udp, bool (*taken)(uint16_t port, bool udp, void *data), void *data, uint16_t *out,
+		   struct berr **err)
 {
 	unsigned lo = 32768, hi = 60999;
 	_cleanup_free_ char *range = NULL;

@@ -46,7 +46,8 @@ static void endpoint_records(struct buf *rec, json_t *ep, const struct netinfo *
 			json_t *ml;
 			json_array_foreach(json_object_get(ep, "links"), m, ml)
 			{
-				_cleanup_free_ char *mine = ip_format(net_jip(ml, "ip")), *g = ip_format(nets[n].gateway);
+				_cleanup_free_ char *mine = ip_format(net_jip(ml, "ip")),
+						    *g = ip_format(nets[n].gateway);
 				buf_printf(rec, "member %s %s\n", mine, g);
 			}
 			if (!json_is_false(json_object_get(ep, "service_name")))
@@ -76,12 +77,13 @@ static void link_records(struct buf *rec, json_t *ep, json_t **eps, size_t ne)
 					  !json_is_false(json_object_get(eps[e], "service_name"));
 			if (!by_service && !streq(net_jstr(eps[e], "container"), target))
 				continue;
-			if (streq(net_jstr(eps[e], "service"), target) && !streq(net_jstr(eps[e], "project"), net_jstr(ep, "project")))
+			if (streq(net_jstr(eps[e], "service"), target) &&
+			    !streq(net_jstr(eps[e], "project"), net_jstr(ep, "project")))
 				continue;
-			json_array_foreach(json_object_get(ep, "links"), k, mine)
-				json_array_foreach(json_object_get(eps[e], "links"), m, theirs)
-					if (streq(net_jstr(mine, "network"), net_jstr(theirs, "network")))
-						add_record(rec, net_jip(mine, "ip"), alias, net_jip(theirs, "ip"));
+			json_array_foreach(json_object_get(ep, "links"), k, mine) json_array_foreach(
+				json_object_get(eps[e], "links"), m,
+				theirs) if (streq(net_jstr(mine, "network"), net_jstr(theirs, "network")))
+				add_record(rec, net_jip(mine, "ip"), alias, net_jip(theirs, "ip"));
 		}
 	}
 }
@@ -128,7 +130,8 @@ int net_sync(const char *root, struct berr **err)
 			nets[k].name = xstrdup(names[i]);
 			nets[k].bridge = xstrdup(net_jstr(j, "bridge"));
 			nets[k].internal = json_is_true(json_object_get(j, "internal"));
-			br[k] = (struct nat_bridge){.name = nets[k].bridge, .subnet = nets[k].subnet,
+			br[k] = (struct nat_bridge){.name = nets[k].bridge,
+						    .subnet = nets[k].subnet,
 						    .internal = nets[k].internal,
 						    .no_icc = json_is_false(json_object_get(j, "icc")),
 						    .no_masquerade = json_is_false(json_object_get(j, "masquerade"))};
@@ -151,7 +154,8 @@ int net_sync(const char *root, struct berr **err)
 		/* ports lead to the address on the first network that is not internal */
 		json_t *links = json_object_get(eps[i], "links"), *first = json_array_get(links, 0), *l;
 		size_t x;
-		json_array_foreach(links, x, l) if (!json_is_true(json_object_get(l, "internal"))) {
+		json_array_foreach(links, x, l) if (!json_is_true(json_object_get(l, "internal")))
+		{
 			first = l;
 			break;
 		}
@@ -179,9 +183,9 @@ int net_sync(const char *root, struct berr **err)
 		for (size_t i = 0; i < ne; i++) {
 			size_t x;
 			json_t *l;
-			json_array_foreach(json_object_get(eps[i], "links"), x, l)
-				if (streq(net_jstr(l, "network"), nets[b].name) && net_jstr(l, "veth"))
-					strv_push(&br[b].ports, xstrdup(net_jstr(l, "veth")));
+			json_array_foreach(json_object_get(eps[i], "links"), x,
+					   l) if (streq(net_jstr(l, "network"), nets[b].name) && net_jstr(l, "veth"))
+				strv_push(&br[b].ports, xstrdup(net_jstr(l, "veth")));
 		}
 	}
 	_cleanup_free_ char *table = nat_table(root);

@@ -27,8 +27,8 @@ typedef void (*progress_fn)(void *data, const char *kind, const char *name, cons
  * lib/log.h's handler, which cmd/ installs. */
 struct apply_ctx {
 	const char *root;     /* the state root (BERTH_ROOT or /var/lib/berth) */
-	bool dry_run;	      /* --dry-run: what would be done is said, with its progress; nothing is done */
-	int parallel;	      /* --parallel: at most this many containers started or stopped at once (<= 0: no limit) */
+	bool dry_run;         /* --dry-run: what would be done is said, with its progress; nothing is done */
+	int parallel;         /* --parallel: at most this many containers started or stopped at once (<= 0: no limit) */
 	bool plain_progress;  /* --progress plain: a pull's layers as lines, never a live display */
 	progress_fn progress; /* what is done, as it is done ("Container x  Created"); NULL: nothing is said */
 	void *progress_data;
@@ -37,14 +37,14 @@ struct apply_ctx {
 struct up_opts {
 	bool no_start, no_deps, remove_orphans;
 	bool force_recreate, no_recreate; /* recreate every container, or none that exists */
-	bool yes;			  /* -y: a network that diverged from the file is made again */
-	bool always_recreate_deps;	  /* recreate what the services depend on */
-	bool renew_anon;		  /* -V: recreated containers get new anonymous volumes */
-	char **services; /* only these (and what they depend on, unless no_deps) */
-	const char *pull; /* --pull: always, missing or never; NULL: each service's pull_policy */
-	bool quiet_pull;  /* no layer progress */
+	bool yes;                         /* -y: a network that diverged from the file is made again */
+	bool always_recreate_deps;        /* recreate what the services depend on */
+	bool renew_anon;                  /* -V: recreated containers get new anonymous volumes */
+	char **services;                  /* only these (and what they depend on, unless no_deps) */
+	const char *pull;                 /* --pull: always, missing or never; NULL: each service's pull_policy */
+	bool quiet_pull;                  /* no layer progress */
 	bool build, no_build; /* build every service with build:, or none (default: those whose image is missing) */
-	bool all_resources; /* every network and volume the file declares, used or not */
+	bool all_resources;   /* every network and volume the file declares, used or not */
 	/* -t: the grace period of the containers up replaces or scales away
 	 * (unset: each container's stop_grace_period) */
 	bool has_timeout;
@@ -73,18 +73,18 @@ int apply_remove_orphans(const struct apply_ctx *ctx, const struct project *p, i
 struct run_opts {
 	const char *service;
 	char **command, **entrypoint; /* NULL: the service's */
-	char **env;		      /* KEY=VALUE (or KEY, from berth's environment) */
+	char **env;                   /* KEY=VALUE (or KEY, from berth's environment) */
 	const char *name, *user, *workdir;
 	bool detach, rm, no_deps, service_ports;
-	bool build; /* build the service's image first */
+	bool build;                                                              /* build the service's image first */
 	char **publish, **volumes, **labels, **cap_add, **cap_drop, **env_files; /* -p, -v, -l, ... (short syntax) */
 	bool publish_all; /* -P: the service's ports and expose, each on an ephemeral host port */
 	bool use_aliases; /* the service's name and aliases in DNS, as its containers have */
 	bool quiet_pull;
 	const char *pull; /* always, missing, never; NULL: the service's pull_policy */
-	bool tty; /* a terminal of its own for the command, relayed to ours */
-	int rows, cols; /* our terminal's size, which the command's starts with */
-	int *lock; /* the project's lock, let go while the container runs */
+	bool tty;         /* a terminal of its own for the command, relayed to ours */
+	int rows, cols;   /* our terminal's size, which the command's starts with */
+	int *lock;        /* the project's lock, let go while the container runs */
 };
 
 /* berth run: a one-off container of a service (its dependencies started
@@ -150,8 +150,8 @@ int apply_act(const struct apply_ctx *ctx, const struct project *p, const struct
  * each, in the order given, gets its pending pre_start steps (with a
  * project) and is started. keep_going: one that fails is said and the
  * others go on, and then the call fails saying how many did (boot). */
-int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n,
-		   bool keep_going, struct berr **err);
+int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n, bool keep_going,
+		   struct berr **err);
 /* apply_bring_up's first step; with keep_going, skipped[i] marks one whose
  * network could not be made again (said). A NULL name is passed over. */
 int apply_revive(const struct apply_ctx *ctx, char *const *names, size_t n, bool keep_going, bool *skipped,

@@ -274,12 +274,12 @@ static int canon_long_port(struct node *it, const char *svc, size_t i, struct be
 	struct node *t = node_map_get(it, "target");
 	long long target;
 	if (!t)
-		return node_err(err, it, "services.%s.ports[%zu]: the key \"target\" is required (the port inside "
-					 "the container)",
+		return node_err(err, it,
+				"services.%s.ports[%zu]: the key \"target\" is required (the port inside "
+				"the container)",
 				svc, i);
 	if (node_int(t, &target) < 0)
-		return node_err(err, t, "services.%s.ports[%zu].target: \"%s\" is not a port number", svc, i,
-				t->str);
+		return node_err(err, t, "services.%s.ports[%zu].target: \"%s\" is not a port number", svc, i, t->str);
 	if (target < 1 || target > 65535)
 		return node_err(err, t, "services.%s.ports[%zu].target: %lld is not between 1 and 65535", svc, i,
 				target);
@@ -331,9 +331,9 @@ static int canon_ports(const struct canon_ctx *c, const char *svc, struct pair *
 
 static bool is_volume_mode(const char *s)
 {
-	static const char *const modes[] = {"ro",     "rw",	 "z",	     "Z",	   "nocopy",
-					    "shared", "rshared", "slave",    "rslave",	   "private",
-					    "rprivate", "cached", "delegated", "consistent"};
+	static const char *const modes[] = {"ro",       "rw",      "z",         "Z",         "nocopy",
+					    "shared",   "rshared", "slave",     "rslave",    "private",
+					    "rprivate", "cached",  "delegated", "consistent"};
 	_cleanup_free_ char *copy = xstrdup(s);
 	char *save = NULL;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -367,10 +367,7 @@ static void apply_volume_mode(struct node *m, const char *mode, bool bind, struc
 	}
 }
 
-static bool is_path_source(const char *s)
-{
-	return s[0] == '/' || s[0] == '.' || s[0] == '~';
-}
+static bool is_path_source(const char *s) { return s[0] == '/' || s[0] == '.' || s[0] == '~'; }
 
 /* "[SOURCE:]TARGET[:MODE]" -> {type, source, target, read_only, bind|volume} */
 static int short_volume(const struct canon_ctx *c, const char *svc, size_t i, struct node *it, struct berr **err)

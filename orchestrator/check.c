@@ -23,8 +23,8 @@ static int check_service_ref(struct node *doc, const char *svc, const char *key,
 	return 0;
 }
 
-static int check_map_refs(struct node *doc, const char *svc, const char *key, const char *section,
-			  const char *what, struct berr **err)
+static int check_map_refs(struct node *doc, const char *svc, const char *key, const char *section, const char *what,
+			  struct berr **err)
 {
 	struct node *m = node_map_get(node_map_get(node_map_get(doc, "services"), svc), key);
 	for (size_t i = 0; m && m->kind == NODE_MAP && i < m->n; i++) {
@@ -40,8 +40,8 @@ static int check_map_refs(struct node *doc, const char *svc, const char *key, co
 	return 0;
 }
 
-static int check_seq_refs(struct node *doc, const char *svc, const char *key, const char *section,
-			  const char *field, struct berr **err)
+static int check_seq_refs(struct node *doc, const char *svc, const char *key, const char *section, const char *field,
+			  struct berr **err)
 {
 	struct node *seq = node_map_get(node_map_get(node_map_get(doc, "services"), svc), key);
 	for (size_t i = 0; seq && seq->kind == NODE_SEQ && i < seq->n; i++) {
@@ -53,10 +53,11 @@ static int check_seq_refs(struct node *doc, const char *svc, const char *key, co
 		if (!node_is_str(src))
 			continue;
 		if (!defined(doc, section, src->str))
-			return node_err(err, src,
-					"services.%s.%s[%zu] refers to %s \"%s\", which is not defined; declare it under "
-					"top-level %s:",
-					svc, key, i, streq(section, "volumes") ? "volume" : section, src->str, section);
+			return node_err(
+				err, src,
+				"services.%s.%s[%zu] refers to %s \"%s\", which is not defined; declare it under "
+				"top-level %s:",
+				svc, key, i, streq(section, "volumes") ? "volume" : section, src->str, section);
 	}
 	return 0;
 }
@@ -71,8 +72,9 @@ static int check_links(struct node *doc, const char *svc, struct node *s, struct
 		const char *colon = strchr(l, ':');
 		_cleanup_free_ char *target = colon ? xstrndup(l, (size_t)(colon - l)) : xstrdup(l);
 		if (!defined(doc, "services", target))
-			return node_err(err, links->items[i], "services.%s.links refers to service \"%s\", which is not defined",
-					svc, target);
+			return node_err(err, links->items[i],
+					"services.%s.links refers to service \"%s\", which is not defined", svc,
+					target);
 	}
 	struct node *vf = node_map_get(s, "volumes_from");
 	for (size_t i = 0; vf && vf->kind == NODE_SEQ && i < vf->n; i++) {
@@ -99,7 +101,8 @@ static int check_depends(struct node *doc, const char *svc, struct node *s, stru
 		bool required = true;
 		node_bool(node_map_get(deps->pairs[i].val, "required"), &required);
 		if (!required) { /* as docker compose: said, and passed over */
-			log_warn("service %s: depends_on %s is skipped: it is not defined or not enabled, and required: false",
+			log_warn("service %s: depends_on %s is skipped: it is not defined or not enabled, and "
+				 "required: false",
 				 svc, d);
 			continue;
 		}
@@ -198,8 +201,9 @@ static int cycle_error(struct topo *t, size_t from)
 		buf_printf(&b, "%s -> ", t->services->pairs[t->stack[i]].key);
 	buf_puts(&b, t->services->pairs[from].key);
 	struct node *svc = t->services->pairs[from].val;
-	int r = node_err(t->err, svc, "dependency cycle: %s; remove one of these depends_on, links or "
-				      "volumes_from entries",
+	int r = node_err(t->err, svc,
+			 "dependency cycle: %s; remove one of these depends_on, links or "
+			 "volumes_from entries",
 			 b.s);
 	buf_free(&b);
 	return r;

@@ -88,20 +88,31 @@ static int prepare_one(const struct apply_ctx *ctx, const struct project *p, str
 	pl->exposed = exposed_ports(svc, &ic);
 	json_t *meta = apply_meta(root, anon_from ? anon_from : pl->name);
 	/* -V: a recreated container gets new anonymous volumes, not the old ones' data */
-	_cleanup_(strv_freep) char **anon_prev =
-		o && o->renew_anon ? NULL : json_strv(json_object_get(meta, "anonymous_volumes"));
+	_cleanup_(strv_freep) char **anon_prev = o && o->renew_anon
+							 ? NULL
+							 : json_strv(json_object_get(meta, "anonymous_volumes"));
 	json_decref(meta);
 	pl->anon = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *dir = ctr_dir(root, pl->name);
 	_cleanup_free_ char *host = apply_short_id();
 	_cleanup_free_ char *shim = ctr_shim_path();
-	struct spec_ctx sc = {.project = p, .service = service, .number = pl->number, .name = pl->name, .dir = dir,
-			      .hostname = host, .image = &ic, .init_path = shim, .root = root, .store = st,
-			      .anon_prev = anon_prev, .anon_out = &pl->anon};
+	struct spec_ctx sc = {.project = p,
+			      .service = service,
+			      .number = pl->number,
+			      .name = pl->name,
+			      .dir = dir,
+			      .hostname = host,
+			      .image = &ic,
+			      .init_path = shim,
+			      .root = root,
+			      .store = st,
+			      .anon_prev = anon_prev,
+			      .anon_out = &pl->anon};
 	r = pl->exists || (o && ctx->dry_run) ? 0 : apply_write_meta(p, root, pl, true, err);
 	if (r == 0 && !pl->same)
 		r = ctrspec_build(&sc, &pl->spec, err);
-	if (r == 0 && !pl->same && pl->spec.seccomp_profile && seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
+	if (r == 0 && !pl->same && pl->spec.seccomp_profile &&
+	    seccomp_check(pl->spec.seccomp_profile, pl->spec.caps, err) < 0)
 		r = berr_prefix(err, "service %s: ", service);
 	image_config_free(&ic);
 	pl->own_netns = netplan_own_netns(svc);
@@ -113,7 +124,7 @@ static int prepare_one(const struct apply_ctx *ctx, const struct project *p, str
 /* A one-off (berth run, a pre_start step): made new under the name the
  * project gives the service's container number. */
 int apply_prepare_oneoff(const struct apply_ctx *ctx, const struct project *p, struct store *st, const char *service,
-			  int number, const char *anon_from, struct planned *pl, struct berr **err)
+			 int number, const char *anon_from, struct planned *pl, struct berr **err)
 {
 	const char *root = ctx->root;
 	*pl = (struct planned){.service = xstrdup(service), .number = number, .oneoff = true};
@@ -160,8 +171,9 @@ void apply_discard_new(const char *root, struct planned *pl, size_t n)
 
 /* Every container first, so that a bad input changes nothing: the
  * planner decides (plan.c), then each container to make is prepared. */
-int apply_plan(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, const struct plan_diverged *dv,
-		size_t ndv, struct plan *decided, struct planned **out, size_t *n, struct berr **err)
+int apply_plan(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o,
+	       const struct plan_diverged *dv, size_t ndv, struct plan *decided, struct planned **out, size_t *n,
+	       struct berr **err)
 {
 	const char *root = ctx->root;
 	struct store *st = NULL;
@@ -177,10 +189,18 @@ int apply_plan(const struct apply_ctx *ctx, const struct project *p, const struc
 		if (!want || strv_contains(want, p->order[i]))
 			r = service_image(p, st, p->order[i], &images[i], &ids[i], err);
 	struct have_list have = apply_load_have(root);
-	struct plan_in in = {.p = p, .services = o->services, .no_deps = o->no_deps,
-			     .force_recreate = o->force_recreate, .no_recreate = o->no_recreate,
-			     .always_recreate_deps = o->always_recreate_deps, .yes = o->yes, .image_ids = ids,
-			     .have = have.v, .nhave = have.n, .diverged = dv, .ndiverged = ndv};
+	struct plan_in in = {.p = p,
+			     .services = o->services,
+			     .no_deps = o->no_deps,
+			     .force_recreate = o->force_recreate,
+			     .no_recreate = o->no_recreate,
+			     .always_recreate_deps = o->always_recreate_deps,
+			     .yes = o->yes,
+			     .image_ids = ids,
+			     .have = have.v,
+			     .nhave = have.n,
+			     .diverged = dv,
+			     .ndiverged = ndv};
 	if (r == 0)
 		r = plan_compute(&in, decided, err);
 	apply_have_free(&have);
@@ -192,9 +212,13 @@ int apply_plan(const struct apply_ctx *ctx, const struct project *p, const struc
 		size_t k = 0;
 		while (!streq(p->order[k], s->service))
 			k++;
-		pl[*n] = (struct planned){.name = xstrdup(s->name), .service = xstrdup(s->service), .number = s->number,
-					  .hash = xstrdup(s->hash), .image = xstrdup(images[k]),
-					  .image_id = xstrdup(ids[k]), .exists = s->verb != PLAN_CREATE,
+		pl[*n] = (struct planned){.name = xstrdup(s->name),
+					  .service = xstrdup(s->service),
+					  .number = s->number,
+					  .hash = xstrdup(s->hash),
+					  .image = xstrdup(images[k]),
+					  .image_id = xstrdup(ids[k]),
+					  .exists = s->verb != PLAN_CREATE,
 					  .same = s->verb == PLAN_KEEP};
 		r = prepare_one(ctx, p, st, o, NULL, &pl[(*n)++], err);
 	}
@@ -254,8 +278,8 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 		_cleanup_free_ char *prefix = xasprintf("%s/", dir);
 		struct ctr_spec other;
 		if (spec_read(path, &other, NULL) < 0)
-			return berr_set(err, ENOENT, "volumes_from %s: there is no container %s to take volumes from", v,
-					ctr);
+			return berr_set(err, ENOENT, "volumes_from %s: there is no container %s to take volumes from",
+					v, ctr);
 		for (size_t k = 0; k < other.nmounts; k++) {
 			struct mount_spec *m = &other.mounts[k];
 			bool own_file = m->source && startswith(m->source, prefix); /* its /etc files, secrets */
@@ -264,11 +288,17 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 			pl->spec.mounts = xrealloc(pl->spec.mounts, (pl->spec.nmounts + 1) * sizeof(*pl->spec.mounts));
 			struct mount_spec *n = &pl->spec.mounts[pl->spec.nmounts++];
 			bool was_ro = m->options && (streq(m->options, "ro") || startswith(m->options, "ro,"));
-			*n = (struct mount_spec){xstrdup(m->source), xstrdup(m->target), m->type ? xstrdup(m->type) : NULL,
-						 ro && !was_ro ? (m->options ? xasprintf("ro,%s", m->options) : xstrdup("ro"))
-							       : (m->options ? xstrdup(m->options) : NULL),
-						 m->file, m->volume ? xstrdup(m->volume) : NULL, false,
-						 m->subpath ? xstrdup(m->subpath) : NULL, m->subpath_in_root};
+			*n = (struct mount_spec){xstrdup(m->source),
+						 xstrdup(m->target),
+						 m->type ? xstrdup(m->type) : NULL,
+						 ro && !was_ro
+							 ? (m->options ? xasprintf("ro,%s", m->options) : xstrdup("ro"))
+							 : (m->options ? xstrdup(m->options) : NULL),
+						 m->file,
+						 m->volume ? xstrdup(m->volume) : NULL,
+						 false,
+						 m->subpath ? xstrdup(m->subpath) : NULL,
+						 m->subpath_in_root};
 		}
 		spec_free(&other);
 	}
@@ -276,7 +306,7 @@ static int add_volumes_from(const struct project *p, const char *root, struct pl
 }
 
 int apply_create_one(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, const struct up_opts *o,
-		      struct berr **err)
+		     struct berr **err)
 {
 	const char *root = ctx->root;
 	if (pl->exists) {
@@ -292,9 +322,11 @@ int apply_create_one(const struct apply_ctx *ctx, const struct project *p, struc
 	/* network_mode service:/container: (up --no-deps, or a container removed) */
 	const char *nm = node_str(node_map_get(project_service(p, pl->service), "network_mode"));
 	bool joins = nm && (startswith(nm, "service:") || startswith(nm, "container:"));
-	_cleanup_free_ char *peer = joins ? (startswith(nm, "service:") ? ctrspec_name(p, nm + 8, 1) : xstrdup(nm + 10)) : NULL;
+	_cleanup_free_ char *peer = joins ? (startswith(nm, "service:") ? ctrspec_name(p, nm + 8, 1) : xstrdup(nm + 10))
+					  : NULL;
 	if (r == 0 && peer && !ctr_exists(root, peer))
-		r = berr_set(err, ENOENT, "network_mode %s: there is no container %s to share a network with", nm, peer);
+		r = berr_set(err, ENOENT, "network_mode %s: there is no container %s to share a network with", nm,
+			     peer);
 	if (r == 0)
 		r = ctr_create(root, &pl->spec, err);
 	if (r == 0 && pl->own_netns)
@@ -339,7 +371,7 @@ int apply_check_ports(const char *root, struct planned *pl, size_t n, struct ber
 }
 
 int apply_ensure_networks(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, size_t n,
-			   const struct up_opts *o, struct berr **err)
+			  const struct up_opts *o, struct berr **err)
 {
 	const char *root = ctx->root;
 	char **services = xcalloc(n + 1, sizeof(char *));
@@ -361,8 +393,8 @@ int apply_ensure_networks(const struct apply_ctx *ctx, const struct project *p, 
 
 /* One volume on first use: a named one as the file declares it, else an
  * anonymous one of the project. */
-static int ensure_volume(const struct apply_ctx *ctx, const struct project *p, const char *name, const struct up_opts *o,
-			 struct berr **err)
+static int ensure_volume(const struct apply_ctx *ctx, const struct project *p, const char *name,
+			 const struct up_opts *o, struct berr **err)
 {
 	const char *root = ctx->root;
 	struct node *decls = node_map_get(p->doc, "volumes"), *decl = NULL;
@@ -380,7 +412,8 @@ static int ensure_volume(const struct apply_ctx *ctx, const struct project *p, c
 }
 
 /* --all-resources: every network and volume the file declares, used or not. */
-int apply_ensure_declared(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, struct berr **err)
+int apply_ensure_declared(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o,
+			  struct berr **err)
 {
 	const char *root = ctx->root;
 	struct net_def *defs = NULL;
@@ -400,7 +433,7 @@ int apply_ensure_declared(const struct apply_ctx *ctx, const struct project *p, 
 
 /* The volumes of what will be made. */
 int apply_ensure_volumes(const struct apply_ctx *ctx, const struct project *p, struct planned *pl, size_t n,
-			  const struct up_opts *o, struct berr **err)
+			 const struct up_opts *o, struct berr **err)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; !pl[i].same && k < pl[i].spec.nmounts; k++)

@@ -147,8 +147,7 @@ static char **build_env(struct node *svc, const struct image_config *img, const 
 }
 
 /* security_opt: seccomp=unconfined|PROFILE, no-new-privileges[:true]; labels ignored. */
-static int security_opts(struct node *svc, const char *service, const char *dir, struct ctr_spec *s,
-			 struct berr **err)
+static int security_opts(struct node *svc, const char *service, const char *dir, struct ctr_spec *s, struct berr **err)
 {
 	bool unconfined = s->privileged;
 	const char *profile = NULL;
@@ -305,7 +304,9 @@ static int set_restart(struct node *svc, const char *service, struct ctr_spec *s
 		const char *cond = node_str(node_map_get(rp, "condition"));
 		long long max = 0;
 		node_int(node_map_get(rp, "max_attempts"), &max);
-		s->restart = streq(cond, "none") ? RESTART_NO : streq(cond, "on-failure") ? RESTART_ON_FAILURE : RESTART_ALWAYS;
+		s->restart = streq(cond, "none")         ? RESTART_NO
+			     : streq(cond, "on-failure") ? RESTART_ON_FAILURE
+							 : RESTART_ALWAYS;
 		s->restart_max = (int)max;
 		return 0;
 	}
@@ -320,14 +321,15 @@ static int set_restart(struct node *svc, const char *service, struct ctr_spec *s
 		if (r[10] == ':')
 			s->restart_max = atoi(r + 11);
 	} else
-		return node_err(err, rn, "service %s: restart: \"%s\" is not a policy; use no, always, on-failure[:N] or "
-					 "unless-stopped",
+		return node_err(err, rn,
+				"service %s: restart: \"%s\" is not a policy; use no, always, on-failure[:N] or "
+				"unless-stopped",
 				service, r);
 	return 0;
 }
 
-static int set_stop_and_logs(struct node *svc, const char *service, const struct image_config *img,
-			     struct ctr_spec *s, struct berr **err)
+static int set_stop_and_logs(struct node *svc, const char *service, const struct image_config *img, struct ctr_spec *s,
+			     struct berr **err)
 {
 	struct node *sn = node_map_get(svc, "stop_signal");
 	const char *sig = node_str(sn) ? sn->str : img->stop_signal;
@@ -355,19 +357,20 @@ static int set_stop_and_logs(struct node *svc, const char *service, const struct
 				 service, k);
 			continue;
 		}
-		return node_err(err, opts->pairs[i].val, "service %s: logging option %s is not one the %s driver takes%s",
-				service, k, driver ? driver : "json-file", none ? " (none takes no options)" : "");
+		return node_err(err, opts->pairs[i].val,
+				"service %s: logging option %s is not one the %s driver takes%s", service, k,
+				driver ? driver : "json-file", none ? " (none takes no options)" : "");
 	}
 	const char *max_size = node_str(node_map_get(opts, "max-size"));
 	const char *max_file = node_str(node_map_get(opts, "max-file"));
 	long long b = 0;
 	if (max_size && bytes_parse(max_size, &b) < 0)
-		return node_err(err, node_map_get(opts, "max-size"), "service %s: logging max-size \"%s\" is not a size",
-				service, max_size);
+		return node_err(err, node_map_get(opts, "max-size"),
+				"service %s: logging max-size \"%s\" is not a size", service, max_size);
 	s->log_max_size = b;
 	if (max_file && (atoi(max_file) < 1 || strspn(max_file, "0123456789") != strlen(max_file)))
-		return node_err(err, node_map_get(opts, "max-file"), "service %s: logging max-file \"%s\" must be a number of 1 or more",
-				service, max_file);
+		return node_err(err, node_map_get(opts, "max-file"),
+				"service %s: logging max-file \"%s\" must be a number of 1 or more", service, max_file);
 	s->log_max_files = max_file ? atoi(max_file) : 1;
 	s->log_none = streq(node_str(node_map_get(node_map_get(svc, "logging"), "driver")), "none");
 	return 0;
@@ -425,8 +428,9 @@ static int set_user(const struct spec_ctx *c, struct node *svc, struct ctr_spec 
 			free(more);
 			berr_free(e);
 			if (r < 0)
-				return node_err(err, ga->items[i], "service %s: group_add: group \"%s\" is not in the image's "
-								    "/etc/group",
+				return node_err(err, ga->items[i],
+						"service %s: group_add: group \"%s\" is not in the image's "
+						"/etc/group",
 						c->service, node_str(ga->items[i]) ?: "");
 			g = gid;
 		}
@@ -445,8 +449,9 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	s->layers = strv_copy(c->image->layers);
 	s->argv = ctrspec_argv(svc, c->image);
 	if (!s->argv[0])
-		return berr_set(err, EINVAL, "service %s: no command: the image has no ENTRYPOINT or CMD, and the "
-					     "service sets no command",
+		return berr_set(err, EINVAL,
+				"service %s: no command: the image has no ENTRYPOINT or CMD, and the "
+				"service sets no command",
 				c->service);
 	const char *hostname = node_str(node_map_get(svc, "hostname"));
 	const char *domain = node_str(node_map_get(svc, "domainname"));
@@ -454,8 +459,9 @@ int ctrspec_build(const struct spec_ctx *c, struct ctr_spec *s, struct berr **er
 	if (streq(node_str(uts), "host")) {
 		/* the host's UTS namespace: its name, which the container does not set */
 		if (hostname || domain)
-			return node_err(err, uts, "service %s: uts: host takes the host's name; hostname and "
-						  "domainname cannot go with it",
+			return node_err(err, uts,
+					"service %s: uts: host takes the host's name; hostname and "
+					"domainname cannot go with it",
 					c->service);
 		char host[256] = "";
 		gethostname(host, sizeof(host) - 1);

@@ -12,16 +12,16 @@
 struct spec_ctx {
 	const struct project *project;
 	const char *service;
-	int number;		/* replica number, from 1 */
-	const char *name;	/* container name */
-	const char *dir;	/* its state directory */
-	const char *hostname;	/* default hostname (a short id) */
+	int number;           /* replica number, from 1 */
+	const char *name;     /* container name */
+	const char *dir;      /* its state directory */
+	const char *hostname; /* default hostname (a short id) */
 	const struct image_config *image;
-	const char *init_path;	/* berth-shim, for init: true */
-	const char *root;	/* the state root, for named volumes */
+	const char *init_path;     /* berth-shim, for init: true */
+	const char *root;          /* the state root, for named volumes */
 	const struct store *store; /* the image store, for image volumes (may be NULL: none allowed) */
-	char *const *anon_prev; /* "target=volume" of the container this one replaces */
-	char ***anon_out;	/* gets "target=volume" of each anonymous volume */
+	char *const *anon_prev;    /* "target=volume" of the container this one replaces */
+	char ***anon_out;          /* gets "target=volume" of each anonymous volume */
 };
 
 /* Fill s; errors name the service and what to change. */
@@ -44,8 +44,8 @@ int ctrspec_replicas(struct node *svc);
 void ctrspec_ulimit(const struct node *v, long long *soft, long long *hard);
 /* The content of a declared secret or config (decl): its file, its
  * environment variable, or its content. kind: "secret" or "config". */
-int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
-			   char **out, size_t *len, struct berr **err);
+int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl, char **out,
+			   size_t *len, struct berr **err);
 
 /* One hook (post_start, pre_stop, develop.watch exec) from its node: its
  * command, environment, user, working_dir, privileged. what names it in errors. */

@@ -96,8 +96,9 @@ static const char *limit_problem(enum limit_kind kind, struct node *v, char *buf
 		return NULL;
 	}
 	case L_SHARES:
-		return node_int(v, &n) < 0 || n < 0 || n == 1 || n > 262144 ? "must be between 2 and 262144 (0: the default)"
-									    : NULL;
+		return node_int(v, &n) < 0 || n < 0 || n == 1 || n > 262144
+			       ? "must be between 2 and 262144 (0: the default)"
+			       : NULL;
 	case L_QUOTA:
 		return node_int(v, &n) < 0 || (n != -1 && n != 0 && n < 1000)
 			       ? "must be -1 (no limit) or at least 1000 microseconds"
@@ -118,7 +119,7 @@ static const char *limit_problem(enum limit_kind kind, struct node *v, char *buf
 	if (n < 0)
 		return "cannot be negative";
 	return kind == L_MEMORY && n > 0 && n < 6 * 1024 * 1024 ? "is below the 6m that the kernel needs (as Docker)"
-								 : NULL;
+								: NULL;
 }
 
 int ctrspec_check_limits(struct node *svc, const char *service, struct berr **err)
@@ -126,7 +127,8 @@ int ctrspec_check_limits(struct node *svc, const char *service, struct berr **er
 	for (size_t i = 0; i < ARRAY_SIZE(limit_keys); i++) {
 		struct node *v = at_path(svc, limit_keys[i].path);
 		char buf[96];
-		const char *problem = v && !node_is_null(v) ? limit_problem(limit_keys[i].kind, v, buf, sizeof(buf)) : NULL;
+		const char *problem = v && !node_is_null(v) ? limit_problem(limit_keys[i].kind, v, buf, sizeof(buf))
+							    : NULL;
 		if (problem)
 			return node_err(err, v, "service %s: %s: %s %s", service, limit_keys[i].path,
 					node_str(v) ? v->str : "this value", problem);
@@ -169,16 +171,19 @@ int ctrspec_set_rt(struct node *svc, const char *service, struct cgroup_spec *c,
 		if (node_int(n, &v) < 0 && node_str(n) && duration_parse(n->str, &ns) == 0)
 			v = ns / 1000;
 		if (v <= 0 || (i == 1 && v > 1000000))
-			return node_err(err, n, "service %s: %s must be a positive number of microseconds or a duration%s",
+			return node_err(err, n,
+					"service %s: %s must be a positive number of microseconds or a duration%s",
 					service, keys[i], i == 1 ? " of at most 1s" : "");
 		if (fs_exists("/sys/fs/cgroup/cgroup.controllers"))
-			return node_err(err, n, "service %s: %s needs real-time group scheduling, which cgroup v2 (this "
-						   "host's) does not have", service, keys[i]);
+			return node_err(err, n,
+					"service %s: %s needs real-time group scheduling, which cgroup v2 (this "
+					"host's) does not have",
+					service, keys[i]);
 		*dst[i] = v;
 	}
 	if (c->rt_runtime && c->rt_runtime > (c->rt_period ? c->rt_period : 1000000))
-		return node_err(err, node_map_get(svc, "cpu_rt_runtime"), "service %s: cpu_rt_runtime is more than its period",
-				service);
+		return node_err(err, node_map_get(svc, "cpu_rt_runtime"),
+				"service %s: cpu_rt_runtime is more than its period", service);
 	return 0;
 }
 
@@ -200,10 +205,12 @@ int ctrspec_set_cgroup_parent(struct node *svc, const char *service, struct cgro
 	bool ok = len > 0 && len < 200;
 	char *save = NULL;
 	for (char *part = strtok_r(copy, "/", &save); ok && part; part = strtok_r(NULL, "/", &save))
-		ok = !streq(part, ".") && !streq(part, "..") && strspn(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") == strlen(part);
+		ok = !streq(part, ".") && !streq(part, "..") &&
+		     strspn(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") == strlen(part);
 	if (!ok)
-		return node_err(err, n, "service %s: cgroup_parent %s must be a path of names (letters, digits, '_', '.', "
-					   "'-', '@'), without . or ..",
+		return node_err(err, n,
+				"service %s: cgroup_parent %s must be a path of names (letters, digits, '_', '.', "
+				"'-', '@'), without . or ..",
 				service, node_str(n));
 	c->parent = xstrndup(v, len);
 	return 0;
@@ -214,7 +221,8 @@ static int block_dev(struct node *at, const char *service, const char *path, cha
 {
 	struct stat st;
 	if (!path || stat(path, &st) < 0)
-		return node_err(err, at, "service %s: blkio_config: no such device: %s", service, path ? path : "(none)");
+		return node_err(err, at, "service %s: blkio_config: no such device: %s", service,
+				path ? path : "(none)");
 	if (!S_ISBLK(st.st_mode))
 		return node_err(err, at, "service %s: blkio_config: %s is not a block device", service, path);
 	snprintf(out, 32, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
@@ -234,8 +242,8 @@ int ctrspec_set_blkio(struct node *svc, const char *service, struct cgroup_spec 
 	if (wn && (node_int(wn, &w) < 0 || w < 10 || w > 1000))
 		r = node_err(err, wn, "service %s: blkio_config.weight must be from 10 to 1000", service);
 	/* weights need a scheduler that has them (CFQ, or BFQ loaded); Docker drops them otherwise */
-	bool weights = fs_exists("/sys/fs/cgroup/cgroup.controllers") || fs_exists("/sys/fs/cgroup/blkio/blkio.weight") ||
-		       fs_exists("/sys/module/bfq");
+	bool weights = fs_exists("/sys/fs/cgroup/cgroup.controllers") ||
+		       fs_exists("/sys/fs/cgroup/blkio/blkio.weight") || fs_exists("/sys/module/bfq");
 	if (r == 0 && wn && !weights)
 		log_warn("service %s: blkio_config weights have no effect here: the kernel has no CFQ or BFQ weights "
 			 "(as Docker, berth ignores them)",
@@ -245,8 +253,10 @@ int ctrspec_set_blkio(struct node *svc, const char *service, struct cgroup_spec 
 	static const struct {
 		const char *key, *rule, *value;
 		bool bytes;
-	} lists[] = {{"weight_device", "weight_device", "weight", false}, {"device_read_bps", "read_bps", "rate", true},
-		     {"device_write_bps", "write_bps", "rate", true},	   {"device_read_iops", "read_iops", "rate", false},
+	} lists[] = {{"weight_device", "weight_device", "weight", false},
+		     {"device_read_bps", "read_bps", "rate", true},
+		     {"device_write_bps", "write_bps", "rate", true},
+		     {"device_read_iops", "read_iops", "rate", false},
 		     {"device_write_iops", "write_iops", "rate", false}};
 	for (size_t k = 0; r == 0 && k < ARRAY_SIZE(lists); k++) {
 		struct node *l = node_map_get(b, lists[k].key);
@@ -255,10 +265,12 @@ int ctrspec_set_blkio(struct node *svc, const char *service, struct cgroup_spec 
 			char dev[32];
 			long long v = 0;
 			r = block_dev(it, service, node_str(node_map_get(it, "path")), dev, err);
-			bool good = vn && (node_int(vn, &v) == 0 || (lists[k].bytes && node_str(vn) && bytes_parse(vn->str, &v) == 0));
+			bool good = vn && (node_int(vn, &v) == 0 ||
+					   (lists[k].bytes && node_str(vn) && bytes_parse(vn->str, &v) == 0));
 			if (r == 0 && (!good || v <= 0))
-				r = node_err(err, it, "service %s: blkio_config.%s[%zu].%s must be a positive %s", service,
-					     lists[k].key, i, lists[k].value, lists[k].bytes ? "size (1mb, 1048576)" : "number");
+				r = node_err(err, it, "service %s: blkio_config.%s[%zu].%s must be a positive %s",
+					     service, lists[k].key, i, lists[k].value,
+					     lists[k].bytes ? "size (1mb, 1048576)" : "number");
 			if (r == 0 && (k > 0 || weights))
 				strv_push(&rules, xasprintf("%s %s %lld", lists[k].rule, dev, v));
 		}
@@ -306,8 +318,9 @@ static void add_device(struct ctr_spec *s, const char *path, const struct stat *
 {
 	char type = S_ISBLK(st->st_mode) ? 'b' : 'c';
 	s->devices = xrealloc(s->devices, (s->ndevices + 1) * sizeof(*s->devices));
-	s->devices[s->ndevices++] = (struct device_spec){xstrdup(path), type, major(st->st_rdev), minor(st->st_rdev),
-							 st->st_mode & 07777, st->st_uid, st->st_gid};
+	s->devices[s->ndevices++] = (struct device_spec){
+		xstrdup(path),       type,       major(st->st_rdev), minor(st->st_rdev),
+		st->st_mode & 07777, st->st_uid, st->st_gid};
 	struct dev_rule r = {type, major(st->st_rdev), minor(st->st_rdev), access};
 	strv_push(&s->cgroup.devices, dev_rule_format(&r));
 }
@@ -351,15 +364,18 @@ int ctrspec_set_devices(struct node *svc, const char *service, struct ctr_spec *
 		unsigned access;
 		struct stat st;
 		if (!src || src[0] != '/')
-			return node_err(err, d, "service %s: devices[%zu]: \"%s\" is not a host path; berth has no "
-						"CDI devices, name the device as /dev/...",
+			return node_err(err, d,
+					"service %s: devices[%zu]: \"%s\" is not a host path; berth has no "
+					"CDI devices, name the device as /dev/...",
 					service, i, src ? src : "");
 		if (!dst || dst[0] != '/' || strstr(dst, ".."))
-			return node_err(err, d, "service %s: devices[%zu]: the container path must be absolute, without ..",
+			return node_err(err, d,
+					"service %s: devices[%zu]: the container path must be absolute, without ..",
 					service, i);
 		if (dev_access_parse(perms ? perms : "rwm", &access) < 0)
-			return node_err(err, d, "service %s: devices[%zu]: permissions \"%s\" are not a combination of "
-						"r, w and m",
+			return node_err(err, d,
+					"service %s: devices[%zu]: permissions \"%s\" are not a combination of "
+					"r, w and m",
 					service, i, perms);
 		if (stat(src, &st) < 0)
 			return node_err(err, d, "service %s: devices[%zu]: %s: %s", service, i, src, strerror(errno));
@@ -376,7 +392,8 @@ int ctrspec_set_devices(struct node *svc, const char *service, struct ctr_spec *
 		const char *text = node_str(rules->items[i]);
 		_cleanup_(berr_freep) struct berr *e = NULL;
 		if (dev_rule_parse(text ? text : "", &r, &e) < 0)
-			return node_err(err, rules->items[i], "service %s: device_cgroup_rules[%zu]: %s", service, i, e->msg);
+			return node_err(err, rules->items[i], "service %s: device_cgroup_rules[%zu]: %s", service, i,
+					e->msg);
 		strv_push(&s->cgroup.devices, dev_rule_format(&r));
 	}
 	return 0;

@@ -30,7 +30,7 @@ int ctrspec_set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_sp
  * With s, checks them and adds the mounts; without, writes the copies
  * (once the state directory is made). */
 int ctrspec_secrets(const struct project *p, const char *service, const char *cdir, struct ctr_spec *s,
-		   struct berr **err);
+		    struct berr **err);
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, written
  * into its state directory once that exists (ctrspec_write_files). */
 void ctrspec_etc_mounts(const struct spec_ctx *c, struct ctr_spec *s);

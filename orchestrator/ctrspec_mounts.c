@@ -12,12 +12,19 @@
 #include "../volumes/volume.h"
 
 static struct mount_spec *add_mount(struct ctr_spec *s, const char *source, const char *target, const char *type,
-				     const char *options, bool file)
+				    const char *options, bool file)
 {
 	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
 	struct mount_spec *m = &s->mounts[s->nmounts++];
-	*m = (struct mount_spec){source ? xstrdup(source) : NULL, xstrdup(target), type ? xstrdup(type) : NULL,
-				 options ? xstrdup(options) : NULL, file, NULL, false, NULL, false};
+	*m = (struct mount_spec){source ? xstrdup(source) : NULL,
+				 xstrdup(target),
+				 type ? xstrdup(type) : NULL,
+				 options ? xstrdup(options) : NULL,
+				 file,
+				 NULL,
+				 false,
+				 NULL,
+				 false};
 	return m;
 }
 
@@ -42,8 +49,9 @@ static int bind_mount(const struct spec_ctx *c, struct node *v, const char *sour
 		return node_err(err, v, "service %s: bind mount of %s has no absolute source", c->service, target);
 	if (!fs_exists(source)) {
 		if (!create)
-			return node_err(err, v, "service %s: bind source path %s does not exist; create it, or use the "
-						"short syntax, which creates it",
+			return node_err(err, v,
+					"service %s: bind source path %s does not exist; create it, or use the "
+					"short syntax, which creates it",
 					c->service, source);
 		if (fs_mkdir_p(source, 0755, err) < 0)
 			return berr_prefix(err, "service %s: ", c->service);
@@ -77,8 +85,10 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	struct node *subn = node_map_get(node_map_get(v, "volume"), "subpath");
 	const char *subpath = node_str(subn);
 	if (subpath && !subpath_ok(subpath))
-		return node_err(err, subn, "service %s: volume subpath %s must be a relative path inside the volume, "
-					   "without ..", c->service, subpath);
+		return node_err(err, subn,
+				"service %s: volume subpath %s must be a relative path inside the volume, "
+				"without ..",
+				c->service, subpath);
 	_cleanup_free_ char *anon = NULL;
 	const char *name;
 	char **opts = NULL;
@@ -93,7 +103,8 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 		const char *driver = node_str(node_map_get(decl, "driver"));
 		if (driver && !streq(driver, "local"))
 			return node_err(err, node_map_get(decl, "driver"),
-					"volume %s: driver %s is not supported; berth has the local driver", source, driver);
+					"volume %s: driver %s is not supported; berth has the local driver", source,
+					driver);
 		/* an external volume's options are those it was made with */
 		opts = node_kv(external ? NULL : node_map_get(decl, "driver_opts"));
 	} else {
@@ -118,8 +129,10 @@ static int volume_mount(const struct spec_ctx *c, struct node *v, const char *so
 	_cleanup_free_ char *mo = join_opts(ro ? "ro" : NULL, o, NULL);
 	if (subpath && type) {
 		free(src), free(type), free(o);
-		return node_err(err, subn, "service %s: volume %s is mounted by each container (driver_opts type); a "
-					   "subpath of it is not supported", c->service, name);
+		return node_err(err, subn,
+				"service %s: volume %s is mounted by each container (driver_opts type); a "
+				"subpath of it is not supported",
+				c->service, name);
 	}
 	/* the subpath must be there before anything is made (the shim opens it again, safely, at each start) */
 	struct mount_spec probe = {.source = src, .volume = (char *)name, .subpath = (char *)subpath};
@@ -149,8 +162,10 @@ static int image_mount(const struct spec_ctx *c, struct node *v, const char *sou
 {
 	char *id = NULL;
 	if (!source || !c->store || store_resolve(c->store, source, &id, NULL) < 0)
-		return node_err(err, v, "service %s: volume image %s is not in the store (berth pull, or berth image pull "
-					"%s)", c->service, source ? source : "(none)", source ? source : "IMAGE");
+		return node_err(err, v,
+				"service %s: volume image %s is not in the store (berth pull, or berth image pull "
+				"%s)",
+				c->service, source ? source : "(none)", source ? source : "IMAGE");
 	struct image_config ic;
 	int r = image_config_load(c->store, id, &ic, err);
 	free(id);
@@ -165,8 +180,9 @@ static int image_mount(const struct spec_ctx *c, struct node *v, const char *sou
 	const char *subpath = node_str(subn);
 	if (subpath && !subpath_ok(subpath)) {
 		image_config_free(&ic);
-		return node_err(err, subn, "service %s: image volume subpath %s must be a relative path inside the "
-					   "image, without ..",
+		return node_err(err, subn,
+				"service %s: image volume subpath %s must be a relative path inside the "
+				"image, without ..",
 				c->service, subpath);
 	}
 	struct mount_spec *m;
@@ -192,8 +208,8 @@ static int image_mount(const struct spec_ctx *c, struct node *v, const char *sou
 	if (fd >= 0)
 		close(fd);
 	if (fd < 0)
-		return node_err(err, subn, "service %s: image %s has no subpath %s (or a symlink on its way)", c->service,
-				source, subpath);
+		return node_err(err, subn, "service %s: image %s has no subpath %s (or a symlink on its way)",
+				c->service, source, subpath);
 	image_config_free(&ic);
 	return 0;
 }
@@ -259,8 +275,8 @@ int ctrspec_set_mounts(const struct spec_ctx *c, struct node *svc, struct ctr_sp
 }
 
 /* A secret's or config's content, from its top-level definition. */
-int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl,
-			  char **out, size_t *len, struct berr **err)
+int ctrspec_secret_content(const struct project *p, const char *kind, const char *name, struct node *decl, char **out,
+			   size_t *len, struct berr **err)
 {
 	const char *file = node_str(node_map_get(decl, "file"));
 	const char *env = node_str(node_map_get(decl, "environment"));
@@ -282,7 +298,8 @@ int ctrspec_secret_content(const struct project *p, const char *kind, const char
 		*out = xstrdup(content);
 	} else {
 		return node_err(err, decl, "%s %s: %s; give file, environment or content", kind, name,
-				external ? "external ones live in a swarm, which berth does not have" : "it has no source");
+				external ? "external ones live in a swarm, which berth does not have"
+					 : "it has no source");
 	}
 	*len = strlen(*out);
 	return 0;
@@ -293,7 +310,7 @@ int ctrspec_secret_content(const struct project *p, const char *kind, const char
  * With s, checks them and adds the mounts; without, writes the copies
  * (once the state directory is made). */
 int ctrspec_secrets(const struct project *p, const char *service, const char *cdir, struct ctr_spec *s,
-		   struct berr **err)
+		    struct berr **err)
 {
 	struct node *svc = project_service(p, service);
 	static const struct {
@@ -315,7 +332,7 @@ int ctrspec_secrets(const struct project *p, const char *service, const char *cd
 				return berr_prefix(err, "service %s: ", service);
 			const char *t = node_str(node_map_get(it, "target"));
 			_cleanup_free_ char *target = t && t[0] == '/' ? xstrdup(t)
-						      : xasprintf("%s/%s", kinds[k].dir, t ? t : src);
+								       : xasprintf("%s/%s", kinds[k].dir, t ? t : src);
 			long long uid = 0, gid = 0, mode = 0444;
 			node_int(node_map_get(it, "uid"), &uid);
 			node_int(node_map_get(it, "gid"), &gid);
@@ -329,7 +346,8 @@ int ctrspec_secrets(const struct project *p, const char *service, const char *cd
 			int r = fs_mkdir_p(dir, 0700, err);
 			if (r == 0)
 				r = fs_write_replace(file, content, len, 0600, err);
-			if (r == 0 && (chown(file, (uid_t)uid, (gid_t)gid) < 0 || chmod(file, (mode_t)(mode & 07777)) < 0))
+			if (r == 0 &&
+			    (chown(file, (uid_t)uid, (gid_t)gid) < 0 || chmod(file, (mode_t)(mode & 07777)) < 0))
 				r = berr_sys(err, errno, "cannot set the owner and mode of %s", file);
 			if (r < 0)
 				return berr_prefix(err, "service %s: %s %s: ", service, kinds[k].kind, src);

@@ -93,8 +93,8 @@ static int line_error(struct berr **err, const char *path, int line, const char 
 	return berr_set(err, EINVAL, "%s:%d: %s", path, line, what);
 }
 
-static int set_value(const char *key, struct buf *raw, bool expand, struct lookup_both *lb, const char *path,
-		     int line, struct berr **err)
+static int set_value(const char *key, struct buf *raw, bool expand, struct lookup_both *lb, const char *path, int line,
+		     struct berr **err)
 {
 	const char *v = raw->s ? raw->s : "";
 	if (!expand) {

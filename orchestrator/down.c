@@ -70,8 +70,9 @@ static size_t *stop_rounds(const struct project *p, const struct ctr_info *const
  * once (as docker compose does: the grace periods of one round run side
  * by side), dependents before what they depend on; with remove, the
  * files of one round go while the next one stops. */
-int apply_stop_in_rounds(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *const *cs, size_t n,
-			  int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data, struct berr **err)
+int apply_stop_in_rounds(const struct apply_ctx *ctx, const struct project *p, const struct ctr_info *const *cs,
+			 size_t n, int64_t timeout_ms, bool remove, bool volumes, progress_fn fn, void *data,
+			 struct berr **err)
 {
 	const char *root = ctx->root;
 	size_t nrounds;
@@ -149,7 +150,8 @@ int apply_remove_orphans(const struct apply_ctx *ctx, const struct project *p, i
 	for (size_t i = n; i > 0; i--)
 		if (!project_service(p, list[i - 1].service))
 			orphans[k++] = &list[i - 1];
-	int r = apply_stop_in_rounds(ctx, NULL, orphans, k, timeout_ms, true, false, ctx->progress, ctx->progress_data, err);
+	int r = apply_stop_in_rounds(ctx, NULL, orphans, k, timeout_ms, true, false, ctx->progress, ctx->progress_data,
+				     err);
 	free(orphans);
 	ctr_info_free(list, n);
 	if (k > 0 && r == 0)
@@ -187,7 +189,8 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 		/* what down would stop and remove, said; nothing is touched */
 		for (size_t i = 0; i < k; i++) {
 			if (ctr_running(root, order[i]->name))
-				apply_progress(ctx->progress, ctx->progress_data, "Container", order[i]->name, "Stopped");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", order[i]->name,
+					       "Stopped");
 			apply_progress(ctx->progress, ctx->progress_data, "Container", order[i]->name, "Removed");
 		}
 		char **nets = net_list(root, p->name);
@@ -202,7 +205,8 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 		ctr_info_free(list, n);
 		return 0;
 	}
-	int r = apply_stop_in_rounds(ctx, p, order, k, o->timeout_ms, true, o->volumes, ctx->progress, ctx->progress_data, err);
+	int r = apply_stop_in_rounds(ctx, p, order, k, o->timeout_ms, true, o->volumes, ctx->progress,
+				     ctx->progress_data, err);
 	free(order);
 	/* directories a killed up made for this project's containers before
 	 * writing their record: nothing else of them exists yet */
@@ -229,7 +233,8 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 		if (net_remove(root, nets[i], &e) == 0)
 			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Removed");
 		else if (o->services) /* down SERVICE: the others still on it */
-			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Resource is still in use");
+			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i],
+				       "Resource is still in use");
 		else
 			log_error("%s; it is kept", e->msg);
 		berr_free(e);
@@ -264,7 +269,8 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 			if (ctr_volume_remove(root, names[i], false, &e) == 0)
 				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i], "Removed");
 			else if (o->services)
-				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i], "Resource is still in use");
+				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i],
+					       "Resource is still in use");
 			else
 				log_error("%s; it is kept", e->msg);
 			berr_free(e);

@@ -19,8 +19,8 @@ static yaml_scalar_style_t style_for(const struct node *n)
 	if (strchr(n->str, '\n'))
 		return YAML_LITERAL_SCALAR_STYLE;
 	/* the 1.1 booleans other readers (PyYAML, old Go yaml) would take as bool */
-	static const char *const words[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-					    "on", "On", "ON", "off", "Off", "OFF"};
+	static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+					    "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (streq(n->str, words[i]))
 			return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
@@ -29,10 +29,7 @@ static yaml_scalar_style_t style_for(const struct node *n)
 
 static int emit_raw(const struct node *n, struct buf *out, struct berr **err);
 
-static int emit(yaml_emitter_t *em, yaml_event_t *ev)
-{
-	return yaml_emitter_emit(em, ev) ? 0 : -EIO;
-}
+static int emit(yaml_emitter_t *em, yaml_event_t *ev) { return yaml_emitter_emit(em, ev) ? 0 : -EIO; }
 
 static int emit_scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style)
 {
@@ -132,8 +129,7 @@ int emit_yaml(const struct node *n, struct buf *out, struct berr **err)
 
 /* One YAML document into out, its content written by body(em, arg);
  * *problem is libyaml's word when it fails. */
-static int emit_doc(struct buf *out, int (*body)(yaml_emitter_t *, const void *), const void *arg,
-		    const char **problem)
+static int emit_doc(struct buf *out, int (*body)(yaml_emitter_t *, const void *), const void *arg, const char **problem)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
@@ -319,6 +315,6 @@ static int v3_node(const struct node *n, int indent, bool first_inline, struct b
 int emit_yaml_v3(const struct node *n, struct buf *out, struct berr **err)
 {
 	int r = n->kind != NODE_SCALAR && n->n == 0 ? (buf_puts(out, n->kind == NODE_MAP ? "{}\n" : "[]\n"), 0)
-						     : v3_node(n, 0, false, out);
+						    : v3_node(n, 0, false, out);
 	return r < 0 ? berr_set(err, EIO, "cannot write YAML") : 0;
 }

@@ -83,7 +83,8 @@ static struct node *step_service(const struct node *svc, const struct node *step
 	}
 	for (size_t i = 0; add && add->kind == NODE_MAP && i < add->n; i++)
 		node_map_set(env, add->pairs[i].key, node_clone(add->pairs[i].val));
-	static const char *const gone[] = {"ports", "post_start", "pre_stop", "pre_start", "scale", "stdin_open", "tty"};
+	static const char *const gone[] = {"ports", "post_start", "pre_stop", "pre_start",
+					   "scale", "stdin_open", "tty"};
 	for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
 		node_map_del(s, gone[i]);
 	node_map_del(node_map_get(s, "deploy"), "replicas");
@@ -159,8 +160,8 @@ static int run_step(const struct apply_ctx *ctx, const struct project *p, const 
 /* The pending containers of one service: the steps in declared order,
  * each per replica or once for the service (unless a replica of this
  * configuration has had them). */
-static int pre_start_service(const struct apply_ctx *ctx, const struct project *p, const char *service, char *const *names,
-			     const int *numbers, size_t n, const char *hash, struct berr **err)
+static int pre_start_service(const struct apply_ctx *ctx, const struct project *p, const char *service,
+			     char *const *names, const int *numbers, size_t n, const char *hash, struct berr **err)
 {
 	const char *root = ctx->root;
 	struct node *steps = node_map_get(project_service(p, service), "pre_start");

@@ -29,10 +29,7 @@ static ssize_t closing_brace(const char *s, size_t len)
 	return -1;
 }
 
-static const char *lookup(const struct interp_ctx *ctx, const char *name)
-{
-	return ctx->lookup(ctx->data, name);
-}
+static const char *lookup(const struct interp_ctx *ctx, const char *name) { return ctx->lookup(ctx->data, name); }
 
 static void warn_unset(const struct interp_ctx *ctx, const char *name)
 {

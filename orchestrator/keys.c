@@ -45,7 +45,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.build.context", H, true, "test_build.sh", NULL},
 	{"services.*.build.dockerfile", H, true, "test_build.sh", NULL},
 	{"services.*.build.dockerfile_inline", H, true, "test_build.sh", NULL},
-	{"services.*.build.entitlements", H, true, "security.insecure allows RUN --security=insecure, network.host RUN --network=host", NULL},
+	{"services.*.build.entitlements", H, true,
+	 "security.insecure allows RUN --security=insecure, network.host RUN --network=host", NULL},
 	{"services.*.build.extra_hosts", H, true, "test_build.sh", NULL},
 	{"services.*.build.isolation", W, true, "it is for Windows containers", NULL},
 	{"services.*.build.labels", H, true, "test_build.sh", NULL},
@@ -72,8 +73,9 @@ const struct key_rule key_rules[] = {
 	{"services.*.cap_drop", H, true, "test_security.sh", NULL},
 	{"services.*.cgroup", H, true, "private (Docker's default) or host: the host's cgroup namespace (test_keys.sh)",
 	 "private|host"},
-	{"services.*.cgroup_parent", H, true, "the container's cgroup goes under that group of each hierarchy, made when "
-					     "missing and left as the user's (test_limits.sh)",
+	{"services.*.cgroup_parent", H, true,
+	 "the container's cgroup goes under that group of each hierarchy, made when "
+	 "missing and left as the user's (test_limits.sh)",
 	 NULL},
 	{"services.*.command", H, true, "", NULL},
 	{"services.*.configs", H, true, "test_volumes.sh", NULL},
@@ -82,7 +84,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.cpu_percent", R, true, "it is for Windows containers", NULL},
 	{"services.*.cpu_period", H, true, "test_limits.sh", NULL},
 	{"services.*.cpu_quota", H, true, "test_limits.sh", NULL},
-	{"services.*.cpu_rt_period", H, true, "cgroup v1 real-time group scheduling (test_limits.sh); refused on v2", NULL},
+	{"services.*.cpu_rt_period", H, true, "cgroup v1 real-time group scheduling (test_limits.sh); refused on v2",
+	 NULL},
 	{"services.*.cpu_rt_runtime", H, true, "cgroup v1 real-time group scheduling (test_limits.sh); refused on v2",
 	 NULL},
 	{"services.*.cpu_shares", H, true, "test_limits.sh", NULL},
@@ -101,8 +104,7 @@ const struct key_rule key_rules[] = {
 	{"services.*.deploy.resources.reservations", H, false, "", NULL},
 	{"services.*.deploy.resources.reservations.cpus", H, true, "test_limits.sh", NULL},
 	{"services.*.deploy.resources.reservations.memory", H, true, "test_limits.sh", NULL},
-	{"services.*.deploy.resources.reservations.devices", R, true, "berth has no GPU or device reservations",
-	 NULL},
+	{"services.*.deploy.resources.reservations.devices", R, true, "berth has no GPU or device reservations", NULL},
 	{"services.*.deploy.resources.reservations.generic_resources", R, true,
 	 "berth has no generic resource reservations", NULL},
 	{"services.*.deploy.restart_policy", H, false, "", NULL},
@@ -112,8 +114,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.deploy.restart_policy.window", W, true, "a swarm setting; docker compose ignores it too", NULL},
 	{"services.*.deploy.rollback_config", W, true, "a swarm setting; berth recreates containers at up", NULL},
 	{"services.*.deploy.update_config", W, true, "a swarm setting; berth recreates containers at up", NULL},
-	{"services.*.develop", H, true, "berth watch and up --watch: sync, sync+restart, sync+exec, restart, rebuild (test_cmds.sh)",
-	 NULL},
+	{"services.*.develop", H, true,
+	 "berth watch and up --watch: sync, sync+restart, sync+exec, restart, rebuild (test_cmds.sh)", NULL},
 	{"services.*.device_cgroup_rules", H, true, "test_limits.sh", NULL},
 	{"services.*.devices", H, true, "test_limits.sh", NULL},
 	{"services.*.dns", H, true, "test_network.sh", NULL},
@@ -126,13 +128,15 @@ const struct key_rule key_rules[] = {
 	{"services.*.env_file[].required", H, true, "", NULL},
 	{"services.*.env_file[].format", H, true, "the compose .env format only; raw is refused", NULL},
 	{"services.*.environment", H, true, "", NULL},
-	{"services.*.expose", H, true, "information only, as in Docker: containers of a network reach each other's "
-					"ports anyway",
+	{"services.*.expose", H, true,
+	 "information only, as in Docker: containers of a network reach each other's "
+	 "ports anyway",
 	 NULL},
 	{"services.*.extends", H, true, "test_config.sh", NULL},
 	{"services.*.external_links", H, true, "test_network.sh", NULL},
-	{"services.*.extra_hosts", H, true, "host-gateway is the first network's gateway (test_network.sh, "
-					    "test_keys.sh)",
+	{"services.*.extra_hosts", H, true,
+	 "host-gateway is the first network's gateway (test_network.sh, "
+	 "test_keys.sh)",
 	 NULL},
 	{"services.*.gpus", R, true, "berth has no GPU support", NULL},
 	{"services.*.group_add", H, true, "numbers, and names from the image's /etc/group (test_keys.sh)", NULL},
@@ -140,8 +144,9 @@ const struct key_rule key_rules[] = {
 	{"services.*.hostname", H, true, "", NULL},
 	{"services.*.image", H, true, "", NULL},
 	{"services.*.init", H, true, "test_up.sh", NULL},
-	{"services.*.ipc", H, true, "host, private, shareable, or another container's (service:, container:; its "
-				    "/dev/shm too) (test_cmds.sh)",
+	{"services.*.ipc", H, true,
+	 "host, private, shareable, or another container's (service:, container:; its "
+	 "/dev/shm too) (test_cmds.sh)",
 	 "host|private|shareable|service:*|container:*"},
 	{"services.*.isolation", W, true, "it is for Windows containers", NULL},
 	{"services.*.label_file", H, true, "read under labels (test_keys.sh)", NULL},
@@ -149,8 +154,9 @@ const struct key_rule key_rules[] = {
 	 NULL},
 	{"services.*.links", H, true, "test_network.sh", NULL},
 	{"services.*.logging", H, false, "", NULL},
-	{"services.*.logging.driver", H, true, "json-file and local keep berth's JSON log; none keeps none, and logs "
-					       "says so (test_keys.sh)",
+	{"services.*.logging.driver", H, true,
+	 "json-file and local keep berth's JSON log; none keeps none, and logs "
+	 "says so (test_keys.sh)",
 	 "json-file|local|none"},
 	{"services.*.logging.options", H, true,
 	 "max-size and max-file rotate the log; compress, labels, env, tag: a warning that they have no effect; any "
@@ -159,22 +165,27 @@ const struct key_rule key_rules[] = {
 	{"services.*.mac_address", H, true, "test_network.sh", NULL},
 	{"services.*.mem_limit", H, true, "test_limits.sh", NULL},
 	{"services.*.mem_reservation", H, true, "test_limits.sh", NULL},
-	{"services.*.mem_swappiness", H, true, "test_limits.sh; cgroup v1 (on v2 a warning: it has no file there)", NULL},
+	{"services.*.mem_swappiness", H, true, "test_limits.sh; cgroup v1 (on v2 a warning: it has no file there)",
+	 NULL},
 	{"services.*.memswap_limit", H, true, "test_limits.sh", NULL},
 	{"services.*.models", R, true, "berth runs no AI models", NULL},
 	{"services.*.network_mode", H, true, "test_network.sh", NULL},
 	{"services.*.networks", H, false, "test_network.sh", NULL},
 	{"services.*.networks.*", H, false, "", NULL},
 	{"services.*.networks.*.aliases", H, true, "test_network.sh", NULL},
-	{"services.*.networks.*.driver_opts", H, true, "com.docker.network.endpoint.sysctls, the interface's sysctls (test_netopts.sh); others refused", NULL},
+	{"services.*.networks.*.driver_opts", H, true,
+	 "com.docker.network.endpoint.sysctls, the interface's sysctls (test_netopts.sh); others refused", NULL},
 	{"services.*.networks.*.gw_priority", H, true, "the highest gives the default route (test_netopts.sh)", NULL},
-	{"services.*.networks.*.interface_name", H, true, "the interface's name in the container (test_netopts.sh)", NULL},
+	{"services.*.networks.*.interface_name", H, true, "the interface's name in the container (test_netopts.sh)",
+	 NULL},
 	{"services.*.networks.*.ipv4_address", H, true, "test_network.sh", NULL},
 	{"services.*.networks.*.ipv6_address", R, true, "berth's networks are IPv4 only", NULL},
-	{"services.*.networks.*.link_local_ips", H, true, "IPv4 addresses of 169.254.0.0/16 on the interface (test_netopts.sh)", NULL},
+	{"services.*.networks.*.link_local_ips", H, true,
+	 "IPv4 addresses of 169.254.0.0/16 on the interface (test_netopts.sh)", NULL},
 	{"services.*.networks.*.mac_address", H, true, "test_network.sh", NULL},
 	{"services.*.networks.*.priority", H, true, "test_network.sh", NULL},
-	{"services.*.oom_kill_disable", H, true, "test_limits.sh; cgroup v1 (on v2 a warning: it has no file there)", NULL},
+	{"services.*.oom_kill_disable", H, true, "test_limits.sh; cgroup v1 (on v2 a warning: it has no file there)",
+	 NULL},
 	{"services.*.oom_score_adj", H, true, "written to the container's /proc/self/oom_score_adj (test_keys.sh)",
 	 NULL},
 	{"services.*.pid", H, true, "host, or another container's (service:, container:) (test_cmds.sh)",
@@ -197,8 +208,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.profiles", H, true, "test_config.sh", NULL},
 	{"services.*.provider", R, true, "service providers are not supported by berth", NULL},
 	{"services.*.pull_policy", H, true, "test_pull.sh", NULL},
-	{"services.*.pull_refresh_after", R, true, "not implemented; use pull_policy: daily, weekly or every_<duration>",
-	 NULL},
+	{"services.*.pull_refresh_after", R, true,
+	 "not implemented; use pull_policy: daily, weekly or every_<duration>", NULL},
 	{"services.*.read_only", H, true, "test_security.sh", NULL},
 	{"services.*.restart", H, true, "test_health.sh", NULL},
 	{"services.*.runtime", H, true, "berth's own runtime; any other is refused", "runc|berth"},
@@ -216,13 +227,15 @@ const struct key_rule key_rules[] = {
 	{"services.*.ulimits", H, true, "test_limits.sh", NULL},
 	{"services.*.use_api_socket", R, true, "there is no Docker API socket to give", NULL},
 	{"services.*.user", H, true, "", NULL},
-	{"services.*.userns_mode", H, true, "host only (the default: no user namespace); others are refused, as berth "
-					  "has no user namespaces",
+	{"services.*.userns_mode", H, true,
+	 "host only (the default: no user namespace); others are refused, as berth "
+	 "has no user namespaces",
 	 "host"},
 	{"services.*.uts", H, true, "host: the host's UTS namespace and name (test_keys.sh)", "host"},
 	{"services.*.volumes", H, false, "test_volumes.sh", NULL},
-	{"services.*.volumes[].type", H, true, "bind, volume, tmpfs and image (read-only, test_volumes.sh); others are "
-					       "refused",
+	{"services.*.volumes[].type", H, true,
+	 "bind, volume, tmpfs and image (read-only, test_volumes.sh); others are "
+	 "refused",
 	 NULL},
 	{"services.*.volumes[].source", H, true, "", NULL},
 	{"services.*.volumes[].target", H, true, "", NULL},
@@ -234,7 +247,8 @@ const struct key_rule key_rules[] = {
 	{"services.*.volumes[].bind.selinux", W, true, "this host has no SELinux labels to set", NULL},
 	{"services.*.volumes[].consistency", W, true, "a macOS setting", NULL},
 	{"services.*.volumes[].image", H, false, "", NULL},
-	{"services.*.volumes[].image.subpath", H, true, "a directory or file of the image, no symlink followed on its way (test_volumes.sh)", NULL},
+	{"services.*.volumes[].image.subpath", H, true,
+	 "a directory or file of the image, no symlink followed on its way (test_volumes.sh)", NULL},
 	{"services.*.volumes[].tmpfs", H, true, "size and mode", NULL},
 	{"services.*.volumes[].volume", H, false, "", NULL},
 	{"services.*.volumes[].volume.nocopy", H, true, "", NULL},
@@ -277,8 +291,7 @@ const struct key_rule key_rules[] = {
 	{"secrets.*.file", H, true, "test_volumes.sh", NULL},
 	{"secrets.*.environment", H, true, "", NULL},
 	{"secrets.*.name", H, true, "", NULL},
-	{"secrets.*.external", H, true, "false only: berth has no secret store to take external secrets from",
-	 "false"},
+	{"secrets.*.external", H, true, "false only: berth has no secret store to take external secrets from", "false"},
 	{"secrets.*.driver", R, true, "secret drivers are a swarm feature", NULL},
 	{"secrets.*.driver_opts", R, true, "secret drivers are a swarm feature", NULL},
 	{"secrets.*.template_driver", R, true, "templates are a swarm feature", NULL},
@@ -288,8 +301,7 @@ const struct key_rule key_rules[] = {
 	{"configs.*.content", H, true, "", NULL},
 	{"configs.*.environment", H, true, "", NULL},
 	{"configs.*.name", H, true, "", NULL},
-	{"configs.*.external", H, true, "false only: berth has no config store to take external configs from",
-	 "false"},
+	{"configs.*.external", H, true, "false only: berth has no config store to take external configs from", "false"},
 	{"configs.*.template_driver", R, true, "templates are a swarm feature", NULL},
 	{"configs.*.labels", W, true, "labels of a swarm config; berth keeps none", NULL},
 };
@@ -331,7 +343,8 @@ static bool has_below(const char *path)
 {
 	size_t n = strlen(path);
 	for (size_t i = 0; i < key_rules_n; i++)
-		if (!strncmp(key_rules[i].path, path, n) && (key_rules[i].path[n] == '.' || key_rules[i].path[n] == '['))
+		if (!strncmp(key_rules[i].path, path, n) &&
+		    (key_rules[i].path[n] == '.' || key_rules[i].path[n] == '['))
 			return true;
 	return false;
 }
@@ -345,10 +358,7 @@ struct walk {
 	struct berr **err;
 };
 
-static const char *where(const struct node *n)
-{
-	return n->pos.file ? n->pos.file->path : "?";
-}
+static const char *where(const struct node *n) { return n->pos.file ? n->pos.file->path : "?"; }
 
 static bool value_ok(struct walk *w, const struct key_rule *rule, const struct node *v)
 {
@@ -382,7 +392,8 @@ static int judge(struct walk *w, const char *path, const char *shown, const stru
 		if (rule->values && value_ok(w, rule, v))
 			return 0; /* the default, as the model fills it in */
 		if (w->warn && !strv_contains(w->said, path)) {
-			fprintf(w->warn, "berth: %s:%d: %s has no effect: %s\n", where(v), v->pos.line, shown, rule->note);
+			fprintf(w->warn, "berth: %s:%d: %s has no effect: %s\n", where(v), v->pos.line, shown,
+				rule->note);
 			strv_push(&w->said, xstrdup(path));
 		}
 		return 0;
@@ -391,8 +402,8 @@ static int judge(struct walk *w, const char *path, const char *shown, const stru
 	if (w->refuse)
 		return node_err(w->err, v, "%s is not supported by berth: %s", what, rule->note);
 	if (w->warn && !strv_contains(w->said, path)) {
-		fprintf(w->warn, "berth: %s:%d: %s is not supported by berth (up refuses it): %s\n", where(v), v->pos.line,
-			what, rule->note);
+		fprintf(w->warn, "berth: %s:%d: %s is not supported by berth (up refuses it): %s\n", where(v),
+			v->pos.line, what, rule->note);
 		strv_push(&w->said, xstrdup(path));
 	}
 	return 0;
@@ -433,8 +444,12 @@ static int walk(struct walk *w, const struct node *n, const char *path, const ch
 
 int keys_check(const struct project *p, bool refuse, FILE *warn, struct berr **err)
 {
-	struct walk w = {.p = p, .refuse = refuse, .warn = warn, .said = xcalloc(1, sizeof(char *)),
-			 .platform = platform_host(), .err = err};
+	struct walk w = {.p = p,
+			 .refuse = refuse,
+			 .warn = warn,
+			 .said = xcalloc(1, sizeof(char *)),
+			 .platform = platform_host(),
+			 .err = err};
 	int r = walk(&w, p->doc, "", "");
 	strv_free(w.said);
 	free(w.platform);
@@ -464,8 +479,7 @@ static void schema_walk(json_t *defs, json_t *n, const char *path, int depth, ch
 	for (size_t a = 0; a < ARRAY_SIZE(alts); a++) {
 		size_t i;
 		json_t *sub;
-		json_array_foreach(json_object_get(n, alts[a]), i, sub)
-			schema_walk(defs, sub, path, depth + 1, out);
+		json_array_foreach(json_object_get(n, alts[a]), i, sub) schema_walk(defs, sub, path, depth + 1, out);
 	}
 	const char *k;
 	json_t *v;

@@ -16,8 +16,8 @@ enum key_state { KEY_HONOURED, KEY_REFUSED, KEY_NO_EFFECT };
 struct key_rule {
 	const char *path; /* "services.*.ports[].published": * a name, [] an item */
 	enum key_state state;
-	bool subtree; /* what is below the key is covered by this rule too */
-	const char *note; /* honoured: how (or the test that shows it); otherwise why */
+	bool subtree;       /* what is below the key is covered by this rule too */
+	const char *note;   /* honoured: how (or the test that shows it); otherwise why */
 	const char *values; /* honoured: only these scalar values ("a|b"; "$platform": this
 			       machine's), others refused; no effect: these are the default, said
 			       nothing of (the model has them filled in); NULL: any */

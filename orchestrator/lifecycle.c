@@ -37,8 +37,8 @@ int apply_revive(const struct apply_ctx *ctx, char *const *names, size_t n, bool
 	return revived ? net_sync(ctx->root, err) : dnsctl_ensure(ctx->root, err);
 }
 
-int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n,
-		   bool keep_going, struct berr **err)
+int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *const *names, size_t n, bool keep_going,
+		   struct berr **err)
 {
 	bool *skipped = xcalloc(n + 1, sizeof(bool));
 	int r = apply_revive(ctx, names, n, keep_going, skipped, err);
@@ -95,7 +95,8 @@ int apply_act(const struct apply_ctx *ctx, const struct project *p, const struct
 	for (size_t i = 0; ctx->dry_run && i < n; i++) {
 		/* what would be done, to which container; nothing is */
 		bool running = ctr_running(root, cs[i].name);
-		if ((a == ACT_STOP || a == ACT_KILL || a == ACT_PAUSE) == running || a == ACT_RESTART || a == ACT_UNPAUSE)
+		if ((a == ACT_STOP || a == ACT_KILL || a == ACT_PAUSE) == running || a == ACT_RESTART ||
+		    a == ACT_UNPAUSE)
 			apply_progress(ctx->progress, ctx->progress_data, "Container", cs[i].name,
 				       a == ACT_RESTART ? "Restarting" : done[a]);
 	}

@@ -36,8 +36,7 @@ struct parsed {
 	struct node *doc;
 };
 
-static const char *const default_names[] = {"compose.yaml", "compose.yml", "docker-compose.yaml",
-					    "docker-compose.yml"};
+static const char *const default_names[] = {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"};
 
 static void warn_unset(void *data, const char *name)
 {
@@ -71,7 +70,8 @@ static int parse_file(const char *path, struct parsed *out, struct berr **err)
 			continue;
 		}
 		if (d->kind != NODE_MAP) {
-			r = node_err(err, d, "the top level of a compose file must be a mapping (services:, ...), not %s",
+			r = node_err(err, d,
+				     "the top level of a compose file must be a mapping (services:, ...), not %s",
 				     node_kind_name(d));
 			node_free(d);
 			break;
@@ -109,8 +109,8 @@ static int resolve_extends(struct loader *l, struct node *doc, const char *file,
 			   const struct env *env, struct berr **err);
 
 /* Interpolate, validate, canonicalize and resolve extends in one document. */
-static int process_doc(struct loader *l, struct node *doc, const char *file, const char *workdir,
-		       const struct env *env, struct berr **err)
+static int process_doc(struct loader *l, struct node *doc, const char *file, const char *workdir, const struct env *env,
+		       struct berr **err)
 {
 	if (!l->o->no_interpolate) {
 		void *pair[2] = {(void *)env, l};
@@ -131,8 +131,8 @@ static int process_doc(struct loader *l, struct node *doc, const char *file, con
 	return resolve_extends(l, doc, file, workdir, env, err);
 }
 
-static int load_one(struct loader *l, const char *path, const char *workdir, const struct env *env,
-		    struct node **out, struct berr **err)
+static int load_one(struct loader *l, const char *path, const char *workdir, const struct env *env, struct node **out,
+		    struct berr **err)
 {
 	struct parsed p = {0};
 	int r = parse_file(path, &p, err);
@@ -144,8 +144,8 @@ static int load_one(struct loader *l, const char *path, const char *workdir, con
 	return r;
 }
 
-static int extend_one(struct loader *l, struct node *doc, const char *file, const char *workdir,
-		      const struct env *env, struct pair *sp, struct berr **err);
+static int extend_one(struct loader *l, struct node *doc, const char *file, const char *workdir, const struct env *env,
+		      struct pair *sp, struct berr **err);
 
 static int resolve_extends(struct loader *l, struct node *doc, const char *file, const char *workdir,
 			   const struct env *env, struct berr **err)
@@ -182,8 +182,7 @@ static int extends_base(struct loader *l, struct node *doc, const char *file, co
 		return node_err(err, node_map_get(ext, "file"), "services.%s.extends: file %s does not exist", name,
 				path);
 	if (l->depth >= MAX_NESTING)
-		return node_err(err, ext, "services.%s.extends: files are nested more than %d deep", name,
-				MAX_NESTING);
+		return node_err(err, ext, "services.%s.extends: files are nested more than %d deep", name, MAX_NESTING);
 	_cleanup_free_ char *odir = path_dirname(path);
 	_cleanup_(node_freep) struct node *odoc = NULL;
 	l->depth++;
@@ -193,14 +192,14 @@ static int extends_base(struct loader *l, struct node *doc, const char *file, co
 		return r;
 	struct node *b = node_map_get(node_map_get(odoc, "services"), svcn->str);
 	if (!b)
-		return node_err(err, svcn, "services.%s.extends: service \"%s\" is not defined in %s", name,
-				svcn->str, path);
+		return node_err(err, svcn, "services.%s.extends: service \"%s\" is not defined in %s", name, svcn->str,
+				path);
 	*base = node_clone(b);
 	return 0;
 }
 
-static int extend_one(struct loader *l, struct node *doc, const char *file, const char *workdir,
-		      const struct env *env, struct pair *sp, struct berr **err)
+static int extend_one(struct loader *l, struct node *doc, const char *file, const char *workdir, const struct env *env,
+		      struct pair *sp, struct berr **err)
 {
 	struct node *ext = node_map_get(sp->val, "extends");
 	if (!ext || ext->kind != NODE_MAP)
@@ -269,7 +268,8 @@ static int copy_included(struct node *doc, struct node *inc, const char *path, s
 		for (size_t i = 0; i < src->n; i++) {
 			struct node *have = node_map_get(dst, src->pairs[i].key);
 			if (!have) {
-				node_map_set_at(dst, src->pairs[i].key, src->pairs[i].pos, steal_ptr(&src->pairs[i].val));
+				node_map_set_at(dst, src->pairs[i].key, src->pairs[i].pos,
+						steal_ptr(&src->pairs[i].val));
 				continue;
 			}
 			struct buf a = {0}, b = {0};
@@ -466,7 +466,8 @@ static int choose_files(const struct project_opts *o, const struct env *env, con
 		const char *sep = env_get(env, "COMPOSE_PATH_SEPARATOR");
 		_cleanup_free_ char *copy = xstrdup(cf);
 		char *save = NULL;
-		for (char *t = strtok_r(copy, sep && sep[0] ? sep : ":", &save); t; t = strtok_r(NULL, sep && sep[0] ? sep : ":", &save))
+		for (char *t = strtok_r(copy, sep && sep[0] ? sep : ":", &save); t;
+		     t = strtok_r(NULL, sep && sep[0] ? sep : ":", &save))
 			strv_push(files, path_absolute(t));
 		return 0;
 	}
@@ -587,8 +588,11 @@ static int load_main(struct loader *l, struct project *p, struct berr **err)
 
 static int finish(struct loader *l, struct project *p, struct berr **err)
 {
-	struct normalize_ctx nc = {.project = p->name, .env = &p->env, .workdir = p->workdir,
-				   .deferred = &p->env_errors, .no_env_resolution = l->o->no_env_resolution};
+	struct normalize_ctx nc = {.project = p->name,
+				   .env = &p->env,
+				   .workdir = p->workdir,
+				   .deferred = &p->env_errors,
+				   .no_env_resolution = l->o->no_env_resolution};
 	int r = l->o->no_normalize ? 0 : normalize_document(p->doc, &nc, err);
 	if (r < 0)
 		return r;

@@ -75,17 +75,14 @@ static const char *str_or(const struct node *m, const char *key, const char *dfl
 /* compose-spec 13-merge.md: ports are unique by {ip, target, published, protocol} */
 static char *port_key(const struct node *p)
 {
-	return xasprintf("%s|%s|%s|%s", str_or(p, "host_ip", ""), str_or(p, "target", ""),
-			 str_or(p, "published", ""), str_or(p, "protocol", "tcp"));
+	return xasprintf("%s|%s|%s|%s", str_or(p, "host_ip", ""), str_or(p, "target", ""), str_or(p, "published", ""),
+			 str_or(p, "protocol", "tcp"));
 }
 
 static char *target_key(const struct node *v) { return xstrdup(str_or(v, "target", "")); }
 
 /* secrets and configs: by target, which defaults to the source's name */
-static char *ref_key(const struct node *v)
-{
-	return xstrdup(str_or(v, "target", str_or(v, "source", "")));
-}
+static char *ref_key(const struct node *v) { return xstrdup(str_or(v, "target", str_or(v, "source", ""))); }
 
 /* Entries with the same key merge, others append; the base's keys are
  * indexed once (a mapping from key to position), so ranges of thousands
@@ -119,7 +116,7 @@ static const struct {
 	const char *key;
 	key_fn fn;
 } keyed[] = {
-	{"ports", port_key}, {"volumes", target_key}, {"devices", target_key},
+	{"ports", port_key},  {"volumes", target_key}, {"devices", target_key},
 	{"secrets", ref_key}, {"configs", ref_key},
 };
 
@@ -167,7 +164,8 @@ static void merge_services(struct node *base, struct node *over)
 	for (size_t i = 0; i < over->n; i++) {
 		struct pair *op = &over->pairs[i];
 		struct node *b = node_map_get(base, op->key);
-		if (b && b->kind == NODE_MAP && op->val->kind == NODE_MAP && !(op->val->flags & (NF_RESET | NF_OVERRIDE)))
+		if (b && b->kind == NODE_MAP && op->val->kind == NODE_MAP &&
+		    !(op->val->flags & (NF_RESET | NF_OVERRIDE)))
 			merge_service(b, op->val);
 		else
 			merge_value(base, op, merge_generic);

@@ -61,8 +61,8 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	const char *driver = node_str(node_map_get(n, "driver"));
 	if (driver && !streq(driver, "bridge"))
 		return node_err(err, node_map_get(n, "driver"),
-				"network %s: driver %s is not supported; berth makes bridge networks (driver: bridge)", key,
-				driver);
+				"network %s: driver %s is not supported; berth makes bridge networks (driver: bridge)",
+				key, driver);
 	bool ipv6 = false;
 	node_bool(node_map_get(n, "enable_ipv6"), &ipv6);
 	if (ipv6)
@@ -71,10 +71,12 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 	node_bool(node_map_get(n, "external"), &d->external);
 	struct node *opts = node_map_get(n, "driver_opts");
 	/* each option is honoured or refused by name: none is passed over */
-	static const char *const known[] = {"com.docker.network.bridge.name", "com.docker.network.driver.mtu",
+	static const char *const known[] = {"com.docker.network.bridge.name",
+					    "com.docker.network.driver.mtu",
 					    "com.docker.network.bridge.enable_icc",
 					    "com.docker.network.bridge.enable_ip_masquerade",
-					    "com.docker.network.bridge.host_binding_ipv4", NULL};
+					    "com.docker.network.bridge.host_binding_ipv4",
+					    NULL};
 	for (size_t i = 0; opts && opts->kind == NODE_MAP && i < opts->n; i++)
 		if (!strv_contains((char **)known, opts->pairs[i].key))
 			return node_err(err, opts->pairs[i].val,
@@ -101,9 +103,10 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 				"network %s: host_binding_ipv4 %s is not an IPv4 address", key, hb);
 	d->bridge = node_str(node_map_get(opts, "com.docker.network.bridge.name"));
 	if (d->bridge && !net_bridge_name_ok(d->bridge))
-		return node_err(err, node_map_get(opts, "com.docker.network.bridge.name"),
-				"network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, '_', '.' and '-'",
-				key, d->bridge);
+		return node_err(
+			err, node_map_get(opts, "com.docker.network.bridge.name"),
+			"network %s: bridge name \"%s\" cannot be used: up to 15 letters, digits, '_', '.' and '-'",
+			key, d->bridge);
 	long long mtu = 0;
 	if (node_int(node_map_get(opts, "com.docker.network.driver.mtu"), &mtu) == 0 && (mtu < 68 || mtu > 65535))
 		return node_err(err, node_map_get(opts, "com.docker.network.driver.mtu"),
@@ -118,7 +121,8 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 				if (strchr(s, ':'))
 					continue; /* an IPv6 subnet next to enable_ipv6 */
 				return node_err(err, node_map_get(cfg->items[i], "subnet"),
-						"network %s: subnet %s is not an IPv4 CIDR such as 10.5.0.0/24", key, s);
+						"network %s: subnet %s is not an IPv4 CIDR such as 10.5.0.0/24", key,
+						s);
 			}
 			if (d->subnet)
 				continue; /* one IPv4 subnet per network */
@@ -130,9 +134,10 @@ static int def_from(const struct project *p, const char *key, struct node *n, st
 				const char *a = node_str(aux->pairs[k].val);
 				uint32_t ip;
 				if (!a || ip_parse(a, &ip) < 0 || (s && !cidr_contains(c, ip)))
-					return node_err(err, aux->pairs[k].val,
-							"network %s: aux_addresses %s: %s is not an IPv4 address of the subnet",
-							key, aux->pairs[k].key, a ? a : "(none)");
+					return node_err(
+						err, aux->pairs[k].val,
+						"network %s: aux_addresses %s: %s is not an IPv4 address of the subnet",
+						key, aux->pairs[k].key, a ? a : "(none)");
 				if (!d->reserved)
 					d->reserved = xcalloc(1, sizeof(char *));
 				strv_push(&d->reserved, xstrdup(a));
@@ -213,7 +218,7 @@ static uint32_t host_binding(const struct project *p, const struct net_endpoint 
 				break;
 			uint32_t ip = 0;
 			const char *hb = node_str(node_map_get(node_map_get(n, "driver_opts"),
-								"com.docker.network.bridge.host_binding_ipv4"));
+							       "com.docker.network.bridge.host_binding_ipv4"));
 			if (hb)
 				ip_parse(hb, &ip);
 			return ip;
@@ -221,8 +226,7 @@ static uint32_t host_binding(const struct project *p, const struct net_endpoint 
 	return 0;
 }
 
-static int add_ports(struct node *svc, const char *service, struct net_endpoint *e, uint32_t binding,
-		     struct berr **err)
+static int add_ports(struct node *svc, const char *service, struct net_endpoint *e, uint32_t binding, struct berr **err)
 {
 	struct node *ports = node_map_get(svc, "ports");
 	e->ports = xcalloc((ports ? ports->n : 0) + 1, sizeof(*e->ports));
@@ -232,11 +236,13 @@ static int add_ports(struct node *svc, const char *service, struct net_endpoint 
 		long long target = 0;
 		node_int(node_map_get(it, "target"), &target);
 		if (target < 1 || target > 65535)
-			return node_err(err, it, "service %s: container port %lld is out of range (1-65535)", service, target);
+			return node_err(err, it, "service %s: container port %lld is out of range (1-65535)", service,
+					target);
 		pt.ctr_port = (uint16_t)target;
 		const char *proto = node_str(node_map_get(it, "protocol"));
 		if (proto && !streq(proto, "tcp") && !streq(proto, "udp"))
-			return node_err(err, it, "service %s: protocol %s is not supported; use tcp or udp", service, proto);
+			return node_err(err, it, "service %s: protocol %s is not supported; use tcp or udp", service,
+					proto);
 		pt.udp = streq(proto, "udp");
 		const char *ip = node_str(node_map_get(it, "host_ip"));
 		pt.host_ip = binding;
@@ -249,7 +255,8 @@ static int add_ports(struct node *svc, const char *service, struct net_endpoint 
 		char extra;
 		int got = pub && pub[0] ? sscanf(pub, "%u-%u%c", &a, &b, &extra) : 0;
 		if (pub && pub[0] && (got < 1 || got > 2 || a < 1 || a > 65535 || (got == 2 && (b < a || b > 65535))))
-			return node_err(err, it, "service %s: published port %s is not a port or a range such as 8000-8010",
+			return node_err(err, it,
+					"service %s: published port %s is not a port or a range such as 8000-8010",
 					service, pub);
 		pt.host_port = (uint16_t)a;
 		pt.host_port_end = got == 2 && b > a ? (uint16_t)b : 0;
@@ -307,7 +314,8 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 		     struct net_endpoint *e, struct berr **err)
 {
 	struct node *svc = project_service(p, service);
-	*e = (struct net_endpoint){.container = container, .project = p->name, .service = service, .hostname = hostname};
+	*e = (struct net_endpoint){
+		.container = container, .project = p->name, .service = service, .hostname = hostname};
 	e->dns_links = xcalloc(1, sizeof(char *));
 	const char *m = mode_of(svc);
 	struct node *nets = service_networks(svc);
@@ -344,9 +352,11 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 			struct cidr linklocal = {0xa9fe0000, 16};
 			if (!a || ip_parse(a, &ip) < 0 || !cidr_contains(linklocal, ip)) {
 				free(rk);
-				return node_err(err, ll->items[k], "service %s: link_local_ips: %s is not an IPv4 address of "
-								   "169.254.0.0/16%s",
-						service, a ? a : "(none)", a && strchr(a, ':') ? " (IPv6 is not supported yet)" : "");
+				return node_err(err, ll->items[k],
+						"service %s: link_local_ips: %s is not an IPv4 address of "
+						"169.254.0.0/16%s",
+						service, a ? a : "(none)",
+						a && strchr(a, ':') ? " (IPv6 is not supported yet)" : "");
 			}
 			strv_push(&l->link_local, xstrdup(a));
 		}
@@ -378,8 +388,9 @@ int netplan_endpoint(const struct project *p, const char *service, const char *c
 			clash = k != i && (streq(e->links[k].ifname ? e->links[k].ifname : auto_name, n));
 		}
 		if (clash)
-			return berr_set(err, EINVAL, "service %s: network %s: interface_name %s cannot be used (up to 15 "
-						     "letters, digits, '_', '.', '-'; not lo; not another interface's name)",
+			return berr_set(err, EINVAL,
+					"service %s: network %s: interface_name %s cannot be used (up to 15 "
+					"letters, digits, '_', '.', '-'; not lo; not another interface's name)",
 					service, e->links[i].network, n);
 	}
 	static const char *const link_keys[] = {"links", "external_links"};
@@ -411,8 +422,9 @@ int netplan_port_clash(const struct net_endpoint *a, const struct net_endpoint *
 		for (size_t k = 0; k < b->nports; k++) {
 			const struct net_port *x = &a->ports[i], *y = &b->ports[k];
 			if (net_port_clash(x, y))
-				return berr_set(err, EADDRINUSE, "%s (service %s) and %s (service %s) both publish host "
-								 "port %u/%s; give one of them another port",
+				return berr_set(err, EADDRINUSE,
+						"%s (service %s) and %s (service %s) both publish host "
+						"port %u/%s; give one of them another port",
 						a->container, a->service, b->container, b->service, x->host_port,
 						x->udp ? "udp" : "tcp");
 		}

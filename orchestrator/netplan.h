@@ -14,8 +14,7 @@ bool netplan_own_netns(struct node *svc);
 char *netplan_netns(const struct project *p, const char *root, const char *service, const char *container);
 
 /* The networks used by the services in `services` (NULL: all). */
-int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n,
-		 struct berr **err);
+int netplan_defs(const struct project *p, char *const *services, struct net_def **out, size_t *n, struct berr **err);
 /* Every network the file declares, used or not (--all-resources). */
 int netplan_defs_declared(const struct project *p, struct net_def **out, size_t *n, struct berr **err);
 void netplan_defs_free(struct net_def *d, size_t n);

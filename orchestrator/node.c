@@ -63,10 +63,7 @@ struct node *node_new_int(long long v, struct pos p)
 	return node_new_scalar(TAG_INT, tmp, p);
 }
 
-struct node *node_new_bool(bool v, struct pos p)
-{
-	return node_new_scalar(TAG_BOOL, v ? "true" : "false", p);
-}
+struct node *node_new_bool(bool v, struct pos p) { return node_new_scalar(TAG_BOOL, v ? "true" : "false", p); }
 
 struct node *node_new_null(struct pos p) { return node_new_scalar(TAG_NULL, "null", p); }
 struct node *node_new_seq(struct pos p) { return alloc(NODE_SEQ, p); }
@@ -224,10 +221,7 @@ void node_map_set_at(struct node *map, const char *key, struct pos kpos, struct 
 		index_drop(map);
 }
 
-void node_map_set(struct node *map, const char *key, struct node *val)
-{
-	node_map_set_at(map, key, val->pos, val);
-}
+void node_map_set(struct node *map, const char *key, struct node *val) { node_map_set_at(map, key, val->pos, val); }
 
 struct node *node_map_take(struct node *map, const char *key)
 {
@@ -371,10 +365,7 @@ enum scalar_tag scalar_resolve(const char *s)
 bool node_is_str(const struct node *n) { return n && n->kind == NODE_SCALAR && n->tag == TAG_STR; }
 bool node_is_null(const struct node *n) { return !n || (n->kind == NODE_SCALAR && n->tag == TAG_NULL); }
 
-const char *node_str(const struct node *n)
-{
-	return n && n->kind == NODE_SCALAR ? n->str : NULL;
-}
+const char *node_str(const struct node *n) { return n && n->kind == NODE_SCALAR ? n->str : NULL; }
 
 int node_int(const struct node *n, long long *v)
 {

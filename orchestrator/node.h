@@ -21,10 +21,10 @@ enum node_kind { NODE_SCALAR, NODE_SEQ, NODE_MAP };
 enum scalar_tag { TAG_STR, TAG_INT, TAG_FLOAT, TAG_BOOL, TAG_NULL };
 
 enum node_flag {
-	NF_RESET = 1,    /* !reset: clear what lower files set */
-	NF_OVERRIDE = 2, /* !override: replace, do not merge */
-	NF_INTERP = 4,   /* text came out of interpolation */
-	NF_QUOTED = 8,   /* written quoted in YAML */
+	NF_RESET = 1,     /* !reset: clear what lower files set */
+	NF_OVERRIDE = 2,  /* !override: replace, do not merge */
+	NF_INTERP = 4,    /* text came out of interpolation */
+	NF_QUOTED = 8,    /* written quoted in YAML */
 	NF_VERBATIM = 16, /* emit_yaml_v3 writes it as it is (a Helm template expression) */
 };
 
@@ -35,7 +35,7 @@ struct node {
 	unsigned char tag;  /* enum scalar_tag, for scalars */
 	unsigned short flags;
 	unsigned n, cap; /* number of items or pairs, and room for them */
-	char *str;	 /* NODE_SCALAR text */
+	char *str;       /* NODE_SCALAR text */
 	union {
 		struct node **items; /* NODE_SEQ */
 		struct pair *pairs;  /* NODE_MAP, in document order */
@@ -110,8 +110,6 @@ void node_order(struct node *map, const char *const *first);
 
 /* Canonical JSON (keys in tree order; node_sort first for sorted output). */
 void node_to_json(const struct node *n, struct buf *b, int indent);
-
-
 
 /* Set *err to "file:line:col: message" at n's position; returns -EINVAL. */
 int node_err(struct berr **err, const struct node *n, const char *fmt, ...) _printf_(3, 4);

@@ -37,8 +37,7 @@ static const char *lookup_env(void *ctx, const char *name) { return env_get(ctx,
 
 /* env_file entries first, then environment over them; a bare KEY takes the
  * project's value or is dropped (05-services.md#environment). */
-static int normalize_environment(struct node *svc, const char *name, const struct normalize_ctx *c,
-				 struct berr **err)
+static int normalize_environment(struct node *svc, const char *name, const struct normalize_ctx *c, struct berr **err)
 {
 	if (c->no_env_resolution)
 		return 0;
@@ -130,8 +129,8 @@ static int set_bytes(struct node *m, const char *key, const char *where, struct 
 		return 0;
 	long long b;
 	if (node_int(v, &b) < 0 && bytes_parse(v->str, &b) < 0)
-		return node_err(err, v, "%s.%s: \"%s\" is not a size; write it like 512m, 1g or 1073741824", where,
-				key, v->str);
+		return node_err(err, v, "%s.%s: \"%s\" is not a size; write it like 512m, 1g or 1073741824", where, key,
+				v->str);
 	char tmp[32];
 	snprintf(tmp, sizeof(tmp), "%lld", b);
 	node_replace(v, node_new_str(tmp, v->pos));
@@ -184,8 +183,7 @@ static int set_int(struct node *m, const char *key, const char *where, struct be
 		return 0;
 	long long i;
 	if (node_int(v, &i) < 0)
-		return node_err(err, v, "%s.%s: \"%s\" is not a whole number that fits in 64 bits", where, key,
-				v->str);
+		return node_err(err, v, "%s.%s: \"%s\" is not a whole number that fits in 64 bits", where, key, v->str);
 	node_replace(v, node_new_int(i, v->pos));
 	return 0;
 }
@@ -196,29 +194,16 @@ static const struct {
 	const char *key;
 	setter fn;
 } service_values[] = {
-	{"mem_limit", set_bytes},
-	{"memswap_limit", set_bytes},
-	{"mem_reservation", set_bytes},
-	{"shm_size", set_bytes},
-	{"cpus", set_number},
-	{"stop_grace_period", set_duration},
-	{"privileged", set_bool},
-	{"read_only", set_bool},
-	{"init", set_bool},
-	{"tty", set_bool},
-	{"stdin_open", set_bool},
-	{"oom_kill_disable", set_bool},
-	{"cpu_shares", set_int},
-	{"cpu_quota", set_int},
-	{"cpu_period", set_int},
-	{"pids_limit", set_int},
-	{"scale", set_int},
-	{"oom_score_adj", set_int},
+	{"mem_limit", set_bytes},    {"memswap_limit", set_bytes}, {"mem_reservation", set_bytes},
+	{"shm_size", set_bytes},     {"cpus", set_number},         {"stop_grace_period", set_duration},
+	{"privileged", set_bool},    {"read_only", set_bool},      {"init", set_bool},
+	{"tty", set_bool},           {"stdin_open", set_bool},     {"oom_kill_disable", set_bool},
+	{"cpu_shares", set_int},     {"cpu_quota", set_int},       {"cpu_period", set_int},
+	{"pids_limit", set_int},     {"scale", set_int},           {"oom_score_adj", set_int},
 	{"mem_swappiness", set_int},
 };
 
-static int apply_setters(struct node *m, const char *const *keys, setter fn, const char *where,
-			 struct berr **err)
+static int apply_setters(struct node *m, const char *const *keys, setter fn, const char *where, struct berr **err)
 {
 	for (size_t i = 0; keys[i]; i++) {
 		int r = fn(m, keys[i], where, err);
@@ -459,8 +444,8 @@ static void resolve_names(struct node *section, const char *project)
 			continue;
 		bool external = false;
 		node_bool(node_map_get(r, "external"), &external);
-		_cleanup_free_ char *name =
-			external ? xstrdup(section->pairs[i].key) : xasprintf("%s_%s", project, section->pairs[i].key);
+		_cleanup_free_ char *name = external ? xstrdup(section->pairs[i].key)
+						     : xasprintf("%s_%s", project, section->pairs[i].key);
 		node_map_set(r, "name", node_new_str(name, r->pos));
 	}
 }

@@ -102,10 +102,11 @@ static int diverged_services(const struct plan_in *in, char *const *want, struct
 				if (!streq(dv->network, defs[k].name))
 					continue;
 				if (!in->yes)
-					r = berr_set(err, EEXIST,
-						     "network %s diverged from the compose file (%s); berth up -y makes it "
-						     "again and recreates its containers, or take the project down first",
-						     dv->network, dv->why);
+					r = berr_set(
+						err, EEXIST,
+						"network %s diverged from the compose file (%s); berth up -y makes it "
+						"again and recreates its containers, or take the project down first",
+						dv->network, dv->why);
 				if (r == 0 && !strv_contains(pl->networks, dv->network))
 					strv_push(&pl->networks, xstrdup(dv->network));
 				if (r == 0 && !strv_contains(*services, svc))
@@ -129,11 +130,12 @@ static int remade_users(const struct plan_in *in, const struct plan *pl, struct 
 			for (size_t i = 0; i < pl->n && !ours; i++)
 				ours = streq(pl->steps[i].name, dv->users[u]) && pl->steps[i].verb == PLAN_RECREATE;
 			if (!ours)
-				return berr_set(err, EBUSY,
-						"network %s diverged from the compose file, and %s, which this up does not "
-						"recreate, is on it; run berth up -y for the whole project, or take it down "
-						"first",
-						dv->network, dv->users[u]);
+				return berr_set(
+					err, EBUSY,
+					"network %s diverged from the compose file, and %s, which this up does not "
+					"recreate, is on it; run berth up -y for the whole project, or take it down "
+					"first",
+					dv->network, dv->users[u]);
 		}
 	}
 	return 0;
@@ -153,8 +155,8 @@ int plan_hash(const struct project *p, const char *service, const char *image_id
 
 /* One replica: its name, its hash, and whether what is recorded under
  * that name can stay. */
-static int plan_replica(const struct plan_in *in, const char *service, const char *image_id, int number,
-			bool forced, const char *forced_why, struct plan *pl, struct berr **err)
+static int plan_replica(const struct plan_in *in, const char *service, const char *image_id, int number, bool forced,
+			const char *forced_why, struct plan *pl, struct berr **err)
 {
 	const struct project *p = in->p;
 	if (!image_id)
@@ -204,8 +206,7 @@ static bool service_made(const struct plan *pl, const char *service)
 	return false;
 }
 
-static int plan_service(const struct plan_in *in, size_t idx, char *const *remade, struct plan *pl,
-			struct berr **err)
+static int plan_service(const struct plan_in *in, size_t idx, char *const *remade, struct plan *pl, struct berr **err)
 {
 	const struct project *p = in->p;
 	const char *service = p->order[idx];
@@ -249,8 +250,12 @@ static void plan_extra(const struct plan_in *in, char *const *want, struct plan 
 		    h->number <= ctrspec_replicas(svc))
 			continue;
 		struct plan_step *s = push(pl);
-		*s = (struct plan_step){.verb = PLAN_REMOVE, .name = xstrdup(h->name), .service = xstrdup(h->service),
-					.number = h->number, .level = plan_level(p, h->service), .why = "scaled down"};
+		*s = (struct plan_step){.verb = PLAN_REMOVE,
+					.name = xstrdup(h->name),
+					.service = xstrdup(h->service),
+					.number = h->number,
+					.level = plan_level(p, h->service),
+					.why = "scaled down"};
 	}
 }
 

@@ -45,7 +45,7 @@ struct plan_step {
 	char *name, *service;
 	char *hash; /* the configuration's, with the image's id (not for PLAN_REMOVE) */
 	int number;
-	int level;	 /* dependency wave: 0 depends on nothing planned */
+	int level;       /* dependency wave: 0 depends on nothing planned */
 	const char *why; /* why it is created, recreated or removed (static text) */
 };
 
@@ -54,7 +54,7 @@ struct plan {
 	size_t n;
 	char **networks;    /* diverged networks made again (with yes) */
 	char **renetworked; /* the services on them, recreated */
-	char **orphans;	 /* the project's containers of services the file no longer has */
+	char **orphans;     /* the project's containers of services the file no longer has */
 };
 
 int plan_compute(const struct plan_in *in, struct plan *out, struct berr **err);

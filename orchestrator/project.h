@@ -7,12 +7,12 @@
 #include "node.h"
 
 struct project_opts {
-	char **files;	     /* -f in order (NULL: COMPOSE_FILE or discovery); "-" is stdin */
-	const char *name;    /* -p */
+	char **files;     /* -f in order (NULL: COMPOSE_FILE or discovery); "-" is stdin */
+	const char *name; /* -p */
 	const char *project_dir;
-	char **env_files;    /* --env-file (NULL: .env in the project directory) */
-	char **profiles;     /* --profile (NULL: COMPOSE_PROFILES) */
-	char **services;     /* services named on the command line */
+	char **env_files; /* --env-file (NULL: .env in the project directory) */
+	char **profiles;  /* --profile (NULL: COMPOSE_PROFILES) */
+	char **services;  /* services named on the command line */
 	bool no_interpolate;
 	/* with no compose file found, a project named by -p or
 	 * COMPOSE_PROJECT_NAME is opened without one (files empty, no
@@ -22,23 +22,23 @@ struct project_opts {
 	/* a missing env_file fails no service (ps, logs, down, … need none);
 	 * else it fails the services named (and their dependencies), or all */
 	bool lenient_env;
-	bool no_env_resolution; /* config --no-env-resolution: env_file not read */
-	bool no_consistency;	/* config --no-consistency: references between services not checked */
+	bool no_env_resolution;  /* config --no-env-resolution: env_file not read */
+	bool no_consistency;     /* config --no-consistency: references between services not checked */
 	bool no_path_resolution; /* config --no-path-resolution: relative paths stay relative */
-	bool no_normalize;	 /* config --no-normalize: the merged model as written */
-	char *const *environ; /* the process environment */
+	bool no_normalize;       /* config --no-normalize: the merged model as written */
+	char *const *environ;    /* the process environment */
 };
 
 struct project {
 	char *name;
 	char *workdir;
-	char **files;	     /* the compose files that were read */
-	struct env env;	     /* process environment over the .env file */
-	char **profiles;     /* active profiles */
-	char **all_profiles; /* every profile some service names, sorted */
-	struct node *doc;    /* the normalized model (services, networks, volumes, ...) */
-	char **order;	     /* enabled services, dependencies first */
-	char sep;	     /* in container names: '-', or '_' (--compatibility) */
+	char **files;          /* the compose files that were read */
+	struct env env;        /* process environment over the .env file */
+	char **profiles;       /* active profiles */
+	char **all_profiles;   /* every profile some service names, sorted */
+	struct node *doc;      /* the normalized model (services, networks, volumes, ...) */
+	char **order;          /* enabled services, dependencies first */
+	char sep;              /* in container names: '-', or '_' (--compatibility) */
 	struct env env_errors; /* service -> why its env_file cannot be read (a missing file) */
 };
 

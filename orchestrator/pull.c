@@ -81,8 +81,8 @@ int apply_pull(const struct apply_ctx *ctx, const struct project *p, char *const
 		struct node *vols = node_map_get(svc, "volumes");
 		for (size_t k = 0; r == 0 && vols && vols->kind == NODE_SEQ && k < vols->n; k++) {
 			const char *vi = node_str(node_map_get(vols->items[k], "source"));
-			if (!streq(node_str(node_map_get(vols->items[k], "type")), "image") || !vi || strv_contains(done, vi) ||
-			    streq(pp, "never"))
+			if (!streq(node_str(node_map_get(vols->items[k], "type")), "image") || !vi ||
+			    strv_contains(done, vi) || streq(pp, "never"))
 				continue;
 			if (!st && (r = store_open(root, false, &st, err)) < 0)
 				break;

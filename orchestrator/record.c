@@ -97,8 +97,7 @@ static int container_labels(const struct project *p, const struct planned *pl, j
 /* The container's record: what down and ps find it by. Written before
  * anything is made for the container (partial, without the config hash,
  * so that the next up makes it again) and again once it is complete. */
-int apply_write_meta(const struct project *proj, const char *root, struct planned *pl, bool partial,
-		      struct berr **err)
+int apply_write_meta(const struct project *proj, const char *root, struct planned *pl, bool partial, struct berr **err)
 {
 	const char *project = proj->name;
 	json_t *labels = NULL;

@@ -32,8 +32,8 @@ static int run_fragment(struct project *p, const struct run_opts *o, struct node
 	const struct {
 		const char *key;
 		char **vals;
-	} lists[] = {{"ports", o->publish},	{"volumes", o->volumes},   {"labels", o->labels},
-		     {"cap_add", o->cap_add},	{"cap_drop", o->cap_drop}, {"env_file", o->env_files}};
+	} lists[] = {{"ports", o->publish},   {"volumes", o->volumes},   {"labels", o->labels},
+		     {"cap_add", o->cap_add}, {"cap_drop", o->cap_drop}, {"env_file", o->env_files}};
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		if (lists[i].vals && lists[i].vals[0])
 			node_map_set(f, lists[i].key, str_seq(lists[i].vals, at));
@@ -159,8 +159,9 @@ int apply_run(const struct apply_ctx *ctx, struct project *p, const struct run_o
 	char *cname = o->name ? xstrdup(o->name) : xasprintf("%s%c%s%crun%c%s", p->name, sep, o->service, sep, sep, id);
 	*name = cname;
 	if (r == 0 && ctr_exists(root, cname))
-		r = berr_set(err, EEXIST, "a container named %s exists already; remove it (berth rm) or give another "
-					  "--name",
+		r = berr_set(err, EEXIST,
+			     "a container named %s exists already; remove it (berth rm) or give another "
+			     "--name",
 			     cname);
 	if (r < 0)
 		return r;

@@ -29,8 +29,8 @@ static const struct {
 	const char *name, *words;
 	unsigned bit;
 } type_names[] = {
-	{"object", "a mapping", T_OBJECT},   {"array", "a list", T_ARRAY},	     {"string", "a string", T_STRING},
-	{"boolean", "a boolean", T_BOOLEAN}, {"null", "null", T_NULL},	     {"integer", "an integer", T_INTEGER},
+	{"object", "a mapping", T_OBJECT},   {"array", "a list", T_ARRAY}, {"string", "a string", T_STRING},
+	{"boolean", "a boolean", T_BOOLEAN}, {"null", "null", T_NULL},     {"integer", "an integer", T_INTEGER},
 	{"number", "a number", T_NUMBER},
 };
 
@@ -47,13 +47,13 @@ struct sch_pat {
 };
 
 struct sch {
-	json_t *json; /* the source, for memoizing $refs */
+	json_t *json;   /* the source, for memoizing $refs */
 	unsigned types; /* 0: any */
 	struct sch_prop *props;
 	size_t nprops;
 	struct sch_pat *pats;
 	size_t npats;
-	bool closed;	      /* additionalProperties: false */
+	bool closed;            /* additionalProperties: false */
 	struct sch *additional; /* additionalProperties: {schema} */
 	const char **required;
 	size_t nrequired;
@@ -84,9 +84,9 @@ static json_t *resolve_ref(struct schema *s, json_t *j)
 	for (int guard = 0; guard < 16; guard++) {
 		/* draft 2020-12 keeps them under $defs, draft 7 under definitions */
 		const char *r = json_string_value(json_object_get(j, "$ref"));
-		const char *where = r && startswith(r, "#/$defs/") ? "$defs"
+		const char *where = r && startswith(r, "#/$defs/")         ? "$defs"
 				    : r && startswith(r, "#/definitions/") ? "definitions"
-									     : NULL;
+									   : NULL;
 		if (!where)
 			return j;
 		json_t *d = json_object_get(json_object_get(s->root, where), r + strlen(where) + 3);
@@ -415,7 +415,8 @@ static bool check_array(struct vctx *v, struct node *n, struct sch *c)
 	for (size_t i = 0; c->unique && i < n->n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (same_value(n->items[i], n->items[j]))
-				return fail(v, n->items[i]->pos, "item %zu repeats item %zu; list each value once", i, j);
+				return fail(v, n->items[i]->pos, "item %zu repeats item %zu; list each value once", i,
+					    j);
 	return true;
 }
 

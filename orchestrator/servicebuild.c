@@ -184,16 +184,15 @@ static int build_service(struct run *x, const char *name, struct berr **err);
 /* additional_contexts, as NAME=VALUE: a directory (relative to the
  * project directory), docker-image://REF, or service:NAME, the image
  * built for that service (built first). */
-static int named_contexts(struct run *x, const char *service, const struct node *ac, char ***out,
-			  struct berr **err)
+static int named_contexts(struct run *x, const char *service, const struct node *ac, char ***out, struct berr **err)
 {
 	*out = xcalloc(1, sizeof(char *));
 	_cleanup_(strv_freep) char **kv = ac && ac->kind == NODE_MAP ? node_kv(ac) : seq_strs(ac);
 	for (size_t i = 0; kv[i]; i++) {
 		char *eq = strchr(kv[i], '=');
 		if (!eq || eq == kv[i])
-			return node_err(err, ac, "service %s: build.additional_contexts: \"%s\" is not NAME=VALUE", service,
-					kv[i]);
+			return node_err(err, ac, "service %s: build.additional_contexts: \"%s\" is not NAME=VALUE",
+					service, kv[i]);
 		*eq = '\0';
 		const char *v = eq + 1;
 		if (startswith(v, "service:")) {
@@ -208,8 +207,9 @@ static int named_contexts(struct run *x, const char *service, const struct node 
 		} else if (startswith(v, "docker-image://")) {
 			strv_push(out, xasprintf("%s=%s", kv[i], v));
 		} else if (strstr(v, "://") || startswith(v, "git@")) {
-			return node_err(err, ac, "service %s: build.additional_contexts: %s: berth takes directories, "
-						 "docker-image:// and service: contexts only",
+			return node_err(err, ac,
+					"service %s: build.additional_contexts: %s: berth takes directories, "
+					"docker-image:// and service: contexts only",
 					service, v);
 		} else {
 			_cleanup_free_ char *dir = path_join(x->p->workdir, v);
@@ -312,8 +312,9 @@ static int build_service(struct run *x, const char *name, struct berr **err)
 	struct node *pp_node = node_map_get(project_service(x->p, name), "pull_policy");
 	const char *pp = node_str(pp_node);
 	if (streq(pp, "build") && !svcbuild_has(x->p, name))
-		return node_err(err, pp_node, "service %s: pull_policy: build, but it has no build section to build its "
-					      "image from",
+		return node_err(err, pp_node,
+				"service %s: pull_policy: build, but it has no build section to build its "
+				"image from",
 				name);
 	strv_push(&x->done, xstrdup(name));
 	if (!svcbuild_has(x->p, name))
@@ -346,7 +347,11 @@ static int build_service(struct run *x, const char *name, struct berr **err)
 int svcbuild_run(const struct apply_ctx *ctx, const struct project *p, char *const *services, struct svcbuild_opts *o,
 		 struct berr **err)
 {
-	struct run x = {.p = p, .root = ctx->root, .o = o, .ctx = ctx, .done = xcalloc(1, sizeof(char *)),
+	struct run x = {.p = p,
+			.root = ctx->root,
+			.o = o,
+			.ctx = ctx,
+			.done = xcalloc(1, sizeof(char *)),
 			.doing = xcalloc(1, sizeof(char *))};
 	int r = 0;
 	for (size_t i = 0; r == 0 && p->order[i]; i++)

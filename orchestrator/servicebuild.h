@@ -11,12 +11,12 @@
 #include "project.h"
 
 struct svcbuild_opts {
-	bool always;	    /* build even when the image exists (build, up --build) */
+	bool always; /* build even when the image exists (build, up --build) */
 	bool no_cache, pull, quiet, check;
-	char **args;	    /* --build-arg NAME=VALUE (a bare NAME: from the environment) */
-	FILE *out;	    /* progress; NULL: none */
-	char **built;	    /* gets the services built (may be NULL) */
-	char **warnings;    /* check: gets "SERVICE: Dockerfile:LINE: Rule: what" */
+	char **args;     /* --build-arg NAME=VALUE (a bare NAME: from the environment) */
+	FILE *out;       /* progress; NULL: none */
+	char **built;    /* gets the services built (may be NULL) */
+	char **warnings; /* check: gets "SERVICE: Dockerfile:LINE: Rule: what" */
 };
 
 /* The image the service runs: its image:, or <project>-<service>. */
@@ -26,7 +26,7 @@ bool svcbuild_has(const struct project *p, const char *service);
 /* Builds services (NULL: every one with build:) that need it; under
  * ctx->dry_run says "Image NAME Built" for each it would build, and builds
  * nothing. */
-int svcbuild_run(const struct apply_ctx *ctx, const struct project *p, char *const *services,
-		 struct svcbuild_opts *o, struct berr **err);
+int svcbuild_run(const struct apply_ctx *ctx, const struct project *p, char *const *services, struct svcbuild_opts *o,
+		 struct berr **err);
 
 #endif

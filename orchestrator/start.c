@@ -32,7 +32,8 @@ int apply_wait_conditions(const struct apply_ctx *ctx, const struct project *p, 
 				r = healthy ? berr_prefix(err, "dependency failed to start: ")
 					    : berr_prefix(err, "service \"%s\" didn't complete successfully: ", dep);
 			else
-				apply_progress(ctx->progress, ctx->progress_data, "Container", name, healthy ? "Healthy" : "Exited");
+				apply_progress(ctx->progress, ctx->progress_data, "Container", name,
+					       healthy ? "Healthy" : "Exited");
 		}
 	}
 	return r;
@@ -45,7 +46,8 @@ size_t apply_chunk_of(const struct apply_ctx *ctx, size_t n)
 }
 
 /* Start one wave: every shim first, then every verdict. */
-static int start_some(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+static int start_some(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o,
+		      struct berr **err)
 {
 	const char *root = ctx->root;
 	int *ready = xcalloc(n + 1, sizeof(int));
@@ -78,7 +80,8 @@ static int start_some(const struct apply_ctx *ctx, struct planned *pl, size_t n,
 	return r;
 }
 
-int apply_start_wave(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o, struct berr **err)
+int apply_start_wave(const struct apply_ctx *ctx, struct planned *pl, size_t n, const struct up_opts *o,
+		     struct berr **err)
 {
 	int r = 0;
 	for (size_t base = 0, c = apply_chunk_of(ctx, n); r == 0 && base < n; base += c)

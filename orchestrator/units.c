@@ -11,7 +11,8 @@ static const struct {
 	const char *name;
 	double ns;
 } duration_units[] = {
-	{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+	{"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+	{"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
 };
 
 int duration_parse(const char *s, long long *ns)
@@ -254,27 +255,36 @@ int port_parse(const char *s, struct port_spec *out, size_t max, size_t *n, stru
 	_cleanup_free_ char *spec = xstrdup(s);
 	char *slash = strrchr(spec, '/');
 	if (slash) {
-		if (strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(proto)) return berr_set(err, EINVAL, "%s", "the protocol after / must be tcp, udp or sctp");
+		if (strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(proto))
+			return berr_set(err, EINVAL, "%s", "the protocol after / must be tcp, udp or sctp");
 		snprintf(proto, sizeof(proto), "%s", slash + 1);
 		*slash = '\0';
 	}
 	char ip[64];
 	const char *rest;
-	if (split_ip(spec, ip, sizeof(ip), &rest) < 0) return berr_set(err, EINVAL, "%s", "the host address is not valid");
+	if (split_ip(spec, ip, sizeof(ip), &rest) < 0)
+		return berr_set(err, EINVAL, "%s", "the host address is not valid");
 	const char *colon = strchr(rest, ':');
 	_cleanup_free_ char *pub = colon ? xstrndup(rest, (size_t)(colon - rest)) : xstrdup("");
 	const char *target = colon ? colon + 1 : rest;
-	if (ip[0] && !colon) return berr_set(err, EINVAL, "%s", "a host address needs HOST:PUBLISHED:TARGET");
+	if (ip[0] && !colon)
+		return berr_set(err, EINVAL, "%s", "a host address needs HOST:PUBLISHED:TARGET");
 	unsigned tlo, thi, plo = 0, phi = 0;
-	if (port_range(target, &tlo, &thi) < 0) return berr_set(err, EINVAL, "%s", "the container port must be a number from 1 to 65535 or a range like 8000-8010");
-	if (pub[0] && port_range(pub, &plo, &phi) < 0) return berr_set(err, EINVAL, "%s", "the published port must be a number from 1 to 65535 or a range like 8000-8010");
+	if (port_range(target, &tlo, &thi) < 0)
+		return berr_set(err, EINVAL, "%s",
+				"the container port must be a number from 1 to 65535 or a range like 8000-8010");
+	if (pub[0] && port_range(pub, &plo, &phi) < 0)
+		return berr_set(err, EINVAL, "%s",
+				"the published port must be a number from 1 to 65535 or a range like 8000-8010");
 	bool pub_range_one_target = pub[0] && tlo == thi && phi > plo;
-	if (pub[0] && !pub_range_one_target && phi - plo != thi - tlo) return berr_set(err, EINVAL, "%s", "the published and container port ranges must have the same size");
+	if (pub[0] && !pub_range_one_target && phi - plo != thi - tlo)
+		return berr_set(err, EINVAL, "%s", "the published and container port ranges must have the same size");
 	size_t count = thi - tlo + 1;
 	*n = count;
 	if (!out)
 		return 0; /* the caller only asked how many */
-	if (count > max) return berr_set(err, EINVAL, "%s", "the port range is too large");
+	if (count > max)
+		return berr_set(err, EINVAL, "%s", "the port range is too large");
 	for (size_t i = 0; i < count; i++) {
 		struct port_spec *p = &out[i];
 		snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);

@@ -69,19 +69,22 @@ static void restart_dependents(const struct apply_ctx *ctx, const struct project
 /* Replicas beyond a service's count (scale went down): stopped and
  * removed, highest numbers first (the plan's order), as docker compose
  * does; their anonymous volumes too, which no container would take again. */
-static int scale_down(const struct apply_ctx *ctx, const struct plan *decided, const struct up_opts *o, struct berr **err)
+static int scale_down(const struct apply_ctx *ctx, const struct plan *decided, const struct up_opts *o,
+		      struct berr **err)
 {
 	struct ctr_info *ci = xcalloc(decided->n + 1, sizeof(*ci));
 	const struct ctr_info **extra = xcalloc(decided->n + 1, sizeof(*extra));
 	size_t k = 0;
 	for (size_t i = 0; i < decided->n; i++)
 		if (decided->steps[i].verb == PLAN_REMOVE) {
-			ci[k] = (struct ctr_info){.name = decided->steps[i].name, .service = decided->steps[i].service,
+			ci[k] = (struct ctr_info){.name = decided->steps[i].name,
+						  .service = decided->steps[i].service,
 						  .number = decided->steps[i].number};
 			extra[k] = &ci[k];
 			k++;
 		}
-	int r = k ? apply_stop_in_rounds(ctx, NULL, extra, k, stop_timeout(o), true, true, ctx->progress, ctx->progress_data, err)
+	int r = k ? apply_stop_in_rounds(ctx, NULL, extra, k, stop_timeout(o), true, true, ctx->progress,
+					 ctx->progress_data, err)
 		  : 0;
 	free(extra);
 	free(ci); /* shallow: the plan owns the names */
@@ -90,7 +93,8 @@ static int scale_down(const struct apply_ctx *ctx, const struct plan *decided, c
 
 /* up --dry-run: what up would build, pull, create, recreate and start,
  * said as its progress; nothing is made. */
-static int dry_up(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, char **want, struct berr **err)
+static int dry_up(const struct apply_ctx *ctx, const struct project *p, const struct up_opts *o, char **want,
+		  struct berr **err)
 {
 	const char *root = ctx->root;
 	struct store *st = NULL;
@@ -122,7 +126,8 @@ static int dry_up(const struct apply_ctx *ctx, const struct project *p, const st
 	struct net_def *defs = NULL;
 	size_t nd = 0;
 	if (r == 0)
-		r = o->all_resources ? netplan_defs_declared(p, &defs, &nd, err) : netplan_defs(p, want, &defs, &nd, err);
+		r = o->all_resources ? netplan_defs_declared(p, &defs, &nd, err)
+				     : netplan_defs(p, want, &defs, &nd, err);
 	for (size_t i = 0; r == 0 && i < nd; i++)
 		if (!net_exists(root, defs[i].name) && !defs[i].external)
 			apply_progress(ctx->progress, ctx->progress_data, "Network", defs[i].name, "Created");
@@ -135,10 +140,11 @@ static int dry_up(const struct apply_ctx *ctx, const struct project *p, const st
 				apply_progress(ctx->progress, ctx->progress_data, "Volume", v, "Created");
 		}
 		if (!pl[i].same)
-			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name, exists ? "Recreated" : "Created");
+			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name,
+				       exists ? "Recreated" : "Created");
 		if (!o->no_start)
 			apply_progress(ctx->progress, ctx->progress_data, "Container", pl[i].name,
-				 pl[i].same && ctr_up(root, pl[i].name, NULL) ? "Running" : "Started");
+				       pl[i].same && ctr_up(root, pl[i].name, NULL) ? "Running" : "Started");
 	}
 	/* what waits for its image: its containers by name only */
 	for (size_t i = 0; r == 0 && missing[i]; i++) {
@@ -146,7 +152,7 @@ static int dry_up(const struct apply_ctx *ctx, const struct project *p, const st
 		for (int k = 1; k <= replicas; k++) {
 			_cleanup_free_ char *cname = ctrspec_name(p, missing[i], k);
 			apply_progress(ctx->progress, ctx->progress_data, "Container", cname,
-				 ctr_exists(root, cname) ? "Recreated" : "Created");
+				       ctr_exists(root, cname) ? "Recreated" : "Created");
 			if (!o->no_start)
 				apply_progress(ctx->progress, ctx->progress_data, "Container", cname, "Started");
 		}
@@ -186,8 +192,8 @@ static int diverged_networks(const struct project *p, const char *root, char *co
 		if (!why)
 			continue;
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n++] = (struct plan_diverged){.network = xstrdup(defs[k].name), .why = why,
-							  .users = net_users(root, defs[k].name)};
+		out->v[out->n++] = (struct plan_diverged){
+			.network = xstrdup(defs[k].name), .why = why, .users = net_users(root, defs[k].name)};
 	}
 	netplan_defs_free(defs, nd);
 	return r;

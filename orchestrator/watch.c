@@ -74,22 +74,28 @@ static int load_rule(const struct project *p, const char *service, struct node *
 {
 	static const char *const names[] = {"sync", "restart", "sync+restart", "sync+exec", "rebuild"};
 	const char *action = node_str(node_map_get(it, "action")), *path = node_str(node_map_get(it, "path"));
-	*r = (struct rule){.service = service, .changed = xcalloc(1, sizeof(char *)), .gone = xcalloc(1, sizeof(char *))};
+	*r = (struct rule){
+		.service = service, .changed = xcalloc(1, sizeof(char *)), .gone = xcalloc(1, sizeof(char *))};
 	size_t a = 0;
 	while (action && a < ARRAY_SIZE(names) && !streq(names[a], action))
 		a++;
 	if (!action || a == ARRAY_SIZE(names) || !path)
-		return node_err(err, it, "service %s: develop.watch[%zu] needs a path and an action (sync, restart, "
-					 "sync+restart, sync+exec or rebuild)", service, i);
+		return node_err(err, it,
+				"service %s: develop.watch[%zu] needs a path and an action (sync, restart, "
+				"sync+restart, sync+exec or rebuild)",
+				service, i);
 	r->action = (enum action)a;
 	r->path = path[0] == '/' ? xstrdup(path) : path_join(p->workdir, path);
 	const char *target = node_str(node_map_get(it, "target"));
 	if (is_sync(r->action) && (!target || target[0] != '/'))
-		return node_err(err, it, "service %s: develop.watch[%zu] (%s) needs a target: an absolute path in the "
-					 "container", service, i, action);
+		return node_err(err, it,
+				"service %s: develop.watch[%zu] (%s) needs a target: an absolute path in the "
+				"container",
+				service, i, action);
 	r->target = target ? xstrdup(target) : NULL;
 	if (r->action == W_REBUILD && !svcbuild_has(p, service))
-		return node_err(err, it, "service %s: develop.watch[%zu] rebuilds, but the service has no build section",
+		return node_err(err, it,
+				"service %s: develop.watch[%zu] rebuilds, but the service has no build section",
 				service, i);
 	struct stat st;
 	if (stat(r->path, &st) < 0)
@@ -156,8 +162,9 @@ static bool counts(const struct rule *r, const char *rel, bool dir)
 
 static void watch_dir(struct watcher *w, const char *dir, const struct rule *r, const char *rel)
 {
-	int wd = inotify_add_watch(w->fd, dir, IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE |
-						     IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+	int wd = inotify_add_watch(w->fd, dir,
+				   IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM |
+					   IN_MOVED_TO | IN_ONLYDIR);
 	if (wd < 0)
 		return;
 	bool known = false;
@@ -199,7 +206,9 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
 	for (size_t k = 0; k < w->nrules; k++) {
 		struct rule *r = &w->rules[k];
 		size_t n = strlen(r->path);
-		const char *rel = streq(full, r->path) ? "" : strncmp(full, r->path, n) == 0 && full[n] == '/' ? full + n + 1 : NULL;
+		const char *rel = streq(full, r->path)                               ? ""
+				  : strncmp(full, r->path, n) == 0 && full[n] == '/' ? full + n + 1
+										     : NULL;
 		if (!rel || !counts(r, rel, isdir))
 			continue;
 		if (isdir && !gone && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
@@ -265,7 +274,8 @@ static int sync_rule(struct watcher *w, struct rule *r, char **ctrs, char *const
 	for (size_t i = 0; changed[i]; i++) {
 		strv_push(&j.rels, xstrdup(changed[i][0] ? changed[i] : path_basename(r->path)));
 		/* names in the tar: the target's path without its leading / */
-		strv_push(&j.names, changed[i][0] ? xasprintf("%s/%s", r->target + 1, changed[i]) : xstrdup(r->target + 1));
+		strv_push(&j.names,
+			  changed[i][0] ? xasprintf("%s/%s", r->target + 1, changed[i]) : xstrdup(r->target + 1));
 	}
 	int rc = 0;
 	for (size_t c = 0; rc == 0 && ctrs[c]; c++) {
@@ -273,14 +283,15 @@ static int sync_rule(struct watcher *w, struct rule *r, char **ctrs, char *const
 			rc = sync_into(w->root, ctrs[c], &j, err);
 		for (size_t i = 0; rc == 0 && gone && gone[i]; i++) {
 			/* removed on the host: removed in the container, as docker compose does (rm -rf there) */
-			_cleanup_free_ char *in = gone[i][0] ? xasprintf("%s/%s", r->target, gone[i]) : xstrdup(r->target);
+			_cleanup_free_ char *in = gone[i][0] ? xasprintf("%s/%s", r->target, gone[i])
+							     : xstrdup(r->target);
 			char *argv[] = {"rm", "-rf", "--", in, NULL};
 			struct exec_opts eo = {.argv = argv};
 			int status = 0;
 			struct berr *e = NULL;
 			if (ctr_exec(w->root, ctrs[c], &eo, &status, &e) < 0 || status != 0) {
 				log_error("watch: cannot remove %s in %s%s%s", in, ctrs[c], e ? ": " : "",
-					e ? e->msg : "");
+					  e ? e->msg : "");
 				berr_free(e);
 			}
 		}
@@ -307,13 +318,15 @@ static void restart_all(struct watcher *w, char **ctrs)
 static void exec_all(struct watcher *w, const struct rule *r, char **ctrs)
 {
 	for (size_t c = 0; ctrs[c]; c++) {
-		struct exec_opts eo = {.argv = r->exec.argv, .env = r->exec.env, .user = r->exec.user,
-				       .workdir = r->exec.workdir, .privileged = r->exec.privileged};
+		struct exec_opts eo = {.argv = r->exec.argv,
+				       .env = r->exec.env,
+				       .user = r->exec.user,
+				       .workdir = r->exec.workdir,
+				       .privileged = r->exec.privileged};
 		int status = 0;
 		struct berr *e = NULL;
 		if (ctr_exec(w->root, ctrs[c], &eo, &status, &e) < 0 || status != 0) {
-			log_error("watch: %s in %s: %s", r->exec.argv[0], ctrs[c],
-				e ? e->msg : "it exited non-zero");
+			log_error("watch: %s in %s: %s", r->exec.argv[0], ctrs[c], e ? e->msg : "it exited non-zero");
 			berr_free(e);
 		}
 	}
@@ -393,7 +406,8 @@ static int initial_sync(struct watcher *w, struct rule *r, struct berr **err)
 	} else {
 		_cleanup_(closedirp) DIR *d = opendir(r->path);
 		for (struct dirent *e; d && (e = readdir(d));)
-			if (!streq(e->d_name, ".") && !streq(e->d_name, "..") && counts(r, e->d_name, e->d_type == DT_DIR))
+			if (!streq(e->d_name, ".") && !streq(e->d_name, "..") &&
+			    counts(r, e->d_name, e->d_type == DT_DIR))
 				strv_push(&all, xstrdup(e->d_name));
 	}
 	_cleanup_(strv_freep) char **ctrs = running(w, r->service);
@@ -418,14 +432,19 @@ int watch_run(const struct apply_ctx *ctx, const struct project *p, const struct
 		}
 	}
 	if (rc == 0 && w.nrules == 0)
-		rc = berr_set(err, ENOENT, "none of the selected services is configured for watch: give it a develop.watch "
-					   "section");
-	static const char *const verbs[] = {[W_SYNC] = "sync", [W_RESTART] = "restart", [W_SYNC_RESTART] = "sync+restart",
-					    [W_SYNC_EXEC] = "sync+exec", [W_REBUILD] = "rebuild"};
+		rc = berr_set(err, ENOENT,
+			      "none of the selected services is configured for watch: give it a develop.watch "
+			      "section");
+	static const char *const verbs[] = {[W_SYNC] = "sync",
+					    [W_RESTART] = "restart",
+					    [W_SYNC_RESTART] = "sync+restart",
+					    [W_SYNC_EXEC] = "sync+exec",
+					    [W_REBUILD] = "rebuild"};
 	for (size_t k = 0; rc == 0 && ctx->dry_run && k < w.nrules; k++) {
 		const struct rule *r = &w.rules[k];
 		_cleanup_free_ char *what = xasprintf("would %s on changes to %s%s%s", verbs[r->action], r->path,
-						      is_sync(r->action) ? " into " : "", is_sync(r->action) ? r->target : "");
+						      is_sync(r->action) ? " into " : "",
+						      is_sync(r->action) ? r->target : "");
 		if (ctx->progress)
 			ctx->progress(ctx->progress_data, "Watch", r->service, what);
 	}

@@ -11,9 +11,9 @@
 #include "project.h"
 
 struct watch_opts {
-	char **services;	   /* NULL: every service with develop.watch */
-	bool quiet;		   /* no build output */
-	bool prune;		   /* dangling images removed after a rebuild */
+	char **services;             /* NULL: every service with develop.watch */
+	bool quiet;                  /* no build output */
+	bool prune;                  /* dangling images removed after a rebuild */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to end */
 };
 

@@ -116,7 +116,8 @@ static int attach(struct builder *b, struct node *n, const char *anchor, struct 
 			for (size_t i = 0; i < n->n; i++) {
 				if (n->items[i]->kind != NODE_MAP) {
 					node_free(n);
-					return fail_at(b, p, "%s", "a merge key << takes a mapping or a list of mappings");
+					return fail_at(b, p, "%s",
+						       "a merge key << takes a mapping or a list of mappings");
 				}
 			}
 			f->merges = xrealloc(f->merges, (f->nmerges + n->n) * sizeof(*f->merges));
@@ -131,9 +132,9 @@ static int attach(struct builder *b, struct node *n, const char *anchor, struct 
 	} else {
 		struct pair *dup = node_map_pair(f->node, f->key);
 		if (dup) {
-			_cleanup_free_ char *msg =
-				xasprintf("duplicate key \"%s\" (first defined at line %d); remove one of them", f->key,
-					  dup->pos.line);
+			_cleanup_free_ char *msg = xasprintf(
+				"duplicate key \"%s\" (first defined at line %d); remove one of them", f->key,
+				dup->pos.line);
 			node_free(n);
 			struct pos kp = f->kpos;
 			return fail_at(b, kp, "%s", msg);
@@ -324,8 +325,7 @@ void yaml_docs_free(struct node **docs, size_t n)
 	free(docs);
 }
 
-int yaml_parse(const char *path, const char *data, size_t len, struct node ***docs, size_t *ndocs,
-	       struct berr **err)
+int yaml_parse(const char *path, const char *data, size_t len, struct node ***docs, size_t *ndocs, struct berr **err)
 {
 	struct builder b = {.file = srcfile_new(path), .err = err};
 	yaml_parser_t parser;

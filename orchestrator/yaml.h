@@ -10,8 +10,7 @@
 #define YAML_MAX_BYTES (128u << 20)
 
 /* Parse every document of data. An empty stream gives no documents. */
-int yaml_parse(const char *path, const char *data, size_t len, struct node ***docs, size_t *ndocs,
-	       struct berr **err);
+int yaml_parse(const char *path, const char *data, size_t len, struct node ***docs, size_t *ndocs, struct berr **err);
 void yaml_docs_free(struct node **docs, size_t n);
 
 #endif

@@ -117,7 +117,8 @@ int cgroup_remove(const char *id, struct berr **err)
 		if (!fs_is_dir(paths[i]))
 			continue;
 		/* a real-time budget it had goes back to berth's group (see rt_budget) */
-		_cleanup_free_ char *up = path_dirname(paths[i]), *rpf = path_join(paths[i], "cpu.rt_period_us"), *rp = NULL;
+		_cleanup_free_ char *up = path_dirname(paths[i]), *rpf = path_join(paths[i], "cpu.rt_period_us"),
+				    *rp = NULL;
 		size_t rtlen;
 		long long period = fs_read_file(rpf, 64, &rp, &rtlen, NULL) == 0 ? atoll(rp) : 0;
 		long long given = period > 0 ? cgroup_rt_share(up, cgroup_rt_share(paths[i], 0, 0), period) : 0;
@@ -299,7 +300,8 @@ static void block_io(const char *dir, bool v2, int64_t *rd, int64_t *wr)
 		return;
 	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (v2) {
-			const char *r = strstr(line, "rbytes="), *w = strstr(line, "wbytes="), *end = strchr(line, '\n');
+			const char *r = strstr(line, "rbytes="), *w = strstr(line, "wbytes="),
+				   *end = strchr(line, '\n');
 			if (r && (!end || r < end))
 				*rd += atoll(r + 7);
 			if (w && (!end || w < end))

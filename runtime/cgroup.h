@@ -30,9 +30,9 @@ int cgroup_remove(const char *id, struct berr **err);
 bool cgroup_oom_killed(const char *id);
 /* What the container uses, as docker stats shows it. */
 struct cgroup_stats {
-	int64_t memory;	      /* bytes, without the inactive page cache */
+	int64_t memory;       /* bytes, without the inactive page cache */
 	int64_t memory_limit; /* bytes; -1: none (or beyond the host's memory) */
-	int64_t cpu_ns;	      /* CPU time used so far */
+	int64_t cpu_ns;       /* CPU time used so far */
 	int64_t pids;
 	int64_t block_read, block_write; /* bytes */
 };

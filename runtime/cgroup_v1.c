@@ -22,8 +22,6 @@ char **cgroup_v1_paths(const char *id)
 	return v;
 }
 
-
-
 /* cpuset children start empty: copy cpus and mems down from the parent. */
 static int cpuset_inherit(const char *dir, struct berr **err)
 {
@@ -55,15 +53,18 @@ static int rt_budget(const char *dir, const struct cgroup_spec *c, struct berr *
 	_cleanup_free_ char *parent = path_dirname(dir);
 	_cleanup_free_ char *mine = path_join(dir, "cpu.rt_runtime_us");
 	if (!fs_exists(mine))
-		return berr_set(err, ENOTSUP, "cpu_rt_runtime needs real-time group scheduling, which this kernel lacks");
+		return berr_set(err, ENOTSUP,
+				"cpu_rt_runtime needs real-time group scheduling, which this kernel lacks");
 	long long have = cgroup_rt_share(parent, 0, 0);
 	long long want = c->rt_runtime;
 	/* the siblings' budgets stay theirs: the parent grows by this one's
 	 * share, counted in the parent's period (the kernel compares ratios) */
 	long long share = cgroup_rt_share(parent, want, c->rt_period > 0 ? c->rt_period : 1000000);
 	if (want > 0 && cgroup_write_int(parent, "cpu.rt_runtime_us", have + share, NULL) < 0)
-		return berr_set(err, EBUSY, "cpu_rt_runtime %lld: the host has no real-time time left to give (berth's "
-					    "group has %lld µs of its period)", want, have);
+		return berr_set(err, EBUSY,
+				"cpu_rt_runtime %lld: the host has no real-time time left to give (berth's "
+				"group has %lld µs of its period)",
+				want, have);
 	int r = 0;
 	if (c->rt_period > 0)
 		r = cgroup_write_int(dir, "cpu.rt_period_us", c->rt_period, err);

@@ -17,8 +17,6 @@ char **cgroup_v2_paths(const char *id)
 	return v;
 }
 
-
-
 /* cgroup v2 has no devices files: the rules become a BPF program. */
 int cgroup_v2_devices(const char *dir, char *const *rules, struct berr **err)
 {
@@ -90,12 +88,16 @@ int cgroup_v2_create(const char *id, const struct cgroup_spec *c, struct berr **
 			_cleanup_free_ char *w = xasprintf("default %lld", v);
 			r = cgroup_write(dir, "io.weight", w, err);
 		} else if (sscanf(c->blkio[i], "%31s %31s %lld", kind, dev, &v) == 3) {
-			static const char *const keys[][2] = {{"weight_device", ""}, {"read_bps", "rbps"}, {"write_bps", "wbps"},
-							      {"read_iops", "riops"}, {"write_iops", "wiops"}};
+			static const char *const keys[][2] = {{"weight_device", ""},
+							      {"read_bps", "rbps"},
+							      {"write_bps", "wbps"},
+							      {"read_iops", "riops"},
+							      {"write_iops", "wiops"}};
 			for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 				if (!streq(kind, keys[k][0]))
 					continue;
-				_cleanup_free_ char *line = k ? xasprintf("%s %s=%lld", dev, keys[k][1], v) : xasprintf("%s %lld", dev, v);
+				_cleanup_free_ char *line = k ? xasprintf("%s %s=%lld", dev, keys[k][1], v)
+							      : xasprintf("%s %lld", dev, v);
 				r = cgroup_write(dir, k ? "io.max" : "io.weight", line, err);
 			}
 		}

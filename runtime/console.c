@@ -209,8 +209,8 @@ int console_link_open(struct console_link *l, bool tty)
 		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
 		return -e;
 	}
-	*l = (struct console_link){.shim = {in[0], out[1], err[1]}, .sock = -1, .in_w = in[1], .out_r = out[0],
-				   .err_r = err[0]};
+	*l = (struct console_link){
+		.shim = {in[0], out[1], err[1]}, .sock = -1, .in_w = in[1], .out_r = out[0], .err_r = err[0]};
 	return 0;
 }
 

@@ -23,7 +23,7 @@ int console_take(int slave, int with_stdin);
 struct console_link {
 	bool tty;
 	int shim[3];
-	int sock;		  /* berth's end of the socket (tty) */
+	int sock;               /* berth's end of the socket (tty) */
 	int in_w, out_r, err_r; /* berth's ends of the pipes */
 };
 int console_link_open(struct console_link *l, bool tty);

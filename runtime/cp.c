@@ -36,7 +36,8 @@ static int add_children(struct archive *a, int fd, const char *tarname, struct b
 	for (struct dirent *e; r == 0 && (e = readdir(d));) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 			continue;
-		_cleanup_free_ char *child = streq(tarname, ".") ? xstrdup(e->d_name) : xasprintf("%s/%s", tarname, e->d_name);
+		_cleanup_free_ char *child = streq(tarname, ".") ? xstrdup(e->d_name)
+								 : xasprintf("%s/%s", tarname, e->d_name);
 		r = add_entry(a, fd, e->d_name, child, false, err);
 	}
 	return r;
@@ -70,7 +71,8 @@ static int add_entry(struct archive *a, int dirfd, const char *name, const char 
 		target[n] = 0;
 		archive_entry_set_symlink(e, target);
 	} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-		fd = openat(dirfd, name, (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+		fd = openat(dirfd, name,
+			    (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 		if (fd < 0) {
 			archive_entry_free(e);
 			return berr_sys(err, errno, "cannot open %s", tarname);
@@ -84,7 +86,9 @@ static int add_entry(struct archive *a, int dirfd, const char *name, const char 
 	if (r == 0 && fd >= 0 && S_ISREG(st.st_mode)) {
 		char buf[65536];
 		int64_t left = st.st_size; /* no more than the header says, should the file grow */
-		for (ssize_t n; r == 0 && left > 0 && (n = read(fd, buf, (size_t)(left < (int64_t)sizeof(buf) ? left : (int64_t)sizeof(buf)))) > 0;
+		for (ssize_t n;
+		     r == 0 && left > 0 &&
+		     (n = read(fd, buf, (size_t)(left < (int64_t)sizeof(buf) ? left : (int64_t)sizeof(buf)))) > 0;
 		     left -= n)
 			if (archive_write_data(a, buf, (size_t)n) < 0)
 				r = berr_set(err, EIO, "cannot write %s: %s", tarname, archive_error_string(a));
@@ -223,7 +227,8 @@ int cp_tar_extract(const char *dest, bool raw, bool keep_owner, int in, struct b
 			archive_entry_set_pathname(e, renamed);
 		}
 		if (archive_write_header(w, e) != ARCHIVE_OK) {
-			r = berr_set(err, EIO, "cannot write %s: %s", archive_entry_pathname(e), archive_error_string(w));
+			r = berr_set(err, EIO, "cannot write %s: %s", archive_entry_pathname(e),
+				     archive_error_string(w));
 			break;
 		}
 		const void *buf;
@@ -237,7 +242,8 @@ int cp_tar_extract(const char *dest, bool raw, bool keep_owner, int in, struct b
 			}
 		}
 		if (r == 0 && archive_write_finish_entry(w) != ARCHIVE_OK)
-			r = berr_set(err, EIO, "cannot write %s: %s", archive_entry_pathname(e), archive_error_string(w));
+			r = berr_set(err, EIO, "cannot write %s: %s", archive_entry_pathname(e),
+				     archive_error_string(w));
 	}
 	archive_write_close(w);
 	archive_write_free(w);
@@ -274,7 +280,8 @@ static int mount_stopped(const char *dir, const struct ctr_spec *s, struct berr 
 					 strstr(m->options, ",ro"));
 		int sub = m->subpath ? rootfs_subpath_open(m, NULL) : -1;
 		snprintf(from, sizeof(from), "/proc/self/fd/%d", sub);
-		if ((!m->subpath || sub >= 0) && mount(m->subpath ? from : m->source, at, NULL, MS_BIND | MS_REC, NULL) == 0 && ro)
+		if ((!m->subpath || sub >= 0) &&
+		    mount(m->subpath ? from : m->source, at, NULL, MS_BIND | MS_REC, NULL) == 0 && ro)
 			mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
 		if (sub >= 0)
 			close(sub);

@@ -24,7 +24,8 @@
  * that ctr_create never makes, so every lookup finds nothing. */
 char *ctr_dir(const char *root, const char *name)
 {
-	return name_valid(name) ? xasprintf("%s/containers/%s", root, name) : xasprintf("%s/containers/%%invalid", root);
+	return name_valid(name) ? xasprintf("%s/containers/%s", root, name)
+				: xasprintf("%s/containers/%%invalid", root);
 }
 
 char *ctr_shim_path(void)
@@ -51,8 +52,9 @@ bool ctr_exists(const char *root, const char *name)
 int ctr_create(const char *root, const struct ctr_spec *s, struct berr **err)
 {
 	if (!name_valid(s->id))
-		return berr_set(err, EINVAL, "\"%s\" is not a valid container name: use letters, digits, '_', '.' and "
-					     "'-', starting with a letter or digit",
+		return berr_set(err, EINVAL,
+				"\"%s\" is not a valid container name: use letters, digits, '_', '.' and "
+				"'-', starting with a letter or digit",
 				s->id ? s->id : "");
 	_cleanup_free_ char *dir = ctr_dir(root, s->id);
 	if (ctr_exists(root, s->id))
@@ -121,7 +123,6 @@ static bool wait_empty(const char *cg, int64_t ms)
 	}
 	return true;
 }
-
 
 /* Is pid the shim of the container in dir, and not a zombie? (kill(pid, 0)
  * succeeds on zombies, and pids are reused.) */
@@ -252,8 +253,8 @@ int ctr_start_launch(const char *root, const char *name, const int *stdio, int *
 	close(ready[1]);
 	if (e != 0) {
 		close(ready[0]);
-		return berr_set(err, e, "the shim of %s did not start (is berth-shim installed beside berth?): %s", name,
-				strerror(e));
+		return berr_set(err, e, "the shim of %s did not start (is berth-shim installed beside berth?): %s",
+				name, strerror(e));
 	}
 	*ready_out = ready[0];
 	return 0;
@@ -339,7 +340,8 @@ int ctr_stop_begin(const char *root, const char *name, int64_t timeout_ms, struc
 	out->shim = shim;
 	out->pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
 	/* the shim stops it within timeout_ms, queued with the signal */
-	if (sigqueue(shim, SIGTERM, (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
+	if (sigqueue(shim, SIGTERM,
+		     (union sigval){.sival_int = (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms)}) < 0)
 		kill(shim, SIGTERM);
 	thaw(out->cg);
 	return 0;
@@ -546,7 +548,8 @@ static enum await_state await_state(const char *root, const char *name, enum ctr
 		*why = xasprintf("container %s has no healthcheck configured", name);
 		w = AWAIT_FAILED;
 	} else if (st.health == HEALTH_UNKNOWN) {
-		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it", name);
+		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it",
+				 name);
 		w = AWAIT_FAILED;
 	} else if (st.health == HEALTH_UNHEALTHY) {
 		*why = xasprintf("container %s is unhealthy%s%.*s", name, last && *last ? ": " : "",
@@ -585,14 +588,17 @@ static int ready_state(const char *root, const char *name, char **why)
 	else if (st.status == ST_RUNNING && st.health == HEALTH_UNHEALTHY)
 		*why = xasprintf("container %s is unhealthy", name), r = -1;
 	else if (st.status == ST_RUNNING && st.health == HEALTH_UNKNOWN)
-		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it", name), r = -1;
+		*why = xasprintf("container %s runs unmonitored (its shim died): its health is unknown; restart it",
+				 name),
+		r = -1;
 	else if ((st.status == ST_EXITED || st.status == ST_DEAD) && st.exit_code == 0)
 		r = 1;
 	else if (st.status == ST_EXITED || st.status == ST_DEAD)
 		*why = xasprintf("container %s exited (%d)", name, st.exit_code), r = -1;
 	else
 		*why = xasprintf("container %s is %s", name,
-				 st.status == ST_RUNNING ? "still starting (health: starting)" : ctr_status_name(st.status));
+				 st.status == ST_RUNNING ? "still starting (health: starting)"
+							 : ctr_status_name(st.status));
 	state_free(&st);
 	return r;
 }
@@ -632,9 +638,9 @@ char **ctr_volume_users(const char *root, const char *name)
 			continue;
 		bool uses = false;
 		for (size_t i = 0; i < s.nmounts; i++)
-			uses |= s.mounts[i].source && (streq(s.mounts[i].source, data) ||
-						       startswith(s.mounts[i].source, prefix) ||
-						       (s.mounts[i].volume && streq(s.mounts[i].volume, name)));
+			uses |= s.mounts[i].source &&
+				(streq(s.mounts[i].source, data) || startswith(s.mounts[i].source, prefix) ||
+				 (s.mounts[i].volume && streq(s.mounts[i].volume, name)));
 		spec_free(&s);
 		if (uses)
 			strv_push(&out, xstrdup(e->d_name));

@@ -14,8 +14,8 @@
  * these character devices: null, zero, full, random, urandom, tty,
  * console, ptmx, every pty slave, tun. */
 const char *const dev_docker_default[] = {
-	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
-	"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm", NULL,
+	"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",    "c 1:8 rwm", "c 1:9 rwm",
+	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm", NULL,
 };
 
 int dev_access_parse(const char *text, unsigned *access)
@@ -52,8 +52,8 @@ static int parse_number(const char *s, const char *end, int64_t *v)
 
 int dev_rule_parse(const char *text, struct dev_rule *r, struct berr **err)
 {
-	*r = (struct dev_rule){.type = 'a', .major = DEV_ANY, .minor = DEV_ANY,
-			       .access = DEV_MKNOD | DEV_READ | DEV_WRITE};
+	*r = (struct dev_rule){
+		.type = 'a', .major = DEV_ANY, .minor = DEV_ANY, .access = DEV_MKNOD | DEV_READ | DEV_WRITE};
 	const char *p = text;
 	if (streq(text, "a"))
 		return 0;
@@ -64,7 +64,8 @@ int dev_rule_parse(const char *text, struct dev_rule *r, struct berr **err)
 	    parse_number(sp + 1, colon, &r->major) < 0 || parse_number(colon + 1, sp2, &r->minor) < 0 ||
 	    dev_access_parse(sp2 + 1, &r->access) < 0)
 		return berr_set(err, EINVAL,
-				"device rule \"%s\" is not TYPE MAJOR:MINOR ACCESS (as \"c 1:3 rwm\" or \"b *:* m\")", text);
+				"device rule \"%s\" is not TYPE MAJOR:MINOR ACCESS (as \"c 1:3 rwm\" or \"b *:* m\")",
+				text);
 	r->type = p[0];
 	return 0;
 }
@@ -158,11 +159,14 @@ int dev_bpf_attach(int cgroup_fd, const struct dev_rule *rules, size_t n, struct
 			saved = errno;
 		free(insns);
 		size_t len = strlen(log);
-		return berr_sys(err, saved, "cannot load the device program (%.300s)", len > 300 ? log + len - 300 : log);
+		return berr_sys(err, saved, "cannot load the device program (%.300s)",
+				len > 300 ? log + len - 300 : log);
 	}
 	free(insns);
-	union bpf_attr attach = {.target_fd = (uint32_t)cgroup_fd, .attach_bpf_fd = (uint32_t)prog,
-				 .attach_type = BPF_CGROUP_DEVICE, .attach_flags = BPF_F_ALLOW_MULTI};
+	union bpf_attr attach = {.target_fd = (uint32_t)cgroup_fd,
+				 .attach_bpf_fd = (uint32_t)prog,
+				 .attach_type = BPF_CGROUP_DEVICE,
+				 .attach_flags = BPF_F_ALLOW_MULTI};
 	int r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
 	int saved = errno;
 	close(prog);

@@ -14,9 +14,9 @@
 enum { DEV_MKNOD = 1, DEV_READ = 2, DEV_WRITE = 4 }; /* as BPF_DEVCG_ACC_* */
 
 struct dev_rule {
-	char type;	/* 'a' (all), 'c' or 'b' */
+	char type;            /* 'a' (all), 'c' or 'b' */
 	int64_t major, minor; /* DEV_ANY for '*' */
-	unsigned access; /* DEV_MKNOD | DEV_READ | DEV_WRITE */
+	unsigned access;      /* DEV_MKNOD | DEV_READ | DEV_WRITE */
 };
 
 /* Parse "c 1:3 rwm", "b *:* m" or "a" (devices.allow syntax). */

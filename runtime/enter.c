@@ -34,7 +34,7 @@ struct enter_opts {
 	char *user, *workdir;
 	bool privileged;
 	bool die_with_parent; /* a healthcheck: killed with the process the shim kills at its timeout */
-	int rows, cols;	      /* the user's terminal, for the new one */
+	int rows, cols;       /* the user's terminal, for the new one */
 };
 
 /* The user of the exec, read from the container's own /etc/passwd (we are in its root by now). */
@@ -250,8 +250,12 @@ pid_t enter_spawn(const struct ctr_spec *s, pid_t init, const struct hook_spec *
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	struct enter_opts o = {.argv = h->argv, .env = h->env, .user = h->user, .workdir = h->workdir,
-			       .privileged = h->privileged, .die_with_parent = die_with_parent};
+	struct enter_opts o = {.argv = h->argv,
+			       .env = h->env,
+			       .user = h->user,
+			       .workdir = h->workdir,
+			       .privileged = h->privileged,
+			       .die_with_parent = die_with_parent};
 	_exit(join_and_run(s, &o, pidfd, -1));
 }
 

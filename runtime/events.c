@@ -28,11 +28,12 @@ void events_add(const char *root, const char *name, const char *action, const ch
 	char line[PIPE_BUF];
 	/* one write of at most PIPE_BUF bytes with O_APPEND: lines of several
 	 * writers never interleave */
-	int n = snprintf(line, sizeof(line),
-			 "{\"time\":\"%s.%09ldZ\",\"timeNano\":%lld,\"type\":\"container\",\"action\":\"%s\",\"id\":\"%s\","
-			 "\"attributes\":{\"name\":\"%s\"%s%s}}\n",
-			 when, ts.tv_nsec, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, action, name, name,
-			 attrs ? "," : "", attrs ? attrs : "");
+	int n = snprintf(
+		line, sizeof(line),
+		"{\"time\":\"%s.%09ldZ\",\"timeNano\":%lld,\"type\":\"container\",\"action\":\"%s\",\"id\":\"%s\","
+		"\"attributes\":{\"name\":\"%s\"%s%s}}\n",
+		when, ts.tv_nsec, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, action, name, name,
+		attrs ? "," : "", attrs ? attrs : "");
 	if (n <= 0 || n >= (int)sizeof(line))
 		return;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

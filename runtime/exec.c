@@ -52,10 +52,11 @@ static char *opts_json(const struct exec_opts *o)
 	struct winsize ws = {0};
 	if (o->tty)
 		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
-	_cleanup_(json_releasep) json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:i}", "argv", strv_json(o->argv), "env",
-			      o->env ? strv_json(o->env) : json_array(), "user", o->user ? json_string(o->user) : json_null(),
-			      "workdir", o->workdir ? json_string(o->workdir) : json_null(), "privileged", o->privileged,
-			      "rows", (int)ws.ws_row, "cols", (int)ws.ws_col);
+	_cleanup_(json_releasep) json_t *j = json_pack(
+		"{s:o, s:o, s:o, s:o, s:b, s:i, s:i}", "argv", strv_json(o->argv), "env",
+		o->env ? strv_json(o->env) : json_array(), "user", o->user ? json_string(o->user) : json_null(),
+		"workdir", o->workdir ? json_string(o->workdir) : json_null(), "privileged", o->privileged, "rows",
+		(int)ws.ws_row, "cols", (int)ws.ws_col);
 	char *s = json_dumps(j, JSON_COMPACT);
 	return s;
 }

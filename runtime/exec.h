@@ -6,8 +6,8 @@
 
 struct exec_opts {
 	char **argv;
-	char **env;	    /* added to the container's environment */
-	const char *user;   /* NULL: the container's user */
+	char **env;          /* added to the container's environment */
+	const char *user;    /* NULL: the container's user */
 	const char *workdir; /* NULL: the container's */
 	bool privileged, detach;
 	bool tty; /* a pseudo-terminal, relayed to our stdin and stdout */

@@ -121,8 +121,9 @@ bool health_on_exit(struct health *h, const struct ctr_spec *s, struct ctr_state
 	}
 	h->buf[h->len] = '\0';
 	int code = h->timed_out ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	char *output = h->timed_out ? xasprintf("Health check exceeded timeout (%lldms)", (long long)s->health.timeout_ms)
-				    : xstrdup(h->buf);
+	char *output = h->timed_out
+			       ? xasprintf("Health check exceeded timeout (%lldms)", (long long)s->health.timeout_ms)
+			       : xstrdup(h->buf);
 	health_log_add(st, h->start, now_ms(), code, output);
 	/* Docker's rules: one success is healthy; failures count once the
 	 * start period is over (or the container was healthy once) */

@@ -10,12 +10,12 @@
 #include "state.h"
 
 struct health {
-	int timer;	  /* timerfd: the next check, or the running one's timeout */
-	pid_t pid;	  /* the running check, or 0 */
-	int out;	  /* its output (read end), or -1 */
-	char buf[4096];	  /* its first 4 KiB */
+	int timer;      /* timerfd: the next check, or the running one's timeout */
+	pid_t pid;      /* the running check, or 0 */
+	int out;        /* its output (read end), or -1 */
+	char buf[4096]; /* its first 4 KiB */
 	size_t len;
-	int64_t start;	  /* when it began, ms */
+	int64_t start; /* when it began, ms */
 	bool timed_out;
 };
 

@@ -29,10 +29,10 @@ struct child {
 	const struct ctr_spec *s;
 	char *bpf; /* the seccomp program, read before the root changes */
 	size_t bpf_len;
-	int go;	     /* read: the parent has put us in the cgroup */
-	int report;  /* write: why we failed (closed by a successful exec) */
+	int go;       /* read: the parent has put us in the cgroup */
+	int report;   /* write: why we failed (closed by a successful exec) */
 	int out, err; /* write ends of stdout and stderr */
-	int in;	      /* read end of stdin, or -1 for /dev/null */
+	int in;       /* read end of stdin, or -1 for /dev/null */
 	int console;  /* tty: the socket the terminal's master goes back over, or -1 */
 	int ipc_ns;   /* ipc container:NAME: that container's IPC namespace, or -1 */
 };
@@ -64,10 +64,14 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{"core", RLIMIT_CORE},	   {"cpu", RLIMIT_CPU},	      {"data", RLIMIT_DATA},	 {"fsize", RLIMIT_FSIZE},
-	{"locks", RLIMIT_LOCKS},   {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-	{"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},	 {"rtprio", RLIMIT_RTPRIO},
-	{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+	{"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+	{"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+	{"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+	{"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+	{"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+	{"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+	{"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+	{"stack", RLIMIT_STACK},
 };
 
 int process_set_rlimits(const struct ctr_spec *s, struct berr **err)
@@ -82,7 +86,8 @@ int process_set_rlimits(const struct ctr_spec *s, struct berr **err)
 		struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};
 		if (setrlimit(res, &rl) < 0)
 			return berr_sys(err, errno, "cannot set ulimit %s to %lld:%lld (above this host's hard limit?)",
-					s->rlimits[i].name, (long long)s->rlimits[i].soft, (long long)s->rlimits[i].hard);
+					s->rlimits[i].name, (long long)s->rlimits[i].soft,
+					(long long)s->rlimits[i].hard);
 	}
 	return 0;
 }
@@ -94,7 +99,8 @@ static char *find_command(const struct ctr_spec *s, int *code)
 	if (strchr(cmd, '/'))
 		return xstrdup(cmd);
 	const char *path = strv_env_get(s->env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	_cleanup_free_ char *copy = xstrdup(path ? path
+						 : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	*code = 127;
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
@@ -314,8 +320,14 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 			close_fd(fds[i]);
 		return berr_sys(err, e, "cannot create pipes for %s", s->id);
 	}
-	struct child c = {.s = s, .go = go[0], .report = report[1], .out = out[1], .err = errp[1], .in = in[0],
-			  .console = console[1], .ipc_ns = -1};
+	struct child c = {.s = s,
+			  .go = go[0],
+			  .report = report[1],
+			  .out = out[1],
+			  .err = errp[1],
+			  .in = in[0],
+			  .console = console[1],
+			  .ipc_ns = -1};
 	/* ipc or pid container:NAME: that container's namespaces, while it runs
 	 * (pid: ours become the namespace of what we start from now on) */
 	int joined = 0;
@@ -338,15 +350,15 @@ int process_start(const struct ctr_spec *s, struct ctr_process *p, int *exit_cod
 		}
 	}
 	if (joined < 0) {
-		int *fds[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1],
-			      &console[0], &console[1], &c.ipc_ns};
+		int *fds[] = {&go[0],   &go[1], &report[0], &report[1],  &out[0],     &out[1],  &errp[0],
+			      &errp[1], &in[0], &in[1],     &console[0], &console[1], &c.ipc_ns};
 		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 			close_fd(fds[i]);
 		*exit_code = 125;
 		return joined;
 	}
-	int *all[] = {&go[0], &go[1], &report[0], &report[1], &out[0], &out[1], &errp[0], &errp[1], &in[0], &in[1],
-		      &console[0], &console[1]};
+	int *all[] = {&go[0],   &go[1],   &report[0], &report[1], &out[0],     &out[1],
+		      &errp[0], &errp[1], &in[0],     &in[1],     &console[0], &console[1]};
 	if (s->seccomp && fs_read_file(s->seccomp, 1 << 20, &c.bpf, &c.bpf_len, err) < 0) {
 		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 			close_fd(all[i]);

@@ -8,7 +8,7 @@
 struct ctr_process {
 	pid_t pid;
 	int out_fd, err_fd; /* read ends of its stdout and stderr (err_fd -1 with a tty) */
-	int in_fd;	    /* write end of its stdin with stdin_open, else -1 */
+	int in_fd;          /* write end of its stdin with stdin_open, else -1 */
 };
 
 /* Start the container; returns once it has exec'd its command, or with the

@@ -25,9 +25,17 @@
 
 /* Docker's masked and read-only /proc and /sys paths (moby oci/defaults.go). */
 static const char *const masked[] = {
-	"/proc/asound",	      "/proc/acpi",	     "/proc/kcore",	 "/proc/keys",
-	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/proc/scsi",	      "/sys/firmware",	     "/sys/devices/virtual/powercap",
+	"/proc/asound",
+	"/proc/acpi",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
 };
 static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
 
@@ -40,10 +48,21 @@ static const struct {
 	const char *name;
 	unsigned long flag;
 } mount_flags[] = {
-	{"ro", MS_RDONLY},  {"nosuid", MS_NOSUID},	 {"nodev", MS_NODEV},	{"noexec", MS_NOEXEC},
-	{"bind", MS_BIND},  {"rbind", MS_BIND | MS_REC}, {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED}, {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
-	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {"rw", 0},
+	{"ro", MS_RDONLY},
+	{"nosuid", MS_NOSUID},
+	{"nodev", MS_NODEV},
+	{"noexec", MS_NOEXEC},
+	{"bind", MS_BIND},
+	{"rbind", MS_BIND | MS_REC},
+	{"private", MS_PRIVATE},
+	{"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},
+	{"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},
+	{"rslave", MS_SLAVE | MS_REC},
+	{"relatime", MS_RELATIME},
+	{"noatime", MS_NOATIME},
+	{"rw", 0},
 };
 
 static int sys_err(struct berr **err, const char *what, const char *on)
@@ -143,8 +162,8 @@ static int set_flags_at(int root, const char *target, unsigned long flags, bool 
 	return 0;
 }
 
-static int mount_at(int root, const char *target, bool file, const char *source, const char *type,
-		    unsigned long flags, const char *data, struct berr **err)
+static int mount_at(int root, const char *target, bool file, const char *source, const char *type, unsigned long flags,
+		    const char *data, struct berr **err)
 {
 	_cleanup_close_ int fd = make_target(root, target, file);
 	if (fd < 0)
@@ -173,7 +192,9 @@ static int peer_shm(int root, pid_t pid, struct berr **err)
 		char ns[64];
 		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
 		int nfd = open(ns, O_RDONLY | O_CLOEXEC);
-		int fd = nfd >= 0 && setns(nfd, CLONE_NEWNS) == 0 ? open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) : -1;
+		int fd = nfd >= 0 && setns(nfd, CLONE_NEWNS) == 0
+				 ? open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+				 : -1;
 		_exit(fd >= 0 && fd_send(sv[1], fd) == 0 ? 0 : 1);
 	}
 	close(sv[1]);
@@ -183,7 +204,8 @@ static int peer_shm(int root, pid_t pid, struct berr **err)
 		;
 	_cleanup_close_ int target = make_target(root, "/dev/shm", false);
 	int r = 0;
-	if (fd < 0 || target < 0 || move_mount(fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (fd < 0 || target < 0 ||
+	    move_mount(fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = berr_sys(err, fd < 0 ? ESRCH : errno, "cannot share the /dev/shm of the container it joins");
 	if (fd >= 0)
 		close(fd);
@@ -220,16 +242,17 @@ static int make_device_nodes(int root, const struct ctr_spec *s, struct berr **e
 
 static int make_dev(int root, const struct ctr_spec *s, struct berr **err)
 {
-	int r = mount_at(root, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
+	int r = mount_at(root, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+			 err);
 	_cleanup_close_ int dev = r == 0 ? open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY) : -1;
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(devices); i++) {
 		if (mknodat(dev, devices[i].name, S_IFCHR | 0666, makedev(devices[i].maj, devices[i].min)) < 0 ||
 		    fchmodat(dev, devices[i].name, 0666, 0) < 0)
 			r = sys_err(err, "cannot create device /dev/", devices[i].name);
 	}
-	static const char *const links[][2] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+	static const char *const links[][2] = {{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
 					       {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-					       {"pts/ptmx", "ptmx"},	     {"/proc/kcore", "core"}};
+					       {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"}};
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			r = sys_err(err, "cannot create /dev/", links[i][1]);
@@ -247,7 +270,8 @@ static int make_dev(int root, const struct ctr_spec *s, struct berr **err)
 	else if (r == 0)
 		r = mount_at(root, "/dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, err);
 	if (r == 0)
-		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+		r = mount_at(root, "/dev/mqueue", false, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+			     err);
 	return r;
 }
 
@@ -264,14 +288,17 @@ static int make_sys(int root, const struct ctr_spec *s, struct berr **err)
 	unsigned long ro = s->privileged ? 0 : MS_RDONLY;
 	int r = streq(s->network, "host")
 			? mount_at(root, "/sys", false, "/sys", NULL, MS_BIND | MS_REC | ro, NULL, err)
-			: mount_at(root, "/sys", false, "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, NULL, err);
+			: mount_at(root, "/sys", false, "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | ro, NULL,
+				   err);
 	if (r < 0)
 		return r;
 	unsigned long cg = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | ro;
 	if (fs_exists("/sys/fs/cgroup/cgroup.controllers"))
 		return mount_at(root, "/sys/fs/cgroup", false, "cgroup", "cgroup2", cg, NULL, err);
-	r = mount_at(root, "/sys/fs/cgroup", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755", err);
-	static const char *const ctrls[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "freezer", "devices"};
+	r = mount_at(root, "/sys/fs/cgroup", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=755",
+		     err);
+	static const char *const ctrls[] = {"memory", "cpu",   "cpuacct", "pids",
+					    "cpuset", "blkio", "freezer", "devices"};
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ctrls); i++) {
 		_cleanup_free_ char *host = xasprintf("/sys/fs/cgroup/%s", ctrls[i]);
 		_cleanup_free_ char *target = xasprintf("/sys/fs/cgroup/%s", ctrls[i]);
@@ -409,8 +436,9 @@ static int user_mounts(int root, const struct ctr_spec *s, struct berr **err)
 		if (!type)
 			flags |= MS_BIND | MS_REC;
 		if (type && streq(type, "overlay")) {
-			if (m->subpath ? overlay_subpath_mount(root, m, err) < 0 || writable_on_top(root, m, data, err) < 0
-				       : overlay_mount_at(root, m, flags, data, err) < 0)
+			if (m->subpath
+				    ? overlay_subpath_mount(root, m, err) < 0 || writable_on_top(root, m, data, err) < 0
+				    : overlay_mount_at(root, m, flags, data, err) < 0)
 				return -EIO;
 			continue;
 		}

@@ -59,9 +59,9 @@ struct shim {
 	bool stopping, running;
 	bool stopping_hooks_done; /* pre_stop ran already (a second stop request) */
 	int64_t backoff_ms;
-	char *cg;		     /* its cgroup's id (cgroup_id) */
-	int attach_fd;		     /* listening on <dir>/attach.sock, or -1 */
-	int clients[ATTACH_MAX];     /* berth attach: output goes to each, input to the container */
+	char *cg;                         /* its cgroup's id (cgroup_id) */
+	int attach_fd;                    /* listening on <dir>/attach.sock, or -1 */
+	int clients[ATTACH_MAX];          /* berth attach: output goes to each, input to the container */
 	struct attach_in *in[ATTACH_MAX]; /* each client's frame being read */
 };
 
@@ -229,7 +229,8 @@ static int run_hooks(struct shim *sh, const struct hook_spec *h, size_t n, const
 		size_t len = 0;
 		int status = 0;
 		for (bool done = pid <= 0; !done;) {
-			struct pollfd fds[3] = {{p[0], POLLIN, 0}, {sh->p.out_fd, POLLIN, 0}, {sh->p.err_fd, POLLIN, 0}};
+			struct pollfd fds[3] = {
+				{p[0], POLLIN, 0}, {sh->p.out_fd, POLLIN, 0}, {sh->p.err_fd, POLLIN, 0}};
 			poll(fds, 3, 100);
 			for (int k = 1; k < 3; k++)
 				if (fds[k].revents & POLLIN)
@@ -535,7 +536,8 @@ static bool on_signal(struct shim *sh)
 			save_state(sh);
 			if (sh->st.health != before && sh->st.health != HEALTH_STARTING) {
 				_cleanup_free_ char *root = state_root(sh);
-				_cleanup_free_ char *action = xasprintf("health_status: %s", health_status_name(sh->st.health));
+				_cleanup_free_ char *action = xasprintf("health_status: %s",
+									health_status_name(sh->st.health));
 				events_add(root, sh->s.id, action, NULL);
 			}
 		}
@@ -571,7 +573,6 @@ static bool on_timer(struct shim *sh)
 	return true;
 }
 
-
 /* The DNS responder serves every container of the root; when it is gone
  * (killed) while networks exist, any shim starts it again. Several may
  * try at once: the responder's lock lets one stay. */
@@ -601,10 +602,10 @@ static void watch_dns(struct shim *sh)
 static void loop(struct shim *sh)
 {
 	for (;;) {
-		struct pollfd fds[7 + 1 + ATTACH_MAX] = {{sh->sigfd, POLLIN, 0},   {sh->timerfd, POLLIN, 0},
-							{sh->dnsfd, POLLIN, 0},	  {sh->health.timer, POLLIN, 0},
-							{sh->health.out, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
-							{sh->p.err_fd, POLLIN, 0},   {sh->attach_fd, POLLIN, 0}};
+		struct pollfd fds[7 + 1 + ATTACH_MAX] = {{sh->sigfd, POLLIN, 0},      {sh->timerfd, POLLIN, 0},
+							 {sh->dnsfd, POLLIN, 0},      {sh->health.timer, POLLIN, 0},
+							 {sh->health.out, POLLIN, 0}, {sh->p.out_fd, POLLIN, 0},
+							 {sh->p.err_fd, POLLIN, 0},   {sh->attach_fd, POLLIN, 0}};
 		for (int i = 0; i < ATTACH_MAX; i++)
 			fds[8 + i] = (struct pollfd){sh->clients[i], POLLIN, 0};
 		int nfds = sh->running ? 7 : 5;
@@ -615,7 +616,8 @@ static void loop(struct shim *sh)
 		if (fds[7].revents & POLLIN)
 			attach_accept(sh);
 		for (int i = 0; i < ATTACH_MAX; i++)
-			if (fds[8 + i].fd >= 0 && sh->clients[i] == fds[8 + i].fd && (fds[8 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (fds[8 + i].fd >= 0 && sh->clients[i] == fds[8 + i].fd &&
+			    (fds[8 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				attach_input(sh, i);
 		if (fds[2].revents & POLLIN)
 			watch_dns(sh);
@@ -638,7 +640,8 @@ static void loop(struct shim *sh)
 
 int shim_main(const char *dir, int ready_fd)
 {
-	struct shim sh = {.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1, .in_fd = -1}};
+	struct shim sh = {
+		.ready_fd = ready_fd, .backoff_ms = BACKOFF_START_MS, .p = {.out_fd = -1, .err_fd = -1, .in_fd = -1}};
 	/* the container must not inherit it: berth waits for it to close */
 	fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 	/* one shim per container: a berth killed after it started one, and

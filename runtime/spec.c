@@ -6,8 +6,6 @@
 #include "../lib/fs.h"
 #include "../lib/json.h"
 
-
-
 static char **strv_or_empty(char **v) { return v ? v : xcalloc(1, sizeof(char *)); }
 
 static json_t *opt_str(const char *s) { return s ? json_string(s) : json_null(); }
@@ -43,10 +41,10 @@ static struct hook_spec *read_hooks(json_t *a, size_t *n)
 	struct hook_spec *h = xcalloc(*n + 1, sizeof(*h));
 	size_t i;
 	json_t *e;
-	json_array_foreach(a, i, e) h[i] = (struct hook_spec){strv_or_empty(json_strv(json_object_get(e, "argv"))),
-							      strv_or_empty(json_strv(json_object_get(e, "env"))),
-							      get_str(e, "user"), get_str(e, "workdir"),
-							      get_bool(e, "privileged")};
+	json_array_foreach(a, i, e)
+		h[i] = (struct hook_spec){strv_or_empty(json_strv(json_object_get(e, "argv"))),
+					  strv_or_empty(json_strv(json_object_get(e, "env"))), get_str(e, "user"),
+					  get_str(e, "workdir"), get_bool(e, "privileged")};
 	return h;
 }
 
@@ -66,9 +64,10 @@ static json_t *mounts_json(const struct ctr_spec *s)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->nmounts; i++) {
 		struct mount_spec *m = &s->mounts[i];
-		json_t *j = json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b, s:o}", "source", opt_str(m->source), "target",
-				      m->target, "type", opt_str(m->type), "options", opt_str(m->options), "file", m->file,
-				      "volume", opt_str(m->volume), "copyup", m->copyup, "subpath", opt_str(m->subpath));
+		json_t *j = json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:b, s:o}", "source", opt_str(m->source),
+				      "target", m->target, "type", opt_str(m->type), "options", opt_str(m->options),
+				      "file", m->file, "volume", opt_str(m->volume), "copyup", m->copyup, "subpath",
+				      opt_str(m->subpath));
 		if (m->subpath_in_root)
 			json_object_set_new(j, "subpath_in_root", json_true());
 		json_array_append_new(a, j);
@@ -81,19 +80,20 @@ static json_t *rlimits_json(const struct ctr_spec *s)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->nrlimits; i++)
 		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name", s->rlimits[i].name, "soft",
-						   (json_int_t)s->rlimits[i].soft, "hard", (json_int_t)s->rlimits[i].hard));
+						   (json_int_t)s->rlimits[i].soft, "hard",
+						   (json_int_t)s->rlimits[i].hard));
 	return a;
 }
 
 static json_t *cgroup_json(const struct cgroup_spec *c)
 {
-	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:i, s:b, s:o}", "memory", (json_int_t)c->memory,
-			 "memory_swap", (json_int_t)c->memory_swap, "memory_reservation",
-			 (json_int_t)c->memory_reservation, "cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota",
-			 (json_int_t)c->cpu_quota, "cpu_period", (json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset),
-			 "pids", (json_int_t)c->pids, "devices", c->devices ? strv_json(c->devices) : json_null(),
-			 "swappiness", c->swappiness_set ? c->swappiness : -1, "oom_kill_disable", c->oom_kill_disable, "blkio",
-			 c->blkio ? strv_json(c->blkio) : json_null());
+	json_t *j = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:i, s:b, s:o}", "memory", (json_int_t)c->memory,
+		"memory_swap", (json_int_t)c->memory_swap, "memory_reservation", (json_int_t)c->memory_reservation,
+		"cpu_shares", (json_int_t)c->cpu_shares, "cpu_quota", (json_int_t)c->cpu_quota, "cpu_period",
+		(json_int_t)c->cpu_period, "cpuset", opt_str(c->cpuset), "pids", (json_int_t)c->pids, "devices",
+		c->devices ? strv_json(c->devices) : json_null(), "swappiness", c->swappiness_set ? c->swappiness : -1,
+		"oom_kill_disable", c->oom_kill_disable, "blkio", c->blkio ? strv_json(c->blkio) : json_null());
 	if (c->parent)
 		json_object_set_new(j, "parent", json_string(c->parent));
 	if (c->rt_runtime || c->rt_period) {
@@ -191,9 +191,9 @@ static void read_mounts(json_t *a, struct ctr_spec *s)
 	size_t i;
 	json_t *m;
 	json_array_foreach(a, i, m) s->mounts[i] = (struct mount_spec){
-		get_str(m, "source"), get_str(m, "target"), get_str(m, "type"), get_str(m, "options"),
-		get_bool(m, "file"), get_str(m, "volume"), get_bool(m, "copyup"), get_str(m, "subpath"),
-		get_bool(m, "subpath_in_root")};
+		get_str(m, "source"),  get_str(m, "target"),  get_str(m, "type"),
+		get_str(m, "options"), get_bool(m, "file"),   get_str(m, "volume"),
+		get_bool(m, "copyup"), get_str(m, "subpath"), get_bool(m, "subpath_in_root")};
 }
 
 static void read_rlimits(json_t *a, struct ctr_spec *s)
@@ -202,8 +202,8 @@ static void read_rlimits(json_t *a, struct ctr_spec *s)
 	s->rlimits = xcalloc(s->nrlimits + 1, sizeof(*s->rlimits));
 	size_t i;
 	json_t *r;
-	json_array_foreach(a, i, r) s->rlimits[i] =
-		(struct rlimit_spec){get_str(r, "name"), get_int(r, "soft"), get_int(r, "hard")};
+	json_array_foreach(a, i, r)
+		s->rlimits[i] = (struct rlimit_spec){get_str(r, "name"), get_int(r, "soft"), get_int(r, "hard")};
 }
 
 static void read_cgroup(json_t *c, struct cgroup_spec *g)
@@ -237,9 +237,12 @@ static void read_devices(json_t *a, struct ctr_spec *s)
 	json_array_foreach(a, i, d)
 	{
 		const char *type = json_string_value(json_object_get(d, "type"));
-		s->devices[i] = (struct device_spec){get_str(d, "path"),	  type ? type[0] : 'c',
-						     (unsigned)get_int(d, "major"), (unsigned)get_int(d, "minor"),
-						     (unsigned)get_int(d, "mode"),  (uid_t)get_int(d, "uid"),
+		s->devices[i] = (struct device_spec){get_str(d, "path"),
+						     type ? type[0] : 'c',
+						     (unsigned)get_int(d, "major"),
+						     (unsigned)get_int(d, "minor"),
+						     (unsigned)get_int(d, "mode"),
+						     (uid_t)get_int(d, "uid"),
 						     (gid_t)get_int(d, "gid")};
 	}
 }
@@ -304,9 +307,12 @@ int spec_read(const char *path, struct ctr_spec *s, struct berr **err)
 	s->pre_stop = read_hooks(json_object_get(j, "pre_stop"), &s->npre_stop);
 	json_t *h = json_object_get(j, "health");
 	if (json_is_object(h)) {
-		s->health = (struct health_spec){json_strv(json_object_get(h, "test")), get_int(h, "interval_ms"),
-						 get_int(h, "timeout_ms"), get_int(h, "start_period_ms"),
-						 get_int(h, "start_interval_ms"), (int)get_int(h, "retries")};
+		s->health = (struct health_spec){json_strv(json_object_get(h, "test")),
+						 get_int(h, "interval_ms"),
+						 get_int(h, "timeout_ms"),
+						 get_int(h, "start_period_ms"),
+						 get_int(h, "start_interval_ms"),
+						 (int)get_int(h, "retries")};
 	}
 	json_decref(j);
 	if (!s->id || !s->dir || !s->argv[0])

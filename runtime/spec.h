@@ -11,10 +11,10 @@
 
 struct mount_spec {
 	char *source, *target, *type, *options; /* options: "ro,nosuid,size=64m" */
-	bool file;				/* bind of a single file */
-	char *volume;				/* the named volume it mounts, or NULL */
-	bool copyup;				/* an empty volume first gets what the image has at target */
-	char *subpath; /* a volume's subdirectory (or file) mounted instead of its root; no symlink on the way */
+	bool file;                              /* bind of a single file */
+	char *volume;                           /* the named volume it mounts, or NULL */
+	bool copyup;                            /* an empty volume first gets what the image has at target */
+	char *subpath;        /* a volume's subdirectory (or file) mounted instead of its root; no symlink on the way */
 	bool subpath_in_root; /* ... or, for a build's --mount source, symlinks followed inside the source */
 };
 
@@ -26,16 +26,16 @@ struct rlimit_spec {
 enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
 
 struct cgroup_spec {
-	int64_t memory;	     /* bytes; 0 = no limit */
+	int64_t memory;      /* bytes; 0 = no limit */
 	int64_t memory_swap; /* memory+swap; -1 unlimited; 0 = default */
 	int64_t memory_reservation;
 	int64_t cpu_shares;
 	int64_t cpu_quota, cpu_period; /* microseconds; quota 0 = none */
 	char *cpuset;
-	int64_t pids; /* 0 = no limit, -1 unlimited */
-	char **devices; /* devices cgroup allow rules ("c 1:3 rwm"), all else denied; NULL = not restricted */
-	bool swappiness_set; /* mem_swappiness given (v1 only) */
-	int swappiness;	     /* 0-100 */
+	int64_t pids;          /* 0 = no limit, -1 unlimited */
+	char **devices;        /* devices cgroup allow rules ("c 1:3 rwm"), all else denied; NULL = not restricted */
+	bool swappiness_set;   /* mem_swappiness given (v1 only) */
+	int swappiness;        /* 0-100 */
 	bool oom_kill_disable; /* v1 only */
 	int64_t rt_runtime, rt_period; /* cpu_rt_runtime, cpu_rt_period in µs (v1 with RT group scheduling); 0: none */
 	char *parent; /* cgroup_parent ("a/b", checked): the group under which the container's goes; NULL: berth's */
@@ -57,7 +57,7 @@ struct device_spec {
 /* A lifecycle hook (post_start, pre_stop): a command the shim runs in the
  * container, as exec would. */
 struct hook_spec {
-	char **argv, **env; /* env: KEY=VALUE added to the container's */
+	char **argv, **env;   /* env: KEY=VALUE added to the container's */
 	char *user, *workdir; /* NULL: the container's */
 	bool privileged;
 };
@@ -70,11 +70,11 @@ struct health_spec {
 };
 
 struct ctr_spec {
-	char *id;	/* container name, e.g. blog-web-1 */
-	char *dir;	/* state directory */
-	char **layers;	/* unpacked image layers, top first */
-	char **argv;	/* the command, entrypoint included */
-	char **env;	/* KEY=VALUE */
+	char *id;      /* container name, e.g. blog-web-1 */
+	char *dir;     /* state directory */
+	char **layers; /* unpacked image layers, top first */
+	char **argv;   /* the command, entrypoint included */
+	char **env;    /* KEY=VALUE */
 	char *cwd;
 	char *hostname, *domainname;
 	uid_t uid;
@@ -83,8 +83,8 @@ struct ctr_spec {
 	size_t ngroups;
 	uint64_t caps; /* capability bits to keep */
 	bool privileged, read_only, no_new_privs, tty, stdin_open, init;
-	bool attach; /* the command gets the shim's own stdin, stdout and stderr (berth run), no logs */
-	char *seccomp; /* path of a BPF program, NULL = unconfined */
+	bool attach;           /* the command gets the shim's own stdin, stdout and stderr (berth run), no logs */
+	char *seccomp;         /* path of a BPF program, NULL = unconfined */
 	char *seccomp_profile; /* Docker-format profile it is built from, NULL = the default */
 	char *autoremove;      /* berth run -d --rm: the berth binary the shim runs, once it ends, to remove it */
 	struct rlimit_spec *rlimits;
@@ -102,11 +102,11 @@ struct ctr_spec {
 	int restart_max; /* on-failure:N; 0 = unlimited */
 	int stop_signal;
 	int64_t stop_grace_ms;
-	int64_t shm_size;     /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
-	bool oom_score_set;   /* oom_score_adj given: written before the command runs */
+	int64_t shm_size;   /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
+	bool oom_score_set; /* oom_score_adj given: written before the command runs */
 	int oom_score_adj;
 	int64_t log_max_size; /* bytes; 0 = no rotation */
-	bool log_none;	      /* logging driver none: the output goes nowhere */
+	bool log_none;        /* logging driver none: the output goes nowhere */
 	int log_max_files;
 	char *init_path; /* the berth-shim binary, bind-mounted as /sbin/berth-init */
 	struct health_spec health;

@@ -31,9 +31,10 @@ static json_t *health_json(const struct ctr_state *st)
 {
 	json_t *log = json_array();
 	for (size_t i = 0; i < st->nlog; i++)
-		json_array_append_new(log, json_pack("{s:I, s:I, s:i, s:s}", "start", (json_int_t)st->log[i].start, "end",
-						     (json_int_t)st->log[i].end, "exit_code", st->log[i].exit_code,
-						     "output", st->log[i].output ? st->log[i].output : ""));
+		json_array_append_new(log,
+				      json_pack("{s:I, s:I, s:i, s:s}", "start", (json_int_t)st->log[i].start, "end",
+						(json_int_t)st->log[i].end, "exit_code", st->log[i].exit_code, "output",
+						st->log[i].output ? st->log[i].output : ""));
 	return json_pack("{s:s, s:i, s:o}", "status", health_status_name(st->health), "failing_streak",
 			 st->failing_streak, "log", log);
 }
@@ -50,18 +51,20 @@ static void read_health(json_t *h, struct ctr_state *st)
 	json_array_foreach(json_object_get(h, "log"), i, r)
 	{
 		const char *out = json_string_value(json_object_get(r, "output"));
-		health_log_add(st, json_integer_value(json_object_get(r, "start")), json_integer_value(json_object_get(r, "end")),
+		health_log_add(st, json_integer_value(json_object_get(r, "start")),
+			       json_integer_value(json_object_get(r, "end")),
 			       (int)json_integer_value(json_object_get(r, "exit_code")), xstrdup(out ? out : ""));
 	}
 }
 
 int state_write(const char *dir, const struct ctr_state *st, struct berr **err)
 {
-	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:I, s:I, s:i, s:b, s:b, s:o}", "status", ctr_status_name(st->status),
-			      "pid", (int)st->pid, "shim_pid", (int)st->shim_pid, "exit_code", st->exit_code,
-			      "started_at", (json_int_t)st->started_at, "finished_at", (json_int_t)st->finished_at,
-			      "restart_count", st->restart_count, "oom_killed", st->oom_killed, "stopped_by_user",
-			      st->stopped_by_user, "error", st->error ? json_string(st->error) : json_null());
+	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:I, s:I, s:i, s:b, s:b, s:o}", "status",
+			      ctr_status_name(st->status), "pid", (int)st->pid, "shim_pid", (int)st->shim_pid,
+			      "exit_code", st->exit_code, "started_at", (json_int_t)st->started_at, "finished_at",
+			      (json_int_t)st->finished_at, "restart_count", st->restart_count, "oom_killed",
+			      st->oom_killed, "stopped_by_user", st->stopped_by_user, "error",
+			      st->error ? json_string(st->error) : json_null());
 	if (st->health != HEALTH_NONE)
 		json_object_set_new(j, "health", health_json(st));
 	char *text = json_dumps(j, JSON_COMPACT);

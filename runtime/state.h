@@ -17,13 +17,13 @@ enum health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEAL
 
 struct health_result {
 	int64_t start, end; /* unix time in ms */
-	int exit_code;	    /* -1: it ran past its timeout */
-	char *output;	    /* its first 4 KiB */
+	int exit_code;      /* -1: it ran past its timeout */
+	char *output;       /* its first 4 KiB */
 };
 
 struct ctr_state {
 	enum ctr_status status;
-	pid_t pid;	/* the container's init, as the host sees it */
+	pid_t pid; /* the container's init, as the host sees it */
 	pid_t shim_pid;
 	int exit_code;
 	int64_t started_at, finished_at; /* unix time in ms; 0 = never */
@@ -31,12 +31,12 @@ struct ctr_state {
 	bool oom_killed;
 	bool stopped_by_user;
 	bool unmonitored; /* read, not recorded: running, but its shim died */
-	bool paused;	  /* read, not recorded: running, its cgroup frozen (berth pause) */
+	bool paused;      /* read, not recorded: running, its cgroup frozen (berth pause) */
 	enum health_status health;
 	int failing_streak;
 	struct health_result log[HEALTH_LOG]; /* oldest first */
 	size_t nlog;
-	char *error;	  /* why the last start failed; why the exit status is unknown */
+	char *error; /* why the last start failed; why the exit status is unknown */
 };
 
 /* exit_code when nobody saw the container end (its shim died first) */

@@ -56,7 +56,9 @@ static int fail(struct copy *c, const char *what, const char *name)
 static int copy_file(struct copy *c, int sdir, int ddir, const char *name, const struct stat *st)
 {
 	_cleanup_close_ int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int out = in < 0 ? -1 : openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	_cleanup_close_ int out = in < 0 ? -1
+					 : openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+						  0600);
 	if (in < 0 || out < 0)
 		return fail(c, "copy", name);
 	char buf[65536];
@@ -90,7 +92,9 @@ static int copy_entry(struct copy *c, int sdir, int ddir, const char *name, int 
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
 		for (size_t i = 0; i < c->nseen; i++)
 			if (c->seen[i].dirfd >= 0 && c->seen[i].dev == st.st_dev && c->seen[i].ino == st.st_ino)
-				return linkat(c->seen[i].dirfd, c->seen[i].name, ddir, name, 0) < 0 ? fail(c, "link", name) : 0;
+				return linkat(c->seen[i].dirfd, c->seen[i].name, ddir, name, 0) < 0
+					       ? fail(c, "link", name)
+					       : 0;
 	}
 	int r = 0;
 	if (S_ISREG(st.st_mode)) {

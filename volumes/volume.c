@@ -42,14 +42,16 @@ static json_t *read_record(const char *root, const char *name)
 int vol_ensure(const char *root, const struct vol_def *d, struct berr **err)
 {
 	if (!vol_name_ok(d->name))
-		return berr_set(err, EINVAL, "volume name \"%s\" cannot be used: only letters, digits, \"_\", \".\" "
-					     "and \"-\", starting with a letter or digit",
+		return berr_set(err, EINVAL,
+				"volume name \"%s\" cannot be used: only letters, digits, \"_\", \".\" "
+				"and \"-\", starting with a letter or digit",
 				d->name);
 	if (vol_exists(root, d->name))
 		return 0;
 	if (d->external)
-		return berr_set(err, ENOENT, "volume %s is declared as external, but could not be found; create it "
-					     "first with `berth volume create %s`",
+		return berr_set(err, ENOENT,
+				"volume %s is declared as external, but could not be found; create it "
+				"first with `berth volume create %s`",
 				d->name, d->name);
 	int lock;
 	int r = vol_lock(root, &lock, err);
@@ -82,7 +84,8 @@ int vol_source(const char *root, const char *name, char **opts, char **source, c
 	       struct berr **err)
 {
 	*source = *type = *options = NULL;
-	_cleanup_(json_releasep) json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_json(opts)) : read_record(root, name);
+	_cleanup_(json_releasep) json_t *rec = opts && opts[0] ? json_pack("{s:o}", "options", kv_json(opts))
+							       : read_record(root, name);
 	const char *t = opt(rec, "type"), *dev = opt(rec, "device"), *o = opt(rec, "o");
 	int r = 0;
 	bool bind = o && (streq(o, "bind") || startswith(o, "bind,") || strstr(o, ",bind"));

@@ -19,9 +19,9 @@ static void strip(json_t *v, int names)
 		json_t *child;
 		json_object_foreach(v, k, child)
 		{
-			int child_names = !names && (strcmp(k, "properties") == 0 ||
-						     strcmp(k, "patternProperties") == 0 ||
-						     strcmp(k, "$defs") == 0 || strcmp(k, "definitions") == 0);
+			int child_names = !names &&
+					  (strcmp(k, "properties") == 0 || strcmp(k, "patternProperties") == 0 ||
+					   strcmp(k, "$defs") == 0 || strcmp(k, "definitions") == 0);
 			strip(child, child_names);
 		}
 	} else if (json_is_array(v)) {

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *args[] = {"A=1", NULL};
 		if (df_stages(&d, args, &st, &n, &err) == 0) {
 			bool *need = calloc(n, sizeof(bool));
-			if (need && df_needed(&d, st, n, NULL, need, NULL) == 0 && df_needed(&d, st, n, "b", need, &err) < 0)
+			if (need && df_needed(&d, st, n, NULL, need, NULL) == 0 &&
+			    df_needed(&d, st, n, "b", need, &err) < 0)
 				berr_free(err);
 			err = NULL;
 			free(need);

@@ -58,9 +58,9 @@ static const char *result(int ok)
 	static const struct {
 		int e;
 		const char *name;
-	} names[] = {{EROFS, "EROFS"},	 {EPERM, "EPERM"},   {EACCES, "EACCES"}, {ENOENT, "ENOENT"},
-		     {EEXIST, "EEXIST"}, {ENXIO, "ENXIO"},   {EINVAL, "EINVAL"}, {ENOTTY, "ENOTTY"},
-		     {EIO, "EIO"}, {ETXTBSY, "ETXTBSY"},	 {ENODEV, "ENODEV"}, {EBUSY, "EBUSY"}};
+	} names[] = {{EROFS, "EROFS"},   {EPERM, "EPERM"},     {EACCES, "EACCES"}, {ENOENT, "ENOENT"},
+		     {EEXIST, "EEXIST"}, {ENXIO, "ENXIO"},     {EINVAL, "EINVAL"}, {ENOTTY, "ENOTTY"},
+		     {EIO, "EIO"},       {ETXTBSY, "ETXTBSY"}, {ENODEV, "ENODEV"}, {EBUSY, "EBUSY"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].e == errno)
 			return names[i].name;
@@ -239,16 +239,25 @@ static int do_loopback(const char *ifname, const char *gwmac, const char *proto,
 	struct iphdr *ip = (void *)(frame + sizeof(*eth));
 	const char payload[] = "probe";
 	size_t l4 = tcp ? sizeof(struct tcphdr) : sizeof(struct udphdr) + sizeof(payload);
-	*ip = (struct iphdr){.version = 4, .ihl = 5, .ttl = 64, .protocol = tcp ? IPPROTO_TCP : IPPROTO_UDP,
-			     .saddr = src, .daddr = htonl(INADDR_LOOPBACK),
-			     .tot_len = htons((uint16_t)(sizeof(*ip) + l4)), .id = htons(4242)};
+	*ip = (struct iphdr){.version = 4,
+			     .ihl = 5,
+			     .ttl = 64,
+			     .protocol = tcp ? IPPROTO_TCP : IPPROTO_UDP,
+			     .saddr = src,
+			     .daddr = htonl(INADDR_LOOPBACK),
+			     .tot_len = htons((uint16_t)(sizeof(*ip) + l4)),
+			     .id = htons(4242)};
 	ip->check = htons(csum(ip, sizeof(*ip), 0));
 	uint8_t *seg = (uint8_t *)(ip + 1);
 	uint16_t sport = 40000 + (uint16_t)(getpid() % 20000);
 	if (tcp) {
 		struct tcphdr *t = (void *)seg;
-		*t = (struct tcphdr){.source = htons(sport), .dest = htons((uint16_t)port), .seq = htonl(12345),
-				     .doff = 5, .syn = 1, .window = htons(64240)};
+		*t = (struct tcphdr){.source = htons(sport),
+				     .dest = htons((uint16_t)port),
+				     .seq = htonl(12345),
+				     .doff = 5,
+				     .syn = 1,
+				     .window = htons(64240)};
 		t->check = htons(csum(t, sizeof(*t), pseudo_sum(src, ip->daddr, IPPROTO_TCP, sizeof(*t))));
 	} else {
 		struct udphdr *u = (void *)seg;

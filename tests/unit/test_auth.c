@@ -28,10 +28,11 @@ static int teardown(void **state)
 static void challenges(void **state)
 {
 	struct challenge c;
-	assert_int_equal(auth_parse_challenge("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-					      "scope=\"repository:library/busybox:pull\"",
-					      &c),
-			 0);
+	assert_int_equal(
+		auth_parse_challenge("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+				     "scope=\"repository:library/busybox:pull\"",
+				     &c),
+		0);
 	assert_string_equal(c.scheme, "bearer");
 	assert_string_equal(c.realm, "https://auth.docker.io/token");
 	assert_string_equal(c.service, "registry.docker.io");
@@ -187,9 +188,12 @@ static void picking(void **state)
 {
 	const char *index = "{\"manifests\": ["
 			    "{\"digest\": \"att\", \"platform\": {\"os\": \"unknown\", \"architecture\": \"unknown\"}},"
-			    "{\"digest\": \"arm6\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm\", \"variant\": \"v6\"}},"
-			    "{\"digest\": \"arm7\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm\", \"variant\": \"v7\"}},"
-			    "{\"digest\": \"arm64\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm64\", \"variant\": \"v8\"}},"
+			    "{\"digest\": \"arm6\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm\", "
+			    "\"variant\": \"v6\"}},"
+			    "{\"digest\": \"arm7\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm\", "
+			    "\"variant\": \"v7\"}},"
+			    "{\"digest\": \"arm64\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm64\", "
+			    "\"variant\": \"v8\"}},"
 			    "{\"digest\": \"amd64\", \"platform\": {\"os\": \"linux\", \"architecture\": \"amd64\"}},"
 			    "{\"digest\": \"win\", \"platform\": {\"os\": \"windows\", \"architecture\": \"amd64\"}}]}";
 	assert_string_equal(picked(index, "linux/amd64"), "amd64");
@@ -225,9 +229,9 @@ static void origins(void **state)
 	assert_null(auth_origin("ftp://host/x"));
 	assert_null(auth_origin("/v2/relative"));
 	assert_true(auth_same_origin("https://r.example/v2/", "https://r.example:443/upload?x"));
-	assert_false(auth_same_origin("https://r.example/v2/", "http://r.example/v2/"));	    /* scheme */
-	assert_false(auth_same_origin("http://127.0.0.1:5000/", "http://127.0.0.1:5001/"));	    /* port */
-	assert_false(auth_same_origin("https://r.example/", "https://r.example.evil/"));	    /* host */
+	assert_false(auth_same_origin("https://r.example/v2/", "http://r.example/v2/"));         /* scheme */
+	assert_false(auth_same_origin("http://127.0.0.1:5000/", "http://127.0.0.1:5001/"));      /* port */
+	assert_false(auth_same_origin("https://r.example/", "https://r.example.evil/"));         /* host */
 	assert_false(auth_same_origin("https://r.example/", "https://r.example@evil.example/")); /* userinfo */
 }
 

@@ -163,8 +163,9 @@ static void ports_and_volumes(void **state)
 {
 	struct fixture f;
 	stage_init(&f, "{}");
-	assert_null(apply(&f, "ARG P=9000\nEXPOSE 80 53/UDP ${P}/tcp 7000-7002\nVOLUME /data /logs\nVOLUME [\"/a\", \"/b c\"]\n",
-			  NULL));
+	assert_null(apply(
+		&f, "ARG P=9000\nEXPOSE 80 53/UDP ${P}/tcp 7000-7002\nVOLUME /data /logs\nVOLUME [\"/a\", \"/b c\"]\n",
+		NULL));
 	expect_cfg(&f, "ExposedPorts",
 		   "{\"53/udp\":{},\"7000/tcp\":{},\"7001/tcp\":{},\"7002/tcp\":{},\"80/tcp\":{},\"9000/tcp\":{}}");
 	expect_cfg(&f, "Volumes", "{\"/a\":{},\"/b c\":{},\"/data\":{},\"/logs\":{}}");
@@ -232,7 +233,7 @@ static void onbuild(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(env_and_labels),    cmocka_unit_test(args),	    cmocka_unit_test(commands),
+		cmocka_unit_test(env_and_labels),    cmocka_unit_test(args),        cmocka_unit_test(commands),
 		cmocka_unit_test(ports_and_volumes), cmocka_unit_test(healthcheck), cmocka_unit_test(onbuild),
 	};
 	return cmocka_run_group_tests_name("buildconfig", tests, NULL, NULL);

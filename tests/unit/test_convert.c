@@ -46,9 +46,15 @@ static void names_kubernetes_takes(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"web", "web"},		      {"My_App.1", "my-app-1"}, {"/usr/share/nginx/html", "usr-share-nginx-html"},
-		{"--x--", "x"},		      {"a__b", "a--b"},		{"web2", "web2"},
-		{"", "x"},		      {"///", "x"},		{"Db", "db"},
+		{"web", "web"},
+		{"My_App.1", "my-app-1"},
+		{"/usr/share/nginx/html", "usr-share-nginx-html"},
+		{"--x--", "x"},
+		{"a__b", "a--b"},
+		{"web2", "web2"},
+		{"", "x"},
+		{"///", "x"},
+		{"Db", "db"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *n = k8s_name(cases[i].in);
@@ -160,11 +166,13 @@ static void a_service_is_a_deployment(void **state)
 	assert_string_equal(label(at(d, "spec.selector.matchLabels"), "com.docker.compose.project"), "shop");
 	assert_string_equal(at_str(d, "spec.replicas"), "3");
 	assert_string_equal(at_str(d, "spec.strategy.type"), "Recreate");
-	assert_string_equal(label(at(d, "spec.template.metadata.labels"), "com.docker.compose.network.default"), "true");
+	assert_string_equal(label(at(d, "spec.template.metadata.labels"), "com.docker.compose.network.default"),
+			    "true");
 	assert_string_equal(at_str(d, "spec.template.spec.containers[0].image"), "nginx:1.25");
 	assert_string_equal(at_str(d, "spec.template.spec.containers[0].imagePullPolicy"), "Always");
 	/* a service built and not named: the image docker compose would build */
-	assert_string_equal(at_str(obj(c, "api-deployment.yaml"), "spec.template.spec.containers[0].image"), "shop-api");
+	assert_string_equal(at_str(obj(c, "api-deployment.yaml"), "spec.template.spec.containers[0].image"),
+			    "shop-api");
 	assert_true(has_file(c, "0-shop-namespace.yaml"));
 	assert_string_equal(at_str(obj(c, "0-shop-namespace.yaml"), "metadata.name"), "shop");
 	conv_free(c);
@@ -172,8 +180,9 @@ static void a_service_is_a_deployment(void **state)
 
 static void command_environment_and_workdir(void **state)
 {
-	struct conv *c = conv("services:\n  web:\n    image: a\n    entrypoint: [/bin/sh, -c]\n    command: echo \"a b\" c\n"
-			      "    working_dir: /srv\n    environment: {A: \"1\", B: two words, C: ''}\n");
+	struct conv *c = conv(
+		"services:\n  web:\n    image: a\n    entrypoint: [/bin/sh, -c]\n    command: echo \"a b\" c\n"
+		"    working_dir: /srv\n    environment: {A: \"1\", B: two words, C: ''}\n");
 	struct node *ctr = at(obj(c, "web-deployment.yaml"), "spec.template.spec.containers[0]");
 	assert_string_equal(at_str(ctr, "command[0]"), "/bin/sh");
 	assert_string_equal(at_str(ctr, "command[1]"), "-c");
@@ -193,7 +202,8 @@ static void command_environment_and_workdir(void **state)
 static void user_capabilities_and_read_only(void **state)
 {
 	struct conv *c = conv("services:\n  web:\n    image: a\n    user: \"1000:2000\"\n    cap_add: [CAP_NET_ADMIN]\n"
-			      "    cap_drop: [ALL]\n    read_only: true\n    privileged: true\n  by-name:\n    image: a\n    user: app\n");
+			      "    cap_drop: [ALL]\n    read_only: true\n    privileged: true\n  by-name:\n    image: "
+			      "a\n    user: app\n");
 	struct node *sc = at(obj(c, "web-deployment.yaml"), "spec.template.spec.containers[0].securityContext");
 	assert_string_equal(at_str(sc, "runAsUser"), "1000");
 	assert_string_equal(at_str(sc, "runAsGroup"), "2000");
@@ -208,8 +218,9 @@ static void user_capabilities_and_read_only(void **state)
 
 static void limits_and_reservations(void **state)
 {
-	struct conv *c = conv("services:\n  a:\n    image: a\n    deploy: {resources: {limits: {cpus: '0.5', memory: 256M}, "
-			      "reservations: {cpus: '0.25', memory: 64M}}}\n  b:\n    image: b\n    mem_limit: 1g\n    cpus: 2\n");
+	struct conv *c = conv(
+		"services:\n  a:\n    image: a\n    deploy: {resources: {limits: {cpus: '0.5', memory: 256M}, "
+		"reservations: {cpus: '0.25', memory: 64M}}}\n  b:\n    image: b\n    mem_limit: 1g\n    cpus: 2\n");
 	struct node *r = at(obj(c, "a-deployment.yaml"), "spec.template.spec.containers[0].resources");
 	assert_string_equal(at_str(r, "limits.cpu"), "0.5");
 	assert_string_equal(at_str(r, "limits.memory"), "268435456");
@@ -223,7 +234,8 @@ static void limits_and_reservations(void **state)
 
 static void healthcheck_as_probes(void **state)
 {
-	struct conv *c = conv("services:\n  a:\n    image: a\n    healthcheck: {test: [CMD-SHELL, curl -f http://localhost/ || exit 1], "
+	struct conv *c = conv("services:\n  a:\n    image: a\n    healthcheck: {test: [CMD-SHELL, curl -f "
+			      "http://localhost/ || exit 1], "
 			      "interval: 30s, timeout: 5s, retries: 3, start_period: 1m}\n"
 			      "  b:\n    image: b\n    healthcheck: {test: [CMD, pg_isready, -U, app]}\n"
 			      "  c:\n    image: c\n    healthcheck: {disable: true}\n");
@@ -255,7 +267,8 @@ static void depends_on_healthy_waits(void **state)
 	assert_string_equal(at_str(pod, "initContainers[0].name"), "wait-for-db");
 	assert_string_equal(at_str(pod, "initContainers[0].command[2]"), "until nc -z db 5432; do sleep 2; done");
 	assert_null(at(pod, "initContainers[1]"));
-	assert_non_null(strstr(c->report, "services.app.depends_on.once: service_completed_successfully has no Kubernetes check"));
+	assert_non_null(strstr(c->report,
+			       "services.app.depends_on.once: service_completed_successfully has no Kubernetes check"));
 	conv_free(c);
 }
 
@@ -311,20 +324,24 @@ static void short_port_names(void **state)
 
 static void networks_as_policies(void **state)
 {
-	struct conv *c = conv("services:\n  web:\n    image: a\n    networks: [front, back]\n  db:\n    image: a\n    networks: [back]\n"
-			      "  lone:\n    image: a\n    networks: [side]\nnetworks:\n  front: {}\n  back: {internal: true}\n  side: {}\n");
+	struct conv *c = conv("services:\n  web:\n    image: a\n    networks: [front, back]\n  db:\n    image: a\n    "
+			      "networks: [back]\n"
+			      "  lone:\n    image: a\n    networks: [side]\nnetworks:\n  front: {}\n  back: {internal: "
+			      "true}\n  side: {}\n");
 	struct node *side = obj(c, "side-network-policy.yaml");
 	/* pods on a network take traffic from pods on it, as bridge writes it */
 	assert_string_equal(label(at(side, "spec.podSelector.matchLabels"), "com.docker.compose.network.side"), "true");
 	assert_string_equal(at_str(side, "spec.policyTypes[0]"), "Ingress");
 	assert_null(at(side, "spec.policyTypes[1]"));
 	assert_string_equal(
-		label(at(side, "spec.ingress[0].from[0].podSelector.matchLabels"), "com.docker.compose.network.side"), "true");
+		label(at(side, "spec.ingress[0].from[0].podSelector.matchLabels"), "com.docker.compose.network.side"),
+		"true");
 	/* internal: out only to its own pods, and DNS */
 	struct node *back = obj(c, "back-network-policy.yaml");
 	assert_string_equal(at_str(back, "spec.policyTypes[1]"), "Egress");
 	assert_string_equal(
-		label(at(back, "spec.egress[0].to[0].podSelector.matchLabels"), "com.docker.compose.network.back"), "true");
+		label(at(back, "spec.egress[0].to[0].podSelector.matchLabels"), "com.docker.compose.network.back"),
+		"true");
 	assert_string_equal(at_str(back, "spec.egress[1].ports[0].port"), "53");
 	assert_null(at(back, "spec.egress[2]"));
 	/* web is on back too, but front takes it out, as on the host */
@@ -335,13 +352,15 @@ static void networks_as_policies(void **state)
 	struct node *web = at(obj(c, "web-deployment.yaml"), "spec.template.metadata.labels");
 	assert_string_equal(label(web, "com.docker.compose.network.front"), "true");
 	assert_string_equal(label(web, "com.docker.compose.network.back"), "true");
-	assert_null(label(at(obj(c, "db-deployment.yaml"), "spec.template.metadata.labels"), "com.docker.compose.network.front"));
+	assert_null(label(at(obj(c, "db-deployment.yaml"), "spec.template.metadata.labels"),
+			  "com.docker.compose.network.front"));
 	conv_free(c);
 }
 
 static void volumes_claims_and_tmpfs(void **state)
 {
-	struct conv *c = conv("services:\n  db:\n    image: a\n    volumes: ['data:/var/lib/data', 'logs:/logs:ro', './conf:/etc/conf', "
+	struct conv *c = conv("services:\n  db:\n    image: a\n    volumes: ['data:/var/lib/data', 'logs:/logs:ro', "
+			      "'./conf:/etc/conf', "
 			      "{type: tmpfs, target: /run/cache, tmpfs: {size: 64m}}]\n    tmpfs: [/tmp]\n"
 			      "volumes:\n  data: {x-kubernetes: {size: 5Gi}}\n  logs: {}\n");
 	struct node *pod = at(obj(c, "db-deployment.yaml"), "spec.template.spec");
@@ -362,14 +381,17 @@ static void volumes_claims_and_tmpfs(void **state)
 	assert_string_equal(at_str(claim, "spec.accessModes[0]"), "ReadOnlyMany");
 	assert_non_null(strstr(c->report, "approximated: volumes.logs: a claim of 100Mi"));
 	conv_free(c);
-	c = conv_opts("services:\n  db:\n    image: a\n    volumes: ['/srv/conf:/etc/conf']\n", (struct convert_opts){.allow_hostpath = true});
-	assert_string_equal(at_str(obj(c, "db-deployment.yaml"), "spec.template.spec.volumes[0].hostPath.path"), "/srv/conf");
+	c = conv_opts("services:\n  db:\n    image: a\n    volumes: ['/srv/conf:/etc/conf']\n",
+		      (struct convert_opts){.allow_hostpath = true});
+	assert_string_equal(at_str(obj(c, "db-deployment.yaml"), "spec.template.spec.volumes[0].hostPath.path"),
+			    "/srv/conf");
 	conv_free(c);
 }
 
 static void secrets_and_configs_mounted(void **state)
 {
-	struct conv *c = conv("services:\n  web:\n    image: a\n    secrets: [pw]\n    configs: [{source: app, target: /etc/app.conf, mode: 0440}]\n"
+	struct conv *c = conv("services:\n  web:\n    image: a\n    secrets: [pw]\n    configs: [{source: app, target: "
+			      "/etc/app.conf, mode: 0440}]\n"
 			      "secrets:\n  pw: {environment: PW}\nconfigs:\n  app: {file: ./app.conf}\n");
 	struct node *pod = at(obj(c, "web-deployment.yaml"), "spec.template.spec");
 	assert_string_equal(at_str(pod, "containers[0].volumeMounts[0].mountPath"), "/run/secrets/pw");
@@ -379,7 +401,7 @@ static void secrets_and_configs_mounted(void **state)
 	assert_string_equal(at_str(pod, "volumes[1].configMap.name"), "shop");
 	assert_string_equal(at_str(pod, "volumes[1].configMap.items[0].key"), "app");
 	assert_string_equal(at_str(pod, "volumes[1].configMap.items[0].mode"), "288"); /* 0440 */
-	assert_string_equal(at_str(obj(c, "pw-secret.yaml"), "data.pw"), "czNjcmV0"); /* base64 of s3cret */
+	assert_string_equal(at_str(obj(c, "pw-secret.yaml"), "data.pw"), "czNjcmV0");  /* base64 of s3cret */
 	assert_string_equal(at_str(obj(c, "shop-configs.yaml"), "data.app"), "listen 80\n");
 	assert_non_null(strstr(yaml_of(c, "shop-configs.yaml"), "    app: |\n        listen 80\n"));
 	conv_free(c);
@@ -387,8 +409,9 @@ static void secrets_and_configs_mounted(void **state)
 
 static void one_shot_services_are_jobs(void **state)
 {
-	struct conv *c = conv("services:\n  a:\n    image: a\n    restart: 'no'\n  b:\n    image: a\n    restart: on-failure:3\n"
-			      "  c:\n    image: a\n    restart: unless-stopped\n");
+	struct conv *c = conv(
+		"services:\n  a:\n    image: a\n    restart: 'no'\n  b:\n    image: a\n    restart: on-failure:3\n"
+		"  c:\n    image: a\n    restart: unless-stopped\n");
 	struct node *a = obj(c, "a-job.yaml");
 	assert_string_equal(at_str(a, "kind"), "Job");
 	assert_string_equal(at_str(a, "apiVersion"), "batch/v1");
@@ -414,7 +437,8 @@ static void global_is_a_daemonset(void **state)
 static void replicated_state_is_a_statefulset(void **state)
 {
 	struct conv *c = conv("services:\n  db:\n    image: a\n    deploy: {replicas: 3}\n    volumes: ['data:/data']\n"
-			      "    init: true\n    stop_grace_period: 1m30s\n    x-kubernetes: {spec: {template: {spec: {priorityClassName: high}}}}\n"
+			      "    init: true\n    stop_grace_period: 1m30s\n    x-kubernetes: {spec: {template: "
+			      "{spec: {priorityClassName: high}}}}\n"
 			      "volumes:\n  data: {}\n");
 	struct node *s = obj(c, "db-statefulset.yaml");
 	assert_string_equal(at_str(s, "kind"), "StatefulSet");
@@ -431,7 +455,8 @@ static void replicated_state_is_a_statefulset(void **state)
 
 static void unmapped_keys_said_or_refused(void **state)
 {
-	const char *text = "services:\n  web:\n    image: a\n    devices: ['/dev/null:/dev/n2']\n    security_opt: [label=disable]\n";
+	const char *text = "services:\n  web:\n    image: a\n    devices: ['/dev/null:/dev/n2']\n    security_opt: "
+			   "[label=disable]\n";
 	struct conv *c = conv(text);
 	assert_non_null(strstr(c->report, "ignored: services.web.devices\n"));
 	assert_non_null(strstr(c->report, "ignored: services.web.security_opt\n"));
@@ -446,8 +471,9 @@ static void unmapped_keys_said_or_refused(void **state)
 
 static void a_chart_reads_its_values(void **state)
 {
-	struct conv *c = conv_opts("services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n  my-api:\n    image: api:2\n",
-				   (struct convert_opts){.to = "helm"});
+	struct conv *c = conv_opts(
+		"services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n  my-api:\n    image: api:2\n",
+		(struct convert_opts){.to = "helm"});
 	const char *d = yaml_of(c, "web-deployment.yaml");
 	assert_non_null(strstr(d, "    namespace: {{ .Values.namespace }}\n"));
 	assert_non_null(strstr(d, "    replicas: {{ .Values.web.replicas }}\n"));
@@ -455,7 +481,8 @@ static void a_chart_reads_its_values(void **state)
 	assert_non_null(strstr(d, "        type: {{ .Values.deployment.strategy }}\n"));
 	assert_non_null(strstr(d, "        app.kubernetes.io/managed-by: Helm\n"));
 	/* a name that is no Go identifier is reached with index */
-	assert_non_null(strstr(yaml_of(c, "my-api-deployment.yaml"), "image: {{ index .Values \"my-api\" \"image\" }}\n"));
+	assert_non_null(
+		strstr(yaml_of(c, "my-api-deployment.yaml"), "image: {{ index .Values \"my-api\" \"image\" }}\n"));
 	assert_non_null(strstr(yaml_of(c, "web-service.yaml"), "port: {{ index .Values.web.ports \"web-8080\" }}\n"));
 	assert_non_null(strstr(yaml_of(c, "web-service.yaml"), "type: {{ .Values.service.type }}\n"));
 	struct node *v = obj(c, "values.yaml");
@@ -471,8 +498,9 @@ static void a_chart_reads_its_values(void **state)
 /* The layout Go's yaml.v3 writes, which docker compose bridge's files have. */
 static void yaml_v3_layout(void **state)
 {
-	struct node *n = yaml_doc("a:\n  b: 1\n  list:\n  - x: 1\n    y: [p, q]\n    z: {k: v}\n  - plain\n  - \"true\"\n"
-				  "  text: |\n    two\n    lines\n  empty: {}\n  nested:\n  - - 1\n    - 2\n");
+	struct node *n = yaml_doc(
+		"a:\n  b: 1\n  list:\n  - x: 1\n    y: [p, q]\n    z: {k: v}\n  - plain\n  - \"true\"\n"
+		"  text: |\n    two\n    lines\n  empty: {}\n  nested:\n  - - 1\n    - 2\n");
 	struct buf out = {0};
 	struct berr *err = NULL;
 	assert_int_equal(emit_yaml_v3(n, &out, &err), 0);

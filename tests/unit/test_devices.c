@@ -34,8 +34,8 @@ static void parses_and_formats_rules(void **state)
 	free(s);
 	assert_int_equal(dev_rule_parse("a", &r, &err), 0);
 	assert_int_equal(r.type, 'a');
-	static const char *const bad[] = {"x 1:3 rwm", "c 1:3", "c 1 rwm", "c 1:3 rwx", "c 1:3 rr", "c 1:3 ",
-					  "c -1:3 r", "c 99999999999:1 r", "c 1:3 rwm extra", ""};
+	static const char *const bad[] = {"x 1:3 rwm", "c 1:3",    "c 1 rwm",           "c 1:3 rwx",       "c 1:3 rr",
+					  "c 1:3 ",    "c -1:3 r", "c 99999999999:1 r", "c 1:3 rwm extra", ""};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (dev_rule_parse(bad[i], &r, &err) != -EINVAL)
 			fail_msg("accepted \"%s\"", bad[i]);
@@ -119,10 +119,10 @@ static void v2_program_allows_only_the_rules(void **state)
 	int null = try_device(procs, 1, 3), pts = try_device(procs, 136, 0), loopctl = try_device(procs, 10, 237),
 	    fuse = try_device(procs, 10, 229);
 	rmdir(dir);
-	assert_int_equal(null, 0);	  /* /dev/null opens */
-	assert_int_not_equal(pts, 1);	  /* any pty slave is allowed (ENXIO/EIO if it does not exist) */
-	assert_int_equal(loopctl, 1);	  /* loop-control: EPERM */
-	assert_int_equal(fuse, 1);	  /* fuse: EPERM */
+	assert_int_equal(null, 0);    /* /dev/null opens */
+	assert_int_not_equal(pts, 1); /* any pty slave is allowed (ENXIO/EIO if it does not exist) */
+	assert_int_equal(loopctl, 1); /* loop-control: EPERM */
+	assert_int_equal(fuse, 1);    /* fuse: EPERM */
 }
 
 int main(void)

@@ -147,12 +147,9 @@ static void name_length_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reads_a_query),
-		cmocka_unit_test(writes_answers),
-		cmocka_unit_test(reads_a_reply),
-		cmocka_unit_test(aaaa_gets_no_a_records),
-		cmocka_unit_test(refuses_malformed),
-		cmocka_unit_test(name_length_limit),
+		cmocka_unit_test(reads_a_query),     cmocka_unit_test(writes_answers),
+		cmocka_unit_test(reads_a_reply),     cmocka_unit_test(aaaa_gets_no_a_records),
+		cmocka_unit_test(refuses_malformed), cmocka_unit_test(name_length_limit),
 	};
 	return cmocka_run_group_tests_name("dnsmsg", tests, NULL, NULL);
 }

@@ -207,19 +207,20 @@ static void expansion(void **state)
 
 static void stages(void **state)
 {
-	struct dockerfile d = parse_ok("ARG BASE=busybox\n"
-				       "ARG TAG\n"
-				       "ARG PLAT=linux/amd64\n"
-				       "FROM --platform=$PLAT ${BASE}:${TAG:-1} AS Deps\n"
-				       "RUN echo deps\n"
-				       "FROM deps AS build\n"
-				       "RUN --mount=type=cache,target=/c --mount=type=bind,from=tools,source=/x,target=/x make\n"
-				       "COPY --from=0 /a /a\n"
-				       "FROM busybox AS unused\n"
-				       "RUN true\n"
-				       "FROM scratch\n"
-				       "COPY --from=build /out /out\n"
-				       "COPY --from=other/image:2 /b /b\n");
+	struct dockerfile d = parse_ok(
+		"ARG BASE=busybox\n"
+		"ARG TAG\n"
+		"ARG PLAT=linux/amd64\n"
+		"FROM --platform=$PLAT ${BASE}:${TAG:-1} AS Deps\n"
+		"RUN echo deps\n"
+		"FROM deps AS build\n"
+		"RUN --mount=type=cache,target=/c --mount=type=bind,from=tools,source=/x,target=/x make\n"
+		"COPY --from=0 /a /a\n"
+		"FROM busybox AS unused\n"
+		"RUN true\n"
+		"FROM scratch\n"
+		"COPY --from=build /out /out\n"
+		"COPY --from=other/image:2 /b /b\n");
 	struct df_stage *s = NULL;
 	size_t n = 0;
 	struct berr *err = NULL;
@@ -233,7 +234,7 @@ static void stages(void **state)
 	assert_int_equal(s[0].first, 3);
 	assert_int_equal(s[0].last, 4);
 	assert_int_equal(s[1].base_stage, 0);
-	assert_int_equal(s[1].ndeps, 1); /* deps, by name and by index: one dependency */
+	assert_int_equal(s[1].ndeps, 1);              /* deps, by name and by index: one dependency */
 	assert_string_equal(s[1].images[0], "tools"); /* a mount from an image */
 	assert_null(s[3].name);
 	assert_int_equal(s[3].ndeps, 1);
@@ -272,8 +273,12 @@ static void stages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(instructions_and_forms), cmocka_unit_test(escape_directive), cmocka_unit_test(heredocs),
-		cmocka_unit_test(errors),		  cmocka_unit_test(expansion),		cmocka_unit_test(stages),
+		cmocka_unit_test(instructions_and_forms),
+		cmocka_unit_test(escape_directive),
+		cmocka_unit_test(heredocs),
+		cmocka_unit_test(errors),
+		cmocka_unit_test(expansion),
+		cmocka_unit_test(stages),
 	};
 	return cmocka_run_group_tests_name("dockerfile", tests, NULL, NULL);
 }

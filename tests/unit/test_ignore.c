@@ -34,7 +34,8 @@ static void matching(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		if (ignore_match(cases[i].pattern, cases[i].path) != cases[i].match)
-			fail_msg("%s on %s: expected %s", cases[i].pattern, cases[i].path, cases[i].match ? "a match" : "none");
+			fail_msg("%s on %s: expected %s", cases[i].pattern, cases[i].path,
+				 cases[i].match ? "a match" : "none");
 }
 
 /* stars cannot make a match take exponential time */
@@ -68,9 +69,9 @@ static void files(void **state)
 	assert_string_equal(ig.patterns[4], "build");
 	assert_string_equal(ig.patterns[5], "tmp");
 	assert_true(ignore_excludes(&ig, "CHANGES.md"));
-	assert_false(ignore_excludes(&ig, "README.md")); /* the exception */
-	assert_true(ignore_excludes(&ig, "README-secret.md")); /* excluded again by a later line */
-	assert_false(ignore_excludes(&ig, "docs/guide.md")); /* *.md is for the top only */
+	assert_false(ignore_excludes(&ig, "README.md"));              /* the exception */
+	assert_true(ignore_excludes(&ig, "README-secret.md"));        /* excluded again by a later line */
+	assert_false(ignore_excludes(&ig, "docs/guide.md"));          /* *.md is for the top only */
 	assert_true(ignore_excludes(&ig, "node_modules/x/index.js")); /* what is inside an excluded directory */
 	assert_true(ignore_excludes(&ig, "build"));
 	assert_true(ignore_excludes(&ig, "tmp/a"));
@@ -83,6 +84,7 @@ static void files(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(matching), cmocka_unit_test(many_stars), cmocka_unit_test(files)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(matching), cmocka_unit_test(many_stars),
+					   cmocka_unit_test(files)};
 	return cmocka_run_group_tests_name("ignore", tests, NULL, NULL);
 }

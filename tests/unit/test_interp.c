@@ -42,11 +42,11 @@ static char *expand_error(const char *in)
 	return msg;
 }
 
-#define EXPECT(in, want)                                                                                          \
-	do {                                                                                                      \
-		char *got_ = expand(in);                                                                          \
-		assert_string_equal(got_, want);                                                                  \
-		free(got_);                                                                                       \
+#define EXPECT(in, want)                         \
+	do {                                     \
+		char *got_ = expand(in);         \
+		assert_string_equal(got_, want); \
+		free(got_);                      \
 	} while (0)
 
 static void simple_forms(void **state)
@@ -152,8 +152,9 @@ static void tree_error_names_file_line_path(void **state)
 	struct interp_ctx ic = {.lookup = env_lookup, .data = &E};
 	struct berr *err = NULL;
 	assert_true(interp_tree(d, &ic, &err) < 0);
-	assert_string_equal(err->msg,
-			    "test.yaml:3:12: services.web.image: required variable IMG is missing a value: set IMG first");
+	assert_string_equal(
+		err->msg,
+		"test.yaml:3:12: services.web.image: required variable IMG is missing a value: set IMG first");
 	berr_free(err);
 	node_free(d);
 }

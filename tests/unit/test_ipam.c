@@ -5,14 +5,14 @@
 #include "../../network/hostnet.h"
 #include "../../network/ipam.h"
 
-static struct cidr C(const char *s)
-{
+static struct cidr C(const char *s) {
 	struct cidr c;
 	assert_int_equal(cidr_parse(s, &c), 0);
 	return c;
 }
 
-static uint32_t IP(const char *s)
+static uint32_t
+IP(const char *s)
 {
 	uint32_t ip;
 	assert_int_equal(ip_parse(s, &ip), 0);
@@ -137,8 +137,8 @@ static void host_networks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parsing),		     cmocka_unit_test(pools_skip_what_the_host_uses),
-		cmocka_unit_test(allocation),		     cmocka_unit_test(fixed_addresses_and_ranges),
+		cmocka_unit_test(parsing),       cmocka_unit_test(pools_skip_what_the_host_uses),
+		cmocka_unit_test(allocation),    cmocka_unit_test(fixed_addresses_and_ranges),
 		cmocka_unit_test(host_networks),
 	};
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);

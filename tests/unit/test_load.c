@@ -110,10 +110,7 @@ static void discovery_finds_file_and_override(void **state)
 	project_free(p);
 }
 
-static void no_file_found(void **state)
-{
-	load_fails(&(struct opts){0}, "no compose file found in");
-}
+static void no_file_found(void **state) { load_fails(&(struct opts){0}, "no compose file found in"); }
 
 /* down and ps: a project named by -p or COMPOSE_PROJECT_NAME needs no file */
 static void named_project_without_file(void **state)
@@ -145,8 +142,9 @@ static void project_names(void **state)
 	p = load(&(struct opts){.files = {"My App/compose.yaml"}, .environ = {"COMPOSE_PROJECT_NAME=fromenv"}});
 	assert_string_equal(p->name, "fromenv");
 	project_free(p);
-	write_file(dir, "named.yaml", "name: ${N:-fromfile}\nservices:\n  web:\n    image: a\n"
-				      "    environment: [\"P=${COMPOSE_PROJECT_NAME}\"]\n");
+	write_file(dir, "named.yaml",
+		   "name: ${N:-fromfile}\nservices:\n  web:\n    image: a\n"
+		   "    environment: [\"P=${COMPOSE_PROJECT_NAME}\"]\n");
 	p = load(&(struct opts){.files = {"named.yaml"}});
 	assert_string_equal(p->name, "fromfile");
 	assert_string_equal(at_str(svc(p, "web"), "environment.P"), "fromfile");
@@ -156,17 +154,19 @@ static void project_names(void **state)
 
 static void merge_rules_across_files(void **state)
 {
-	write_file(dir, "a.yaml", "services:\n  web:\n    image: a\n    command: [a, b]\n"
-				  "    ports: [\"8080:80\", \"9090:90\"]\n"
-				  "    volumes: [\"data:/data\", \"./src:/src\"]\n"
-				  "    environment: {A: 1, B: 2}\n    dns: [1.1.1.1]\n"
-				  "    healthcheck: {test: [CMD, a], interval: 10s}\n"
-				  "volumes:\n  data: {}\n  other: {}\n");
-	write_file(dir, "b.yaml", "services:\n  web:\n    image: b\n    command: c\n"
-				  "    ports: [\"8080:80\", \"7070:70\"]\n"
-				  "    volumes: [\"other:/data:ro\"]\n"
-				  "    environment: [B=3, C=4]\n    dns: [8.8.8.8]\n"
-				  "    healthcheck: {test: [CMD, b]}\n");
+	write_file(dir, "a.yaml",
+		   "services:\n  web:\n    image: a\n    command: [a, b]\n"
+		   "    ports: [\"8080:80\", \"9090:90\"]\n"
+		   "    volumes: [\"data:/data\", \"./src:/src\"]\n"
+		   "    environment: {A: 1, B: 2}\n    dns: [1.1.1.1]\n"
+		   "    healthcheck: {test: [CMD, a], interval: 10s}\n"
+		   "volumes:\n  data: {}\n  other: {}\n");
+	write_file(dir, "b.yaml",
+		   "services:\n  web:\n    image: b\n    command: c\n"
+		   "    ports: [\"8080:80\", \"7070:70\"]\n"
+		   "    volumes: [\"other:/data:ro\"]\n"
+		   "    environment: [B=3, C=4]\n    dns: [8.8.8.8]\n"
+		   "    healthcheck: {test: [CMD, b]}\n");
 	struct project *p = load(&(struct opts){.files = {"a.yaml", "b.yaml"}});
 	struct node *w = svc(p, "web");
 	assert_string_equal(at_str(w, "image"), "b");
@@ -191,10 +191,12 @@ static void merge_rules_across_files(void **state)
 
 static void reset_and_override_across_files(void **state)
 {
-	write_file(dir, "a.yaml", "services:\n  app:\n    image: a\n    ports: [\"8080:80\"]\n"
-				  "    environment: {FOO: bar, KEEP: 1}\n    networks: [x]\nnetworks:\n  x: {}\n  y: {}\n");
-	write_file(dir, "b.yaml", "services:\n  app:\n    ports: !reset []\n    environment:\n      FOO: !reset null\n"
-				  "    networks: !override [y]\n");
+	write_file(dir, "a.yaml",
+		   "services:\n  app:\n    image: a\n    ports: [\"8080:80\"]\n"
+		   "    environment: {FOO: bar, KEEP: 1}\n    networks: [x]\nnetworks:\n  x: {}\n  y: {}\n");
+	write_file(dir, "b.yaml",
+		   "services:\n  app:\n    ports: !reset []\n    environment:\n      FOO: !reset null\n"
+		   "    networks: !override [y]\n");
 	struct project *p = load(&(struct opts){.files = {"a.yaml", "b.yaml"}});
 	assert_null(at(svc(p, "app"), "ports"));
 	assert_null(at(svc(p, "app"), "environment.FOO"));
@@ -208,10 +210,11 @@ static void env_file_and_environment(void **state)
 {
 	write_file(dir, ".env", "TAG=1.2\nFROM_DOTENV=d\nSHELL_WINS=dotenv\n");
 	write_file(dir, "common.env", "A=common\nB=common\nREF=${TAG}\n");
-	write_file(dir, "compose.yaml", "services:\n  web:\n    image: \"app:${TAG}\"\n"
-					"    env_file: [common.env, {path: missing.env, required: false}]\n"
-					"    environment:\n      - B=explicit\n      - FROM_DOTENV\n      - NOT_SET_ANYWHERE\n"
-					"      - SHELL_WINS\n");
+	write_file(dir, "compose.yaml",
+		   "services:\n  web:\n    image: \"app:${TAG}\"\n"
+		   "    env_file: [common.env, {path: missing.env, required: false}]\n"
+		   "    environment:\n      - B=explicit\n      - FROM_DOTENV\n      - NOT_SET_ANYWHERE\n"
+		   "      - SHELL_WINS\n");
 	struct project *p = load(&(struct opts){.environ = {"SHELL_WINS=shell"}});
 	struct node *w = svc(p, "web");
 	assert_string_equal(at_str(w, "image"), "app:1.2");
@@ -250,9 +253,10 @@ static void compose_file_and_profiles_from_env(void **state)
 
 static void profiles(void **state)
 {
-	write_file(dir, "compose.yaml", "services:\n  foo: {image: foo}\n  bar: {image: bar, profiles: [test]}\n"
-					"  baz: {image: baz, profiles: [test], depends_on: [bar]}\n"
-					"  zot: {image: zot, profiles: [debug], depends_on: [bar]}\n");
+	write_file(dir, "compose.yaml",
+		   "services:\n  foo: {image: foo}\n  bar: {image: bar, profiles: [test]}\n"
+		   "  baz: {image: baz, profiles: [test], depends_on: [bar]}\n"
+		   "  zot: {image: zot, profiles: [debug], depends_on: [bar]}\n");
 	struct project *p = load(&(struct opts){0});
 	assert_non_null(svc(p, "foo"));
 	assert_null(svc(p, "bar"));
@@ -280,12 +284,14 @@ static void profiles(void **state)
 
 static void extends_same_and_other_file(void **state)
 {
-	write_file(dir, "common/base.yaml", "services:\n  base:\n    image: busybox\n    user: root\n"
-					    "    volumes: [\"./conf:/conf\"]\n    environment: {TZ: utc, PORT: 80}\n");
-	write_file(dir, "compose.yaml", "services:\n  common:\n    extends: {file: common/base.yaml, service: base}\n"
-					"    security_opt: [\"label:role:ROLE\"]\n"
-					"  cli:\n    extends: common\n    environment: {PORT: 8080}\n"
-					"    security_opt: [\"label:user:USER\"]\n");
+	write_file(dir, "common/base.yaml",
+		   "services:\n  base:\n    image: busybox\n    user: root\n"
+		   "    volumes: [\"./conf:/conf\"]\n    environment: {TZ: utc, PORT: 80}\n");
+	write_file(dir, "compose.yaml",
+		   "services:\n  common:\n    extends: {file: common/base.yaml, service: base}\n"
+		   "    security_opt: [\"label:role:ROLE\"]\n"
+		   "  cli:\n    extends: common\n    environment: {PORT: 8080}\n"
+		   "    security_opt: [\"label:user:USER\"]\n");
 	struct project *p = load(&(struct opts){0});
 	struct node *cli = svc(p, "cli");
 	assert_string_equal(at_str(cli, "image"), "busybox");
@@ -305,29 +311,33 @@ static void extends_errors(void **state)
 	write_file(dir, "cycle.yaml", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n    image: x\n");
 	load_fails(&(struct opts){.files = {"cycle.yaml"}}, "circular reference");
 	write_file(dir, "missing.yaml", "services:\n  a:\n    extends: {service: nope}\n");
-	load_fails(&(struct opts){.files = {"missing.yaml"}}, "missing.yaml:3:24: services.a.extends: service \"nope\" is not defined");
+	load_fails(&(struct opts){.files = {"missing.yaml"}},
+		   "missing.yaml:3:24: services.a.extends: service \"nope\" is not defined");
 	write_file(dir, "nofile.yaml", "services:\n  a:\n    extends: {file: gone.yaml, service: x}\n");
 	load_fails(&(struct opts){.files = {"nofile.yaml"}}, "gone.yaml does not exist");
 }
 
 static void include_short_and_long(void **state)
 {
-	write_file(dir, "db/compose.yaml", "services:\n  db:\n    image: \"postgres:${PG:-15}\"\n"
-					   "    volumes: [\"./init:/init\", \"pgdata:/var/lib/postgresql/data\"]\n"
-					   "volumes:\n  pgdata: {}\n");
+	write_file(dir, "db/compose.yaml",
+		   "services:\n  db:\n    image: \"postgres:${PG:-15}\"\n"
+		   "    volumes: [\"./init:/init\", \"pgdata:/var/lib/postgresql/data\"]\n"
+		   "volumes:\n  pgdata: {}\n");
 	write_file(dir, "db/.env", "PG=16\n");
 	write_file(dir, "cache/c.yaml", "services:\n  cache:\n    image: \"redis:${RV}\"\n");
 	write_file(dir, "cache/vars.env", "RV=7\n");
-	write_file(dir, "compose.yaml", "include:\n  - db/compose.yaml\n  - path: cache/c.yaml\n"
-					"    env_file: cache/vars.env\nservices:\n  web:\n    image: w\n"
-					"    depends_on: [db, cache]\n");
+	write_file(dir, "compose.yaml",
+		   "include:\n  - db/compose.yaml\n  - path: cache/c.yaml\n"
+		   "    env_file: cache/vars.env\nservices:\n  web:\n    image: w\n"
+		   "    depends_on: [db, cache]\n");
 	struct project *p = load(&(struct opts){0});
 	assert_string_equal(at_str(svc(p, "db"), "image"), "postgres:16");
 	assert_string_equal(at_str(svc(p, "cache"), "image"), "redis:7");
 	char *init = path_join(dir, "db/init");
 	assert_string_equal(at_str(svc(p, "db"), "volumes[0].source"), init);
 	free(init);
-	assert_string_equal(at_str(p->doc, "volumes.pgdata.name"), p->name[0] ? at_str(p->doc, "volumes.pgdata.name") : "");
+	assert_string_equal(at_str(p->doc, "volumes.pgdata.name"),
+			    p->name[0] ? at_str(p->doc, "volumes.pgdata.name") : "");
 	char *want = xasprintf("%s_pgdata", p->name);
 	assert_string_equal(at_str(p->doc, "volumes.pgdata.name"), want);
 	free(want);
@@ -347,20 +357,21 @@ static void include_conflict(void **state)
 
 static void normalization(void **state)
 {
-	write_file(dir, "compose.yaml",
-		   "services:\n  web:\n    image: a\n    build: ./app\n    command: sh -c 'echo hi'\n"
-		   "    ports: [80, \"127.0.0.1:8080:80/udp\", {target: \"90\", published: 9090}]\n"
-		   "    expose: [3000]\n"
-		   "    volumes: [\"~/cache:/cache\", \"/abs:/abs:ro,z\", \"data:/data:nocopy\", /anon]\n"
-		   "    depends_on: [db]\n    mem_limit: 512m\n    cpus: \"0.5\"\n    stop_grace_period: 90s\n"
-		   "    healthcheck:\n      test: curl -f http://localhost\n      interval: 1m30s\n      timeout: 500ms\n"
-		   "    labels: [a=b, flag]\n    extra_hosts: [\"h1:10.0.0.1\", \"h2=10.0.0.2\"]\n"
-		   "    deploy:\n      resources:\n        limits: {memory: 1g, cpus: '0.25'}\n"
-		   "    secrets: [s1]\n"
-		   "  db:\n    image: db\n    network_mode: host\n"
-		   "volumes:\n  data:\n  ext:\n    external: true\n  named:\n    name: fixed\n"
-		   "networks:\n  old:\n    external:\n      name: legacy\n"
-		   "secrets:\n  s1:\n    file: ./s1.txt\n");
+	write_file(
+		dir, "compose.yaml",
+		"services:\n  web:\n    image: a\n    build: ./app\n    command: sh -c 'echo hi'\n"
+		"    ports: [80, \"127.0.0.1:8080:80/udp\", {target: \"90\", published: 9090}]\n"
+		"    expose: [3000]\n"
+		"    volumes: [\"~/cache:/cache\", \"/abs:/abs:ro,z\", \"data:/data:nocopy\", /anon]\n"
+		"    depends_on: [db]\n    mem_limit: 512m\n    cpus: \"0.5\"\n    stop_grace_period: 90s\n"
+		"    healthcheck:\n      test: curl -f http://localhost\n      interval: 1m30s\n      timeout: 500ms\n"
+		"    labels: [a=b, flag]\n    extra_hosts: [\"h1:10.0.0.1\", \"h2=10.0.0.2\"]\n"
+		"    deploy:\n      resources:\n        limits: {memory: 1g, cpus: '0.25'}\n"
+		"    secrets: [s1]\n"
+		"  db:\n    image: db\n    network_mode: host\n"
+		"volumes:\n  data:\n  ext:\n    external: true\n  named:\n    name: fixed\n"
+		"networks:\n  old:\n    external:\n      name: legacy\n"
+		"secrets:\n  s1:\n    file: ./s1.txt\n");
 	struct project *p = load(&(struct opts){.name = "proj", .environ = {"HOME=/home/u"}});
 	struct node *w = svc(p, "web");
 	char *ctx = path_join(dir, "app");
@@ -443,8 +454,9 @@ static void pre_start_steps(void **state)
 
 static void interpolated_values_take_the_schema_type(void **state)
 {
-	write_file(dir, "compose.yaml", "services:\n  web:\n    image: a\n    privileged: ${PRIV:-true}\n"
-					"    cpu_shares: ${SHARES:-512}\n    scale: ${N}\n");
+	write_file(dir, "compose.yaml",
+		   "services:\n  web:\n    image: a\n    privileged: ${PRIV:-true}\n"
+		   "    cpu_shares: ${SHARES:-512}\n    scale: ${N}\n");
 	struct project *p = load(&(struct opts){.environ = {"N=2"}});
 	assert_int_equal(at(svc(p, "web"), "privileged")->tag, TAG_BOOL);
 	assert_int_equal(at(svc(p, "web"), "cpu_shares")->tag, TAG_INT);
@@ -469,19 +481,24 @@ static void validation_messages(void **state)
 	load_fails(&(struct opts){.files = {"c.yaml"}},
 		   "c.yaml:4:17: services.web.privileged: must be a string or a boolean, not a list");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: [nginx]\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:3:12: services.web.image: must be a string, not a list");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "c.yaml:3:12: services.web.image: must be a string, not a list");
 	write_file(dir, "c.yaml", "services:\n  web:\n    ports:\n      - {published: 80}\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:4:9: services.web.ports[0]: the key \"target\" is required");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "c.yaml:4:9: services.web.ports[0]: the key \"target\" is required");
 	write_file(dir, "c.yaml", "servics:\n  web: {}\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:1:1: unknown key \"servics\"; did you mean \"services\"?");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "c.yaml:1:1: unknown key \"servics\"; did you mean \"services\"?");
 	write_file(dir, "c.yaml", "- a\n- b\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "top level of a compose file must be a mapping");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    ports: [\"99999:80\"]\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:4:13: services.web.ports[0]: invalid port \"99999:80\"");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "c.yaml:4:13: services.web.ports[0]: invalid port \"99999:80\"");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    mem_limit: lots\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "c.yaml:4:16: services.web.mem_limit: \"lots\" is not a size");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    healthcheck: {interval: soon}\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "services.web.healthcheck.interval: \"soon\" is not a duration");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "services.web.healthcheck.interval: \"soon\" is not a duration");
 }
 
 static void reference_errors(void **state)
@@ -490,9 +507,11 @@ static void reference_errors(void **state)
 	load_fails(&(struct opts){.files = {"c.yaml"}},
 		   "c.yaml:4:16: services.web.networks refers to network \"front\", which is not defined");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    volumes: [\"data:/d\"]\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "services.web.volumes[0] refers to volume \"data\", which is not defined");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "services.web.volumes[0] refers to volume \"data\", which is not defined");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    secrets: [pw]\n");
-	load_fails(&(struct opts){.files = {"c.yaml"}}, "services.web.secrets[0] refers to secrets \"pw\", which is not defined");
+	load_fails(&(struct opts){.files = {"c.yaml"}},
+		   "services.web.secrets[0] refers to secrets \"pw\", which is not defined");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    depends_on: [api]\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "services.web.depends_on refers to service \"api\"");
 	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    network_mode: \"service:vpn\"\n");
@@ -519,8 +538,9 @@ static void names_that_would_be_paths(void **state)
 
 static void dependency_cycle_named_in_full(void **state)
 {
-	write_file(dir, "c.yaml", "services:\n  web:\n    image: a\n    depends_on: [api]\n"
-				  "  api:\n    image: a\n    depends_on: [db]\n  db:\n    image: a\n    links: [web]\n");
+	write_file(dir, "c.yaml",
+		   "services:\n  web:\n    image: a\n    depends_on: [api]\n"
+		   "  api:\n    image: a\n    depends_on: [db]\n  db:\n    image: a\n    links: [web]\n");
 	load_fails(&(struct opts){.files = {"c.yaml"}}, "dependency cycle: web -> api -> db -> web");
 }
 

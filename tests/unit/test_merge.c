@@ -47,11 +47,12 @@ static void sequences_append_without_repeats(void **state)
 
 static void keyed_sequences(void **state)
 {
-	struct node *d = merged("services:\n  s:\n    ports: [\"80:80\", \"127.0.0.1:81:81\"]\n"
-				"    secrets: [a, {source: b, target: /x}]\n    devices: [\"/dev/a:/dev/a\"]\n",
-				"services:\n  s:\n    ports: [{target: 80, published: \"80\", protocol: tcp, mode: host}, \"81:81\"]\n"
-				"    secrets: [{source: a, mode: 0400}, {source: c, target: /x}]\n"
-				"    devices: [\"/dev/b:/dev/a:r\"]\n");
+	struct node *d = merged(
+		"services:\n  s:\n    ports: [\"80:80\", \"127.0.0.1:81:81\"]\n"
+		"    secrets: [a, {source: b, target: /x}]\n    devices: [\"/dev/a:/dev/a\"]\n",
+		"services:\n  s:\n    ports: [{target: 80, published: \"80\", protocol: tcp, mode: host}, \"81:81\"]\n"
+		"    secrets: [{source: a, mode: 0400}, {source: c, target: /x}]\n"
+		"    devices: [\"/dev/b:/dev/a:r\"]\n");
 	assert_int_equal(at(d, "services.s.ports")->n, 3); /* 127.0.0.1:81 and 81 differ by host_ip */
 	assert_string_equal(at_str(d, "services.s.ports[0].mode"), "host");
 	assert_int_equal(at(d, "services.s.secrets")->n, 2);
@@ -64,9 +65,10 @@ static void keyed_sequences(void **state)
 
 static void commands_replace(void **state)
 {
-	struct node *d = merged("services:\n  s:\n    command: [a, b]\n    entrypoint: x y\n"
-				"    healthcheck: {test: [CMD, a], retries: 3}\n",
-				"services:\n  s:\n    command: [c]\n    entrypoint: [z]\n    healthcheck: {test: [CMD, b]}\n");
+	struct node *d = merged(
+		"services:\n  s:\n    command: [a, b]\n    entrypoint: x y\n"
+		"    healthcheck: {test: [CMD, a], retries: 3}\n",
+		"services:\n  s:\n    command: [c]\n    entrypoint: [z]\n    healthcheck: {test: [CMD, b]}\n");
 	assert_int_equal(at(d, "services.s.command")->n, 1);
 	assert_int_equal(at(d, "services.s.entrypoint")->n, 1);
 	assert_string_equal(at_str(d, "services.s.healthcheck.test[1]"), "b");
@@ -119,7 +121,8 @@ static void writer_indents_sequences_as_docker_compose(void **state)
 
 static void writer_quotes_what_would_change_type(void **state)
 {
-	struct node *d = yaml_doc("a: \"8080\"\nb: \"true\"\nc: \"yes\"\nd: \"null\"\ne: plain\nf: 0440\ng: \"line1\\nline2\\n\"\nh: \"\"\n");
+	struct node *d = yaml_doc("a: \"8080\"\nb: \"true\"\nc: \"yes\"\nd: \"null\"\ne: plain\nf: 0440\ng: "
+				  "\"line1\\nline2\\n\"\nh: \"\"\n");
 	char *y = yaml_of(d);
 	assert_non_null(strstr(y, "a: \"8080\""));
 	assert_non_null(strstr(y, "b: \"true\""));
@@ -150,7 +153,8 @@ int main(void)
 		cmocka_unit_test(commands_replace),
 		cmocka_unit_test(reset_and_override),
 		cmocka_unit_test(extends_merge),
-		cmocka_unit_test(writer_indents_sequences_as_docker_compose), cmocka_unit_test(writer_quotes_what_would_change_type),
+		cmocka_unit_test(writer_indents_sequences_as_docker_compose),
+		cmocka_unit_test(writer_quotes_what_would_change_type),
 	};
 	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }

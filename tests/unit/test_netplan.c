@@ -25,25 +25,26 @@ static void done(struct project *p)
 
 static void networks_and_attachments(void **state)
 {
-	struct project *p = project("services:\n"
-				    "  web:\n"
-				    "    image: x\n"
-				    "    mac_address: 02:42:0a:00:00:09\n"
-				    "    networks:\n"
-				    "      back: {priority: 1}\n"
-				    "      front: {aliases: [www], ipv4_address: 10.5.0.9, priority: 10}\n"
-				    "    links: [db, 'db:database']\n"
-				    "    external_links: ['other-redis-1:redis']\n"
-				    "  db: {image: x, networks: [back]}\n"
-				    "  solo: {image: x}\n"
-				    "  side: {image: x, network_mode: 'service:web'}\n"
-				    "  hosted: {image: x, network_mode: host}\n"
-				    "networks:\n"
-				    "  front:\n"
-				    "    ipam: {config: [{subnet: 10.5.0.0/24, gateway: 10.5.0.254}]}\n"
-				    "    driver_opts: {com.docker.network.bridge.name: br-front, com.docker.network.driver.mtu: 1400}\n"
-				    "    labels: [team=a]\n"
-				    "  back: {internal: true}\n");
+	struct project *p = project(
+		"services:\n"
+		"  web:\n"
+		"    image: x\n"
+		"    mac_address: 02:42:0a:00:00:09\n"
+		"    networks:\n"
+		"      back: {priority: 1}\n"
+		"      front: {aliases: [www], ipv4_address: 10.5.0.9, priority: 10}\n"
+		"    links: [db, 'db:database']\n"
+		"    external_links: ['other-redis-1:redis']\n"
+		"  db: {image: x, networks: [back]}\n"
+		"  solo: {image: x}\n"
+		"  side: {image: x, network_mode: 'service:web'}\n"
+		"  hosted: {image: x, network_mode: host}\n"
+		"networks:\n"
+		"  front:\n"
+		"    ipam: {config: [{subnet: 10.5.0.0/24, gateway: 10.5.0.254}]}\n"
+		"    driver_opts: {com.docker.network.bridge.name: br-front, com.docker.network.driver.mtu: 1400}\n"
+		"    labels: [team=a]\n"
+		"  back: {internal: true}\n");
 	struct net_def *defs;
 	size_t n;
 	struct berr *err = NULL;
@@ -93,13 +94,14 @@ static void networks_and_attachments(void **state)
 
 static void ports(void **state)
 {
-	struct project *p = project("services:\n"
-				    "  a:\n"
-				    "    image: x\n"
-				    "    ports: ['8080:80', '127.0.0.1:5353:53/udp', '9000-9001:90-91', '80', '7000-7010:70']\n"
-				    "  b: {image: x, ports: ['127.0.0.1:8080:81']}\n"
-				    "  c: {image: x, ports: ['8080:82/udp', '7005:70']}\n"
-				    "  v6: {image: x, ports: ['[::1]:8080:80']}\n");
+	struct project *p = project(
+		"services:\n"
+		"  a:\n"
+		"    image: x\n"
+		"    ports: ['8080:80', '127.0.0.1:5353:53/udp', '9000-9001:90-91', '80', '7000-7010:70']\n"
+		"  b: {image: x, ports: ['127.0.0.1:8080:81']}\n"
+		"  c: {image: x, ports: ['8080:82/udp', '7005:70']}\n"
+		"  v6: {image: x, ports: ['[::1]:8080:80']}\n");
 	struct net_endpoint a, b, c, v6;
 	struct berr *err = NULL;
 	assert_int_equal(netplan_endpoint(p, "a", "demo-a-1", "h", &a, &err), 0);
@@ -119,7 +121,8 @@ static void ports(void **state)
 	assert_int_equal(netplan_endpoint(p, "c", "demo-c-1", "h", &c, &err), 0);
 	/* 0.0.0.0:8080 and 127.0.0.1:8080 overlap */
 	assert_true(netplan_port_clash(&a, &b, &err) < 0);
-	assert_non_null(strstr(err->msg, "demo-a-1 (service a) and demo-b-1 (service b) both publish host port 8080/tcp"));
+	assert_non_null(
+		strstr(err->msg, "demo-a-1 (service a) and demo-b-1 (service b) both publish host port 8080/tcp"));
 	berr_free(err);
 	err = NULL;
 	/* another protocol, and a port inside a range that picks a free one, do not */
@@ -153,11 +156,13 @@ static void ruleset(void **state)
 	struct cidr a, b;
 	assert_int_equal(cidr_parse("172.18.0.0/16", &a), 0);
 	assert_int_equal(cidr_parse("10.9.0.0/24", &b), 0);
-	struct nat_bridge br[] = {{.name = "berth-aa", .subnet = a}, {.name = "berth-bb", .subnet = b, .internal = true}};
+	struct nat_bridge br[] = {{.name = "berth-aa", .subnet = a},
+				  {.name = "berth-bb", .subnet = b, .internal = true}};
 	struct nat_port pt[] = {{0, 8080, 80, false, 0xac120002}, {0x7f000001, 53, 5353, true, 0xac120003}};
 	char *s = nat_ruleset("berth_x", br, 2, pt, 2);
 	const char *want[] = {
-		"table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table bridge berth_x\n"
+		"table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table bridge "
+		"berth_x\n"
 		"table ip berth_x {\n",
 		"fib daddr type local jump ports",
 		"\t\ttcp dport 8080 dnat to 172.18.0.2:80\n",
@@ -168,7 +173,8 @@ static void ruleset(void **state)
 		"iifname \"berth-bb\" oifname != \"berth-bb\" drop",
 		"iifname \"berth-aa\" oifname @bridges oifname != \"berth-aa\" ct status ! dnat drop",
 		/* nothing from a bridge reaches the host's loopback (CVE-2020-8558) */
-		"type filter hook prerouting priority raw; policy accept;\n\t\tiifname @bridges ip daddr 127.0.0.0/8 drop",
+		"type filter hook prerouting priority raw; policy accept;\n\t\tiifname @bridges ip daddr 127.0.0.0/8 "
+		"drop",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
 		if (!strstr(s, want[i]))
@@ -177,23 +183,27 @@ static void ruleset(void **state)
 	assert_null(strstr(s, "ip saddr 10.9.0.0/24 oifname != \"berth-bb\" masquerade"));
 	free(s);
 	s = nat_ruleset("berth_x", NULL, 0, NULL, 0);
-	assert_string_equal(s, "table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table "
-			       "bridge berth_x\n");
+	assert_string_equal(s,
+			    "table ip berth_x {\n}\ndelete table ip berth_x\ntable bridge berth_x {\n}\ndelete table "
+			    "bridge berth_x\n");
 	free(s);
 	/* enable_icc=false: the bridge's ports do not reach each other; enable_ip_masquerade=false: no NAT out */
 	char *ports[] = {"berthv1", "berthv2", NULL};
-	struct nat_bridge iso[] = {{.name = "berth-cc", .subnet = a, .no_icc = true, .no_masquerade = true, .ports = ports}};
+	struct nat_bridge iso[] = {
+		{.name = "berth-cc", .subnet = a, .no_icc = true, .no_masquerade = true, .ports = ports}};
 	s = nat_ruleset("berth_x", iso, 1, NULL, 0);
-	assert_non_null(strstr(s, "table bridge berth_x {\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
-				  "policy accept;\n\t\tiifname { \"berthv1\", \"berthv2\" } oifname { \"berthv1\", "
-				  "\"berthv2\" } drop\n"));
+	assert_non_null(
+		strstr(s, "table bridge berth_x {\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
+			  "policy accept;\n\t\tiifname { \"berthv1\", \"berthv2\" } oifname { \"berthv1\", "
+			  "\"berthv2\" } drop\n"));
 	assert_null(strstr(s, "ip saddr 172.18.0.0/16 oifname != \"berth-cc\" masquerade"));
 	assert_non_null(strstr(s, "oifname \"berth-cc\" ip saddr 172.18.0.0/16 ct status dnat masquerade"));
 	free(s);
 	/* no ports yet: no bridge chain */
 	iso[0].ports = NULL;
 	s = nat_ruleset("berth_x", iso, 1, NULL, 0);
-	assert_null(strstr(s, "chain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tiifname {"));
+	assert_null(strstr(
+		s, "chain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tiifname {"));
 	free(s);
 	s = nat_table("/var/lib/berth");
 	assert_string_equal(s, "berth");

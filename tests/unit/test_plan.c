@@ -39,8 +39,12 @@ static char **images(const struct project *p, const char *const *ids)
  * the given plan made it (same hash), or with the hash given. */
 static struct plan_have had(const char *name, const char *service, int number, const char *hash)
 {
-	return (struct plan_have){.name = name, .project = "demo", .service = service, .config_hash = hash,
-				  .number = number, .made = true};
+	return (struct plan_have){.name = name,
+				  .project = "demo",
+				  .service = service,
+				  .config_hash = hash,
+				  .number = number,
+				  .made = true};
 }
 
 static const struct plan_step *step(const struct plan *pl, const char *name)
@@ -140,9 +144,10 @@ static void keeps_recreates_on_each_divergence(void **state)
 	plan_free(&pl);
 
 	/* what docker compose leaves out of the hash does not count */
-	struct project *r = project("services:\n"
-				    "  web: {image: web, depends_on: {db: {condition: service_healthy}}, pull_policy: always}\n"
-				    "  db: {image: db}\n");
+	struct project *r = project(
+		"services:\n"
+		"  web: {image: web, depends_on: {db: {condition: service_healthy}}, pull_policy: always}\n"
+		"  db: {image: db}\n");
 	in.p = r;
 	compute(&in, &pl);
 	assert_int_equal(step(&pl, "demo-web-1")->verb, PLAN_KEEP);
@@ -246,7 +251,8 @@ static void shared_namespace_follows_its_host(void **state)
 	compute(&in, &pl);
 	assert_int_equal(step(&pl, "demo-app-1")->verb, PLAN_RECREATE);
 	assert_int_equal(step(&pl, "demo-side-1")->verb, PLAN_RECREATE);
-	assert_string_equal(step(&pl, "demo-side-1")->why, "the service whose network namespace it shares is made again");
+	assert_string_equal(step(&pl, "demo-side-1")->why,
+			    "the service whose network namespace it shares is made again");
 	assert_int_equal(step(&pl, "demo-side-1")->level, 1);
 	plan_free(&pl);
 	/* app kept: side is kept */
@@ -300,7 +306,11 @@ static void orphans_and_oneoffs(void **state)
 	struct plan_have have[] = {
 		had("demo-web-1", "web", 1, web),
 		had("demo-old-1", "old", 1, "x"), /* its service left the file */
-		{.name = "demo-web-run-0123abcd", .project = "demo", .service = "web", .number = 1, .oneoff = true,
+		{.name = "demo-web-run-0123abcd",
+		 .project = "demo",
+		 .service = "web",
+		 .number = 1,
+		 .oneoff = true,
 		 .made = true},
 		{.name = "other-web-2", .project = "other", .service = "web", .number = 2, .made = true},
 	};
@@ -346,8 +356,9 @@ static void diverged_networks(void **state)
 	char *users[] = {"demo-web-1", NULL};
 	struct plan_diverged dv = {.network = "demo_front", .why = "its subnet changed", .users = users};
 	struct plan_in in = {.p = p, .image_ids = ids, .have = have, .nhave = 2, .diverged = &dv, .ndiverged = 1};
-	assert_int_equal(refused(&in, "network demo_front diverged from the compose file (its subnet changed); berth up -y"),
-			 -EEXIST);
+	assert_int_equal(
+		refused(&in, "network demo_front diverged from the compose file (its subnet changed); berth up -y"),
+		-EEXIST);
 	in.yes = true;
 	struct plan pl;
 	compute(&in, &pl);

@@ -29,7 +29,8 @@ static void normalization(void **state)
 	check("localhost/app", "localhost/app:latest", "localhost/app:latest");
 	check("localhost:5000/app:1", "localhost:5000/app:1", "localhost:5000/app:1");
 	check("127.0.0.1:5000/a/b/c:x_y.z-1", "127.0.0.1:5000/a/b/c:x_y.z-1", "127.0.0.1:5000/a/b/c:x_y.z-1");
-	check("registry.example.com/team/svc", "registry.example.com/team/svc:latest", "registry.example.com/team/svc:latest");
+	check("registry.example.com/team/svc", "registry.example.com/team/svc:latest",
+	      "registry.example.com/team/svc:latest");
 	char *in = xasprintf("busybox@%s", d), *full = xasprintf("docker.io/library/busybox@%s", d);
 	char *fam = xasprintf("busybox@%s", d);
 	check(in, full, fam);

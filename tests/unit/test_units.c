@@ -8,9 +8,9 @@ static void durations(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"1m30s", "1m30s"}, {"90s", "1m30s"}, {"500ms", "500ms"}, {"1h", "1h0m0s"}, {"1.5h", "1h30m0s"},
-		{"10s", "10s"},	    {"0", "0s"},      {"1.5s", "1.5s"},	  {"2h45m", "2h45m0s"}, {"1us", "1µs"},
-		{"3ns", "3ns"},	    {"1m", "1m0s"},   {"0.5ms", "500µs"}, {"1h1ms", "1h0m0.001s"},
+		{"1m30s", "1m30s"}, {"90s", "1m30s"}, {"500ms", "500ms"}, {"1h", "1h0m0s"},        {"1.5h", "1h30m0s"},
+		{"10s", "10s"},     {"0", "0s"},      {"1.5s", "1.5s"},   {"2h45m", "2h45m0s"},    {"1us", "1µs"},
+		{"3ns", "3ns"},     {"1m", "1m0s"},   {"0.5ms", "500µs"}, {"1h1ms", "1h0m0.001s"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		long long ns;
@@ -33,7 +33,7 @@ static void byte_sizes(void **state)
 		long long out;
 	} cases[] = {
 		{"512m", 536870912LL}, {"1g", 1073741824LL}, {"1.5GB", 1610612736LL}, {"1024", 1024},
-		{"64k", 65536},	       {"2MiB", 2097152},    {"1 kb", 1024},	      {"100b", 100},
+		{"64k", 65536},        {"2MiB", 2097152},    {"1 kb", 1024},          {"100b", 100},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		long long b;

@@ -37,7 +37,8 @@ static void plain_scalars_resolve_like_yaml_v3(void **state)
 
 static void anchors_and_aliases_copy(void **state)
 {
-	struct node *d = yaml_doc("x-env: &env\n  A: 1\nservices:\n  a:\n    environment: *env\n  b:\n    environment: *env\n");
+	struct node *d = yaml_doc(
+		"x-env: &env\n  A: 1\nservices:\n  a:\n    environment: *env\n  b:\n    environment: *env\n");
 	assert_string_equal(at_str(d, "services.a.environment.A"), "1");
 	assert_string_equal(at_str(d, "services.b.environment.A"), "1");
 	assert_ptr_not_equal(at(d, "services.a.environment"), at(d, "services.b.environment"));
