@@ -150,7 +150,10 @@ int cmd_attach(struct global_opts *g, int argc, char **argv)
 				killed = sig;
 				break;
 			}
-			ctr_kill(root, name, sig, NULL);
+			/* passed on, as kill passes it (nothing said) */
+			struct apply_ctx quiet = *cli_ctx();
+			quiet.progress = NULL;
+			apply_act(&quiet, NULL, &(struct ctr_info){.name = (char *)name}, 1, ACT_KILL, -1, sig, NULL);
 		}
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
 		if (poll(pf, 2, -1) < 0) {

@@ -2,21 +2,12 @@
  * docker compose cp (SERVICE:PATH on one side; - for a tar stream). */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "../builder/commit.h"
 #include "../images/ref.h"
-#include "../images/store.h"
-#include "../lib/fs.h"
-#include "../lib/spawn.h"
 #include "../orchestrator/apply.h"
 #include "../runtime/cp.h"
-#include "../runtime/ctr.h"
-#include "../runtime/state.h"
 #include "cli.h"
 
 /* Run fn(fd) in a child on one end of a pipe; *other: the end left. */
@@ -206,22 +197,6 @@ int cmd_export(struct global_opts *g, int argc, char **argv)
 	return r < 0 ? report(err) : 0;
 }
 
-/* A copy of the container's upper directory (owners, modes, xattrs and
- * overlay whiteouts kept) at dst, by cp -a. */
-static int copy_upper(const char *src, const char *dst, struct berr **err)
-{
-	_cleanup_free_ char *from = xasprintf("%s/.", src);
-	char *argv[] = {"cp", "-a", "--", from, (char *)dst, NULL};
-	pid_t pid;
-	int e = spawn_fds("/bin/cp", argv, (const int[]){-1, -1, STDERR_FILENO}, 3, false, &pid);
-	int status = 0;
-	while (e == 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return berr_set(err, EIO, "cannot copy the container's changes (%s)", e ? strerror(e) : "cp failed");
-	return 0;
-}
-
 /* berth commit [OPTIONS] SERVICE [REPOSITORY[:TAG]]: what the container
  * changed, as a new image on its image, as docker compose commit. */
 int cmd_commit(struct global_opts *g, int argc, char **argv)
@@ -266,40 +241,15 @@ int cmd_commit(struct global_opts *g, int argc, char **argv)
 		cli_progress(NULL, "Container", name, full ? "would be committed" : "would be committed, untagged");
 		return 0;
 	}
-	_cleanup_close_ int lock = -1;
-	int r = apply_lock(root, p->name, &lock, &err);
-	struct store *st = NULL;
-	if (r == 0)
-		r = store_open(root, true, &st, &err);
-	char *base = NULL;
-	if (r == 0 && store_resolve(st, image, &base, &err) < 0)
-		r = berr_prefix(&err, "the image of %s: ", name);
-	_cleanup_free_ char *dir = ctr_dir(root, name);
-	_cleanup_free_ char *upper = path_join(dir, "upper");
-	_cleanup_free_ char *tmp = xasprintf("%s/images/tmp/commit-XXXXXX", root);
-	if (r == 0 && !mkdtemp(tmp))
-		r = berr_sys(&err, errno, "cannot make %s", tmp);
-	struct ctr_state cs;
-	bool paused_here = false;
-	if (r == 0 && pause && ctr_state(root, name, &cs, NULL) == 0) {
-		paused_here = cs.status == ST_RUNNING && !cs.paused && ctr_pause(root, name, true, NULL) == 0;
-		state_free(&cs);
-	}
-	if (r == 0)
-		r = copy_upper(upper, tmp, &err);
-	if (paused_here)
-		ctr_pause(root, name, false, NULL);
 	char id[72] = "";
-	struct commit_opts co = {.base = base, .upper = tmp, .changes = chg, .author = author, .message = message};
-	if (r == 0)
-		r = commit_image(st, &co, id, &err);
-	if (r < 0 && tmp[strlen(tmp) - 1] != 'X')
-		fs_remove_tree(tmp, NULL);
-	if (r == 0 && full)
-		r = store_set_tag(st, full, id, &err);
-	free(base);
-	if (st)
-		store_close(st);
+	struct commit_req c = {.container = name,
+			       .image = image,
+			       .tag = full,
+			       .author = author,
+			       .message = message,
+			       .changes = chg,
+			       .pause = pause};
+	int r = apply_commit(cli_ctx(), p, &c, id, &err);
 	if (r < 0)
 		return report(err);
 	printf("%s\n", id);

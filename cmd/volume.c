@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "../lib/json.h"
+#include "../orchestrator/apply.h"
 #include "../runtime/ctr.h"
 #include "../volumes/volume.h"
 #include "cli.h"
@@ -78,7 +79,7 @@ static int volume_create(int argc, char **argv)
 	_cleanup_free_ char *name = args && args[0] ? xstrdup(args[0]) : vol_anon_name();
 	struct vol_def d = {.name = name, .opts = o, .labels = lab, .anonymous = !(args && args[0])};
 	struct berr *err = NULL;
-	if (vol_ensure(berth_root(), &d, &err) < 0)
+	if (apply_volume_create(cli_ctx(), &d, &err) < 0)
 		return report(err);
 	printf("%s\n", name);
 	return 0;
@@ -101,7 +102,7 @@ static int volume_rm(int argc, char **argv)
 	int status = 0;
 	for (size_t i = 0; args[i]; i++) {
 		struct berr *err = NULL;
-		if (ctr_volume_remove(berth_root(), args[i], force, &err) < 0)
+		if (apply_volume_remove(cli_ctx(), args[i], force, &err) < 0)
 			status = report(err);
 		else
 			printf("%s\n", args[i]);
@@ -160,7 +161,7 @@ static int volume_prune(int argc, char **argv)
 		if (used || (!anon && !all))
 			continue;
 		struct berr *err = NULL;
-		if (ctr_volume_remove(berth_root(), names[i], false, &err) < 0)
+		if (apply_volume_remove(cli_ctx(), names[i], false, &err) < 0)
 			status = report(err);
 		else
 			printf("%s\n", names[i]);

@@ -173,4 +173,23 @@ int apply_network_remove(const struct apply_ctx *ctx, const char *name, struct b
 int apply_rm(const struct apply_ctx *ctx, const struct ctr_info *cs, size_t n, bool running_too, bool volumes,
 	     struct berr **err);
 
+struct commit_req {
+	const char *container, *image; /* the container, and the image it runs */
+	const char *tag;               /* REPOSITORY[:TAG] for the new image, or NULL */
+	const char *author, *message;
+	char **changes; /* Dockerfile instructions for the image's config */
+	bool pause;     /* paused while its changes are copied */
+};
+/* commit: the container's changes as a new image on its own; id gets the
+ * new image's id. */
+int apply_commit(const struct apply_ctx *ctx, const struct project *p, const struct commit_req *c, char id[72],
+		 struct berr **err);
+
+struct vol_def;
+/* volume create: made, or found as it is (an external one must exist). */
+int apply_volume_create(const struct apply_ctx *ctx, const struct vol_def *d, struct berr **err);
+/* volume rm, volume prune: refused while a container uses it (naming it);
+ * force: one that does not exist is no error. */
+int apply_volume_remove(const struct apply_ctx *ctx, const char *name, bool force, struct berr **err);
+
 #endif

@@ -1,6 +1,7 @@
 /* What a user makes and removes by name, outside up and down: networks
- * (network create, network rm), containers (rm, and what a shim asks for a
- * container of run -d --rm), and the firewall and names that follow. */
+ * (network create, network rm), volumes (volume create, rm, prune),
+ * containers (rm, and what a shim asks for a container of run -d --rm),
+ * and the firewall and names that follow. */
 #include "apply.h"
 #include "applier.h"
 
@@ -9,6 +10,7 @@
 #include "../lib/log.h"
 #include "../network/net.h"
 #include "../runtime/ctr.h"
+#include "../volumes/volume.h"
 
 int apply_sync(const struct apply_ctx *ctx, struct berr **err) { return net_sync(ctx->root, err); }
 
@@ -55,4 +57,15 @@ int apply_rm(const struct apply_ctx *ctx, const struct ctr_info *cs, size_t n, b
 		r = r < 0 ? r : s;
 	}
 	return r;
+}
+
+int apply_volume_create(const struct apply_ctx *ctx, const struct vol_def *d, struct berr **err)
+{
+	int r = vol_ensure(ctx->root, d, err);
+	return r < 0 ? r : 0;
+}
+
+int apply_volume_remove(const struct apply_ctx *ctx, const char *name, bool force, struct berr **err)
+{
+	return ctr_volume_remove(ctx->root, name, force, err);
 }
