@@ -48,7 +48,7 @@ BUILD_PKGS := pkg-config libyaml-dev libseccomp-dev libnl-3-dev libnl-route-3-de
 # whose node and npm come from elsewhere keeps them); PACKAGE: is a library.
 TEST_PKGS := libcmocka-dev: libclang-rt-14-dev: clang:clang skopeo:skopeo attr:getfattr redis-tools:redis-cli \
 	docker-registry:docker-registry apache2-utils:htpasswd openssl:openssl curl:curl python3:python3 \
-	jq:jq strace:strace nodejs:node npm:npm
+	jq:jq strace:strace nftables:nft nodejs:node npm:npm
 
 PEERS ?= 0
 ROUNDS ?= 7

@@ -188,7 +188,7 @@ static int on_chain(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_chains(struct chains *cs)
+static int read_chains_once(struct chains *cs)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -215,6 +215,21 @@ static int read_chains(struct chains *cs)
 	}
 	free(buf);
 	mnl_socket_close(nl);
+	return r;
+}
+
+/* A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the ruleset
+ * changed meanwhile, another program's or another state root's berth) is
+ * read again from the start, as libnftables does with its own. */
+static int read_chains(struct chains *cs)
+{
+	int r = -EINTR;
+	for (int tries = 0; r == -EINTR && tries < 50; tries++) {
+		cs->have_table = false;
+		buf_free(&cs->drops);
+		r = read_chains_once(cs);
+	}
+	errno = -r;
 	return r;
 }
 

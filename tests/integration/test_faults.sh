@@ -125,3 +125,28 @@ for i in 1 2; do
 done
 expect "down" 0 '' "$BERTH" down -t 0
 check_no_leaks "after the slowed runs"
+
+# The ruleset changing under berth (another program's rules, another state
+# root's berth): the kernel marks berth's dump of the chains interrupted,
+# and berth reads it again instead of failing. A table of the test's own,
+# with many chains (a long dump), changed by three loops meanwhile.
+churn=berthchurn$$
+cleanup_hooks+=("nft delete table ip $churn 2>/dev/null")
+nft add table ip "$churn" && (for i in $(seq 1 3000); do echo "add chain ip $churn big$i"; done) | nft -f -
+churners=()
+for k in 1 2 3; do
+	(for i in $(seq 1 100000); do nft add chain ip "$churn" "c$k$i" 2>/dev/null; nft delete chain ip "$churn" "c$k$i" 2>/dev/null; done) &
+	churners+=($!)
+done
+cleanup_hooks+=("kill ${churners[*]} 2>/dev/null")
+failures=0
+for i in $(seq 1 30); do
+	"$BERTH" network create "churn$$-$i" >/dev/null 2>>"$WORK/churn.err" || failures=$((failures + 1))
+	"$BERTH" network rm "churn$$-$i" >/dev/null 2>>"$WORK/churn.err" || failures=$((failures + 1))
+done
+check "the churners ran all the while (the control)" kill -0 "${churners[@]}"
+kill "${churners[@]}" 2>/dev/null
+wait "${churners[@]}" 2>/dev/null
+check "30 network create and rm while the ruleset changes: none fails ($failures did$(head -1 "$WORK/churn.err" | sed 's/^/: /'))" test "$failures" -eq 0
+nft delete table ip "$churn"
+check_no_leaks "after the ruleset changed under berth"
