@@ -644,9 +644,8 @@ static void seed_cache(struct build *b)
 		const char *key = json_string_value(json_object_get(rec, "build_key"));
 		_cleanup_free_ char *path = key && strlen(key) == 64 ? cache_path(b, key) : NULL;
 		if (path && !fs_exists(path)) {
-			json_t *entry = json_pack("{s:s}", "image", id);
+			_cleanup_(json_releasep) json_t *entry = json_pack("{s:s}", "image", id);
 			cache_put(b, key, entry);
-			json_decref(entry);
 		}
 		json_decref(rec);
 		build_vdone(b, v, now_ms(), false);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/fs.h"
 #include "../images/pull.h"
@@ -58,7 +59,7 @@ static void scan_vars(const struct node *n, const struct interp_ctx *ctx)
  * or yaml: one entry per variable, as docker compose config --variables. */
 static void list_variables(const struct project *p, const char *format, struct buf *out)
 {
-	json_t *vars = json_object();
+	_cleanup_(json_releasep) json_t *vars = json_object();
 	struct interp_ctx ctx = {.lookup = no_value, .data = vars, .used = var_used};
 	scan_vars(p->doc, &ctx);
 	_cleanup_(strv_freep) char **names = xcalloc(json_object_size(vars) + 1, sizeof(char *));
@@ -95,7 +96,6 @@ static void list_variables(const struct project *p, const char *format, struct b
 		}
 		table_print(&t);
 	}
-	json_decref(vars);
 }
 
 static void list_keys(struct buf *out, struct node *section)

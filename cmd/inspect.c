@@ -270,11 +270,10 @@ static char *resolve_id(const char *root, const char *what)
 	char **names = ctr_list(root);
 	char *found = NULL;
 	for (size_t i = 0; names[i] && strlen(what) >= 3; i++) {
-		json_t *m = apply_meta(root, names[i]);
+		_cleanup_(json_releasep) json_t *m = apply_meta(root, names[i]);
 		const char *id = json_string_value(json_object_get(m, "id"));
 		if (id && startswith(id, what))
 			found = found ? (free(found), xstrdup("")) : xstrdup(names[i]); /* "": more than one */
-		json_decref(m);
 	}
 	strv_free(names);
 	return found;

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../lib/buf.h"
 #include "../orchestrator/apply.h"
@@ -88,10 +89,9 @@ static void read_new(const char *path, off_t *offset, int who, struct log_line *
 			if (line[len - 1] != '\n')
 				break; /* the shim is still writing it */
 			*offset += len;
-			json_t *j = json_loads(line, 0, NULL);
+			_cleanup_(json_releasep) json_t *j = json_loads(line, 0, NULL);
 			if (j)
 				add_line(v, n, who, j);
-			json_decref(j);
 		}
 		free(line);
 	}

@@ -34,7 +34,7 @@ static struct proj *projects(const char *root, size_t *n)
 	*n = 0;
 	char **names = ctr_list(root);
 	for (size_t i = 0; names[i]; i++) {
-		json_t *meta = apply_meta(root, names[i]);
+		_cleanup_(json_releasep) json_t *meta = apply_meta(root, names[i]);
 		const char *project = json_string_value(json_object_get(meta, "project"));
 		struct ctr_state st;
 		if (project && ctr_state(root, names[i], &st, NULL) == 0) {
@@ -46,7 +46,6 @@ static struct proj *projects(const char *root, size_t *n)
 				p->files = xstrdup(files);
 			state_free(&st);
 		}
-		json_decref(meta);
 	}
 	strv_free(names);
 	return ps;

@@ -133,7 +133,7 @@ static char *inspect_docker(const char *root, const char *name)
 	json_t *ep;
 	json_object_foreach(json_object_get(r, "endpoints"), ctr, ep)
 	{
-		json_t *meta = apply_meta(root, ctr);
+		_cleanup_(json_releasep) json_t *meta = apply_meta(root, ctr);
 		const char *id = json_string_value(json_object_get(meta, "id"));
 		const char *ip = json_is_string(ep) ? json_string_value(ep)
 						    : json_string_value(json_object_get(ep, "ip"));
@@ -144,7 +144,6 @@ static char *inspect_docker(const char *root, const char *name)
 					       : xstrdup("");
 		json_object_set_new(ctrs, id ? id : ctr,
 				    json_pack("{s:s, s:s, s:s}", "Name", ctr, "IPv4Address", addr, "IPv6Address", ""));
-		json_decref(meta);
 	}
 	json_t *labels = compose_labels(json_object_get(r, "labels"), S("project"), name, "com.docker.compose.network");
 	json_t *opts = json_pack("{s:s}", "com.docker.network.bridge.name", S("bridge") ? S("bridge") : "");

@@ -88,7 +88,7 @@ static char *created_at(int64_t ms)
  * up recorded them) that are not published, as "80/tcp". */
 static void exposed_ports(struct buf *b, const char *name, const struct net_port *ports, size_t np)
 {
-	json_t *meta = apply_meta(berth_root(), name);
+	_cleanup_(json_releasep) json_t *meta = apply_meta(berth_root(), name);
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(meta, "exposed"), i, v)
@@ -103,7 +103,6 @@ static void exposed_ports(struct buf *b, const char *name, const struct net_port
 		if (!published)
 			buf_printf(b, "%s%u/%s", b->len ? ", " : "", port, proto);
 	}
-	json_decref(meta);
 }
 
 static json_t *ps_row(const char *project, const struct ctr_info *c, const struct ctr_state *st, bool no_trunc)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../network/net.h"
 #include "../orchestrator/apply.h"
@@ -39,7 +40,7 @@ static void take(const char *root, const char *name, struct sample *s)
 		s->up = false;
 		return;
 	}
-	json_t *ep = net_endpoint_record(root, name);
+	_cleanup_(json_releasep) json_t *ep = net_endpoint_record(root, name);
 	size_t i;
 	json_t *l;
 	json_array_foreach(json_object_get(ep, "links"), i, l)
@@ -50,7 +51,6 @@ static void take(const char *root, const char *name, struct sample *s)
 			s->tx += veth_counter(veth, "rx_bytes");
 		}
 	}
-	json_decref(ep);
 }
 
 /* 1.5MiB: binary units, as docker shows memory. */

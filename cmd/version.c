@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "../lib/json.h"
 #include "format.h"
 
 int cmd_version(struct global_opts *g, int argc, char **argv)
@@ -29,9 +30,8 @@ int cmd_version(struct global_opts *g, int argc, char **argv)
 	} else if (fmt.kind == FORMAT_JSON) {
 		printf("{\"version\":\"%s\"}\n", BERTH_VERSION);
 	} else if (fmt.kind == FORMAT_TEMPLATE) {
-		json_t *rows = json_pack("[{s:s}]", "Version", BERTH_VERSION);
+		_cleanup_(json_releasep) json_t *rows = json_pack("[{s:s}]", "Version", BERTH_VERSION);
 		format_print(&fmt, rows);
-		json_decref(rows);
 	} else {
 		printf("berth version %s\n", BERTH_VERSION);
 	}

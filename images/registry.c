@@ -55,7 +55,7 @@ static json_t *berth_config(void)
 void registry_proxies(char **http, char **https, char **no_proxy)
 {
 	/* as Docker's daemon.json has them (else libcurl's *_proxy variables apply) */
-	json_t *cfg = berth_config();
+	_cleanup_(json_releasep) json_t *cfg = berth_config();
 	json_t *px = json_object_get(cfg, "proxies");
 	const char *v;
 	if ((v = json_string_value(json_object_get(px, "http-proxy"))))
@@ -64,7 +64,6 @@ void registry_proxies(char **http, char **https, char **no_proxy)
 		*https = xstrdup(v);
 	if ((v = json_string_value(json_object_get(px, "no-proxy"))))
 		*no_proxy = xstrdup(v);
-	json_decref(cfg);
 }
 
 static bool is_loopback(const char *host)

@@ -258,10 +258,9 @@ static int detach_locked(const char *root, const char *ctr, struct berr **err)
 	json_array_foreach(links, i, l)
 	{
 		_cleanup_free_ char *np = net_network_path(root, net_jstr(l, "network"));
-		json_t *net = r == 0 ? net_load(np) : NULL;
+		_cleanup_(json_releasep) json_t *net = r == 0 ? net_load(np) : NULL;
 		if (net && json_object_del(json_object_get(net, "endpoints"), ctr) == 0)
 			net_save(np, net, false, NULL);
-		json_decref(net);
 	}
 	return r;
 }
@@ -427,7 +426,7 @@ int net_revive(const char *root, const char *container, struct berr **err)
 	json_array_foreach(links, i, l)
 	{
 		_cleanup_free_ char *np = net_network_path(root, net_jstr(l, "network"));
-		json_t *net = r == 0 ? net_load(np) : NULL;
+		_cleanup_(json_releasep) json_t *net = r == 0 ? net_load(np) : NULL;
 		if (r == 0 && (!net || net_removing(net)))
 			r = berr_set(err, ENOENT,
 				     "network %s of %s does not exist any more; recreate the container (berth "
@@ -435,7 +434,6 @@ int net_revive(const char *root, const char *container, struct berr **err)
 				     net_jstr(l, "network"), container);
 		if (r == 0)
 			r = net_make_bridge(root, net, err);
-		json_decref(net);
 	}
 	if (r == 0)
 		r = netns_remove(ns, err); /* the file is left; the namespace it held is not */

@@ -87,10 +87,9 @@ char **net_endpoints(const char *root, const char *project)
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; all[i]; i++) {
 		_cleanup_free_ char *path = xasprintf("%s/net/endpoints/%s.json", root, all[i]);
-		json_t *j = json_load_file(path, 0, NULL);
+		_cleanup_(json_releasep) json_t *j = json_load_file(path, 0, NULL);
 		if (streq(json_string_value(json_object_get(j, "project")), project))
 			strv_push(&out, xstrdup(all[i]));
-		json_decref(j);
 	}
 	strv_free(all);
 	return out;
@@ -187,10 +186,9 @@ char **net_list(const char *root, const char *project)
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; all[i]; i++) {
 		_cleanup_free_ char *path = net_network_path(root, all[i]);
-		json_t *j = net_load(path);
+		_cleanup_(json_releasep) json_t *j = net_load(path);
 		if (j && !net_removing(j) && (!project || streq(net_jstr(j, "project"), project)))
 			strv_push(&out, xstrdup(all[i]));
-		json_decref(j);
 	}
 	strv_free(all);
 	return out;
@@ -225,14 +223,13 @@ static void berth_subnets(const char *root, const char *except, struct cidr **v,
 		if (except && streq(names[i], except))
 			continue;
 		_cleanup_free_ char *path = net_network_path(root, names[i]);
-		json_t *j = net_load(path);
+		_cleanup_(json_releasep) json_t *j = net_load(path);
 		struct cidr s, r;
 		uint32_t gw;
 		if (j && net_parse_net(j, &s, &r, &gw) == 0) {
 			*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 			(*v)[(*n)++] = s;
 		}
-		json_decref(j);
 	}
 	strv_free(names);
 }

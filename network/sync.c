@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 
+#include "../lib/json.h"
 #include "../lib/fs.h"
 #include "../lib/buf.h"
 #include "dnsctl.h"
@@ -123,7 +124,7 @@ int net_sync(const char *root, struct berr **err)
 	size_t k = 0;
 	for (size_t i = 0; i < nn; i++) {
 		_cleanup_free_ char *path = net_network_path(root, names[i]);
-		json_t *j = net_load(path);
+		_cleanup_(json_releasep) json_t *j = net_load(path);
 		struct cidr range;
 		if (j && !net_removing(j) && net_parse_net(j, &nets[k].subnet, &range, &nets[k].gateway) == 0 &&
 		    net_jstr(j, "bridge")) {
@@ -137,7 +138,6 @@ int net_sync(const char *root, struct berr **err)
 						    .no_masquerade = json_is_false(json_object_get(j, "masquerade"))};
 			k++;
 		}
-		json_decref(j);
 	}
 	nn = k;
 	json_t **eps = xcalloc(ne + 1, sizeof(*eps));

@@ -56,7 +56,7 @@ int apply_start_all(const struct apply_ctx *ctx, struct berr **err)
 	struct boot_entry *v = xcalloc(strv_len(names) + 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; names[i]; i++) {
-		json_t *meta = apply_meta(root, names[i]);
+		_cleanup_(json_releasep) json_t *meta = apply_meta(root, names[i]);
 		_cleanup_free_ char *dir = ctr_dir(root, names[i]);
 		_cleanup_free_ char *path = path_join(dir, "spec.json");
 		struct ctr_spec s;
@@ -73,7 +73,6 @@ int apply_start_all(const struct apply_ctx *ctx, struct berr **err)
 						     xstrdup(json_string_value(json_object_get(meta, "project")) ?: ""),
 						     xstrdup(json_string_value(json_object_get(meta, "service")) ?: ""),
 						     json_strv(json_object_get(meta, "depends_on")), 0};
-		json_decref(meta);
 	}
 	strv_free(names);
 	/* each project's lock, so that no up or down of it runs meanwhile */

@@ -24,10 +24,9 @@ int apply_remove_container(const char *root, const char *name, bool volumes, str
 	/* its anonymous volumes, unless another container still has one */
 	for (size_t i = 0; r == 0 && anon && anon[i]; i++) {
 		const char *vol = strrchr(anon[i], '=');
-		struct berr *e = NULL;
+		_cleanup_(berr_freep) struct berr *e = NULL;
 		if (vol && vol_exists(root, vol + 1) && ctr_volume_remove(root, vol + 1, false, &e) < 0)
 			log_error("%s", e->msg);
-		berr_free(e);
 	}
 	if (r == 0)
 		events_add(root, name, "destroy", NULL);
@@ -229,7 +228,7 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 	/* the project's networks go too, unless another project's container still uses one */
 	char **nets = r == 0 ? net_list(root, p->name) : NULL;
 	for (size_t i = 0; nets && nets[i]; i++) {
-		struct berr *e = NULL;
+		_cleanup_(berr_freep) struct berr *e = NULL;
 		if (net_remove(root, nets[i], &e) == 0)
 			apply_progress(ctx->progress, ctx->progress_data, "Network", nets[i], "Removed");
 		else if (o->services) /* down SERVICE: the others still on it */
@@ -237,7 +236,6 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 				       "Resource is still in use");
 		else
 			log_error("%s; it is kept", e->msg);
-		berr_free(e);
 	}
 	strv_free(nets);
 	/* bridges whose record a crash or a damaged disk took: found by the
@@ -265,7 +263,7 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 		for (size_t i = 0; names[i]; i++) {
 			if (!vol_exists(root, names[i]))
 				continue;
-			struct berr *e = NULL;
+			_cleanup_(berr_freep) struct berr *e = NULL;
 			if (ctr_volume_remove(root, names[i], false, &e) == 0)
 				apply_progress(ctx->progress, ctx->progress_data, "Volume", names[i], "Removed");
 			else if (o->services)
@@ -273,7 +271,6 @@ int apply_down(const struct apply_ctx *ctx, const struct project *p, const struc
 					       "Resource is still in use");
 			else
 				log_error("%s; it is kept", e->msg);
-			berr_free(e);
 		}
 		strv_free(names);
 	}

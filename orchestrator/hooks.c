@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "../runtime/ctr.h"
 #include "ctrspec.h"
@@ -169,10 +170,9 @@ static int pre_start_service(const struct apply_ctx *ctx, const struct project *
 	int replicas = ctrspec_replicas(project_service(p, service));
 	for (int k = 1; k <= replicas && !service_done; k++) {
 		_cleanup_free_ char *other = ctrspec_name(p, service, k);
-		json_t *m = apply_meta(root, other);
+		_cleanup_(json_releasep) json_t *m = apply_meta(root, other);
 		service_done = json_is_true(json_object_get(m, "pre_start_done")) &&
 			       streq(json_string_value(json_object_get(m, "config_hash")), hash);
-		json_decref(m);
 	}
 	int r = 0;
 	for (size_t k = 0; r == 0 && k < steps->n; k++) {
@@ -211,7 +211,7 @@ int apply_pre_start(const struct apply_ctx *ctx, const struct project *p, char *
 		/* this service's containers that have not had their steps */
 		size_t k = 0;
 		for (size_t j = i; j < n; j++) {
-			json_t *m = apply_meta(root, names[j]);
+			_cleanup_(json_releasep) json_t *m = apply_meta(root, names[j]);
 			if (streq(json_string_value(json_object_get(m, "service")), service)) {
 				seen[j] = true;
 				if (!json_is_true(json_object_get(m, "pre_start_done")) &&
@@ -220,7 +220,6 @@ int apply_pre_start(const struct apply_ctx *ctx, const struct project *p, char *
 					numbers[k++] = (int)json_integer_value(json_object_get(m, "number"));
 				}
 			}
-			json_decref(m);
 		}
 		if (k)
 			r = pre_start_service(ctx, p, service, mine, numbers, k, hash, err);

@@ -181,7 +181,7 @@ struct have_list apply_load_have(const char *root)
 		bool made = e->d_name[0] != '.' && ctr_exists(root, e->d_name);
 		if (e->d_name[0] == '.' || (!made && !apply_has_record(d, e->d_name)))
 			continue;
-		json_t *m = apply_meta(root, e->d_name);
+		_cleanup_(json_releasep) json_t *m = apply_meta(root, e->d_name);
 		const char *hash = json_string_value(json_object_get(m, "config_hash"));
 		h.v = xrealloc(h.v, (h.n + 1) * sizeof(*h.v));
 		h.v[h.n++] = (struct plan_have){
@@ -193,7 +193,6 @@ struct have_list apply_load_have(const char *root)
 			.oneoff = json_is_true(json_object_get(m, "oneoff")),
 			.made = made,
 		};
-		json_decref(m);
 	}
 	return h;
 }
@@ -254,7 +253,7 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 	for (size_t pass = 0; pass <= nsvc; pass++) {
 		size_t start = *n;
 		for (size_t i = 0; names[i]; i++) {
-			json_t *m = apply_meta(root, names[i]);
+			_cleanup_(json_releasep) json_t *m = apply_meta(root, names[i]);
 			const char *proj = json_string_value(json_object_get(m, "project"));
 			const char *svc = json_string_value(json_object_get(m, "service"));
 			bool match = proj && svc && streq(proj, p->name) &&
@@ -277,7 +276,6 @@ struct ctr_info *apply_list(const struct project *p, const char *root, size_t *n
 					json_is_true(json_object_get(m, "oneoff")),
 				};
 			}
-			json_decref(m);
 		}
 		if (*n - start > 1)
 			qsort(out + start, *n - start, sizeof(*out), info_cmp);

@@ -128,10 +128,9 @@ char **vol_list(const char *root, const char *project)
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (!vol_name_ok(e->d_name) || !vol_exists(root, e->d_name))
 			continue;
-		json_t *rec = read_record(root, e->d_name);
+		_cleanup_(json_releasep) json_t *rec = read_record(root, e->d_name);
 		if (!project || streq(json_string_value(json_object_get(rec, "project")), project))
 			strv_push(&out, xstrdup(e->d_name));
-		json_decref(rec);
 	}
 	strv_sort(out);
 	return out;
