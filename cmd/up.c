@@ -169,12 +169,9 @@ int wait_services_ready(const struct project *p, char **services, const char *ti
 /* --dry-run --remove-orphans: the containers that would go. */
 static void dry_orphans(const struct project *p)
 {
-	size_t n;
-	struct ctr_info *list = apply_list(p, berth_root(), &n);
-	for (size_t i = 0; i < n; i++)
-		if (!project_service(p, list[i].service))
-			cli_progress(NULL, "Container", list[i].name, "Removed");
-	ctr_info_free(list, n);
+	_cleanup_(strv_freep) char **orphans = apply_orphans(berth_root(), p);
+	for (size_t i = 0; orphans[i]; i++)
+		cli_progress(NULL, "Container", orphans[i], "Removed");
 }
 
 bool cli_env_true(const struct project *p, const char *name)
@@ -192,13 +189,10 @@ bool cli_orphans_wanted_gone(const struct project *p, bool flag)
 		return true;
 	if (cli_env_true(p, "COMPOSE_IGNORE_ORPHANS"))
 		return false;
-	size_t n;
-	struct ctr_info *list = apply_list(p, berth_root(), &n);
+	_cleanup_(strv_freep) char **orphans = apply_orphans(berth_root(), p);
 	struct buf names = {0};
-	for (size_t i = 0; i < n; i++)
-		if (!project_service(p, list[i].service))
-			buf_printf(&names, "%s%s", names.len ? ", " : "", list[i].name);
-	ctr_info_free(list, n);
+	for (size_t i = 0; orphans[i]; i++)
+		buf_printf(&names, "%s%s", names.len ? ", " : "", orphans[i]);
 	if (names.len)
 		fprintf(stderr,
 			"berth: warning: found orphan containers (%s) for this project. If you removed or renamed this "

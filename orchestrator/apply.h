@@ -192,4 +192,8 @@ int apply_volume_create(const struct apply_ctx *ctx, const struct vol_def *d, st
  * force: one that does not exist is no error. */
 int apply_volume_remove(const struct apply_ctx *ctx, const char *name, bool force, struct berr **err);
 
+/* The project's containers whose service the file no longer has (the
+ * planner's orphans), by name. */
+char **apply_orphans(const char *root, const struct project *p);
+
 #endif

@@ -142,17 +142,18 @@ char **apply_restart_dependents(const struct project *p, char *const *services)
 int apply_remove_orphans(const struct apply_ctx *ctx, const struct project *p, int64_t timeout_ms, struct berr **err)
 {
 	const char *root = ctx->root;
-	size_t n;
-	struct ctr_info *list = apply_list(p, root, &n);
-	const struct ctr_info **orphans = xcalloc(n + 1, sizeof(*orphans));
-	size_t k = 0;
-	for (size_t i = n; i > 0; i--)
-		if (!project_service(p, list[i - 1].service))
-			orphans[k++] = &list[i - 1];
+	_cleanup_(strv_freep) char **names = apply_orphans(root, p);
+	size_t k = strv_len(names);
+	struct ctr_info *list = xcalloc(k + 1, sizeof(*list));
+	const struct ctr_info **orphans = xcalloc(k + 1, sizeof(*orphans));
+	for (size_t i = 0; i < k; i++) {
+		list[i].name = names[i];
+		orphans[i] = &list[i];
+	}
 	int r = apply_stop_in_rounds(ctx, NULL, orphans, k, timeout_ms, true, false, ctx->progress, ctx->progress_data,
 				     err);
 	free(orphans);
-	ctr_info_free(list, n);
+	free(list); /* shallow: names holds them */
 	if (k > 0 && r == 0)
 		r = net_sync(root, err);
 	return r;

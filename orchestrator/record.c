@@ -315,3 +315,21 @@ char *apply_replica(const struct project *p, const char *root, const char *servi
 	ctr_info_free(list, n);
 	return name;
 }
+
+char **apply_orphans(const char *root, const struct project *p)
+{
+	/* the planner's answer, asked for no service: nothing to make, only
+	 * what is recorded for the project and no longer in the file */
+	struct have_list have = apply_load_have(root);
+	char *none[] = {NULL};
+	char **ids = xcalloc(strv_len(p->order) + 1, sizeof(char *));
+	struct plan_in in = {.p = p, .services = none, .image_ids = ids, .have = have.v, .nhave = have.n};
+	struct plan pl = {0};
+	char **out = plan_compute(&in, &pl, NULL) == 0 ? steal_ptr(&pl.orphans) : NULL;
+	plan_free(&pl);
+	free(ids);
+	if (!out)
+		out = xcalloc(1, sizeof(char *));
+	apply_have_free(&have);
+	return out;
+}
