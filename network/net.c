@@ -125,18 +125,33 @@ bool net_removing(json_t *net) { return json_is_true(json_object_get(net, "remov
 
 /* Also the bridges of networks marked removing (by this process, or by one
  * that was killed before it got here), whose records go once they have. */
+/* Of the names the dying file lists, those the kernel says are this state
+ * root's (their alias): the file is read back from disk, and whatever it
+ * says, berth deletes no link it did not make. */
+static void keep_ours(const char *root, struct nl_sock *sk, char **listed, char ***dying)
+{
+	_cleanup_free_ char *prefix = net_alias_prefix(root);
+	_cleanup_(strv_freep) char **ours = link_by_alias(sk, prefix);
+	for (size_t i = 0; listed[i]; i++)
+		for (size_t k = 0; ours[k]; k++)
+			if (strncmp(ours[k], listed[i], strlen(listed[i])) == 0 && ours[k][strlen(listed[i])] == ' ' &&
+			    !strv_contains(*dying, listed[i]))
+				strv_push(dying, xstrdup(listed[i]));
+}
+
 int net_delete_dying(const char *root, struct berr **err)
 {
 	_cleanup_free_ char *dying_path = net_sub(root, "dying");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	char **dying = xcalloc(1, sizeof(char *));
+	_cleanup_(strv_freep) char **listed = xcalloc(1, sizeof(char *));
 	if (fs_read_file(dying_path, 1 << 20, &text, &len, NULL) == 0) {
 		char *save = NULL;
 		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			if (net_bridge_name_ok(l) && !strv_contains(dying, l))
-				strv_push(&dying, xstrdup(l));
+			if (net_bridge_name_ok(l) && !strv_contains(listed, l))
+				strv_push(&listed, xstrdup(l));
 	}
+	char **dying = xcalloc(1, sizeof(char *));
 	char **names = net_list_json(root, "networks");
 	char **records = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; names[i]; i++) {
@@ -153,10 +168,12 @@ int net_delete_dying(const char *root, struct berr **err)
 	}
 	strv_free(names);
 	int r = 0;
-	if (strv_len(dying) > 0) {
+	if (listed[0] || dying[0]) {
 		struct nl_sock *sk = NULL;
 		r = link_open(&sk, err);
 		if (r == 0)
+			keep_ours(root, sk, listed, &dying);
+		if (r == 0 && dying[0])
 			r = link_delete_many(sk, dying, err);
 		link_close(sk);
 	}

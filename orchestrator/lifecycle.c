@@ -53,12 +53,15 @@ int apply_bring_up(const struct apply_ctx *ctx, const struct project *p, char *c
 		int s = p && !ctr_up(ctx->root, names[i], NULL) ? apply_pre_start(ctx, p, &names[i], 1, &e) : 0;
 		if (s == 0)
 			s = ctr_start(ctx->root, names[i], &e);
-		if (s == 0)
+		if (s == 0) {
 			apply_progress(ctx->progress, ctx->progress_data, "Container", names[i], "Started");
-		else if (keep_going)
-			log_error("cannot start %s: %s", names[i], e->msg), failed++;
-		else
-			r = (*err = steal_ptr(&e), s);
+		} else if (keep_going) {
+			log_error("cannot start %s: %s", names[i], e->msg);
+			failed++;
+		} else {
+			*err = steal_ptr(&e);
+			r = s;
+		}
 		berr_free(e);
 	}
 	free(skipped);

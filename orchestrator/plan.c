@@ -160,7 +160,7 @@ static int plan_replica(const struct plan_in *in, const char *service, const cha
 {
 	const struct project *p = in->p;
 	if (!image_id)
-		return berr_set(err, ENOENT, "service %s: its image is not here", service);
+		return berr_set(err, ENOENT, "service %s: its image is not here; pull or build it first", service);
 	char hash[65];
 	int r = plan_hash(p, service, image_id, hash, err);
 	if (r < 0)

@@ -150,3 +150,19 @@ wait "${churners[@]}" 2>/dev/null
 check "30 network create and rm while the ruleset changes: none fails ($failures did$(head -1 "$WORK/churn.err" | sed 's/^/: /'))" test "$failures" -eq 0
 nft delete table ip "$churn"
 check_no_leaks "after the ruleset changed under berth"
+
+# $ROOT/net/dying names the veths a detach let go of, for the next berth
+# to delete. Written there by anyone who could (a damaged disk, a hand),
+# a link berth did not make is not deleted: a link of the test's own,
+# named in the file, outlives the berth command that reads it.
+decoy=berthdy$$
+cleanup_hooks+=("ip link del $decoy 2>/dev/null")
+ip link add "$decoy" type veth peer name "berthdz$$"
+check "the test has its own link, made outside berth (the decoy)" ip link show "$decoy"
+mkdir -p "$BERTH_ROOT/net" && printf '%s\nlo\n' "$decoy" >>"$BERTH_ROOT/net/dying"
+expect "network create, which reads the dying list" 0 "^decoy$$\$" "$BERTH" network create "decoy$$"
+check "the list was read and let go (the control)" test ! -e "$BERTH_ROOT/net/dying"
+check "a link berth did not make, named in it, is still there" ip link show "$decoy"
+expect "network rm" 0 "^decoy$$\$" "$BERTH" network rm "decoy$$"
+ip link del "$decoy"
+check_no_leaks "after the dying list named a link of another's"
